@@ -1,0 +1,120 @@
+// `npm run boot`: boot a guest headless. The VM runs in a worker thread (the same code the
+// page runs in its Worker); this thread only moves console bytes and enforces the timeout.
+import { Worker } from "node:worker_threads";
+import { existsSync } from "node:fs";
+import { ByteRing } from "../devices/host/byte-ring.ts";
+import { CTL_WORDS, CMD_STOP, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
+import { parseOptions, UsageError, HELP } from "./options.ts";
+import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
+
+const CTRL_A = 0x01;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`vireo: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<number> {
+  let opts;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+    if (opts === "help") {
+      console.log(HELP);
+      return 0;
+    }
+    parseBzImage(opts.vm.kernel); // a bad kernel file is reported here, before any VM starts
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof BootError) fail(e.message, 2);
+    throw e;
+  }
+  if (!existsSync(new URL("../core-wasm/build/core.wasm", import.meta.url))) fail("core-wasm/build/core.wasm is missing: run npm install (or npm run build:core)");
+
+  const out = new ByteRing(1 << 20);
+  const input = new ByteRing(1 << 16);
+  const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+  const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
+  const worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { workerData: { config: opts.vm, channels } });
+
+  // Console: drain the ring to stdout whenever the worker writes (Atomics.waitAsync: no polling).
+  let draining = true;
+  const drain = async () => {
+    while (draining) {
+      const bytes = out.read();
+      if (bytes.length > 0) {
+        process.stdout.write(bytes);
+        kick(control); // the worker may be waiting for ring space
+        continue;
+      }
+      const cell = out.waitCell;
+      const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 50);
+      if (w.async) await w.value;
+    }
+  };
+  const drained = drain();
+
+  // Interactive: stdin goes to the guest; Ctrl-A x leaves (as in QEMU), Ctrl-C goes to the guest.
+  const interactive = opts.vm.script.cmds.length === 0 && opts.vm.script.expect === undefined;
+  if (interactive) {
+    if (process.stdin.isTTY) {
+      process.stdin.setRawMode(true);
+      process.stderr.write("vireo: serial console; Ctrl-A x to quit\n");
+    }
+    let escape = false;
+    process.stdin.on("data", (chunk: Buffer) => {
+      for (const b of chunk) {
+        if (process.stdin.isTTY && escape) {
+          escape = false;
+          if (b === 0x78) return void kick(control, CMD_STOP);
+          if (b !== CTRL_A) input.push(CTRL_A);
+        } else if (process.stdin.isTTY && b === CTRL_A) {
+          escape = true;
+          continue;
+        }
+        input.push(b);
+      }
+      kick(control);
+    });
+  }
+
+  let timedOut = false;
+  const timer = Number.isFinite(opts.timeoutS)
+    ? setTimeout(() => {
+        timedOut = true;
+        kick(control, CMD_STOP);
+      }, opts.timeoutS * 1000)
+    : undefined;
+
+  const exit = await new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, reject) => {
+    worker.on("message", (e: VmEvent) => {
+      if (e.type === "exit") resolve(e);
+      else process.stderr.write(`vireo: ${e.message}\n`);
+    });
+    worker.on("error", reject);
+    worker.on("exit", (code) => reject(new Error(`VM worker exited unexpectedly (code ${code})`)));
+  });
+  clearTimeout(timer);
+  draining = false;
+  await drained;
+  const rest = out.read();
+  if (rest.length) process.stdout.write(rest);
+  if (process.stdin.isTTY) process.stdin.setRawMode(false);
+  process.stdin.pause();
+  await worker.terminate();
+
+  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...exit.stats }) + "\n");
+  switch (exit.reason) {
+    case "poweroff":
+    case "expect":
+      return 0;
+    case "stopped":
+      if (timedOut) fail(`timeout: ${opts.timeoutS} s passed${opts.vm.script.expect ? ` without '${opts.vm.script.expect}'` : ""}`, 3);
+      return 0;
+    case "error":
+      fail(exit.message ?? "the VM failed");
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => fail(e instanceof Error ? e.message : String(e)),
+);

@@ -1,0 +1,156 @@
+// Integer arithmetic with EFLAGS semantics (SDM Vol. 2 per-instruction "Flags Affected").
+// Operands arrive masked to the operand size sz (1, 2, 4).
+import {
+  flags, lfCin, setLazy, getCF, materialize, setArith, szp, sizeMask, sizeSign,
+  LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
+} from "./flags";
+import { F_CF, F_OF } from "./state";
+
+/** Group-1 op (ADD OR ADC SBB AND SUB XOR CMP = 0..7); returns the result (CMP: a - b). */
+export function alu(op: u32, sz: u32, a: u32, b: u32): u32 {
+  let r: u32;
+  switch (op) {
+    case 0: r = a + b; setLazy(LF_ADD, sz, a, b, r); break;
+    case 1: r = a | b; setLazy(LF_LOGIC, sz, a, b, r); break;
+    case 2: { const c: u32 = getCF() ? 1 : 0; r = a + b + c; lfCin = c; setLazy(LF_ADC, sz, a, b, r); break; }
+    case 3: { const c: u32 = getCF() ? 1 : 0; r = a - b - c; lfCin = c; setLazy(LF_SBB, sz, a, b, r); break; }
+    case 4: r = a & b; setLazy(LF_LOGIC, sz, a, b, r); break;
+    case 6: r = a ^ b; setLazy(LF_LOGIC, sz, a, b, r); break;
+    default: r = a - b; setLazy(LF_SUB, sz, a, b, r); break;
+  }
+  return r & sizeMask(sz);
+}
+
+/** Keep CF across INC/DEC: fold the current CF into `flags`, the rest stays lazy. */
+@inline function keepCF(): void {
+  const c = getCF();
+  flags = c ? flags | F_CF : flags & ~F_CF;
+}
+export function inc(sz: u32, a: u32): u32 {
+  keepCF();
+  const r = (a + 1) & sizeMask(sz);
+  setLazy(LF_INC, sz, a, 1, r);
+  return r;
+}
+export function dec(sz: u32, a: u32): u32 {
+  keepCF();
+  const r = (a - 1) & sizeMask(sz);
+  setLazy(LF_DEC, sz, a, 1, r);
+  return r;
+}
+export function neg(sz: u32, a: u32): u32 {
+  const r = (0 - a) & sizeMask(sz);
+  setLazy(LF_SUB, sz, 0, a, r);
+  return r;
+}
+export function logicFlags(sz: u32, r: u32): void { setLazy(LF_LOGIC, sz, r, 0, r); }
+
+/** Group-2 shifts and rotates (ROL ROR RCL RCR SHL SHR SAL SAR); count already read. */
+export function shift(op: u32, sz: u32, v: u32, count: u32): u32 {
+  let cnt = count & 31;
+  if (cnt == 0) return v;
+  const bits = sz << 3;
+  const mask = sizeMask(sz);
+  const sign = sizeSign(sz);
+  let r: u32 = v;
+  let cf: bool, ovf: bool;
+  switch (op) {
+    case 0: { // ROL
+      const c = cnt & (bits - 1);
+      if (c != 0) r = ((v << c) | (v >>> (bits - c))) & mask;
+      materialize();
+      cf = (r & 1) != 0;
+      ovf = ((r & sign) != 0) != cf;
+      setArith((flags & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (ovf ? F_OF : 0));
+      return r;
+    }
+    case 1: { // ROR
+      const c = cnt & (bits - 1);
+      if (c != 0) r = ((v >>> c) | (v << (bits - c))) & mask;
+      materialize();
+      cf = (r & sign) != 0;
+      ovf = cf != ((r & (sign >>> 1)) != 0);
+      setArith((flags & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (ovf ? F_OF : 0));
+      return r;
+    }
+    case 2: case 3: { // RCL / RCR through a (bits+1)-bit value
+      const c = cnt % (bits + 1);
+      if (c == 0) return v;
+      const m65: u64 = (<u64>1 << (bits + 1)) - 1;
+      const x: u64 = (<u64>(getCF() ? 1 : 0) << bits) | <u64>v;
+      let y: u64;
+      if (op == 2) y = ((x << c) | (x >> (bits + 1 - c))) & m65;
+      else y = ((x >> c) | (x << (bits + 1 - c))) & m65;
+      r = <u32>y & mask;
+      cf = ((y >> bits) & 1) != 0;
+      if (op == 2) ovf = ((r & sign) != 0) != cf;
+      else ovf = ((r & sign) != 0) != ((r & (sign >>> 1)) != 0);
+      materialize();
+      setArith((flags & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (ovf ? F_OF : 0));
+      return r;
+    }
+    case 4: case 6: { // SHL / SAL
+      const w: u64 = <u64>v << cnt;
+      r = <u32>w & mask;
+      cf = ((w >> bits) & 1) != 0;
+      ovf = ((r & sign) != 0) != cf;
+      break;
+    }
+    case 5: { // SHR
+      r = cnt >= 32 ? 0 : v >>> cnt;
+      cf = ((v >>> (cnt - 1)) & 1) != 0;
+      ovf = (v & sign) != 0;
+      break;
+    }
+    default: { // SAR
+      const s: i32 = <i32>(v << (32 - bits)) >> (32 - bits);
+      r = <u32>(s >> cnt) & mask;
+      cf = ((s >> (cnt - 1)) & 1) != 0;
+      ovf = false;
+      break;
+    }
+  }
+  setArith(szp(sz, r) | (cf ? F_CF : 0) | (ovf ? F_OF : 0));
+  return r;
+}
+
+/** SHLD / SHRD (SDM Vol. 2B): dst shifted with bits from src; count masked to 5 bits. */
+export function shiftDouble(left: bool, sz: u32, dst: u32, src: u32, count: u32): u32 {
+  const cnt = count & 31;
+  if (cnt == 0) return dst;
+  const bits = sz << 3;
+  const sign = sizeSign(sz);
+  let r: u32, cf: bool;
+  if (bits == 32) {
+    if (left) {
+      const x: u64 = (<u64>dst << 32) | <u64>src;
+      r = <u32>((x << cnt) >> 32);
+      cf = ((dst >>> (32 - cnt)) & 1) != 0;
+    } else {
+      const x: u64 = (<u64>src << 32) | <u64>dst;
+      r = <u32>(x >> cnt);
+      cf = ((dst >>> (cnt - 1)) & 1) != 0;
+    }
+  } else {
+    // 16-bit: counts above 16 are undefined; shift through the 32-bit dst:src:dst pattern.
+    if (left) {
+      const x: u64 = (<u64>dst << 32) | (<u64>src << 16) | <u64>dst;
+      const y = x << cnt;
+      r = <u32>(y >> 32) & 0xFFFF;
+      cf = (((x << (cnt - 1)) >> 47) & 1) != 0;
+    } else {
+      const x: u64 = (<u64>dst << 32) | (<u64>src << 16) | <u64>dst;
+      const y = x >> cnt;
+      r = <u32>y & 0xFFFF;
+      cf = ((x >> (cnt - 1)) & 1) != 0;
+    }
+  }
+  const ovf = ((r ^ dst) & sign) != 0;
+  setArith(szp(sz, r) | (cf ? F_CF : 0) | (ovf ? F_OF : 0));
+  return r;
+}
+
+/** Flags after MUL/IMUL: CF = OF = `over`; SF ZF PF from the low result (undefined by the SDM). */
+export function mulFlags(sz: u32, lo: u32, over: bool): void {
+  setArith(szp(sz, lo) | (over ? F_CF | F_OF : 0));
+}

@@ -1,0 +1,133 @@
+// Lazy arithmetic flags (SDM Vol. 1 §3.4.3.1, Appendix A): the last ALU op keeps its kind,
+// operands and result; CF PF AF ZF SF OF are computed only when something reads them.
+// `flags` holds every other EFLAGS bit, and the arithmetic bits too when lfOp == LF_NONE.
+import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, F_ARITH } from "./state";
+
+export const LF_NONE: u32 = 0, LF_ADD: u32 = 1, LF_ADC: u32 = 2, LF_SUB: u32 = 3, LF_SBB: u32 = 4;
+export const LF_LOGIC: u32 = 5, LF_INC: u32 = 6, LF_DEC: u32 = 7;
+
+export let flags: u32 = 2;
+export let lfOp: u32 = LF_NONE;
+export let lfA: u32 = 0; // first operand, masked to size
+export let lfB: u32 = 0; // second operand, masked
+export let lfRes: u32 = 0; // result, masked
+export let lfSign: u32 = 0x8000_0000; // sign bit of the operand size
+export let lfCin: u32 = 0; // carry-in of ADC/SBB
+
+@inline export function sizeMask(sz: u32): u32 { return sz == 4 ? 0xFFFF_FFFF : (1 << (sz << 3)) - 1; }
+@inline export function sizeSign(sz: u32): u32 { return 1 << ((sz << 3) - 1); }
+
+@inline export function setLazy(op: u32, sz: u32, a: u32, b: u32, res: u32): void {
+  lfOp = op; lfSign = sizeSign(sz); lfA = a; lfB = b; lfRes = res & sizeMask(sz);
+}
+
+export function getCF(): bool {
+  switch (lfOp) {
+    case LF_ADD: return lfRes < lfA;
+    case LF_ADC: return lfCin != 0 ? lfRes <= lfA : lfRes < lfA;
+    case LF_SUB: return lfA < lfB;
+    case LF_SBB: return lfCin != 0 ? lfA <= lfB : lfA < lfB;
+    case LF_LOGIC: return false;
+    default: return (flags & F_CF) != 0;
+  }
+}
+export function getOF(): bool {
+  switch (lfOp) {
+    case LF_ADD: case LF_ADC: case LF_INC: return ((lfA ^ lfRes) & (lfB ^ lfRes) & lfSign) != 0;
+    case LF_SUB: case LF_SBB: case LF_DEC: return ((lfA ^ lfB) & (lfA ^ lfRes) & lfSign) != 0;
+    case LF_LOGIC: return false;
+    default: return (flags & F_OF) != 0;
+  }
+}
+@inline export function getZF(): bool { return lfOp == LF_NONE ? (flags & F_ZF) != 0 : lfRes == 0; }
+@inline export function getSF(): bool { return lfOp == LF_NONE ? (flags & F_SF) != 0 : (lfRes & lfSign) != 0; }
+@inline export function getPF(): bool {
+  return lfOp == LF_NONE ? (flags & F_PF) != 0 : (popcnt<u32>(lfRes & 0xFF) & 1) == 0;
+}
+export function getAF(): bool {
+  if (lfOp == LF_NONE) return (flags & F_AF) != 0;
+  if (lfOp == LF_LOGIC) return false;
+  return ((lfA ^ lfB ^ lfRes) & 0x10) != 0;
+}
+
+/** EFLAGS with the arithmetic bits materialized. */
+export function getFlags(): u32 {
+  if (lfOp == LF_NONE) return flags;
+  let f = flags & ~F_ARITH;
+  if (getCF()) f |= F_CF;
+  if (getPF()) f |= F_PF;
+  if (getAF()) f |= F_AF;
+  if (lfRes == 0) f |= F_ZF;
+  if (lfRes & lfSign) f |= F_SF;
+  if (getOF()) f |= F_OF;
+  return f;
+}
+/** Fold the lazy state into `flags` so individual bits can be edited. */
+export function materialize(): void {
+  if (lfOp != LF_NONE) { flags = getFlags(); lfOp = LF_NONE; }
+}
+/** Load EFLAGS wholesale (bit 1 always reads 1; bits 3, 5, 15 always 0). */
+export function setFlagsRaw(v: u32): void {
+  flags = (v & 0x003F_7FD5) | 2;
+  lfOp = LF_NONE;
+}
+/** Replace the arithmetic bits with `arith`, leaving the others. */
+@inline export function setArith(arith: u32): void {
+  if (lfOp != LF_NONE) lfOp = LF_NONE;
+  flags = (flags & ~F_ARITH) | (arith & F_ARITH);
+}
+/** SF ZF PF of `res` at size sz, as an arithmetic-bit set. */
+@inline export function szp(sz: u32, res: u32): u32 {
+  res &= sizeMask(sz);
+  let f: u32 = 0;
+  if (res == 0) f |= F_ZF;
+  if (res & sizeSign(sz)) f |= F_SF;
+  if ((popcnt<u32>(res & 0xFF) & 1) == 0) f |= F_PF;
+  return f;
+}
+@inline export function setCFbit(v: bool): void {
+  materialize();
+  flags = v ? flags | F_CF : flags & ~F_CF;
+}
+
+/** Condition code cc (low 4 bits of Jcc/SETcc/CMOVcc), SDM Vol. 1 Appendix B. */
+export function cond(cc: u32): bool {
+  // Fast path after CMP/SUB: compare the saved operands directly.
+  if (lfOp == LF_SUB) {
+    const s = 31 - ctz<u32>(lfSign);
+    switch (cc) {
+      case 2: return lfA < lfB;
+      case 3: return lfA >= lfB;
+      case 4: return lfA == lfB;
+      case 5: return lfA != lfB;
+      case 6: return lfA <= lfB;
+      case 7: return lfA > lfB;
+      case 0xC: return <i32>(lfA << s) < <i32>(lfB << s);
+      case 0xD: return <i32>(lfA << s) >= <i32>(lfB << s);
+      case 0xE: return <i32>(lfA << s) <= <i32>(lfB << s);
+      case 0xF: return <i32>(lfA << s) > <i32>(lfB << s);
+      default: break;
+    }
+  }
+  let r: bool;
+  switch (cc >> 1) {
+    case 0: r = getOF(); break;
+    case 1: r = getCF(); break;
+    case 2: r = getZF(); break;
+    case 3: r = getCF() || getZF(); break;
+    case 4: r = getSF(); break;
+    case 5: r = getPF(); break;
+    case 6: r = getSF() != getOF(); break;
+    default: r = getZF() || getSF() != getOF(); break;
+  }
+  return (cc & 1) != 0 ? !r : r;
+}
+
+// Copy of the flag state at the instruction boundary, restored if the instruction faults.
+let sFlags: u32 = 2, sOp: u32 = 0, sA: u32 = 0, sB: u32 = 0, sRes: u32 = 0, sSign: u32 = 0, sCin: u32 = 0;
+@inline export function saveFlags(): void {
+  sFlags = flags; sOp = lfOp; sA = lfA; sB = lfB; sRes = lfRes; sSign = lfSign; sCin = lfCin;
+}
+export function restoreFlags(): void {
+  flags = sFlags; lfOp = sOp; lfA = sA; lfB = sB; lfRes = sRes; lfSign = sSign; lfCin = sCin;
+}

@@ -1,0 +1,209 @@
+// The step loop: prefixes, instruction boundaries (interrupts, NMI, TF), faults, exits.
+// Also processor reset (SDM Vol. 3 §9.1.1 Table 9-1) and the flat 32-bit boot state.
+import {
+  RUN_PAGE_BASE, RUN_INTR, RUN_NMI, RUN_EXIT, EXIT_BUDGET,
+} from "../layout";
+import {
+  eip, instrEip, codeD, cpl, cr0, cr2, cr3, cr4, pmode, stackB, shadow, nmiBlocked, instretCount,
+  gdtrBase, gdtrLimit, idtrBase, idtrLimit, dr0, dr1, dr2, dr3, dr6, dr7, sysenterCs, sysenterEsp, sysenterEip,
+  snapshot, setSegCache, segSel, r32, w32, EDX, ES, CS, SS, DS, FS, GS, LDTR, TR, F_IF, F_TF,
+} from "./state";
+import { REGS_BASE } from "./scratch";
+import { flags, saveFlags, setFlagsRaw, getFlags } from "./flags";
+import { fault, clearFault, gp, ud, CHK_NULL } from "./access";
+import { resetPrefixes, setO32, setA32, setSegOvr, setRep, o32, a32 } from "./decode";
+import { opcodeLength } from "./oplen";
+import { fetch8 } from "./decode";
+import { exec } from "./exec";
+import { handleFault, deliverExternal, deliverException } from "./interrupt";
+import { runExit, NO_EXIT, storeInstret, tlbFlushAll, updateAccessMasks } from "./paging";
+import { chkFor } from "./seg";
+import { fpuReset } from "../fpu/index";
+
+@external("vmm", "intack") declare function vmmIntack(): i32;
+
+// 1 for the legacy prefix bytes (SDM Vol. 2 §2.1.1): one load decides "prefix or opcode".
+const PREFIX_TABLE: usize = memory.data<u8>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
+
+function step(): void {
+  resetPrefixes(codeD);
+  let b = fetch8();
+  if (load<u8>(PREFIX_TABLE + b) == 0) { exec(b); return; } // the common case: no prefix
+  let lock = false;
+  for (let n = 0; ; n++) {
+    switch (b) {
+      case 0x26: setSegOvr(ES); break;
+      case 0x2E: setSegOvr(CS); break;
+      case 0x36: setSegOvr(SS); break;
+      case 0x3E: setSegOvr(DS); break;
+      case 0x64: setSegOvr(FS); break;
+      case 0x65: setSegOvr(GS); break;
+      case 0x66: setO32(!codeD); break;
+      case 0x67: setA32(!codeD); break;
+      case 0xF0: lock = true; break; // one vCPU: every RMW is atomic already
+      case 0xF2: case 0xF3: setRep(b); break;
+      default:
+        // 15 bytes at most (SDM Vol. 2 §2.3.11): only reachable with four or more prefixes.
+        if (n >= 4) {
+          eip--;
+          const len = opcodeLength(o32, a32);
+          if (fault) return;
+          eip++;
+          if (<u32>n + len > 15) { gp(0); return; }
+        }
+        if (lock && !lockValid(b)) { if (!fault) ud(); return; }
+        exec(b);
+        return;
+    }
+    if (fault) return;
+    if (n >= 14) { gp(0); return; } // 15 prefixes: longer than 15 bytes whatever follows
+    b = fetch8();
+  }
+}
+
+/** LOCK is only valid on a read-modify-write of memory by these instructions (SDM Vol. 2A
+ *  LOCK); otherwise #UD. Peeks at the opcode and ModRM without consuming them. */
+function lockValid(b: u32): bool {
+  const save = eip;
+  let op = b;
+  if (b == 0x0F) op = 0x100 | fetch8();
+  const m = fetch8();
+  eip = save;
+  if (fault) return true; // the fetch fault is reported as such
+  if ((m >> 6) == 3) return false;
+  const reg = (m >> 3) & 7;
+  switch (op) {
+    case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
+    case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: case 0x86: case 0x87:
+    case 0x1AB: case 0x1B3: case 0x1BB: case 0x1B0: case 0x1B1: case 0x1C0: case 0x1C1:
+      return true;
+    case 0x80: case 0x81: case 0x82: case 0x83: return reg != 7; // not CMP
+    case 0xF6: case 0xF7: return reg == 2 || reg == 3; // NOT, NEG
+    case 0xFE: case 0xFF: return reg < 2; // INC, DEC
+    case 0x1BA: return reg >= 5; // BTS BTR BTC
+    case 0x1C7: return reg == 1; // CMPXCHG8B
+    default: return false;
+  }
+}
+
+/** Execute up to `budget` instructions; returns EXIT_* (also stored at RUN_EXIT). */
+export function run(budget: u32): u32 {
+  runExit = NO_EXIT;
+  const rp = RUN_PAGE_BASE;
+  for (let n: u32 = 0; n < budget; n++) {
+    // ---- instruction boundary ----
+    if (shadow) shadow = false;
+    else if (load<u32>(rp + RUN_NMI) != 0 && !nmiBlocked) {
+      store<u32>(rp + RUN_NMI, 0);
+      nmiBlocked = true;
+      snapshot(); saveFlags();
+      deliverExternal(2);
+      if (runExit != NO_EXIT) break;
+    } else if ((flags & F_IF) != 0 && load<u32>(rp + RUN_INTR) != 0) {
+      storeInstret();
+      const vec = <u32>vmmIntack();
+      snapshot(); saveFlags();
+      deliverExternal(vec);
+      if (runExit != NO_EXIT) break;
+    }
+    snapshot(); saveFlags();
+    instrEip = eip;
+    const tf = (flags & F_TF) != 0;
+    step();
+    if (fault) handleFault();
+    else {
+      instretCount++;
+      if (tf) { // single-step trap after the instruction (SDM Vol. 3 §17.3.1.4)
+        dr6 |= 0x4000;
+        snapshot(); saveFlags(); instrEip = eip;
+        deliverException(1, -1);
+      }
+    }
+    if (runExit != NO_EXIT) break;
+  }
+  const r = runExit == NO_EXIT ? EXIT_BUDGET : runExit;
+  store<u32>(rp + RUN_EXIT, r);
+  storeInstret();
+  return r;
+}
+
+const REAL_DATA: u32 = 0x0093; // present, DPL 0, read/write data, accessed
+
+/** Power-on state (SDM Vol. 3 Table 9-1). */
+export function resetCpu(): void {
+  memory.fill(REGS_BASE, 0, 32);
+  w32(EDX, 0x0652);
+  eip = 0xFFF0;
+  cr0 = 0x6000_0010; cr2 = 0; cr3 = 0; cr4 = 0;
+  pmode = false; cpl = 0;
+  setFlagsRaw(2);
+  for (let s: u32 = 0; s < 6; s++) setSegCache(s, 0, 0, 0xFFFF, REAL_DATA, 0);
+  setSegCache(CS, 0xF000, 0xFFFF_0000, 0xFFFF, 0x009B, 0);
+  setSegCache(LDTR, 0, 0, 0xFFFF, 0x0082, 0);
+  setSegCache(TR, 0, 0, 0xFFFF, 0x008B, 0);
+  gdtrBase = 0; gdtrLimit = 0xFFFF; idtrBase = 0; idtrLimit = 0xFFFF;
+  codeD = false; stackB = false;
+  dr0 = 0; dr1 = 0; dr2 = 0; dr3 = 0; dr6 = 0xFFFF_0FF0; dr7 = 0x400;
+  sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
+  nmiBlocked = false; shadow = false;
+  clearFault();
+  tlbFlushAll();
+  updateAccessMasks();
+  fpuReset();
+}
+
+const FLAT_CODE: u32 = 0xC09B, FLAT_DATA: u32 = 0xC093;
+
+/** Flat 32-bit protected mode, paging off, as the Linux boot protocol enters the kernel. */
+export function setupFlat32(entry: u32): void {
+  cr0 = 0x11; // PE | ET
+  pmode = true; cpl = 0;
+  setFlagsRaw(2);
+  setSegCache(CS, 0x10, 0, 0xFFFF_FFFF, FLAT_CODE, chkFor(FLAT_CODE));
+  for (let s: u32 = 0; s < 6; s++) if (s != CS) setSegCache(s, 0x18, 0, 0xFFFF_FFFF, FLAT_DATA, chkFor(FLAT_DATA));
+  setSegCache(LDTR, 0, 0, 0, 0, CHK_NULL);
+  setSegCache(TR, 0, 0, 0x67, 0x008B, 0);
+  gdtrBase = 0; gdtrLimit = 0; idtrBase = 0; idtrLimit = 0;
+  codeD = true; stackB = true;
+  eip = entry;
+  shadow = false;
+  clearFault();
+  tlbFlushAll();
+  updateAccessMasks();
+}
+
+/** 0..7 GPRs, 8 EIP, 9 EFLAGS, 10..15 ES CS SS DS FS GS, 16 CR0, 17 CR2, 18 CR3, 19 CR4. */
+export function getRegister(i: u32): u32 {
+  if (i < 8) return r32(i);
+  switch (i) {
+    case 8: return eip;
+    case 9: return getFlags();
+    case 16: return cr0;
+    case 17: return cr2;
+    case 18: return cr3;
+    case 19: return cr4;
+    default: return i < 16 ? segSel(i - 10) : 0;
+  }
+}
+export function setRegister(i: u32, v: u32): void {
+  if (i < 8) { w32(i, v); return; }
+  switch (i) {
+    case 8: eip = v; break;
+    case 9: setFlagsRaw(v); break;
+    case 16: cr0 = v; pmode = (v & 1) != 0; tlbFlushAll(); break;
+    case 17: cr2 = v; break;
+    case 18: cr3 = v; tlbFlushAll(); break;
+    case 19: cr4 = v; tlbFlushAll(); break;
+    default: break;
+  }
+}
+export function instretF64(): f64 { return <f64>instretCount; }

@@ -1,0 +1,130 @@
+// System instructions: control and debug registers (SDM Vol. 3 §2.5, §2.7), CPUID, MSRs,
+// RDTSC, port I/O and the descriptor-table registers.
+import { TRAP_PIO } from "../layout";
+import {
+  cr0, cr2, cr3, cr4, cpl, pmode, CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NW, CR0_CD, CR4_PSE, CR4_PGE, CR4_TSD,
+  CR4_DE, F_IOPL, segAttr, segBase, segLimit, TR, sysenterCs, sysenterEsp, sysenterEip, tscOffset, r32, w32, EAX, ECX, EDX, EBX,
+} from "./state";
+import { flags } from "./flags";
+import { gp, ud, fault } from "./access";
+import { tlbFlushAll, tlbFlushNonGlobal, updateAccessMasks, trap, storeInstret, readSys } from "./paging";
+
+@external("vmm", "rdtsc") declare function vmmRdtsc(): i64;
+
+export function writeCr(n: u32, v: u32): void {
+  switch (n) {
+    case 0: {
+      if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) { gp(0); return; }
+      if ((v & CR0_NW) != 0 && (v & CR0_CD) == 0) { gp(0); return; }
+      const old = cr0;
+      cr0 = v | CR0_ET;
+      pmode = (cr0 & CR0_PE) != 0;
+      if (((old ^ cr0) & (CR0_PG | CR0_WP | CR0_PE)) != 0) tlbFlushAll();
+      if (!pmode && cpl != 0) { cpl = 0; updateAccessMasks(); }
+      return;
+    }
+    case 2: cr2 = v; return;
+    case 3: cr3 = v; tlbFlushNonGlobal(); return;
+    case 4: {
+      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE)) != 0) { gp(0); return; }
+      const old = cr4;
+      cr4 = v;
+      if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) tlbFlushAll();
+      return;
+    }
+    default: ud(); return;
+  }
+}
+/** MOV r32, CRn; returns false (with #UD raised) for a register that does not exist. */
+export function readCr(n: u32): u32 {
+  switch (n) {
+    case 0: return cr0;
+    case 2: return cr2;
+    case 3: return cr3;
+    case 4: return cr4;
+    default: ud(); return 0;
+  }
+}
+
+// CPUID (SDM Vol. 2A Table 3-8): family 6 model 5 stepping 2, and only features we implement.
+const FEAT_EDX: u32 = (1 << 0) /* FPU */ | (1 << 3) /* PSE */ | (1 << 4) /* TSC */ | (1 << 5) /* MSR */ |
+  (1 << 8) /* CX8 */ | (1 << 11) /* SEP */ | (1 << 13) /* PGE */ | (1 << 15) /* CMOV */;
+export function cpuid(): void {
+  const leaf = r32(EAX);
+  if (leaf == 0) {
+    w32(EAX, 1);
+    w32(EBX, 0x756E_6547); // "Genu"
+    w32(EDX, 0x4965_6E69); // "ineI"
+    w32(ECX, 0x6C65_746E); // "ntel"
+  } else if (leaf == 1) {
+    w32(EAX, 0x0000_0652);
+    w32(EBX, 0);
+    w32(ECX, 0);
+    w32(EDX, FEAT_EDX);
+  } else if (leaf == 0x8000_0000) {
+    w32(EAX, 0x8000_0000); w32(EBX, 0); w32(ECX, 0); w32(EDX, 0);
+  } else {
+    w32(EAX, 0); w32(EBX, 0); w32(ECX, 0); w32(EDX, 0);
+  }
+}
+
+/** The VMM's clock may be driven by instructions retired (deterministic mode): publish the
+ *  count before asking it for the time. */
+export function readTsc(): u64 { storeInstret(); return <u64>(vmmRdtsc() + tscOffset); }
+
+const MSR_TSC: u32 = 0x10, MSR_SYSENTER_CS: u32 = 0x174, MSR_SYSENTER_ESP: u32 = 0x175, MSR_SYSENTER_EIP: u32 = 0x176;
+
+export function rdmsr(): void {
+  if (cpl != 0) { gp(0); return; }
+  let v: u64;
+  switch (r32(ECX)) {
+    case MSR_TSC: v = readTsc(); break;
+    case MSR_SYSENTER_CS: v = sysenterCs; break;
+    case MSR_SYSENTER_ESP: v = sysenterEsp; break;
+    case MSR_SYSENTER_EIP: v = sysenterEip; break;
+    default: gp(0); return;
+  }
+  w32(EAX, <u32>v);
+  w32(EDX, <u32>(v >> 32));
+}
+export function wrmsr(): void {
+  if (cpl != 0) { gp(0); return; }
+  const lo = r32(EAX), hi = r32(EDX);
+  switch (r32(ECX)) {
+    case MSR_TSC: storeInstret(); tscOffset = <i64>((<u64>hi << 32) | <u64>lo) - vmmRdtsc(); break;
+    case MSR_SYSENTER_CS: sysenterCs = lo & 0xFFFF; break;
+    case MSR_SYSENTER_ESP: sysenterEsp = lo; break;
+    case MSR_SYSENTER_EIP: sysenterEip = lo; break;
+    default: gp(0); return;
+  }
+}
+export function rdtsc(): void {
+  if ((cr4 & CR4_TSD) != 0 && cpl != 0 && pmode) { gp(0); return; }
+  const v = readTsc();
+  w32(EAX, <u32>v);
+  w32(EDX, <u32>(v >> 32));
+}
+
+/** I/O privilege (SDM Vol. 1 §18.5): with CPL > IOPL every bit of the port range in the
+ *  32-bit TSS's I/O permission bitmap must be clear. Raises #GP(0) and returns false if not. */
+export function ioAllowed(port: u32, sz: u32): bool {
+  if (!pmode || cpl <= ((flags & F_IOPL) >> 12)) return true;
+  const type = segAttr(TR) & 0xF;
+  if (type == 0x9 || type == 0xB) {
+    const base = segBase(TR), limit = segLimit(TR);
+    if (limit >= 0x67) {
+      const off = readSys(base + 0x66, 2) + ((port & 0xFFFF) >> 3);
+      if (fault) return false;
+      if (off + 1 <= limit) {
+        const bits = readSys(base + off, 2);
+        if (fault) return false;
+        const mask: u32 = ((1 << sz) - 1) << (port & 7);
+        if ((bits & mask) == 0) return true;
+      }
+    }
+  }
+  gp(0);
+  return false;
+}
+@inline export function portIn(port: u32, sz: u32): u32 { return trap(TRAP_PIO, false, sz, port & 0xFFFF, 0); }
+@inline export function portOut(port: u32, sz: u32, v: u32): void { trap(TRAP_PIO, true, sz, port & 0xFFFF, v); }

@@ -1,0 +1,164 @@
+// The PC board: core.wasm plus the platform chips, wired the way an i440FX/PIIX-era PC wires
+// them, and the firmware duties a BIOS would have done (PCI resources, CMOS memory size) for a
+// direct Linux boot. It handles the core's traps synchronously (DESIGN.md "The vCPU and its
+// exits") and knows nothing about threads, terminals or scripts — devices/vm/ drives it.
+import * as L from "../../core-wasm/build/layout.ts";
+import { instantiateCore, type Core } from "../../core-wasm/loader.ts";
+import { PortBus } from "../bus/ports.ts";
+import { MmioBus } from "../bus/mmio.ts";
+import type { Width } from "../bus/region.ts";
+import { VirtualClock, advanceAll, earliestDeadline, type ClockMode, type Timed } from "../clock.ts";
+import { PicPair } from "../i8259.ts";
+import { Pit } from "../i8254.ts";
+import { Uart16550 } from "../uart16550.ts";
+import { Cmos } from "../cmos.ts";
+import { PciHost } from "../pci-host.ts";
+import { I8042 } from "../i8042.ts";
+import { SystemControl } from "../system-control.ts";
+import { assignPci } from "./pci-firmware.ts";
+import { loadLinux, type LinuxBootResult } from "./linux-boot.ts";
+
+/** Register indices of the core's getReg/setReg. */
+const REG_ESI = 6;
+
+/** A few harmless ports Linux and busybox touch on a PC: POST codes and the I/O delay port. */
+const POST_PORTS = [0x80, 0xed];
+
+export interface PcOptions {
+  module: WebAssembly.Module;
+  ramBytes: number;
+  clock: ClockMode;
+  /** Bytes the guest writes to the serial console (COM1). */
+  onConsole: (byte: number) => void;
+  log?: (message: string) => void;
+}
+
+export interface LinuxImage {
+  kernel: Uint8Array;
+  initrd?: Uint8Array;
+  cmdline: string;
+}
+
+export class PcBoard {
+  readonly core: Core;
+  readonly clock: VirtualClock;
+  readonly ports: PortBus;
+  readonly mmio: MmioBus;
+  readonly pic: PicPair;
+  readonly pit: Pit;
+  readonly com1: Uart16550;
+  readonly cmos: Cmos;
+  readonly pci: PciHost;
+  readonly ramBytes: number;
+  /** Devices with time-driven behaviour, advanced by the run loop. */
+  readonly timed: Timed[];
+  lastPostCode = 0;
+  private readonly rp: Int32Array; // the run page, as words
+
+  constructor(opts: PcOptions) {
+    const log = opts.log ?? (() => {});
+    this.ramBytes = opts.ramBytes;
+    this.ports = new PortBus(log);
+    this.mmio = new MmioBus(log);
+    // The core's imports close over the buses; they are only called from run().
+    this.core = instantiateCore(opts.module, opts.ramBytes, {
+      trap: () => this.trap(),
+      intack: () => this.pic.intack(),
+      rdtsc: () => this.clock.tsc(),
+    });
+    this.rp = this.core.runPage;
+    const exports = this.core.exports as unknown as { instret(): number };
+    this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
+
+    this.pic = new PicPair({ onIntr: (level) => void (this.rp[L.RUN_INTR >> 2] = level ? 1 : 0) });
+    const irq = (n: number) => (level: boolean) => this.pic.setIrq(n, level);
+    this.pit = new Pit({ clock: this.clock, irq0: irq(0) });
+    this.com1 = new Uart16550({ base: 0x3f8, irq: 4, clock: this.clock, setIrq: irq(4), onTransmit: opts.onConsole, name: "com1" });
+    this.cmos = new Cmos({ clock: this.clock, setIrq: irq(8) });
+    this.cmos.setMemorySize(opts.ramBytes);
+    this.pci = new PciHost();
+    const requestReset = () => void (this.rp[L.RUN_REQUEST >> 2] = L.EXIT_RESET);
+    const kbc = new I8042({ requestReset, setIrq: irq(1) });
+    const sysctl = new SystemControl({ requestReset });
+
+    for (const chip of [this.pic, this.pit, this.com1, this.cmos, this.pci, kbc, sysctl]) this.ports.registerAll(chip.ports);
+    for (const port of POST_PORTS) {
+      this.ports.register({
+        name: "post", base: port, size: 1, widths: 1,
+        read: () => this.lastPostCode,
+        write: (_o, _w, v) => void (port === 0x80 && (this.lastPostCode = v)),
+      });
+    }
+    this.timed = [this.pit, this.com1, this.cmos];
+  }
+
+  /** What the BIOS would have done: PCI BARs, Interrupt Line and the ELCR for PCI INTx. */
+  firmware(): void {
+    assignPci(this.pci, {
+      setIrq: (n, level) => this.pic.setIrq(n, level),
+      setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
+    });
+  }
+
+  /** Power-on: reset the CPU, load Linux, and enter it at its 32-bit entry point. */
+  bootLinux(image: LinuxImage): LinuxBootResult {
+    const e = this.core.exports as unknown as {
+      reset(): void;
+      setupFlat32(eip: number): void;
+      setReg(i: number, v: number): void;
+    };
+    this.core.ram.fill(0);
+    const r = loadLinux({ ...image, ramBytes: this.ramBytes, ram: this.core.ram });
+    e.reset();
+    e.setupFlat32(r.entry);
+    e.setReg(REG_ESI, r.esi);
+    this.firmware();
+    return r;
+  }
+
+  /** Execute up to `budget` instructions; returns the EXIT_* code (layout.ts). */
+  run(budget: number): number {
+    return (this.core.exports as unknown as { run(b: number): number }).run(budget);
+  }
+
+  /** Let every timed device catch up with the clock. */
+  advance(): void {
+    advanceAll(this.timed, this.clock.nowNs());
+  }
+
+  nextDeadlineNs(): number {
+    return earliestDeadline(this.timed);
+  }
+
+  instret(): number {
+    return (this.core.exports as unknown as { instret(): number }).instret();
+  }
+
+  /** The core's trap: dispatch the access in the run page's trap record. The hot path. */
+  private trap(): void {
+    const rp = this.rp;
+    const width = rp[L.TRAP_SIZE >> 2] as Width;
+    const addr = rp[L.TRAP_ADDR >> 2]! >>> 0;
+    const write = rp[L.TRAP_WRITE >> 2] !== 0;
+    if (rp[L.TRAP_KIND >> 2] === L.TRAP_PIO) {
+      if (write) this.ports.write(addr, width, rp[L.TRAP_DATA >> 2]! >>> 0);
+      else rp[L.TRAP_DATA >> 2] = this.ports.read(addr, width);
+    } else {
+      if (write) this.mmio.write(addr, width, rp[L.TRAP_DATA >> 2]! >>> 0);
+      else rp[L.TRAP_DATA >> 2] = this.mmio.read(addr, width);
+    }
+  }
+
+  /** Counters for --stats and the inspector. */
+  stats(): Record<string, unknown> {
+    const rp = this.rp;
+    return {
+      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
+      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
+      exceptions: rp[L.RUN_STAT_EXCEPTIONS >> 2]! >>> 0,
+      tlbMisses: rp[L.RUN_STAT_TLB_MISS >> 2]! >>> 0,
+      ports: this.ports.stats(),
+      mmio: this.mmio.stats(),
+    };
+  }
+}

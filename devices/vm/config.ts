@@ -1,0 +1,28 @@
+// What a VM is made of: the one description shared by the CLI, the page and the tests, and
+// passed unchanged to the VM worker.
+
+/** The line guest-images/initramfs/init prints once userspace is up. */
+export const READY_LINE = "vireo-guest: ready";
+/** The default guest's shell prompt ends with this (PS1='vireo:\w# '). */
+export const PROMPT_RE = /vireo:[^\n]*# $/;
+export const DEFAULT_CMDLINE = "console=ttyS0";
+
+export type ClockMode = "realtime" | "deterministic";
+
+export interface ConsoleScript {
+  /** Stop (successfully) once this text has appeared on the console. */
+  expect?: string;
+  /** Commands typed at successive shell prompts; after the last, the guest is powered off. */
+  cmds: string[];
+  /** The line that says userspace is up (commands are typed only after it). */
+  ready: string;
+}
+
+export interface VmConfig {
+  kernel: Uint8Array;
+  initrd?: Uint8Array;
+  cmdline: string;
+  memMiB: number;
+  clock: ClockMode;
+  script: ConsoleScript;
+}

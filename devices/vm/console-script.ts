@@ -1,0 +1,47 @@
+// Drives the guest console for --expect and --cmd. It runs inside the VM worker and sees each
+// byte the guest transmits at the moment it is transmitted, so in deterministic clock mode the
+// commands are typed at the same guest instant on every run (same transcript, same
+// instruction count) — which a driver on another thread, reacting to wall-clock time, could
+// not guarantee.
+import type { ConsoleScript } from "./config.ts";
+import { PROMPT_RE } from "./config.ts";
+
+export type ScriptEvent = { kind: "type"; text: string } | { kind: "done"; reason: "expect" | "cmds" };
+
+const TAIL_MAX = 512;
+
+export class ConsoleScriptRunner {
+  private tail = "";
+  private ready = false;
+  private next = 0; // index of the next command to type
+  private finished = false;
+  private poweringOff = false;
+
+  constructor(private readonly script: ConsoleScript) {}
+
+  /** True when the script has nothing to do (an interactive session). */
+  get idle(): boolean {
+    return this.script.expect === undefined && this.script.cmds.length === 0;
+  }
+
+  /** Feed transmitted console bytes; returns what to do now, if anything. */
+  observe(bytes: string): ScriptEvent | null {
+    if (this.finished) return null;
+    this.tail = (this.tail + bytes).slice(-TAIL_MAX);
+    if (this.script.expect !== undefined && this.tail.includes(this.script.expect)) {
+      this.finished = true;
+      return { kind: "done", reason: "expect" };
+    }
+    if (this.script.cmds.length === 0 || this.poweringOff) return null;
+    if (!this.ready) {
+      if (!this.tail.includes(this.script.ready)) return null;
+      this.ready = true;
+    }
+    if (!PROMPT_RE.test(this.tail)) return null;
+    // At a prompt: type the next command, or power off after the last one.
+    this.tail = "";
+    if (this.next < this.script.cmds.length) return { kind: "type", text: this.script.cmds[this.next++]! + "\n" };
+    this.poweringOff = true;
+    return { kind: "type", text: "poweroff -f\n" };
+  }
+}

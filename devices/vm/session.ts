@@ -1,0 +1,150 @@
+// The VM worker's run loop, the same in a Node worker_thread and a browser Worker: run the
+// core in slices sized by the next timer deadline, move console bytes through the shared
+// rings, sleep in Atomics.wait while the guest halts, and obey the host's control word.
+import * as L from "../../core-wasm/build/layout.ts";
+import { PcBoard } from "../board/pc.ts";
+import { NS_PER_INSTRUCTION } from "../clock.ts";
+import { ByteRing } from "../host/byte-ring.ts";
+import type { VmConfig } from "./config.ts";
+import { ConsoleScriptRunner } from "./console-script.ts";
+
+/** The host → worker control word (an Int32Array over `VmChannels.control`). */
+export const CTL_SEQ = 0; // bumped (and notified) by the host after any input or command
+export const CTL_CMD = 1; // a CMD_* the worker takes and clears
+export const CTL_WORDS = 4;
+export const CMD_NONE = 0;
+export const CMD_STOP = 1; // stop now (timeout, window closed): exit with reason "stopped"
+export const CMD_RESET = 2; // reset button
+
+export interface VmChannels {
+  consoleOut: SharedArrayBuffer; // ByteRing: guest → host
+  consoleIn: SharedArrayBuffer; // ByteRing: host → guest
+  control: SharedArrayBuffer; // Int32Array(CTL_WORDS)
+}
+
+export type ExitReason = "poweroff" | "expect" | "stopped" | "error";
+
+export interface VmStats {
+  instructions: number;
+  wallSeconds: number;
+  mips: number;
+  resets: number;
+  [k: string]: unknown;
+}
+
+export type VmEvent =
+  | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats }
+  | { type: "log"; message: string };
+
+/** Wake the worker after writing input or a command. */
+export function kick(control: Int32Array, cmd = CMD_NONE): void {
+  if (cmd !== CMD_NONE) Atomics.store(control, CTL_CMD, cmd);
+  Atomics.add(control, CTL_SEQ, 1);
+  Atomics.notify(control, CTL_SEQ);
+}
+
+/** Most instructions between looks at the host (input, commands, realtime timers). */
+const SLICE = 200_000;
+
+export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChannels, post: (e: VmEvent) => void): void {
+  const out = new ByteRing(ch.consoleOut);
+  const input = new ByteRing(ch.consoleIn);
+  const ctl = new Int32Array(ch.control);
+  const script = new ConsoleScriptRunner(config.script);
+  const pending: number[] = []; // console bytes of this slice, for the script
+  const started = performance.now();
+  let resets = 0;
+
+  const makeBoard = () => new PcBoard({
+    module,
+    ramBytes: config.memMiB << 20,
+    clock: config.clock,
+    onConsole: (b) => {
+      pending.push(b);
+      // Never drop console output: wait for the host to drain a full ring.
+      while (!out.push(b)) Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), 5);
+    },
+    log: (message) => post({ type: "log", message }),
+  });
+  let board = makeBoard();
+
+  const stats = (): VmStats => {
+    const instructions = instretBefore + board.instret();
+    const wallSeconds = (performance.now() - started) / 1000;
+    return { instructions, wallSeconds, mips: instructions / wallSeconds / 1e6, resets, ...board.stats() };
+  };
+  const finish = (reason: ExitReason, message?: string) => post({ type: "exit", reason, message, stats: stats() });
+
+  const boot = () => board.bootLinux({ kernel: config.kernel, initrd: config.initrd, cmdline: config.cmdline });
+  // A reset puts every chip back in its power-on state too: build the board anew. Instructions
+  // and time keep counting across it, as the host sees them.
+  let instretBefore = 0;
+  const reboot = () => {
+    instretBefore += board.instret();
+    resets++;
+    board = makeBoard();
+    boot();
+  };
+  try {
+    boot();
+  } catch (e) {
+    return finish("error", (e as Error).message);
+  }
+
+  const deterministic = config.clock === "deterministic";
+  for (;;) {
+    const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
+    if (cmd === CMD_STOP) return finish("stopped");
+    if (cmd === CMD_RESET) reboot();
+    if (input.available() > 0) board.com1.receive(input.read());
+
+    board.advance();
+    let budget = SLICE;
+    if (deterministic) {
+      // Stop exactly at the next timer deadline, so interrupts land at the same instruction
+      // on every run.
+      const ahead = (board.nextDeadlineNs() - board.clock.nowNs()) / NS_PER_INSTRUCTION;
+      budget = Math.max(1, Math.min(SLICE, Math.ceil(ahead)));
+    }
+    let exit: number;
+    try {
+      exit = board.run(budget);
+    } catch (e) {
+      return finish("error", `emulator fault: ${(e as Error).message}`);
+    }
+
+    if (pending.length > 0) {
+      const ev = script.observe(String.fromCharCode(...pending));
+      pending.length = 0;
+      if (ev?.kind === "done") return finish("expect");
+      if (ev?.kind === "type") board.com1.receive(new TextEncoder().encode(ev.text));
+    }
+
+    switch (exit) {
+      case L.EXIT_BUDGET:
+        break;
+      case L.EXIT_HLT: {
+        const deadline = board.nextDeadlineNs();
+        if (deterministic && Number.isFinite(deadline)) {
+          board.clock.idleUntil(deadline);
+        } else {
+          // Sleep until the next timer deadline or until the host kicks us (input, command).
+          const ms = Number.isFinite(deadline) ? Math.max(0, (deadline - board.clock.nowNs()) / 1e6) : Infinity;
+          if (ms > 0.05 && input.available() === 0) Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms);
+        }
+        break;
+      }
+      case L.EXIT_POWEROFF:
+        return finish("poweroff");
+      case L.EXIT_SHUTDOWN:
+      case L.EXIT_RESET:
+        // A triple fault or a reset through the keyboard controller / port 0x92 reboots the
+        // machine, as on real hardware.
+        post({ type: "log", message: exit === L.EXIT_SHUTDOWN ? "triple fault: resetting" : "guest requested a reset" });
+        reboot();
+        break;
+      default:
+        return finish("error", `core returned unknown exit code ${exit}`);
+    }
+  }
+}

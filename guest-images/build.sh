@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Reproducible build of Vireo's default guest from Debian packages:
+#   bzImage            Linux 6.1 i386: tinyconfig + config/{virtio-i386,userland}.fragment
+#   bzImage-apic       the same + config/apic.fragment (local APIC, I/O APIC, PCI MSI)
+#   initramfs.cpio.gz  busybox-static:i386 + initramfs/init
+#   manifest.json      versions, config and image sha256, sizes
+#
+# Usage: guest-images/build.sh            build everything (about 5 min on 2 cores)
+#        guest-images/build.sh --check    verify the committed images against manifest.json
+#        guest-images/build.sh --deps     apt-get install what the build needs, then build
+# The work tree lives in $VIREO_GUEST_WORK (default /var/tmp/vireo-guest): a fixed absolute
+# path, so nothing path-dependent can leak into the images.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=${VIREO_GUEST_WORK:-/var/tmp/vireo-guest}
+deps=(linux-source-6.1 busybox-static:i386 gcc make bc flex bison libelf-dev cpio xz-utils)
+
+# Everything that would otherwise stamp the build machine or the time into the images.
+export SOURCE_DATE_EPOCH=1735689600 # 2025-01-01T00:00:00Z
+export KBUILD_BUILD_TIMESTAMP="2025-01-01 00:00:00 UTC"
+export KBUILD_BUILD_USER=vireo KBUILD_BUILD_HOST=vireo KBUILD_BUILD_VERSION=1
+export LC_ALL=C TZ=UTC
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
+
+check() {
+  node -e '
+    const fs = require("fs"), crypto = require("crypto"), path = require("path");
+    const dir = process.argv[1];
+    const m = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
+    let bad = 0;
+    for (const [name, want] of Object.entries(m.images)) {
+      const file = path.join(dir, name);
+      if (!fs.existsSync(file)) { console.log(`MISSING ${name}`); bad++; continue; }
+      const buf = fs.readFileSync(file);
+      const got = crypto.createHash("sha256").update(buf).digest("hex");
+      const ok = got === want.sha256 && buf.length === want.size;
+      console.log(`${ok ? "ok     " : "CHANGED"} ${name} ${buf.length} ${got}`);
+      if (!ok) bad++;
+    }
+    process.exit(bad ? 1 : 0);
+  ' "$here"
+}
+
+case "${1:-}" in
+  --check) check; exit ;;
+  --deps)
+    dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
+    apt-get update -q || true # a mirror mid-sync fails one index; the rest is still usable
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${deps[@]}" ;;
+  "") ;;
+  *) die "unknown option '$1' (use --check or --deps)" ;;
+esac
+
+missing=()
+for p in "${deps[@]}"; do [ -n "$(pkgver "$p")" ] || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] || die "missing Debian packages: ${missing[*]} (run: guest-images/build.sh --deps)"
+
+src_tar=/usr/src/linux-source-6.1.tar.xz
+src_ver=$(pkgver linux-source-6.1)
+bb_ver=$(pkgver busybox-static:i386)
+src=$work/linux-source-6.1
+mkdir -p "$work"
+if [ "$(cat "$work/.source-version" 2>/dev/null)" != "$src_ver" ]; then
+  echo "unpacking linux-source-6.1 $src_ver into $work"
+  rm -rf "$src"
+  tar -C "$work" -xf "$src_tar"
+  echo "$src_ver" > "$work/.source-version"
+fi
+
+# Fail loudly if a fragment option did not land: kconfig silently drops typos and options
+# whose dependencies are missing. Later fragments override earlier ones, as in merge_config.sh.
+verify_config() {
+  local config=$1; shift
+  local -A want=() from=()
+  local frag line opt bad=0
+  for frag in "$@"; do
+    while IFS= read -r line; do
+      if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+        want[${BASH_REMATCH[1]}]=$line; from[${BASH_REMATCH[1]}]=$(basename "$frag")
+      elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+        want[${BASH_REMATCH[1]}]=off; from[${BASH_REMATCH[1]}]=$(basename "$frag")
+      fi
+    done < "$frag"
+  done
+  for opt in "${!want[@]}"; do
+    if [ "${want[$opt]}" = off ]; then
+      ! grep -q "^$opt=" "$config" || { echo "  should be off: $opt (from ${from[$opt]})"; bad=1; }
+    else
+      grep -qxF "${want[$opt]}" "$config" || { echo "  not set as asked: ${want[$opt]} (from ${from[$opt]})"; bad=1; }
+    fi
+  done
+  return $bad
+}
+
+build_kernel() { # name fragment...
+  local name=$1; shift
+  local out=$work/build-$name
+  echo "== kernel $name"
+  rm -rf "$out" && mkdir -p "$out"
+  make -s -C "$src" O="$out" ARCH=i386 tinyconfig >/dev/null
+  (cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$@" >/dev/null)
+  make -s -C "$src" O="$out" ARCH=i386 olddefconfig >/dev/null
+  verify_config "$out/.config" "$@" || die "kernel $name: the config fragments did not all apply"
+  make -s -C "$src" O="$out" ARCH=i386 -j"$(nproc)" bzImage
+  cp "$out/arch/x86/boot/bzImage" "$here/$name"
+  cp "$out/.config" "$here/config/$name.config"
+}
+
+build_initramfs() {
+  echo "== initramfs"
+  local root=$work/initramfs-root
+  rm -rf "$root"
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,mnt}
+  cp /bin/busybox "$root/bin/busybox"
+  local applet
+  for applet in $("$root/bin/busybox" --list-full); do
+    [ "$applet" = bin/busybox ] || ln -s /bin/busybox "$root/$applet"
+  done
+  install -m 0755 "$here/initramfs/init" "$root/init"
+  install -m 0644 "$here/initramfs/profile" "$root/etc/profile"
+  install -m 0644 "$here/initramfs/passwd" "$root/etc/passwd"
+  install -m 0644 "$here/initramfs/group" "$root/etc/group"
+  chmod 1777 "$root/tmp"
+  # The kernel opens /dev/console for init's stdio before devtmpfs is mounted.
+  mknod -m 0600 "$root/dev/console" c 5 1
+  find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+  (cd "$root" && find . -print0 | sort -z | cpio --null -o -H newc --reproducible -R 0:0 --quiet) \
+    | gzip -9 -n > "$here/initramfs.cpio.gz"
+}
+
+start=$(date +%s)
+build_kernel bzImage "$here/config/virtio-i386.fragment" "$here/config/userland.fragment"
+build_kernel bzImage-apic "$here/config/virtio-i386.fragment" "$here/config/userland.fragment" "$here/config/apic.fragment"
+build_initramfs
+release=$(make -s -C "$src" O="$work/build-bzImage" ARCH=i386 kernelrelease)
+
+node -e '
+  const fs = require("fs"), crypto = require("crypto"), path = require("path");
+  const [dir, release, srcVer, bbVer, gcc, seconds] = process.argv.slice(1);
+  const sha = (f) => crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex");
+  const images = {};
+  for (const f of ["bzImage", "bzImage-apic", "initramfs.cpio.gz"])
+    images[f] = { sha256: sha(f), size: fs.statSync(path.join(dir, f)).size };
+  const manifest = {
+    kernel: release,
+    packages: { "linux-source-6.1": srcVer, "busybox-static:i386": bbVer },
+    compiler: gcc,
+    source_date: new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString(),
+    built: new Date().toISOString(),
+    build_seconds: Number(seconds),
+    configs: {
+      bzImage: { file: "config/bzImage.config", sha256: sha("config/bzImage.config") },
+      "bzImage-apic": { file: "config/bzImage-apic.config", sha256: sha("config/bzImage-apic.config") },
+    },
+    images,
+  };
+  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+' "$here" "$release" "$src_ver" "$bb_ver" "$(gcc --version | head -1)" "$(( $(date +%s) - start ))"
+check
+echo "built in $(( $(date +%s) - start )) s"

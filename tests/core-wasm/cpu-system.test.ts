@@ -1,0 +1,194 @@
+// System-level CPU checks that per-instruction vectors cannot reach: paging and the TLB,
+// rings and the TSS stack switch, SYSENTER, real mode, exception classes and double/triple
+// faults, interrupts and HLT, port and MMIO traps. Each program in cpu-asm/ is assembled with
+// nasm at test time (skipped without nasm), runs from flat 32-bit ring 0 (setupFlat32) and
+// leaves results at RES and an exception log at LOG (see cpu-asm/prelude.inc).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, mkdtempSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as L from "../../core-wasm/build/layout.ts";
+import { instantiateCore, type Core } from "../../core-wasm/loader.ts";
+
+const wasm = new WebAssembly.Module(readFileSync(new URL("../../core-wasm/build/core.wasm", import.meta.url)));
+const asmDir = new URL("./cpu-asm/", import.meta.url).pathname;
+const LOG = 0x8000, RES = 0x8800, RAM = 8 << 20;
+
+let nasm = true;
+try { execFileSync("nasm", ["-v"]); } catch { nasm = false; }
+const skip = nasm ? false : "nasm is not installed";
+
+function assemble(name: string): Uint8Array {
+  const out = join(mkdtempSync(join(tmpdir(), "vireo-cpu-")), name + ".bin");
+  execFileSync("nasm", ["-f", "bin", "-I", asmDir, "-o", out, join(asmDir, name + ".asm")]);
+  return readFileSync(out);
+}
+
+interface Machine {
+  core: Core;
+  cpu: { setupFlat32(e: number): void; getReg(i: number): number; setReg(i: number, v: number): void; run(n: number): number };
+  res(i: number): number;
+  log(): { vec: number; err: number; cr2: number; cs: number; esp: number; eip: number; eflags: number }[];
+  traps: { kind: number; write: number; size: number; addr: number; data: number }[];
+  intr: { pending: number };
+}
+
+function boot(name: string, readData: (kind: number, addr: number) => number = () => 0xffffffff): Machine {
+  const traps: Machine["traps"] = [];
+  const intr = { pending: -1 };
+  let core!: Core;
+  core = instantiateCore(wasm, RAM, {
+    trap() {
+      const rp = core.runPage;
+      const t = { kind: rp[L.TRAP_KIND >> 2]!, write: rp[L.TRAP_WRITE >> 2]!, size: rp[L.TRAP_SIZE >> 2]!,
+        addr: rp[L.TRAP_ADDR >> 2]! >>> 0, data: rp[L.TRAP_DATA >> 2]! >>> 0 };
+      traps.push(t);
+      if (!t.write) rp[L.TRAP_DATA >> 2] = readData(t.kind, t.addr);
+    },
+    intack() {
+      const v = intr.pending;
+      intr.pending = -1;
+      core.runPage[L.RUN_INTR >> 2] = 0;
+      return v;
+    },
+    rdtsc: () => 0n,
+  });
+  core.ram.set(assemble(name), 0x1000);
+  const cpu = core.exports as unknown as Machine["cpu"];
+  cpu.setupFlat32(0x1000);
+  cpu.setReg(4, 0x9000);
+  const dv = new DataView(core.ram.buffer, core.ram.byteOffset, core.ram.byteLength);
+  return {
+    core, cpu, traps, intr,
+    res: (i) => dv.getUint32(RES + 4 * i, true),
+    log: () => Array.from({ length: dv.getUint32(LOG, true) }, (_, i) => {
+      const b = LOG + 4 + 32 * i, g = (o: number) => dv.getUint32(b + o, true);
+      return { vec: g(0), err: g(4), cr2: g(8), cs: g(12) & 0xffff, esp: g(16), eip: g(20), eflags: g(24) };
+    }),
+  };
+}
+
+const hex = (v: number) => "0x" + (v >>> 0).toString(16);
+function runToOff(m: Machine, budget = 200000): void {
+  const exit = m.cpu.run(budget);
+  assert.equal(exit, L.EXIT_POWEROFF, `run() exit ${exit} at EIP ${hex(m.cpu.getReg(8))}, log ${JSON.stringify(m.log())}`);
+}
+
+test("paging: 4 KiB and 4 MiB pages, #PF codes and CR2, A/D bits, WP, INVLPG, global pages", { skip }, () => {
+  const m = boot("paging");
+  runToOff(m);
+  assert.equal(m.res(6), 0xd0e, "reached the end");
+  assert.equal(new DataView(m.core.ram.buffer, m.core.ram.byteOffset).getUint32(0x400010, true), 0x12345678);
+  assert.equal(m.res(0) & 0x60, 0x60, "4 MiB PDE accessed and dirty");
+  assert.equal(m.res(1) & 0x60, 0x60, "PTE accessed and dirty after a WP=0 supervisor write");
+  assert.equal(m.res(2), 0x610, "INVLPG drops the stale translation");
+  assert.equal(m.res(3), 0x3000, "a global page survives a CR3 reload");
+  assert.equal(m.res(4), 0x3010, "clearing CR4.PGE flushes global pages");
+  assert.equal(m.res(5), 0x11111111, "a page-crossing store that faults writes nothing");
+  const log = m.log().map((e) => [e.vec, e.err, hex(e.cr2)]);
+  assert.deepEqual(log, [[14, 0, "0xc00123"], [14, 2, "0x401000"], [14, 3, "0x5000c"], [14, 3, "0x50000"]]);
+});
+
+test("rings: IRET to ring 3, INT 0x80 through the TSS, #GP in ring 3, SYSENTER/SYSEXIT, RETF outward, call gate", { skip }, () => {
+  const m = boot("rings");
+  runToOff(m);
+  assert.equal(m.res(16), 0xd0e, "reached the end");
+  assert.deepEqual([0, 1].map((i) => m.res(i) & 0xffff), [0x23, 0x2b], "CS/SS in ring 3");
+  const log = m.log();
+  assert.deepEqual(log.map((e) => [hex(e.vec), e.err, hex(e.cs)]),
+    [["0x80", 0, "0x23"], ["0xd", 0, "0x23"], ["0xd", 0, "0x23"], ["0xd", 0, "0x23"], ["0xd", 0x18, "0x23"], ["0xd", 0, "0x23"]]);
+  // Handler ESP: ESP0 - 5 pushed dwords (SS ESP EFLAGS CS EIP) - error - vector - EAX - EBX.
+  assert.equal(log[0]!.esp, 0xa000 - 4 * 9);
+  assert.deepEqual([2, 3, 4].map((i) => m.res(i) & (i === 4 ? 0xffffffff : 0xffff)), [0x23, 0x2b, 0x7000], "after SYSEXIT");
+  assert.deepEqual([5, 6, 7].map((i) => m.res(i) & (i === 7 ? 0xffffffff : 0xffff)), [0x10, 0x18, 0xa800], "after SYSENTER");
+  assert.deepEqual([8, 9, 10, 11].map((i) => m.res(i)), [0x23, 0x2b, 0x7000, 0xa000 - 20], "INT frame from ring 3");
+  assert.deepEqual(m.traps.map((t) => [t.kind, t.addr]), [[L.TRAP_PIO, 0x81]], "only the permitted port was accessed");
+  assert.equal(m.res(12) & 0xffff, 0x23, "RETF to ring 3");
+  assert.equal(m.res(13) & 0xffff, 0x10, "call gate to ring 0");
+  assert.deepEqual([m.res(14), m.res(15)], [0x23, 0x2b], "call gate pushed the outer CS and SS");
+});
+
+test("real mode: 16-bit ops and addressing, IVT interrupt, far call, 66 prefix, REP STOSW", { skip }, () => {
+  const m = boot("realmode");
+  runToOff(m);
+  assert.equal(m.res(10), 0xd0e, "reached the end");
+  assert.equal(m.res(0), 0x00012340, "MUL BX");
+  assert.equal(m.res(1), 0x3030beef, "[BX+SI+disp] and INT 30h handler");
+  assert.equal(m.res(2) & 0xffff, 0xfa, "far call");
+  assert.equal(m.res(4), 0x89abcdef, "66 prefix");
+  assert.deepEqual([m.res(8), m.res(9) & 0xffff], [0x5a5a5a5a, 0x5a5a], "REP STOSW through ES");
+  assert.equal(m.cpu.getReg(16) & 1, 0, "CR0.PE clear");
+});
+
+test("exceptions: classes, error codes, trap EIPs, double fault, then triple fault", { skip }, () => {
+  const m = boot("faults");
+  const exit = m.cpu.run(200000);
+  assert.equal(exit, L.EXIT_SHUTDOWN, "the final fault triple-faults");
+  assert.equal(m.res(0), 0xd0e, "the double fault was handled");
+  const log = m.log();
+  assert.deepEqual(log.map((e) => [e.vec, e.err]),
+    [[6, 0], [0, 0], [3, 0], [13, 0x1000], [4, 0], [5, 0], [13, 0x38], [11, 0x40], [8, 0]]);
+  // INT3 and INTO are traps: the pushed EIP is the next instruction (INT3 is one byte).
+  const bin = assemble("faults");
+  assert.equal(bin[log[2]!.eip - 1 - 0x1000], 0xcc, "INT3 pushes the address after it");
+  assert.equal(bin[log[4]!.eip - 1 - 0x1000], 0xce, "INTO pushes the address after it");
+});
+
+test("interrupts: STI shadow, HLT with IF=1, delivery after HLT; MMIO and port traps", { skip }, () => {
+  const m = boot("irq", (kind, addr) => (kind === L.TRAP_MMIO ? 0xcafef00d : 0xbeef));
+  m.core.runPage[L.RUN_INTR >> 2] = 1; // already pending: STI's shadow must still let HLT run
+  m.intr.pending = 0x20;
+  assert.equal(m.cpu.run(100000), L.EXIT_HLT);
+  const hltEnd = m.cpu.getReg(8);
+  assert.equal(m.cpu.run(100000), L.EXIT_POWEROFF);
+  assert.equal(m.res(4), 0xd0e, "reached the end");
+  assert.equal(m.res(0), hltEnd, "the interrupt returns to the instruction after HLT");
+  assert.equal(m.res(1), 0x1111);
+  assert.equal(m.res(2), 0xcafef00d, "MMIO read result");
+  assert.equal(m.res(3) & 0xffff, 0xbeef, "IN AX, DX");
+  assert.deepEqual(m.traps.map((t) => [t.kind, t.write, t.size, hex(t.addr)]), [
+    [L.TRAP_MMIO, 0, 4, "0x7ff00010"], [L.TRAP_MMIO, 1, 2, "0x7ff00020"], [L.TRAP_PIO, 1, 1, "0x3f8"], [L.TRAP_PIO, 0, 2, "0x3f8"],
+  ]);
+  assert.equal(m.traps[1]!.data, 0x1234);
+  assert.equal(m.traps[2]!.data, 0x41);
+  assert.equal(m.core.runPage[L.RUN_STAT_MMIO >> 2], 2);
+  assert.equal(m.core.runPage[L.RUN_STAT_PIO >> 2], 2);
+  assert.equal(m.core.runPage[L.RUN_STAT_INTS >> 2], 1);
+});
+
+test("reset: real mode at F000:FFF0, the first fetch is an MMIO read of 0xFFFFFFF0", () => {
+  const traps: number[] = [];
+  let core!: Core;
+  core = instantiateCore(wasm, RAM, {
+    trap() {
+      traps.push(core.runPage[L.TRAP_ADDR >> 2]! >>> 0);
+      core.runPage[L.TRAP_DATA >> 2] = 0xf4; // HLT
+    },
+    intack: () => 0,
+    rdtsc: () => 0n,
+  });
+  const cpu = core.exports as unknown as Machine["cpu"] & { reset(): void };
+  cpu.reset();
+  assert.deepEqual([8, 9, 11, 16].map((i) => hex(cpu.getReg(i))), ["0xfff0", "0x2", "0xf000", "0x60000010"]);
+  assert.equal(cpu.getReg(2) & 0xf00, 0x600, "EDX holds the family-6 signature");
+  assert.equal(cpu.run(10), L.EXIT_POWEROFF, "HLT with IF=0");
+  assert.deepEqual(traps.map(hex), ["0xfffffff0"]);
+  assert.equal(cpu.getReg(8), 0xfff1);
+});
+
+test("tasks: CALL to a TSS and IRET back (NT, back link), #DF through a task gate", { skip }, () => {
+  const m = boot("task");
+  runToOff(m);
+  assert.equal(m.res(8), 0xd0e, "the double-fault task ran");
+  assert.equal(m.res(0) & 0x4000, 0x4000, "NT set in the called task");
+  assert.equal(m.res(1), 0x30, "back link to the caller's TSS");
+  assert.equal(m.res(2), 0x1234, "IRET restored the caller's registers");
+  assert.equal(m.res(3) & 0x4000, 0, "NT clear again");
+  assert.equal(m.res(4), 0, "#DF error code on the new stack");
+  const bin = assemble("task");
+  assert.deepEqual([...bin.subarray(m.res(5) - 0x1000, m.res(5) - 0x1000 + 2)], [0xa1, 0x00], "saved EIP is the faulting MOV");
+  assert.equal(m.res(6), 0x5151, "interrupted ESI saved in the old TSS");
+  assert.equal(m.res(7), 0x100000, "CR2");
+});

@@ -1,0 +1,26 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ConsoleScriptRunner } from "../../../devices/vm/console-script.ts";
+import { READY_LINE } from "../../../devices/vm/config.ts";
+
+test("commands are typed only at prompts after the ready line, then poweroff", () => {
+  const s = new ConsoleScriptRunner({ cmds: ["echo a", "echo b"], ready: READY_LINE });
+  assert.equal(s.observe("early boot vireo:/# "), null, "a prompt-like text before ready is ignored");
+  assert.equal(s.observe(`${READY_LINE}\r\n`), null);
+  assert.deepEqual(s.observe("vireo:/# "), { kind: "type", text: "echo a\n" });
+  assert.equal(s.observe("echo a\r\n"), null, "the echo is not a prompt");
+  assert.deepEqual(s.observe("a\r\nvireo:/# "), { kind: "type", text: "echo b\n" });
+  assert.deepEqual(s.observe("echo b\r\nb\r\nvireo:/tmp# "), { kind: "type", text: "poweroff -f\n" });
+  assert.equal(s.observe("vireo:/# "), null);
+});
+
+test("expect ends the script wherever the text appears, even split across writes", () => {
+  const s = new ConsoleScriptRunner({ expect: "hello world", cmds: [], ready: READY_LINE });
+  assert.equal(s.observe("xx hello wo"), null);
+  assert.deepEqual(s.observe("rld yy"), { kind: "done", reason: "expect" });
+  assert.equal(s.observe("hello world"), null);
+});
+
+test("no expect and no commands is an interactive session", () => {
+  assert.equal(new ConsoleScriptRunner({ cmds: [], ready: READY_LINE }).idle, true);
+});

@@ -1,0 +1,17 @@
+import { defineConfig } from "vite";
+
+// SharedArrayBuffer (guest RAM shared between the VM worker and the page) needs a
+// cross-origin isolated page: COOP same-origin + COEP require-corp, on dev and preview.
+const isolation = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
+export default defineConfig({
+  root: "web",
+  publicDir: false,
+  server: { headers: isolation, fs: { allow: [".."] } },
+  preview: { headers: isolation },
+  worker: { format: "es" },
+  build: { outDir: "../dist", emptyOutDir: true, target: "es2022" },
+});
