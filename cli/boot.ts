@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   const input = new ByteRing(1 << 16);
   const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
-  const worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { workerData: { config: opts.vm, channels } });
+  const worker = new Worker(new URL("./vm-worker.mjs", import.meta.url), { workerData: { config: opts.vm, channels } });
 
   // Console: drain the ring to stdout whenever the worker writes (Atomics.waitAsync: no polling).
   let draining = true;
@@ -47,7 +47,9 @@ async function main(): Promise<number> {
       }
       const cell = out.waitCell;
       const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 50);
-      if (w.async) await w.value;
+      // A pending waitAsync does not keep Node's event loop alive; the timer does, so the
+      // process cannot drift to exit 0 before the worker's exit message is handled.
+      if (w.async) await Promise.race([w.value, new Promise((r) => setTimeout(r, 60))]);
     }
   };
   const drained = drain();

@@ -5,7 +5,10 @@
 export const READY_LINE = "vireo-guest: ready";
 /** The default guest's shell prompt ends with this (PS1='vireo:\w# '). */
 export const PROMPT_RE = /vireo:[^\n]*# $/;
-export const DEFAULT_CMDLINE = "console=ttyS0";
+// tsc=reliable: with no HPET or ACPI PM timer the kernel's only clocksource watchdog is the
+// PIT, whose counter stops meaning anything once NO_HZ_IDLE switches it to one-shot mode; the
+// watchdog would then declare our (exact) TSC unstable a few seconds after boot.
+export const DEFAULT_CMDLINE = "console=ttyS0 tsc=reliable";
 
 export type ClockMode = "realtime" | "deterministic";
 

@@ -9,6 +9,8 @@ import { PROMPT_RE } from "./config.ts";
 export type ScriptEvent = { kind: "type"; text: string } | { kind: "done"; reason: "expect" | "cmds" };
 
 const TAIL_MAX = 512;
+/** Terminal control sequences (busybox's line editor asks for the cursor position, ESC[6n). */
+const CSI_RE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
 
 export class ConsoleScriptRunner {
   private tail = "";
@@ -37,7 +39,7 @@ export class ConsoleScriptRunner {
       if (!this.tail.includes(this.script.ready)) return null;
       this.ready = true;
     }
-    if (!PROMPT_RE.test(this.tail)) return null;
+    if (!PROMPT_RE.test(this.tail.replace(CSI_RE, ""))) return null;
     // At a prompt: type the next command, or power off after the last one.
     this.tail = "";
     if (this.next < this.script.cmds.length) return { kind: "type", text: this.script.cmds[this.next++]! + "\n" };

@@ -3,7 +3,6 @@
 // rings, sleep in Atomics.wait while the guest halts, and obey the host's control word.
 import * as L from "../../core-wasm/build/layout.ts";
 import { PcBoard } from "../board/pc.ts";
-import { NS_PER_INSTRUCTION } from "../clock.ts";
 import { ByteRing } from "../host/byte-ring.ts";
 import type { VmConfig } from "./config.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
@@ -99,13 +98,10 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     if (input.available() > 0) board.com1.receive(input.read());
 
     board.advance();
-    let budget = SLICE;
-    if (deterministic) {
-      // Stop exactly at the next timer deadline, so interrupts land at the same instruction
-      // on every run.
-      const ahead = (board.nextDeadlineNs() - board.clock.nowNs()) / NS_PER_INSTRUCTION;
-      budget = Math.max(1, Math.min(SLICE, Math.ceil(ahead)));
-    }
+    // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
+    // at the same instruction on every run.
+    const ahead = (board.nextDeadlineNs() - board.clock.nowNs()) / board.clock.nsPerInstruction();
+    const budget = Math.max(1, Math.min(SLICE, Math.ceil(ahead)));
     let exit: number;
     try {
       exit = board.run(budget);
@@ -124,12 +120,12 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
       case L.EXIT_BUDGET:
         break;
       case L.EXIT_HLT: {
+        // Deterministic: jump time to the deadline. Realtime: guest time follows host time
+        // while halted; sleep until the deadline or until the host kicks us (input, command).
         const deadline = board.nextDeadlineNs();
-        if (deterministic && Number.isFinite(deadline)) {
-          board.clock.idleUntil(deadline);
-        } else {
-          // Sleep until the next timer deadline or until the host kicks us (input, command).
-          const ms = Number.isFinite(deadline) ? Math.max(0, (deadline - board.clock.nowNs()) / 1e6) : Infinity;
+        board.clock.idleUntil(deadline);
+        if (!deterministic || !Number.isFinite(deadline)) {
+          const ms = Number.isFinite(deadline) ? (deadline - board.clock.nowNs()) / 1e6 : Infinity;
           if (ms > 0.05 && input.available() === 0) Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms);
         }
         break;

@@ -24,3 +24,9 @@ test("expect ends the script wherever the text appears, even split across writes
 test("no expect and no commands is an interactive session", () => {
   assert.equal(new ConsoleScriptRunner({ cmds: [], ready: READY_LINE }).idle, true);
 });
+
+test("a prompt followed by the line editor's cursor query is still a prompt", () => {
+  const s = new ConsoleScriptRunner({ cmds: ["uname -m"], ready: READY_LINE });
+  s.observe(`${READY_LINE}\r\n`);
+  assert.deepEqual(s.observe("vireo:/# \x1b[6n"), { kind: "type", text: "uname -m\n" });
+});

@@ -1,0 +1,6 @@
+// Worker bootstrap: Node 20 does not apply the parent's `--import tsx` hooks inside a
+// worker_thread, so register tsx here before loading the TypeScript entry.
+import { register } from "tsx/esm/api";
+
+register();
+await import("./vm-worker.ts");
