@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { VmConfig } from "../devices/vm/config.ts";
+import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, READY_LINE } from "../devices/vm/config.ts";
 
 export class UsageError extends Error {}
@@ -20,6 +20,11 @@ export const HELP = `usage: npm run boot -- [options]
   --expect TEXT        exit 0 as soon as TEXT appears on the console
   --cmd TEXT           repeatable: wait for the shell prompt, type TEXT, wait for the prompt;
                        after the last one power the guest off and exit 0
+  --device SPEC        repeatable: a virtio device, SPEC one of
+                         blk,transport=T,image=FILE[,readonly]
+                         console,transport=T
+                         rng,transport=T
+                       T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
   --stats              print one JSON line of statistics on exit
   -h, --help           this text`;
 
@@ -58,6 +63,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         timeout: { type: "string" },
         expect: { type: "string" },
         cmd: { type: "string", multiple: true },
+        device: { type: "string", multiple: true },
         stats: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -86,8 +92,61 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       memMiB: mem,
       clock,
       script: { expect: o.expect, cmds: o.cmd ?? [], ready: READY_LINE },
+      devices: checkDevices((o.device ?? []).map(parseDevice)),
     },
     timeoutS,
     stats: o.stats ?? false,
   };
+}
+
+/** Combinations the board cannot place: one line each. */
+function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
+  if (specs.filter((d) => d.type === "console").length > 1) throw new UsageError("--device: at most one console device (it owns the console)");
+  if (specs.filter((d) => d.transport.startsWith("mmio")).length > 8) throw new UsageError("--device: at most 8 virtio-mmio devices (one free IRQ each)");
+  if (specs.filter((d) => d.transport.startsWith("pci")).length > 31) throw new UsageError("--device: at most 31 virtio-pci devices (bus 0 slots)");
+  return specs;
+}
+
+const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
+const DEVICE_TYPES = ["blk", "console", "rng"] as const;
+
+/** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
+export function parseDevice(text: string): VirtioDeviceSpec {
+  const [type, ...rest] = text.split(",");
+  if (!(DEVICE_TYPES as readonly string[]).includes(type!)) {
+    throw new UsageError(`--device '${text}': type must be one of ${DEVICE_TYPES.join(", ")}, not '${type}'`);
+  }
+  const kv = new Map<string, string | true>();
+  for (const item of rest) {
+    const eq = item.indexOf("=");
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
+    kv.set(key, eq < 0 ? true : item.slice(eq + 1));
+  }
+  const allowed = type === "blk" ? ["transport", "image", "readonly"] : ["transport"];
+  for (const key of kv.keys()) {
+    if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
+  }
+  const transport = kv.get("transport");
+  if (typeof transport !== "string" || !(TRANSPORTS as readonly string[]).includes(transport)) {
+    throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORTS.join(", ")}`);
+  }
+  const spec: VirtioDeviceSpec = { type: type as VirtioDeviceSpec["type"], transport: transport as VirtioDeviceSpec["transport"] };
+  if (type === "blk") {
+    const image = kv.get("image");
+    if (typeof image !== "string" || image === "") throw new UsageError(`--device '${text}': blk needs image=FILE`);
+    const ro = kv.get("readonly");
+    if (ro !== undefined && ro !== true) throw new UsageError(`--device '${text}': readonly takes no value`);
+    let st;
+    try {
+      st = statSync(image);
+    } catch (e) {
+      throw new UsageError(`--device '${text}': cannot open image '${image}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    if (!st.isFile()) throw new UsageError(`--device '${text}': image '${image}' is not a file`);
+    if (st.size === 0 || st.size % 512 !== 0) throw new UsageError(`--device '${text}': image '${image}' size ${st.size} is not a non-zero multiple of 512`);
+    spec.image = image;
+    if (ro === true) spec.readonly = true;
+  }
+  return spec;
 }

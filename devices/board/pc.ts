@@ -17,6 +17,12 @@ import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
 import { loadLinux, type LinuxBootResult } from "./linux-boot.ts";
+import { placeVirtio, virtioStats, type PlacedVirtio } from "./virtio-devices.ts";
+import type { VirtioDeviceSpec } from "../vm/config.ts";
+import type { BlockBackend } from "../host/block.ts";
+import { RamMemory } from "../virtio/guest-memory.ts";
+import type { VirtioConsole } from "../virtio/console.ts";
+import type { VirtioDeviceInfo } from "../virtio/device.ts";
 
 /** Register indices of the core's getReg/setReg. */
 const REG_ESI = 6;
@@ -31,6 +37,10 @@ export interface PcOptions {
   /** Bytes the guest writes to the serial console (COM1). */
   onConsole: (byte: number) => void;
   log?: (message: string) => void;
+  /** Virtio devices to plug (DESIGN.md "Virtio"). */
+  virtio?: readonly VirtioDeviceSpec[];
+  /** Opens the backend of a virtio-blk spec (the host decides: file, memory, IndexedDB). */
+  openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
 }
 
 export interface LinuxImage {
@@ -53,6 +63,12 @@ export class PcBoard {
   /** Devices with time-driven behaviour, advanced by the run loop. */
   readonly timed: Timed[];
   lastPostCode = 0;
+  /** Plugged virtio devices, in --device order. */
+  readonly virtio: PlacedVirtio[];
+  /** `virtio_mmio.device=…` entries bootLinux appends to the command line. */
+  private readonly virtioCmdline: string[];
+  /** The first virtio-console, which then owns console input. */
+  private readonly virtioConsole: VirtioConsole | null;
   private readonly rp: Int32Array; // the run page, as words
 
   constructor(opts: PcOptions) {
@@ -90,6 +106,27 @@ export class PcBoard {
       });
     }
     this.timed = [this.pit, this.com1, this.cmos];
+
+    const placed = placeVirtio(opts.virtio ?? [], {
+      mem: new RamMemory(this.core.ram), pci: this.pci, ports: this.ports, mmio: this.mmio,
+      setIrq: (n, level) => this.pic.setIrq(n, level),
+      setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
+      log,
+    }, { openBlock: opts.openBlock, onConsole: opts.onConsole });
+    this.virtio = placed.devices;
+    this.virtioCmdline = placed.cmdline;
+    this.virtioConsole = (this.virtio.find((d) => d.spec.type === "console")?.device as VirtioConsole | undefined) ?? null;
+  }
+
+  /** Every virtio device's self-description (regions and IRQs, VFIO style) for the inspector. */
+  virtioInfo(): VirtioDeviceInfo[] {
+    return this.virtio.map((d) => d.info());
+  }
+
+  /** Host keyboard input: to the virtio-console if there is one, else to COM1. */
+  consoleInput(bytes: Uint8Array): void {
+    if (this.virtioConsole) this.virtioConsole.receive(bytes);
+    else this.com1.receive(bytes);
   }
 
   /** What the BIOS would have done: PCI BARs, Interrupt Line and the ELCR for PCI INTx. */
@@ -108,7 +145,8 @@ export class PcBoard {
       setReg(i: number, v: number): void;
     };
     this.core.ram.fill(0);
-    const r = loadLinux({ ...image, ramBytes: this.ramBytes, ram: this.core.ram });
+    const cmdline = [image.cmdline, ...this.virtioCmdline].join(" ").trim();
+    const r = loadLinux({ ...image, cmdline, ramBytes: this.ramBytes, ram: this.core.ram });
     e.reset();
     e.setupFlat32(r.entry);
     e.setReg(REG_ESI, r.esi);
@@ -124,6 +162,7 @@ export class PcBoard {
   /** Let every timed device catch up with the clock. */
   advance(): void {
     advanceAll(this.timed, this.clock.nowNs());
+    for (const d of this.virtio) d.device.poll?.();
   }
 
   nextDeadlineNs(): number {
@@ -159,6 +198,7 @@ export class PcBoard {
       tlbMisses: rp[L.RUN_STAT_TLB_MISS >> 2]! >>> 0,
       ports: this.ports.stats(),
       mmio: this.mmio.stats(),
+      ...(this.virtio.length ? { virtio: virtioStats(this.virtio) } : {}),
     };
   }
 }

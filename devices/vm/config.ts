@@ -28,4 +28,16 @@ export interface VmConfig {
   memMiB: number;
   clock: ClockMode;
   script: ConsoleScript;
+  /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
+  devices?: VirtioDeviceSpec[];
+}
+
+/** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
+export interface VirtioDeviceSpec {
+  type: "blk" | "console" | "rng";
+  transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
+  /** blk: the image, a host path the worker opens (Node) — writes go back to the file. */
+  image?: string;
+  /** blk: offer VIRTIO_BLK_F_RO and refuse writes. */
+  readonly?: boolean;
 }

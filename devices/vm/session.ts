@@ -4,7 +4,8 @@
 import * as L from "../../core-wasm/build/layout.ts";
 import { PcBoard } from "../board/pc.ts";
 import { ByteRing } from "../host/byte-ring.ts";
-import type { VmConfig } from "./config.ts";
+import type { VirtioDeviceSpec, VmConfig } from "./config.ts";
+import type { BlockBackend } from "../host/block.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
 
 /** The host → worker control word (an Int32Array over `VmChannels.control`). */
@@ -45,7 +46,12 @@ export function kick(control: Int32Array, cmd = CMD_NONE): void {
 /** Most instructions between looks at the host (input, commands, realtime timers). */
 const SLICE = 200_000;
 
-export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChannels, post: (e: VmEvent) => void): void {
+/** What only the host environment can provide (Node: files; page: IndexedDB). */
+export interface VmHost {
+  openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+}
+
+export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChannels, post: (e: VmEvent) => void, host: VmHost = {}): void {
   const out = new ByteRing(ch.consoleOut);
   const input = new ByteRing(ch.consoleIn);
   const ctl = new Int32Array(ch.control);
@@ -64,6 +70,8 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
       while (!out.push(b)) Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), 5);
     },
     log: (message) => post({ type: "log", message }),
+    virtio: config.devices,
+    openBlock: host.openBlock,
   });
   let board = makeBoard();
 
@@ -95,7 +103,7 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
     if (cmd === CMD_STOP) return finish("stopped");
     if (cmd === CMD_RESET) reboot();
-    if (input.available() > 0) board.com1.receive(input.read());
+    if (input.available() > 0) board.consoleInput(input.read());
 
     board.advance();
     // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
@@ -113,7 +121,7 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
       const ev = script.observe(String.fromCharCode(...pending));
       pending.length = 0;
       if (ev?.kind === "done") return finish("expect");
-      if (ev?.kind === "type") board.com1.receive(new TextEncoder().encode(ev.text));
+      if (ev?.kind === "type") board.consoleInput(new TextEncoder().encode(ev.text));
     }
 
     switch (exit) {

@@ -1,0 +1,143 @@
+// Packed virtqueue ring arithmetic (virtio 1.2 §2.8), device side: one descriptor ring shared
+// both ways with AVAIL/USED flag bits and wrap counters (§2.8.1), indirect tables (§2.8.7), and
+// the event suppression structures (§2.8.10, §2.8.14): the driver area holds the driver's
+// (device → driver interrupts), the device area ours (driver → device kicks).
+import { GuestChain } from "./chain.ts";
+import type { Segment } from "./device.ts";
+import type { GuestMemory } from "./guest-memory.ts";
+import { addSegment, needEvent } from "./split-ring.ts";
+import { RingError, type Ring, type RingAddresses } from "./ring.ts";
+
+// §2.8.13 struct pvirtq_desc { le64 addr; le32 len; le16 id; le16 flags; }
+const DESC_SIZE = 16;
+export const PACKED_DESC_F_NEXT = 1, PACKED_DESC_F_WRITE = 2, PACKED_DESC_F_INDIRECT = 4;
+export const PACKED_DESC_F_AVAIL = 1 << 7, PACKED_DESC_F_USED = 1 << 15;
+// §2.8.14 struct pvirtq_event_suppress { le16 desc (off 0–14, wrap 15); le16 flags; }
+export const RING_EVENT_FLAGS_ENABLE = 0, RING_EVENT_FLAGS_DISABLE = 1, RING_EVENT_FLAGS_DESC = 2;
+
+export class PackedRing implements Ring {
+  private nextAvail = 0;
+  private availWrap = true;
+  private nextUsed = 0;
+  private usedWrap = true;
+  /** Used descriptors written but whose flags are not yet published: [slot, flags] pairs. */
+  private readonly unpublished: number[] = [];
+  private publishedUsed = 0; // nextUsed at the last flush, as a free-running counter
+  private usedCounter = 0; // free-running count of used slots
+  private notifyOn = true;
+
+  constructor(
+    private readonly mem: GuestMemory,
+    private readonly size: number,
+    private readonly a: RingAddresses,
+    private readonly indirect: boolean,
+    private readonly eventIdx: boolean,
+  ) {
+    const need: [string, number, number, number][] = [
+      ["descriptor ring", a.desc, DESC_SIZE * size, 16],
+      ["driver event suppression", a.driver, 4, 4],
+      ["device event suppression", a.device, 4, 4],
+    ];
+    for (const [what, addr, len, align] of need) {
+      if (!mem.valid(addr, len)) throw new RingError(`${what} 0x${addr.toString(16)}+${len} outside guest RAM`);
+      if (addr % align !== 0) throw new RingError(`${what} 0x${addr.toString(16)} not ${align}-byte aligned`);
+    }
+  }
+
+  /** §2.8.1: a descriptor is available when AVAIL equals our wrap counter and USED does not. */
+  private isAvail(slot: number, wrap: boolean): boolean {
+    const f = this.mem.u16(this.a.desc + DESC_SIZE * slot + 14);
+    return ((f & PACKED_DESC_F_AVAIL) !== 0) === wrap && ((f & PACKED_DESC_F_USED) !== 0) !== wrap;
+  }
+
+  pop(): GuestChain | null {
+    if (!this.isAvail(this.nextAvail, this.availWrap)) return null;
+    const mem = this.mem;
+    const readable: Segment[] = [];
+    const writable: Segment[] = [];
+    let slot = this.nextAvail;
+    let wrap = this.availWrap;
+    let count = 0;
+    let id = 0;
+    for (;;) {
+      if (++count > this.size) throw new RingError(`chain at ${this.nextAvail} longer than the queue (${this.size})`);
+      const d = this.a.desc + DESC_SIZE * slot;
+      const flags = mem.u16(d + 14);
+      id = mem.u16(d + 12);
+      if (count > 1 && !this.isAvail(slot, wrap)) throw new RingError(`chain continues into unavailable descriptor ${slot}`);
+      if (flags & PACKED_DESC_F_INDIRECT) {
+        if (!this.indirect) throw new RingError(`indirect descriptor ${slot} without VIRTIO_F_INDIRECT_DESC`);
+        if (flags & PACKED_DESC_F_NEXT) throw new RingError(`descriptor ${slot} has both INDIRECT and NEXT`);
+        this.walkIndirect(mem.u64(d), mem.u32(d + 8), readable, writable);
+      } else {
+        addSegment(mem, mem.u64(d), mem.u32(d + 8), (flags & PACKED_DESC_F_WRITE) !== 0, readable, writable);
+      }
+      if (++slot === this.size) { slot = 0; wrap = !wrap; }
+      if (!(flags & PACKED_DESC_F_NEXT) || flags & PACKED_DESC_F_INDIRECT) break;
+    }
+    if (id >= this.size) throw new RingError(`buffer id ${id} ≥ queue size ${this.size}`);
+    this.nextAvail = slot;
+    this.availWrap = wrap;
+    if (this.eventIdx && this.notifyOn) this.writeDeviceEvent();
+    return new GuestChain(mem, id, readable, writable, count);
+  }
+
+  /** §2.8.7: the table is `len / 16` consecutive descriptors; only WRITE is meaningful. */
+  private walkIndirect(table: number, len: number, readable: Segment[], writable: Segment[]): void {
+    if (len === 0 || len % DESC_SIZE !== 0) throw new RingError(`indirect table length ${len} not a non-zero multiple of 16`);
+    if (!this.mem.valid(table, len)) throw new RingError(`indirect table 0x${table.toString(16)}+${len} outside guest RAM`);
+    for (let d = table; d < table + len; d += DESC_SIZE) {
+      const flags = this.mem.u16(d + 14);
+      if (flags & PACKED_DESC_F_INDIRECT) throw new RingError("nested indirect descriptor");
+      addSegment(this.mem, this.mem.u64(d), this.mem.u32(d + 8), (flags & PACKED_DESC_F_WRITE) !== 0, readable, writable);
+    }
+  }
+
+  push(chain: GuestChain, written: number): void {
+    const d = this.a.desc + DESC_SIZE * this.nextUsed;
+    this.mem.setU32(d + 8, Math.min(written, chain.writableBytes));
+    this.mem.setU16(d + 12, chain.id);
+    // §2.8.4: a used descriptor has AVAIL and USED both equal to the used wrap counter.
+    this.unpublished.push(this.nextUsed, this.usedWrap ? PACKED_DESC_F_AVAIL | PACKED_DESC_F_USED : 0);
+    this.nextUsed += chain.slots;
+    if (this.nextUsed >= this.size) { this.nextUsed -= this.size; this.usedWrap = !this.usedWrap; }
+    this.usedCounter += chain.slots;
+  }
+
+  flush(): boolean {
+    const u = this.unpublished;
+    if (u.length === 0) return false;
+    // Flags last, first descriptor of the batch last (§2.8.6), so the driver sees whole batches.
+    for (let i = u.length - 2; i >= 0; i -= 2) this.mem.setU16(this.a.desc + DESC_SIZE * u[i]! + 14, u[i + 1]!);
+    u.length = 0;
+    const oldCount = this.publishedUsed;
+    this.publishedUsed = this.usedCounter;
+    const flags = this.mem.u16(this.a.driver + 2);
+    if (flags !== RING_EVENT_FLAGS_DESC || !this.eventIdx) return flags !== RING_EVENT_FLAGS_DISABLE;
+    // The driver's off_wrap names the used slot it wants an interrupt after (Linux
+    // virtqueue_kick_prepare_packed, mirrored): an event from the other wrap is one ring back.
+    const offWrap = this.mem.u16(this.a.driver);
+    let event = offWrap & 0x7fff;
+    if ((offWrap >> 15 === 1) !== this.usedWrap) event -= this.size;
+    const now = this.nextUsed;
+    const old = now - (this.usedCounter - oldCount);
+    return needEvent(event & 0xffff, now & 0xffff, old & 0xffff);
+  }
+
+  private writeDeviceEvent(): void {
+    this.mem.setU16(this.a.device, this.nextAvail | (this.availWrap ? 0x8000 : 0));
+    this.mem.setU16(this.a.device + 2, RING_EVENT_FLAGS_DESC);
+  }
+
+  disable(): void {
+    this.notifyOn = false;
+    this.mem.setU16(this.a.device + 2, RING_EVENT_FLAGS_DISABLE);
+  }
+
+  enable(): boolean {
+    this.notifyOn = true;
+    if (this.eventIdx) this.writeDeviceEvent();
+    else this.mem.setU16(this.a.device + 2, RING_EVENT_FLAGS_ENABLE);
+    return this.isAvail(this.nextAvail, this.availWrap);
+  }
+}

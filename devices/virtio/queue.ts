@@ -1,0 +1,144 @@
+// One virtqueue (virtio 1.2 §2.6), transport- and device-independent (STYLE #1): the transport
+// sets its size and the three area addresses through lo/hi setters and starts it; the device
+// pops, pushes and flushes through the `VirtQueue` interface of device.ts. The ring format is
+// split (§2.7) or packed (§2.8, VIRTIO_F_RING_PACKED), chosen at start from the negotiated
+// features. A guest mistake breaks the queue: `onError(reason)` fires once (the transport sets
+// DEVICE_NEEDS_RESET) and the queue stays silent until reset.
+import { GuestChain } from "./chain.ts";
+import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, has, type Chain, type VirtQueue } from "./device.ts";
+import type { GuestMemory } from "./guest-memory.ts";
+import { PackedRing } from "./packed-ring.ts";
+import { RingError, type Ring } from "./ring.ts";
+import { SplitRing } from "./split-ring.ts";
+
+export { RingError };
+
+/**
+ * Legacy split-ring placement (virtio 1.2 §2.7.2 "legacy interfaces: a note on virtqueue
+ * layout"): the descriptor table at `base`, the available ring right after it, the used ring at
+ * the next `align` boundary. Used by legacy virtio-pci (align 4096) and virtio-mmio v1.
+ */
+export function legacyLayout(base: number, size: number, align: number): { desc: number; driver: number; device: number } {
+  const driver = base + 16 * size;
+  const end = driver + 6 + 2 * size;
+  return { desc: base, driver, device: Math.ceil(end / align) * align };
+}
+
+export class Virtqueue implements VirtQueue {
+  /** Negotiated ring size; the transport may lower it from maxSize (modern, mmio). */
+  size: number;
+  /** Driver-enabled (QueueReady / queue_enable / a non-zero legacy PFN). */
+  enabled = false;
+  desc = 0;
+  driver = 0;
+  device = 0;
+  /** Why the queue is broken, or null. */
+  broken: string | null = null;
+  /** Chains popped / pushed since start, for --stats. */
+  popped = 0;
+  pushed = 0;
+  inFlight = 0;
+  onError: (reason: string) => void = () => {};
+  private ring: Ring | null = null;
+
+  constructor(private readonly mem: GuestMemory, readonly index: number, readonly maxSize: number) {
+    this.size = maxSize;
+  }
+
+  get ready(): boolean {
+    return this.ring !== null && this.broken === null;
+  }
+
+  get started(): boolean {
+    return this.ring !== null;
+  }
+
+  // ---- transport side ----
+  setDescLo(v: number): void { this.desc = hiOf(this.desc) + (v >>> 0); }
+  setDescHi(v: number): void { this.desc = (v >>> 0) * 0x1_0000_0000 + loOf(this.desc); }
+  setDriverLo(v: number): void { this.driver = hiOf(this.driver) + (v >>> 0); }
+  setDriverHi(v: number): void { this.driver = (v >>> 0) * 0x1_0000_0000 + loOf(this.driver); }
+  setDeviceLo(v: number): void { this.device = hiOf(this.device) + (v >>> 0); }
+  setDeviceHi(v: number): void { this.device = (v >>> 0) * 0x1_0000_0000 + loOf(this.device); }
+
+  /** Build the ring walker from the addresses and `features`; a bad layout breaks the queue. */
+  start(features: bigint): void {
+    if (!this.enabled || this.ring || this.broken) return;
+    const packed = has(features, VIRTIO_F_RING_PACKED);
+    const size = this.size;
+    if (size === 0 || size > this.maxSize || (!packed && (size & (size - 1)) !== 0)) {
+      this.fail(`queue size ${size} invalid (max ${this.maxSize}${packed ? "" : ", power of two"})`);
+      return;
+    }
+    const a = { desc: this.desc, driver: this.driver, device: this.device };
+    const indirect = has(features, VIRTIO_F_INDIRECT_DESC), eventIdx = has(features, VIRTIO_F_EVENT_IDX);
+    try {
+      this.ring = packed ? new PackedRing(this.mem, size, a, indirect, eventIdx) : new SplitRing(this.mem, size, a, indirect, eventIdx);
+    } catch (e) {
+      this.catch(e);
+    }
+  }
+
+  /** Back to the power-on state (§2.6 / §4.1.4.3.2 queue reset). */
+  reset(): void {
+    this.ring = null;
+    this.enabled = false;
+    this.size = this.maxSize;
+    this.desc = this.driver = this.device = 0;
+    this.broken = null;
+    this.popped = this.pushed = this.inFlight = 0;
+  }
+
+  // ---- device side (VirtQueue) ----
+  pop(): Chain | null {
+    if (!this.ready) return null;
+    try {
+      const c = this.ring!.pop();
+      if (c) { this.popped++; this.inFlight++; }
+      return c;
+    } catch (e) {
+      this.catch(e);
+      return null;
+    }
+  }
+
+  push(chain: Chain, written: number): void {
+    if (!this.ready) return;
+    if (!(chain instanceof GuestChain)) throw new TypeError("push: not a chain popped from a queue");
+    this.ring!.push(chain, written);
+    this.pushed++;
+    this.inFlight--;
+  }
+
+  flush(): boolean {
+    return this.ready ? this.ring!.flush() : false;
+  }
+
+  disableNotifications(): void {
+    if (this.ready) this.ring!.disable();
+  }
+
+  enableNotifications(): boolean {
+    if (!this.ready) return false;
+    try {
+      return this.ring!.enable();
+    } catch (e) {
+      this.catch(e);
+      return false;
+    }
+  }
+
+  private catch(e: unknown): void {
+    if (!(e instanceof RingError)) throw e;
+    this.fail(e.message);
+  }
+
+  private fail(reason: string): void {
+    if (this.broken) return;
+    this.broken = `queue ${this.index}: ${reason}`;
+    this.onError(this.broken);
+  }
+}
+
+const loOf = (v: number): number => v % 0x1_0000_0000;
+const hiOf = (v: number): number => v - (v % 0x1_0000_0000);

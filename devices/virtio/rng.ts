@@ -1,0 +1,80 @@
+// virtio-rng, the entropy device (virtio 1.2 §5.4): one request queue whose device-writable
+// buffers the device fills with random bytes. No feature bits and no configuration space
+// (§5.4.3, §5.4.4). What the guest's driver expects: Linux 6.1
+// drivers/char/hw_random/virtio-rng.c keeps one small buffer posted (request_entropy()) and
+// takes the used length as the number of random bytes it got (random_recv_done()).
+//
+// The bytes come from the host's CSPRNG, globalThis.crypto.getRandomValues (Node ≥ 20 workers
+// and browsers), which fills at most 65536 bytes per call and, in browsers, refuses views of a
+// SharedArrayBuffer — which guest RAM is. So it fills a private scratch buffer, copied out.
+import type { Width } from "../bus/region.ts";
+import type { VirtioContext, VirtioDevice } from "./device.ts";
+
+/** The getRandomValues limit per call (Web Crypto: QuotaExceededError above it). */
+export const RNG_CHUNK = 65536;
+
+export interface VirtioRngOptions {
+  /** Ring size offered. Default 64. */
+  queueSize?: number;
+  /** Fill `dst` with random bytes (tests may inject one). Default: crypto.getRandomValues. */
+  fill?: (dst: Uint8Array) => void;
+}
+
+export class VirtioRng implements VirtioDevice {
+  readonly name = "rng";
+  readonly deviceId = 4;
+  readonly features = 0n;
+  readonly queueSizes: readonly number[];
+  readonly configSize = 0;
+  private readonly fill: (dst: Uint8Array) => void;
+  private ctx: VirtioContext | null = null;
+  private bytes = 0;
+  private readonly scratch = new Uint8Array(RNG_CHUNK);
+
+  constructor(opts: VirtioRngOptions = {}) {
+    this.queueSizes = [opts.queueSize ?? 64];
+    this.fill = opts.fill ?? ((dst) => void globalThis.crypto.getRandomValues(dst));
+  }
+
+  readConfig(): number {
+    return 0; // no configuration space (§5.4.4); the transport never calls this for size 0
+  }
+
+  writeConfig(_offset: number, _width: Width, _value: number): void {}
+
+  activate(ctx: VirtioContext): void {
+    this.ctx = ctx;
+  }
+
+  reset(): void {
+    this.ctx = null;
+  }
+
+  /** The canonical notify loop (STYLE #7): every writable byte of every chain gets entropy. */
+  notify(index: number): void {
+    const ctx = this.ctx;
+    if (!ctx || index !== 0) return;
+    const vq = ctx.queue(0);
+    do {
+      vq.disableNotifications();
+      for (let c = vq.pop(); c; c = vq.pop()) {
+        // Readable buffers carry nothing for us (§5.4.6.1: the driver MUST NOT place them first)
+        // and are ignored; the used length is exactly the writable length.
+        for (const v of c.writableViews(0, c.writableBytes)) {
+          for (let at = 0; at < v.length; at += RNG_CHUNK) {
+            const piece = this.scratch.subarray(0, Math.min(RNG_CHUNK, v.length - at));
+            this.fill(piece);
+            v.set(piece, at);
+          }
+        }
+        this.bytes += c.writableBytes;
+        vq.push(c, c.writableBytes);
+      }
+    } while (vq.enableNotifications());
+    ctx.publish(0);
+  }
+
+  stats(): Record<string, number> {
+    return { bytes: this.bytes };
+  }
+}

@@ -1,0 +1,210 @@
+// What every virtio transport shares (STYLE #2 "shared parts in one common piece"): the device
+// status machine, feature negotiation, the queues, the interrupt status bits, the config
+// generation, DEVICE_NEEDS_RESET, and the `VirtioContext` a device type is handed. The PCI and
+// MMIO register files (pci.ts, mmio.ts) only decode registers onto this.
+import {
+  VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1, bit, has,
+  type TransportKind, type VirtioContext, type VirtioDevice, type VirtQueue,
+} from "./device.ts";
+import type { GuestMemory } from "./guest-memory.ts";
+import { Virtqueue } from "./queue.ts";
+import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName } from "./status.ts";
+
+/** Interrupt status bits (§4.1.4.5 ISR, §4.2.2 InterruptStatus). */
+export const ISR_QUEUE = 1, ISR_CONFIG = 2;
+
+/** Per-device counters for --stats and the inspector. */
+export interface VirtioStats {
+  traps: number;
+  notifications: number;
+  interrupts: number;
+  configInterrupts: number;
+  rejected: number;
+}
+
+export interface TransportOptions {
+  /** Instance name for logs ("virtio-blk0"). */
+  name: string;
+  kind: TransportKind;
+  mem: GuestMemory;
+  /** Drive the interrupt line (INTx or the MMIO IRQ): true while ISR ≠ 0. */
+  setIrq: (level: boolean) => void;
+  log: (message: string) => void;
+}
+
+export class VirtioTransport implements VirtioContext {
+  readonly name: string;
+  readonly kind: TransportKind;
+  readonly queues: Virtqueue[];
+  /** Offered: the device's bits plus the ring/transport bits this transport supports. */
+  readonly offered: bigint;
+  status = 0;
+  /** Written by the driver (32 bits at a time), judged at FEATURES_OK. */
+  driverFeatures = 0n;
+  /** Accepted at FEATURES_OK (or at DRIVER_OK for a legacy driver). */
+  features = 0n;
+  isr = 0;
+  configGeneration = 0;
+  queueSel = 0;
+  /** Why DEVICE_NEEDS_RESET was set, for the inspector. */
+  resetReason: string | null = null;
+  readonly stats: VirtioStats = { traps: 0, notifications: 0, interrupts: 0, configInterrupts: 0, rejected: 0 };
+  private readonly setIrq: (level: boolean) => void;
+  readonly log: (message: string) => void;
+  private line = false;
+
+  constructor(readonly device: VirtioDevice, o: TransportOptions) {
+    this.name = o.name;
+    this.kind = o.kind;
+    this.setIrq = o.setIrq;
+    this.log = o.log;
+    const modern = o.kind !== "pci-legacy" && o.kind !== "mmio-v1";
+    let f = device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX);
+    if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED);
+    else f &= 0xffff_ffffn; // the legacy feature register is 32 bits wide
+    this.offered = f;
+    this.queues = device.queueSizes.map((max, i) => {
+      const q = new Virtqueue(o.mem, i, max);
+      q.onError = (reason) => this.needsReset(reason);
+      return q;
+    });
+  }
+
+  /** The queue QueueSel / queue_select names, or null when out of range. */
+  selected(): Virtqueue | null {
+    return this.queues[this.queueSel] ?? null;
+  }
+
+  /** 32 bits of the offered features, `sel` 0 = bits 0–31. */
+  offeredWord(sel: number): number {
+    return sel > 3 ? 0 : Number((this.offered >> BigInt(32 * sel)) & 0xffff_ffffn);
+  }
+
+  /** The driver writes 32 bits of its feature set (only before FEATURES_OK). */
+  setDriverWord(sel: number, v: number): void {
+    if (this.status & FEATURES_OK || this.status & DRIVER_OK) { this.log(`${this.name}: driver features written after FEATURES_OK; ignored`); return; }
+    if (sel > 3) return;
+    const shift = BigInt(32 * sel);
+    this.driverFeatures = (this.driverFeatures & ~(0xffff_ffffn << shift)) | (BigInt(v >>> 0) << shift);
+  }
+
+  driverWord(sel: number): number {
+    return sel > 3 ? 0 : Number((this.driverFeatures >> BigInt(32 * sel)) & 0xffff_ffffn);
+  }
+
+  /** Device status write (§2.1, §3.1), judged by the table in status.ts. */
+  writeStatus(v: number): void {
+    v &= 0xff;
+    const legacy = !has(this.driverFeatures, VIRTIO_F_VERSION_1);
+    const verdict = judgeStatus(this.status, v, legacy);
+    if (verdict === "reset") { this.reset(); return; }
+    if (verdict === "invalid") {
+      this.log(`${this.name}: invalid status transition ${statusName(this.status)} → ${statusName(v)}; ignored`);
+      return;
+    }
+    if (verdict === "same") return;
+    const keep = this.status & DEVICE_NEEDS_RESET;
+    const added = v & ~this.status;
+    if (added & FEATURES_OK) {
+      // §3.1.1 step 5–6: refuse features not offered, and a modern driver without VERSION_1.
+      const extra = this.driverFeatures & ~this.offered;
+      if (extra !== 0n) { this.log(`${this.name}: driver accepted unoffered features 0x${extra.toString(16)}; FEATURES_OK refused`); return; }
+      if (this.isModernOnly() && !has(this.driverFeatures, VIRTIO_F_VERSION_1)) {
+        this.log(`${this.name}: VERSION_1 not accepted on a modern transport; FEATURES_OK refused`); return;
+      }
+      this.features = this.driverFeatures;
+    }
+    this.status = (v & ~DEVICE_NEEDS_RESET) | keep;
+    if (added & DRIVER_OK) {
+      if (!(v & FEATURES_OK)) this.features = this.driverFeatures & this.offered; // legacy driver
+      for (const q of this.queues) q.start(this.features);
+      if (!(this.status & DEVICE_NEEDS_RESET)) this.device.activate(this);
+    }
+  }
+
+  /** Modern-only transports need VERSION_1; transitional/legacy accept its absence. */
+  private isModernOnly(): boolean {
+    return this.kind === "pci-modern" || this.kind === "mmio-v2";
+  }
+
+  get driverOk(): boolean {
+    return (this.status & DRIVER_OK) !== 0 && (this.status & DEVICE_NEEDS_RESET) === 0;
+  }
+
+  /** A queue notification (kick) from the driver. */
+  kick(index: number): void {
+    this.stats.notifications++;
+    const q = this.queues[index];
+    if (!q) { this.log(`${this.name}: notify of queue ${index}, which does not exist; ignored`); return; }
+    if (!this.driverOk) return;
+    if (!q.started) q.start(this.features); // a queue enabled after DRIVER_OK
+    if (q.ready) this.device.notify(index);
+  }
+
+  /** Device reset (status 0 written, or board reset). */
+  reset(): void {
+    this.device.reset();
+    for (const q of this.queues) q.reset();
+    this.status = 0;
+    this.driverFeatures = this.features = 0n;
+    this.queueSel = 0;
+    this.resetReason = null;
+    this.isr = 0;
+    this.updateIrq();
+  }
+
+  /** Read-to-clear ISR (§4.1.4.5): returns the bits and drops the line. */
+  readIsrAndClear(): number {
+    const v = this.isr;
+    this.isr = 0;
+    this.updateIrq();
+    return v;
+  }
+
+  /** InterruptACK (§4.2.2): clear the bits written. */
+  ack(bits: number): void {
+    this.isr &= ~bits;
+    this.updateIrq();
+  }
+
+  raise(bits: number): void {
+    if (bits & ISR_QUEUE) this.stats.interrupts++;
+    if (bits & ISR_CONFIG) this.stats.configInterrupts++;
+    this.isr |= bits;
+    this.updateIrq();
+  }
+
+  private updateIrq(): void {
+    const level = this.isr !== 0;
+    if (level !== this.line) {
+      this.line = level;
+      this.setIrq(level);
+    }
+  }
+
+  // ---- VirtioContext (what the device sees) ----
+  queue(index: number): VirtQueue {
+    return this.queues[index]!;
+  }
+
+  publish(index: number): boolean {
+    const q = this.queues[index];
+    if (!q || !q.flush() || !this.driverOk) return false;
+    this.raise(ISR_QUEUE);
+    return true;
+  }
+
+  configChanged(): void {
+    this.configGeneration = (this.configGeneration + 1) & 0xff;
+    if (this.status & DRIVER_OK) this.raise(ISR_CONFIG);
+  }
+
+  needsReset(reason: string): void {
+    if (this.status & DEVICE_NEEDS_RESET) return;
+    this.resetReason = reason;
+    this.status |= DEVICE_NEEDS_RESET;
+    this.log(`${this.name}: DEVICE_NEEDS_RESET: ${reason}`);
+    // §2.1.2: with DRIVER_OK set, the device sends a configuration change notification.
+    if (this.status & DRIVER_OK) this.raise(ISR_CONFIG);
+  }
+}

@@ -1,0 +1,49 @@
+// `--device`: accepted forms, and every bad form as one clear line with exit status 2.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UsageError, parseDevice, parseOptions } from "../../cli/options.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "vireo-opt-"));
+const img = join(dir, "disk.img");
+writeFileSync(img, new Uint8Array(4096));
+const odd = join(dir, "odd.img");
+writeFileSync(odd, new Uint8Array(1000));
+
+test("--device parses every type on every transport", () => {
+  for (const t of ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"]) {
+    assert.deepEqual(parseDevice(`rng,transport=${t}`), { type: "rng", transport: t });
+    assert.deepEqual(parseDevice(`console,transport=${t}`), { type: "console", transport: t });
+    assert.deepEqual(parseDevice(`blk,transport=${t},image=${img}`), { type: "blk", transport: t, image: img });
+    assert.deepEqual(parseDevice(`blk,image=${img},readonly,transport=${t}`), { type: "blk", transport: t, image: img, readonly: true });
+  }
+});
+
+test("bad --device forms are one UsageError line", () => {
+  const cases: [string[], RegExp][] = [
+    [["--device", "net,transport=mmio-v2"], /type must be one of blk, console, rng/],
+    [["--device", "rng"], /transport=T is required/],
+    [["--device", "rng,transport=mmio-v3"], /transport=T is required, T one of pci-legacy/],
+    [["--device", "blk,transport=pci-modern"], /blk needs image=FILE/],
+    [["--device", `blk,transport=pci-modern,image=${join(dir, "missing")}`], /cannot open image .*: ENOENT/],
+    [["--device", `blk,transport=pci-modern,image=${odd}`], /not a non-zero multiple of 512/],
+    [["--device", `blk,transport=pci-modern,image=${img},readonly=no`], /readonly takes no value/],
+    [["--device", "rng,transport=mmio-v1,readonly"], /unknown option 'readonly' for rng/],
+    [["--device", "rng,transport=mmio-v1,transport=mmio-v2"], /'transport' given twice/],
+    [["--device", "console,transport=mmio-v1", "--device", "console,transport=pci-modern"], /at most one console/],
+    [Array.from({ length: 9 }, () => ["--device", "rng,transport=mmio-v2"]).flat(), /at most 8 virtio-mmio devices/],
+  ];
+  for (const [args, re] of cases) {
+    assert.throws(() => parseOptions(args), (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"), args.join(" "));
+  }
+});
+
+test("the CLI prints a bad --device as one line and exits 2", () => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/boot.ts", "--device", "blk,transport=mmio-v2"], { cwd: root, encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^vireo: --device 'blk,transport=mmio-v2': blk needs image=FILE\n$/);
+});

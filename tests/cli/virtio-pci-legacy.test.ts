@@ -1,0 +1,5 @@
+// Headless boot on virtio pci-legacy: see virtio-boot.ts.
+import { test } from "node:test";
+import { checkTransport } from "./virtio-boot.ts";
+
+test("virtio pci-legacy: console on hvc0, blk md5 and fsync'd write, rng", () => checkTransport("pci-legacy"));
