@@ -32,6 +32,8 @@ export interface BlockBackend {
    * resolves (rejects: the flush failed). The caller does not issue overlapping flushes.
    */
   flush(): void | Promise<void>;
+  /** Release the host resource (a file descriptor) once the VM is done with the disk. */
+  close?(): void;
 }
 
 /** Check what every backend promises: a whole number of sectors. */

@@ -60,6 +60,14 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
   const started = performance.now();
   let resets = 0;
 
+  // A disk outlives a reset, as on real hardware: each backend is opened once per VM, reused
+  // by every board a reboot builds, and closed when the VM ends.
+  const disks = new Map<VirtioDeviceSpec, BlockBackend>();
+  const openBlock = host.openBlock && ((spec: VirtioDeviceSpec) => {
+    let disk = disks.get(spec);
+    if (!disk) disks.set(spec, (disk = host.openBlock!(spec)));
+    return disk;
+  });
   const makeBoard = () => new PcBoard({
     module,
     ramBytes: config.memMiB << 20,
@@ -71,7 +79,7 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     },
     log: (message) => post({ type: "log", message }),
     virtio: config.devices,
-    openBlock: host.openBlock,
+    openBlock,
   });
   let board = makeBoard();
 
@@ -80,7 +88,10 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     const wallSeconds = (performance.now() - started) / 1000;
     return { instructions, wallSeconds, mips: instructions / wallSeconds / 1e6, resets, ...board.stats() };
   };
-  const finish = (reason: ExitReason, message?: string) => post({ type: "exit", reason, message, stats: stats() });
+  const finish = (reason: ExitReason, message?: string) => {
+    for (const disk of disks.values()) disk.close?.();
+    post({ type: "exit", reason, message, stats: stats() });
+  };
 
   const boot = () => board.bootLinux({ kernel: config.kernel, initrd: config.initrd, cmdline: config.cmdline });
   // A reset puts every chip back in its power-on state too: build the board anew. Instructions
