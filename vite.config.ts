@@ -13,5 +13,15 @@ export default defineConfig({
   server: { headers: isolation, fs: { allow: [".."] } },
   preview: { headers: isolation },
   worker: { format: "es" },
-  build: { outDir: "../dist", emptyOutDir: true, target: "es2022" },
+  build: {
+    outDir: "../dist",
+    emptyOutDir: true,
+    target: "es2022",
+    // Static servers (vite preview among them) send a .gz file with Content-Encoding: gzip, so
+    // the browser would hand the page the inflated initramfs and a byte count that no longer
+    // matches Content-Length. Ship compressed guest images under a neutral extension.
+    rollupOptions: {
+      output: { assetFileNames: (a) => (a.names[0]?.endsWith(".gz") ? "assets/[name]-[hash].bin" : "assets/[name]-[hash][extname]") },
+    },
+  },
 });

@@ -1,0 +1,106 @@
+// The page's side of one VM: the Worker, the console rings and the control word. It moves
+// console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
+import { ByteRing } from "../devices/host/byte-ring.ts";
+import { CMD_RESET, CMD_STOP, CTL_WORDS, kick, type VmChannels, type VmEvent, type VmStats } from "../devices/vm/session.ts";
+import type { VmConfig } from "../devices/vm/config.ts";
+import type { StartMessage } from "./vm-worker.ts";
+
+export type VmExit = Extract<VmEvent, { type: "exit" }>;
+
+export interface VmHostEvents {
+  output(bytes: Uint8Array): void;
+  log(message: string): void;
+  exit(e: VmExit): void;
+}
+
+export class VmSession {
+  private readonly out = new ByteRing(1 << 20);
+  private readonly input = new ByteRing(1 << 16);
+  private readonly control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+  private readonly worker: Worker;
+  private running = true;
+  readonly exited: Promise<VmExit>;
+
+  constructor(config: VmConfig, private readonly on: VmHostEvents) {
+    const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer };
+    this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "vireo-vm" });
+    this.exited = new Promise<VmExit>((resolve) => {
+      this.worker.onmessage = (ev: MessageEvent<VmEvent>) => {
+        const e = ev.data;
+        if (e.type === "log") return on.log(e.message);
+        this.finish();
+        resolve(e);
+      };
+      this.worker.onerror = (ev) => {
+        ev.preventDefault();
+        this.finish();
+        resolve({ type: "exit", reason: "error", message: ev.message || "the VM worker failed to start", stats: emptyStats() });
+      };
+    }).then((e) => (on.exit(e), e));
+    this.worker.postMessage({ config, channels } satisfies StartMessage);
+    void this.drain();
+  }
+
+  get alive(): boolean {
+    return this.running;
+  }
+
+  /** Keystrokes (or pasted text) to the guest console. */
+  send(bytes: Uint8Array): void {
+    if (!this.running) return;
+    let at = 0;
+    while (at < bytes.length) {
+      const n = this.input.write(bytes.subarray(at));
+      kick(this.control);
+      if (n === 0) break; // ring full (64 KiB unread): drop the rest rather than block the page
+      at += n;
+    }
+  }
+
+  reset(): void {
+    if (this.running) kick(this.control, CMD_RESET);
+  }
+
+  /** Power off: the worker exits with reason "stopped"; the Worker is terminated after. */
+  stop(): Promise<VmExit> {
+    if (this.running) kick(this.control, CMD_STOP);
+    return this.exited;
+  }
+
+  private finish(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.flush();
+    this.worker.terminate();
+  }
+
+  private flush(): void {
+    const bytes = this.out.read();
+    if (bytes.length > 0) {
+      this.on.output(bytes);
+      kick(this.control); // the worker may be waiting for ring space
+    }
+  }
+
+  // Drain consoleOut whenever the worker writes: Atomics.waitAsync, with a timer as a fallback
+  // (browsers without waitAsync, and a bound on a missed notify), as cli/boot.ts does.
+  private async drain(): Promise<void> {
+    while (this.running) {
+      this.flush();
+      const cell = this.out.waitCell;
+      if (this.out.available() > 0) continue;
+      const hasWaitAsync = typeof Atomics.waitAsync === "function";
+      const timer = new Promise((r) => setTimeout(r, hasWaitAsync ? 100 : 16));
+      if (hasWaitAsync) {
+        const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 100);
+        if (w.async) await Promise.race([w.value, timer]);
+      } else {
+        await timer;
+      }
+    }
+  }
+}
+
+export function emptyStats(): VmStats {
+  return { instructions: 0, wallSeconds: 0, mips: 0, resets: 0 };
+}
