@@ -14,6 +14,7 @@
 // Reads and writes finish inside notify(), one request after another, so a write is never
 // torn or reordered against another request. Only FLUSH may finish later (an asynchronous
 // backend); its chain is completed from poll() once the backend's Promise has settled.
+import { serveQueue, PARKED, STOP } from "./notify-loop.ts";
 import { type Width } from "../bus/region.ts";
 import { SECTOR_SIZE, inBounds, type BlockBackend } from "../host/block.ts";
 import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
@@ -155,20 +156,13 @@ export class VirtioBlk implements VirtioDevice {
     this.epoch++;
   }
 
-  /** The canonical notify loop (STYLE #7): one used-index update and at most one interrupt per batch. */
+  /** One used-index update and at most one interrupt per batch (notify-loop.ts). */
   notify(index: number): void {
-    const ctx = this.ctx;
-    if (!ctx || index !== 0) return;
-    const vq = ctx.queue(0);
-    do {
-      vq.disableNotifications();
-      for (let c = vq.pop(); c; c = vq.pop()) {
-        const written = this.handle(c);
-        if (written < 0) return; // needs reset: the queues are stopped
-        if (written > 0) vq.push(c, written); // 0: parked behind an asynchronous flush
-      }
-    } while (vq.enableNotifications());
-    ctx.publish(0);
+    if (!this.ctx || index !== 0) return;
+    serveQueue(this.ctx, 0, (c) => {
+      const written = this.handle(c);
+      return written < 0 ? STOP : written === 0 ? PARKED : written; // 0: parked behind an async flush
+    });
   }
 
   /** Complete asynchronous flushes that have settled (the board calls this between run slices). */

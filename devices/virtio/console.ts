@@ -10,6 +10,7 @@
 //
 // Input from the host waits in an unbounded queue until the guest posts receive buffers, so
 // nothing typed is lost while the driver is not up yet or has run out of buffers.
+import { serveQueue } from "./notify-loop.ts";
 import type { Width } from "../bus/region.ts";
 import { bit, has, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
@@ -129,17 +130,11 @@ export class VirtioConsole implements VirtioDevice {
 
   /** transmitq: hand every readable byte to onOutput; the buffers go back with nothing written. */
   private transmit(): void {
-    const ctx = this.ctx!;
-    const vq = ctx.queue(CONSOLE_TRANSMITQ);
-    do {
-      vq.disableNotifications();
-      for (let c = vq.pop(); c; c = vq.pop()) {
-        for (const v of c.readableViews(0, c.readableBytes)) this.onOutput(v);
-        this.counters.bytesOut += c.readableBytes;
-        vq.push(c, 0);
-      }
-    } while (vq.enableNotifications());
-    ctx.publish(CONSOLE_TRANSMITQ);
+    serveQueue(this.ctx!, CONSOLE_TRANSMITQ, (c) => {
+      for (const v of c.readableViews(0, c.readableBytes)) this.onOutput(v);
+      this.counters.bytesOut += c.readableBytes;
+      return 0;
+    });
   }
 
   /**

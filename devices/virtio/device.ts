@@ -5,17 +5,8 @@
 // pushes them back used. The transport side (devices/virtio/transport.ts) owns status, feature
 // negotiation, queue addresses and interrupts, and hands the device a `VirtioContext`.
 //
-// The canonical notify loop (STYLE #7; vm-virtio's Queue example), for a device whose
-// requests complete synchronously:
-//
-//     notify(q: number): void {
-//       const vq = this.ctx.queue(q);
-//       do {
-//         vq.disableNotifications();
-//         for (let c = vq.pop(); c; c = vq.pop()) vq.push(c, this.handle(c));
-//       } while (vq.enableNotifications());
-//       this.ctx.publish(q);          // one used-index update, at most one interrupt
-//     }
+// Devices serve their queues with the canonical notify loop, serveQueue() in notify-loop.ts
+// (STYLE #7): disable kicks, pop, handle, push, re-enable and re-check, publish once.
 //
 // Asynchronous completion (a block backend that answers later) pushes the chain when the data
 // is there and calls `ctx.publish(q)` then; the chain object stays valid until pushed or until

@@ -7,6 +7,7 @@
 // The bytes come from the host's CSPRNG, globalThis.crypto.getRandomValues (Node ≥ 20 workers
 // and browsers), which fills at most 65536 bytes per call and, in browsers, refuses views of a
 // SharedArrayBuffer — which guest RAM is. So it fills a private scratch buffer, copied out.
+import { serveQueue } from "./notify-loop.ts";
 import type { Width } from "../bus/region.ts";
 import type { VirtioContext, VirtioDevice } from "./device.ts";
 
@@ -50,28 +51,22 @@ export class VirtioRng implements VirtioDevice {
     this.ctx = null;
   }
 
-  /** The canonical notify loop (STYLE #7): every writable byte of every chain gets entropy. */
+  /** Every writable byte of every chain gets entropy (the loop itself: notify-loop.ts). */
   notify(index: number): void {
-    const ctx = this.ctx;
-    if (!ctx || index !== 0) return;
-    const vq = ctx.queue(0);
-    do {
-      vq.disableNotifications();
-      for (let c = vq.pop(); c; c = vq.pop()) {
-        // Readable buffers carry nothing for us (§5.4.6.1: the driver MUST NOT place them first)
-        // and are ignored; the used length is exactly the writable length.
-        for (const v of c.writableViews(0, c.writableBytes)) {
-          for (let at = 0; at < v.length; at += RNG_CHUNK) {
-            const piece = this.scratch.subarray(0, Math.min(RNG_CHUNK, v.length - at));
-            this.fill(piece);
-            v.set(piece, at);
-          }
+    if (!this.ctx || index !== 0) return;
+    serveQueue(this.ctx, 0, (c) => {
+      // Readable buffers carry nothing for us (§5.4.6.1: the driver MUST NOT place them first)
+      // and are ignored; the used length is exactly the writable length.
+      for (const v of c.writableViews(0, c.writableBytes)) {
+        for (let at = 0; at < v.length; at += RNG_CHUNK) {
+          const piece = this.scratch.subarray(0, Math.min(RNG_CHUNK, v.length - at));
+          this.fill(piece);
+          v.set(piece, at);
         }
-        this.bytes += c.writableBytes;
-        vq.push(c, c.writableBytes);
       }
-    } while (vq.enableNotifications());
-    ctx.publish(0);
+      this.bytes += c.writableBytes;
+      return c.writableBytes;
+    });
   }
 
   stats(): Record<string, number> {
