@@ -6,7 +6,7 @@ import { GuestChain } from "./chain.ts";
 import type { Segment } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { addSegment, needEvent } from "./split-ring.ts";
-import { RingError, type Ring, type RingAddresses } from "./ring.ts";
+import { RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
 
 // §2.8.13 struct pvirtq_desc { le64 addr; le32 len; le16 id; le16 flags; }
 const DESC_SIZE = 16;
@@ -33,15 +33,12 @@ export class PackedRing implements Ring {
     private readonly indirect: boolean,
     private readonly eventIdx: boolean,
   ) {
-    const need: [string, number, number, number][] = [
+    const need: RingArea[] = [
       ["descriptor ring", a.desc, DESC_SIZE * size, 16],
       ["driver event suppression", a.driver, 4, 4],
       ["device event suppression", a.device, 4, 4],
     ];
-    for (const [what, addr, len, align] of need) {
-      if (!mem.valid(addr, len)) throw new RingError(`${what} 0x${addr.toString(16)}+${len} outside guest RAM`);
-      if (addr % align !== 0) throw new RingError(`${what} 0x${addr.toString(16)} not ${align}-byte aligned`);
-    }
+    checkRingAreas(mem, need);
   }
 
   /** §2.8.1: a descriptor is available when AVAIL equals our wrap counter and USED does not. */

@@ -5,7 +5,7 @@
 import { GuestChain } from "./chain.ts";
 import type { Segment } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
-import { RingError, type Ring, type RingAddresses } from "./ring.ts";
+import { RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
 
 // §2.7.5 struct virtq_desc { le64 addr; le32 len; le16 flags; le16 next; }
 const DESC_SIZE = 16;
@@ -34,15 +34,12 @@ export class SplitRing implements Ring {
     private readonly eventIdx: boolean,
   ) {
     // §2.7: alignment 16 / 2 / 4 and everything inside RAM.
-    const need: [string, number, number, number][] = [
+    const need: RingArea[] = [
       ["descriptor table", a.desc, DESC_SIZE * size, 16],
       ["available ring", a.driver, 6 + 2 * size, 2],
       ["used ring", a.device, 6 + 8 * size, 4],
     ];
-    for (const [what, addr, len, align] of need) {
-      if (!mem.valid(addr, len)) throw new RingError(`${what} 0x${addr.toString(16)}+${len} outside guest RAM`);
-      if (addr % align !== 0) throw new RingError(`${what} 0x${addr.toString(16)} not ${align}-byte aligned`);
-    }
+    checkRingAreas(mem, need);
   }
 
   /** Available entries not yet consumed; throws when the avail index is implausible. */
