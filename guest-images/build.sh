@@ -3,18 +3,20 @@
 #   bzImage            Linux 6.1 i386: tinyconfig + config/{virtio-i386,userland}.fragment
 #   bzImage-apic       the same + config/apic.fragment (local APIC, I/O APIC, PCI MSI)
 #   initramfs.cpio.gz  busybox-static:i386 + initramfs/init
+#   data-ext2.img.gz   an empty 64 MiB ext2 file system: the page's default data disk
 #   manifest.json      versions, config and image sha256, sizes
 #
-# Usage: guest-images/build.sh            build everything (about 5 min on 2 cores)
-#        guest-images/build.sh --check    verify the committed images against manifest.json
-#        guest-images/build.sh --deps     apt-get install what the build needs, then build
+# Usage: guest-images/build.sh              build everything (about 5 min on 2 cores)
+#        guest-images/build.sh --check      verify the committed images against manifest.json
+#        guest-images/build.sh --deps       apt-get install what the build needs, then build
+#        guest-images/build.sh --data-disk  rebuild only data-ext2.img.gz (seconds, no kernel)
 # The work tree lives in $VIREO_GUEST_WORK (default /var/tmp/vireo-guest): a fixed absolute
 # path, so nothing path-dependent can leak into the images.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=${VIREO_GUEST_WORK:-/var/tmp/vireo-guest}
-deps=(linux-source-6.1 busybox-static:i386 gcc make bc flex bison libelf-dev cpio xz-utils)
+deps=(linux-source-6.1 busybox-static:i386 gcc make bc flex bison libelf-dev cpio xz-utils e2fsprogs gzip)
 
 # Everything that would otherwise stamp the build machine or the time into the images.
 export SOURCE_DATE_EPOCH=1735689600 # 2025-01-01T00:00:00Z
@@ -45,14 +47,50 @@ check() {
   ' "$here"
 }
 
+# The data disk: every input mke2fs would otherwise take from the clock or /dev/urandom is
+# fixed (UUID, directory hash seed, timestamps), so the image is bit-identical on every run with
+# the same e2fsprogs and gzip. 256-byte inodes: 128-byte ones cannot hold dates past 2038.
+data_uuid=5f0d7c1e-3b8a-4c2e-9a61-7e2b6d4f8a10
+data_hash_seed=0b7c6a52-9d3e-4f1a-8c2b-51e0a9d3c7f4
+build_data_disk() {
+  echo "== data disk"
+  local img=$work/data-ext2.img
+  mkdir -p "$work"
+  rm -f "$img"
+  E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mke2fs -q -F -t ext2 -L vireo-data -I 256 -m 0 \
+    -U "$data_uuid" -E "hash_seed=$data_hash_seed,root_owner=0:0" "$img" 64M
+  gzip -9 -n -c "$img" > "$here/data-ext2.img.gz"
+  rm -f "$img"
+}
+
+# Record the data disk alone in manifest.json (--data-disk), leaving the kernel entries as built.
+record_data_disk() {
+  node -e '
+    const fs = require("fs"), crypto = require("crypto"), path = require("path");
+    const [dir, e2fs, gz] = process.argv.slice(1);
+    const file = path.join(dir, "manifest.json");
+    const m = JSON.parse(fs.readFileSync(file, "utf8"));
+    const buf = fs.readFileSync(path.join(dir, "data-ext2.img.gz"));
+    m.packages = { ...m.packages, e2fsprogs: e2fs, gzip: gz };
+    m.images["data-ext2.img.gz"] = { sha256: crypto.createHash("sha256").update(buf).digest("hex"), size: buf.length };
+    fs.writeFileSync(file, JSON.stringify(m, null, 2) + "\n");
+  ' "$here" "$(pkgver e2fsprogs)" "$(pkgver gzip)"
+}
+
 case "${1:-}" in
   --check) check; exit ;;
+  --data-disk)
+    command -v mke2fs >/dev/null || die "mke2fs not found (apt-get install e2fsprogs)"
+    build_data_disk
+    record_data_disk
+    check
+    exit ;;
   --deps)
     dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
     apt-get update -q || true # a mirror mid-sync fails one index; the rest is still usable
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${deps[@]}" ;;
   "") ;;
-  *) die "unknown option '$1' (use --check or --deps)" ;;
+  *) die "unknown option '$1' (use --check, --deps or --data-disk)" ;;
 esac
 
 missing=()
@@ -136,18 +174,19 @@ start=$(date +%s)
 build_kernel bzImage "$here/config/virtio-i386.fragment" "$here/config/userland.fragment"
 build_kernel bzImage-apic "$here/config/virtio-i386.fragment" "$here/config/userland.fragment" "$here/config/apic.fragment"
 build_initramfs
+build_data_disk
 release=$(make -s -C "$src" O="$work/build-bzImage" ARCH=i386 kernelrelease)
 
 node -e '
   const fs = require("fs"), crypto = require("crypto"), path = require("path");
-  const [dir, release, srcVer, bbVer, gcc, seconds] = process.argv.slice(1);
+  const [dir, release, srcVer, bbVer, e2fsVer, gzVer, gcc, seconds] = process.argv.slice(1);
   const sha = (f) => crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex");
   const images = {};
-  for (const f of ["bzImage", "bzImage-apic", "initramfs.cpio.gz"])
+  for (const f of ["bzImage", "bzImage-apic", "initramfs.cpio.gz", "data-ext2.img.gz"])
     images[f] = { sha256: sha(f), size: fs.statSync(path.join(dir, f)).size };
   const manifest = {
     kernel: release,
-    packages: { "linux-source-6.1": srcVer, "busybox-static:i386": bbVer },
+    packages: { "linux-source-6.1": srcVer, "busybox-static:i386": bbVer, e2fsprogs: e2fsVer, gzip: gzVer },
     compiler: gcc,
     source_date: new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString(),
     built: new Date().toISOString(),
@@ -159,6 +198,6 @@ node -e '
     images,
   };
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-' "$here" "$release" "$src_ver" "$bb_ver" "$(gcc --version | head -1)" "$(( $(date +%s) - start ))"
+' "$here" "$release" "$src_ver" "$bb_ver" "$(pkgver e2fsprogs)" "$(pkgver gzip)" "$(gcc --version | head -1)" "$(( $(date +%s) - start ))"
 check
 echo "built in $(( $(date +%s) - start )) s"
