@@ -165,6 +165,19 @@ export class PcBoard {
     for (const d of this.virtio) d.device.poll?.();
   }
 
+  /**
+   * Host I/O a device waits for (an IndexedDB commit behind a guest FLUSH): a Promise that
+   * settles when the next advance() can complete it, or null. The run loop must then let the
+   * event loop run instead of blocking in Atomics.wait, or the Promise never settles.
+   */
+  hostIo(): Promise<unknown> | null {
+    for (const d of this.virtio) {
+      const io = d.device.hostIo?.();
+      if (io) return io;
+    }
+    return null;
+  }
+
   nextDeadlineNs(): number {
     return earliestDeadline(this.timed);
   }

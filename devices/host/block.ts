@@ -32,6 +32,13 @@ export interface BlockBackend {
    * resolves (rejects: the flush failed). The caller does not issue overlapping flushes.
    */
   flush(): void | Promise<void>;
+  /**
+   * Optional: write back unflushed writes on the host's own initiative, as a drive empties its
+   * write cache when idle. The run loop calls it while the guest halts (at most every
+   * WRITE_BACK_MS, realtime clock only); it must be cheap when there is nothing to write.
+   * Guest-visible guarantees still come from flush() alone.
+   */
+  writeBack?(): void | Promise<void>;
   /** Release the host resource (a file descriptor) once the VM is done with the disk. */
   close?(): void;
 }

@@ -7,6 +7,8 @@
 // changes memory; flush() commits every block dirtied since the last commit, in one store
 // transaction, and its Promise settles when the store says so. A failed commit leaves those
 // blocks dirty (the next flush retries them) and rejects, so virtio-blk answers IOERR.
+// writeBack() is the same commit started by the host while the guest idles: Linux's ext2 never
+// sends FLUSH for a plain `sync` (only fsync does), so without it a reload would lose synced data.
 import { checkBlockSize, inBounds, type BlockBackend } from "./block.ts";
 
 /** Overlay granularity: one store record per 4 KiB, the guest's page and ext2 block size. */
@@ -130,6 +132,11 @@ export class OverlayBlockBackend implements BlockBackend {
     const settled = () => void (this.inflight === p && (this.inflight = null));
     p.then(settled, settled);
     return p;
+  }
+
+  /** Idle write-back (block.ts): commit only when something is dirty; never queues an empty commit. */
+  writeBack(): void | Promise<void> {
+    if (this.dirty.size > 0) return this.flush();
   }
 
   /** Bytes of block `i` (the last block may be short when the size is not a multiple). */

@@ -100,6 +100,7 @@ export class VirtioBlk implements VirtioDevice {
   /** FLUSH requests waiting for an asynchronous backend flush, oldest first (one in progress). */
   private flushQueue: Chain[] = [];
   private flushResult: number | null = null; // status of the settled head of flushQueue
+  private flushing: Promise<void> | null = null; // the backend flush in progress, until it settles
   private epoch = 0; // bumped by reset: completions of an older epoch are dropped
   private readonly counters = { reads: 0, writes: 0, flushes: 0, getIds: 0, ioErrors: 0, unsupported: 0, bytesRead: 0, bytesWritten: 0, discards: 0, writeZeroes: 0 };
 
@@ -153,7 +154,13 @@ export class VirtioBlk implements VirtioDevice {
     this.ctx = null;
     this.flushQueue = [];
     this.flushResult = null;
+    this.flushing = null;
     this.epoch++;
+  }
+
+  /** The backend flush still in progress (the run loop yields to the event loop for it). */
+  hostIo(): Promise<void> | null {
+    return this.flushing;
   }
 
   /** One used-index update and at most one interrupt per batch (notify-loop.ts). */
@@ -357,14 +364,20 @@ export class VirtioBlk implements VirtioDevice {
       return 1;
     }
     const epoch = this.epoch;
-    r.then(
-      () => void (epoch === this.epoch && (this.flushResult = VIRTIO_BLK_S_OK)),
+    const settled: Promise<void> = r.then(
+      () => {
+        if (epoch !== this.epoch) return;
+        this.flushing = null;
+        this.flushResult = VIRTIO_BLK_S_OK;
+      },
       (e: unknown) => {
         if (epoch !== this.epoch) return;
+        this.flushing = null;
         this.ctx?.log(`virtio-blk: flush: ${(e as Error)?.message ?? e}`);
         this.flushResult = VIRTIO_BLK_S_IOERR;
       },
     );
+    this.flushing = settled;
     return 0;
   }
 

@@ -147,6 +147,11 @@ export interface VirtioDevice {
   reset(): void;
   /** Called by the board between run slices: drain host-side input / async completions. */
   poll?(): void;
+  /**
+   * Host I/O the device is waiting for (an asynchronous flush): a Promise that settles when
+   * poll() has something to complete, or null. The run loop then yields to the event loop.
+   */
+  hostIo?(): Promise<unknown> | null;
   /** Device-specific counters for --stats. */
   stats?(): Record<string, number>;
 }

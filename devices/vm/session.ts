@@ -1,6 +1,10 @@
 // The VM worker's run loop, the same in a Node worker_thread and a browser Worker: run the
 // core in slices sized by the next timer deadline, move console bytes through the shared
 // rings, sleep in Atomics.wait while the guest halts, and obey the host's control word.
+//
+// The loop is synchronous as long as no device waits for host I/O. When one does (a guest
+// FLUSH on an IndexedDB disk), the loop awaits between slices, and sleeps in a way the event
+// loop can interrupt, so the store's callbacks run and the flush can complete.
 import * as L from "../../core-wasm/build/layout.ts";
 import { PcBoard } from "../board/pc.ts";
 import { ByteRing } from "../host/byte-ring.ts";
@@ -45,13 +49,16 @@ export function kick(control: Int32Array, cmd = CMD_NONE): void {
 
 /** Most instructions between looks at the host (input, commands, realtime timers). */
 const SLICE = 200_000;
+/** Least time between idle write-backs of a disk's unflushed writes (BlockBackend.writeBack). */
+export const WRITE_BACK_MS = 500;
 
 /** What only the host environment can provide (Node: files; page: IndexedDB). */
 export interface VmHost {
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
 }
 
-export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChannels, post: (e: VmEvent) => void, host: VmHost = {}): void {
+/** Resolves when the VM has exited (the exit event is posted just before). */
+export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChannels, post: (e: VmEvent) => void, host: VmHost = {}): Promise<void> {
   const out = new ByteRing(ch.consoleOut);
   const input = new ByteRing(ch.consoleIn);
   const ctl = new Int32Array(ch.control);
@@ -88,8 +95,17 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     const wallSeconds = (performance.now() - started) / 1000;
     return { instructions, wallSeconds, mips: instructions / wallSeconds / 1e6, resets, ...board.stats() };
   };
-  const finish = (reason: ExitReason, message?: string) => {
-    for (const disk of disks.values()) disk.close?.();
+  const finish = async (reason: ExitReason, message?: string) => {
+    // Stopping the VM writes back what the guest wrote but never flushed, as a disk does with
+    // its write cache on a clean power-off; otherwise a power off would lose it.
+    for (const [spec, disk] of disks) {
+      try {
+        await disk.flush();
+      } catch (e) {
+        post({ type: "log", message: `disk ${spec.image ?? spec.type}: could not save on power off: ${(e as Error)?.message ?? e}` });
+      }
+      disk.close?.();
+    }
     post({ type: "exit", reason, message, stats: stats() });
   };
 
@@ -109,6 +125,29 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     return finish("error", (e as Error).message);
   }
 
+  // Idle write-back (realtime only: its timing would make a deterministic run vary).
+  let writeBack: Promise<unknown> | null = null;
+  let writeBackAt = 0;
+  let writeBackFailed = false;
+  const startWriteBack = () => {
+    writeBackAt = performance.now() + WRITE_BACK_MS;
+    const started: Promise<unknown>[] = [];
+    for (const disk of disks.values()) {
+      const p = disk.writeBack?.();
+      if (p) started.push(p);
+    }
+    if (started.length === 0) return;
+    const p: Promise<unknown> = Promise.all(started).then(
+      () => void (writeBackFailed = false),
+      (e: unknown) => {
+        // Blocks stay dirty and are retried; say so once, not every WRITE_BACK_MS.
+        if (!writeBackFailed) post({ type: "log", message: `disk write-back failed (retrying): ${(e as Error)?.message ?? e}` });
+        writeBackFailed = true;
+      },
+    ).finally(() => void (writeBack === p && (writeBack = null)));
+    writeBack = p;
+  };
+
   const deterministic = config.clock === "deterministic";
   for (;;) {
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
@@ -117,6 +156,8 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     if (input.available() > 0) board.consoleInput(input.read());
 
     board.advance();
+    // A device waits for host I/O: give the event loop a turn each slice until it settles.
+    if (writeBack || board.hostIo()) await macrotask();
     // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
     // at the same instruction on every run.
     const ahead = (board.nextDeadlineNs() - board.clock.nowNs()) / board.clock.nsPerInstruction();
@@ -141,11 +182,22 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
       case L.EXIT_HLT: {
         // Deterministic: jump time to the deadline. Realtime: guest time follows host time
         // while halted; sleep until the deadline or until the host kicks us (input, command).
+        // With host I/O pending, the sleep must let the event loop run; deterministic time
+        // then waits for the I/O instead of jumping ahead (the guest halts until it is done).
         const deadline = board.nextDeadlineNs();
+        if (!deterministic && writeBack === null && disks.size > 0 && performance.now() >= writeBackAt) startWriteBack();
+        const pendingIo = board.hostIo() ?? writeBack;
+        if (pendingIo && deterministic) {
+          await sleepAsync(ctl, Infinity, pendingIo);
+          break;
+        }
         board.clock.idleUntil(deadline);
         if (!deterministic || !Number.isFinite(deadline)) {
           const ms = Number.isFinite(deadline) ? (deadline - board.clock.nowNs()) / 1e6 : Infinity;
-          if (ms > 0.05 && input.available() === 0) Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms);
+          if (ms > 0.05 && input.available() === 0) {
+            if (pendingIo) await sleepAsync(ctl, ms, pendingIo);
+            else Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms);
+          }
         }
         break;
       }
@@ -163,3 +215,41 @@ export function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChanne
     }
   }
 }
+
+/**
+ * One turn of the event loop, so IndexedDB's callbacks (macrotasks) can run: setImmediate in
+ * Node, a MessageChannel round trip in a browser (setTimeout would be clamped to 4 ms).
+ */
+function macrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    const port = ch.port1 as unknown as { onmessage: (() => void) | null; close(): void };
+    port.onmessage = () => {
+      port.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
+/**
+ * Atomics.wait that the event loop can interrupt: returns when `io` settles, the host kicks
+ * the control word, or `ms` pass (bounded, so a missed wake-up costs little).
+ */
+async function sleepAsync(ctl: Int32Array, ms: number, io: Promise<unknown>): Promise<void> {
+  const waitAsync = typeof Atomics.waitAsync === "function";
+  const bound = Math.min(ms, waitAsync ? 1000 : 10);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const racers: Promise<unknown>[] = [io.then(noop, noop), new Promise((r) => (timer = setTimeout(r, bound)))];
+  if (waitAsync) {
+    const w = Atomics.waitAsync(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), bound);
+    if (w.async) racers.push(w.value);
+    else racers.push(Promise.resolve()); // the word already changed: input or a command is here
+  }
+  await Promise.race(racers);
+  clearTimeout(timer);
+}
+
+function noop(): void {}
