@@ -88,6 +88,11 @@ export class Vm {
     if (exit.reason !== "poweroff") throw new Error(`the VM stopped with '${exit.reason}': ${exit.message ?? ""}`);
   }
 
+  /** Erase the data disk's saved changes (the page's Reset disk; only while the VM is off). */
+  async resetDisk(): Promise<void> {
+    await this.page.evaluate(() => window.vireo!.resetDisk());
+  }
+
   /** The last exit's stats (instructions, MIPS, …), once the VM has stopped. */
   async exitStats(): Promise<ReturnType<VireoHook["lastExit"]>> {
     return this.page.evaluate(() => window.vireo!.lastExit());

@@ -7,6 +7,8 @@ import { ConsoleTerminal } from "./terminal.ts";
 import { Controls, readSettings, writeSettings, type Settings } from "./controls.ts";
 import { loadDefaultGuest } from "./images.ts";
 import { VmSession, type VmExit } from "./vm-host.ts";
+import { DATA_DISK_IMAGE, dataDiskSpec, loadDataDiskBase } from "./data-disk.ts";
+import { DiskPanel } from "./disk-panel.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -23,6 +25,8 @@ export interface VireoHook {
   state(): string;
   /** The last exit (reason, stats), once the VM has stopped. */
   lastExit(): VmExit | undefined;
+  /** Erase the data disk's saved changes (rejects while the VM is on). */
+  resetDisk(): Promise<void>;
 }
 
 declare global {
@@ -46,10 +50,12 @@ const controls = new Controls(settings, {
   },
 });
 const term = new ConsoleTerminal(document.getElementById("terminal")!, (bytes) => vm?.send(bytes));
+const diskPanel = new DiskPanel({ note: (m) => term.note(m) });
 
 function setState(s: "off" | "loading" | "running" | "halted", detail?: string): void {
   state = s;
   controls.setState(s, detail);
+  diskPanel.setPowerState(s);
 }
 
 function report(e: unknown): void {
@@ -64,6 +70,8 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   writeSettings(settings);
   setState("loading");
   const images = await loadDefaultGuest((loaded, total) => controls.showProgress(loaded, total));
+  await diskPanel.settled(); // a disk reset in progress finishes first
+  const dataDisk = await loadDataDiskBase();
   const config: VmConfig = {
     kernel: images.kernel, // structured-cloned to the worker: the cached images stay intact
     initrd: images.initrd,
@@ -71,6 +79,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     memMiB: settings.memMiB,
     clock: "realtime",
     script: { cmds: [], ready: READY_LINE },
+    devices: [dataDiskSpec("pci-modern")],
   };
   term.clear();
   lastExit = undefined;
@@ -88,7 +97,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
         setState("off", mips);
       }
     },
-  });
+  }, { [DATA_DISK_IMAGE]: dataDisk });
   setState("running", `${settings.memMiB} MiB`);
   term.focus();
 }
@@ -109,6 +118,7 @@ function start(): void {
     powerOff: async () => (vm ? vm.stop() : lastExit),
     state: () => state,
     lastExit: () => lastExit,
+    resetDisk: () => diskPanel.reset(),
   };
   if (settings.autoboot) void powerOn().catch(report);
 }

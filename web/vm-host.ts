@@ -21,7 +21,8 @@ export class VmSession {
   private running = true;
   readonly exited: Promise<VmExit>;
 
-  constructor(config: VmConfig, private readonly on: VmHostEvents) {
+  /** `disks`: base image bytes per blk spec image (StartMessage), transferred to the worker. */
+  constructor(config: VmConfig, private readonly on: VmHostEvents, disks: Record<string, Uint8Array> = {}) {
     const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer };
     this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "vireo-vm" });
     this.exited = new Promise<VmExit>((resolve) => {
@@ -37,7 +38,7 @@ export class VmSession {
         resolve({ type: "exit", reason: "error", message: ev.message || "the VM worker failed to start", stats: emptyStats() });
       };
     }).then((e) => (on.exit(e), e));
-    this.worker.postMessage({ config, channels } satisfies StartMessage);
+    this.worker.postMessage({ config, channels, disks } satisfies StartMessage, Object.values(disks).map((d) => d.buffer));
     void this.drain();
   }
 

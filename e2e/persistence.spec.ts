@@ -1,0 +1,57 @@
+// The data disk (virtio-blk on an IndexedDB overlay, web/idb-disk.ts): what the guest syncs
+// survives a page reload, what it writes before a power off survives too, Download gives the
+// disk with the changes, and Reset disk brings back the empty image.
+import { readFileSync } from "node:fs";
+import { test, expect, type Vm } from "./fixtures.ts";
+
+const FIRST = "vireo persistence check 7f3a";
+const SECOND = "written before power off 91c2";
+
+async function mountData(vm: Vm): Promise<void> {
+  // The kernel's ext2 banner may land among the output on the serial console: look at the end.
+  expect(await vm.exec("mount -t ext2 /dev/vda /mnt; echo rc=$?")).toMatch(/rc=0$/);
+}
+
+test("the data disk keeps synced files across a reload and a power off; Reset disk empties it", async ({ vm, page }) => {
+  await vm.boot({ memMiB: 128 });
+  await mountData(vm);
+  expect(await vm.exec("ls /mnt")).toBe("lost+found");
+  await vm.exec(`echo '${FIRST}' > /mnt/hello.txt`);
+  const md5 = await vm.exec("md5sum /mnt/hello.txt");
+  expect(md5).toMatch(/^[0-9a-f]{32}  \/mnt\/hello.txt$/);
+  // sync writes the blocks out; fsync (sync FILE) then sends FLUSH, which completes only once
+  // IndexedDB has committed them. After that a reload must not lose the file.
+  expect(await vm.exec("sync && sync /mnt/hello.txt; echo rc=$?")).toBe("rc=0");
+
+  await vm.boot({ memMiB: 128 }); // a reload, with the VM still running
+  await mountData(vm);
+  expect(await vm.exec("cat /mnt/hello.txt")).toBe(FIRST);
+  expect(await vm.exec("md5sum /mnt/hello.txt")).toBe(md5);
+
+  // No fsync this time: the power off saves what the guest had written.
+  await vm.exec(`echo '${SECOND}' > /mnt/two.txt && umount /mnt`);
+  await vm.poweroff();
+
+  // Download: the base image with the changes, byte for byte what the guest wrote.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#disk-download")]);
+  expect(download.suggestedFilename()).toBe("vireo-data.img");
+  const image = readFileSync(await download.path());
+  expect(image.length).toBe(64 << 20);
+  expect(image.includes(`${FIRST}\n`)).toBe(true);
+  expect(image.includes(`${SECOND}\n`)).toBe(true);
+
+  await vm.boot({ memMiB: 128 });
+  await mountData(vm);
+  expect(await vm.exec("cat /mnt/two.txt")).toBe(SECOND);
+  await vm.exec("umount /mnt");
+
+  // Reset disk is refused while the VM runs, and empties the disk once it is off.
+  await expect(page.evaluate(() => window.vireo!.resetDisk())).rejects.toThrow(/power the VM off first/);
+  await vm.poweroff();
+  await vm.resetDisk();
+  await vm.boot({ memMiB: 128 });
+  await mountData(vm);
+  expect(await vm.exec("ls /mnt")).toBe("lost+found");
+  expect(await vm.exec("cat /mnt/hello.txt 2>&1; echo rc=$?")).toMatch(/No such file or directory\nrc=1$/);
+  await vm.poweroff();
+});

@@ -1,0 +1,37 @@
+// The default data disk: the empty ext2 image guest-images/build.sh makes, bundled with the page
+// and attached as virtio-blk with its changes kept in IndexedDB (web/idb-disk.ts), so a new
+// user has somewhere to write that survives a reload. The guest mounts it with
+// `mount /dev/vda /mnt`.
+import dataDiskUrl from "../guest-images/data-ext2.img.gz?url";
+import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
+import { fetchBytes } from "./images.ts";
+
+/** The spec's image: an IndexedDB overlay named "data" over the bundled image. */
+export const DATA_DISK_IMAGE = "idb:data";
+export const DATA_DISK_NAME = "data";
+
+/** The data disk as a device; the transport is the caller's choice (pci-modern by default). */
+export function dataDiskSpec(transport: VirtioDeviceSpec["transport"] = "pci-modern"): VirtioDeviceSpec {
+  return { type: "blk", transport, image: DATA_DISK_IMAGE };
+}
+
+let gz: Promise<Uint8Array> | undefined;
+
+/**
+ * The base image's bytes, a fresh copy per call (the caller may transfer it to the worker). The
+ * compressed file (70 KB) is fetched once; each call inflates it (64 MiB).
+ */
+export async function loadDataDiskBase(): Promise<Uint8Array> {
+  if (!gz) {
+    gz = fetchBytes(dataDiskUrl, () => {});
+    gz.catch(() => (gz = undefined)); // a failed load may be retried
+  }
+  return gunzip(await gz);
+}
+
+/** Inflate gzip bytes; bytes without the gzip magic are returned as they are (a server that already decoded them). */
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes.slice();
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
