@@ -2,7 +2,8 @@
 // (devices/vm/session.ts, devices/host/overlay-block.ts). A guest fsync sends FLUSH, and the
 // loop must let the event loop run for the store — even while the guest halts — or the fsync
 // never returns and the VM is stopped by the timeout below. A plain `sync` sends no FLUSH on
-// ext2; the idle write-back must commit its blocks anyway, before the VM powers off.
+// ext2; the idle write-back must commit its blocks anyway, before the VM powers off, and with
+// no write-back at all (the deterministic clock has none) the power off must commit them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
@@ -81,4 +82,11 @@ test("realtime clock: after a plain sync (no FLUSH on ext2) the idle write-back 
   assert.equal(blk.flushes, 0, "ext2's sync sends no FLUSH (else this test proves nothing)");
   assert.ok(atCommit.length >= 1, `no commit at all:\n${transcript.slice(-2000)}`);
   assert.ok(!atCommit[0]!.includes("slept"), "the write-back committed while the guest idled, before power off");
+});
+
+test("deterministic clock: a plain sync sends no FLUSH and there is no write-back, so the power off commits", async () => {
+  const { blk, atCommit } = await run("deterministic", ["mount -t ext2 /dev/vda /mnt", WRITE, "sync", "echo synced"]);
+  assert.equal(blk.flushes, 0);
+  assert.equal(atCommit.length, 1, "one commit, at power off");
+  assert.ok(atCommit[0]!.includes("reboot: System halted"), "after the guest powered off");
 });
