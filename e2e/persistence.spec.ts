@@ -55,3 +55,17 @@ test("the data disk keeps synced files across a reload and a power off; Reset di
   expect(await vm.exec("cat /mnt/hello.txt 2>&1; echo rc=$?")).toMatch(/No such file or directory\nrc=1$/);
   await vm.poweroff();
 });
+
+test("a second tab cannot run the data disk while the first one does", async ({ vm, page }) => {
+  await vm.boot({ memMiB: 64 });
+  const other = await page.context().newPage();
+  await other.goto("/?mem=64");
+  await other.waitForFunction(() => window.vireo !== undefined);
+  await other.evaluate(() => window.vireo!.boot());
+  await other.waitForFunction(() => window.vireo!.lastExit() !== undefined, null, { timeout: 20_000 });
+  const exit = await other.evaluate(() => window.vireo!.lastExit()!);
+  expect(exit.reason).toBe("error");
+  expect(exit.message).toMatch(/disk data is in use by another Vireo tab/);
+  await other.close();
+  expect(await vm.exec("echo still here")).toBe("still here");
+});

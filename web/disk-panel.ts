@@ -7,7 +7,7 @@
 // first also saves whatever the guest wrote (devices/vm/session.ts), so there is no reason to do
 // it implicitly. Download works at any time but gives what is saved: while the VM runs, that is
 // what the guest has synced (fsync, or `sync` plus half a second of idle); after power off, all.
-import { deleteIdbDisk, readIdbDisk } from "./idb-disk.ts";
+import { deleteIdbDisk, readIdbDisk, withIdbDiskLock } from "./idb-disk.ts";
 import { DATA_DISK_NAME, loadDataDiskBase } from "./data-disk.ts";
 
 export interface DiskPanelHost {
@@ -51,7 +51,7 @@ export class DiskPanel {
   reset(): Promise<void> {
     if (this.poweredOn) return Promise.reject(new Error("power the VM off first"));
     return this.run(async () => {
-      await deleteIdbDisk(DATA_DISK_NAME);
+      await withIdbDiskLock(DATA_DISK_NAME, () => deleteIdbDisk(DATA_DISK_NAME)); // not under another tab's VM
       this.host.note("data disk reset: it is empty again at the next power-on");
     });
   }

@@ -9,7 +9,8 @@
 // sense over the base they were written against: when the base changes (another image, a new
 // bundled build), the stored overlay is discarded, with a log line saying so, rather than laid
 // over bytes it does not fit. Works in the VM worker (where the overlay runs) and in the page
-// (download, reset).
+// (download, reset). A Web Lock per disk keeps two tabs from running (or resetting) one disk at
+// once: each would overwrite the other's blocks and corrupt the file system.
 import { createStore, get, promisifyRequest, setMany, type UseStore } from "idb-keyval";
 import { OVERLAY_BLOCK_SIZE, OverlayBlockBackend, mergeOverlay, type OverlayStore } from "../devices/host/overlay-block.ts";
 import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
@@ -79,6 +80,34 @@ export class IdbDiskStore implements OverlayStore {
   }
 }
 
+const lockName = (disk: string) => `vireo-disk:${disk}`;
+/** How long to wait for a disk's lock: a reloaded page's old worker may still be shutting down. */
+const LOCK_WAIT_MS = 5000;
+
+/**
+ * Run `job` holding the disk's lock (held until `job` settles). A VM holds it for its worker's
+ * whole life: the worker's job never settles, and the lock goes when the worker is terminated.
+ */
+export async function withIdbDiskLock<T>(disk: string, job: () => Promise<T>): Promise<T> {
+  if (!navigator.locks) return job(); // no Web Locks API: nothing to guard with
+  try {
+    return await navigator.locks.request(lockName(disk), { signal: AbortSignal.timeout(LOCK_WAIT_MS) }, job);
+  } catch (e) {
+    if ((e as Error)?.name === "TimeoutError") throw new Error(`disk ${disk} is in use by another Vireo tab`);
+    throw e;
+  }
+}
+
+/** Hold the disk's lock for the rest of this worker's life; resolves once it is held. */
+function holdIdbDiskLock(disk: string): Promise<void> {
+  return new Promise<void>((held, refused) => {
+    withIdbDiskLock(disk, () => {
+      held();
+      return new Promise<never>(() => {});
+    }).catch(refused);
+  });
+}
+
 /** Forget a disk's overlay: it reads as its base image again. */
 export function deleteIdbDisk(disk: string): Promise<void> {
   return blocksDb()("readwrite", (s) => {
@@ -91,6 +120,7 @@ export function deleteIdbDisk(disk: string): Promise<void> {
 export async function openIdbDisk(spec: VirtioDeviceSpec, base: Uint8Array, log: (message: string) => void): Promise<OverlayBlockBackend> {
   const disk = idbDiskName(spec.image);
   if (disk === null) throw new Error(`virtio-blk: the page opens only idb:NAME images, not '${spec.image ?? ""}'`);
+  await holdIdbDiskLock(disk);
   const store = new IdbDiskStore(disk, await baseId(base), log);
   const overlay = await OverlayBlockBackend.open(base, store, { readonly: spec.readonly, id: `vireo-${disk}`, log });
   if (overlay.changedBlocks > 0) log(`disk ${disk}: ${overlay.changedBlocks} saved block(s) of changes loaded`);
