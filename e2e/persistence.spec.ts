@@ -69,3 +69,33 @@ test("a second tab cannot run the data disk while the first one does", async ({ 
   await other.close();
   expect(await vm.exec("echo still here")).toBe("still here");
 });
+
+/** The data disk's records in IndexedDB (web/idb-disk.ts): block count and the meta record. */
+async function storedData(vm: Vm, editMeta?: string): Promise<{ blocks: number; sha256?: string }> {
+  return vm.page.evaluate(async (newSha) => {
+    const done = <T>(r: IDBRequest<T>) => new Promise<T>((ok, fail) => ((r.onsuccess = () => ok(r.result)), (r.onerror = () => fail(r.error))));
+    const db = await done(indexedDB.open("vireo-disks"));
+    const s = db.transaction("blocks", "readwrite").objectStore("blocks");
+    const blocks = await done(s.count(IDBKeyRange.bound(["data", 0], ["data", Infinity])));
+    const meta = (await done(s.get(["data", "meta"]))) as { sha256: string } | undefined;
+    if (meta && newSha) await done(s.put({ ...meta, sha256: newSha }, ["data", "meta"]));
+    db.close();
+    return { blocks, sha256: meta?.sha256 };
+  }, editMeta);
+}
+
+test("changes saved over a different base image are discarded, not laid over this one", async ({ vm }) => {
+  await vm.boot({ memMiB: 64 });
+  await mountData(vm);
+  await vm.exec("echo old > /mnt/old.txt && umount /mnt");
+  await vm.poweroff();
+  const saved = await storedData(vm, "0".repeat(64)); // as if written over another image
+  expect(saved.blocks).toBeGreaterThan(0);
+  expect(saved.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+  await vm.boot({ memMiB: 64 });
+  expect(await storedData(vm)).toEqual({ blocks: 0, sha256: undefined });
+  await mountData(vm);
+  expect(await vm.exec("ls /mnt")).toBe("lost+found");
+  await vm.poweroff();
+});
