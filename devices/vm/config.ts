@@ -36,7 +36,11 @@ export interface VmConfig {
 export interface VirtioDeviceSpec {
   type: "blk" | "console" | "rng";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
-  /** blk: the image, a host path the worker opens (Node) — writes go back to the file. */
+  /**
+   * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
+   * `idb:NAME`, a copy-on-write overlay kept in IndexedDB over base bytes the page sends
+   * (web/idb-disk.ts).
+   */
   image?: string;
   /** blk: offer VIRTIO_BLK_F_RO and refuse writes. */
   readonly?: boolean;
