@@ -136,6 +136,16 @@ test("exceptions: classes, error codes, trap EIPs, double fault, then triple fau
   assert.equal(bin[log[4]!.eip - 1 - 0x1000], 0xce, "INTO pushes the address after it");
 });
 
+test("CS limit: fetching past it raises #GP(0) at the instruction that crosses it", { skip }, () => {
+  const m = boot("cslimit");
+  runToOff(m); // the #GP handler halts with IF=0 (resume is 0)
+  const log = m.log();
+  assert.deepEqual(log.map((e) => [e.vec, e.err, e.cs]), [[13, 0, 0x48]]);
+  const bin = assemble("cslimit");
+  assert.deepEqual([...bin.subarray(log[0]!.eip - 0x1000, log[0]!.eip - 0x1000 + 5)], [0xb8, 0x78, 0x56, 0x34, 0x12], "EIP of the MOV that crosses the limit");
+  assert.deepEqual([m.res(0), m.res(1)], [1, 0], "the code inside the limit ran, the code after the fault did not");
+});
+
 test("interrupts: STI shadow, HLT with IF=1, delivery after HLT; MMIO and port traps", { skip }, () => {
   const m = boot("irq", (kind, addr) => (kind === L.TRAP_MMIO ? 0xcafef00d : 0xbeef));
   m.core.runPage[L.RUN_INTR >> 2] = 1; // already pending: STI's shadow must still let HLT run

@@ -4,7 +4,7 @@
 // There are no exceptions in AssemblyScript: raiseException() records the first fault of the
 // instruction and sets `fault`; every caller returns at once when faulted() is true. The run
 // loop then restores the GPR snapshot and EIP and delivers the exception.
-import { segBase, segLimit, segChk, segAttr, SS, cpl } from "./state";
+import { segBase, segLimit, segChk, segAttr, SS, cpl, CHK_FLAT } from "./state";
 import {
   readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32, xlate, physReadSz, physWriteSz,
   physRead8, physWrite8,
@@ -48,45 +48,51 @@ function segViolation(seg: u32, off: u32, sz: u32, write: bool): u32 {
 
 /** Linear address of seg:off for a read of sz bytes, or 0 with a fault raised. */
 @inline export function linR(seg: u32, off: u32, sz: u32): u32 {
+  const chk = segChk(seg);
+  // Flat: only an access running past 4 GiB is outside the limit (it faults below).
+  if ((chk & (CHK_FLAT | CHK_NOREAD)) == CHK_FLAT && off <= 0 - sz) return off;
   const lim = segLimit(seg);
-  if ((segChk(seg) & (CHK_NOREAD | CHK_EXPDOWN | CHK_NULL)) != 0 || off > lim || lim - off < sz - 1)
+  if ((chk & (CHK_NOREAD | CHK_EXPDOWN | CHK_NULL)) != 0 || off > lim || lim - off < sz - 1)
     return segViolation(seg, off, sz, false);
   return segBase(seg) + off;
 }
 @inline export function linW(seg: u32, off: u32, sz: u32): u32 {
+  const chk = segChk(seg);
+  if ((chk & (CHK_FLAT | CHK_NOWRITE)) == CHK_FLAT && off <= 0 - sz) return off;
   const lim = segLimit(seg);
-  if ((segChk(seg) & (CHK_NOWRITE | CHK_EXPDOWN | CHK_NULL)) != 0 || off > lim || lim - off < sz - 1)
+  if ((chk & (CHK_NOWRITE | CHK_EXPDOWN | CHK_NULL)) != 0 || off > lim || lim - off < sz - 1)
     return segViolation(seg, off, sz, true);
   return segBase(seg) + off;
 }
 
-// ---- the FPU-facing API ---------------------------------------------------------------------
-export function readMem8(seg: u32, off: u32): u32 {
+// ---- segment-relative accesses (also the FPU-facing API) ----------------------------------------
+// Inlined: with a flat segment and a TLB hit an access costs no call (measured: bench/ cpu).
+@inline export function readMem8(seg: u32, off: u32): u32 {
   const lin = linR(seg, off, 1);
   if (fault) return 0;
   return readLin8(lin);
 }
-export function readMem16(seg: u32, off: u32): u32 {
+@inline export function readMem16(seg: u32, off: u32): u32 {
   const lin = linR(seg, off, 2);
   if (fault) return 0;
   return readLin16(lin);
 }
-export function readMem32(seg: u32, off: u32): u32 {
+@inline export function readMem32(seg: u32, off: u32): u32 {
   const lin = linR(seg, off, 4);
   if (fault) return 0;
   return readLin32(lin);
 }
-export function writeMem8(seg: u32, off: u32, v: u32): void {
+@inline export function writeMem8(seg: u32, off: u32, v: u32): void {
   const lin = linW(seg, off, 1);
   if (fault) return;
   writeLin8(lin, v);
 }
-export function writeMem16(seg: u32, off: u32, v: u32): void {
+@inline export function writeMem16(seg: u32, off: u32, v: u32): void {
   const lin = linW(seg, off, 2);
   if (fault) return;
   writeLin16(lin, v);
 }
-export function writeMem32(seg: u32, off: u32, v: u32): void {
+@inline export function writeMem32(seg: u32, off: u32, v: u32): void {
   const lin = linW(seg, off, 4);
   if (fault) return;
   writeLin32(lin, v);

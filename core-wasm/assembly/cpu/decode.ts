@@ -1,9 +1,9 @@
 // Instruction fetch (through a one-page cache) and operand decoding: prefixes state, ModRM,
 // SIB and displacement (SDM Vol. 2 §2.1, Tables 2-1 and 2-2), and r/m operand accessors.
 import { GUEST_RAM_BASE } from "../layout";
-import { eip, cpl, segBase, r32, r16, rget, rset, CS, SS, DS } from "./state";
-import { fetchTag, fetchHost, xlate, ramBytes, physRead8 } from "./paging";
-import { fault, readMemSz, writeMemSz, rmwBegin, rmwRead, rmwWrite } from "./access";
+import { eip, cpl, segBase, segLimit, r32, r16, rget, rset, CS, SS, DS, fetchEip, fetchLen, fetchHost } from "./state";
+import { xlate, ramBytes, physRead8 } from "./paging";
+import { fault, gp, readMemSz, writeMemSz, rmwBegin, rmwRead, rmwWrite } from "./access";
 
 export const SEG_NONE: u32 = 0xFF;
 
@@ -22,33 +22,37 @@ export let eaOff: u32 = 0;
 /** The address used ESP as its base (POP r/m computes it after the increment). */
 export let eaBaseEsp: bool = false;
 
+/** Outside the fetch window: check the CS limit, translate, and refill the window. */
 function fetchSlow(): u32 {
+  const limit = segLimit(CS);
+  if (eip > limit) { gp(0); return 0; } // CS is an expand-up code segment (SDM Vol. 3 §5.3)
   const lin = segBase(CS) + eip;
   const p = xlate(lin, false, cpl == 3);
   if (fault) return 0;
+  if (p >= ramBytes) { eip++; return physRead8(p); } // executing from MMIO: one trap per byte
+  // The window ends at the page end or just past the limit, whichever comes first.
+  const toPageEnd: u32 = 0xFFF - (lin & 0xFFF), toLimit = limit - eip;
+  fetchEip = eip;
+  fetchLen = (toPageEnd < toLimit ? toPageEnd : toLimit) + 1;
+  fetchHost = GUEST_RAM_BASE + p;
   eip++;
-  if (p < ramBytes) {
-    fetchTag = lin >>> 12;
-    fetchHost = GUEST_RAM_BASE + (p & 0xFFFF_F000);
-    return <u32>load<u8>(fetchHost + (lin & 0xFFF));
-  }
-  return physRead8(p); // executing from MMIO: one trap per byte
+  return <u32>load<u8>(fetchHost);
 }
 
 @inline export function fetch8(): u32 {
-  const lin = segBase(CS) + eip;
-  if ((lin >>> 12) == fetchTag) { eip++; return <u32>load<u8>(fetchHost + (lin & 0xFFF)); }
+  const o = eip - fetchEip;
+  if (o < fetchLen) { eip++; return <u32>load<u8>(fetchHost + o); }
   return fetchSlow();
 }
 export function fetch16(): u32 {
-  const lin = segBase(CS) + eip;
-  if ((lin >>> 12) == fetchTag && (lin & 0xFFF) <= 0xFFE) { eip += 2; return <u32>load<u16>(fetchHost + (lin & 0xFFF)); }
+  const o = eip - fetchEip;
+  if (o < fetchLen && o + 2 <= fetchLen) { eip += 2; return <u32>load<u16>(fetchHost + o); }
   const lo = fetch8();
   return lo | (fetch8() << 8);
 }
 export function fetch32(): u32 {
-  const lin = segBase(CS) + eip;
-  if ((lin >>> 12) == fetchTag && (lin & 0xFFF) <= 0xFFC) { eip += 4; return load<u32>(fetchHost + (lin & 0xFFF)); }
+  const o = eip - fetchEip;
+  if (o < fetchLen && o + 4 <= fetchLen) { eip += 4; return load<u32>(fetchHost + o); }
   const lo = fetch16();
   return lo | (fetch16() << 16);
 }

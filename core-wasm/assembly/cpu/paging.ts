@@ -10,7 +10,7 @@ import {
   RUN_INSTRET_LO, RUN_INSTRET_HI, RUN_STAT_MMIO, RUN_STAT_PIO, RUN_STAT_TLB_MISS, RUN_REQUEST,
 } from "../layout";
 import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES } from "./scratch";
-import { cr0, cr3, cr4, cpl, CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, instretCount, cr2 } from "./state";
+import { cr0, cr3, cr4, cpl, CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, instretCount, cr2, fetchFlush } from "./state";
 import { raiseException, fault } from "./access";
 
 @external("vmm", "trap") declare function vmmTrap(): void;
@@ -25,10 +25,6 @@ export let readNeed: u32 = SUP_R;
 export let writeNeed: u32 = SUP_W;
 let tlbCount: u32 = 0; // non-global entries filled since the last flush (TLB_LIST)
 let tlbOverflow: bool = false;
-/** Instruction-fetch cache (decode.ts): linear page number and wasm address of its frame.
- *  Invalidated by every flush and CPL change. */
-export let fetchTag: u32 = 0xFFFF_FFFF;
-export let fetchHost: u32 = 0;
 /** Why run() must return after this instruction (EXIT_*), or NO_EXIT. Set by a device's
  *  RUN_REQUEST (checked after each trap), HLT and triple faults. */
 export const NO_EXIT: u32 = 0xFFFF_FFFF;
@@ -39,13 +35,13 @@ export function setRamBytes(n: u32): void { ramBytes = n; }
 /** Recompute the fast-path masks after a CPL change (CPL 3 = user, SDM §4.6). */
 export function updateAccessMasks(): void {
   if (cpl == 3) { readNeed = USR_R; writeNeed = USR_W; } else { readNeed = SUP_R; writeNeed = SUP_W; }
-  fetchTag = 0xFFFF_FFFF;
+  fetchFlush();
 }
 
 // ---- TLB maintenance ---------------------------------------------------------------------
 export function tlbFlushAll(): void {
   memory.fill(TLB_BASE, 0, TLB_SIZE);
-  tlbCount = 0; tlbOverflow = false; fetchTag = 0xFFFF_FFFF;
+  tlbCount = 0; tlbOverflow = false; fetchFlush();
 }
 /** MOV CR3: drop the non-global entries. Global ones (T_G, only set with CR4.PGE) are never
  *  listed, so a context switch costs O(user pages touched), not O(kernel pages). */
@@ -55,11 +51,11 @@ export function tlbFlushNonGlobal(): void {
     const p = TLB_BASE + (load<u32>(TLB_LIST_BASE + (i << 2)) << 2);
     if ((load<u32>(p) & T_G) == 0) store<u32>(p, 0);
   }
-  tlbCount = 0; fetchTag = 0xFFFF_FFFF;
+  tlbCount = 0; fetchFlush();
 }
 export function tlbInvlpg(lin: u32): void {
   store<u32>(TLB_BASE + ((lin >>> 12) << 2), 0);
-  fetchTag = 0xFFFF_FFFF;
+  fetchFlush();
 }
 @inline function tlbFill(lin: u32, e: u32): void {
   const p = TLB_BASE + ((lin >>> 12) << 2);

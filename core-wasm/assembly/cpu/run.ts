@@ -34,7 +34,7 @@ const PREFIX_TABLE: usize = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]);
 
-function step(): void {
+@inline function step(): void {
   resetPrefixes(codeD);
   let b = fetch8();
   if (load<u8>(PREFIX_TABLE + b) == 0) { exec(b); return; } // the common case: no prefix

@@ -52,6 +52,15 @@ export let shadow: bool = false;
 
 export let instretCount: u64 = 0;
 
+// Instruction-fetch window (decode.ts): EIPs fetchEip .. fetchEip + fetchLen - 1 lie in one RAM
+// page, inside the CS limit, already translated for the current CPL; byte fetchEip is at wasm
+// address fetchHost. Keyed by EIP, not linear address, so a fetch costs no CS-base load.
+// fetchLen = 0 empties it: on CS loads, TLB flushes, INVLPG and CPL changes.
+export let fetchEip: u32 = 0;
+export let fetchLen: u32 = 0;
+export let fetchHost: u32 = 0;
+@inline export function fetchFlush(): void { fetchLen = 0; }
+
 // ---- GPRs --------------------------------------------------------------------------------
 @inline export function r32(i: u32): u32 { return load<u32>(REGS_BASE + (i << 2)); }
 @inline export function w32(i: u32, v: u32): void { store<u32>(REGS_BASE + (i << 2), v); }
@@ -91,8 +100,14 @@ export let instretCount: u64 = 0;
 @inline export function segLimit(s: u32): u32 { return load<u32>(SEGS_BASE + s * SEG_STRIDE, 8); }
 @inline export function segAttr(s: u32): u32 { return load<u32>(SEGS_BASE + s * SEG_STRIDE, 12); }
 @inline export function segChk(s: u32): u32 { return load<u32>(SEGCHK_BASE + (s << 2)); }
+/** Check bit set by setSegCache on a 4 GiB, base-0, expand-up segment: an access through it
+ *  needs no limit arithmetic (access.ts linR/linW). That is every access of a flat-model OS. */
+export const CHK_FLAT: u32 = 0x10;
 @inline export function setSegCache(s: u32, sel: u32, base: u32, limit: u32, attr: u32, chk: u32): void {
   const p = SEGS_BASE + s * SEG_STRIDE;
+  // CHK_EXPDOWN (4) and CHK_NULL (8), access.ts, rule the fast path out.
+  if (base == 0 && limit == 0xFFFF_FFFF && (chk & 0xC) == 0) chk |= CHK_FLAT;
+  if (s == CS) fetchLen = 0;
   store<u32>(p, sel);
   store<u32>(p, base, 4);
   store<u32>(p, limit, 8);
