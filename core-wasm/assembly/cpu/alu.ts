@@ -7,7 +7,7 @@ import {
 import { F_CF, F_OF } from "./state";
 
 /** Group-1 op (ADD OR ADC SBB AND SUB XOR CMP = 0..7); returns the result (CMP: a - b). */
-export function alu(op: u32, sz: u32, a: u32, b: u32): u32 {
+@inline export function alu(op: u32, sz: u32, a: u32, b: u32): u32 {
   let r: u32;
   switch (op) {
     case 0: r = a + b; setLazy(LF_ADD, sz, a, b, r); break;

@@ -72,14 +72,19 @@ export function setRep(v: u32): void { rep = v; }
 /** Default data segment DS unless overridden. */
 @inline export function dataSeg(): u32 { return segOvr != SEG_NONE ? segOvr : DS; }
 
-/** Read ModRM (+ SIB + displacement) and compute the effective address. */
-export function decodeModrm(): void {
+/** Read ModRM (+ SIB + displacement) and compute the effective address. Inlined up to the
+ *  register form; the memory form's address decoding is one call (decodeEa). */
+@inline export function decodeModrm(): void {
   const m = fetch8();
   modrm = m;
   mrReg = (m >> 3) & 7;
   mrRm = m & 7;
+  if ((m >> 6) == 3) mrIsReg = true;
+  else decodeEa(m);
+}
+
+function decodeEa(m: u32): void {
   const mod = m >> 6;
-  if (mod == 3) { mrIsReg = true; return; }
   mrIsReg = false;
   let off: u32 = 0;
   let ss = false;
