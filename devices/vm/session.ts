@@ -11,6 +11,7 @@ import { ByteRing } from "../host/byte-ring.ts";
 import type { VirtioDeviceSpec, VmConfig } from "./config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
+import { inflateInitrd } from "../host/initrd.ts";
 
 /** The host → worker control word (an Int32Array over `VmChannels.control`). */
 export const CTL_SEQ = 0; // bumped (and notified) by the host after any input or command
@@ -109,7 +110,9 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     post({ type: "exit", reason, message, stats: stats() });
   };
 
-  const boot = () => board.bootLinux({ kernel: config.kernel, initrd: config.initrd, cmdline: config.cmdline });
+  // Inflated once, natively, rather than by the guest on every boot (host/initrd.ts).
+  const initrd = config.initrd && (await inflateInitrd(config.initrd));
+  const boot = () => board.bootLinux({ kernel: config.kernel, initrd, cmdline: config.cmdline });
   // A reset puts every chip back in its power-on state too: build the board anew. Instructions
   // and time keep counting across it, as the host sees them.
   let instretBefore = 0;
