@@ -146,6 +146,16 @@ test("CS limit: fetching past it raises #GP(0) at the instruction that crosses i
   assert.deepEqual([m.res(0), m.res(1)], [1, 0], "the code inside the limit ran, the code after the fault did not");
 });
 
+test("REP MOVS/STOS: fills, overlapping MOVSB, misaligned MOVSD across pages, #PF progress", { skip }, () => {
+  const m = boot("string");
+  runToOff(m);
+  assert.deepEqual([m.res(0), m.res(1)].map(hex), ["0x11111111", "0x0"], "REP STOSB");
+  assert.deepEqual([m.res(2), m.res(3)].map(hex), ["0xabababab", "0x0"], "overlapping MOVSB replicates");
+  assert.deepEqual([m.res(4), m.res(5), m.res(6)].map(hex), ["0x0", hex(0x100000 + 0x10ffe + 0x1800), "0x0"], "misaligned MOVSD");
+  assert.deepEqual(m.log().map((e) => [e.vec, e.err, hex(e.cr2)]), [[14, 2, "0x161000"]]);
+  assert.deepEqual([m.res(7), m.res(8), m.res(9)].map(hex), ["0x400", "0x161000", "0x5a5a5a5a"], "progress at the #PF");
+});
+
 test("interrupts: STI shadow, HLT with IF=1, delivery after HLT; MMIO and port traps", { skip }, () => {
   const m = boot("irq", (kind, addr) => (kind === L.TRAP_MMIO ? 0xcafef00d : 0xbeef));
   m.core.runPage[L.RUN_INTR >> 2] = 1; // already pending: STI's shadow must still let HLT run

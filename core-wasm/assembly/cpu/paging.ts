@@ -223,6 +223,17 @@ export function writeLinSlow(lin: u32, sz: u32, v: u32, user: bool): void {
   physWriteSz(sz, p, v);
 }
 
+/** Wasm address of lin when the TLB already grants this CPL a read (write) of RAM there, else 0
+ *  (RAM starts at GUEST_RAM_BASE, never at 0). For bulk paths that then work within the page. */
+@inline export function ramReadHost(lin: u32): u32 {
+  const e = tlbEntry(lin);
+  return (e & readNeed) == readNeed ? GUEST_RAM_BASE + ((e & 0xFFFF_F000) | (lin & 0xFFF)) : 0;
+}
+@inline export function ramWriteHost(lin: u32): u32 {
+  const e = tlbEntry(lin);
+  return (e & writeNeed) == writeNeed ? GUEST_RAM_BASE + ((e & 0xFFFF_F000) | (lin & 0xFFF)) : 0;
+}
+
 @inline export function readLin8(lin: u32): u32 {
   const e = tlbEntry(lin);
   if ((e & readNeed) == readNeed) return <u32>load<u8>((e & 0xFFFF_F000) | (lin & 0xFFF), GUEST_RAM_BASE);
