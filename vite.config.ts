@@ -9,7 +9,11 @@ const isolation = {
 
 export default defineConfig({
   root: "web",
-  publicDir: false,
+  // Relative asset URLs: the built site works from any directory of a static host.
+  base: "./",
+  // web/public/coi-sw.js: the service worker that isolates the page where the host sends no
+  // COOP/COEP headers; copied to dist/ unbundled, beside index.html (its scope).
+  publicDir: "public",
   server: { headers: isolation, fs: { allow: [".."] } },
   preview: { headers: isolation },
   worker: { format: "es" },

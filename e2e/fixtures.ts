@@ -2,22 +2,32 @@
 //
 //   import { test, expect } from "./fixtures.ts";
 //   test("my guest", async ({ vm }) => {
-//     await vm.boot({ memMiB: 128 });
+//     await vm.boot({ memMiB: 128, disk: "mmio-v2", console: "pci-modern" });
 //     expect(await vm.exec("uname -m")).toBe("i686");
 //     await vm.poweroff();
 //   });
 //
 // It drives the page through its test hook (window.vireo, web/main.ts), not xterm's DOM.
+import { writeFile } from "node:fs/promises";
 import { test as base, expect, type Page } from "@playwright/test";
 import type { VireoHook } from "../web/main.ts";
+import type { Settings } from "../web/settings.ts";
 
 export { expect };
 
 export interface BootOptions {
   /** Guest RAM in MiB (the page's ?mem=). */
   memMiB?: number;
+  /** virtio-blk transport (the page's ?disk=; default off). */
+  disk?: Settings["disk"];
+  /** The guest console: "serial" (ttyS0, default) or a virtio-console transport (hvc0). */
+  console?: Settings["console"];
+  /** virtio-rng transport (?rng=; default off). */
+  rng?: Settings["rng"];
   /** Extra URL query for the page (e.g. "foo=1"). */
   query?: string;
+  /** Open the page on another origin than the config's baseURL (e.g. a plain static server). */
+  origin?: string;
   /** Wait for the shell prompt before returning (default true). */
   waitForPrompt?: boolean;
   timeoutMs?: number;
@@ -27,6 +37,12 @@ export interface BootOptions {
 const PROMPT_RE = /vireo:[^\n]*# $/;
 // eslint-disable-next-line no-control-regex
 const CSI_RE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
+/**
+ * A kernel log line on the console ("[    1.178498] clocksource: Switched to clocksource tsc").
+ * printk writes them whenever the kernel has something to say, so one can start right after a
+ * prompt or in the middle of a command's echo; they are taken out before prompts are matched.
+ */
+const KERNEL_LINE_RE = /\[ *\d+\.\d+\] [^\n]*\n/g;
 
 export class Vm {
   /** ms from the power-on click to the first shell prompt (set by boot()). */
@@ -34,11 +50,23 @@ export class Vm {
 
   constructor(readonly page: Page) {}
 
+  /** Open the page with these settings in its URL and power on (see BootOptions). */
   async boot(options: BootOptions = {}): Promise<void> {
+    await this.open(options);
+    await this.powerOn(options);
+  }
+
+  /** Open the page with these settings in its URL, without powering on. */
+  async open(options: BootOptions = {}): Promise<void> {
     const q = new URLSearchParams(options.query);
     if (options.memMiB) q.set("mem", String(options.memMiB));
-    await this.page.goto(`/?${q}`);
+    for (const key of ["disk", "console", "rng"] as const) if (options[key]) q.set(key, options[key]);
+    await this.page.goto(`${options.origin ?? ""}/?${q}`);
     await this.page.waitForFunction(() => window.vireo !== undefined, null, { timeout: 10_000 });
+  }
+
+  /** Power on the open page (as its button does) and, by default, wait for the shell prompt. */
+  async powerOn(options: Pick<BootOptions, "waitForPrompt" | "timeoutMs"> = {}): Promise<void> {
     const started = Date.now();
     await this.page.evaluate(() => window.vireo!.boot());
     if (options.waitForPrompt ?? true) {
@@ -70,12 +98,18 @@ export class Vm {
     await this.page.evaluate((t) => window.vireo!.type(t), text);
   }
 
-  /** Run a shell command and return what it printed (without the echo and the next prompt). */
-  async exec(command: string, timeoutMs = 60_000): Promise<string> {
+  /**
+   * Run a shell command and return what it printed (without the echo and the next prompt).
+   * Kernel log lines that printk put on the console meanwhile are left out, unless
+   * `keepKernelLines` (say, for `dmesg`, whose lines look the same).
+   */
+  async exec(command: string, options: { timeoutMs?: number; keepKernelLines?: boolean } = {}): Promise<string> {
     const from = (await this.page.evaluate(() => window.vireo!.transcript())).length;
     await this.type(command + "\n");
-    const raw = await this.waitForPrompt(from, timeoutMs);
-    const lines = clean(raw.slice(from)).split("\n");
+    const raw = await this.waitForPrompt(from, options.timeoutMs);
+    let out = clean(raw.slice(from));
+    if (!options.keepKernelLines) out = out.replace(KERNEL_LINE_RE, "");
+    const lines = out.split("\n");
     // First line: the echoed command; last line: the new prompt.
     return lines.slice(1, -1).join("\n");
   }
@@ -98,14 +132,15 @@ export class Vm {
     return this.page.evaluate(() => window.vireo!.lastExit());
   }
 
-  private async waitForPrompt(from: number, timeoutMs = 60_000): Promise<string> {
+  /** Wait for a shell prompt at the end of the output after offset `from`; returns the raw transcript. */
+  async waitForPrompt(from = 0, timeoutMs = 60_000): Promise<string> {
     const handle = await this.page.waitForFunction(
-      ([f, src]) => {
+      ([f, csi, kernel, prompt]) => {
         const raw = window.vireo!.transcript();
-        const tail = raw.slice(f).replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, "");
-        return new RegExp(src).test(tail) ? raw : false;
+        const tail = raw.slice(f).replace(new RegExp(csi, "g"), "").replace(/\r\n?/g, "\n").replace(new RegExp(kernel, "g"), "");
+        return new RegExp(prompt).test(tail) ? raw : false;
       },
-      [from, PROMPT_RE.source] as const,
+      [from, CSI_RE.source, KERNEL_LINE_RE.source, PROMPT_RE.source] as const,
       { timeout: timeoutMs, polling: 50 },
     );
     return (await handle.jsonValue()) as string;
@@ -117,13 +152,23 @@ function clean(s: string): string {
 }
 
 export const test = base.extend<{ vm: Vm }>({
-  vm: async ({ page }, use) => {
+  vm: async ({ page }, use, testInfo) => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     const vm = new Vm(page);
     await use(vm);
+    const failed = testInfo.status !== testInfo.expectedStatus;
+    // What the guest printed is the first thing to read when a boot test fails.
+    const text = failed ? await vm.transcript().catch(() => "(no transcript: the page is gone)") : "";
     // Leave no VM running between tests.
-    await page.evaluate(() => window.vireo?.powerOff()).catch(() => {});
+    const exit = await page.evaluate(() => window.vireo?.powerOff()).catch(() => undefined);
+    if (failed) {
+      await writeFile(testInfo.outputPath("console.txt"), text);
+      await testInfo.attach("console transcript", { path: testInfo.outputPath("console.txt"), contentType: "text/plain" });
+      // The exit's stats: per-device virtio counters (notifications, interrupts, pending input).
+      await writeFile(testInfo.outputPath("exit.json"), JSON.stringify(exit ?? null, null, 2));
+      await testInfo.attach("exit stats", { path: testInfo.outputPath("exit.json"), contentType: "application/json" });
+    }
     expect(errors, "uncaught errors on the page").toEqual([]);
   },
 });

@@ -1,27 +1,12 @@
-// Settings and the control bar. Every setting lives in the URL query too (?mem=128&autoboot=1)
-// so a link reproduces a setup.
+// The control bar: power buttons, RAM and virtio device selects, the status line, the progress
+// bar and the message line. Settings themselves (and their URL form) live in settings.ts.
+import { CONSOLE_CHOICES, DEVICE_CHOICES, settingsQuery, type Settings } from "./settings.ts";
 
 export const MEM_CHOICES = [32, 64, 128, 256, 512] as const;
 
-export interface Settings {
-  memMiB: number;
-  autoboot: boolean;
-}
-
-export function readSettings(search = location.search): Settings {
-  const q = new URLSearchParams(search);
-  const mem = Number(q.get("mem") ?? 128);
-  return {
-    memMiB: Number.isInteger(mem) && mem >= 16 && mem <= 2000 ? mem : 128,
-    autoboot: q.get("autoboot") === "1",
-  };
-}
-
+/** Put the settings in the address bar (no reload), so the link reproduces this setup. */
 export function writeSettings(s: Settings): void {
-  const q = new URLSearchParams(location.search);
-  q.set("mem", String(s.memMiB));
-  if (s.autoboot) q.set("autoboot", "1");
-  else q.delete("autoboot");
+  const q = settingsQuery(s, location.search);
   history.replaceState(null, "", `${location.pathname}?${q}${location.hash}`);
 }
 
@@ -39,21 +24,45 @@ export class Controls {
   private readonly rst = byId<HTMLButtonElement>("reset");
   private readonly off = byId<HTMLButtonElement>("power-off");
   private readonly mem = byId<HTMLSelectElement>("mem");
+  private readonly disk = byId<HTMLSelectElement>("disk");
+  private readonly console = byId<HTMLSelectElement>("console");
+  private readonly rng = byId<HTMLSelectElement>("rng");
   private readonly status = byId<HTMLElement>("status");
   private readonly progress = byId<HTMLProgressElement>("progress");
+  private readonly msg = byId<HTMLElement>("message");
+  private statusText = "";
 
   constructor(private settings: Settings, h: ControlHandlers) {
     const choices = new Set<number>([...MEM_CHOICES, settings.memMiB]);
     for (const m of [...choices].sort((a, b) => a - b)) this.mem.add(new Option(`${m} MiB`, String(m)));
-    this.mem.value = String(settings.memMiB);
-    this.mem.onchange = () => {
-      this.settings = { ...this.settings, memMiB: Number(this.mem.value) };
+    for (const c of DEVICE_CHOICES) this.disk.add(new Option(c, c));
+    for (const c of DEVICE_CHOICES) this.rng.add(new Option(c, c));
+    for (const c of CONSOLE_CHOICES) this.console.add(new Option(c === "serial" ? "serial (ttyS0)" : `virtio ${c} (hvc0)`, c));
+    const changed = () => {
+      this.settings = {
+        ...this.settings,
+        memMiB: Number(this.mem.value),
+        disk: this.disk.value as Settings["disk"],
+        console: this.console.value as Settings["console"],
+        rng: this.rng.value as Settings["rng"],
+      };
       h.settingsChanged(this.settings);
     };
+    for (const s of this.selects()) s.onchange = changed;
+    this.show(settings);
     this.on.onclick = () => h.powerOn();
     this.rst.onclick = () => h.reset();
     this.off.onclick = () => h.powerOff();
     this.setState("off");
+  }
+
+  /** Reflect settings changed elsewhere (the URL, a picked disk image). */
+  show(s: Settings): void {
+    this.settings = s;
+    this.mem.value = String(s.memMiB);
+    this.disk.value = s.disk;
+    this.console.value = s.console;
+    this.rng.value = s.rng;
   }
 
   setState(state: PowerState, detail = ""): void {
@@ -61,13 +70,15 @@ export class Controls {
     this.on.disabled = on;
     this.rst.disabled = state !== "running";
     this.off.disabled = state !== "running";
-    this.mem.disabled = on; // RAM is fixed while the machine is on
+    for (const s of this.selects()) s.disabled = on; // the machine's make-up is fixed while it is on
     this.status.dataset.state = state;
-    this.status.textContent = detail ? `${state} — ${detail}` : state;
+    this.statusText = detail ? `${state} — ${detail}` : state;
+    this.status.textContent = this.statusText;
     if (state !== "loading") this.progress.hidden = true;
   }
 
-  showProgress(loaded: number, total: number): void {
+  /** Progress of a load (`label`: what is loading); total 0 means unknown. */
+  showProgress(label: string, loaded: number, total: number): void {
     this.progress.hidden = false;
     if (total > 0) {
       this.progress.max = total;
@@ -76,18 +87,35 @@ export class Controls {
       this.progress.removeAttribute("value"); // indeterminate
     }
     const mib = (n: number) => (n / 2 ** 20).toFixed(1);
-    this.status.textContent = `loading guest images… ${mib(loaded)}${total ? ` / ${mib(total)}` : ""} MiB`;
+    this.status.textContent = `${label}… ${mib(loaded)}${total ? ` / ${mib(total)}` : ""} MiB`;
+  }
+
+  /** A load outside power-on (a picked file) finished: back to the state's own text. */
+  endProgress(): void {
+    this.progress.hidden = true;
+    this.status.textContent = this.statusText;
+  }
+
+  /** A message for the user (a rejected URL value or file); empty hides it. */
+  message(text: string, kind: "error" | "info" = "error"): void {
+    this.msg.hidden = text === "";
+    this.msg.dataset.kind = kind;
+    this.msg.textContent = text;
   }
 
   /** A message in place of the controls (no SharedArrayBuffer, a fatal start error). */
   fatal(message: string): void {
-    for (const b of [this.on, this.rst, this.off, this.mem]) b.disabled = true;
+    for (const b of [this.on, this.rst, this.off, ...this.selects()]) b.disabled = true;
     this.status.dataset.state = "error";
     this.status.textContent = message;
   }
+
+  private selects(): HTMLSelectElement[] {
+    return [this.mem, this.disk, this.console, this.rng];
+  }
 }
 
-function byId<T extends HTMLElement>(id: string): T {
+export function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (!el) throw new Error(`index.html has no #${id}`);
   return el as T;

@@ -9,6 +9,8 @@ import { fetchBytes } from "./images.ts";
 /** The spec's image: an IndexedDB overlay named "data" over the bundled image. */
 export const DATA_DISK_IMAGE = "idb:data";
 export const DATA_DISK_NAME = "data";
+/** The spec's image when the user picked a disk: those bytes, in memory, for one power-on. */
+export const PICKED_DISK_IMAGE = "mem:picked";
 
 /** The data disk as a device; the transport is the caller's choice (pci-modern by default). */
 export function dataDiskSpec(transport: VirtioDeviceSpec["transport"] = "pci-modern"): VirtioDeviceSpec {

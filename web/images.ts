@@ -1,4 +1,5 @@
-// The bundled default guest, fetched with a byte count so the page can show progress.
+// Guest images as bytes, with progress: the bundled default guest (fetched) and files the user
+// picks or drops (read locally).
 import kernelUrl from "../guest-images/bzImage?url";
 import initrdUrl from "../guest-images/initramfs.cpio.gz?url";
 
@@ -11,7 +12,16 @@ export async function fetchBytes(url: string, onProgress: Progress): Promise<Uin
   // Content-Length counts the bytes on the wire: with a Content-Encoding it is not what the
   // reader yields, so the progress is indeterminate then.
   const total = res.headers.get("Content-Encoding") ? 0 : Number(res.headers.get("Content-Length")) || 0;
-  const reader = res.body.getReader();
+  return readAll(res.body, total, onProgress);
+}
+
+/** Read a file the user picked or dropped, with progress (a disk image may be hundreds of MiB). */
+export function readFile(file: Blob, onProgress: Progress): Promise<Uint8Array> {
+  return readAll(file.stream(), file.size, onProgress);
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>, total: number, onProgress: Progress): Promise<Uint8Array> {
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   for (;;) {

@@ -1,13 +1,20 @@
-// The page: a terminal on the guest's serial console, power controls, and the VM in a Worker
-// (vm-host.ts). The main thread never runs guest code.
+// The page: a terminal on the guest's console (the UART or a virtio-console), power controls,
+// virtio device choices, the user's own images, and the VM in a Worker (vm-host.ts). The main
+// thread never runs guest code.
 import "./style.css";
-import { DEFAULT_CMDLINE, READY_LINE } from "../devices/vm/config.ts";
+import { READY_LINE } from "../devices/vm/config.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
+import { parseBzImage } from "../devices/board/linux-boot.ts";
 import { ConsoleTerminal } from "./terminal.ts";
-import { Controls, readSettings, writeSettings, type Settings } from "./controls.ts";
+import { Controls, writeSettings } from "./controls.ts";
+import { deviceSpecs, kernelCmdline, parseSettings, type Settings } from "./settings.ts";
 import { loadDefaultGuest } from "./images.ts";
+import { ImagePicker } from "./image-picker.ts";
+import { ImageError, checkFits } from "./guest-files.ts";
+import { RunStatus } from "./run-status.ts";
+import { isolateViaServiceWorker, isolationDone } from "./coi.ts";
 import { VmSession, type VmExit } from "./vm-host.ts";
-import { DATA_DISK_IMAGE, dataDiskSpec, loadDataDiskBase } from "./data-disk.ts";
+import { DATA_DISK_IMAGE, PICKED_DISK_IMAGE, loadDataDiskBase } from "./data-disk.ts";
 import { DiskPanel } from "./disk-panel.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
@@ -27,6 +34,10 @@ export interface VireoHook {
   lastExit(): VmExit | undefined;
   /** Erase the data disk's saved changes (rejects while the VM is on). */
   resetDisk(): Promise<void>;
+  /** The settings the next power-on uses. */
+  settings(): Settings;
+  /** The terminal's size in character cells. */
+  termSize(): { cols: number; rows: number };
 }
 
 declare global {
@@ -35,10 +46,12 @@ declare global {
   }
 }
 
-let settings = readSettings();
+const parsed = parseSettings(location.search);
+let settings = parsed.settings;
 let vm: VmSession | undefined;
 let lastExit: VmExit | undefined;
 let state = "off";
+const runStatus = new RunStatus();
 
 const controls = new Controls(settings, {
   powerOn: () => void powerOn().catch(report),
@@ -49,7 +62,28 @@ const controls = new Controls(settings, {
     writeSettings(settings);
   },
 });
-const term = new ConsoleTerminal(document.getElementById("terminal")!, (bytes) => vm?.send(bytes));
+const term = new ConsoleTerminal(
+  document.getElementById("terminal")!,
+  (bytes) => vm?.send(bytes),
+  (cols, rows) => vm?.resize(cols, rows),
+);
+const picker = new ImagePicker({
+  progress: (label, loaded, total) => controls.showProgress(label, loaded, total),
+  done: () => controls.endProgress(),
+  accepted: (slot, image) => {
+    let note = `using ${image.name} as the ${slot}${state === "running" ? " from the next power-on" : ""}`;
+    if (slot === "disk" && settings.disk === "off") {
+      // A picked disk with no disk device would silently do nothing: plug one.
+      settings = { ...settings, disk: "pci-modern" };
+      controls.show(settings);
+      writeSettings(settings);
+      note += "; disk device turned on (pci-modern)";
+    }
+    controls.message(note, "info");
+  },
+  rejected: (message) => controls.message(message),
+  cleared: () => controls.message("using the default guest", "info"),
+});
 const diskPanel = new DiskPanel({ note: (m) => term.note(m) });
 
 function setState(s: "off" | "loading" | "running" | "halted", detail?: string): void {
@@ -60,33 +94,71 @@ function setState(s: "off" | "loading" | "running" | "halted", detail?: string):
 
 function report(e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof ImageError) {
+    // The user's choice of images or RAM: say so and stay ready for another try.
+    controls.message(message);
+    setState("off");
+    return;
+  }
   setState("halted", message);
   term.note(`error: ${message}`);
+}
+
+/** What this power-on boots: picked images where there are any, else the bundled guest. */
+async function guestImages(): Promise<{ kernel: Uint8Array; initrd: Uint8Array }> {
+  const { kernel, initrd } = picker.picked;
+  const bundled = kernel && initrd ? undefined : await loadDefaultGuest((loaded, total) => controls.showProgress("loading guest images", loaded, total));
+  const images = { kernel: kernel?.bytes ?? bundled!.kernel, initrd: initrd?.bytes ?? bundled!.initrd };
+  checkFits(kernel?.kernel ?? parseBzImage(images.kernel), images.initrd.length, settings.memMiB);
+  return images;
+}
+
+/** The blk device's image: a picked disk for this power-on, else the persistent data disk. */
+function diskImageName(): string {
+  return picker.picked.disk ? PICKED_DISK_IMAGE : DATA_DISK_IMAGE;
+}
+
+/** Base bytes for the blk device (transferred to the worker, so always a fresh copy). */
+async function diskImages(s: Settings): Promise<Record<string, Uint8Array>> {
+  if (s.disk === "off") return {};
+  const picked = picker.picked.disk;
+  if (picked) return { [PICKED_DISK_IMAGE]: picked.bytes.slice() };
+  return { [DATA_DISK_IMAGE]: await loadDataDiskBase() };
+}
+
+function describe(s: Settings): string {
+  const parts = [`${s.memMiB} MiB`, s.console === "serial" ? "serial console" : `console ${s.console}`];
+  if (s.disk !== "off") parts.push(`disk ${s.disk}`);
+  if (s.rng !== "off") parts.push(`rng ${s.rng}`);
+  return parts.join(", ");
 }
 
 async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   if (vm?.alive || state === "loading") return;
   settings = { ...settings, ...options };
+  controls.show(settings);
   writeSettings(settings);
   setState("loading");
-  const images = await loadDefaultGuest((loaded, total) => controls.showProgress(loaded, total));
+  const images = await guestImages();
   await diskPanel.settled(); // a disk reset in progress finishes first
-  const dataDisk = await loadDataDiskBase();
+  const disks = await diskImages(settings);
   const config: VmConfig = {
-    kernel: images.kernel, // structured-cloned to the worker: the cached images stay intact
+    kernel: images.kernel, // structured-cloned to the worker: the page's copies stay intact
     initrd: images.initrd,
-    cmdline: DEFAULT_CMDLINE,
+    cmdline: kernelCmdline(settings),
     memMiB: settings.memMiB,
     clock: "realtime",
     script: { cmds: [], ready: READY_LINE },
-    devices: [dataDiskSpec("pci-modern")],
+    devices: deviceSpecs(settings, diskImageName()),
   };
   term.clear();
   lastExit = undefined;
-  vm = new VmSession(config, {
+  const about = describe(settings);
+  const session = new VmSession(config, {
     output: (bytes) => term.write(bytes),
     log: (message) => term.note(message),
     exit: (e) => {
+      runStatus.stop();
       lastExit = e;
       const mips = `${e.stats.mips.toFixed(1)} MIPS over ${e.stats.wallSeconds.toFixed(1)} s`;
       if (e.reason === "error") {
@@ -97,21 +169,37 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
         setState("off", mips);
       }
     },
-  }, { [DATA_DISK_IMAGE]: dataDisk });
-  setState("running", `${settings.memMiB} MiB`);
+  }, disks);
+  vm = session;
+  session.resize(term.cols, term.rows);
+  setState("running", about);
+  runStatus.start(() => session.instructions(), (live) => {
+    if (vm === session && state === "running") controls.setState("running", `${live} · ${about}`);
+  });
   term.focus();
 }
 
-function start(): void {
+async function start(): Promise<void> {
   if (!crossOriginIsolated || typeof SharedArrayBuffer === "undefined") {
+    controls.message("making the page cross-origin isolated (installing its service worker)…", "info");
+    const isolation = await isolateViaServiceWorker();
+    if (isolation.reloading) return;
+    controls.message("");
     controls.fatal(
-      "This page is not cross-origin isolated, so SharedArrayBuffer is unavailable and Vireo cannot run. " +
-        "Serve it with COOP: same-origin and COEP: require-corp (npm start does).",
+      "This page is not cross-origin isolated, so SharedArrayBuffer is unavailable and Vireo cannot run: " +
+        `${isolation.why}. ` +
+        "Serve it with COOP: same-origin and COEP: require-corp (npm start does), or over https so its service worker can add them.",
     );
     return;
   }
+  isolationDone();
+  if (parsed.errors.length > 0) controls.message(`In the address: ${parsed.errors.join("; ")}.`);
+  writeSettings(settings); // the address now says what will run
   window.vireo = {
-    boot: (options) => powerOn(options),
+    boot: (options) => powerOn(options).catch((e) => {
+      report(e);
+      throw e;
+    }),
     transcript: () => term.transcript(),
     type: (text) => vm?.send(new TextEncoder().encode(text)),
     reset: () => vm?.reset(),
@@ -119,8 +207,10 @@ function start(): void {
     state: () => state,
     lastExit: () => lastExit,
     resetDisk: () => diskPanel.reset(),
+    settings: () => settings,
+    termSize: () => ({ cols: term.cols, rows: term.rows }),
   };
   if (settings.autoboot) void powerOn().catch(report);
 }
 
-start();
+void start();

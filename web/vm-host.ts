@@ -1,7 +1,7 @@
 // The page's side of one VM: the Worker, the console rings and the control word. It moves
 // console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
-import { CMD_RESET, CMD_STOP, CTL_WORDS, kick, type VmChannels, type VmEvent, type VmStats } from "../devices/vm/session.ts";
+import { CMD_RESET, CMD_STOP, CTL_WORDS, instretSlot, kick, setWinsize, type VmChannels, type VmEvent, type VmStats } from "../devices/vm/session.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
 
@@ -17,12 +17,14 @@ export class VmSession {
   private readonly out = new ByteRing(1 << 20);
   private readonly input = new ByteRing(1 << 16);
   private readonly control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+  private readonly instret: BigInt64Array;
   private readonly worker: Worker;
   private running = true;
   readonly exited: Promise<VmExit>;
 
   /** `disks`: base image bytes per blk spec image (StartMessage), transferred to the worker. */
   constructor(config: VmConfig, private readonly on: VmHostEvents, disks: Record<string, Uint8Array> = {}) {
+    this.instret = instretSlot(this.control.buffer as SharedArrayBuffer);
     const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer };
     this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "vireo-vm" });
     this.exited = new Promise<VmExit>((resolve) => {
@@ -56,6 +58,17 @@ export class VmSession {
       if (n === 0) break; // ring full (64 KiB unread): drop the rest rather than block the page
       at += n;
     }
+  }
+
+  /** The terminal's size, for a virtio-console (the worker applies it between slices). */
+  resize(cols: number, rows: number): void {
+    setWinsize(this.control, cols, rows);
+    kick(this.control);
+  }
+
+  /** Instructions executed since power-on, as the worker last published them. */
+  instructions(): number {
+    return Number(Atomics.load(this.instret, 0));
   }
 
   reset(): void {

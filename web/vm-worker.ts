@@ -1,13 +1,15 @@
 // Browser Worker entry of the VM: the same runVm the CLI's worker_thread runs (cli/vm-worker.ts).
 // The page posts {config, channels, disks} once; console bytes then cross through the shared
 // rings and the worker posts back only VmEvents (log lines, the final exit with its stats).
-// Each virtio-blk spec names an IndexedDB overlay (`image: "idb:NAME"`, web/idb-disk.ts) over
-// base bytes the page sends in `disks`; every overlay is loaded before the VM starts, since
-// the device's reads and writes are synchronous.
+//
+// Each virtio-blk spec names its image, whose base bytes the page sends in `disks`:
+// - `idb:NAME`: an IndexedDB copy-on-write overlay over the base (web/idb-disk.ts), loaded
+//   before the VM starts since the device's reads and writes are synchronous;
+// - `mem:NAME`: the bytes themselves (a picked image), for this power-on only.
 import coreUrl from "../core-wasm/build/core.wasm?url";
 import { runVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
-import type { BlockBackend } from "../devices/host/block.ts";
+import { MemoryBlockBackend, type BlockBackend } from "../devices/host/block.ts";
 import { openIdbDisk } from "./idb-disk.ts";
 
 export interface StartMessage {
@@ -27,11 +29,14 @@ self.onmessage = async (ev: MessageEvent<StartMessage>) => {
     const opened = new Map<string, BlockBackend>();
     for (const spec of config.devices ?? []) {
       if (spec.type !== "blk") continue;
-      const base = spec.image === undefined ? undefined : disks[spec.image];
-      if (!base) throw new Error(`virtio-blk: no image bytes for '${spec.image ?? ""}'`);
-      // Two devices on one overlay would each cache the file system and corrupt it.
-      if (opened.has(spec.image!)) throw new Error(`virtio-blk: '${spec.image}' is attached twice`);
-      opened.set(spec.image!, await openIdbDisk(spec, base, log));
+      const image = spec.image ?? "";
+      const base = disks[image];
+      if (!base) throw new Error(`virtio-blk: no image bytes for '${image}'`);
+      // Two devices on one image would each cache the file system and corrupt it.
+      if (opened.has(image)) throw new Error(`virtio-blk: '${image}' is attached twice`);
+      opened.set(image, image.startsWith("idb:")
+        ? await openIdbDisk(spec, base, log)
+        : new MemoryBlockBackend(base, { readonly: spec.readonly, id: "vireo-picked" }));
     }
     await runVm(module, config, channels, post, { openBlock: (spec) => opened.get(spec.image!)! });
   } catch (e) {

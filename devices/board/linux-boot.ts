@@ -123,19 +123,31 @@ export function e820Map(ramBytes: number): E820Entry[] {
   ];
 }
 
-export function loadLinux(opts: LinuxBootOptions): LinuxBootResult {
-  const info = parseBzImage(opts.kernel);
-  const { ram, ramBytes } = opts;
-  const mib = (n: number) => `${Math.ceil(n / (1 << 20))} MiB`;
+const mib = (n: number) => `${Math.ceil(n / (1 << 20))} MiB`;
 
-  // The kernel needs init_size bytes from where it runs once decompressed (pref_address for a
-  // kernel that is not relocatable); the initrd must stay clear of that and of the image.
-  const kernelEnd = Math.max(KERNEL_ADDR + info.kernel.length, info.runtimeStart + info.initSize);
-  const initrdSize = opts.initrd?.length ?? 0;
-  const need = kernelEnd + initrdSize + (4 << 20);
+// The kernel needs init_size bytes from where it runs once decompressed (pref_address for a
+// kernel that is not relocatable); the initrd must stay clear of that and of the image.
+function kernelEnd(info: BzImageInfo): number {
+  return Math.max(KERNEL_ADDR + info.kernel.length, info.runtimeStart + info.initSize);
+}
+
+/**
+ * Throw a BootError unless `ramBytes` holds this kernel, an initrd of `initrdSize` bytes and
+ * 4 MiB to run in. Exported so the page can refuse a picked image before it starts a VM.
+ */
+export function checkRamFits(info: BzImageInfo, initrdSize: number, ramBytes: number): void {
+  const need = kernelEnd(info) + initrdSize + (4 << 20);
   if (ramBytes < need) {
     throw new BootError(`too little RAM: ${mib(ramBytes)} given, this kernel${initrdSize ? " and initrd" : ""} need at least ${mib(need)}`);
   }
+}
+
+export function loadLinux(opts: LinuxBootOptions): LinuxBootResult {
+  const info = parseBzImage(opts.kernel);
+  const { ram, ramBytes } = opts;
+  const initrdSize = opts.initrd?.length ?? 0;
+  checkRamFits(info, initrdSize, ramBytes);
+  const end = kernelEnd(info);
 
   const cmdBytes = new TextEncoder().encode(opts.cmdline);
   if (cmdBytes.length > info.cmdlineMax) {
@@ -149,7 +161,7 @@ export function loadLinux(opts: LinuxBootOptions): LinuxBootResult {
   if (opts.initrd && initrdSize > 0) {
     const top = Math.min(ramBytes, LOWMEM_TOP, info.initrdAddrMax + 1);
     initrdAddr = Math.floor((top - initrdSize) / 4096) * 4096;
-    if (initrdAddr < kernelEnd) throw new BootError(`initrd of ${mib(initrdSize)} does not fit above the kernel in ${mib(ramBytes)} of RAM`);
+    if (initrdAddr < end) throw new BootError(`initrd of ${mib(initrdSize)} does not fit above the kernel in ${mib(ramBytes)} of RAM`);
     ram.set(opts.initrd, initrdAddr);
   }
 

@@ -129,6 +129,11 @@ export class PcBoard {
     else this.com1.receive(bytes);
   }
 
+  /** The host terminal's size, for a virtio-console (a UART has no way to carry it). */
+  consoleResize(cols: number, rows: number): void {
+    this.virtioConsole?.resize(cols, rows);
+  }
+
   /** What the BIOS would have done: PCI BARs, Interrupt Line and the ELCR for PCI INTx. */
   firmware(): void {
     assignPci(this.pci, {
@@ -152,6 +157,11 @@ export class PcBoard {
     e.setReg(REG_ESI, r.esi);
     this.firmware();
     return r;
+  }
+
+  /** The PIC asserts INTR: the core takes it at the next instruction boundary with IF=1. */
+  interruptPending(): boolean {
+    return this.rp[L.RUN_INTR >> 2] !== 0;
   }
 
   /** Execute up to `budget` instructions; returns the EXIT_* code (layout.ts). */

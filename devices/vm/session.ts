@@ -16,7 +16,13 @@ import { inflateInitrd } from "../host/initrd.ts";
 /** The host → worker control word (an Int32Array over `VmChannels.control`). */
 export const CTL_SEQ = 0; // bumped (and notified) by the host after any input or command
 export const CTL_CMD = 1; // a CMD_* the worker takes and clears
-export const CTL_WORDS = 4;
+// The host terminal's size, cols << 16 | rows (0: not known). The worker applies it to a
+// virtio-console whenever it changes; one word so the pair never tears, and no CMD_* so a resize
+// cannot overwrite (or be overwritten by) a pending reset.
+export const CTL_WINSIZE = 2;
+/** Worker → host: instructions executed since power-on, a BigInt64 at this byte offset (words 4–5). */
+export const CTL_INSTRET_BYTE = 16;
+export const CTL_WORDS = 6;
 export const CMD_NONE = 0;
 export const CMD_STOP = 1; // stop now (timeout, window closed): exit with reason "stopped"
 export const CMD_RESET = 2; // reset button
@@ -48,6 +54,16 @@ export function kick(control: Int32Array, cmd = CMD_NONE): void {
   Atomics.notify(control, CTL_SEQ);
 }
 
+/** Host side: publish a terminal size (then kick, so a halted guest sees it now). */
+export function setWinsize(control: Int32Array, cols: number, rows: number): void {
+  Atomics.store(control, CTL_WINSIZE, ((cols & 0xffff) << 16) | (rows & 0xffff));
+}
+
+/** The instruction count the worker last published (the page's status line reads it ~2×/s). */
+export function instretSlot(control: SharedArrayBuffer): BigInt64Array {
+  return new BigInt64Array(control, CTL_INSTRET_BYTE, 1);
+}
+
 /** Most instructions between looks at the host (input, commands, realtime timers). */
 const SLICE = 200_000;
 /** Least time between idle write-backs of a disk's unflushed writes (BlockBackend.writeBack). */
@@ -63,6 +79,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const out = new ByteRing(ch.consoleOut);
   const input = new ByteRing(ch.consoleIn);
   const ctl = new Int32Array(ch.control);
+  const instret = instretSlot(ch.control);
   const script = new ConsoleScriptRunner(config.script);
   const pending: number[] = []; // console bytes of this slice, for the script
   const started = performance.now();
@@ -116,9 +133,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   // A reset puts every chip back in its power-on state too: build the board anew. Instructions
   // and time keep counting across it, as the host sees them.
   let instretBefore = 0;
+  let winsize = 0; // the size the current board's console was given
   const reboot = () => {
     instretBefore += board.instret();
     resets++;
+    winsize = 0;
     board = makeBoard();
     boot();
   };
@@ -156,6 +175,9 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
     if (cmd === CMD_STOP) return finish("stopped");
     if (cmd === CMD_RESET) reboot();
+    const ws = Atomics.load(ctl, CTL_WINSIZE);
+    if (ws !== winsize && ws !== 0) board.consoleResize(ws >>> 16, ws & 0xffff);
+    winsize = ws;
     if (input.available() > 0) board.consoleInput(input.read());
 
     board.advance();
@@ -171,6 +193,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     } catch (e) {
       return finish("error", `emulator fault: ${(e as Error).message}`);
     }
+    Atomics.store(instret, 0, BigInt(instretBefore + board.instret()));
 
     if (pending.length > 0) {
       const ev = script.observe(String.fromCharCode(...pending));
@@ -183,6 +206,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       case L.EXIT_BUDGET:
         break;
       case L.EXIT_HLT: {
+        // An interrupt raised while the guest had IF=0 is still pending at `sti; hlt` (the HLT
+        // runs in STI's shadow): it wakes the CPU at once, as on hardware. Sleeping until the
+        // next timer deadline instead — none, on a tickless idle guest — strands the guest
+        // until the next keystroke.
+        if (board.interruptPending()) break;
         // Deterministic: jump time to the deadline. Realtime: guest time follows host time
         // while halted; sleep until the deadline or until the host kicks us (input, command).
         // With host I/O pending, the sleep must let the event loop run; deterministic time

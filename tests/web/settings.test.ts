@@ -1,0 +1,51 @@
+// The page's URL syntax (web/settings.ts): every device on every transport round-trips, and each
+// bad value is reported and falls back to its default without touching the other settings.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULT_SETTINGS, deviceSpecs, kernelCmdline, parseSettings, settingsQuery } from "../../web/settings.ts";
+import { TRANSPORT_KINDS } from "../../devices/virtio/device.ts";
+
+test("no query gives the defaults: serial console, the data disk on pci-modern", () => {
+  const { settings, errors } = parseSettings("");
+  assert.deepEqual(settings, DEFAULT_SETTINGS);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(deviceSpecs(settings, "idb:data"), [{ type: "blk", transport: "pci-modern", image: "idb:data" }]);
+  assert.deepEqual(deviceSpecs({ ...settings, disk: "off" }, "idb:data"), []);
+  assert.equal(kernelCmdline(settings), "console=ttyS0 tsc=reliable");
+});
+
+test("every transport for disk, console and rng parses and round-trips through the query", () => {
+  for (const t of TRANSPORT_KINDS) {
+    const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&autoboot=1`);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(settings, { memMiB: 256, autoboot: true, disk: t, console: t, rng: t });
+    assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
+    assert.deepEqual(deviceSpecs(settings, "mem:picked"), [
+      { type: "console", transport: t },
+      { type: "blk", transport: t, image: "mem:picked" },
+      { type: "rng", transport: t },
+    ]);
+    assert.equal(kernelCmdline(settings), "console=hvc0 tsc=reliable");
+  }
+});
+
+test("the query keeps other parameters and leaves defaults out", () => {
+  const q = new URLSearchParams(settingsQuery({ ...DEFAULT_SETTINGS, rng: "mmio-v1" }, "?foo=bar&disk=mmio-v1"));
+  assert.equal(q.get("foo"), "bar");
+  assert.equal(q.get("rng"), "mmio-v1");
+  assert.equal(q.get("mem"), "128");
+  assert.equal(q.has("disk"), false, "disk=pci-modern is the default");
+  assert.equal(q.has("console"), false);
+  assert.equal(q.has("autoboot"), false);
+});
+
+test("bad values: one message each, that setting at its default, the others kept", () => {
+  const { settings, errors } = parseSettings("?disk=mmio-v3&console=virtio&rng=pci-modern&mem=12x&autoboot=yes");
+  assert.deepEqual(settings, { ...DEFAULT_SETTINGS, rng: "pci-modern" });
+  assert.equal(errors.length, 4);
+  assert.match(errors[0]!, /^mem=12x is not a whole number of MiB from 16 to 2000; using 128$/);
+  assert.match(errors[1]!, /^autoboot=yes must be 1 or 0/);
+  assert.match(errors[2]!, /^disk=mmio-v3 is not one of off, pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2; using pci-modern$/);
+  assert.match(errors[3]!, /^console=virtio is not one of serial, pci-legacy/);
+  for (const mem of ["8", "4096", "-1", "1e2", ""]) assert.equal(parseSettings(`?mem=${mem}`).errors.length, 1, `mem=${mem}`);
+});

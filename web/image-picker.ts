@@ -1,0 +1,113 @@
+// The user's own guest images: a file input per slot (kernel, initrd, disk), drag & drop of files
+// onto a slot or anywhere on the page, and "Use default guest" to go back to the bundled one.
+// Each file is read with progress and checked (guest-files.ts) before it replaces anything, so
+// a bad file leaves the page as it was, with a message.
+import type { BzImageInfo } from "../devices/board/linux-boot.ts";
+import { byId } from "./controls.ts";
+import { ImageError, checkImage, classify, type ImageSlot } from "./guest-files.ts";
+import { readFile } from "./images.ts";
+
+export interface PickedImage {
+  name: string;
+  bytes: Uint8Array;
+  /** A kernel's parsed setup header. */
+  kernel?: BzImageInfo;
+}
+
+export type PickedImages = Partial<Record<ImageSlot, PickedImage>>;
+
+export interface PickerHandlers {
+  progress(label: string, loaded: number, total: number): void;
+  /** A read finished, well or not. */
+  done(): void;
+  accepted(slot: ImageSlot, image: PickedImage): void;
+  rejected(message: string): void;
+  /** Back to the bundled guest. */
+  cleared(): void;
+}
+
+const SLOTS: readonly ImageSlot[] = ["kernel", "initrd", "disk"];
+const DEFAULT_LABEL: Record<ImageSlot, string> = {
+  kernel: "bundled bzImage",
+  initrd: "bundled initramfs",
+  disk: "data disk (kept in this browser)",
+};
+
+export class ImagePicker {
+  readonly picked: PickedImages = {};
+  private queue: Promise<void> = Promise.resolve(); // one file at a time: one progress bar
+
+  constructor(private readonly h: PickerHandlers) {
+    for (const slot of SLOTS) {
+      const input = byId<HTMLInputElement>(`pick-${slot}`);
+      input.onchange = () => {
+        const file = input.files?.[0];
+        input.value = ""; // picking the same file again still fires a change
+        if (file) this.take(file, slot);
+      };
+    }
+    byId<HTMLButtonElement>("use-default").onclick = () => this.useDefault();
+    this.listenForDrops();
+    this.render();
+  }
+
+  /** Read, check and keep `file` for `slot` (no slot: decided by the file's first bytes). */
+  take(file: File, slot?: ImageSlot): Promise<void> {
+    this.queue = this.queue.then(() => this.read(file, slot));
+    return this.queue;
+  }
+
+  useDefault(): void {
+    for (const slot of SLOTS) delete this.picked[slot];
+    this.render();
+    this.h.cleared();
+  }
+
+  private async read(file: File, slot?: ImageSlot): Promise<void> {
+    try {
+      const target = slot ?? classify(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
+      const bytes = await readFile(file, (loaded, total) => this.h.progress(`reading ${file.name}`, loaded, total));
+      const kernel = checkImage(target, file.name, bytes);
+      const image: PickedImage = { name: file.name, bytes, kernel };
+      this.picked[target] = image;
+      this.render();
+      this.h.accepted(target, image);
+    } catch (e) {
+      this.h.rejected(e instanceof ImageError ? e.message : `${file.name}: cannot read the file (${(e as Error).message})`);
+    } finally {
+      this.h.done();
+    }
+  }
+
+  private render(): void {
+    for (const slot of SLOTS) {
+      const p = this.picked[slot];
+      const out = byId<HTMLElement>(`${slot}-file`);
+      out.textContent = p ? `${p.name} (${(p.bytes.length / 2 ** 20).toFixed(1)} MiB)` : DEFAULT_LABEL[slot];
+      out.dataset.picked = p ? "1" : "";
+    }
+  }
+
+  // A file dropped on a slot goes to that slot; dropped anywhere else, classify() places it.
+  private listenForDrops(): void {
+    const body = document.body;
+    body.addEventListener("dragover", (ev) => {
+      if (!ev.dataTransfer?.types.includes("Files")) return;
+      ev.preventDefault(); // without this the browser would open the file instead
+      ev.dataTransfer.dropEffect = "copy";
+      body.classList.add("dragging");
+    });
+    body.addEventListener("dragleave", (ev) => {
+      if (ev.relatedTarget === null) body.classList.remove("dragging");
+    });
+    body.addEventListener("drop", (ev) => {
+      body.classList.remove("dragging");
+      const files = [...(ev.dataTransfer?.files ?? [])];
+      if (files.length === 0) return;
+      ev.preventDefault();
+      const el = (ev.target as Element | null)?.closest<HTMLElement>("[data-slot]");
+      const slot = el?.dataset.slot as ImageSlot | undefined;
+      for (const f of files) void this.take(f, slot);
+    });
+  }
+}

@@ -1,0 +1,98 @@
+// The page's settings and their URL form, so a link reproduces a setup. No DOM here: the parser
+// is unit-tested in Node (tests/web/settings.test.ts).
+//
+//   ?mem=128          guest RAM in MiB (16–2000)
+//   &disk=T|off       the data disk (virtio-blk) on transport T (default pci-modern)
+//   &console=T|serial the guest console: the 16550 UART (ttyS0, default) or virtio-console on
+//                     transport T (hvc0)
+//   &rng=T|off        virtio-rng on transport T (default off)
+//   &autoboot=1       power on when the page opens
+//
+// T is one of pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2 — the CLI's --device
+// spelling. A bad value is reported and that setting falls back to its default.
+import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
+import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
+import { TRANSPORT_KINDS, type TransportKind } from "../devices/virtio/device.ts";
+
+export type DeviceChoice = TransportKind | "off";
+export type ConsoleChoice = TransportKind | "serial";
+
+export interface Settings {
+  memMiB: number;
+  autoboot: boolean;
+  disk: DeviceChoice;
+  console: ConsoleChoice;
+  rng: DeviceChoice;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = { memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off" };
+
+export const DEVICE_CHOICES: readonly DeviceChoice[] = ["off", ...TRANSPORT_KINDS];
+export const CONSOLE_CHOICES: readonly ConsoleChoice[] = ["serial", ...TRANSPORT_KINDS];
+
+export interface ParsedSettings {
+  settings: Settings;
+  /** One line per rejected parameter, for the page to show. */
+  errors: string[];
+}
+
+export function parseSettings(search: string): ParsedSettings {
+  const q = new URLSearchParams(search);
+  const errors: string[] = [];
+  const s: Settings = { ...DEFAULT_SETTINGS };
+
+  const mem = q.get("mem");
+  if (mem !== null) {
+    const n = Number(mem);
+    if (/^\d+$/.test(mem) && n >= 16 && n <= 2000) s.memMiB = n;
+    else errors.push(`mem=${mem} is not a whole number of MiB from 16 to 2000; using ${s.memMiB}`);
+  }
+  const autoboot = q.get("autoboot");
+  if (autoboot !== null) {
+    if (autoboot === "1" || autoboot === "0") s.autoboot = autoboot === "1";
+    else errors.push(`autoboot=${autoboot} must be 1 or 0; using 0`);
+  }
+  const choice = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const v = q.get(key);
+    if (v === null) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    errors.push(`${key}=${v} is not one of ${allowed.join(", ")}; using ${fallback}`);
+    return fallback;
+  };
+  s.disk = choice("disk", DEVICE_CHOICES, s.disk);
+  s.console = choice("console", CONSOLE_CHOICES, s.console);
+  s.rng = choice("rng", DEVICE_CHOICES, s.rng);
+  return { settings: s, errors };
+}
+
+/**
+ * `search` with the settings written in; parameters the page does not own are kept. Defaults
+ * are left out so a plain link stays short.
+ */
+export function settingsQuery(s: Settings, search = ""): string {
+  const q = new URLSearchParams(search);
+  q.set("mem", String(s.memMiB));
+  const put = (key: string, value: string, def: string) => (value === def ? q.delete(key) : q.set(key, value));
+  put("disk", s.disk, DEFAULT_SETTINGS.disk);
+  put("console", s.console, DEFAULT_SETTINGS.console);
+  put("rng", s.rng, DEFAULT_SETTINGS.rng);
+  put("autoboot", s.autoboot ? "1" : "0", "0");
+  return q.toString();
+}
+
+/**
+ * The virtio devices these settings plug, console first: the board numbers them in this order
+ * (virtio0, virtio1, …; PCI slots from 1), the same order the CLI's transport tests use.
+ */
+export function deviceSpecs(s: Settings, diskImage: string): VirtioDeviceSpec[] {
+  const specs: VirtioDeviceSpec[] = [];
+  if (s.console !== "serial") specs.push({ type: "console", transport: s.console });
+  if (s.disk !== "off") specs.push({ type: "blk", transport: s.disk, image: diskImage });
+  if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
+  return specs;
+}
+
+/** The kernel command line: the default one, with the console on hvc0 for a virtio-console. */
+export function kernelCmdline(s: Settings): string {
+  return s.console === "serial" ? DEFAULT_CMDLINE : DEFAULT_CMDLINE.replace("console=ttyS0", "console=hvc0");
+}
