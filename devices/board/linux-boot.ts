@@ -96,8 +96,23 @@ export function parseBzImage(image: Uint8Array): BzImageInfo {
   };
 }
 
+/** The kernel already decompressed on the host (host/kernel-payload.ts): vmlinux's segments. */
+export interface DecompressedKernel {
+  /** Physical address of the kernel's 32-bit entry (vmlinux startup_32). */
+  entry: number;
+  segments: { paddr: number; bytes: Uint8Array; zeroFill: number }[];
+  /** The payload's compression, for the log ("lz4", "gzip"). */
+  format: string;
+}
+
 export interface LinuxBootOptions {
   kernel: Uint8Array;
+  /**
+   * `kernel`'s payload, decompressed: its segments are placed where the bzImage's own
+   * decompressor would put them, and the CPU enters the kernel directly. Without it the
+   * decompressor runs in the guest.
+   */
+  decompressed?: DecompressedKernel;
   initrd?: Uint8Array;
   cmdline: string;
   /** Guest RAM, bytes. */
@@ -155,7 +170,18 @@ export function loadLinux(opts: LinuxBootOptions): LinuxBootResult {
   }
 
   ram.fill(0, 0, 0x100000);
-  ram.set(info.kernel, KERNEL_ADDR);
+  const d = opts.decompressed;
+  if (d) {
+    for (const seg of d.segments) {
+      if (seg.paddr < info.runtimeStart || seg.paddr + seg.bytes.length + seg.zeroFill > info.runtimeStart + info.initSize) {
+        throw new BootError(`decompressed kernel segment at 0x${seg.paddr.toString(16)} lies outside the kernel's init_size region`);
+      }
+      ram.set(seg.bytes, seg.paddr);
+      ram.fill(0, seg.paddr + seg.bytes.length, seg.paddr + seg.bytes.length + seg.zeroFill);
+    }
+  } else {
+    ram.set(info.kernel, KERNEL_ADDR);
+  }
 
   let initrdAddr = 0;
   if (opts.initrd && initrdSize > 0) {
@@ -190,5 +216,5 @@ export function loadLinux(opts: LinuxBootOptions): LinuxBootResult {
     bp.setUint32(off + 16, e.type, true);
   });
 
-  return { entry: info.code32Start, esi: BOOT_PARAMS_ADDR, e820, initrdAddr };
+  return { entry: d ? d.entry : info.code32Start, esi: BOOT_PARAMS_ADDR, e820, initrdAddr };
 }

@@ -16,7 +16,7 @@ import { PciHost } from "../pci-host.ts";
 import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
-import { loadLinux, type LinuxBootResult } from "./linux-boot.ts";
+import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
 import { placeVirtio, virtioStats, type PlacedVirtio } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import type { BlockBackend } from "../host/block.ts";
@@ -45,6 +45,8 @@ export interface PcOptions {
 
 export interface LinuxImage {
   kernel: Uint8Array;
+  /** The kernel's payload unpacked on the host (linux-boot.ts DecompressedKernel). */
+  decompressed?: DecompressedKernel;
   initrd?: Uint8Array;
   cmdline: string;
 }

@@ -12,6 +12,7 @@ import type { VirtioDeviceSpec, VmConfig } from "./config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
 import { inflateInitrd } from "../host/initrd.ts";
+import { decompressKernel } from "../host/kernel-payload.ts";
 
 /** The host → worker control word (an Int32Array over `VmChannels.control`). */
 export const CTL_SEQ = 0; // bumped (and notified) by the host after any input or command
@@ -127,9 +128,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     post({ type: "exit", reason, message, stats: stats() });
   };
 
-  // Inflated once, natively, rather than by the guest on every boot (host/initrd.ts).
-  const initrd = config.initrd && (await inflateInitrd(config.initrd));
-  const boot = () => board.bootLinux({ kernel: config.kernel, initrd, cmdline: config.cmdline });
+  // Unpacked once, natively, rather than by the guest on every boot (host/initrd.ts,
+  // host/kernel-payload.ts), unless the config asks for the real thing.
+  const initrd = config.initrd && (config.guestDecompress ? config.initrd : await inflateInitrd(config.initrd));
+  const decompressed = config.guestDecompress ? undefined : await decompressKernel(config.kernel);
+  const boot = () => board.bootLinux({ kernel: config.kernel, decompressed, initrd, cmdline: config.cmdline });
   // A reset puts every chip back in its power-on state too: build the board anew. Instructions
   // and time keep counting across it, as the host sees them.
   let instretBefore = 0;
