@@ -24,6 +24,7 @@ export const HELP = `usage: npm run boot -- [options]
                          blk,transport=T,image=FILE[,readonly]
                          console,transport=T
                          rng,transport=T
+                         balloon,transport=T[,mib=N]  (N MiB inflated from boot)
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
@@ -84,6 +85,11 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   const timeoutS = o.timeout === undefined ? Infinity : Number(o.timeout);
   if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, not '${o.timeout}'`);
 
+  const devices = checkDevices((o.device ?? []).map(parseDevice));
+  for (const d of devices) {
+    if (d.balloonMiB !== undefined && d.balloonMiB >= mem) throw new UsageError(`--device balloon: mib=${d.balloonMiB} must be less than the guest's ${mem} MiB`);
+  }
+
   const kernel = readImage(o.kernel ?? guestDir + "bzImage", "kernel");
   const initrd = o.initrd === "none" ? undefined : readImage(o.initrd ?? guestDir + "initramfs.cpio.gz", "initrd");
 
@@ -95,7 +101,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       memMiB: mem,
       clock,
       script: { expect: o.expect, cmds: o.cmd ?? [], ready: READY_LINE },
-      devices: checkDevices((o.device ?? []).map(parseDevice)),
+      devices,
       guestDecompress: o["guest-decompress"] ?? false,
     },
     timeoutS,
@@ -112,7 +118,7 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 }
 
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
-const DEVICE_TYPES = ["blk", "console", "rng"] as const;
+const DEVICE_TYPES = ["blk", "console", "rng", "balloon"] as const;
 
 /** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
 export function parseDevice(text: string): VirtioDeviceSpec {
@@ -127,7 +133,7 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly"] : ["transport"];
+  const allowed = type === "blk" ? ["transport", "image", "readonly"] : type === "balloon" ? ["transport", "mib"] : ["transport"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -136,6 +142,11 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORTS.join(", ")}`);
   }
   const spec: VirtioDeviceSpec = { type: type as VirtioDeviceSpec["type"], transport: transport as VirtioDeviceSpec["transport"] };
+  if (type === "balloon" && kv.has("mib")) {
+    const mib = kv.get("mib");
+    if (typeof mib !== "string" || !/^\d+$/.test(mib)) throw new UsageError(`--device '${text}': mib=N takes a whole number of MiB`);
+    spec.balloonMiB = Number(mib);
+  }
   if (type === "blk") {
     const image = kv.get("image");
     if (typeof image !== "string" || image === "") throw new UsageError(`--device '${text}': blk needs image=FILE`);

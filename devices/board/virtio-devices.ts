@@ -1,5 +1,5 @@
 // Placing virtio devices on the PC board: each `--device` becomes a device type (blk, console,
-// rng) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
+// rng, balloon) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
 // INTx lines 10/11); MMIO ones get 0x200-byte windows from 0xD0000000 — outside RAM and below
 // the PCI window 0xE0000000–0xFEC00000 — on IRQs PCI does not use, made level-triggered in the
 // ELCR, and a `virtio_mmio.device=` entry on the kernel command line each.
@@ -11,6 +11,7 @@ import type { VirtioDeviceSpec } from "../vm/config.ts";
 import { VirtioBlk } from "../virtio/blk.ts";
 import { VirtioConsole } from "../virtio/console.ts";
 import { VirtioRng } from "../virtio/rng.ts";
+import { VirtioBalloon, BALLOON_PAGE } from "../virtio/balloon.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { VirtioMmio } from "../virtio/mmio.ts";
@@ -46,7 +47,7 @@ export interface VirtioBoardParts {
   log: (message: string) => void;
 }
 
-function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost): VirtioDevice {
+function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, parts: VirtioBoardParts): VirtioDevice {
   switch (spec.type) {
     case "blk": {
       if (!host.openBlock) throw new Error("virtio-blk: no block backend available in this host");
@@ -56,6 +57,8 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost): VirtioDevice {
       return new VirtioConsole({ onOutput: (bytes) => { for (const b of bytes) host.onConsole(b); } });
     case "rng":
       return new VirtioRng();
+    case "balloon":
+      return new VirtioBalloon({ ramBytes: parts.mem.size, targetPages: ((spec.balloonMiB ?? 0) << 20) / BALLOON_PAGE });
   }
 }
 
@@ -67,7 +70,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
   let slot = 1;
   let window = 0;
   for (const spec of specs) {
-    const device = makeDevice(spec, host);
+    const device = makeDevice(spec, host, parts);
     const n = count[spec.type] = (count[spec.type] ?? -1) + 1;
     const name = `virtio-${spec.type}${n}`;
     if (spec.transport.startsWith("pci-")) {

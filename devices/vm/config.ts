@@ -40,7 +40,7 @@ export interface VmConfig {
 
 /** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
 export interface VirtioDeviceSpec {
-  type: "blk" | "console" | "rng";
+  type: "blk" | "console" | "rng" | "balloon";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
   /**
    * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
@@ -50,4 +50,6 @@ export interface VirtioDeviceSpec {
   image?: string;
   /** blk: offer VIRTIO_BLK_F_RO and refuse writes. */
   readonly?: boolean;
+  /** balloon: MiB the host asks the guest to give up from power-on (default 0). */
+  balloonMiB?: number;
 }

@@ -20,12 +20,17 @@ test("--device parses every type on every transport", () => {
     assert.deepEqual(parseDevice(`console,transport=${t}`), { type: "console", transport: t });
     assert.deepEqual(parseDevice(`blk,transport=${t},image=${img}`), { type: "blk", transport: t, image: img });
     assert.deepEqual(parseDevice(`blk,image=${img},readonly,transport=${t}`), { type: "blk", transport: t, image: img, readonly: true });
+    assert.deepEqual(parseDevice(`balloon,transport=${t}`), { type: "balloon", transport: t });
+    assert.deepEqual(parseDevice(`balloon,transport=${t},mib=16`), { type: "balloon", transport: t, balloonMiB: 16 });
   }
 });
 
 test("bad --device forms are one UsageError line", () => {
   const cases: [string[], RegExp][] = [
-    [["--device", "net,transport=mmio-v2"], /type must be one of blk, console, rng/],
+    [["--device", "net,transport=mmio-v2"], /type must be one of blk, console, rng, balloon/],
+    [["--device", "balloon,transport=pci-modern,mib=lots"], /mib=N takes a whole number of MiB/],
+    [["--device", "balloon,transport=pci-modern,mib=128"], /mib=128 must be less than the guest's 128 MiB/],
+    [["--device", "balloon,transport=pci-modern,image=x"], /unknown option 'image' for balloon/],
     [["--device", "rng"], /transport=T is required/],
     [["--device", "rng,transport=mmio-v3"], /transport=T is required, T one of pci-legacy/],
     [["--device", "blk,transport=pci-modern"], /blk needs image=FILE/],
