@@ -25,6 +25,7 @@ export const HELP = `usage: npm run boot -- [options]
                          console,transport=T
                          rng,transport=T
                          balloon,transport=T[,mib=N]  (N MiB inflated from boot)
+                         input,transport=T  (a keyboard: /dev/input/event0; T with VERSION_1)
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
@@ -118,7 +119,7 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 }
 
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
-const DEVICE_TYPES = ["blk", "console", "rng", "balloon"] as const;
+const DEVICE_TYPES = ["blk", "console", "rng", "balloon", "input"] as const;
 
 /** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
 export function parseDevice(text: string): VirtioDeviceSpec {
@@ -140,6 +141,10 @@ export function parseDevice(text: string): VirtioDeviceSpec {
   const transport = kv.get("transport");
   if (typeof transport !== "string" || !(TRANSPORTS as readonly string[]).includes(transport)) {
     throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORTS.join(", ")}`);
+  }
+  if (type === "input" && (transport === "pci-legacy" || transport === "mmio-v1")) {
+    // drivers/virtio/virtio_input.c refuses a device without VIRTIO_F_VERSION_1.
+    throw new UsageError(`--device '${text}': Linux's virtio-input driver needs VIRTIO_F_VERSION_1: use pci-modern, pci-transitional or mmio-v2`);
   }
   const spec: VirtioDeviceSpec = { type: type as VirtioDeviceSpec["type"], transport: transport as VirtioDeviceSpec["transport"] };
   if (type === "balloon" && kv.has("mib")) {

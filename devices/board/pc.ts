@@ -16,6 +16,7 @@ import { PciHost } from "../pci-host.ts";
 import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
+import type { VirtioInput } from "../virtio/input.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
 import { placeVirtio, virtioStats, type PlacedVirtio } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
@@ -129,6 +130,13 @@ export class PcBoard {
   consoleInput(bytes: Uint8Array): void {
     if (this.virtioConsole) this.virtioConsole.receive(bytes);
     else this.com1.receive(bytes);
+  }
+
+  /** A key press or release on the virtio-input keyboard (Linux KEY_* code); false without one. */
+  inputKey(code: number, down: boolean): boolean {
+    const kbd = this.virtio.find((d) => d.spec.type === "input")?.device as VirtioInput | undefined;
+    kbd?.key(code, down);
+    return kbd !== undefined;
   }
 
   /** The host terminal's size, for a virtio-console (a UART has no way to carry it). */

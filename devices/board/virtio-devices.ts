@@ -1,5 +1,5 @@
 // Placing virtio devices on the PC board: each `--device` becomes a device type (blk, console,
-// rng, balloon) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
+// rng, balloon, input) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
 // INTx lines 10/11); MMIO ones get 0x200-byte windows from 0xD0000000 — outside RAM and below
 // the PCI window 0xE0000000–0xFEC00000 — on IRQs PCI does not use, made level-triggered in the
 // ELCR, and a `virtio_mmio.device=` entry on the kernel command line each.
@@ -12,6 +12,7 @@ import { VirtioBlk } from "../virtio/blk.ts";
 import { VirtioConsole } from "../virtio/console.ts";
 import { VirtioRng } from "../virtio/rng.ts";
 import { VirtioBalloon, BALLOON_PAGE } from "../virtio/balloon.ts";
+import { VirtioInput } from "../virtio/input.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { VirtioMmio } from "../virtio/mmio.ts";
@@ -59,6 +60,8 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, parts: VirtioBoard
       return new VirtioRng();
     case "balloon":
       return new VirtioBalloon({ ramBytes: parts.mem.size, targetPages: ((spec.balloonMiB ?? 0) << 20) / BALLOON_PAGE });
+    case "input":
+      return new VirtioInput();
   }
 }
 

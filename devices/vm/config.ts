@@ -40,7 +40,7 @@ export interface VmConfig {
 
 /** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
 export interface VirtioDeviceSpec {
-  type: "blk" | "console" | "rng" | "balloon";
+  type: "blk" | "console" | "rng" | "balloon" | "input";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
   /**
    * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:

@@ -32,6 +32,14 @@ export interface VmChannels {
   consoleOut: SharedArrayBuffer; // ByteRing: guest → host
   consoleIn: SharedArrayBuffer; // ByteRing: host → guest
   control: SharedArrayBuffer; // Int32Array(CTL_WORDS)
+  /** ByteRing host → guest of virtio-input key events, KEY_RECORD_BYTES each (keyRecord()). */
+  keys?: SharedArrayBuffer;
+}
+
+/** A key event for `VmChannels.keys`: Linux KEY_* code (le16), 1 = press / 0 = release, 0. */
+export const KEY_RECORD_BYTES = 4;
+export function keyRecord(code: number, down: boolean): Uint8Array {
+  return new Uint8Array([code & 0xff, code >> 8, down ? 1 : 0, 0]);
 }
 
 export type ExitReason = "poweroff" | "expect" | "stopped" | "error";
@@ -79,6 +87,7 @@ export interface VmHost {
 export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChannels, post: (e: VmEvent) => void, host: VmHost = {}): Promise<void> {
   const out = new ByteRing(ch.consoleOut);
   const input = new ByteRing(ch.consoleIn);
+  const keys = ch.keys && new ByteRing(ch.keys);
   const ctl = new Int32Array(ch.control);
   const instret = instretSlot(ch.control);
   const script = new ConsoleScriptRunner(config.script);
@@ -182,6 +191,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (ws !== winsize && ws !== 0) board.consoleResize(ws >>> 16, ws & 0xffff);
     winsize = ws;
     if (input.available() > 0) board.consoleInput(input.read());
+    // Whole records only: the host writes each one in a single ByteRing.write.
+    if (keys && keys.available() >= KEY_RECORD_BYTES) {
+      const r = keys.read(keys.available() - (keys.available() % KEY_RECORD_BYTES));
+      for (let i = 0; i < r.length; i += KEY_RECORD_BYTES) board.inputKey(r[i]! | (r[i + 1]! << 8), r[i + 2] !== 0);
+    }
 
     board.advance();
     // A device waits for host I/O: give the event loop a turn each slice until it settles.
@@ -228,7 +242,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
         board.clock.idleUntil(deadline);
         if (!deterministic || !Number.isFinite(deadline)) {
           const ms = Number.isFinite(deadline) ? (deadline - board.clock.nowNs()) / 1e6 : Infinity;
-          if (ms > 0.05 && input.available() === 0) {
+          if (ms > 0.05 && input.available() === 0 && !(keys && keys.available() >= KEY_RECORD_BYTES)) {
             if (pendingIo) await sleepAsync(ctl, ms, pendingIo);
             else Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms);
           }
