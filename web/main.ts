@@ -12,6 +12,7 @@ import { loadDefaultGuest } from "./images.ts";
 import { ImagePicker } from "./image-picker.ts";
 import { ImageError, checkFits } from "./guest-files.ts";
 import { RunStatus } from "./run-status.ts";
+import { KEY_CODES } from "../devices/virtio/input-keys.ts";
 import { isolateViaServiceWorker, isolationDone } from "./coi.ts";
 import { VmSession, type VmExit } from "./vm-host.ts";
 import { DATA_DISK_IMAGE, PICKED_DISK_IMAGE, loadDataDiskBase } from "./data-disk.ts";
@@ -60,8 +61,23 @@ const controls = new Controls(settings, {
   settingsChanged: (s) => {
     settings = s;
     writeSettings(settings);
+    controls.show(settings);
+  },
+  balloon: (mib) => {
+    balloonMiB = mib;
+    vm?.setBalloon(mib);
   },
 });
+let balloonMiB = 0;
+// The virtio-input keyboard gets the page's key presses (as codes, so Shift and the arrows
+// arrive as keys), besides the terminal's bytes for the console.
+const terminalEl = document.getElementById("terminal")!;
+for (const [type, down] of [["keydown", true], ["keyup", false]] as const) {
+  terminalEl.addEventListener(type, (e) => {
+    const code = KEY_CODES[(e as KeyboardEvent).code];
+    if (code !== undefined && settings.input !== "off" && !(e as KeyboardEvent).repeat) vm?.sendKey(code, down);
+  }, { capture: true });
+}
 const term = new ConsoleTerminal(
   document.getElementById("terminal")!,
   (bytes) => vm?.send(bytes),
@@ -130,6 +146,8 @@ function describe(s: Settings): string {
   const parts = [`${s.memMiB} MiB`, s.console === "serial" ? "serial console" : `console ${s.console}`];
   if (s.disk !== "off") parts.push(`disk ${s.disk}`);
   if (s.rng !== "off") parts.push(`rng ${s.rng}`);
+  if (s.balloon !== "off") parts.push(`balloon ${s.balloon}`);
+  if (s.input !== "off") parts.push(`keyboard ${s.input}`);
   return parts.join(", ");
 }
 
@@ -172,6 +190,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   }, disks);
   vm = session;
   session.resize(term.cols, term.rows);
+  if (settings.balloon !== "off" && balloonMiB > 0) session.setBalloon(balloonMiB);
   setState("running", about);
   runStatus.start(() => session.instructions(), (live) => {
     if (vm === session && state === "running") controls.setState("running", `${live} · ${about}`);

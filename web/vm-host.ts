@@ -1,7 +1,9 @@
 // The page's side of one VM: the Worker, the console rings and the control word. It moves
 // console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
-import { CMD_RESET, CMD_STOP, CTL_WORDS, instretSlot, kick, setWinsize, type VmChannels, type VmEvent, type VmStats } from "../devices/vm/session.ts";
+import {
+  CMD_RESET, CMD_STOP, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, setWinsize, type VmChannels, type VmEvent, type VmStats,
+} from "../devices/vm/session.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
 
@@ -16,6 +18,7 @@ export interface VmHostEvents {
 export class VmSession {
   private readonly out = new ByteRing(1 << 20);
   private readonly input = new ByteRing(1 << 16);
+  private readonly keys = new ByteRing(1 << 12);
   private readonly control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   private readonly instret: BigInt64Array;
   private readonly worker: Worker;
@@ -25,7 +28,7 @@ export class VmSession {
   /** `disks`: base image bytes per blk spec image (StartMessage), transferred to the worker. */
   constructor(config: VmConfig, private readonly on: VmHostEvents, disks: Record<string, Uint8Array> = {}) {
     this.instret = instretSlot(this.control.buffer as SharedArrayBuffer);
-    const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer };
+    const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer, keys: this.keys.sab };
     this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "vireo-vm" });
     this.exited = new Promise<VmExit>((resolve) => {
       this.worker.onmessage = (ev: MessageEvent<VmEvent>) => {
@@ -58,6 +61,19 @@ export class VmSession {
       if (n === 0) break; // ring full (64 KiB unread): drop the rest rather than block the page
       at += n;
     }
+  }
+
+  /** A key press or release for the virtio-input keyboard (Linux KEY_* code). */
+  sendKey(code: number, down: boolean): void {
+    if (!this.running || this.keys.capacity - this.keys.available() < KEY_RECORD_BYTES) return;
+    this.keys.write(keyRecord(code, down));
+    kick(this.control);
+  }
+
+  /** The virtio-balloon size asked for, in MiB (the worker applies it between slices). */
+  setBalloon(mib: number): void {
+    Atomics.store(this.control, CTL_BALLOON, mib);
+    kick(this.control);
   }
 
   /** The terminal's size, for a virtio-console (the worker applies it between slices). */

@@ -17,6 +17,7 @@ import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
 import type { VirtioInput } from "../virtio/input.ts";
+import { BALLOON_PAGE, type VirtioBalloon } from "../virtio/balloon.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
 import { placeVirtio, virtioStats, type PlacedVirtio } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
@@ -130,6 +131,13 @@ export class PcBoard {
   consoleInput(bytes: Uint8Array): void {
     if (this.virtioConsole) this.virtioConsole.receive(bytes);
     else this.com1.receive(bytes);
+  }
+
+  /** Ask the virtio-balloon for `mib` MiB (a config change the driver acts on); false without one. */
+  setBalloonMiB(mib: number): boolean {
+    const b = this.virtio.find((d) => d.spec.type === "balloon")?.device as VirtioBalloon | undefined;
+    b?.setTarget((mib * (1 << 20)) / BALLOON_PAGE);
+    return b !== undefined;
   }
 
   /** A key press or release on the virtio-input keyboard (Linux KEY_* code); false without one. */

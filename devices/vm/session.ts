@@ -23,7 +23,9 @@ export const CTL_CMD = 1; // a CMD_* the worker takes and clears
 export const CTL_WINSIZE = 2;
 /** Worker → host: instructions executed since power-on, a BigInt64 at this byte offset (words 4–5). */
 export const CTL_INSTRET_BYTE = 16;
-export const CTL_WORDS = 6;
+/** Host → worker: the virtio-balloon size asked for, in MiB (applied whenever it changes). */
+export const CTL_BALLOON = 6;
+export const CTL_WORDS = 7;
 export const CMD_NONE = 0;
 export const CMD_STOP = 1; // stop now (timeout, window closed): exit with reason "stopped"
 export const CMD_RESET = 2; // reset button
@@ -146,10 +148,12 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   // and time keep counting across it, as the host sees them.
   let instretBefore = 0;
   let winsize = 0; // the size the current board's console was given
+  let balloonAsked = 0; // the balloon size the current board was given (MiB)
   const reboot = () => {
     instretBefore += board.instret();
     resets++;
     winsize = 0;
+    balloonAsked = 0;
     board = makeBoard();
     boot();
   };
@@ -187,6 +191,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
     if (cmd === CMD_STOP) return finish("stopped");
     if (cmd === CMD_RESET) reboot();
+    const balloonMiB = Atomics.load(ctl, CTL_BALLOON);
+    if (balloonMiB !== balloonAsked) board.setBalloonMiB((balloonAsked = balloonMiB));
     const ws = Atomics.load(ctl, CTL_WINSIZE);
     if (ws !== winsize && ws !== 0) board.consoleResize(ws >>> 16, ws & 0xffff);
     winsize = ws;
