@@ -120,9 +120,11 @@ export class VmSession {
       const cell = this.out.waitCell;
       if (this.out.available() > 0) continue;
       const hasWaitAsync = typeof Atomics.waitAsync === "function";
-      const timer = new Promise((r) => setTimeout(r, hasWaitAsync ? 100 : 16));
+      // Output wakes waitAsync at once; the timer is only a safety net, so an idle guest costs
+      // the page one wake-up a second (where there is no waitAsync, a poll per frame).
+      const timer = new Promise((r) => setTimeout(r, hasWaitAsync ? 1000 : 16));
       if (hasWaitAsync) {
-        const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 100);
+        const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 1000);
         if (w.async) await Promise.race([w.value, timer]);
       } else {
         await timer;
