@@ -25,6 +25,7 @@ export const HELP = `usage: npm run boot -- [options]
                          console,transport=T
                          rng,transport=T
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
+  --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
   --stats              print one JSON line of statistics on exit
   -h, --help           this text`;
 
@@ -65,6 +66,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         cmd: { type: "string", multiple: true },
         device: { type: "string", multiple: true },
         stats: { type: "boolean" },
+        apic: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -93,6 +95,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       clock,
       script: { expect: o.expect, cmds: o.cmd ?? [], ready: READY_LINE },
       devices: checkDevices((o.device ?? []).map(parseDevice)),
+      ...(o.apic ? { apic: true } : {}),
     },
     timeoutS,
     stats: o.stats ?? false,

@@ -28,6 +28,8 @@ export interface VmConfig {
   memMiB: number;
   clock: ClockMode;
   script: ConsoleScript;
+  /** The APIC board: local APIC, I/O APIC and an MP table (default: PIC only). */
+  apic?: boolean;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
 }

@@ -105,6 +105,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     log: (message) => post({ type: "log", message }),
     virtio: config.devices,
     openBlock,
+    apic: config.apic ?? false,
   });
   let board = makeBoard();
 
