@@ -104,6 +104,8 @@ export class PcBoard {
     this.rp = this.core.runPage;
     const exports = this.core.exports as unknown as { instret(): number };
     this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
+    // Deterministic time may skip ahead in a spin-wait (devices/vm/session.ts, EXIT_PAUSE).
+    this.rp[L.RUN_PAUSE_EXIT >> 2] = opts.clock === "deterministic" ? 1 : 0;
 
     const setIntr = (level: boolean) => void (this.rp[L.RUN_INTR >> 2] = level ? 1 : 0);
     if (opts.apic) {
