@@ -1,0 +1,37 @@
+// Headless boots of the APIC board (--apic: local APIC, I/O APIC, MP table) through the real
+// CLI with the deterministic clock. What must hold comes from the guest kernel itself: it found
+// the MP table, routed the PIT (ISA IRQ0, I/O APIC pin 2) and COM1 (IRQ4) through the I/O APIC,
+// and its local APIC timer ticks; the PIC-only default kernel still boots on the same board
+// (virtual-wire mode through LINT0).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { boot, outputOf } from "./virtio-boot.ts";
+
+test("bzImage-apic on the APIC board: IO-APIC lines for the timer and the serial port, LAPIC timer ticks", () => {
+  const cmds = ["cat /proc/interrupts", "sleep 1; grep LOC /proc/interrupts"];
+  const r = boot(["--kernel", "guest-images/bzImage-apic", "--apic", "--clock", "deterministic", "--stats", ...cmds.flatMap((c) => ["--cmd", c])]);
+  assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out.slice(-3000)}`);
+  assert.match(r.out, /found SMP MP-table at \[mem 0x000f0000-0x000f000f\]/);
+  assert.match(r.out, /IOAPIC\[0\]: apic_id 1, version 17, address 0xfec00000, GSI 0-23/);
+  assert.match(r.out, /\.\.TIMER: vector=0x[0-9a-f]+ apic1=0 pin1=2/);
+  assert.doesNotMatch(r.out, /APIC timer disabled|timer doesn't work|IO-APIC \+ timer doesn't work/);
+  const irqs = outputOf(r.out, cmds[0]!);
+  assert.match(irqs, /^ +0: +\d+ +IO-APIC +2-edge +timer$/m);
+  assert.match(irqs, /^ +4: +\d+ +IO-APIC +4-edge +ttyS0$/m);
+  const loc0 = Number(irqs.match(/^LOC: +(\d+)/m)![1]);
+  const loc1 = Number(outputOf(r.out, cmds[1]!).match(/^LOC: +(\d+)/m)![1]);
+  assert.ok(loc1 > loc0, `local APIC timer interrupts advance (${loc0} -> ${loc1})`);
+  const stats = JSON.parse(r.out.trim().split("\n").pop()!);
+  assert.equal(stats.reason, "poweroff");
+  // The spin-waits of the APIC timer checks cost time, not instructions (session.ts, EXIT_PAUSE).
+  assert.ok(stats.instructions < 150e6, `instructions: ${stats.instructions}`);
+});
+
+test("the PIC-only default kernel boots on the APIC board (8259 through LINT0 in virtual-wire mode)", () => {
+  const cmds = ["cat /proc/interrupts"];
+  const r = boot(["--apic", "--clock", "deterministic", ...cmds.flatMap((c) => ["--cmd", c])]);
+  assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out.slice(-3000)}`);
+  const irqs = outputOf(r.out, cmds[0]!);
+  assert.match(irqs, /^ +0: +\d+ +XT-PIC +timer$/m);
+  assert.match(irqs, /^ +4: +\d+ +XT-PIC +ttyS0$/m);
+});
