@@ -21,10 +21,12 @@ export const HELP = `usage: npm run boot -- [options]
   --cmd TEXT           repeatable: wait for the shell prompt, type TEXT, wait for the prompt;
                        after the last one power the guest off and exit 0
   --device SPEC        repeatable: a virtio device, SPEC one of
-                         blk,transport=T,image=FILE[,readonly]
-                         console,transport=T
-                         rng,transport=T
+                         blk,transport=T,image=FILE[,readonly][,irq=I]
+                         console,transport=T[,irq=I]
+                         rng,transport=T[,irq=I]
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
+                       I (virtio-pci only): intx (default) or msix — MSI-X with a vector per
+                       queue, used by a kernel with PCI MSI on the --apic board
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
   --stats              print one JSON line of statistics on exit
   -h, --help           this text`;
@@ -126,7 +128,7 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly"] : ["transport"];
+  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : ["transport", "irq"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -135,6 +137,12 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORTS.join(", ")}`);
   }
   const spec: VirtioDeviceSpec = { type: type as VirtioDeviceSpec["type"], transport: transport as VirtioDeviceSpec["transport"] };
+  const irq = kv.get("irq");
+  if (irq !== undefined) {
+    if (irq !== "intx" && irq !== "msix") throw new UsageError(`--device '${text}': irq must be intx or msix, not '${irq === true ? "" : irq}'`);
+    if (!transport.startsWith("pci-")) throw new UsageError(`--device '${text}': irq=${irq} is for virtio-pci transports only`);
+    spec.irq = irq;
+  }
   if (type === "blk") {
     const image = kv.get("image");
     if (typeof image !== "string" || image === "") throw new UsageError(`--device '${text}': blk needs image=FILE`);

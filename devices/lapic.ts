@@ -111,6 +111,21 @@ export interface ApicMessage {
   logical: boolean;
 }
 
+/**
+ * An MSI/MSI-X write (SDM Vol. 3A §10.11.1 message address, §10.11.2 message data) as an
+ * interrupt message, or null if the address is not in the 0xFEExxxxx interrupt window.
+ */
+export function msiMessage(address: number, data: number): ApicMessage | null {
+  if (Math.floor(address / 0x10_0000) !== 0xfee) return null;
+  return {
+    vector: data & 0xff,
+    mode: (data >> 8) & 7,
+    level: (data & 0x8000) !== 0 && (data & 0x4000) !== 0,
+    dest: (address >>> 12) & 0xff,
+    logical: (address & 4) !== 0,
+  };
+}
+
 export interface LapicOptions {
   clock: VirtualClock;
   /** The CPU's INTR input (RUN_INTR). Called only when it changes. */

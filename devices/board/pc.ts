@@ -9,7 +9,7 @@ import { MmioBus } from "../bus/mmio.ts";
 import type { Width } from "../bus/region.ts";
 import { VirtualClock, advanceAll, earliestDeadline, type ClockMode, type Timed } from "../clock.ts";
 import { PicPair } from "../i8259.ts";
-import { LocalApic, LAPIC_VERSION } from "../lapic.ts";
+import { LocalApic, LAPIC_VERSION, msiMessage } from "../lapic.ts";
 import { IoApic } from "../ioapic.ts";
 import { apicMpConfig, ISA_TO_IOAPIC_PIN, PIRQ_IOAPIC_PIN } from "./apic-wiring.ts";
 import { writeMpTables } from "./mptable.ts";
@@ -89,9 +89,11 @@ export class PcBoard {
   /** The first virtio-console, which then owns console input. */
   private readonly virtioConsole: VirtioConsole | null;
   private readonly rp: Int32Array; // the run page, as words
+  private readonly log: (message: string) => void;
 
   constructor(opts: PcOptions) {
     const log = opts.log ?? (() => {});
+    this.log = log;
     this.ramBytes = opts.ramBytes;
     this.ports = new PortBus(log);
     this.mmio = new MmioBus(log);
@@ -157,6 +159,7 @@ export class PcBoard {
       mem: new RamMemory(this.core.ram), pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: setIsaIrq,
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
+      ...(this.lapic ? { msi: (a: number, d: number) => this.msi(a, d) } : {}),
       log,
     }, { openBlock: opts.openBlock, onConsole: opts.onConsole });
     this.virtio = placed.devices;
@@ -282,6 +285,16 @@ export class PcBoard {
       if (write) this.mmio.write(addr, width, rp[L.TRAP_DATA >> 2]! >>> 0);
       else rp[L.TRAP_DATA >> 2] = this.mmio.read(addr, width);
     }
+  }
+
+  /** A device's MSI/MSI-X write: an interrupt message for the local APIC (SDM Vol. 3 §10.11). */
+  private msi(address: number, data: number): void {
+    const m = msiMessage(address, data);
+    if (!m) {
+      this.log(`msi: message to 0x${address.toString(16)} outside the APIC window; dropped`);
+      return;
+    }
+    this.lapic!.accept(m);
   }
 
   /** WRMSR IA32_APIC_BASE: move the LAPIC's page, or switch it off (SDM Vol. 3 §10.4.4). */

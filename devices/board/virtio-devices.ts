@@ -43,6 +43,8 @@ export interface VirtioBoardParts {
   mmio: MmioBus;
   setIrq: (irq: number, level: boolean) => void;
   setLevelTriggered: (irq: number) => void;
+  /** A message-signalled interrupt write (MSI-X): to the local APIC on the APIC board. */
+  msi?: (address: number, data: number) => void;
   log: (message: string) => void;
 }
 
@@ -71,7 +73,11 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
     const n = count[spec.type] = (count[spec.type] ?? -1) + 1;
     const name = `virtio-${spec.type}${n}`;
     if (spec.transport.startsWith("pci-")) {
-      const p = new VirtioPci(device, { name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log });
+      const msi = parts.msi ?? ((a: number) => parts.log(`${name}: MSI-X message to 0x${a.toString(16)} with no APIC on the board; dropped`));
+      const p = new VirtioPci(device, {
+        name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log,
+        ...(spec.irq === "msix" ? { msix: { send: msi } } : {}),
+      });
       attachBars(p.fn, p.regions, parts.ports, parts.mmio, parts.log);
       parts.pci.add(slot++, 0, p.fn);
       devices.push({ spec, device, transport: p.t, info: () => p.info() });

@@ -46,4 +46,9 @@ export interface VirtioDeviceSpec {
   image?: string;
   /** blk: offer VIRTIO_BLK_F_RO and refuse writes. */
   readonly?: boolean;
+  /**
+   * virtio-pci only: `msix` offers an MSI-X capability (a vector per queue plus one for config
+   * changes) that a kernel with PCI MSI on the APIC board uses; `intx` (default) offers INTx only.
+   */
+  irq?: "intx" | "msix";
 }
