@@ -40,6 +40,8 @@ export interface TransportOptions {
   /** Drive the interrupt line (INTx or the MMIO IRQ): true while ISR ≠ 0. */
   setIrq: (level: boolean) => void;
   log: (message: string) => void;
+  /** Transport feature bits offered on top of the usual ones (virtio-mmio MSI: bit 40). */
+  extraFeatures?: bigint;
 }
 
 export class VirtioTransport implements VirtioContext {
@@ -74,7 +76,7 @@ export class VirtioTransport implements VirtioContext {
     this.log = o.log;
     const modern = o.kind !== "pci-legacy" && o.kind !== "mmio-v1";
     let f = device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX);
-    if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED);
+    if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED) | (o.extraFeatures ?? 0n);
     else f &= 0xffff_ffffn; // the legacy feature register is 32 bits wide
     this.offered = f;
     this.queues = device.queueSizes.map((max, i) => {
@@ -218,9 +220,10 @@ export class VirtioTransport implements VirtioContext {
   /** A configuration change notification: by its MSI-X vector if enabled, else ISR + INTx. */
   private configInterrupt(): void {
     if (this.msi?.config()) {
-      // §4.1.4.5: the ISR config bit is set either way; only INTx stays quiet.
+      // PCI §4.1.4.5: the ISR config bit is set either way; only INTx stays quiet. MMIO MSI
+      // (mmio-msi.ts): InterruptStatus stays clear.
       this.stats.configInterrupts++;
-      this.isr |= ISR_CONFIG;
+      if (this.kind.startsWith("pci")) this.isr |= ISR_CONFIG;
       return;
     }
     this.raise(ISR_CONFIG);
