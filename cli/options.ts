@@ -25,8 +25,9 @@ export const HELP = `usage: npm run boot -- [options]
                          console,transport=T[,irq=I]
                          rng,transport=T[,irq=I]
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
-                       I (virtio-pci only): intx (default) or msix — MSI-X with a vector per
-                       queue, used by a kernel with PCI MSI on the --apic board
+                       I: intx (default); msix on virtio-pci — MSI-X with a vector per queue,
+                       used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
+                       2020 virtio-mmio MSI proposal (feature bit 40), device side only
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
   --stats              print one JSON line of statistics on exit
   -h, --help           this text`;
@@ -139,8 +140,9 @@ export function parseDevice(text: string): VirtioDeviceSpec {
   const spec: VirtioDeviceSpec = { type: type as VirtioDeviceSpec["type"], transport: transport as VirtioDeviceSpec["transport"] };
   const irq = kv.get("irq");
   if (irq !== undefined) {
-    if (irq !== "intx" && irq !== "msix") throw new UsageError(`--device '${text}': irq must be intx or msix, not '${irq === true ? "" : irq}'`);
-    if (!transport.startsWith("pci-")) throw new UsageError(`--device '${text}': irq=${irq} is for virtio-pci transports only`);
+    if (irq !== "intx" && irq !== "msix" && irq !== "msi") throw new UsageError(`--device '${text}': irq must be intx, msix or msi, not '${irq === true ? "" : irq}'`);
+    if (irq === "msix" && !transport.startsWith("pci-")) throw new UsageError(`--device '${text}': irq=msix is for virtio-pci transports`);
+    if (irq === "msi" && transport !== "mmio-v2") throw new UsageError(`--device '${text}': irq=msi is for mmio-v2 (the virtio-mmio MSI proposal)`);
     spec.irq = irq;
   }
   if (type === "blk") {

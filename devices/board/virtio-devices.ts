@@ -86,9 +86,11 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
       if (irq === undefined) throw new Error(`too many virtio-mmio devices (at most ${MMIO_IRQS.length})`);
       const base = MMIO_BASE + MMIO_STRIDE * window++;
       parts.setLevelTriggered(irq);
+      const msiSend = parts.msi ?? ((a: number) => parts.log(`${name}: MSI message to 0x${a.toString(16)} with no APIC on the board; dropped`));
       const m = new VirtioMmio(device, {
         name, version: spec.transport === "mmio-v1" ? 1 : 2, base, irq, mem: parts.mem, log: parts.log,
         setIrq: (level) => parts.setIrq(irq, level),
+        ...(spec.irq === "msi" ? { msi: { send: msiSend } } : {}),
       });
       for (const r of m.regions) parts.mmio.map(r);
       cmdline.push(m.cmdline());

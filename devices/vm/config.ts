@@ -47,8 +47,10 @@ export interface VirtioDeviceSpec {
   /** blk: offer VIRTIO_BLK_F_RO and refuse writes. */
   readonly?: boolean;
   /**
-   * virtio-pci only: `msix` offers an MSI-X capability (a vector per queue plus one for config
+   * virtio-pci: `msix` offers an MSI-X capability (a vector per queue plus one for config
    * changes) that a kernel with PCI MSI on the APIC board uses; `intx` (default) offers INTx only.
+   * virtio-mmio version 2: `msi` offers the 2020 MSI proposal (VIRTIO_F_MMIO_MSI, bit 40 —
+   * RING_RESET in virtio 1.2); no upstream Linux driver uses it. Off by default.
    */
-  irq?: "intx" | "msix";
+  irq?: "intx" | "msix" | "msi";
 }
