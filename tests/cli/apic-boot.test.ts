@@ -5,6 +5,10 @@
 // (virtual-wire mode through LINT0).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { boot, outputOf } from "./virtio-boot.ts";
 
 test("bzImage-apic on the APIC board: IO-APIC lines for the timer and the serial port, LAPIC timer ticks", () => {
@@ -28,10 +32,21 @@ test("bzImage-apic on the APIC board: IO-APIC lines for the timer and the serial
 });
 
 test("the PIC-only default kernel boots on the APIC board (8259 through LINT0 in virtual-wire mode)", () => {
-  const cmds = ["cat /proc/interrupts"];
-  const r = boot(["--apic", "--clock", "deterministic", ...cmds.flatMap((c) => ["--cmd", c])]);
-  assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out.slice(-3000)}`);
-  const irqs = outputOf(r.out, cmds[0]!);
-  assert.match(irqs, /^ +0: +\d+ +XT-PIC +timer$/m);
-  assert.match(irqs, /^ +4: +\d+ +XT-PIC +ttyS0$/m);
+  // Its virtio-pci disk offers MSI-X, which a kernel without PCI MSI ignores: INTx on the 8259.
+  const dir = mkdtempSync(join(tmpdir(), "vireo-apic-"));
+  try {
+    const image = join(dir, "disk.img");
+    const bytes = randomBytes(1 << 20);
+    writeFileSync(image, bytes);
+    const cmds = ["cat /proc/interrupts", "md5sum /dev/vda"];
+    const r = boot(["--apic", "--clock", "deterministic", "--device", `blk,transport=pci-modern,image=${image},irq=msix`, ...cmds.flatMap((c) => ["--cmd", c])]);
+    assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out.slice(-3000)}`);
+    const irqs = outputOf(r.out, cmds[0]!);
+    assert.match(irqs, /^ +0: +\d+ +XT-PIC +timer$/m);
+    assert.match(irqs, /^ +4: +\d+ +XT-PIC +ttyS0$/m);
+    assert.match(irqs, /^ +11: +\d+ +XT-PIC +virtio0$/m);
+    assert.equal(outputOf(r.out, cmds[1]!), `${createHash("md5").update(bytes).digest("hex")}  /dev/vda\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
