@@ -61,6 +61,12 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost): VirtioDevice {
   }
 }
 
+/** Where a device's MSI/MSI-X messages go on a board without an APIC: nowhere, logged a few times. */
+function noApic(name: string, log: (message: string) => void): (address: number, data: number) => void {
+  let n = 0;
+  return (a) => void (n++ < 8 && log(`${name}: MSI message to 0x${a.toString(16)} with no APIC on the board; dropped`));
+}
+
 /** Build and place every device; returns them and the kernel command-line additions. */
 export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoardParts, host: VirtioHost): { devices: PlacedVirtio[]; cmdline: string[] } {
   const devices: PlacedVirtio[] = [];
@@ -73,7 +79,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
     const n = count[spec.type] = (count[spec.type] ?? -1) + 1;
     const name = `virtio-${spec.type}${n}`;
     if (spec.transport.startsWith("pci-")) {
-      const msi = parts.msi ?? ((a: number) => parts.log(`${name}: MSI-X message to 0x${a.toString(16)} with no APIC on the board; dropped`));
+      const msi = parts.msi ?? noApic(name, parts.log);
       const p = new VirtioPci(device, {
         name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log,
         ...(spec.irq === "msix" ? { msix: { send: msi } } : {}),
@@ -86,7 +92,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
       if (irq === undefined) throw new Error(`too many virtio-mmio devices (at most ${MMIO_IRQS.length})`);
       const base = MMIO_BASE + MMIO_STRIDE * window++;
       parts.setLevelTriggered(irq);
-      const msiSend = parts.msi ?? ((a: number) => parts.log(`${name}: MSI message to 0x${a.toString(16)} with no APIC on the board; dropped`));
+      const msiSend = parts.msi ?? noApic(name, parts.log);
       const m = new VirtioMmio(device, {
         name, version: spec.transport === "mmio-v1" ? 1 : 2, base, irq, mem: parts.mem, log: parts.log,
         setIrq: (level) => parts.setIrq(irq, level),
