@@ -7,6 +7,8 @@
 //                     transport T (hvc0)
 //   &rng=T|off        virtio-rng on transport T (default off)
 //   &autoboot=1       power on when the page opens
+//   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
+//   &irq=msix         every virtio-pci device offers MSI-X (default intx)
 //
 // T is one of pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2 — the CLI's --device
 // spelling. A bad value is reported and that setting falls back to its default.
@@ -23,6 +25,10 @@ export interface Settings {
   disk: DeviceChoice;
   console: ConsoleChoice;
   rng: DeviceChoice;
+  /** The APIC board (VmConfig.apic). Absent: PIC only. */
+  apic?: boolean;
+  /** MSI-X on every virtio-pci device (VirtioDeviceSpec.irq). Absent: INTx. */
+  irq?: "msix";
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = { memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off" };
@@ -62,6 +68,8 @@ export function parseSettings(search: string): ParsedSettings {
   s.disk = choice("disk", DEVICE_CHOICES, s.disk);
   s.console = choice("console", CONSOLE_CHOICES, s.console);
   s.rng = choice("rng", DEVICE_CHOICES, s.rng);
+  if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
+  if (choice("irq", ["intx", "msix"], "intx") === "msix") s.irq = "msix";
   return { settings: s, errors };
 }
 
@@ -77,6 +85,8 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("console", s.console, DEFAULT_SETTINGS.console);
   put("rng", s.rng, DEFAULT_SETTINGS.rng);
   put("autoboot", s.autoboot ? "1" : "0", "0");
+  put("apic", s.apic ? "1" : "0", "0");
+  put("irq", s.irq ?? "intx", "intx");
   return q.toString();
 }
 
@@ -89,6 +99,7 @@ export function deviceSpecs(s: Settings, diskImage: string): VirtioDeviceSpec[] 
   if (s.console !== "serial") specs.push({ type: "console", transport: s.console });
   if (s.disk !== "off") specs.push({ type: "blk", transport: s.disk, image: diskImage });
   if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
+  if (s.irq === "msix") for (const d of specs) if (d.transport.startsWith("pci-")) d.irq = "msix";
   return specs;
 }
 
