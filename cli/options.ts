@@ -21,12 +21,16 @@ export const HELP = `usage: npm run boot -- [options]
   --cmd TEXT           repeatable: wait for the shell prompt, type TEXT, wait for the prompt;
                        after the last one power the guest off and exit 0
   --device SPEC        repeatable: a virtio device, SPEC one of
-                         blk,transport=T,image=FILE[,readonly]
-                         console,transport=T
-                         rng,transport=T
-                         balloon,transport=T[,mib=N]  (N MiB inflated from boot)
-                         input,transport=T  (a keyboard: /dev/input/event0; T with VERSION_1)
+                         blk,transport=T,image=FILE[,readonly][,irq=I]
+                         console,transport=T[,irq=I]
+                         rng,transport=T[,irq=I]
+                         balloon,transport=T[,mib=N][,irq=I]  (N MiB inflated from boot)
+                         input,transport=T[,irq=I]  (a keyboard: /dev/input/event0; T with VERSION_1)
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
+                       I: intx (default); msix on virtio-pci — MSI-X with a vector per queue,
+                       used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
+                       2020 virtio-mmio MSI proposal (feature bit 40), device side only
+  --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
   --stats              print one JSON line of statistics on exit
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         device: { type: "string", multiple: true },
         stats: { type: "boolean" },
         "guest-decompress": { type: "boolean" },
+        apic: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -104,6 +109,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       script: { expect: o.expect, cmds: o.cmd ?? [], ready: READY_LINE },
       devices,
       guestDecompress: o["guest-decompress"] ?? false,
+      ...(o.apic ? { apic: true } : {}),
     },
     timeoutS,
     stats: o.stats ?? false,
@@ -134,7 +140,7 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly"] : type === "balloon" ? ["transport", "mib"] : ["transport"];
+  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"] : ["transport", "irq"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -151,6 +157,13 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     const mib = kv.get("mib");
     if (typeof mib !== "string" || !/^\d+$/.test(mib)) throw new UsageError(`--device '${text}': mib=N takes a whole number of MiB`);
     spec.balloonMiB = Number(mib);
+  }
+  const irq = kv.get("irq");
+  if (irq !== undefined) {
+    if (irq !== "intx" && irq !== "msix" && irq !== "msi") throw new UsageError(`--device '${text}': irq must be intx, msix or msi, not '${irq === true ? "" : irq}'`);
+    if (irq === "msix" && !transport.startsWith("pci-")) throw new UsageError(`--device '${text}': irq=msix is for virtio-pci transports`);
+    if (irq === "msi" && transport !== "mmio-v2") throw new UsageError(`--device '${text}': irq=msi is for mmio-v2 (the virtio-mmio MSI proposal)`);
+    spec.irq = irq;
   }
   if (type === "blk") {
     const image = kv.get("image");

@@ -168,6 +168,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     clock: "realtime",
     script: { cmds: [], ready: READY_LINE },
     devices: deviceSpecs(settings, diskImageName()),
+    ...(settings.apic ? { apic: true } : {}),
   };
   term.clear();
   lastExit = undefined;

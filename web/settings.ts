@@ -10,6 +10,8 @@
 //   &input=T|off      a virtio-input keyboard fed from the page's key presses (default off);
 //                     T must offer VIRTIO_F_VERSION_1: pci-modern, pci-transitional or mmio-v2
 //   &autoboot=1       power on when the page opens
+//   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
+//   &irq=msix         every virtio-pci device offers MSI-X (default intx)
 //
 // T is one of pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2 — the CLI's --device
 // spelling. A bad value is reported and that setting falls back to its default.
@@ -28,6 +30,10 @@ export interface Settings {
   rng: DeviceChoice;
   balloon: DeviceChoice;
   input: DeviceChoice;
+  /** The APIC board (VmConfig.apic). Absent: PIC only. */
+  apic?: boolean;
+  /** MSI-X on every virtio-pci device (VirtioDeviceSpec.irq). Absent: INTx. */
+  irq?: "msix";
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -73,6 +79,8 @@ export function parseSettings(search: string): ParsedSettings {
   s.rng = choice("rng", DEVICE_CHOICES, s.rng);
   s.balloon = choice("balloon", DEVICE_CHOICES, s.balloon);
   s.input = choice("input", INPUT_CHOICES, s.input);
+  if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
+  if (choice("irq", ["intx", "msix"], "intx") === "msix") s.irq = "msix";
   return { settings: s, errors };
 }
 
@@ -90,6 +98,8 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("balloon", s.balloon, DEFAULT_SETTINGS.balloon);
   put("input", s.input, DEFAULT_SETTINGS.input);
   put("autoboot", s.autoboot ? "1" : "0", "0");
+  put("apic", s.apic ? "1" : "0", "0");
+  put("irq", s.irq ?? "intx", "intx");
   return q.toString();
 }
 
@@ -104,6 +114,7 @@ export function deviceSpecs(s: Settings, diskImage: string): VirtioDeviceSpec[] 
   if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
   if (s.balloon !== "off") specs.push({ type: "balloon", transport: s.balloon });
   if (s.input !== "off") specs.push({ type: "input", transport: s.input });
+  if (s.irq === "msix") for (const d of specs) if (d.transport.startsWith("pci-")) d.irq = "msix";
   return specs;
 }
 

@@ -45,6 +45,8 @@ export interface VirtioBoardParts {
   mmio: MmioBus;
   setIrq: (irq: number, level: boolean) => void;
   setLevelTriggered: (irq: number) => void;
+  /** A message-signalled interrupt write (MSI-X): to the local APIC on the APIC board. */
+  msi?: (address: number, data: number) => void;
   log: (message: string) => void;
 }
 
@@ -65,6 +67,12 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, parts: VirtioBoard
   }
 }
 
+/** Where a device's MSI/MSI-X messages go on a board without an APIC: nowhere, logged a few times. */
+function noApic(name: string, log: (message: string) => void): (address: number, data: number) => void {
+  let n = 0;
+  return (a) => void (n++ < 8 && log(`${name}: MSI message to 0x${a.toString(16)} with no APIC on the board; dropped`));
+}
+
 /** Build and place every device; returns them and the kernel command-line additions. */
 export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoardParts, host: VirtioHost): { devices: PlacedVirtio[]; cmdline: string[] } {
   const devices: PlacedVirtio[] = [];
@@ -77,7 +85,11 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
     const n = count[spec.type] = (count[spec.type] ?? -1) + 1;
     const name = `virtio-${spec.type}${n}`;
     if (spec.transport.startsWith("pci-")) {
-      const p = new VirtioPci(device, { name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log });
+      const msi = parts.msi ?? noApic(name, parts.log);
+      const p = new VirtioPci(device, {
+        name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log,
+        ...(spec.irq === "msix" ? { msix: { send: msi } } : {}),
+      });
       attachBars(p.fn, p.regions, parts.ports, parts.mmio, parts.log);
       parts.pci.add(slot++, 0, p.fn);
       devices.push({ spec, device, transport: p.t, info: () => p.info() });
@@ -86,9 +98,11 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
       if (irq === undefined) throw new Error(`too many virtio-mmio devices (at most ${MMIO_IRQS.length})`);
       const base = MMIO_BASE + MMIO_STRIDE * window++;
       parts.setLevelTriggered(irq);
+      const msiSend = parts.msi ?? noApic(name, parts.log);
       const m = new VirtioMmio(device, {
         name, version: spec.transport === "mmio-v1" ? 1 : 2, base, irq, mem: parts.mem, log: parts.log,
         setIrq: (level) => parts.setIrq(irq, level),
+        ...(spec.irq === "msi" ? { msi: { send: msiSend } } : {}),
       });
       for (const r of m.regions) parts.mmio.map(r);
       cmdline.push(m.cmdline());

@@ -22,6 +22,16 @@ export interface VirtioStats {
   rejected: number;
 }
 
+/**
+ * Message-signalled notifications (virtio 1.2 §4.1.5.1.2, §4.1.4.3 msix vectors): the transport
+ * asks before using ISR + INTx. Each returns true when MSI-X is enabled and took the notification
+ * (sent, left pending under a mask, or dropped for VIRTIO_MSI_NO_VECTOR); false to use INTx.
+ */
+export interface MsiRouting {
+  queue(index: number): boolean;
+  config(): boolean;
+}
+
 export interface TransportOptions {
   /** Instance name for logs ("virtio-blk0"). */
   name: string;
@@ -30,6 +40,8 @@ export interface TransportOptions {
   /** Drive the interrupt line (INTx or the MMIO IRQ): true while ISR ≠ 0. */
   setIrq: (level: boolean) => void;
   log: (message: string) => void;
+  /** Transport feature bits offered on top of the usual ones (virtio-mmio MSI: bit 40). */
+  extraFeatures?: bigint;
 }
 
 export class VirtioTransport implements VirtioContext {
@@ -52,6 +64,10 @@ export class VirtioTransport implements VirtioContext {
   private readonly setIrq: (level: boolean) => void;
   readonly log: (message: string) => void;
   private line = false;
+  /** Set by a transport with MSI-X (virtio/pci.ts). */
+  msi: MsiRouting | null = null;
+  /** Called at the end of a device reset (the PCI transport forgets its MSI-X vectors). */
+  onReset: (() => void) | null = null;
 
   constructor(readonly device: VirtioDevice, o: TransportOptions) {
     this.name = o.name;
@@ -60,7 +76,7 @@ export class VirtioTransport implements VirtioContext {
     this.log = o.log;
     const modern = o.kind !== "pci-legacy" && o.kind !== "mmio-v1";
     let f = device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX);
-    if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED);
+    if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED) | (o.extraFeatures ?? 0n);
     else f &= 0xffff_ffffn; // the legacy feature register is 32 bits wide
     this.offered = f;
     this.queues = device.queueSizes.map((max, i) => {
@@ -151,6 +167,7 @@ export class VirtioTransport implements VirtioContext {
     this.resetReason = null;
     this.isr = 0;
     this.updateIrq();
+    this.onReset?.();
   }
 
   /** Read-to-clear ISR (§4.1.4.5): returns the bits and drops the line. */
@@ -190,13 +207,26 @@ export class VirtioTransport implements VirtioContext {
   publish(index: number): boolean {
     const q = this.queues[index];
     if (!q || !q.flush() || !this.driverOk) return false;
+    if (this.msi?.queue(index)) { this.stats.interrupts++; return true; }
     this.raise(ISR_QUEUE);
     return true;
   }
 
   configChanged(): void {
     this.configGeneration = (this.configGeneration + 1) & 0xff;
-    if (this.status & DRIVER_OK) this.raise(ISR_CONFIG);
+    if (this.status & DRIVER_OK) this.configInterrupt();
+  }
+
+  /** A configuration change notification: by its MSI-X vector if enabled, else ISR + INTx. */
+  private configInterrupt(): void {
+    if (this.msi?.config()) {
+      // PCI §4.1.4.5: the ISR config bit is set either way; only INTx stays quiet. MMIO MSI
+      // (mmio-msi.ts): InterruptStatus stays clear.
+      this.stats.configInterrupts++;
+      if (this.kind.startsWith("pci")) this.isr |= ISR_CONFIG;
+      return;
+    }
+    this.raise(ISR_CONFIG);
   }
 
   needsReset(reason: string): void {
@@ -205,6 +235,6 @@ export class VirtioTransport implements VirtioContext {
     this.status |= DEVICE_NEEDS_RESET;
     this.log(`${this.name}: DEVICE_NEEDS_RESET: ${reason}`);
     // §2.1.2: with DRIVER_OK set, the device sends a configuration change notification.
-    if (this.status & DRIVER_OK) this.raise(ISR_CONFIG);
+    if (this.status & DRIVER_OK) this.configInterrupt();
   }
 }

@@ -34,6 +34,8 @@ export interface VmConfig {
    * host/initrd.ts): the guest ends up with the same memory contents ~25 M instructions sooner.
    */
   guestDecompress?: boolean;
+  /** The APIC board: local APIC, I/O APIC and an MP table (default: PIC only). */
+  apic?: boolean;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
 }
@@ -52,4 +54,11 @@ export interface VirtioDeviceSpec {
   readonly?: boolean;
   /** balloon: MiB the host asks the guest to give up from power-on (default 0). */
   balloonMiB?: number;
+  /**
+   * virtio-pci: `msix` offers an MSI-X capability (a vector per queue plus one for config
+   * changes) that a kernel with PCI MSI on the APIC board uses; `intx` (default) offers INTx only.
+   * virtio-mmio version 2: `msi` offers the 2020 MSI proposal (VIRTIO_F_MMIO_MSI, bit 40 —
+   * RING_RESET in virtio 1.2); no upstream Linux driver uses it. Off by default.
+   */
+  irq?: "intx" | "msix" | "msi";
 }

@@ -75,6 +75,13 @@ export function instretSlot(control: SharedArrayBuffer): BigInt64Array {
   return new BigInt64Array(control, CTL_INSTRET_BYTE, 1);
 }
 
+/**
+ * Deterministic clock: guest time a PAUSE (a spin-wait's cpu_relax) lets pass, at most, and
+ * never past the next timer deadline. Linux's boot spins ~270 ms of guest time in APIC timer
+ * checks and calibration; executed at 1 ns per instruction that is ~270 M instructions.
+ */
+export const PAUSE_SKIP_NS = 10_000;
+
 /** Most instructions between looks at the host (input, commands, realtime timers). */
 const SLICE = 200_000;
 /** Least time between idle write-backs of a disk's unflushed writes (BlockBackend.writeBack). */
@@ -117,6 +124,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     log: (message) => post({ type: "log", message }),
     virtio: config.devices,
     openBlock,
+    apic: config.apic ?? false,
   });
   let board = makeBoard();
 
@@ -227,6 +235,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
 
     switch (exit) {
       case L.EXIT_BUDGET:
+        break;
+      case L.EXIT_PAUSE:
+        // Only with the deterministic clock (PcBoard sets RUN_PAUSE_EXIT): a spin-wait waits
+        // for time, so give it time. Both the waited-for timer and the TSC read the same clock.
+        board.clock.idleUntil(Math.min(board.nextDeadlineNs(), board.clock.nowNs() + PAUSE_SKIP_NS));
         break;
       case L.EXIT_HLT: {
         // An interrupt raised while the guest had IF=0 is still pending at `sti; hlt` (the HLT

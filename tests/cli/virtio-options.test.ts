@@ -26,6 +26,18 @@ test("--device parses every type on every transport", () => {
   }
 });
 
+test("irq=: msix on virtio-pci, msi on mmio-v2, intx anywhere; --apic", () => {
+  for (const t of ["pci-legacy", "pci-modern", "pci-transitional"]) {
+    assert.deepEqual(parseDevice(`rng,transport=${t},irq=msix`), { type: "rng", transport: t, irq: "msix" });
+    assert.deepEqual(parseDevice(`blk,transport=${t},image=${img},irq=intx`), { type: "blk", transport: t, image: img, irq: "intx" });
+  }
+  assert.deepEqual(parseDevice("console,transport=mmio-v2,irq=msi"), { type: "console", transport: "mmio-v2", irq: "msi" });
+  const o = parseOptions(["--apic"]);
+  assert.ok(o !== "help" && o.vm.apic === true);
+  const d = parseOptions([]);
+  assert.ok(d !== "help" && d.vm.apic === undefined, "the default board has no APIC");
+});
+
 test("bad --device forms are one UsageError line", () => {
   const cases: [string[], RegExp][] = [
     [["--device", "net,transport=mmio-v2"], /type must be one of blk, console, rng, balloon, input/],
@@ -42,6 +54,9 @@ test("bad --device forms are one UsageError line", () => {
     [["--device", `blk,transport=pci-modern,image=${img},readonly=no`], /readonly takes no value/],
     [["--device", "rng,transport=mmio-v1,readonly"], /unknown option 'readonly' for rng/],
     [["--device", "rng,transport=mmio-v1,transport=mmio-v2"], /'transport' given twice/],
+    [["--device", "rng,transport=mmio-v2,irq=msix"], /irq=msix is for virtio-pci/],
+    [["--device", "rng,transport=pci-modern,irq=msi"], /irq=msi is for mmio-v2/],
+    [["--device", "rng,transport=pci-modern,irq=level"], /irq must be intx, msix or msi/],
     [["--device", "console,transport=mmio-v1", "--device", "console,transport=pci-modern"], /at most one console/],
     [Array.from({ length: 9 }, () => ["--device", "rng,transport=mmio-v2"]).flat(), /at most 8 virtio-mmio devices/],
   ];

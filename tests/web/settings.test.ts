@@ -43,6 +43,22 @@ test("the keyboard only on transports with VIRTIO_F_VERSION_1, as Linux's virtio
   }
 });
 
+test("apic=1 and irq=msix: the APIC board, MSI-X on virtio-pci devices only; both round-trip", () => {
+  const { settings, errors } = parseSettings("?apic=1&irq=msix&disk=pci-legacy&rng=mmio-v2&console=pci-modern");
+  assert.deepEqual(errors, []);
+  assert.equal(settings.apic, true);
+  assert.deepEqual(deviceSpecs(settings, "idb:data"), [
+    { type: "console", transport: "pci-modern", irq: "msix" },
+    { type: "blk", transport: "pci-legacy", image: "idb:data", irq: "msix" },
+    { type: "rng", transport: "mmio-v2" },
+  ]);
+  assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
+  const bad = parseSettings("?apic=yes&irq=msi");
+  assert.equal(bad.errors.length, 2);
+  assert.deepEqual(bad.settings, DEFAULT_SETTINGS);
+  assert.equal(new URLSearchParams(settingsQuery(DEFAULT_SETTINGS)).has("apic"), false);
+});
+
 test("the query keeps other parameters and leaves defaults out", () => {
   const q = new URLSearchParams(settingsQuery({ ...DEFAULT_SETTINGS, rng: "mmio-v1" }, "?foo=bar&disk=mmio-v1"));
   assert.equal(q.get("foo"), "bar");
