@@ -50,10 +50,20 @@ export function readCr(n: u32): u32 {
 const FEAT_EDX: u32 = (1 << 0) /* FPU */ | (1 << 3) /* PSE */ | (1 << 4) /* TSC */ | (1 << 5) /* MSR */ |
   (1 << 8) /* CX8 */ | (1 << 11) /* SEP */ | (1 << 13) /* PGE */ | (1 << 15) /* CMOV */;
 const FEAT_APIC: u32 = 1 << 9;
+// Leaves 0x15 and 0x16 (SDM Vol. 2A CPUID, "Time Stamp Counter and Nominal Core Crystal Clock
+// Information" / "Processor Frequency Information"): the TSC and the local APIC timer both count
+// the board's 1 GHz virtual clock (devices/clock.ts TSC_HZ, devices/lapic.ts LAPIC_TIMER_HZ), so
+// the crystal is reported as 1 GHz with a TSC/crystal ratio of 1/1. Linux then knows both
+// frequencies (native_calibrate_tsc, cpu_khz_from_cpuid) and skips calibrating them against
+// the PIT — tens of thousands of port traps and, in realtime mode, tens of milliseconds of
+// busy-waiting per boot (more for the LAPIC timer on the APIC board). Leaves 2 to 0x14 read as
+// zero: no cache descriptors, no extended features, no topology — all of which Linux accepts.
+const CRYSTAL_HZ: u32 = 1_000_000_000;
+const MAX_LEAF: u32 = 0x16;
 export function cpuid(): void {
   const leaf = r32(EAX);
   if (leaf == 0) {
-    w32(EAX, 1);
+    w32(EAX, MAX_LEAF);
     w32(EBX, 0x756E_6547); // "Genu"
     w32(EDX, 0x4965_6E69); // "ineI"
     w32(ECX, 0x6C65_746E); // "ntel"
@@ -64,6 +74,16 @@ export function cpuid(): void {
     // APIC (bit 9) only on a board with a local APIC, and only while it is globally enabled
     // (SDM Vol. 3 §10.4.3: clearing IA32_APIC_BASE.EN makes CPUID report no APIC).
     w32(EDX, FEAT_EDX | ((load<u32>(RUN_PAGE_BASE + RUN_APIC_BASE) & APIC_BASE_EN) != 0 ? FEAT_APIC : 0));
+  } else if (leaf == 0x15) {
+    w32(EAX, 1); // denominator
+    w32(EBX, 1); // numerator: TSC = crystal × 1 / 1
+    w32(ECX, CRYSTAL_HZ);
+    w32(EDX, 0);
+  } else if (leaf == 0x16) {
+    w32(EAX, CRYSTAL_HZ / 1_000_000); // base frequency, MHz
+    w32(EBX, CRYSTAL_HZ / 1_000_000); // maximum frequency, MHz
+    w32(ECX, CRYSTAL_HZ / 1_000_000); // bus (reference) frequency, MHz
+    w32(EDX, 0);
   } else if (leaf == 0x8000_0000) {
     w32(EAX, 0x8000_0000); w32(EBX, 0); w32(ECX, 0); w32(EDX, 0);
   } else {
