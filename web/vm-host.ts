@@ -1,7 +1,8 @@
 // The page's side of one VM: the Worker, the console rings and the control word. It moves
 // console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
-import { CMD_RESET, CMD_STOP, CTL_WORDS, instretSlot, kick, setWinsize, type VmChannels, type VmEvent, type VmStats } from "../devices/vm/session.ts";
+import { CMD_RESET, CMD_STOP, CTL_WORDS, instretSlot, kick, requestInspect, setRunState, setWinsize, type VmChannels, type VmEvent, type VmStats } from "../devices/vm/session.ts";
+import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
 
@@ -11,6 +12,8 @@ export interface VmHostEvents {
   output(bytes: Uint8Array): void;
   log(message: string): void;
   exit(e: VmExit): void;
+  /** An inspector snapshot (asked for with inspect(), or sent when a step or pause stopped the VM). */
+  inspect?(snapshot: InspectSnapshot, stepped: boolean): void;
 }
 
 export class VmSession {
@@ -31,6 +34,7 @@ export class VmSession {
       this.worker.onmessage = (ev: MessageEvent<VmEvent>) => {
         const e = ev.data;
         if (e.type === "log") return on.log(e.message);
+        if (e.type === "inspect") return on.inspect?.(e.snapshot, e.stepped === true);
         this.finish();
         resolve(e);
       };
@@ -73,6 +77,16 @@ export class VmSession {
 
   reset(): void {
     if (this.running) kick(this.control, CMD_RESET);
+  }
+
+  /** Ask the worker for an inspector snapshot (false: another command is pending; ask later). */
+  inspect(): boolean {
+    return this.running && requestInspect(this.control);
+  }
+
+  /** RUN_GO / RUN_PAUSE / RUN_STEP (devices/vm/session.ts). */
+  setRunState(state: number): void {
+    if (this.running) setRunState(this.control, state);
   }
 
   /** Power off: the worker exits with reason "stopped"; the Worker is terminated after. */

@@ -23,6 +23,7 @@ import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
 import type { VirtioConsole } from "../virtio/console.ts";
 import type { VirtioDeviceInfo } from "../virtio/device.ts";
+import { inspectVirtio, type InspectSnapshot } from "../inspect/snapshot.ts";
 
 /** Register indices of the core's getReg/setReg. */
 const REG_ESI = 6;
@@ -70,6 +71,7 @@ export class PcBoard {
   /** The first virtio-console, which then owns console input. */
   private readonly virtioConsole: VirtioConsole | null;
   private readonly rp: Int32Array; // the run page, as words
+  private readonly mem: RamMemory;
 
   constructor(opts: PcOptions) {
     const log = opts.log ?? (() => {});
@@ -107,8 +109,9 @@ export class PcBoard {
     }
     this.timed = [this.pit, this.com1, this.cmos];
 
+    this.mem = new RamMemory(this.core.ram);
     const placed = placeVirtio(opts.virtio ?? [], {
-      mem: new RamMemory(this.core.ram), pci: this.pci, ports: this.ports, mmio: this.mmio,
+      mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: (n, level) => this.pic.setIrq(n, level),
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
       log,
@@ -121,6 +124,44 @@ export class PcBoard {
   /** Every virtio device's self-description (regions and IRQs, VFIO style) for the inspector. */
   virtioInfo(): VirtioDeviceInfo[] {
     return this.virtio.map((d) => d.info());
+  }
+
+  /**
+   * The inspector's snapshot (JSON-able): counters, and per virtio device its identity,
+   * registers, features, status path and rings decoded from guest memory.
+   */
+  inspect(paused = false): InspectSnapshot {
+    const rp = this.rp;
+    return {
+      takenMs: performance.now(),
+      instructions: this.instret(),
+      guestNs: this.clock.nowNs(),
+      paused,
+      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
+      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
+      devices: this.virtio.map((d) => inspectVirtio(d, this.mem)),
+    };
+  }
+
+  /** Log register accesses per device while an inspector looks (AccessLog). */
+  setAccessLogging(on: boolean): void {
+    for (const d of this.virtio) {
+      if (on && !d.transport.access.enabled) d.transport.access.clear();
+      d.transport.access.enabled = on;
+    }
+  }
+
+  /**
+   * Step mode: call `hit` at the next virtqueue notification or queue interrupt of any device
+   * (null: stop watching). The caller makes the vCPU stop there (RUN_REQUEST, below).
+   */
+  watchVirtioEvents(hit: (() => void) | null): void {
+    for (const d of this.virtio) d.transport.onEvent = hit;
+  }
+
+  /** Ask the core to return from run() after the current trap (EXIT_STOP). */
+  requestStop(): void {
+    this.rp[L.RUN_REQUEST >> 2] = L.EXIT_STOP;
   }
 
   /** Host keyboard input: to the virtio-console if there is one, else to COM1. */

@@ -100,8 +100,9 @@ export class VirtioPci {
   readonly regions: (Region | undefined)[] = [];
   /** MSI-X enable (the APIC issue): moves the legacy device config to 24. */
   msixEnabled = false;
-  private devFeatSel = 0;
-  private drvFeatSel = 0;
+  /** Feature selectors (public for the inspector's register table). */
+  devFeatSel = 0;
+  drvFeatSel = 0;
   private pciCfgCap = 0;
   private readonly log: (message: string) => void;
 
@@ -128,15 +129,16 @@ export class VirtioPci {
       const size = bars[0]!.size;
       this.regions[0] = {
         name: `${o.name}.legacy`, base: 0, size, widths: W_ANY, registers: LEGACY_REGISTERS,
-        read: (off, w) => this.legacyRead(off, w),
-        write: (off, w, v) => this.legacyWrite(off, w, v),
+        // Through the transport's access log: the inspector's "last accesses" are these traps.
+        read: (off, w) => this.t.access.read(0, off, w, this.legacyRead(off, w)),
+        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.legacyWrite(off, w, v); },
       };
     }
     if (modern) {
       this.regions[MODERN_BAR] = {
         name: `${o.name}.modern`, base: 0, size: MODERN_BAR_SIZE, widths: W_ANY,
-        read: (off, w) => this.modernRead(off, w),
-        write: (off, w, v) => this.modernWrite(off, w, v),
+        read: (off, w) => this.t.access.read(MODERN_BAR, off, w, this.modernRead(off, w)),
+        write: (off, w, v) => { this.t.access.write(MODERN_BAR, off, w, v); this.modernWrite(off, w, v); },
       };
       this.addCapabilities();
     }
