@@ -17,13 +17,16 @@ export interface Change {
   after: unknown;
 }
 
-/** Changed leaves of `after` relative to `before`; paths under `ignore` prefixes are skipped. */
-export function changes(before: unknown, after: unknown, ignore: readonly string[] = []): Change[] {
+/**
+ * Changed leaves of `after` relative to `before`; paths matching an `ignore` pattern are skipped.
+ * Ordered by `rank` (lower first; stable), so the few telling changes lead a long list.
+ */
+export function changes(before: unknown, after: unknown, ignore: readonly RegExp[] = [], rank: (path: string) => number = () => 0): Change[] {
   const a = flatten(before), b = flatten(after);
   const out: Change[] = [];
   for (const [path, v] of b) {
-    if (ignore.some((p) => path === p || path.startsWith(`${p}.`))) continue;
+    if (ignore.some((re) => re.test(path))) continue;
     if (a.get(path) !== v) out.push({ path, before: a.get(path), after: v });
   }
-  return out;
+  return out.map((c, i) => [rank(c.path), i, c] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]).map(([, , c]) => c);
 }

@@ -27,8 +27,11 @@ const SECTIONS: [key: string, title: string, render: (d: DeviceSnapshot) => stri
   ["queues", "Virtqueues", queuesHtml],
 ];
 
-/** Paths that change on every snapshot or are not interesting to highlight in a step. */
-const DIFF_IGNORE = ["accesses", "registers", "info", "pci.hex", "accessCount", "trapsByKind"];
+/** Paths that change with every access or say nothing about the request. */
+const DIFF_IGNORE = [/^accesses\./, /^registers\.\d+\.last\./, /^info\./, /^pci\.hex\./, /^accessCount$/, /^trapsByKind\./];
+/** Step changes in teaching order: counters, ring indices, registers, then descriptor contents. */
+const DIFF_RANK: [RegExp, number][] = [[/^stats\./, 0], [/^queues\.\d+\.ring\.(avail|used|outstanding)/, 1], [/^queues\.\d+\.(kicks|popped|pushed|interrupts)/, 2], [/^registers\./, 3], [/^status\./, 3], [/^queues\.\d+\.ring\.chains/, 4]];
+const diffRank = (path: string) => DIFF_RANK.find(([re]) => re.test(path))?.[1] ?? 9;
 
 export interface InspectorHost extends CompareHost {
   session(): VmSession | undefined;
@@ -129,7 +132,7 @@ export class Inspector {
     if (stepped && this.stepBefore) {
       this.stepChanges = new Map(s.devices.map((d) => {
         const b = this.stepBefore!.devices.find((x) => x.name === d.name);
-        return [d.name, b ? changes(b, d, DIFF_IGNORE) : []];
+        return [d.name, b ? changes(b, d, DIFF_IGNORE, diffRank) : []];
       }));
       this.runState = RUN_PAUSE;
       this.showStep();
@@ -187,7 +190,8 @@ export class Inspector {
     for (const [name, list] of this.stepChanges ?? []) {
       if (list.length === 0) continue;
       const what = list.some((c) => c.path === "stats.notifications") ? "the driver notified the device" : list.some((c) => c.path === "stats.interrupts") ? "the device interrupted the driver" : "state changed";
-      parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, 24).map((c) => `<li><code>${esc(c.path)}</code>: ${esc(c.before)} → <b>${esc(c.after)}</b></li>`).join("")}${list.length > 24 ? `<li>… ${list.length - 24} more</li>` : ""}</ul>`);
+      const named = (c: Change) => c.path.replace(/^registers\.(\d+)\.value$/, (_, i) => `register ${this.last?.devices.find((d) => d.name === name)?.registers[Number(i)]?.name ?? i}`);
+      parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, 24).map((c) => `<li><code>${esc(named(c))}</code>: ${esc(c.before)} → <b>${esc(c.after)}</b></li>`).join("")}${list.length > 24 ? `<li>… ${list.length - 24} more</li>` : ""}</ul>`);
     }
     this.els.step.innerHTML = `<div class="step-box"><b>Step: what changed</b>${parts.join("") || "<p>nothing in the virtio devices</p>"}</div>`;
     this.showState();

@@ -39,12 +39,12 @@ function queueHtml(d: DeviceSnapshot, q: QueueSnapshot): string {
     if (r.errors.length) ring += `<p class="error">${r.errors.map(esc).join("<br>")}</p>`;
     const chains = r.chains.map((c) => `<li>head ${c.head}: [${c.descriptors.join(" → ")}] ${c.state}, ${c.bytes.readable} B out / ${c.bytes.writable} B in${c.error ? ` <span class="error">${esc(c.error)}</span>` : ""}</li>`).join("");
     ring += `<p>in-flight chains: ${r.chains.length ? `<ul class="chains">${chains}</ul>` : "none"}</p>`;
-    const rows = r.descriptors.filter((x) => x.addr !== 0 || x.len !== 0 || x.chain !== null).map((x) => descRow(x));
+    const rows = r.descriptors.filter((x) => x.addr !== 0 || x.len !== 0 || x.chain !== null).map((x) => descRow(p, x));
     ring += `<details class="descs"><summary>descriptor table (${rows.length} in use of ${q.size}${q.size > r.descriptors.length ? `, first ${r.descriptors.length} shown` : ""})</summary><div class="scroll">${table(["#", "addr", "len", "flags", r.format === "split" ? "next" : "id"], rows)}</div></details>`;
   }
   return `<section class="queue" ${attrs}>${head}<div class="pair">${summary}<div>${ring}</div></div></section>`;
 }
 
-function descRow(x: DescriptorRow): string {
-  return `<tr class="${x.chain !== null ? "inflight" : ""}"><td>${x.index}</td><td>${hex(x.addr)}</td><td>${x.len}</td><td>${x.flagNames.join("|")}</td><td>${x.next}</td></tr>`;
+function descRow(p: string, x: DescriptorRow): string {
+  return `<tr class="${x.chain !== null ? "inflight" : ""}" data-path="${p}.ring.descriptors.${x.index}"><td>${x.index}</td><td>${hex(x.addr)}</td><td>${x.len}</td><td>${x.flagNames.join("|")}</td><td>${x.next}</td></tr>`;
 }
