@@ -55,12 +55,20 @@ test("mmio-v1 full page: QueuePFN, the used index moves, and a step stops at the
   await page.locator('[data-act="pause"]').click();
   await expect(page.locator('[data-testid="inspector-state"]')).toHaveText("paused");
   await vm.type("echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=4k count=1\n");
+  const used = await usedIdx(page);
   await page.locator('[data-act="step"]').click();
   const step = page.locator('[data-testid="step-changes"] .step-box');
-  await expect(step).toBeVisible({ timeout: 30_000 });
+  await expect(step).toContainText("notified the device", { timeout: 30_000 });
   await expect(page.locator('[data-testid="inspector-state"]')).toHaveText("paused");
-  await expect(step).toContainText(/notified the device|interrupted the driver|state changed/);
-  await screenshot(page, testInfo, "inspector-step.png");
+  // Stopped on the notify: the request is in the available ring, highlighted, not yet used.
+  await expect(blk(page).locator("tr.inflight").first()).toBeAttached();
+  expect(await usedIdx(page)).toBe(used);
+  await screenshot(page, testInfo, "inspector-step-notify.png");
+  // Next step: the device completes it and interrupts.
+  await page.locator('[data-act="step"]').click();
+  await expect(step).toContainText("interrupted the driver", { timeout: 30_000 });
+  await expect.poll(() => usedIdx(page)).toBe((used + 1) & 0xffff);
+  await screenshot(page, testInfo, "inspector-step-interrupt.png");
   await page.locator('[data-act="resume"]').click();
   await vm.waitForPrompt((await vm.transcript()).lastIndexOf("dd if="));
   await vm.poweroff();

@@ -152,11 +152,17 @@ export class PcBoard {
   }
 
   /**
-   * Step mode: call `hit` at the next virtqueue notification or queue interrupt of any device
-   * (null: stop watching). The caller makes the vCPU stop there (RUN_REQUEST, below).
+   * Step mode: call `hit` at every virtqueue notification (`notify` true; returning true holds
+   * it until releaseHeldKicks) and queue interrupt of any device (null: stop watching). The
+   * caller makes the vCPU stop there (requestStop).
    */
-  watchVirtioEvents(hit: (() => void) | null): void {
+  watchVirtioEvents(hit: ((notify: boolean) => boolean) | null): void {
     for (const d of this.virtio) d.transport.onEvent = hit;
+  }
+
+  /** Let the devices see the notifications step mode held. */
+  releaseHeldKicks(): void {
+    for (const d of this.virtio) d.transport.releaseHeld();
   }
 
   /** Ask the core to return from run() after the current trap (EXIT_STOP). */

@@ -67,10 +67,13 @@ export class VirtioTransport implements VirtioContext {
   /** Device-status changes since power-on, oldest first (inspector). */
   readonly statusPath: StatusStep[] = [];
   /**
-   * Called on every queue notification and queue interrupt: the run loop's step mode sets it
-   * to stop the vCPU right there. Null (the usual case) costs one compare per kick/interrupt.
+   * Called on every queue notification (`notify` true) and queue interrupt: the run loop's step
+   * mode sets it to stop the vCPU right there. Returning true for a notification holds it: the
+   * device sees it only at releaseHeld(), so a paused VM shows the request in the available ring
+   * before the device has taken it. Null (the usual case) costs one compare per kick/interrupt.
    */
-  onEvent: (() => void) | null = null;
+  onEvent: ((notify: boolean) => boolean) | null = null;
+  private readonly held: number[] = [];
   private readonly setIrq: (level: boolean) => void;
   readonly log: (message: string) => void;
   private line = false;
@@ -170,10 +173,20 @@ export class VirtioTransport implements VirtioContext {
   /** A queue notification (kick) from the driver. */
   kick(index: number): void {
     this.stats.notifications++;
-    if (this.onEvent !== null) this.onEvent();
+    const q = this.queues[index];
+    if (q) q.kicks++;
+    if (this.onEvent !== null && this.onEvent(true)) { this.held.push(index); return; }
+    this.deliver(index);
+  }
+
+  /** Deliver the notifications step mode held (the guest has run no instruction since). */
+  releaseHeld(): void {
+    for (const index of this.held.splice(0)) this.deliver(index);
+  }
+
+  private deliver(index: number): void {
     const q = this.queues[index];
     if (!q) { this.log(`${this.name}: notify of queue ${index}, which does not exist; ignored`); return; }
-    q.kicks++;
     if (!this.driverOk) return;
     if (!q.started) q.start(this.features); // a queue enabled after DRIVER_OK
     if (q.ready) this.device.notify(index);
@@ -181,6 +194,7 @@ export class VirtioTransport implements VirtioContext {
 
   /** Device reset (status 0 written, or board reset). */
   reset(): void {
+    this.held.length = 0;
     this.device.reset();
     for (const q of this.queues) q.reset();
     this.status = 0;
@@ -208,7 +222,7 @@ export class VirtioTransport implements VirtioContext {
   raise(bits: number): void {
     if (bits & ISR_QUEUE) {
       this.stats.interrupts++;
-      if (this.onEvent !== null) this.onEvent();
+      if (this.onEvent !== null) this.onEvent(false);
     }
     if (bits & ISR_CONFIG) this.stats.configInterrupts++;
     this.isr |= bits;

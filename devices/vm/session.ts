@@ -207,9 +207,13 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   let paused = false;
   let stepping = false;
   let stepHit = false;
-  const onStepEvent = () => {
+  // A step stops at the driver's notify with the notify held (the request sits in the
+  // available ring, not yet taken), and the next step at the device's interrupt after it has
+  // completed the request: the two halves of a request, one per step.
+  const onStepEvent = (notify: boolean) => {
     stepHit = true;
     board.requestStop(); // the core returns after this trap: the guest sees nothing more
+    return notify;
   };
   const snapshot = (stepped?: boolean) => post({ type: "inspect", snapshot: board.inspect(paused), ...(stepped ? { stepped } : {}) });
   for (;;) {
@@ -251,7 +255,12 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       Atomics.wait(ctl, CTL_SEQ, seq, 1000);
       continue;
     }
-    if (paused) { paused = false; board.clock.resume(); }
+    if (paused) {
+      paused = false;
+      board.clock.resume();
+      board.releaseHeldKicks();
+      if (stepHit) continue; // the held request completed and interrupted: that was the step
+    }
     if (cmd === CMD_INSPECT) snapshot();
     const ws = Atomics.load(ctl, CTL_WINSIZE);
     if (ws !== winsize && ws !== 0) board.consoleResize(ws >>> 16, ws & 0xffff);

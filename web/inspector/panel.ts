@@ -189,7 +189,11 @@ export class Inspector {
     const parts: string[] = [];
     for (const [name, list] of this.stepChanges ?? []) {
       if (list.length === 0) continue;
-      const what = list.some((c) => c.path === "stats.notifications") ? "the driver notified the device" : list.some((c) => c.path === "stats.interrupts") ? "the device interrupted the driver" : "state changed";
+      const what = list.some((c) => c.path === "stats.interrupts")
+        ? "the device took the request, completed it into the used ring and interrupted the driver"
+        : list.some((c) => c.path === "stats.notifications")
+          ? "the driver put a request in the available ring and notified the device (which has not taken it yet: the VM stopped on the notify)"
+          : "state changed";
       const named = (c: Change) => c.path.replace(/^registers\.(\d+)\.value$/, (_, i) => `register ${this.last?.devices.find((d) => d.name === name)?.registers[Number(i)]?.name ?? i}`);
       parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, 24).map((c) => `<li><code>${esc(named(c))}</code>: ${esc(c.before)} → <b>${esc(c.after)}</b></li>`).join("")}${list.length > 24 ? `<li>… ${list.length - 24} more</li>` : ""}</ul>`);
     }

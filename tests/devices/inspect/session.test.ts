@@ -105,10 +105,22 @@ test("inspect, pause, resume and step in the run loop", { timeout: 120_000 }, as
     const stepped = (await got).s;
     assert.equal(Atomics.load(control, CTL_RUN), RUN_PAUSE, "the worker moved STEP to PAUSE");
     const b = before.devices[0]!, a = stepped.devices[0]!;
-    assert.ok(a.stats.notifications + a.stats.interrupts > b.stats.notifications + b.stats.interrupts);
+    // First step: stopped on the notify, held — the device has not taken the request.
+    assert.equal(a.stats.notifications, b.stats.notifications + 1);
+    assert.equal(a.stats.interrupts, b.stats.interrupts);
+    assert.equal(a.queues[0]!.popped, b.queues[0]!.popped);
+    assert.ok(a.queues[0]!.ring!.chains.length > 0, "the request is in flight in the ring");
     const n1 = Atomics.load(instret, 0);
     await sleep(200);
     assert.equal(Atomics.load(instret, 0), n1, "paused after the step");
+    // Second step: the device takes it, completes it and interrupts, before the guest runs on.
+    got = next((x) => x.stepped);
+    setRunState(control, RUN_STEP);
+    const done = (await got).s.devices[0]!;
+    assert.equal(Atomics.load(instret, 0), n1, "no guest instruction between the two halves");
+    assert.equal(done.queues[0]!.popped, a.queues[0]!.popped + 1);
+    assert.equal(done.stats.interrupts, a.stats.interrupts + 1);
+    assert.equal(done.queues[0]!.ring!.chains.length, 0);
     setRunState(control, RUN_GO);
     await prompt(from + 10);
   } finally {
