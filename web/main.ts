@@ -191,6 +191,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     log: (message) => term.note(message),
     exit: (e) => {
       runStatus.stop();
+      inspector.stopped();
       lastExit = e;
       const mips = `${e.stats.mips.toFixed(1)} MIPS over ${e.stats.wallSeconds.toFixed(1)} s`;
       if (e.reason === "error") {

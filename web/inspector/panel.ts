@@ -125,6 +125,13 @@ export class Inspector {
     this.showState();
   }
 
+  /** The VM stopped: the last snapshot stays on screen, marked as such. */
+  stopped(): void {
+    this.runState = RUN_GO;
+    this.els.state.textContent = "VM off (last snapshot shown)";
+    this.els.state.dataset.state = "off";
+  }
+
   /** A snapshot arrived from the worker (VmHostEvents.inspect). */
   onSnapshot(s: InspectSnapshot, stepped: boolean): void {
     this.askedAt = -Infinity;
@@ -195,7 +202,7 @@ export class Inspector {
           ? "the driver put a request in the available ring and notified the device (which has not taken it yet: the VM stopped on the notify)"
           : "state changed";
       const named = (c: Change) => c.path.replace(/^registers\.(\d+)\.value$/, (_, i) => `register ${this.last?.devices.find((d) => d.name === name)?.registers[Number(i)]?.name ?? i}`);
-      parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, 24).map((c) => `<li><code>${esc(named(c))}</code>: ${esc(c.before)} → <b>${esc(c.after)}</b></li>`).join("")}${list.length > 24 ? `<li>… ${list.length - 24} more</li>` : ""}</ul>`);
+      parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, 24).map((c) => `<li><code>${esc(named(c))}</code>: ${esc(c.before ?? "—")} → <b>${esc(c.after ?? "—")}</b></li>`).join("")}${list.length > 24 ? `<li>… ${list.length - 24} more</li>` : ""}</ul>`);
     }
     this.els.step.innerHTML = `<div class="step-box"><b>Step: what changed</b>${parts.join("") || "<p>nothing in the virtio devices</p>"}</div>`;
     this.showState();
