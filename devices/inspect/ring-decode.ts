@@ -35,8 +35,13 @@ export interface ChainRow {
   /** Split: "pending" (available, not yet taken by the device) or "device" (taken, not yet used). */
   state: "pending" | "device" | "available";
   bytes: { readable: number; writable: number };
+  /** The descriptors of an indirect table the chain points to (§2.7.5.3, §2.8.7), at most MAX_INDIRECT_SHOWN. */
+  indirect?: { addr: number; len: number; flagNames: string[] }[];
   error?: string;
 }
+
+/** Entries of an indirect table listed (and counted) at most. */
+export const MAX_INDIRECT_SHOWN = 64;
 
 export interface SplitRingView {
   format: "split";
@@ -145,14 +150,7 @@ function walkSplit(mem: GuestMemory, size: number, table: number, head: number):
     const d = table + 16 * i;
     const flags = mem.u16(d + 12), len = mem.u32(d + 8);
     if (flags & 4) {
-      // §2.7.5.3: the buffer is a table of len/16 descriptors; count its bytes, bounded.
-      const t = mem.u64(d), n = Math.floor(len / 16);
-      if (len % 16 !== 0 || !mem.valid(t, len)) { row.error = `indirect table 0x${t.toString(16)}+${len} invalid`; return row; }
-      for (let j = 0; j < Math.min(n, size * 4); j++) {
-        const e = t + 16 * j;
-        if (mem.u16(e + 12) & 2) row.bytes.writable += mem.u32(e + 8);
-        else row.bytes.readable += mem.u32(e + 8);
-      }
+      walkIndirect(mem, mem.u64(d), len, row);
       return row;
     }
     if (flags & 2) row.bytes.writable += len;
@@ -160,6 +158,24 @@ function walkSplit(mem: GuestMemory, size: number, table: number, head: number):
     if (!(flags & 1)) return row;
     i = mem.u16(d + 14);
     if (i >= size) { row.error = `next ${i} ≥ queue size ${size}`; return row; }
+  }
+}
+
+/**
+ * An indirect table of len/16 descriptors (§2.7.5.3 split, §2.8.7 packed: both 16-byte entries
+ * with len at +8; the WRITE flag at +12 in split, +14 in packed — bit 1 of the flags either
+ * way). Listed in table order, bounded; the driver's `next` links are not followed.
+ */
+function walkIndirect(mem: GuestMemory, table: number, len: number, row: ChainRow, packed = false): void {
+  if (len === 0 || len % 16 !== 0 || !mem.valid(table, len)) { row.error = `indirect table 0x${table.toString(16)}+${len} invalid`; return; }
+  row.indirect = [];
+  const n = Math.min(len / 16, MAX_INDIRECT_SHOWN);
+  for (let j = 0; j < n; j++) {
+    const e = table + 16 * j;
+    const flags = mem.u16(e + (packed ? 14 : 12)), l = mem.u32(e + 8);
+    if (flags & 2) row.bytes.writable += l;
+    else row.bytes.readable += l;
+    row.indirect.push({ addr: mem.u64(e), len: l, flagNames: names(flags, packed ? PACKED_FLAGS : SPLIT_FLAGS) });
   }
 }
 
@@ -200,7 +216,8 @@ export function decodePackedRing(mem: GuestMemory, size: number, a: RingAreas): 
       }
       if (chain) {
         chain.descriptors.push(i);
-        if (flags & 2) chain.bytes.writable += mem.u32(d + 8);
+        if (flags & 4) walkIndirect(mem, mem.u64(d), mem.u32(d + 8), chain, true);
+        else if (flags & 2) chain.bytes.writable += mem.u32(d + 8);
         else chain.bytes.readable += mem.u32(d + 8);
       }
     }

@@ -37,7 +37,9 @@ function queueHtml(d: DeviceSnapshot, q: QueueSnapshot): string {
   }
   if (r) {
     if (r.errors.length) ring += `<p class="error">${r.errors.map(esc).join("<br>")}</p>`;
-    const chains = r.chains.map((c) => `<li>head ${c.head}: [${c.descriptors.join(" → ")}] ${c.state}, ${c.bytes.readable} B out / ${c.bytes.writable} B in${c.error ? ` <span class="error">${esc(c.error)}</span>` : ""}</li>`).join("");
+    const chains = r.chains.map((c) => `<li class="inflight-chain">head ${c.head}: [${c.descriptors.join(" → ")}] ${c.state}, ${c.bytes.readable} B to the device / ${c.bytes.writable} B from it` +
+      (c.indirect ? `<br>indirect table: ${c.indirect.map((x) => `${hex(x.addr)}+${x.len} ${x.flagNames.includes("WRITE") ? "W" : "R"}`).join(" · ")}` : "") +
+      `${c.error ? ` <span class="error">${esc(c.error)}</span>` : ""}</li>`).join("");
     ring += `<p>in-flight chains: ${r.chains.length ? `<ul class="chains">${chains}</ul>` : "none"}</p>`;
     const rows = r.descriptors.filter((x) => x.addr !== 0 || x.len !== 0 || x.chain !== null).map((x) => descRow(p, x));
     ring += `<details class="descs"><summary>descriptor table (${rows.length} in use of ${q.size}${q.size > r.descriptors.length ? `, first ${r.descriptors.length} shown` : ""})</summary><div class="scroll">${table(["#", "addr", "len", "flags", r.format === "split" ? "next" : "id"], rows)}</div></details>`;

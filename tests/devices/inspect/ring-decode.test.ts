@@ -85,3 +85,19 @@ test("packed: event suppression and one available chain", () => {
   assert.equal(v.descriptors[0]!.chain, null);
   assert.match(decodePackedRing(mem, SIZE, { ...A, driver: 0xfffe }).errors[0]!, /driver event suppression/);
 });
+
+test("indirect tables: listed and counted (split and packed), a bad one is an error", () => {
+  const mem = splitRing();
+  // Descriptor 2 becomes INDIRECT: a table at 0x4000 of header (R 16), data (W 4096), status (W 1).
+  const t = 0x4000;
+  const ent = (j: number, addr: number, len: number, flags: number) => { mem.setU32(t + 16 * j, addr); mem.setU32(t + 16 * j + 8, len); mem.setU16(t + 16 * j + 12, flags); };
+  ent(0, 0x9000, 16, 1); ent(1, 0xb000, 4096, 3); ent(2, 0xc000, 1, 2);
+  mem.setU32(A.desc + 32, t); mem.setU32(A.desc + 40, 48); mem.setU16(A.desc + 44, 4);
+  const c = decodeSplitRing(mem, SIZE, A).chains[0]!;
+  assert.deepEqual(c.bytes, { readable: 16, writable: 4097 });
+  assert.deepEqual(c.indirect!.map((x) => [x.len, x.flagNames.join("|")]), [[16, "NEXT"], [4096, "NEXT|WRITE"], [1, "WRITE"]]);
+  mem.setU32(A.desc + 40, 47);
+  assert.match(decodeSplitRing(mem, SIZE, A).chains[0]!.error!, /indirect table 0x4000\+47 invalid/);
+  mem.setU32(A.desc + 32, 0xfff0); mem.setU32(A.desc + 40, 48);
+  assert.match(decodeSplitRing(mem, SIZE, A).chains[0]!.error!, /invalid/);
+});
