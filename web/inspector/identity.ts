@@ -24,7 +24,7 @@ export function identityHtml(d: DeviceSnapshot): string {
     body += `<pre class="lspci">${lines.map(esc).join("\n")}</pre>` +
       `<div class="caps"><b>Capabilities</b> <small>(virtio 1.2 §4.1.4 struct virtio_pci_cap)</small><ul data-testid="cap-list">${caps || "<li>none</li>"}</ul></div>` +
       (p.errors.length ? `<p class="error">${p.errors.map(esc).join("<br>")}</p>` : "") +
-      `<details class="hexdump"><summary>config space (256 bytes)</summary><pre>${p.hex.map(esc).join("\n")}</pre></details>`;
+      `<details class="hexdump" data-key="hexdump"><summary>config space (256 bytes)</summary><pre>${p.hex.map(esc).join("\n")}</pre></details>`;
   } else if (d.mmio) {
     const m = d.mmio;
     body += `<pre class="lspci">virtio-mmio version ${m.version} window at ${hex(m.base)}+0x200, IRQ ${m.irq}\nkernel command line: ${esc(m.cmdline)}</pre>`;

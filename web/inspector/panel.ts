@@ -242,7 +242,7 @@ export class Inspector {
       const box = this.devices.get(d.name)!;
       for (const [key, , render] of SECTIONS) {
         const body = box.bodies.get(key)!;
-        if ((body.parentElement as HTMLDetailsElement).open) body.innerHTML = render(d);
+        if ((body.parentElement as HTMLDetailsElement).open) refresh(body, render(d));
       }
       const changed = this.stepChanges?.get(d.name);
       if (changed?.length) {
@@ -285,5 +285,23 @@ export class Inspector {
     if (mode) q.set("inspector", mode);
     else q.delete("inspector");
     history.replaceState(null, "", `${location.pathname}?${q}${location.hash}`);
+  }
+}
+
+/**
+ * Replace a section body, keeping what the reader did inside it: which nested <details> (those
+ * with a data-key) are open, and how far scrolled each keyed element is.
+ */
+function refresh(body: HTMLElement, html: string): void {
+  const kept = new Map<string, { open: boolean; top: number }>();
+  for (const el of body.querySelectorAll<HTMLElement>("[data-key]")) {
+    kept.set(el.dataset.key!, { open: el instanceof HTMLDetailsElement && el.open, top: el.scrollTop });
+  }
+  body.innerHTML = html;
+  for (const el of body.querySelectorAll<HTMLElement>("[data-key]")) {
+    const k = kept.get(el.dataset.key!);
+    if (!k) continue;
+    if (el instanceof HTMLDetailsElement) el.open = k.open;
+    el.scrollTop = k.top;
   }
 }

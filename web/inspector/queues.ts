@@ -42,7 +42,7 @@ function queueHtml(d: DeviceSnapshot, q: QueueSnapshot): string {
       `${c.error ? ` <span class="error">${esc(c.error)}</span>` : ""}</li>`).join("");
     ring += `<p>in-flight chains: ${r.chains.length ? `<ul class="chains">${chains}</ul>` : "none"}</p>`;
     const rows = r.descriptors.filter((x) => x.addr !== 0 || x.len !== 0 || x.chain !== null).map((x) => descRow(p, x));
-    ring += `<details class="descs"><summary>descriptor table (${rows.length} in use of ${q.size}${q.size > r.descriptors.length ? `, first ${r.descriptors.length} shown` : ""})</summary><div class="scroll">${table(["#", "addr", "len", "flags", r.format === "split" ? "next" : "id"], rows)}</div></details>`;
+    ring += `<details class="descs" data-key="descs-${q.index}"><summary>descriptor table (${rows.length} in use of ${q.size}${q.size > r.descriptors.length ? `, first ${r.descriptors.length} shown` : ""})</summary><div class="scroll" data-key="descs-scroll-${q.index}">${table(["#", "addr", "len", "flags", r.format === "split" ? "next" : "id"], rows)}</div></details>`;
   }
   return `<section class="queue" ${attrs}>${head}<div class="pair">${summary}<div>${ring}</div></div></section>`;
 }

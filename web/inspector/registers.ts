@@ -13,5 +13,5 @@ export function registersHtml(d: DeviceSnapshot): string {
   const recent = d.accesses.slice(-16).reverse().map((a) => `<tr><td>#${a.seq}</td><td>${esc(a.name)}</td><td>${a.write ? "write" : "read"}</td><td>${a.width * 8}</td><td>${hex(a.value)}</td></tr>`);
   return table(["block", "offset", "register", "bits", "rw", "value", "last accesses (guest)"], rows, `class="registers" data-testid="registers"`) +
     `<p class="muted">${d.accessCount} accesses since power-on (PIO ${d.trapsByKind.pio}, MMIO ${d.trapsByKind.mmio}); logged while the inspector is open.</p>` +
-    (recent.length ? `<details><summary>last ${recent.length} accesses, newest first</summary>${table(["seq", "register", "dir", "bits", "value"], recent)}</details>` : "");
+    (recent.length ? `<details data-key="recent"><summary>last ${recent.length} accesses, newest first</summary>${table(["seq", "register", "dir", "bits", "value"], recent)}</details>` : "");
 }
