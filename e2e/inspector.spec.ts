@@ -49,6 +49,7 @@ test("mmio-v1 full page: QueuePFN, the used index moves, and a step stops at the
   expect(await pfn.textContent()).not.toBe("0x0");
   await expect(blk(page).locator('[data-section="identity"]')).toContainText("virtio-mmio version 1");
   await usedIdxMovesDuringDd(vm, page);
+  await page.setViewportSize({ width: 1600, height: 1400 }); // the whole panel in the artifact
   await screenshot(page, testInfo, "inspector-mmio-v1.png");
 
   // Step mode: pause, queue a disk read, step once: the VM stops at its notify and says so.

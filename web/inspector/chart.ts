@@ -22,6 +22,8 @@ export function drawChart(canvas: HTMLCanvasElement, samples: readonly Sample[])
   ctx.font = "10px sans-serif";
   SERIES.forEach(([k, color], i) => {
     ctx.strokeStyle = color;
+    // Often equal (one request, one kick, one interrupt): wider lines underneath stay visible.
+    ctx.lineWidth = 5 - 2 * i;
     ctx.beginPath();
     samples.forEach((s, j) => {
       const x = (j / (HISTORY - 1)) * w, y = h - 12 - (s[k] / max) * (h - 16);
