@@ -20,6 +20,8 @@ function queueHtml(d: DeviceSnapshot, q: QueueSnapshot): string {
     `<tr><td>device area${q.format === "packed" ? " (event suppression)" : " (used ring)"}</td><td>${hex(q.device)}</td></tr>`,
     `<tr><td>requests taken / completed / in device</td>${cell(`${p}.popped`, `${q.popped} / ${q.pushed} / ${q.inFlight}`)}</tr>`,
     `<tr><td>notifications (driver → device)</td>${cell(`${p}.kicks`, String(q.kicks))}</tr>`,
+    // Above 1 when the driver batched, or skipped kicks the device's suppression asked it to skip.
+    `<tr><td>requests per notification</td><td>${q.kicks ? (q.popped / q.kicks).toFixed(2) : "—"}</td></tr>`,
     `<tr><td>interrupts sent / suppressed</td>${cell(`${p}.interruptsSent`, `${q.interruptsSent} / ${q.interruptsSuppressed}`)}</tr>`,
   ], `class="kv"`);
   let ring = "";
