@@ -187,6 +187,8 @@ export class PcBoard {
       setIrq: (n, level) => this.pic.setIrq(n, level),
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
     });
+    // The inspector counts the guest's accesses; these configuration writes were the firmware's.
+    for (const d of this.virtio) d.transport.access.reset();
   }
 
   /** Power-on: reset the CPU, load Linux, and enter it at its 32-bit entry point. */

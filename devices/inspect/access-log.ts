@@ -7,8 +7,10 @@
 /** Entries kept per device (a power of two: the ring index is a mask). */
 export const ACCESS_LOG_SIZE = 64;
 const MASK = ACCESS_LOG_SIZE - 1;
-/** Region slots counted: a PCI function's BAR index (0–5), or an MMIO window's part (0–1). */
-export const ACCESS_REGIONS = 6;
+/** Region slots counted: a PCI function's BAR index (0–5) or configuration space, or an MMIO window's part (0–1). */
+export const ACCESS_REGIONS = 7;
+/** The slot of a PCI function's configuration space (accessed through 0xCF8/0xCFC). */
+export const PCI_CONFIG_SLOT = 6;
 
 export interface AccessEntry {
   /** Position in the device's access sequence (all accesses count, logged or not). */
@@ -69,5 +71,12 @@ export class AccessLog {
 
   clear(): void {
     this.seqs.fill(-1);
+  }
+
+  /** Forget everything, counts too (the board's firmware writes are not the guest's accesses). */
+  reset(): void {
+    this.seq = 0;
+    this.perRegion.fill(0);
+    this.clear();
   }
 }

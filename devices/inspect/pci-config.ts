@@ -133,3 +133,26 @@ export function capabilityLine(cap: PciCapability): string {
   return `${at} Vendor Specific: VirtIO: ${v.type} BAR=${v.bar} offset=${h(v.offset)} size=${h(v.length)}` +
     (v.notifyOffMultiplier !== undefined ? ` multiplier=${h(v.notifyOffMultiplier)}` : "");
 }
+
+/** Type-0 header fields by offset (PCI 3.0 §6.1), for naming configuration space accesses. */
+const HEADER_FIELDS: [start: number, end: number, name: string][] = [
+  [0x00, 0x02, "vendor id"], [0x02, 0x04, "device id"], [0x04, 0x06, "command"], [0x06, 0x08, "status"],
+  [0x08, 0x09, "revision"], [0x09, 0x0c, "class"], [0x0c, 0x0d, "cache line"], [0x0d, 0x0e, "latency"],
+  [0x0e, 0x0f, "header type"], [0x0f, 0x10, "BIST"], [0x10, 0x28, "BAR"], [0x28, 0x2c, "cardbus"],
+  [0x2c, 0x2e, "subsystem vendor"], [0x2e, 0x30, "subsystem id"], [0x30, 0x34, "ROM"], [0x34, 0x35, "capabilities pointer"],
+  [0x3c, 0x3d, "interrupt line"], [0x3d, 0x3e, "interrupt pin"],
+];
+
+/** "config 0x04 command", "config 0x4b cap@0x40 COMMON +11" — what a config access touched. */
+export function configAccessName(offset: number, caps: readonly PciCapability[]): string {
+  const at = `config 0x${offset.toString(16).padStart(2, "0")}`;
+  if (offset < 0x40) {
+    const f = HEADER_FIELDS.find(([a, b]) => offset >= a && offset < b);
+    if (!f) return at;
+    return f[2] === "BAR" ? `${at} BAR${(offset - 0x10) >> 2}` : `${at} ${f[2]}`;
+  }
+  // The capability whose bytes hold `offset`: the last one starting at or below it.
+  let cap: PciCapability | undefined;
+  for (const c of caps) if (c.offset <= offset && (!cap || c.offset > cap.offset)) cap = c;
+  return cap ? `${at} cap@0x${cap.offset.toString(16)} ${cap.virtio?.type ?? cap.name} +${offset - cap.offset}` : at;
+}

@@ -128,7 +128,10 @@ function row(block: string, region: number, offset: number, r: RegisterInfo, wid
 }
 
 /** Attach each logged access to its register (newest last, 4 each) and name every access. */
-export function attachAccesses(rows: RegisterRow[], entries: readonly AccessEntry[], t: VirtioTransport, configAt: (region: number) => number | null): AccessRow[] {
+export function attachAccesses(
+  rows: RegisterRow[], entries: readonly AccessEntry[], t: VirtioTransport, configAt: (region: number) => number | null,
+  other: (region: number, offset: number) => string | null = () => null,
+): AccessRow[] {
   const byKey = new Map<string, RegisterRow>();
   for (const r of rows) byKey.set(`${r.region}:${r.offset}`, r);
   const out: AccessRow[] = [];
@@ -139,6 +142,8 @@ export function attachAccesses(rows: RegisterRow[], entries: readonly AccessEntr
       name = `${r.block}.${r.name}`;
       r.last.push(e);
       if (r.last.length > 4) r.last.shift();
+    } else if (other(e.region, e.offset) !== null) {
+      name = other(e.region, e.offset)!;
     } else {
       const cfg = configAt(e.region);
       name = cfg !== null && e.offset >= cfg ? `device config +0x${(e.offset - cfg).toString(16)}` : `${t.name} region ${e.region} +0x${e.offset.toString(16)}`;

@@ -8,7 +8,8 @@ import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { statusName } from "../virtio/status.ts";
 import type { StatusStep } from "../virtio/transport.ts";
 import { featureRows, hex64, type FeatureRow } from "./features.ts";
-import { decodePciConfig, type PciConfigDecoded } from "./pci-config.ts";
+import { configAccessName, decodePciConfig, type PciConfigDecoded } from "./pci-config.ts";
+import { PCI_CONFIG_SLOT } from "./access-log.ts";
 import { attachAccesses, mmioConfigStart, mmioRegisters, pciConfigStart, pciRegisters, type AccessRow, type RegisterRow } from "./registers.ts";
 import { decodePackedRing, decodeSplitRing, type RingView } from "./ring-decode.ts";
 
@@ -49,7 +50,7 @@ export interface DeviceSnapshot {
   registers: RegisterRow[];
   /** Logged accesses, oldest first (only while the inspector is open). */
   accesses: AccessRow[];
-  /** All accesses since power-on, and by access-log region slot. */
+  /** All accesses since power-on (register windows and, for PCI, configuration space). */
   accessCount: number;
   trapsByKind: { pio: number; mmio: number };
   features: { offered: string; driver: string; accepted: string; rows: FeatureRow[] };
@@ -64,15 +65,19 @@ export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot
   let pci: PciConfigDecoded | null = null;
   let mmio: DeviceSnapshot["mmio"] = null;
   let configAt: (region: number) => number | null = () => null;
+  let other: (region: number, offset: number) => string | null = () => null;
   const trapsByKind = { pio: 0, mmio: 0 };
   if (d.pci) {
     const p = d.pci;
     registers = pciRegisters(p);
     pci = decodePciConfig(p.fn.config, p.fn.bars.map((b, i) => (b && b.index === i ? { index: i, kind: b.kind, size: b.size } : undefined)));
     configAt = pciConfigStart(p);
+    const caps = pci.capabilities;
+    other = (region, offset) => (region === PCI_CONFIG_SLOT ? configAccessName(offset, caps) : null);
     p.fn.bars.forEach((b, i) => {
       if (b && b.index === i) trapsByKind[b.kind === "io" ? "pio" : "mmio"] += t.access.perRegion[i]!;
     });
+    trapsByKind.pio += t.access.perRegion[PCI_CONFIG_SLOT]!; // through 0xCF8/0xCFC
   } else if (d.mmio) {
     const m = d.mmio;
     registers = mmioRegisters(m);
@@ -80,7 +85,7 @@ export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot
     configAt = mmioConfigStart();
     trapsByKind.mmio = t.access.seq;
   }
-  const accesses = attachAccesses(registers, t.access.entries(), t, configAt);
+  const accesses = attachAccesses(registers, t.access.entries(), t, configAt, other);
   const queues = t.queues.map((q): QueueSnapshot => {
     const ringState = q.ringState();
     const a = { desc: q.desc, driver: q.driver, device: q.device };

@@ -10,6 +10,7 @@ import type { TransportKind, VirtioDevice, VirtioDeviceInfo, VirtioRegionInfo } 
 import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
+import { PCI_CONFIG_SLOT } from "../inspect/access-log.ts";
 
 export const VIRTIO_PCI_VENDOR = 0x1af4;
 /** §4.1.2: transitional ids are 0x1000 + (id − 1) for the original device types. */
@@ -142,6 +143,17 @@ export class VirtioPci {
       };
       this.addCapabilities();
     }
+    // Configuration space accesses (the driver walking the capability list, PCI_CFG data) go to
+    // the access log too; PciFunction calls the read hook before reading, so the value logged
+    // is the one the read returns.
+    this.fn.onConfigRead = (o, w) => {
+      if (modern) this.pciCfgAccess(o, w, false, 0);
+      this.t.access.read(PCI_CONFIG_SLOT, o, w, this.fn.get(o, w));
+    };
+    this.fn.onConfigWrite = (o, w, v) => {
+      this.t.access.write(PCI_CONFIG_SLOT, o, w, v);
+      if (modern) this.pciCfgAccess(o, w, true, v);
+    };
   }
 
   info(): VirtioDeviceInfo {
@@ -177,8 +189,6 @@ export class VirtioPci {
     this.fn.setWriteMask(off + 8, 4, 0xffff_ffff);
     this.fn.setWriteMask(off + 12, 4, 0xffff_ffff);
     this.fn.setWriteMask(off + 16, 4, 0xffff_ffff);
-    this.fn.onConfigWrite = (o, w, v) => this.pciCfgAccess(o, w, true, v);
-    this.fn.onConfigRead = (o, w) => void this.pciCfgAccess(o, w, false, 0);
   }
 
   private pciCfgAccess(o: number, w: Width, write: boolean, v: number): void {

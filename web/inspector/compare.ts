@@ -31,6 +31,7 @@ export interface CompareRow {
   interruptsPerMiB: number;
   notificationsPerMiB: number;
   requests: number;
+  trapsPerRequest: number;
   error?: string;
 }
 
@@ -52,7 +53,7 @@ export class CompareRunner {
         try {
           rows.push(await this.one(t, mib));
         } catch (e) {
-          rows.push({ transport: t, mib, seconds: 0, mibPerS: 0, trapsPerMiB: 0, allTrapsPerMiB: 0, interruptsPerMiB: 0, notificationsPerMiB: 0, requests: 0, error: e instanceof Error ? e.message : String(e) });
+          rows.push({ transport: t, mib, seconds: 0, mibPerS: 0, trapsPerMiB: 0, allTrapsPerMiB: 0, interruptsPerMiB: 0, notificationsPerMiB: 0, requests: 0, trapsPerRequest: 0, error: e instanceof Error ? e.message : String(e) });
         }
         await this.host.powerOff();
       }
@@ -82,6 +83,7 @@ export class CompareRunner {
       interruptsPerMiB: (db.stats.interrupts - da.stats.interrupts) / mib,
       notificationsPerMiB: (db.stats.notifications - da.stats.notifications) / mib,
       requests: db.stats.requests - da.stats.requests,
+      trapsPerRequest: (db.accessCount - da.accessCount) / Math.max(1, db.stats.requests - da.stats.requests),
     };
   }
 
@@ -106,8 +108,8 @@ export class CompareRunner {
 export function compareTableHtml(rows: readonly CompareRow[]): string {
   if (rows.length === 0) return "";
   const body = rows.map((r) => r.error
-    ? `<tr data-transport="${r.transport}"><td>${r.transport}</td><td colspan="6" class="error">${esc(r.error)}</td></tr>`
-    : `<tr data-transport="${r.transport}"><td>${r.transport}</td><td>${r.mibPerS.toFixed(2)}</td><td>${r.trapsPerMiB.toFixed(0)}</td><td>${r.allTrapsPerMiB.toFixed(0)}</td><td>${r.interruptsPerMiB.toFixed(1)}</td><td>${r.notificationsPerMiB.toFixed(1)}</td><td>${r.requests}</td></tr>`).join("");
+    ? `<tr data-transport="${r.transport}"><td>${r.transport}</td><td colspan="7" class="error">${esc(r.error)}</td></tr>`
+    : `<tr data-transport="${r.transport}"><td>${r.transport}</td><td>${r.mibPerS.toFixed(2)}</td><td>${r.trapsPerMiB.toFixed(0)}</td><td>${r.allTrapsPerMiB.toFixed(0)}</td><td>${r.interruptsPerMiB.toFixed(1)}</td><td>${r.notificationsPerMiB.toFixed(1)}</td><td>${r.requests}</td><td>${r.trapsPerRequest.toFixed(1)}</td></tr>`).join("");
   return `<table class="compare" data-testid="compare-table"><caption>dd if=/dev/vda of=/dev/null bs=1M count=${rows[0]!.mib} after drop_caches</caption>` +
-    `<thead><tr><th>transport</th><th>MiB/s</th><th>device traps/MiB</th><th>all traps/MiB</th><th>interrupts/MiB</th><th>notifications/MiB</th><th>requests</th></tr></thead><tbody>${body}</tbody></table>`;
+    `<thead><tr><th>transport</th><th>MiB/s</th><th>device traps/MiB</th><th>all traps/MiB</th><th>interrupts/MiB</th><th>notifications/MiB</th><th>requests</th><th>device traps/request</th></tr></thead><tbody>${body}</tbody></table>`;
 }

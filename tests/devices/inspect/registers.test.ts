@@ -62,3 +62,14 @@ test("status path: a FEATURES_OK without VERSION_1 on a modern device is shown r
     ["ACKNOWLEDGE|DRIVER", "ACKNOWLEDGE|DRIVER", "refused"],
   ]);
 });
+
+test("configuration space accesses are logged and named by header field or capability", () => {
+  const { p, snap } = pci("pci-modern");
+  p.fn.readConfig(0x34, 1); // capabilities pointer
+  p.fn.readConfig(0x43, 1); // first capability's cfg_type
+  p.fn.writeConfig(0x04, 2, 0x7); // command
+  const s = snap();
+  assert.deepEqual(s.accesses.map((a) => a.name), ["config 0x34 capabilities pointer", "config 0x43 cap@0x40 COMMON +3", "config 0x04 command"]);
+  assert.deepEqual(s.accesses.map((a) => a.value), [0x40, 1, 7]);
+  assert.deepEqual(s.trapsByKind, { pio: 3, mmio: 0 });
+});
