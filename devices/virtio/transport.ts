@@ -152,7 +152,9 @@ export class VirtioTransport implements VirtioContext {
   private noteStatus(from: number, written: number, verdict: StatusStep["verdict"]): void {
     const p = this.statusPath;
     if (p.length === STATUS_PATH_MAX) p.shift();
-    p.push({ from, to: verdict === "ok" ? (written & ~DEVICE_NEEDS_RESET) | (from & DEVICE_NEEDS_RESET) : verdict === "reset" ? 0 : verdict === "device" ? written : from, written, verdict });
+    const to = verdict === "ok" ? (written & ~DEVICE_NEEDS_RESET) | (from & DEVICE_NEEDS_RESET)
+      : verdict === "reset" ? 0 : verdict === "device" ? from | DEVICE_NEEDS_RESET : from;
+    p.push({ from, to, written, verdict });
   }
 
   /** The step just noted was refused by the FEATURES_OK checks (§3.1.1 step 6). */
@@ -257,7 +259,7 @@ export class VirtioTransport implements VirtioContext {
   needsReset(reason: string): void {
     if (this.status & DEVICE_NEEDS_RESET) return;
     this.resetReason = reason;
-    this.noteStatus(this.status, this.status | DEVICE_NEEDS_RESET, "device");
+    this.noteStatus(this.status, -1, "device");
     this.status |= DEVICE_NEEDS_RESET;
     this.log(`${this.name}: DEVICE_NEEDS_RESET: ${reason}`);
     // §2.1.2: with DRIVER_OK set, the device sends a configuration change notification.

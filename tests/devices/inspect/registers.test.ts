@@ -73,3 +73,12 @@ test("configuration space accesses are logged and named by header field or capab
   assert.deepEqual(s.accesses.map((a) => a.value), [0x40, 1, 7]);
   assert.deepEqual(s.trapsByKind, { pio: 3, mmio: 0 });
 });
+
+test("status path: DEVICE_NEEDS_RESET is a step the device took", () => {
+  const { p, snap } = pci("pci-modern");
+  p.regions[4]!.write(20, 1, 1);
+  p.t.needsReset("queue 0: descriptor table outside guest RAM");
+  const s = snap();
+  assert.deepEqual(s.status.path.at(-1), { from: 1, to: 0x41, written: -1, verdict: "device", fromName: "ACKNOWLEDGE", toName: "ACKNOWLEDGE|DEVICE_NEEDS_RESET" });
+  assert.equal(s.status.resetReason, "queue 0: descriptor table outside guest RAM");
+});
