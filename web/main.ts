@@ -114,6 +114,7 @@ const inspector = new Inspector({
   },
   transcript: () => term.transcript(),
   type: (text) => vm?.send(new TextEncoder().encode(text)),
+  focusTerminal: () => term.focus(),
 }, document.getElementById("inspector-toggle") as HTMLButtonElement);
 
 function setState(s: "off" | "loading" | "running" | "halted", detail?: string): void {

@@ -35,6 +35,8 @@ const diffRank = (path: string) => DIFF_RANK.find(([re]) => re.test(path))?.[1] 
 
 export interface InspectorHost extends CompareHost {
   session(): VmSession | undefined;
+  /** Give the keyboard back to the terminal (after Pause / Step / Resume, the next thing is typing). */
+  focusTerminal(): void;
 }
 
 export class Inspector {
@@ -77,6 +79,7 @@ export class Inspector {
       if (act === "pause") this.setRun(RUN_PAUSE);
       else if (act === "step") this.step();
       else if (act === "resume") this.setRun(RUN_GO);
+      if (act === "pause" || act === "step" || act === "resume") host.focusTerminal();
       else if (act === "compare") void this.runCompare();
       else if (act === "full") this.setFull(!document.body.classList.contains("inspector-full"));
     });
