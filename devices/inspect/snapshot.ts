@@ -37,6 +37,8 @@ export interface QueueSnapshot {
   ringState: Record<string, number | boolean> | null;
   /** Decoded from guest memory (null before the queue is started). */
   ring: RingView | null;
+  /** Chains the driver made available that are not used yet (ring.chains.length). */
+  inFlightChains: number;
 }
 
 export interface DeviceSnapshot {
@@ -96,7 +98,7 @@ export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot
       index: q.index, size: q.size, maxSize: q.maxSize, enabled: q.enabled, ready: q.ready, broken: q.broken,
       format: q.format, desc: q.desc, driver: q.driver, device: q.device,
       popped: q.popped, pushed: q.pushed, inFlight: q.inFlight, kicks: q.kicks,
-      interruptsSent: q.notified, interruptsSuppressed: q.suppressed, ringState, ring,
+      interruptsSent: q.notified, interruptsSuppressed: q.suppressed, ringState, ring, inFlightChains: ring ? ring.chains.length : 0,
     };
   });
   return {

@@ -28,9 +28,14 @@ const SECTIONS: [key: string, title: string, render: (d: DeviceSnapshot) => stri
 ];
 
 /** Paths that change with every access or say nothing about the request. */
-const DIFF_IGNORE = [/^accesses\./, /^registers\.\d+\.last\./, /^info\./, /^pci\.hex\./, /^accessCount$/, /^trapsByKind\./];
+// Chains are summed up by queues.N.inFlightChains and shown highlighted in the queue itself;
+// flag-name lists and bit lists repeat a number that is listed already.
+const DIFF_IGNORE = [
+  /^accesses\./, /^registers\.\d+\.last\./, /^info\./, /^pci\.hex\./, /^accessCount$/, /^trapsByKind\./,
+  /^pci\.(statusBits|commandBits)\./, /\.flagNames\./, /\.ring\.chains\./, /\.descriptors\.\d+\.chain$/,
+];
 /** Step changes in teaching order: counters, ring indices, registers, then descriptor contents. */
-const DIFF_RANK: [RegExp, number][] = [[/^stats\./, 0], [/^queues\.\d+\.ring\.(avail|used|outstanding)/, 1], [/^queues\.\d+\.(kicks|popped|pushed|interrupts)/, 2], [/^registers\./, 3], [/^status\./, 3], [/^queues\.\d+\.ring\.chains/, 4]];
+const DIFF_RANK: [RegExp, number][] = [[/^stats\./, 0], [/^queues\.\d+\.(inFlightChains|ring\.(avail|used|outstanding))/, 1], [/^queues\.\d+\.(kicks|popped|pushed|interrupts)/, 2], [/^registers\./, 3], [/^status\./, 3], [/^pci\./, 4]];
 const diffRank = (path: string) => DIFF_RANK.find(([re]) => re.test(path))?.[1] ?? 9;
 
 export interface InspectorHost extends CompareHost {
@@ -205,7 +210,10 @@ export class Inspector {
           ? "the driver put a request in the available ring and notified the device (which has not taken it yet: the VM stopped on the notify)"
           : "state changed";
       const named = (c: Change) => c.path.replace(/^registers\.(\d+)\.value$/, (_, i) => `register ${this.last?.devices.find((d) => d.name === name)?.registers[Number(i)]?.name ?? i}`);
-      parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, 24).map((c) => `<li><code>${esc(named(c))}</code>: ${esc(c.before ?? "—")} → <b>${esc(c.after ?? "—")}</b></li>`).join("")}${list.length > 24 ? `<li>… ${list.length - 24} more</li>` : ""}</ul>`);
+      const li = (c: Change) => `<li><code>${esc(named(c))}</code>: ${esc(c.before ?? "—")} → <b>${esc(c.after ?? "—")}</b></li>`;
+      const SHOWN = 12;
+      parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, SHOWN).map(li).join("")}</ul>` +
+        (list.length > SHOWN ? `<details><summary>${list.length - SHOWN} more changes (ring indices, descriptor contents)</summary><ul>${list.slice(SHOWN).map(li).join("")}</ul></details>` : ""));
     }
     this.els.step.innerHTML = `<div class="step-box"><b>Step: what changed</b>${parts.join("") || "<p>nothing in the virtio devices</p>"}</div>`;
     this.showState();

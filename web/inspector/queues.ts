@@ -42,7 +42,7 @@ function queueHtml(d: DeviceSnapshot, q: QueueSnapshot): string {
     const chains = r.chains.map((c) => `<li class="inflight-chain">head ${c.head}: [${c.descriptors.join(" → ")}] ${c.state}, ${c.bytes.readable} B to the device / ${c.bytes.writable} B from it` +
       (c.indirect ? `<br>indirect table: ${c.indirect.map((x) => `${hex(x.addr)}+${x.len} ${x.flagNames.includes("WRITE") ? "W" : "R"}`).join(" · ")}` : "") +
       `${c.error ? ` <span class="error">${esc(c.error)}</span>` : ""}</li>`).join("");
-    ring += `<p>in-flight chains: ${r.chains.length ? `<ul class="chains">${chains}</ul>` : "none"}</p>`;
+    ring += `<p>in-flight chains: <span data-path="${p}.inFlightChains">${r.chains.length}</span>${r.chains.length ? `<ul class="chains">${chains}</ul>` : ""}</p>`;
     const rows = r.descriptors.filter((x) => x.addr !== 0 || x.len !== 0 || x.chain !== null).map((x) => descRow(p, x));
     ring += `<details class="descs" data-key="descs-${q.index}"><summary>descriptor table (${rows.length} in use of ${q.size}${q.size > r.descriptors.length ? `, first ${r.descriptors.length} shown` : ""})</summary><div class="scroll" data-key="descs-scroll-${q.index}">${table(["#", "addr", "len", "flags", r.format === "split" ? "next" : "id"], rows)}</div></details>`;
   }
