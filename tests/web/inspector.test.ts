@@ -32,3 +32,19 @@ test("diff: changed leaves by path, ignored paths left out, ranked", () => {
     { path: "stats.interrupts", before: 1, after: 2 },
   ]);
 });
+
+test("step: the notify half and the completion half are told apart; noise left out", async () => {
+  const { stepChanges, stepVerdict, stepHtml } = await import("../../web/inspector/step.ts");
+  const dev = (n: number, i: number, chains: number) => ({
+    name: "virtio-blk0", accessCount: 100 + n, stats: { notifications: n, interrupts: i }, registers: [{ name: "isr", value: i - 1, last: [{ seq: n }] }],
+    queues: [{ inFlightChains: chains, ring: { chains: chains ? [{ head: 1 }] : [] } }],
+  }) as unknown as DeviceSnapshot;
+  const s = (d: DeviceSnapshot) => ({ takenMs: 0, instructions: 0, guestNs: 0, paused: true, traps: { pio: 0, mmio: 0 }, interrupts: 0, devices: [d] });
+  const a = s(dev(1, 1, 0)), b = s(dev(2, 1, 1)), c = s(dev(2, 2, 0));
+  const notify = stepChanges(a, b).get("virtio-blk0")!;
+  assert.deepEqual(notify.map((x) => x.path), ["stats.notifications", "queues.0.inFlightChains"]);
+  assert.match(stepVerdict(notify), /notified the device/);
+  const done = stepChanges(b, c).get("virtio-blk0")!;
+  assert.match(stepVerdict(done), /interrupted the driver/);
+  assert.match(stepHtml(stepChanges(b, c), c), /register isr/);
+});

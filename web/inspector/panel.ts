@@ -5,7 +5,8 @@ import type { DeviceSnapshot, InspectSnapshot } from "../../devices/inspect/snap
 import { RUN_GO, RUN_PAUSE, RUN_STEP } from "../../devices/vm/session.ts";
 import type { VmSession } from "../vm-host.ts";
 import { HISTORY, drawChart, type Sample } from "./chart.ts";
-import { changes, type Change } from "./diff.ts";
+import type { Change } from "./diff.ts";
+import { stepChanges, stepHtml } from "./step.ts";
 import { featuresHtml, statusHtml } from "./features.ts";
 import { esc } from "./html.ts";
 import { identityHtml } from "./identity.ts";
@@ -26,17 +27,6 @@ const SECTIONS: [key: string, title: string, render: (d: DeviceSnapshot) => stri
   ["status", "Device status", statusHtml],
   ["queues", "Virtqueues", queuesHtml],
 ];
-
-/** Paths that change with every access or say nothing about the request. */
-// Chains are summed up by queues.N.inFlightChains and shown highlighted in the queue itself;
-// flag-name lists and bit lists repeat a number that is listed already.
-const DIFF_IGNORE = [
-  /^accesses\./, /^registers\.\d+\.last\./, /^info\./, /^pci\.hex\./, /^accessCount$/, /^trapsByKind\./,
-  /^pci\.(statusBits|commandBits)\./, /\.flagNames\./, /\.ring\.chains\./, /\.descriptors\.\d+\.chain$/,
-];
-/** Step changes in teaching order: counters, ring indices, registers, then descriptor contents. */
-const DIFF_RANK: [RegExp, number][] = [[/^stats\./, 0], [/^queues\.\d+\.(inFlightChains|ring\.(avail|used|outstanding))/, 1], [/^queues\.\d+\.(kicks|popped|pushed|interrupts)/, 2], [/^registers\./, 3], [/^status\./, 3], [/^pci\./, 4]];
-const diffRank = (path: string) => DIFF_RANK.find(([re]) => re.test(path))?.[1] ?? 9;
 
 export interface InspectorHost extends CompareHost {
   session(): VmSession | undefined;
@@ -145,12 +135,10 @@ export class Inspector {
     this.askedAt = -Infinity;
     for (const w of this.waiters.splice(0)) w(s);
     if (stepped && this.stepBefore) {
-      this.stepChanges = new Map(s.devices.map((d) => {
-        const b = this.stepBefore!.devices.find((x) => x.name === d.name);
-        return [d.name, b ? changes(b, d, DIFF_IGNORE, diffRank) : []];
-      }));
+      this.stepChanges = stepChanges(this.stepBefore, s);
       this.runState = RUN_PAUSE;
-      this.showStep();
+      this.els.step.innerHTML = stepHtml(this.stepChanges, s);
+      this.showState();
     }
     if (s.paused && this.runState === RUN_GO) this.runState = RUN_PAUSE;
     this.record(s);
@@ -198,25 +186,6 @@ export class Inspector {
   private showState(): void {
     this.els.state.textContent = this.runState === RUN_GO ? "running" : this.runState === RUN_PAUSE ? "paused" : "stepping…";
     this.els.state.dataset.state = String(this.runState);
-  }
-
-  private showStep(): void {
-    const parts: string[] = [];
-    for (const [name, list] of this.stepChanges ?? []) {
-      if (list.length === 0) continue;
-      const what = list.some((c) => c.path === "stats.interrupts")
-        ? "the device took the request, completed it into the used ring and interrupted the driver"
-        : list.some((c) => c.path === "stats.notifications")
-          ? "the driver put a request in the available ring and notified the device (which has not taken it yet: the VM stopped on the notify)"
-          : "state changed";
-      const named = (c: Change) => c.path.replace(/^registers\.(\d+)\.value$/, (_, i) => `register ${this.last?.devices.find((d) => d.name === name)?.registers[Number(i)]?.name ?? i}`);
-      const li = (c: Change) => `<li><code>${esc(named(c))}</code>: ${esc(c.before ?? "—")} → <b>${esc(c.after ?? "—")}</b></li>`;
-      const SHOWN = 12;
-      parts.push(`<p><b>${esc(name)}</b>: ${what}</p><ul>${list.slice(0, SHOWN).map(li).join("")}</ul>` +
-        (list.length > SHOWN ? `<details><summary>${list.length - SHOWN} more changes (ring indices, descriptor contents)</summary><ul>${list.slice(SHOWN).map(li).join("")}</ul></details>` : ""));
-    }
-    this.els.step.innerHTML = `<div class="step-box"><b>Step: what changed</b>${parts.join("") || "<p>nothing in the virtio devices</p>"}</div>`;
-    this.showState();
   }
 
   /** Counter history for the charts, one sample per snapshot. */
