@@ -220,7 +220,13 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     const seq = Atomics.load(ctl, CTL_SEQ);
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
     if (cmd === CMD_STOP) return finish("stopped");
-    if (cmd === CMD_RESET) { reboot(); if (stepping) board.watchVirtioEvents(onStepEvent); if (logging) board.setAccessLogging(true); }
+    if (cmd === CMD_RESET) {
+      // The new board inherits the inspector's state: watching for a step, logging, paused time.
+      reboot();
+      if (stepping) board.watchVirtioEvents(onStepEvent);
+      if (logging) board.setAccessLogging(true);
+      if (paused) board.clock.pause();
+    }
     if (cmd === CMD_INSPECT) {
       inspectedAt = performance.now();
       if (!logging) { logging = true; board.setAccessLogging(true); }
