@@ -6,7 +6,7 @@ import { changes, flatten } from "../../web/inspector/diff.ts";
 import type { DeviceSnapshot, InspectSnapshot } from "../../devices/inspect/snapshot.ts";
 
 function snap(takenMs: number, pio: number, mmio: number, ints: number, dev: { accessCount: number; requests: number; notifications: number; interrupts: number }): InspectSnapshot {
-  const d = { name: "virtio-blk0", accessCount: dev.accessCount, stats: { traps: 0, rejected: 0, configInterrupts: 0, ...dev } } as unknown as DeviceSnapshot;
+  const d = { name: "virtio-blk0", accessCount: dev.accessCount, trapsByKind: { pio: 0, mmio: dev.accessCount }, stats: { traps: 0, rejected: 0, configInterrupts: 0, ...dev } } as unknown as DeviceSnapshot;
   return { takenMs, instructions: 0, guestNs: 0, paused: false, traps: { pio, mmio }, interrupts: ints, devices: [d] };
 }
 
@@ -18,7 +18,7 @@ test("rates: per second over the interval, traps per request, u32 wrap of the ru
   assert.equal(r.pioPerS, 16); // 0x20 across the wrap, over 2 s
   assert.equal(r.mmioPerS, 100);
   assert.equal(r.interruptsPerS, 10);
-  assert.deepEqual(r.devices[0], { name: "virtio-blk0", trapsPerS: 20, notificationsPerS: 5, interruptsPerS: 10, requestsPerS: 10, trapsPerRequest: 2 });
+  assert.deepEqual(r.devices[0], { name: "virtio-blk0", trapsPerS: 20, pioPerS: 0, mmioPerS: 20, notificationsPerS: 5, interruptsPerS: 10, requestsPerS: 10, trapsPerRequest: 2 });
   assert.equal(rates(b, b), null);
 });
 

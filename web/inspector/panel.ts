@@ -211,7 +211,7 @@ export class Inspector {
       this.els.rates.innerHTML = `<span>exits/s: PIO <b data-testid="pio-rate">${r.pioPerS.toFixed(0)}</b>, MMIO <b>${r.mmioPerS.toFixed(0)}</b></span> <span>interrupts/s <b>${r.interruptsPerS.toFixed(0)}</b></span> <span class="muted">${(s.instructions / 1e6).toFixed(1)} M instructions${s.paused ? " · paused" : ""}</span>`;
       for (const d of r.devices) {
         const el = this.devices.get(d.name)?.rate;
-        if (el) el.innerHTML = `traps/s ${d.trapsPerS.toFixed(0)} · notifications/s ${d.notificationsPerS.toFixed(0)} · interrupts/s ${d.interruptsPerS.toFixed(0)} · requests/s ${d.requestsPerS.toFixed(0)} · traps/request ${d.trapsPerRequest === null ? "—" : d.trapsPerRequest.toFixed(1)}`;
+        if (el) el.innerHTML = `traps/s ${d.trapsPerS.toFixed(0)} (PIO ${d.pioPerS.toFixed(0)}, MMIO ${d.mmioPerS.toFixed(0)}) · notifications/s ${d.notificationsPerS.toFixed(0)} · interrupts/s ${d.interruptsPerS.toFixed(0)} · requests/s ${d.requestsPerS.toFixed(0)} · traps/request ${d.trapsPerRequest === null ? "—" : d.trapsPerRequest.toFixed(1)}`;
       }
       this.prevForRates = s;
     }

@@ -6,6 +6,9 @@ import type { InspectSnapshot } from "../../devices/inspect/snapshot.ts";
 export interface DeviceRates {
   name: string;
   trapsPerS: number;
+  /** The same traps by kind: port I/O (legacy BAR, PCI config) and MMIO (modern BAR, mmio window). */
+  pioPerS: number;
+  mmioPerS: number;
   notificationsPerS: number;
   interruptsPerS: number;
   requestsPerS: number;
@@ -37,6 +40,8 @@ export function rates(a: InspectSnapshot, b: InspectSnapshot): Rates | null {
       return {
         name: d.name,
         trapsPerS: per(traps),
+        pioPerS: per(o ? d.trapsByKind.pio - o.trapsByKind.pio : 0),
+        mmioPerS: per(o ? d.trapsByKind.mmio - o.trapsByKind.mmio : 0),
         notificationsPerS: per(o ? d.stats.notifications - o.stats.notifications : 0),
         interruptsPerS: per(o ? d.stats.interrupts - o.stats.interrupts : 0),
         requestsPerS: per(requests),
