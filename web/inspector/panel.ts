@@ -261,7 +261,7 @@ export class Inspector {
   /** The address keeps the panel's mode, so a link opens it the same way. */
   private remember(): void {
     const q = new URLSearchParams(location.search);
-    const mode = document.body.classList.contains("inspector-full") ? "full" : this.open ? "open" : null;
+    const mode = !this.open ? null : document.body.classList.contains("inspector-full") ? "full" : "open";
     if (mode) q.set("inspector", mode);
     else q.delete("inspector");
     history.replaceState(null, "", `${location.pathname}?${q}${location.hash}`);
