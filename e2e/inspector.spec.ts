@@ -75,6 +75,23 @@ test("mmio-v1 full page: QueuePFN, the used index moves, and a step stops at the
   await vm.poweroff();
 });
 
+test("the panel opens beside the terminal or as the page, and the address says which", async ({ vm, page }) => {
+  await vm.open({ query: "inspector=full" });
+  const inspector = page.locator("#inspector");
+  await expect(inspector).toBeVisible();
+  const terminalHeight = async () => (await page.locator("#terminal").boundingBox())!.height;
+  expect(await terminalHeight()).toBeLessThan(300); // a strip below the inspector
+  await page.locator("#inspector-toggle").click();
+  await expect(inspector).toBeHidden();
+  expect(new URL(page.url()).searchParams.get("inspector")).toBeNull();
+  expect(await terminalHeight()).toBeGreaterThan(300);
+  await page.locator("#inspector-toggle").click();
+  await page.locator('[data-act="full"]').click(); // back beside the terminal
+  expect(new URL(page.url()).searchParams.get("inspector")).toBe("open");
+  const box = (await inspector.boundingBox())!, term = (await page.locator("#terminal").boundingBox())!;
+  expect(box.x).toBeGreaterThan(term.x + term.width - 1);
+});
+
 test("compare transports: a table of throughput, traps and interrupts per MiB", async ({ vm, page }, testInfo) => {
   await vm.open({ query: "inspector=open" });
   const rows = await page.evaluate(() => window.vireo!.inspector.compare(["pci-legacy", "mmio-v2"], 4));
