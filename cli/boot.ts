@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   const exit = await new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, reject) => {
     worker.on("message", (e: VmEvent) => {
       if (e.type === "exit") resolve(e);
-      else process.stderr.write(`vireo: ${e.message}\n`);
+      else if (e.type === "log") process.stderr.write(`vireo: ${e.message}\n`);
     });
     worker.on("error", reject);
     worker.on("exit", (code) => reject(new Error(`VM worker exited unexpectedly (code ${code})`)));

@@ -17,6 +17,11 @@ import { isolateViaServiceWorker, isolationDone } from "./coi.ts";
 import { VmSession, type VmExit } from "./vm-host.ts";
 import { DATA_DISK_IMAGE, PICKED_DISK_IMAGE, loadDataDiskBase } from "./data-disk.ts";
 import { DiskPanel } from "./disk-panel.ts";
+import "./inspector/inspector.css";
+import { Inspector } from "./inspector/panel.ts";
+import type { CompareRow } from "./inspector/compare.ts";
+import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
+import type { TransportKind } from "../devices/virtio/device.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -39,6 +44,12 @@ export interface VireoHook {
   settings(): Settings;
   /** The terminal's size in character cells. */
   termSize(): { cols: number; rows: number };
+  /** The virtio inspector: open it (beside the terminal or full page), take a snapshot, compare transports. */
+  inspector: {
+    open(mode?: "side" | "full" | "closed"): void;
+    snapshot(): Promise<InspectSnapshot>;
+    compare(transports?: TransportKind[], mib?: number): Promise<CompareRow[]>;
+  };
 }
 
 declare global {
@@ -101,6 +112,26 @@ const picker = new ImagePicker({
   cleared: () => controls.message("using the default guest", "info"),
 });
 const diskPanel = new DiskPanel({ note: (m) => term.note(m) });
+let diskBeforeCompare: Settings["disk"] | null = null;
+const inspector = new Inspector({
+  session: () => vm,
+  powerCycle: async (t) => {
+    diskBeforeCompare ??= settings.disk;
+    if (vm?.alive) await vm.stop();
+    await powerOn({ disk: t });
+  },
+  powerOff: async () => void (vm?.alive && (await vm.stop())),
+  restore: () => {
+    if (diskBeforeCompare === null) return;
+    settings = { ...settings, disk: diskBeforeCompare };
+    diskBeforeCompare = null;
+    controls.show(settings);
+    writeSettings(settings);
+  },
+  transcript: () => term.transcript(),
+  type: (text) => vm?.send(new TextEncoder().encode(text)),
+  focusTerminal: () => term.focus(),
+}, document.getElementById("inspector-toggle") as HTMLButtonElement);
 
 function setState(s: "off" | "loading" | "running" | "halted", detail?: string): void {
   state = s;
@@ -173,11 +204,14 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   term.clear();
   lastExit = undefined;
   const about = describe(settings);
+  inspector.powered();
   const session = new VmSession(config, {
+    inspect: (snapshot, stepped) => inspector.onSnapshot(snapshot, stepped),
     output: (bytes) => term.write(bytes),
     log: (message) => term.note(message),
     exit: (e) => {
       runStatus.stop();
+      inspector.stopped();
       lastExit = e;
       const mips = `${e.stats.mips.toFixed(1)} MIPS over ${e.stats.wallSeconds.toFixed(1)} s`;
       if (e.reason === "error") {
@@ -229,6 +263,14 @@ async function start(): Promise<void> {
     resetDisk: () => diskPanel.reset(),
     settings: () => settings,
     termSize: () => ({ cols: term.cols, rows: term.rows }),
+    inspector: {
+      open: (mode = "side") => {
+        inspector.setFull(mode === "full");
+        inspector.setOpen(mode !== "closed");
+      },
+      snapshot: () => inspector.snapshotNow(),
+      compare: (transports, mib) => inspector.runCompare(transports, mib),
+    },
   };
   if (settings.autoboot) void powerOn().catch(report);
 }

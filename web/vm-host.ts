@@ -2,8 +2,10 @@
 // console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import {
-  CMD_RESET, CMD_STOP, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, setWinsize, type VmChannels, type VmEvent, type VmStats,
+  CMD_RESET, CMD_STOP, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize,
+  type VmChannels, type VmEvent, type VmStats,
 } from "../devices/vm/session.ts";
+import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
 
@@ -13,6 +15,8 @@ export interface VmHostEvents {
   output(bytes: Uint8Array): void;
   log(message: string): void;
   exit(e: VmExit): void;
+  /** An inspector snapshot (asked for with inspect(), or sent when a step or pause stopped the VM). */
+  inspect?(snapshot: InspectSnapshot, stepped: boolean): void;
 }
 
 export class VmSession {
@@ -34,6 +38,7 @@ export class VmSession {
       this.worker.onmessage = (ev: MessageEvent<VmEvent>) => {
         const e = ev.data;
         if (e.type === "log") return on.log(e.message);
+        if (e.type === "inspect") return on.inspect?.(e.snapshot, e.stepped === true);
         this.finish();
         resolve(e);
       };
@@ -89,6 +94,16 @@ export class VmSession {
 
   reset(): void {
     if (this.running) kick(this.control, CMD_RESET);
+  }
+
+  /** Ask the worker for an inspector snapshot (false: another command is pending; ask later). */
+  inspect(): boolean {
+    return this.running && requestInspect(this.control);
+  }
+
+  /** RUN_GO / RUN_PAUSE / RUN_STEP (devices/vm/session.ts). */
+  setRunState(state: number): void {
+    if (this.running) setRunState(this.control, state);
   }
 
   /** Power off: the worker exits with reason "stopped"; the Worker is terminated after. */

@@ -29,6 +29,7 @@ import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
 import type { VirtioConsole } from "../virtio/console.ts";
 import type { VirtioDeviceInfo } from "../virtio/device.ts";
+import { inspectVirtio, type InspectSnapshot } from "../inspect/snapshot.ts";
 
 /** Register indices of the core's getReg/setReg. */
 const REG_ESI = 6;
@@ -93,6 +94,7 @@ export class PcBoard {
   /** The first virtio-console, which then owns console input. */
   private readonly virtioConsole: VirtioConsole | null;
   private readonly rp: Int32Array; // the run page, as words
+  private readonly mem: RamMemory;
   private readonly log: (message: string) => void;
   private msiDropped = 0;
 
@@ -160,8 +162,9 @@ export class PcBoard {
     this.timed = [this.pit, this.com1, this.cmos];
     if (this.lapic) this.timed.push(this.lapic);
 
+    this.mem = new RamMemory(this.core.ram);
     const placed = placeVirtio(opts.virtio ?? [], {
-      mem: new RamMemory(this.core.ram), pci: this.pci, ports: this.ports, mmio: this.mmio,
+      mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: setIsaIrq,
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
       ...(this.lapic ? { msi: (a: number, d: number) => this.msi(a, d) } : {}),
@@ -175,6 +178,50 @@ export class PcBoard {
   /** Every virtio device's self-description (regions and IRQs, VFIO style) for the inspector. */
   virtioInfo(): VirtioDeviceInfo[] {
     return this.virtio.map((d) => d.info());
+  }
+
+  /**
+   * The inspector's snapshot (JSON-able): counters, and per virtio device its identity,
+   * registers, features, status path and rings decoded from guest memory.
+   */
+  inspect(paused = false): InspectSnapshot {
+    const rp = this.rp;
+    return {
+      takenMs: performance.now(),
+      instructions: this.instret(),
+      guestNs: this.clock.nowNs(),
+      paused,
+      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
+      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
+      devices: this.virtio.map((d) => inspectVirtio(d, this.mem)),
+    };
+  }
+
+  /** Log register accesses per device while an inspector looks (AccessLog). */
+  setAccessLogging(on: boolean): void {
+    for (const d of this.virtio) {
+      if (on && !d.transport.access.enabled) d.transport.access.clear();
+      d.transport.access.enabled = on;
+    }
+  }
+
+  /**
+   * Step mode: call `hit` at every virtqueue notification (`notify` true; returning true holds
+   * it until releaseHeldKicks) and queue interrupt of any device (null: stop watching). The
+   * caller makes the vCPU stop there (requestStop).
+   */
+  watchVirtioEvents(hit: ((notify: boolean) => boolean) | null): void {
+    for (const d of this.virtio) d.transport.onEvent = hit;
+  }
+
+  /** Let the devices see the notifications step mode held. */
+  releaseHeldKicks(): void {
+    for (const d of this.virtio) d.transport.releaseHeld();
+  }
+
+  /** Ask the core to return from run() after the current trap (EXIT_STOP). */
+  requestStop(): void {
+    this.rp[L.RUN_REQUEST >> 2] = L.EXIT_STOP;
   }
 
   /** Host keyboard input: to the virtio-console if there is one, else to COM1. */
@@ -210,6 +257,8 @@ export class PcBoard {
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
       ...(ioapic ? { setPirq: (p: number, level: boolean) => ioapic.setPin(PIRQ_IOAPIC_PIN[p]!, level) } : {}),
     });
+    // The inspector counts the guest's accesses; these configuration writes were the firmware's.
+    for (const d of this.virtio) d.transport.access.reset();
   }
 
   /** The MP table (MP spec 1.4) that tells the kernel how this board's interrupts are wired. */

@@ -36,6 +36,9 @@ export interface PlacedVirtio {
   device: VirtioDevice;
   transport: VirtioTransport;
   info: () => VirtioDeviceInfo;
+  /** The register file it sits behind (one of the two), for the inspector. */
+  pci?: VirtioPci;
+  mmio?: VirtioMmio;
 }
 
 export interface VirtioBoardParts {
@@ -92,7 +95,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
       });
       attachBars(p.fn, p.regions, parts.ports, parts.mmio, parts.log);
       parts.pci.add(slot++, 0, p.fn);
-      devices.push({ spec, device, transport: p.t, info: () => p.info() });
+      devices.push({ spec, device, transport: p.t, info: () => p.info(), pci: p });
     } else {
       const irq = MMIO_IRQS[window];
       if (irq === undefined) throw new Error(`too many virtio-mmio devices (at most ${MMIO_IRQS.length})`);
@@ -106,7 +109,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
       });
       for (const r of m.regions) parts.mmio.map(r);
       cmdline.push(m.cmdline());
-      devices.push({ spec, device, transport: m.t, info: () => m.info() });
+      devices.push({ spec, device, transport: m.t, info: () => m.info(), mmio: m });
     }
   }
   return { devices, cmdline };

@@ -91,11 +91,12 @@ export class VirtioMmio {
   readonly version: Version;
   readonly base: number;
   readonly irq: number;
-  private devFeatSel = 0;
-  private drvFeatSel = 0;
-  private pageSize = 4096;
-  private readonly align: number[];
-  private readonly pfn: number[];
+  /** Selectors and legacy queue placement (public for the inspector's register table). */
+  devFeatSel = 0;
+  drvFeatSel = 0;
+  pageSize = 4096;
+  readonly align: number[];
+  readonly pfn: number[];
   private readonly log: (message: string) => void;
   /** MSI (the 2020 proposal), when opted in. */
   readonly msi: MmioMsi | null = null;
@@ -122,13 +123,14 @@ export class VirtioMmio {
     this.regions = [
       {
         name: o.name, base: o.base, size: MMIO_CONFIG, widths: W4, registers: MMIO_REGISTERS,
-        read: (off, w) => this.read(off, w),
-        write: (off, w, v) => this.write(off, w, v),
+        // Through the transport's access log: the inspector's "last accesses" are these traps.
+        read: (off, w) => this.t.access.read(0, off, w, this.read(off, w)),
+        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.write(off, w, v); },
       },
       {
         name: `${o.name}.config`, base: o.base + MMIO_CONFIG, size: MMIO_WINDOW - MMIO_CONFIG, widths: W_ANY,
-        read: (off, w) => this.read(MMIO_CONFIG + off, w),
-        write: (off, w, v) => this.write(MMIO_CONFIG + off, w, v),
+        read: (off, w) => this.t.access.read(1, MMIO_CONFIG + off, w, this.read(MMIO_CONFIG + off, w)),
+        write: (off, w, v) => { this.t.access.write(1, MMIO_CONFIG + off, w, v); this.write(MMIO_CONFIG + off, w, v); },
       },
     ];
   }

@@ -14,6 +14,7 @@ import type { TransportKind, VirtioDevice, VirtioDeviceInfo, VirtioRegionInfo } 
 import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
+import { PCI_CONFIG_SLOT } from "../inspect/access-log.ts";
 
 export const VIRTIO_PCI_VENDOR = 0x1af4;
 /** §4.1.2: transitional ids are 0x1000 + (id − 1) for the original device types. */
@@ -116,8 +117,9 @@ export class VirtioPci {
   /** config_msix_vector and queue_msix_vector per queue (NO_VECTOR until the driver maps one). */
   configVector = VIRTIO_MSI_NO_VECTOR;
   readonly queueVectors: number[];
-  private devFeatSel = 0;
-  private drvFeatSel = 0;
+  /** Feature selectors (public for the inspector's register table). */
+  devFeatSel = 0;
+  drvFeatSel = 0;
   private pciCfgCap = 0;
   private readonly log: (message: string) => void;
 
@@ -162,21 +164,30 @@ export class VirtioPci {
       const size = bars[0]!.size;
       this.regions[0] = {
         name: `${o.name}.legacy`, base: 0, size, widths: W_ANY, registers: LEGACY_REGISTERS,
-        read: (off, w) => this.legacyRead(off, w),
-        write: (off, w, v) => this.legacyWrite(off, w, v),
+        // Through the transport's access log: the inspector's "last accesses" are these traps.
+        read: (off, w) => this.t.access.read(0, off, w, this.legacyRead(off, w)),
+        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.legacyWrite(off, w, v); },
       };
     }
     if (modern) {
       this.regions[MODERN_BAR] = {
         name: `${o.name}.modern`, base: 0, size: MODERN_BAR_SIZE, widths: W_ANY,
-        read: (off, w) => this.modernRead(off, w),
-        write: (off, w, v) => this.modernWrite(off, w, v),
+        read: (off, w) => this.t.access.read(MODERN_BAR, off, w, this.modernRead(off, w)),
+        write: (off, w, v) => { this.t.access.write(MODERN_BAR, off, w, v); this.modernWrite(off, w, v); },
       };
       this.addCapabilities();
     }
-    this.fn.onConfigWrite = (off, w, v) => {
-      if (this.pciCfgCap) this.pciCfgAccess(off, w, true, v);
-      this.msix?.configWritten(off, w);
+    // Configuration space accesses (the driver walking the capability list, PCI_CFG data) go to
+    // the access log too; PciFunction calls the read hook before reading, so the value logged
+    // is the one the read returns.
+    this.fn.onConfigRead = (o, w) => {
+      if (modern) this.pciCfgAccess(o, w, false, 0);
+      this.t.access.read(PCI_CONFIG_SLOT, o, w, this.fn.get(o, w));
+    };
+    this.fn.onConfigWrite = (o, w, v) => {
+      this.t.access.write(PCI_CONFIG_SLOT, o, w, v);
+      if (modern) this.pciCfgAccess(o, w, true, v);
+      this.msix?.configWritten(o, w);
     };
   }
 
@@ -238,7 +249,6 @@ export class VirtioPci {
     this.fn.setWriteMask(off + 8, 4, 0xffff_ffff);
     this.fn.setWriteMask(off + 12, 4, 0xffff_ffff);
     this.fn.setWriteMask(off + 16, 4, 0xffff_ffff);
-    this.fn.onConfigRead = (o, w) => void this.pciCfgAccess(o, w, false, 0);
   }
 
   private pciCfgAccess(o: number, w: Width, write: boolean, v: number): void {

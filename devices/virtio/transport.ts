@@ -8,7 +8,8 @@ import {
 } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { Virtqueue } from "./queue.ts";
-import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName } from "./status.ts";
+import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName, type StatusVerdict } from "./status.ts";
+import { AccessLog } from "../inspect/access-log.ts";
 
 /** Interrupt status bits (§4.1.4.5 ISR, §4.2.2 InterruptStatus). */
 export const ISR_QUEUE = 1, ISR_CONFIG = 2;
@@ -21,6 +22,18 @@ export interface VirtioStats {
   configInterrupts: number;
   rejected: number;
 }
+
+/** One device-status change, for the inspector's "path the driver took" (§3.1.1). */
+export interface StatusStep {
+  /** Status before and after (after === before when the write was refused). */
+  from: number;
+  to: number;
+  /** The value the driver wrote, or -1 for a change the device made (DEVICE_NEEDS_RESET). */
+  written: number;
+  verdict: StatusVerdict | "refused" | "device";
+}
+/** Status steps kept (a driver makes about five per probe; resets start a new path). */
+const STATUS_PATH_MAX = 32;
 
 /**
  * Message-signalled notifications (virtio 1.2 §4.1.5.1.2, §4.1.4.3 msix vectors): the transport
@@ -61,6 +74,18 @@ export class VirtioTransport implements VirtioContext {
   /** Why DEVICE_NEEDS_RESET was set, for the inspector. */
   resetReason: string | null = null;
   readonly stats: VirtioStats = { traps: 0, notifications: 0, interrupts: 0, configInterrupts: 0, rejected: 0 };
+  /** The last guest register accesses, filled by the transport's region handlers (inspector). */
+  readonly access = new AccessLog();
+  /** Device-status changes since power-on, oldest first (inspector). */
+  readonly statusPath: StatusStep[] = [];
+  /**
+   * Called on every queue notification (`notify` true) and queue interrupt: the run loop's step
+   * mode sets it to stop the vCPU right there. Returning true for a notification holds it: the
+   * device sees it only at releaseHeld(), so a paused VM shows the request in the available ring
+   * before the device has taken it. Null (the usual case) costs one compare per kick/interrupt.
+   */
+  onEvent: ((notify: boolean) => boolean) | null = null;
+  private readonly held: number[] = [];
   private readonly setIrq: (level: boolean) => void;
   readonly log: (message: string) => void;
   private line = false;
@@ -113,7 +138,9 @@ export class VirtioTransport implements VirtioContext {
     v &= 0xff;
     const legacy = !has(this.driverFeatures, VIRTIO_F_VERSION_1);
     const verdict = judgeStatus(this.status, v, legacy);
-    if (verdict === "reset") { this.reset(); return; }
+    const from = this.status;
+    if (verdict === "reset") { this.reset(); this.noteStatus(from, v, verdict); return; }
+    if (verdict !== "same") this.noteStatus(from, v, verdict);
     if (verdict === "invalid") {
       this.log(`${this.name}: invalid status transition ${statusName(this.status)} → ${statusName(v)}; ignored`);
       return;
@@ -124,9 +151,9 @@ export class VirtioTransport implements VirtioContext {
     if (added & FEATURES_OK) {
       // §3.1.1 step 5–6: refuse features not offered, and a modern driver without VERSION_1.
       const extra = this.driverFeatures & ~this.offered;
-      if (extra !== 0n) { this.log(`${this.name}: driver accepted unoffered features 0x${extra.toString(16)}; FEATURES_OK refused`); return; }
+      if (extra !== 0n) { this.refused(); this.log(`${this.name}: driver accepted unoffered features 0x${extra.toString(16)}; FEATURES_OK refused`); return; }
       if (this.isModernOnly() && !has(this.driverFeatures, VIRTIO_F_VERSION_1)) {
-        this.log(`${this.name}: VERSION_1 not accepted on a modern transport; FEATURES_OK refused`); return;
+        this.refused(); this.log(`${this.name}: VERSION_1 not accepted on a modern transport; FEATURES_OK refused`); return;
       }
       this.features = this.driverFeatures;
     }
@@ -136,6 +163,20 @@ export class VirtioTransport implements VirtioContext {
       for (const q of this.queues) q.start(this.features);
       if (!(this.status & DEVICE_NEEDS_RESET)) this.device.activate(this);
     }
+  }
+
+  private noteStatus(from: number, written: number, verdict: StatusStep["verdict"]): void {
+    const p = this.statusPath;
+    if (p.length === STATUS_PATH_MAX) p.shift();
+    const to = verdict === "ok" ? (written & ~DEVICE_NEEDS_RESET) | (from & DEVICE_NEEDS_RESET)
+      : verdict === "reset" ? 0 : verdict === "device" ? from | DEVICE_NEEDS_RESET : from;
+    p.push({ from, to, written, verdict });
+  }
+
+  /** The step just noted was refused by the FEATURES_OK checks (§3.1.1 step 6). */
+  private refused(): void {
+    const last = this.statusPath[this.statusPath.length - 1];
+    if (last) { last.verdict = "refused"; last.to = last.from; }
   }
 
   /** Modern-only transports need VERSION_1; transitional/legacy accept its absence. */
@@ -151,6 +192,18 @@ export class VirtioTransport implements VirtioContext {
   kick(index: number): void {
     this.stats.notifications++;
     const q = this.queues[index];
+    if (q) q.kicks++;
+    if (this.onEvent !== null && this.onEvent(true)) { this.held.push(index); return; }
+    this.deliver(index);
+  }
+
+  /** Deliver the notifications step mode held (the guest has run no instruction since). */
+  releaseHeld(): void {
+    for (const index of this.held.splice(0)) this.deliver(index);
+  }
+
+  private deliver(index: number): void {
+    const q = this.queues[index];
     if (!q) { this.log(`${this.name}: notify of queue ${index}, which does not exist; ignored`); return; }
     if (!this.driverOk) return;
     if (!q.started) q.start(this.features); // a queue enabled after DRIVER_OK
@@ -159,6 +212,7 @@ export class VirtioTransport implements VirtioContext {
 
   /** Device reset (status 0 written, or board reset). */
   reset(): void {
+    this.held.length = 0;
     this.device.reset();
     for (const q of this.queues) q.reset();
     this.status = 0;
@@ -185,7 +239,10 @@ export class VirtioTransport implements VirtioContext {
   }
 
   raise(bits: number): void {
-    if (bits & ISR_QUEUE) this.stats.interrupts++;
+    if (bits & ISR_QUEUE) {
+      this.stats.interrupts++;
+      if (this.onEvent !== null) this.onEvent(false);
+    }
     if (bits & ISR_CONFIG) this.stats.configInterrupts++;
     this.isr |= bits;
     this.updateIrq();
@@ -232,6 +289,7 @@ export class VirtioTransport implements VirtioContext {
   needsReset(reason: string): void {
     if (this.status & DEVICE_NEEDS_RESET) return;
     this.resetReason = reason;
+    this.noteStatus(this.status, -1, "device");
     this.status |= DEVICE_NEEDS_RESET;
     this.log(`${this.name}: DEVICE_NEEDS_RESET: ${reason}`);
     // §2.1.2: with DRIVER_OK set, the device sends a configuration change notification.

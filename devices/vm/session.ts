@@ -13,6 +13,7 @@ import type { BlockBackend } from "../host/block.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
 import { inflateInitrd } from "../host/initrd.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
+import type { InspectSnapshot } from "../inspect/snapshot.ts";
 
 /** The host → worker control word (an Int32Array over `VmChannels.control`). */
 export const CTL_SEQ = 0; // bumped (and notified) by the host after any input or command
@@ -21,6 +22,13 @@ export const CTL_CMD = 1; // a CMD_* the worker takes and clears
 // virtio-console whenever it changes; one word so the pair never tears, and no CMD_* so a resize
 // cannot overwrite (or be overwritten by) a pending reset.
 export const CTL_WINSIZE = 2;
+// Host → worker: run state, RUN_GO / RUN_PAUSE / RUN_STEP. A word of its own (not a CMD_*) so a
+// pause is never lost to a reset written at the same time; the worker moves STEP to PAUSE when
+// the step's event (a virtqueue notify or interrupt) has happened.
+export const CTL_RUN = 3;
+export const RUN_GO = 0;
+export const RUN_PAUSE = 1;
+export const RUN_STEP = 2;
 /** Worker → host: instructions executed since power-on, a BigInt64 at this byte offset (words 4–5). */
 export const CTL_INSTRET_BYTE = 16;
 /** Host → worker: the virtio-balloon size asked for, in MiB (applied whenever it changes). */
@@ -29,6 +37,12 @@ export const CTL_WORDS = 7;
 export const CMD_NONE = 0;
 export const CMD_STOP = 1; // stop now (timeout, window closed): exit with reason "stopped"
 export const CMD_RESET = 2; // reset button
+// Post an inspector snapshot ({type: "inspect"}). The host writes it only over CMD_NONE
+// (requestInspect), so it never replaces a stop or a reset; a STOP/RESET written over it costs
+// one snapshot, which the host asks for again.
+export const CMD_INSPECT = 3;
+/** Register access logging stays on this long after the last CMD_INSPECT (the inspector closed). */
+export const INSPECT_LINGER_MS = 2000;
 
 export interface VmChannels {
   consoleOut: SharedArrayBuffer; // ByteRing: guest → host
@@ -56,13 +70,28 @@ export interface VmStats {
 
 export type VmEvent =
   | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats }
-  | { type: "log"; message: string };
+  | { type: "log"; message: string }
+  /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
+  | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
 
 /** Wake the worker after writing input or a command. */
 export function kick(control: Int32Array, cmd = CMD_NONE): void {
   if (cmd !== CMD_NONE) Atomics.store(control, CTL_CMD, cmd);
   Atomics.add(control, CTL_SEQ, 1);
   Atomics.notify(control, CTL_SEQ);
+}
+
+/** Host side: ask for a snapshot unless another command is pending (it is asked again later). */
+export function requestInspect(control: Int32Array): boolean {
+  if (Atomics.compareExchange(control, CTL_CMD, CMD_NONE, CMD_INSPECT) !== CMD_NONE) return false;
+  kick(control);
+  return true;
+}
+
+/** Host side: run, pause, or step to the next virtqueue notify/interrupt (RUN_*). */
+export function setRunState(control: Int32Array, state: number): void {
+  Atomics.store(control, CTL_RUN, state);
+  kick(control);
 }
 
 /** Host side: publish a terminal size (then kick, so a halted guest sees it now). */
@@ -195,10 +224,74 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   };
 
   const deterministic = config.clock === "deterministic";
+  // The inspector (CMD_INSPECT) and step mode (CTL_RUN). Access logging is on while snapshots
+  // are being asked for; a paused VM sleeps on the control word with guest time stopped.
+  let inspectedAt = -Infinity;
+  let logging = false;
+  let paused = false;
+  let stepping = false;
+  let stepHit = false;
+  // A step stops at the driver's notify with the notify held (the request sits in the
+  // available ring, not yet taken), and the next step at the device's interrupt after it has
+  // completed the request: the two halves of a request, one per step.
+  const onStepEvent = (notify: boolean) => {
+    stepHit = true;
+    board.requestStop(); // the core returns after this trap: the guest sees nothing more
+    return notify;
+  };
+  const snapshot = (stepped?: boolean) => post({ type: "inspect", snapshot: board.inspect(paused), ...(stepped ? { stepped } : {}) });
   for (;;) {
+    const seq = Atomics.load(ctl, CTL_SEQ);
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
     if (cmd === CMD_STOP) return finish("stopped");
-    if (cmd === CMD_RESET) reboot();
+    if (cmd === CMD_RESET) {
+      // The new board inherits the inspector's state: watching for a step, logging, paused time.
+      reboot();
+      if (stepping) board.watchVirtioEvents(onStepEvent);
+      if (logging) board.setAccessLogging(true);
+      if (paused) board.clock.pause();
+    }
+    if (cmd === CMD_INSPECT) {
+      inspectedAt = performance.now();
+      if (!logging) { logging = true; board.setAccessLogging(true); }
+    } else if (logging && performance.now() - inspectedAt > INSPECT_LINGER_MS) {
+      logging = false;
+      board.setAccessLogging(false);
+    }
+    const runState = Atomics.load(ctl, CTL_RUN);
+    if (stepping && stepHit) {
+      // The step's event happened: pause there and show it (unless the host changed its mind).
+      stepping = stepHit = false;
+      board.watchVirtioEvents(null);
+      Atomics.compareExchange(ctl, CTL_RUN, RUN_STEP, RUN_PAUSE);
+      paused = true;
+      board.clock.pause();
+      snapshot(true);
+      continue;
+    }
+    if (runState === RUN_STEP && !stepping) {
+      stepping = true;
+      stepHit = false;
+      board.watchVirtioEvents(onStepEvent);
+    } else if (runState !== RUN_STEP && stepping) {
+      stepping = false;
+      board.watchVirtioEvents(null);
+    }
+    if (runState === RUN_PAUSE) {
+      if (!paused) { paused = true; board.clock.pause(); snapshot(); }
+      else if (cmd === CMD_INSPECT) snapshot();
+      // Paused: no guest code, no timers; guest time stands still (clock.pause) so nothing
+      // jumps on resume. Sleep until the host writes anything (a command, input, a run state).
+      Atomics.wait(ctl, CTL_SEQ, seq, 1000);
+      continue;
+    }
+    if (paused) {
+      paused = false;
+      board.clock.resume();
+      board.releaseHeldKicks();
+      if (stepHit) continue; // the held request completed and interrupted: that was the step
+    }
+    if (cmd === CMD_INSPECT) snapshot();
     const balloonMiB = Atomics.load(ctl, CTL_BALLOON);
     if (balloonMiB !== balloonAsked) board.setBalloonMiB((balloonAsked = balloonMiB));
     const ws = Atomics.load(ctl, CTL_WINSIZE);
@@ -212,6 +305,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     }
 
     board.advance();
+    if (stepHit) continue; // a device's interrupt from advance() ended the step: pause first
     // A device waits for host I/O: give the event loop a turn each slice until it settles.
     if (writeBack || board.hostIo()) await macrotask();
     // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
@@ -235,6 +329,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
 
     switch (exit) {
       case L.EXIT_BUDGET:
+      case L.EXIT_STOP: // step mode stopped the vCPU at a virtqueue event (board.requestStop)
         break;
       case L.EXIT_PAUSE:
         // Only with the deterministic clock (PcBoard sets RUN_PAUSE_EXIT): a spin-wait waits
