@@ -152,6 +152,8 @@ export interface VirtioDevice {
    * poll() has something to complete, or null. The run loop then yields to the event loop.
    */
   hostIo?(): Promise<unknown> | null;
+  /** Host-side input waits for poll() (a network frame from another thread): the run loop must not sleep. */
+  hasInput?(): boolean;
   /** Device-specific counters for --stats. */
   stats?(): Record<string, number>;
 }

@@ -1,0 +1,293 @@
+// virtio-net (virtio 1.2 §5.1): one receiveq/transmitq pair over a NetBackend
+// (devices/net/backend.ts). What the guest's driver expects: Linux 6.1 drivers/net/virtio_net.c —
+// virtnet_probe() reads the MAC from config when VIRTIO_NET_F_MAC is offered (else makes one
+// up), the link state from `status` with VIRTIO_NET_F_STATUS, max_mtu from `mtu` with
+// VIRTIO_NET_F_MTU; with VIRTIO_NET_F_CSUM it hands the device partially checksummed frames
+// (VIRTIO_NET_HDR_F_NEEDS_CSUM); with VIRTIO_NET_F_MRG_RXBUF it posts single-buffer receive
+// chains and expects a frame spread over `num_buffers` of them.
+//
+// Frames are byte streams (§2.7.4): the header is the first hdrLen readable/writable bytes
+// wherever the descriptors split them. Not offered: GSO/TSO (frames are never larger than the
+// MTU), GUEST_CSUM (frames reach the guest fully checksummed), the control queue and multiqueue.
+//
+// Guest mistakes: a transmit frame too short, too long, with a GSO type or a checksum position
+// outside it is dropped and logged (the chain goes back used, as a NIC drops a bad descriptor);
+// a transmit chain with writable buffers or a receive chain with none is a broken driver:
+// DEVICE_NEEDS_RESET.
+import { serveQueue, STOP } from "./notify-loop.ts";
+import type { Width } from "../bus/region.ts";
+import { VIRTIO_F_VERSION_1, bit, has, type Chain, type VirtQueue, type VirtioContext, type VirtioDevice } from "./device.ts";
+import { ConfigSpace, type ConfigField } from "./config-space.ts";
+import type { NetBackend } from "../net/backend.ts";
+import { onesSum } from "../net/checksum.ts";
+
+// Feature bits, §5.1.3.
+export const VIRTIO_NET_F_CSUM = 0n; // device completes partial checksums of transmitted frames
+export const VIRTIO_NET_F_GUEST_CSUM = 1n;
+export const VIRTIO_NET_F_MTU = 3n;
+export const VIRTIO_NET_F_MAC = 5n;
+export const VIRTIO_NET_F_HOST_TSO4 = 11n;
+export const VIRTIO_NET_F_MRG_RXBUF = 15n;
+export const VIRTIO_NET_F_STATUS = 16n;
+export const VIRTIO_NET_F_CTRL_VQ = 17n;
+
+/** Queue indices with one queue pair and no control queue, §5.1.2. */
+export const NET_RECEIVEQ = 0;
+export const NET_TRANSMITQ = 1;
+
+/** config `status` bits, §5.1.4. */
+export const VIRTIO_NET_S_LINK_UP = 1;
+
+/** struct virtio_net_hdr (§5.1.6): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, num_buffers. */
+export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+export const VIRTIO_NET_HDR_GSO_NONE = 0;
+/** Header bytes: 12 with VERSION_1 or MRG_RXBUF (num_buffers present), 10 for a legacy device without (§5.1.6.1). */
+export function netHdrLen(features: bigint): number {
+  return has(features, VIRTIO_F_VERSION_1) || has(features, VIRTIO_NET_F_MRG_RXBUF) ? 12 : 10;
+}
+
+/** struct virtio_net_config, §5.1.4 (fields up to mtu; the rest belong to features not offered). */
+export const NET_CONFIG: readonly ConfigField[] = [
+  ...[0, 1, 2, 3, 4, 5].map((i): ConfigField => ({ offset: i, width: 1, name: `mac[${i}]`, ref: "virtio 1.2 §5.1.4, VIRTIO_NET_F_MAC" })),
+  { offset: 6, width: 2, name: "status", ref: "virtio 1.2 §5.1.4, VIRTIO_NET_F_STATUS" },
+  { offset: 8, width: 2, name: "max_virtqueue_pairs", ref: "virtio 1.2 §5.1.4, VIRTIO_NET_F_MQ (not offered)" },
+  { offset: 10, width: 2, name: "mtu", ref: "virtio 1.2 §5.1.4, VIRTIO_NET_F_MTU" },
+];
+
+/** Ethernet header bytes; a frame shorter than that carries nothing. */
+const ETH_HLEN = 14;
+/** Frames wait at most this many deep for receive buffers; beyond that they are dropped, as a full NIC FIFO drops. */
+export const NET_RX_BACKLOG = 256;
+
+export interface VirtioNetOptions {
+  backend: NetBackend;
+  /** Six bytes; default 02:76:69:72:65:00 (locally administered). */
+  mac?: Uint8Array;
+  /** Advertised MTU (default 1500). */
+  mtu?: number;
+  /** Ring size offered for each queue. Default 256. */
+  queueSize?: number;
+}
+
+/** "02:76:69:72:65:01" → bytes, or null when malformed. */
+export function parseMac(text: string): Uint8Array | null {
+  const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(text);
+  return m ? Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16))) : null;
+}
+
+export class VirtioNet implements VirtioDevice {
+  readonly name = "net";
+  readonly deviceId = 1;
+  readonly features = bit(VIRTIO_NET_F_CSUM) | bit(VIRTIO_NET_F_MTU) | bit(VIRTIO_NET_F_MAC) |
+    bit(VIRTIO_NET_F_MRG_RXBUF) | bit(VIRTIO_NET_F_STATUS);
+  readonly queueSizes: readonly number[];
+  readonly config = new ConfigSpace(NET_CONFIG);
+  readonly backend: NetBackend;
+  readonly mac: Uint8Array;
+  readonly mtu: number;
+  private ctx: VirtioContext | null = null;
+  private hdrLen = 12;
+  private mergeable = false;
+  /** Frames for the guest not yet in receive buffers, oldest first. */
+  private backlog: Uint8Array[] = [];
+  /** Receive chains popped for a frame that needs more of them (MRG_RXBUF) than were posted yet. */
+  private held: Chain[] = [];
+  private readonly counters = { txFrames: 0, txBytes: 0, txDropped: 0, txChecksums: 0, rxFrames: 0, rxBytes: 0, rxDropped: 0 };
+  private readonly txScratch = new Uint8Array(65536 + 12);
+
+  constructor(opts: VirtioNetOptions) {
+    this.backend = opts.backend;
+    this.mac = opts.mac ?? Uint8Array.of(0x02, 0x76, 0x69, 0x72, 0x65, 0x00);
+    this.mtu = opts.mtu ?? 1500;
+    const q = opts.queueSize ?? 256;
+    this.queueSizes = [q, q];
+    this.mac.forEach((b, i) => this.config.set(`mac[${i}]`, b));
+    this.config.set("status", VIRTIO_NET_S_LINK_UP);
+    this.config.set("max_virtqueue_pairs", 1);
+    this.config.set("mtu", this.mtu);
+    this.backend.onReceive = (frame) => this.receive(frame);
+  }
+
+  get configSize(): number {
+    return this.config.size;
+  }
+
+  readConfig(offset: number, width: Width): number {
+    return this.config.read(offset, width);
+  }
+
+  writeConfig(_offset: number, _width: Width, _value: number): void {
+    // The MAC is writable only for legacy drivers without VIRTIO_NET_F_CTRL_MAC_ADDR (§5.1.4.2);
+    // Linux never writes it when VIRTIO_NET_F_MAC is offered. Everything else is read-only.
+  }
+
+  activate(ctx: VirtioContext): void {
+    this.ctx = ctx;
+    this.hdrLen = netHdrLen(ctx.features);
+    this.mergeable = has(ctx.features, VIRTIO_NET_F_MRG_RXBUF);
+    this.deliver();
+  }
+
+  reset(): void {
+    // Frames in flight belong to the old driver instance; a NIC reset empties its FIFOs.
+    this.ctx = null;
+    this.held = [];
+    this.backlog = [];
+  }
+
+  notify(index: number): void {
+    if (!this.ctx) return;
+    if (index === NET_TRANSMITQ) this.transmit();
+    else if (index === NET_RECEIVEQ) this.deliver();
+  }
+
+  /** Frames from another thread (the backend's rings), then any backlog. */
+  poll(): void {
+    this.backend.poll?.();
+    this.deliver();
+  }
+
+  /** Frames wait on the host side: the run loop must not sleep through them. */
+  hasInput(): boolean {
+    return this.backend.pending?.() ?? false;
+  }
+
+  stats(): Record<string, number> {
+    return { ...this.counters, rxBacklog: this.backlog.length, ...(this.backend.stats?.() ?? {}) };
+  }
+
+  /** A frame for the guest (copied); delivered as soon as receive buffers allow. */
+  receive(frame: Uint8Array): void {
+    if (frame.length < ETH_HLEN || frame.length > this.mtu + ETH_HLEN + 4 || this.backlog.length >= NET_RX_BACKLOG) {
+      this.counters.rxDropped++;
+      return;
+    }
+    this.backlog.push(frame.slice());
+    this.deliver();
+  }
+
+  // ---- transmitq: guest → backend ----
+
+  private transmit(): void {
+    const ctx = this.ctx!;
+    serveQueue(ctx, NET_TRANSMITQ, (c) => {
+      if (c.writableBytes !== 0) {
+        ctx.needsReset(`virtio-net: transmit chain ${c.id} has writable buffers (§5.1.6.2)`);
+        return STOP;
+      }
+      const frame = this.frameOf(c);
+      if (frame) {
+        this.counters.txFrames++;
+        this.counters.txBytes += frame.length;
+        this.backend.send(frame);
+      } else {
+        this.counters.txDropped++;
+      }
+      return 0;
+    });
+  }
+
+  /** The frame of a transmit chain, its checksum completed if asked; null (logged) when malformed. */
+  private frameOf(c: Chain): Uint8Array | null {
+    const total = c.readableBytes;
+    const len = total - this.hdrLen;
+    const max = this.mtu + ETH_HLEN + 4; // + a VLAN tag
+    if (len < ETH_HLEN || len > max) {
+      this.ctx!.log(`virtio-net: dropped transmit frame of ${len} bytes (outside ${ETH_HLEN}..${max})`);
+      return null;
+    }
+    const buf = this.txScratch.subarray(0, total);
+    c.read(0, buf);
+    const flags = buf[0]!, gsoType = buf[1]!;
+    const csumStart = buf[6]! | (buf[7]! << 8), csumOffset = buf[8]! | (buf[9]! << 8);
+    const frame = buf.subarray(this.hdrLen);
+    if (gsoType !== VIRTIO_NET_HDR_GSO_NONE) {
+      this.ctx!.log(`virtio-net: dropped transmit frame with gso_type ${gsoType} (no GSO feature offered)`);
+      return null;
+    }
+    if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+      // §5.1.6.2.1: checksum from csum_start to the end, stored at csum_start + csum_offset. The
+      // driver has put the pseudo-header sum in the field, so the plain sum over the range is right.
+      if (!has(this.ctx!.features, VIRTIO_NET_F_CSUM) || csumStart + csumOffset + 2 > len || csumStart >= len) {
+        this.ctx!.log(`virtio-net: dropped transmit frame with checksum at ${csumStart}+${csumOffset} of ${len} bytes`);
+        return null;
+      }
+      const at = csumStart + csumOffset;
+      const sum = ~onesSum(frame.subarray(csumStart)) & 0xffff;
+      // UDP sends 0 as 0xffff (RFC 768): 0 means "no checksum" there; for TCP both are equivalent.
+      const v = sum === 0 ? 0xffff : sum;
+      frame[at] = v >>> 8;
+      frame[at + 1] = v & 0xff;
+      this.counters.txChecksums++;
+    }
+    return frame;
+  }
+
+  // ---- receiveq: backend → guest ----
+
+  /**
+   * Fill posted receive buffers from the backlog (the console's loop, STYLE #7): ends with the
+   * backlog drained or with notifications on and no buffer left.
+   */
+  private deliver(): void {
+    const ctx = this.ctx;
+    if (!ctx || this.backlog.length === 0) return;
+    const vq = ctx.queue(NET_RECEIVEQ);
+    if (!vq.ready) return;
+    let any = false;
+    for (;;) {
+      vq.disableNotifications();
+      while (this.backlog.length > 0) {
+        const r = this.deliverOne(vq);
+        if (r === "wait") break;
+        if (r === "reset") return;
+        any = true;
+      }
+      if (!vq.enableNotifications() || this.backlog.length === 0) break;
+    }
+    if (any) ctx.publish(NET_RECEIVEQ);
+  }
+
+  /** Put the oldest backlog frame into receive buffers: header (§5.1.6.4) then the frame. */
+  private deliverOne(vq: VirtQueue): "done" | "wait" | "reset" {
+    const frame = this.backlog[0]!;
+    const need = this.hdrLen + frame.length;
+    // Chains for this frame: one without MRG_RXBUF; with it, as many as it takes.
+    for (;;) {
+      let have = 0;
+      for (const c of this.held) have += c.writableBytes;
+      if (this.held.length > 0 && (have >= need || !this.mergeable)) break;
+      const c = vq.pop();
+      if (!c) return "wait";
+      if (c.writableBytes === 0) {
+        this.ctx!.needsReset(`virtio-net: receive chain ${c.id} has no writable buffer (§5.1.6.3)`);
+        return "reset";
+      }
+      this.held.push(c);
+    }
+    this.backlog.shift();
+    const chains = this.held;
+    this.held = [];
+    if (chains[0]!.writableBytes < need && !this.mergeable) {
+      // The driver posted a buffer too small for the frame: the frame is lost, the buffer returns empty.
+      this.counters.rxDropped++;
+      vq.push(chains[0]!, 0);
+      return "done";
+    }
+    const hdr = new Uint8Array(this.hdrLen); // flags 0, GSO_NONE: a complete, checksummed frame
+    if (this.hdrLen === 12) hdr[10] = chains.length; // num_buffers, le16 (≤ queue size)
+    if (this.hdrLen === 12) hdr[11] = chains.length >>> 8;
+    const bytes = new Uint8Array(need);
+    bytes.set(hdr);
+    bytes.set(frame, this.hdrLen);
+    let at = 0;
+    for (const c of chains) {
+      const n = c.write(0, bytes.subarray(at));
+      at += n;
+      vq.push(c, n);
+    }
+    this.counters.rxFrames++;
+    this.counters.rxBytes += frame.length;
+    return "done";
+  }
+}
