@@ -5,6 +5,7 @@ import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, READY_LINE } from "../devices/vm/config.ts";
+import { parseMac } from "../devices/virtio/net.ts";
 
 export class UsageError extends Error {}
 
@@ -26,6 +27,8 @@ export const HELP = `usage: npm run boot -- [options]
                          rng,transport=T[,irq=I]
                          balloon,transport=T[,mib=N][,irq=I]  (N MiB inflated from boot)
                          input,transport=T[,irq=I]  (a keyboard: /dev/input/event0; T with VERSION_1)
+                         net,transport=T,backend=host[,mac=M][,irq=I]  (the built-in host:
+                           DHCP gives 10.0.2.15, the host 10.0.2.2 answers ping and http)
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
                        I: intx (default); msix on virtio-pci — MSI-X with a vector per queue,
                        used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
@@ -125,7 +128,7 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 }
 
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
-const DEVICE_TYPES = ["blk", "console", "rng", "balloon", "input"] as const;
+const DEVICE_TYPES = ["blk", "console", "rng", "balloon", "input", "net"] as const;
 
 /** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
 export function parseDevice(text: string): VirtioDeviceSpec {
@@ -140,7 +143,7 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"] : ["transport", "irq"];
+  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"] : type === "net" ? ["transport", "backend", "mac", "irq"] : ["transport", "irq"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -180,6 +183,18 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (st.size === 0 || st.size % 512 !== 0) throw new UsageError(`--device '${text}': image '${image}' size ${st.size} is not a non-zero multiple of 512`);
     spec.image = image;
     if (ro === true) spec.readonly = true;
+  }
+  if (type === "net") {
+    // Only the built-in host from the command line: a link needs a peer in the same process (tests).
+    const backend = kv.get("backend");
+    if (backend !== "host") throw new UsageError(`--device '${text}': net needs backend=host`);
+    spec.backend = "host";
+    const mac = kv.get("mac");
+    if (mac !== undefined) {
+      const bytes = typeof mac === "string" ? parseMac(mac) : null;
+      if (!bytes || (bytes[0]! & 1) !== 0) throw new UsageError(`--device '${text}': mac must be six hex bytes like 02:76:69:72:65:00, not a multicast address`);
+      spec.mac = mac as string;
+    }
   }
   return spec;
 }

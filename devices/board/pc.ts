@@ -329,6 +329,11 @@ export class PcBoard {
     return null;
   }
 
+  /** A device has host-side input waiting (a network frame from another thread): do not sleep. */
+  hostInput(): boolean {
+    return this.virtio.some((d) => d.device.hasInput?.() ?? false);
+  }
+
   nextDeadlineNs(): number {
     return earliestDeadline(this.timed);
   }

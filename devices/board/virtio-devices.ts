@@ -13,6 +13,9 @@ import { VirtioConsole } from "../virtio/console.ts";
 import { VirtioRng } from "../virtio/rng.ts";
 import { VirtioBalloon, BALLOON_PAGE } from "../virtio/balloon.ts";
 import { VirtioInput } from "../virtio/input.ts";
+import { VirtioNet, parseMac } from "../virtio/net.ts";
+import { HostStack } from "../net/host-stack.ts";
+import { RingNetBackend } from "../net/ring-backend.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { VirtioMmio } from "../virtio/mmio.ts";
@@ -67,6 +70,11 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, parts: VirtioBoard
       return new VirtioBalloon({ ramBytes: parts.mem.size, targetPages: ((spec.balloonMiB ?? 0) << 20) / BALLOON_PAGE });
     case "input":
       return new VirtioInput();
+    case "net": {
+      if (spec.backend === "link" && !spec.link) throw new Error("virtio-net: backend=link without a link");
+      const backend = spec.backend === "link" ? new RingNetBackend(spec.link!) : new HostStack({ log: parts.log });
+      return new VirtioNet({ backend, mac: (spec.mac && parseMac(spec.mac)) || undefined });
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // What a VM is made of: the one description shared by the CLI, the page and the tests, and
 // passed unchanged to the VM worker.
+import type { NetLinkEnd } from "../net/ring-backend.ts";
 
 /** The line guest-images/initramfs/init prints once userspace is up. */
 export const READY_LINE = "vireo-guest: ready";
@@ -42,7 +43,7 @@ export interface VmConfig {
 
 /** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
 export interface VirtioDeviceSpec {
-  type: "blk" | "console" | "rng" | "balloon" | "input";
+  type: "blk" | "console" | "rng" | "balloon" | "input" | "net";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
   /**
    * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
@@ -61,4 +62,12 @@ export interface VirtioDeviceSpec {
    * RING_RESET in virtio 1.2); no upstream Linux driver uses it. Off by default.
    */
   irq?: "intx" | "msix" | "msi";
+  /**
+   * net: where frames go. "host": the built-in host stack (devices/net/host-stack.ts: ARP, DHCP,
+   * ping, one web page). "link": the frame rings in `link` (another VM, or the page's tab link).
+   */
+  backend?: "host" | "link";
+  link?: NetLinkEnd;
+  /** net: the MAC address, "02:76:69:72:65:00" by default. */
+  mac?: string;
 }

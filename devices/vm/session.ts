@@ -346,6 +346,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
         // while halted; sleep until the deadline or until the host kicks us (input, command).
         // With host I/O pending, the sleep must let the event loop run; deterministic time
         // then waits for the I/O instead of jumping ahead (the guest halts until it is done).
+        // Read the wake word before looking for input: a kick after the look then ends the wait.
+        const seq = Atomics.load(ctl, CTL_SEQ);
         const deadline = board.nextDeadlineNs();
         if (!deterministic && writeBack === null && disks.size > 0 && performance.now() >= writeBackAt) startWriteBack();
         const pendingIo = board.hostIo() ?? writeBack;
@@ -356,9 +358,9 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
         board.clock.idleUntil(deadline);
         if (!deterministic || !Number.isFinite(deadline)) {
           const ms = Number.isFinite(deadline) ? (deadline - board.clock.nowNs()) / 1e6 : Infinity;
-          if (ms > 0.05 && input.available() === 0 && !(keys && keys.available() >= KEY_RECORD_BYTES)) {
+          if (ms > 0.05 && input.available() === 0 && !(keys && keys.available() >= KEY_RECORD_BYTES) && !board.hostInput()) {
             if (pendingIo) await sleepAsync(ctl, ms, pendingIo);
-            else Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms);
+            else Atomics.wait(ctl, CTL_SEQ, seq, ms);
           }
         }
         break;
