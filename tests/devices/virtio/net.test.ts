@@ -183,3 +183,18 @@ test("reset drops backlog and held buffers", () => {
   dev.reset();
   assert.equal(dev.stats().rxBacklog, 0);
 });
+
+test("checksum offload reproduces the TCP checksum Linux computed itself (captured SYN)", async () => {
+  const { G_SYN, pseudoSum } = await import("../net/frames.ts");
+  const { be, h, tx } = setup();
+  h.activate();
+  // What Linux's driver hands over with CHECKSUM_PARTIAL: the field holds the folded
+  // pseudo-header sum, csum_start the TCP header, csum_offset 16 (tcphdr.check).
+  const partial = G_SYN.slice();
+  const seed = pseudoSum(G_SYN);
+  partial[34 + 16] = seed >> 8;
+  partial[34 + 17] = seed & 0xff;
+  tx.post(Uint8Array.of(...hdr(12, { flags: 1, csumStart: 34, csumOffset: 16 }), ...partial));
+  tx.kick();
+  assert.deepEqual(be.sent[0], G_SYN);
+});
