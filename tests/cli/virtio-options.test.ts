@@ -23,6 +23,8 @@ test("--device parses every type on every transport", () => {
     assert.deepEqual(parseDevice(`balloon,transport=${t}`), { type: "balloon", transport: t });
     assert.deepEqual(parseDevice(`balloon,transport=${t},mib=16`), { type: "balloon", transport: t, balloonMiB: 16 });
     if (t !== "pci-legacy" && t !== "mmio-v1") assert.deepEqual(parseDevice(`input,transport=${t}`), { type: "input", transport: t });
+    assert.deepEqual(parseDevice(`net,transport=${t},backend=host`), { type: "net", transport: t, backend: "host" });
+    assert.deepEqual(parseDevice(`net,backend=host,mac=02:00:00:00:00:07,transport=${t}`), { type: "net", transport: t, backend: "host", mac: "02:00:00:00:00:07" });
   }
 });
 
@@ -40,12 +42,16 @@ test("irq=: msix on virtio-pci, msi on mmio-v2, intx anywhere; --apic", () => {
 
 test("bad --device forms are one UsageError line", () => {
   const cases: [string[], RegExp][] = [
-    [["--device", "net,transport=mmio-v2"], /type must be one of blk, console, rng, balloon, input/],
+    [["--device", "tap,transport=mmio-v2"], /type must be one of blk, console, rng, balloon, input, net/],
     [["--device", "input,transport=pci-legacy"], /virtio-input driver needs VIRTIO_F_VERSION_1/],
     [["--device", "input,transport=mmio-v1"], /use pci-modern, pci-transitional or mmio-v2/],
     [["--device", "balloon,transport=pci-modern,mib=lots"], /mib=N takes a whole number of MiB/],
     [["--device", "balloon,transport=pci-modern,mib=128"], /mib=128 must be less than the guest's 128 MiB/],
     [["--device", "balloon,transport=pci-modern,image=x"], /unknown option 'image' for balloon/],
+    [["--device", "net,transport=mmio-v2"], /net needs backend=host/],
+    [["--device", "net,transport=mmio-v2,backend=tab"], /net needs backend=host/],
+    [["--device", "net,transport=mmio-v2,backend=host,mac=01:00:00:00:00:01"], /not a multicast address/],
+    [["--device", "net,transport=mmio-v2,backend=host,mac=zz"], /mac must be six hex bytes/],
     [["--device", "rng"], /transport=T is required/],
     [["--device", "rng,transport=mmio-v3"], /transport=T is required, T one of pci-legacy/],
     [["--device", "blk,transport=pci-modern"], /blk needs image=FILE/],
