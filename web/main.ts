@@ -22,6 +22,7 @@ import { Inspector } from "./inspector/panel.ts";
 import type { CompareRow } from "./inspector/compare.ts";
 import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { TransportKind } from "../devices/virtio/device.ts";
+import { TabLink } from "./tab-link.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -61,6 +62,14 @@ declare global {
 const parsed = parseSettings(location.search);
 let settings = parsed.settings;
 let vm: VmSession | undefined;
+let tabLink: TabLink | undefined;
+
+/** Each power-on a new locally administered MAC, so the guests of two tabs never share one. */
+function randomMac(): string {
+  const b = crypto.getRandomValues(new Uint8Array(6));
+  b[0] = (b[0]! & 0xfc) | 0x02; // unicast, locally administered
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(":");
+}
 let lastExit: VmExit | undefined;
 let state = "off";
 const runStatus = new RunStatus();
@@ -179,6 +188,7 @@ function describe(s: Settings): string {
   if (s.rng !== "off") parts.push(`rng ${s.rng}`);
   if (s.balloon !== "off") parts.push(`balloon ${s.balloon}`);
   if (s.input !== "off") parts.push(`keyboard ${s.input}`);
+  if (s.net !== "off") parts.push(`net ${s.net} (${s.netBackend === "tab" ? "tabs" : "built-in host"})`);
   return parts.join(", ");
 }
 
@@ -191,6 +201,8 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   const images = await guestImages();
   await diskPanel.settled(); // a disk reset in progress finishes first
   const disks = await diskImages(settings);
+  tabLink?.close();
+  tabLink = settings.net !== "off" && settings.netBackend === "tab" ? new TabLink() : undefined;
   const config: VmConfig = {
     kernel: images.kernel, // structured-cloned to the worker: the page's copies stay intact
     initrd: images.initrd,
@@ -198,7 +210,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     memMiB: settings.memMiB,
     clock: "realtime",
     script: { cmds: [], ready: READY_LINE },
-    devices: deviceSpecs(settings, diskImageName()),
+    devices: deviceSpecs(settings, diskImageName(), { link: tabLink?.end, mac: randomMac() }),
     ...(settings.apic ? { apic: true } : {}),
   };
   term.clear();
@@ -224,6 +236,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     },
   }, disks);
   vm = session;
+  if (tabLink) tabLink.wake = () => session.wake();
   session.resize(term.cols, term.rows);
   if (settings.balloon !== "off" && balloonMiB > 0) session.setBalloon(balloonMiB);
   setState("running", about);

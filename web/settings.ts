@@ -9,6 +9,10 @@
 //   &balloon=T|off    virtio-balloon on transport T (default off); the page sets its size live
 //   &input=T|off      a virtio-input keyboard fed from the page's key presses (default off);
 //                     T must offer VIRTIO_F_VERSION_1: pci-modern, pci-transitional or mmio-v2
+//   &net=T|off        virtio-net on transport T (default off)
+//   &netbackend=tab|host  where its frames go: "tab", one Ethernet segment with the guests of
+//                     this origin's other tabs (BroadcastChannel, default); "host", the built-in
+//                     host (DHCP, ping, a web page at 10.0.2.2)
 //   &autoboot=1       power on when the page opens
 //   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
 //   &irq=msix         every virtio-pci device offers MSI-X (default intx)
@@ -18,6 +22,7 @@
 import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
 import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
 import { TRANSPORT_KINDS, type TransportKind } from "../devices/virtio/device.ts";
+import type { NetLinkEnd } from "../devices/net/ring-backend.ts";
 
 export type DeviceChoice = TransportKind | "off";
 export type ConsoleChoice = TransportKind | "serial";
@@ -30,14 +35,19 @@ export interface Settings {
   rng: DeviceChoice;
   balloon: DeviceChoice;
   input: DeviceChoice;
+  net: DeviceChoice;
+  netBackend: NetBackendChoice;
   /** The APIC board (VmConfig.apic). Absent: PIC only. */
   apic?: boolean;
   /** MSI-X on every virtio-pci device (VirtioDeviceSpec.irq). Absent: INTx. */
   irq?: "msix";
 }
 
+export type NetBackendChoice = "tab" | "host";
+export const NET_BACKEND_CHOICES: readonly NetBackendChoice[] = ["tab", "host"];
+
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
-  memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off", balloon: "off", input: "off",
+  memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off", balloon: "off", input: "off", net: "off", netBackend: "tab",
 };
 
 export const DEVICE_CHOICES: readonly DeviceChoice[] = ["off", ...TRANSPORT_KINDS];
@@ -79,6 +89,8 @@ export function parseSettings(search: string): ParsedSettings {
   s.rng = choice("rng", DEVICE_CHOICES, s.rng);
   s.balloon = choice("balloon", DEVICE_CHOICES, s.balloon);
   s.input = choice("input", INPUT_CHOICES, s.input);
+  s.net = choice("net", DEVICE_CHOICES, s.net);
+  s.netBackend = choice("netbackend", NET_BACKEND_CHOICES, s.netBackend);
   if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
   if (choice("irq", ["intx", "msix"], "intx") === "msix") s.irq = "msix";
   return { settings: s, errors };
@@ -97,6 +109,8 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("rng", s.rng, DEFAULT_SETTINGS.rng);
   put("balloon", s.balloon, DEFAULT_SETTINGS.balloon);
   put("input", s.input, DEFAULT_SETTINGS.input);
+  put("net", s.net, DEFAULT_SETTINGS.net);
+  put("netbackend", s.netBackend, DEFAULT_SETTINGS.netBackend);
   put("autoboot", s.autoboot ? "1" : "0", "0");
   put("apic", s.apic ? "1" : "0", "0");
   put("irq", s.irq ?? "intx", "intx");
@@ -107,13 +121,20 @@ export function settingsQuery(s: Settings, search = ""): string {
  * The virtio devices these settings plug, console first: the board numbers them in this order
  * (virtio0, virtio1, …; PCI slots from 1), the same order the CLI's transport tests use.
  */
-export function deviceSpecs(s: Settings, diskImage: string): VirtioDeviceSpec[] {
+export function deviceSpecs(s: Settings, diskImage: string, net?: { link?: NetLinkEnd; mac?: string }): VirtioDeviceSpec[] {
   const specs: VirtioDeviceSpec[] = [];
   if (s.console !== "serial") specs.push({ type: "console", transport: s.console });
   if (s.disk !== "off") specs.push({ type: "blk", transport: s.disk, image: diskImage });
   if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
   if (s.balloon !== "off") specs.push({ type: "balloon", transport: s.balloon });
   if (s.input !== "off") specs.push({ type: "input", transport: s.input });
+  // Last, so adding a NIC leaves the other devices' numbering alone. A tab link needs its rings.
+  if (s.net !== "off" && (s.netBackend === "host" || net?.link)) {
+    const spec: VirtioDeviceSpec = { type: "net", transport: s.net, backend: s.netBackend === "host" ? "host" : "link" };
+    if (s.netBackend === "tab") spec.link = net!.link;
+    if (net?.mac) spec.mac = net.mac;
+    specs.push(spec);
+  }
   if (s.irq === "msix") for (const d of specs) if (d.transport.startsWith("pci-")) d.irq = "msix";
   return specs;
 }

@@ -92,6 +92,11 @@ export class VmSession {
     return Number(Atomics.load(this.instret, 0));
   }
 
+  /** Wake a halted guest for host-side input other than the console (a network frame). */
+  wake(): void {
+    if (this.running) kick(this.control);
+  }
+
   reset(): void {
     if (this.running) kick(this.control, CMD_RESET);
   }

@@ -18,7 +18,7 @@ test("every transport for disk, console, rng and balloon parses and round-trips 
   for (const t of TRANSPORT_KINDS) {
     const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&balloon=${t}&autoboot=1`);
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings, { memMiB: 256, autoboot: true, disk: t, console: t, rng: t, balloon: t, input: "off" });
+    assert.deepEqual(settings, { memMiB: 256, autoboot: true, disk: t, console: t, rng: t, balloon: t, input: "off", net: "off", netBackend: "tab" });
     assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
     assert.deepEqual(deviceSpecs(settings, "mem:picked"), [
       { type: "console", transport: t },

@@ -1,0 +1,36 @@
+// Two tabs of the page, each a guest with virtio-net on the tab backend (?net=T&netbackend=tab):
+// their NICs share one Ethernet segment over a BroadcastChannel, with no server. Each guest
+// takes a static address and pings the other; the round-trip times are printed. A third check
+// boots one tab on the built-in host: DHCP, ping, and the host's web page.
+import { test, expect, Vm } from "./fixtures.ts";
+
+const wait = (ip: string) => `until ping -c 1 -W 1 ${ip} >/dev/null; do :; done`;
+
+test("two tabs, one segment: the guests ping each other", async ({ vm, context }) => {
+  const other = new Vm(await context.newPage());
+  // Different transports in the two tabs: the link does not care.
+  await Promise.all([
+    vm.boot({ query: "net=pci-modern&netbackend=tab" }),
+    other.boot({ query: "net=mmio-v2&netbackend=tab" }),
+  ]);
+  await vm.exec("ifconfig eth0 10.0.9.1 netmask 255.255.255.0 up");
+  await other.exec("ifconfig eth0 10.0.9.2 netmask 255.255.255.0 up");
+  await vm.exec(wait("10.0.9.2"), { timeoutMs: 60_000 });
+  const [a, b] = await Promise.all([vm.exec("ping -c 3 10.0.9.2", { timeoutMs: 60_000 }), other.exec("ping -c 3 10.0.9.1", { timeoutMs: 60_000 })]);
+  for (const out of [a, b]) expect(out).toContain("3 packets transmitted, 3 packets received, 0% packet loss");
+  console.log(`tab 1 → tab 2: ${/round-trip .*/.exec(a)?.[0]}`);
+  console.log(`tab 2 → tab 1: ${/round-trip .*/.exec(b)?.[0]}`);
+  await other.poweroff();
+  await vm.poweroff();
+});
+
+test("one tab on the built-in host: DHCP lease, ping, the host's page", async ({ vm }) => {
+  await vm.boot({ query: "net=pci-modern&netbackend=host" });
+  await vm.exec("echo '#!/bin/sh' > /tmp/d");
+  await vm.exec("echo '[ $1 = bound ] && ifconfig $interface $ip netmask $subnet' >> /tmp/d");
+  await vm.exec("chmod +x /tmp/d; ifconfig eth0 up");
+  expect(await vm.exec("udhcpc -i eth0 -q -n -t 5 -s /tmp/d", { timeoutMs: 60_000 })).toMatch(/lease of 10\.0\.2\.15 obtained/);
+  expect(await vm.exec("ping -c 2 10.0.2.2", { timeoutMs: 30_000 })).toContain("2 packets received");
+  expect(await vm.exec("wget -q -O - http://10.0.2.2/")).toContain("Hello from the Vireo host");
+  await vm.poweroff();
+});
