@@ -8,10 +8,10 @@ const wait = (ip: string) => `until ping -c 1 -W 1 ${ip} >/dev/null; do :; done`
 
 test("two tabs, one segment: the guests ping each other", async ({ vm, context }) => {
   const other = new Vm(await context.newPage());
-  // Different transports in the two tabs: the link does not care.
+  // Different transports in the two tabs: the link does not care. No data disk: one tab owns it.
   await Promise.all([
-    vm.boot({ query: "net=pci-modern&netbackend=tab" }),
-    other.boot({ query: "net=mmio-v2&netbackend=tab" }),
+    vm.boot({ query: "disk=off&net=pci-modern&netbackend=tab" }),
+    other.boot({ query: "disk=off&net=mmio-v2&netbackend=tab" }),
   ]);
   await vm.exec("ifconfig eth0 10.0.9.1 netmask 255.255.255.0 up");
   await other.exec("ifconfig eth0 10.0.9.2 netmask 255.255.255.0 up");
