@@ -6,7 +6,7 @@ import { test, expect, Vm } from "./fixtures.ts";
 
 const wait = (ip: string) => `until ping -c 1 -W 1 ${ip} >/dev/null; do :; done`;
 
-test("two tabs, one segment: the guests ping each other", async ({ vm, context }) => {
+test("two tabs, one segment: the guests ping each other and talk over nc", async ({ vm, context }) => {
   const other = new Vm(await context.newPage());
   // Different transports in the two tabs: the link does not care. No data disk: one tab owns it.
   await Promise.all([
@@ -20,6 +20,11 @@ test("two tabs, one segment: the guests ping each other", async ({ vm, context }
   for (const out of [a, b]) expect(out).toContain("3 packets transmitted, 3 packets received, 0% packet loss");
   console.log(`tab 1 → tab 2: ${/round-trip .*/.exec(a)?.[0]}`);
   console.log(`tab 2 → tab 1: ${/round-trip .*/.exec(b)?.[0]}`);
+  // TCP across the tabs: busybox nc, a listener in tab 2 and a client in tab 1.
+  await other.exec("nc -l -p 5555 > /tmp/got &");
+  await vm.exec("until echo hello-over-tabs | nc 10.0.9.2 5555; do sleep 1; done", { timeoutMs: 60_000 });
+  await other.exec("wait");
+  expect(await other.exec("cat /tmp/got")).toBe("hello-over-tabs");
   await other.poweroff();
   await vm.poweroff();
 });
