@@ -156,9 +156,12 @@ export class VirtioNet implements VirtioDevice {
     return { ...this.counters, rxBacklog: this.backlog.length, ...(this.backend.stats?.() ?? {}) };
   }
 
-  /** A frame for the guest (copied); delivered as soon as receive buffers allow. */
+  /**
+   * A frame for the guest (copied); delivered as soon as receive buffers allow. Until the driver
+   * is up (DRIVER_OK) frames are dropped, as a NIC that is not enabled drops what it hears.
+   */
   receive(frame: Uint8Array): void {
-    if (frame.length < ETH_HLEN || frame.length > this.mtu + ETH_HLEN + 4 || this.backlog.length >= NET_RX_BACKLOG) {
+    if (!this.ctx || frame.length < ETH_HLEN || frame.length > this.mtu + ETH_HLEN + 4 || this.backlog.length >= NET_RX_BACKLOG) {
       this.counters.rxDropped++;
       return;
     }

@@ -174,6 +174,16 @@ test("frames from the backend outside 14..1518 bytes are dropped, not queued", (
   assert.equal(dev.stats().rxBacklog, 0);
 });
 
+test("frames before DRIVER_OK are dropped, as by a NIC that is not enabled", () => {
+  const { be, dev, h, rx } = setup();
+  be.onReceive!(frame());
+  h.activate();
+  rx.post(1600);
+  rx.kick();
+  assert.deepEqual(rx.takeUsed(), []);
+  assert.equal(dev.stats().rxDropped, 1);
+});
+
 test("reset drops backlog and held buffers", () => {
   const { be, dev, h, rx } = setup();
   h.activate();
