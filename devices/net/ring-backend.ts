@@ -5,6 +5,7 @@
 // word a halted peer VM sleeps on (session.ts CTL_SEQ), so a frame wakes it.
 import { FrameRing } from "../host/frame-ring.ts";
 import type { NetBackend } from "./backend.ts";
+import { EchoTimer } from "./echo-timer.ts";
 
 /** The two rings of one end of a link, as a VmConfig carries them to the worker. */
 export interface NetLinkEnd {
@@ -31,6 +32,8 @@ export class RingNetBackend implements NetBackend {
   private readonly wake: Int32Array | null;
   private readonly wakeIndex: number;
   private readonly counters = { linkTx: 0, linkRx: 0, linkTxDropped: 0 };
+  /** Ping round trips across the link, on the host's clock (--stats). */
+  private readonly echo = new EchoTimer();
 
   constructor(end: NetLinkEnd) {
     this.rx = new FrameRing(end.rx);
@@ -45,6 +48,7 @@ export class RingNetBackend implements NetBackend {
       return;
     }
     this.counters.linkTx++;
+    this.echo.outgoing(frame);
     if (this.wake) {
       Atomics.add(this.wake, this.wakeIndex, 1);
       Atomics.notify(this.wake, this.wakeIndex);
@@ -54,6 +58,7 @@ export class RingNetBackend implements NetBackend {
   poll(): void {
     for (let f = this.rx.pop(); f; f = this.rx.pop()) {
       this.counters.linkRx++;
+      this.echo.incoming(f);
       this.onReceive?.(f);
     }
   }
@@ -63,6 +68,6 @@ export class RingNetBackend implements NetBackend {
   }
 
   stats(): Record<string, number> {
-    return { ...this.counters };
+    return { ...this.counters, ...this.echo.stats() };
   }
 }

@@ -1,7 +1,7 @@
 // Two VMs in one process with their virtio-nets back to back (cli/vm-pair.ts), each on a
 // different transport: each configures a static address, waits until the other answers, pings
-// it three times, and then they talk over TCP with busybox nc. Realtime clock, so the ping
-// round-trip times printed are host wall time through two workers and the frame rings.
+// it three times, and then they talk over TCP with busybox nc. Realtime clock; the round-trip
+// times printed are the guests' own (ping) and the host's wall clock, NIC to NIC (--stats).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseOptions, type CliOptions } from "../../cli/options.ts";
@@ -30,5 +30,11 @@ for (const [ta, tb] of PAIRS) {
       console.log(`${ta} ↔ ${tb}, vm ${name}: ${/round-trip .*/.exec(ping)?.[0]}`);
     }
     assert.equal(outputOf(oa!, a[3]!), "hello-from-b\n");
+    // The same round trips on the host's clock, NIC to NIC (devices/net/echo-timer.ts).
+    r.exits.forEach((e, i) => {
+      const s = (e.stats.virtio as Record<string, Record<string, number>>)["virtio-net0"]!;
+      assert.ok(s.echoRtts! >= 3);
+      console.log(`${ta} ↔ ${tb}, vm ${"ab"[i]}: host wall clock ${s.echoRtts} echoes min/avg/max = ${[s.echoRttMinUs, s.echoRttAvgUs, s.echoRttMaxUs].map((us) => (us! / 1000).toFixed(3)).join("/")} ms`);
+    });
   });
 }
