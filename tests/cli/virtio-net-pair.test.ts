@@ -26,14 +26,17 @@ for (const [ta, tb] of PAIRS) {
     assert.deepEqual(r.exits.map((e) => e.reason), ["poweroff", "poweroff"], `${r.logs.join("\n")}\n--- a\n${oa!.slice(-2000)}\n--- b\n${ob!.slice(-2000)}`);
     for (const [name, out, cmd] of [["a", oa!, a[2]!], ["b", ob!, b[2]!]] as const) {
       const ping = outputOf(out, cmd);
-      assert.match(ping, /3 packets transmitted, 3 packets received, 0% packet loss/, `${name}: ${ping}`);
+      // busybox ping waits for the last reply only ~2× the slowest round trip so far (at least
+      // 1 s) of guest time, and a heavily loaded host can stretch guest time past that (the
+      // realtime clock catches up after a halt); the NIC-side count below is the strict check.
+      assert.match(ping, /3 packets transmitted, [1-3] packets received/, `${name}: ${ping}`);
       console.log(`${ta} ↔ ${tb}, vm ${name}: ${/round-trip .*/.exec(ping)?.[0]}`);
     }
     assert.equal(outputOf(oa!, a[3]!), "hello-from-b\n");
     // The same round trips on the host's clock, NIC to NIC (devices/net/echo-timer.ts).
     r.exits.forEach((e, i) => {
       const s = (e.stats.virtio as Record<string, Record<string, number>>)["virtio-net0"]!;
-      assert.ok(s.echoRtts! >= 3);
+      assert.ok(s.echoRtts! >= 4, `vm ${"ab"[i]}: ${JSON.stringify(s)}`); // the wait loop's reply + all three
       console.log(`${ta} ↔ ${tb}, vm ${"ab"[i]}: host wall clock ${s.echoRtts} echoes min/avg/max = ${[s.echoRttMinUs, s.echoRttAvgUs, s.echoRttMaxUs].map((us) => (us! / 1000).toFixed(3)).join("/")} ms`);
     });
   });
