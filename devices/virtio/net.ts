@@ -7,8 +7,9 @@
 // chains and expects a frame spread over `num_buffers` of them.
 //
 // Frames are byte streams (§2.7.4): the header is the first hdrLen readable/writable bytes
-// wherever the descriptors split them. Not offered: GSO/TSO (frames are never larger than the
-// MTU), GUEST_CSUM (frames reach the guest fully checksummed), the control queue and multiqueue.
+// wherever the descriptors split them. The control queue carries receive-filter commands only
+// (VIRTIO_NET_F_CTRL_RX, net-rx-filter.ts). Not offered: GSO/TSO (frames are never larger than
+// the MTU), GUEST_CSUM (frames reach the guest fully checksummed), multiqueue, MAC_ADDR, VLAN.
 //
 // Guest mistakes: a transmit frame too short, too long, with a GSO type or a checksum position
 // outside it is dropped and logged (the chain goes back used, as a NIC drops a bad descriptor);
@@ -20,6 +21,7 @@ import { VIRTIO_F_VERSION_1, bit, has, type Chain, type VirtQueue, type VirtioCo
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { NetBackend } from "../net/backend.ts";
 import { onesSum } from "../net/checksum.ts";
+import { RxFilter, VIRTIO_NET_ERR } from "./net-rx-filter.ts";
 
 // Feature bits, §5.1.3.
 export const VIRTIO_NET_F_CSUM = 0n; // device completes partial checksums of transmitted frames
@@ -30,10 +32,15 @@ export const VIRTIO_NET_F_HOST_TSO4 = 11n;
 export const VIRTIO_NET_F_MRG_RXBUF = 15n;
 export const VIRTIO_NET_F_STATUS = 16n;
 export const VIRTIO_NET_F_CTRL_VQ = 17n;
+export const VIRTIO_NET_F_CTRL_RX = 18n;
 
 /** Queue indices with one queue pair and no control queue, §5.1.2. */
 export const NET_RECEIVEQ = 0;
 export const NET_TRANSMITQ = 1;
+/** The control queue follows the one pair (§5.1.2, VIRTIO_NET_F_MQ not negotiated). */
+export const NET_CONTROLQ = 2;
+/** Control commands larger than this are refused (a MAC table of ~10000 entries). */
+const CTRL_MAX_BYTES = 65536;
 
 /** config `status` bits, §5.1.4. */
 export const VIRTIO_NET_S_LINK_UP = 1;
@@ -79,7 +86,7 @@ export class VirtioNet implements VirtioDevice {
   readonly name = "net";
   readonly deviceId = 1;
   readonly features = bit(VIRTIO_NET_F_CSUM) | bit(VIRTIO_NET_F_MTU) | bit(VIRTIO_NET_F_MAC) |
-    bit(VIRTIO_NET_F_MRG_RXBUF) | bit(VIRTIO_NET_F_STATUS);
+    bit(VIRTIO_NET_F_MRG_RXBUF) | bit(VIRTIO_NET_F_STATUS) | bit(VIRTIO_NET_F_CTRL_VQ) | bit(VIRTIO_NET_F_CTRL_RX);
   readonly queueSizes: readonly number[];
   readonly config = new ConfigSpace(NET_CONFIG);
   readonly backend: NetBackend;
@@ -92,7 +99,9 @@ export class VirtioNet implements VirtioDevice {
   private backlog: Uint8Array[] = [];
   /** Receive chains popped for a frame that needs more of them (MRG_RXBUF) than were posted yet. */
   private held: Chain[] = [];
-  private readonly counters = { txFrames: 0, txBytes: 0, txDropped: 0, txChecksums: 0, rxFrames: 0, rxBytes: 0, rxDropped: 0 };
+  private readonly counters = { txFrames: 0, txBytes: 0, txDropped: 0, txChecksums: 0, rxFrames: 0, rxBytes: 0, rxDropped: 0, rxFiltered: 0, ctrlCommands: 0, ctrlErrors: 0 };
+  readonly filter: RxFilter;
+  private filtering = false;
   private readonly txScratch = new Uint8Array(65536 + 12);
 
   constructor(opts: VirtioNetOptions) {
@@ -100,11 +109,12 @@ export class VirtioNet implements VirtioDevice {
     this.mac = opts.mac ?? Uint8Array.of(0x02, 0x76, 0x69, 0x72, 0x65, 0x00);
     this.mtu = opts.mtu ?? 1500;
     const q = opts.queueSize ?? 256;
-    this.queueSizes = [q, q];
+    this.queueSizes = [q, q, 64];
     this.mac.forEach((b, i) => this.config.set(`mac[${i}]`, b));
     this.config.set("status", VIRTIO_NET_S_LINK_UP);
     this.config.set("max_virtqueue_pairs", 1);
     this.config.set("mtu", this.mtu);
+    this.filter = new RxFilter(this.mac);
     this.backend.onReceive = (frame) => this.receive(frame);
   }
 
@@ -125,6 +135,7 @@ export class VirtioNet implements VirtioDevice {
     this.ctx = ctx;
     this.hdrLen = netHdrLen(ctx.features);
     this.mergeable = has(ctx.features, VIRTIO_NET_F_MRG_RXBUF);
+    this.filtering = has(ctx.features, VIRTIO_NET_F_CTRL_VQ) && has(ctx.features, VIRTIO_NET_F_CTRL_RX);
     this.deliver();
   }
 
@@ -133,12 +144,14 @@ export class VirtioNet implements VirtioDevice {
     this.ctx = null;
     this.held = [];
     this.backlog = [];
+    this.filter.reset();
   }
 
   notify(index: number): void {
     if (!this.ctx) return;
     if (index === NET_TRANSMITQ) this.transmit();
     else if (index === NET_RECEIVEQ) this.deliver();
+    else if (index === NET_CONTROLQ) this.control();
   }
 
   /** Frames from another thread (the backend's rings), then any backlog. */
@@ -165,8 +178,34 @@ export class VirtioNet implements VirtioDevice {
       this.counters.rxDropped++;
       return;
     }
+    if (this.filtering && !this.filter.accepts(frame)) {
+      this.counters.rxFiltered++;
+      return;
+    }
     this.backlog.push(frame.slice());
     this.deliver();
+  }
+
+  // ---- controlq: receive-filter commands (§5.1.6.5) ----
+
+  private control(): void {
+    const ctx = this.ctx!;
+    serveQueue(ctx, NET_CONTROLQ, (c) => {
+      if (c.writableBytes < 1) {
+        ctx.needsReset(`virtio-net: control command ${c.id} has no writable ack byte (§5.1.6.5)`);
+        return STOP;
+      }
+      let ack = VIRTIO_NET_ERR;
+      if (c.readableBytes <= CTRL_MAX_BYTES) {
+        const cmd = new Uint8Array(c.readableBytes);
+        c.read(0, cmd);
+        ack = this.filter.command(cmd);
+      }
+      this.counters.ctrlCommands++;
+      if (ack !== 0) this.counters.ctrlErrors++;
+      c.write(0, Uint8Array.of(ack));
+      return 1;
+    });
   }
 
   // ---- transmitq: guest → backend ----

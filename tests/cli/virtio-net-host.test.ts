@@ -37,5 +37,8 @@ for (const transport of ["pci-modern", "pci-legacy", "pci-transitional", "mmio-v
     assert.equal(s.txDropped, 0);
     assert.equal(s.rxDropped, 0);
     assert.equal(s.tcpClosed, 1);
+    // The driver set its receive filter through the control queue (promiscuous off, MAC tables).
+    assert.ok(s.ctrlCommands >= 2, JSON.stringify(s));
+    assert.equal(s.ctrlErrors, 0);
   });
 }

@@ -2,7 +2,9 @@
 // queue 1 transmitq; config { u8 mac[6] @0; le16 status @6; le16 max_virtqueue_pairs @8;
 // le16 mtu @10 }; feature bits CSUM 0, MTU 3, MAC 5, MRG_RXBUF 15, STATUS 16; struct
 // virtio_net_hdr { u8 flags; u8 gso_type; le16 hdr_len, gso_size, csum_start, csum_offset;
-// le16 num_buffers } — 12 bytes with VERSION_1 or MRG_RXBUF, 10 without (legacy).
+// le16 num_buffers } — 12 bytes with VERSION_1 or MRG_RXBUF, 10 without (legacy); queue 2 the
+// controlq (CTRL_VQ 17, CTRL_RX 18): { u8 class; u8 command; data; u8 ack }, RX class 0 with
+// PROMISC 0 / ALLMULTI 1 (one byte), MAC class 1 with TABLE_SET 0 (two { le32 n; u8 mac[n][6] }).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { VirtioNet } from "../../../devices/virtio/net.ts";
@@ -11,6 +13,8 @@ import { Harness } from "./device-harness.ts";
 
 const RX = 0, TX = 1;
 const F_CSUM = 1n << 0n, F_MTU = 1n << 3n, F_MAC = 1n << 5n, F_MRG = 1n << 15n, F_STATUS = 1n << 16n, F_V1 = 1n << 32n;
+const F_CTRL_VQ = 1n << 17n, F_CTRL_RX = 1n << 18n;
+const CTRL = 2;
 
 class Loop implements NetBackend {
   sent: Uint8Array[] = [];
@@ -42,11 +46,11 @@ function hdr(len: number, fields: { flags?: number; gso?: number; csumStart?: nu
   return h;
 }
 
-test("device id 1, two queues, MAC/STATUS/MTU/CSUM/MRG_RXBUF offered and no GSO", () => {
+test("device id 1, rx/tx/control queues, MAC/STATUS/MTU/CSUM/MRG_RXBUF/CTRL_VQ/CTRL_RX offered and no GSO", () => {
   const { dev } = setup();
   assert.equal(dev.deviceId, 1);
-  assert.equal(dev.queueSizes.length, 2);
-  assert.equal(dev.features, F_CSUM | F_MTU | F_MAC | F_MRG | F_STATUS);
+  assert.equal(dev.queueSizes.length, 3);
+  assert.equal(dev.features, F_CSUM | F_MTU | F_MAC | F_MRG | F_STATUS | F_CTRL_VQ | F_CTRL_RX);
 });
 
 test("config: mac bytes at 0..5, status LINK_UP at 6, mtu 1500 at 10", () => {
@@ -207,4 +211,63 @@ test("checksum offload reproduces the TCP checksum Linux computed itself (captur
   tx.post(Uint8Array.of(...hdr(12, { flags: 1, csumStart: 34, csumOffset: 16 }), ...partial));
   tx.kick();
   assert.deepEqual(be.sent[0], G_SYN);
+});
+
+/** One control command as Linux's virtnet_send_command posts it: header, data, ack byte. */
+function command(h: Harness, bytes: number[]): number {
+  const ctrl = h.drivers[CTRL]!;
+  const c = ctrl.post(Uint8Array.from(bytes.slice(0, 2)), Uint8Array.from(bytes.slice(2)), 1);
+  ctrl.kick();
+  assert.deepEqual(ctrl.takeUsed(), [{ id: c.id, len: 1 }]);
+  return h.bytes(c.bufs[2]!)[0]!;
+}
+
+const table = (...macs: number[][]) => [macs.length, 0, 0, 0, ...macs.flat()];
+const OWN = [0x02, 0, 0, 0, 0, 0x42];
+const to = (dst: number[]) => { const f = frame(); f.set(dst); return f; };
+
+test("control queue: receive filtering after PROMISC off — own MAC, broadcast, listed multicast pass", () => {
+  const { be, dev, h } = setup();
+  h.activate();
+  // Power-on state is promiscuous: a frame for someone else passes.
+  be.onReceive!(to([0x02, 9, 9, 9, 9, 9]));
+  assert.equal(dev.stats().rxBacklog, 1);
+  assert.equal(command(h, [0, 0, 0]), 0); // PROMISC off
+  assert.equal(command(h, [1, 0, ...table(), ...table([0x01, 0x00, 0x5e, 0, 0, 1])]), 0);
+  be.onReceive!(to([0x02, 9, 9, 9, 9, 9])); // another NIC's unicast: filtered
+  be.onReceive!(to([0x01, 0x00, 0x5e, 0, 0, 2])); // a multicast group not joined: filtered
+  be.onReceive!(to(OWN));
+  be.onReceive!(to([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+  be.onReceive!(to([0x01, 0x00, 0x5e, 0, 0, 1]));
+  assert.equal(dev.stats().rxFiltered, 2);
+  assert.equal(dev.stats().rxBacklog, 4);
+  assert.equal(command(h, [0, 1, 1]), 0); // ALLMULTI on
+  be.onReceive!(to([0x01, 0x00, 0x5e, 0, 0, 2]));
+  assert.equal(dev.stats().rxBacklog, 5);
+});
+
+test("control queue: malformed and unknown commands are acked VIRTIO_NET_ERR and change nothing", () => {
+  const { be, dev, h } = setup();
+  h.activate();
+  assert.equal(command(h, [0, 0, 0, 0]), 1); // PROMISC with two data bytes
+  assert.equal(command(h, [0, 5, 1]), 1); // CTRL_RX_EXTRA's NOBCAST: not offered
+  assert.equal(command(h, [1, 1, ...OWN]), 1); // MAC_ADDR_SET: not offered
+  assert.equal(command(h, [1, 0, 0xff, 0xff, 0xff, 0x7f]), 1); // a table count far past the data
+  assert.equal(command(h, [1, 0, ...table(OWN)]), 1); // the multicast table missing
+  assert.equal(command(h, [9, 9]), 1);
+  assert.equal(dev.stats().ctrlErrors, 6);
+  be.onReceive!(to([0x02, 9, 9, 9, 9, 9])); // still promiscuous
+  assert.equal(dev.stats().rxBacklog, 1);
+});
+
+test("control queue: a command with no writable ack byte is DEVICE_NEEDS_RESET; reset restores promiscuous mode", () => {
+  const { be, dev, h } = setup();
+  h.activate();
+  command(h, [0, 0, 0]);
+  h.drivers[CTRL]!.post(Uint8Array.of(0, 0, 1));
+  h.drivers[CTRL]!.kick();
+  assert.equal(h.resetReasons.length, 1);
+  dev.reset();
+  assert.equal(dev.filter.promisc, true);
+  void be;
 });
