@@ -49,6 +49,7 @@ export async function bootPair(configs: [VmConfig, VmConfig], nets: [Omit<Virtio
         else logs.push(`vm${i}: ${e.message}`);
       });
       worker.on("error", reject);
+      worker.on("exit", (code) => reject(new Error(`VM worker ${i} exited unexpectedly (code ${code})`)));
     }).finally(() => {
       clearInterval(timer);
       drain();

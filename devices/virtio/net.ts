@@ -102,12 +102,14 @@ export class VirtioNet implements VirtioDevice {
   private readonly counters = { txFrames: 0, txBytes: 0, txDropped: 0, txChecksums: 0, rxFrames: 0, rxBytes: 0, rxDropped: 0, rxFiltered: 0, ctrlCommands: 0, ctrlErrors: 0 };
   readonly filter: RxFilter;
   private filtering = false;
-  private readonly txScratch = new Uint8Array(65536 + 12);
+  /** A transmit frame with its header: the largest accepted is MTU + 18 (Ethernet + VLAN tag) + 12. */
+  private readonly txScratch: Uint8Array;
 
   constructor(opts: VirtioNetOptions) {
     this.backend = opts.backend;
     this.mac = opts.mac ?? Uint8Array.of(0x02, 0x76, 0x69, 0x72, 0x65, 0x00);
     this.mtu = opts.mtu ?? 1500;
+    this.txScratch = new Uint8Array(this.mtu + ETH_HLEN + 4 + 12);
     const q = opts.queueSize ?? 256;
     this.queueSizes = [q, q, 64];
     this.mac.forEach((b, i) => this.config.set(`mac[${i}]`, b));
