@@ -46,6 +46,8 @@ export class HostStack implements NetBackend {
   private readonly log: (message: string) => void;
   private readonly tcp: TcpServer;
   private ipId = 1;
+  /** The MAC the last frame to us came from: the only neighbour on this segment. */
+  private peerMac: Uint8Array | null = null;
   readonly counters = { framesIn: 0, framesOut: 0, malformed: 0, ignored: 0, arpReplies: 0, dhcpReplies: 0, echoReplies: 0 };
 
   constructor(opts: HostStackOptions = {}) {
@@ -111,9 +113,6 @@ export class HostStack implements NetBackend {
         this.counters.ignored++;
     }
   }
-
-  /** The MAC the last frame to us came from: the only neighbour on this segment. */
-  private peerMac: Uint8Array | null = null;
 
   private arp(payload: Uint8Array): void {
     const a = parseArp(payload);

@@ -143,3 +143,32 @@ test("malformed by hand: short Ethernet, 802.3 length field, IPv4 fragments, lyi
   // Independent check of the captured checksums, as the receiver computes them.
   assert.equal(rfc1071Sum(G_ECHO, 14, 34), 0xffff);
 });
+
+test("DHCP server rules (RFC 2131 §4.1, §4.3.2) on udhcpc's messages, edited field by field", async () => {
+  const { dhcpAnswer } = await import("../../../devices/net/dhcp.ts");
+  const cfg = { serverIp: ip(10, 0, 2, 2), clientIp: ip(10, 0, 2, 15), netmask: ip(255, 255, 255, 0), router: ip(10, 0, 2, 2), leaseTime: 60 };
+  const msg = (f: Uint8Array) => {
+    const p = parseIpv4(parseEthernet(f).payload);
+    return parseUdp(p.payload, p.src, p.dst).payload.slice();
+  };
+  // DISCOVER with the BROADCAST flag: the OFFER is broadcast.
+  const d = msg(G_DISCOVER);
+  d[10] = 0x80;
+  assert.equal(dhcpAnswer(parseDhcp(d), cfg)!.broadcast, true);
+  // RENEWING: REQUEST without option 50 or 54, ciaddr set → ACK unicast to ciaddr.
+  const renew = msg(G_REQUEST);
+  renew.set([10, 0, 2, 15], 12);
+  for (let at = 240; renew[at] !== 255; at += 2 + renew[at + 1]!) if (renew[at] === 50 || renew[at] === 54) renew[at] = 0xfe; // unknown option codes: ignored
+  const a = dhcpAnswer(parseDhcp(renew), cfg)!;
+  assert.equal(a.broadcast, false);
+  assert.deepEqual(a.to, ip(10, 0, 2, 15));
+  assert.equal(a.message[240 + 2], 5); // DHCPACK
+  // SELECTING another server's offer: not ours to answer.
+  const other = msg(G_REQUEST);
+  for (let at = 240; other[at] !== 255; at += 2 + other[at + 1]!) if (other[at] === 54) other[at + 5] = 99;
+  assert.equal(dhcpAnswer(parseDhcp(other), cfg), null);
+  // A BOOTREPLY (another server's answer) and a message without a type: ignored.
+  const reply = msg(G_DISCOVER);
+  reply[0] = 2;
+  assert.equal(dhcpAnswer(parseDhcp(reply), cfg), null);
+});
