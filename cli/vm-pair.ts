@@ -46,7 +46,7 @@ export async function bootPair(configs: [VmConfig, VmConfig], nets: [Omit<Virtio
     const exit = new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, reject) => {
       worker.on("message", (e: VmEvent) => {
         if (e.type === "exit") resolve(e);
-        else logs.push(`vm${i}: ${e.message}`);
+        else if (e.type === "log") logs.push(`vm${i}: ${e.message}`);
       });
       worker.on("error", reject);
       worker.on("exit", (code) => reject(new Error(`VM worker ${i} exited unexpectedly (code ${code})`)));

@@ -1,6 +1,6 @@
 // Feature bits by name, for the inspector's bit-by-bit negotiation table. Names and numbers are
 // those of the Linux uapi headers the guest's drivers are built from (Linux 6.1:
-// include/uapi/linux/virtio_config.h, virtio_ring.h, virtio_blk.h, virtio_console.h; virtio_rng.h
+// include/uapi/linux/virtio_config.h, virtio_ring.h, virtio_net.h, virtio_blk.h, virtio_console.h; virtio_rng.h
 // defines none), which follow virtio 1.2 §6 "Reserved Feature Bits" and §5.x "Feature bits".
 
 /** Transport and ring bits (24–40), the same for every device type. */
@@ -19,8 +19,33 @@ export const TRANSPORT_FEATURES: Readonly<Record<number, string>> = {
   40: "VIRTIO_F_RING_RESET",
 };
 
-/** Device-specific bits by virtio device id (§5): 2 block, 3 console, 4 entropy. */
+/** Device-specific bits by virtio device id (§5): 1 network, 2 block, 3 console, 4 entropy. */
 export const DEVICE_FEATURES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
+  1: {
+    0: "VIRTIO_NET_F_CSUM",
+    1: "VIRTIO_NET_F_GUEST_CSUM",
+    2: "VIRTIO_NET_F_CTRL_GUEST_OFFLOADS",
+    3: "VIRTIO_NET_F_MTU",
+    5: "VIRTIO_NET_F_MAC",
+    6: "VIRTIO_NET_F_GSO", // legacy
+    7: "VIRTIO_NET_F_GUEST_TSO4",
+    8: "VIRTIO_NET_F_GUEST_TSO6",
+    9: "VIRTIO_NET_F_GUEST_ECN",
+    10: "VIRTIO_NET_F_GUEST_UFO",
+    11: "VIRTIO_NET_F_HOST_TSO4",
+    12: "VIRTIO_NET_F_HOST_TSO6",
+    13: "VIRTIO_NET_F_HOST_ECN",
+    14: "VIRTIO_NET_F_HOST_UFO",
+    15: "VIRTIO_NET_F_MRG_RXBUF",
+    16: "VIRTIO_NET_F_STATUS",
+    17: "VIRTIO_NET_F_CTRL_VQ",
+    18: "VIRTIO_NET_F_CTRL_RX",
+    19: "VIRTIO_NET_F_CTRL_VLAN",
+    20: "VIRTIO_NET_F_CTRL_RX_EXTRA",
+    21: "VIRTIO_NET_F_GUEST_ANNOUNCE",
+    22: "VIRTIO_NET_F_MQ",
+    23: "VIRTIO_NET_F_CTRL_MAC_ADDR",
+  },
   2: {
     0: "VIRTIO_BLK_F_BARRIER", // legacy
     1: "VIRTIO_BLK_F_SIZE_MAX",

@@ -297,3 +297,10 @@ test("hostile driver: random chains on every queue, random frames from the backe
     }
   }
 });
+
+test("the inspector names every feature bit virtio-net offers (Linux uapi virtio_net.h names)", async () => {
+  const { featureName } = await import("../../../devices/inspect/features.ts");
+  const { dev } = setup();
+  for (let b = 0; b < 64; b++) if ((dev.features >> BigInt(b)) & 1n) assert.match(featureName(1, b), /^VIRTIO_NET_F_/);
+  assert.equal(featureName(1, 15), "VIRTIO_NET_F_MRG_RXBUF");
+});
