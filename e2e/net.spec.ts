@@ -47,3 +47,18 @@ test("one tab on the built-in host: DHCP lease, ping, the host's page", async ({
   expect(await vm.exec("wget -q -O - http://10.0.2.2/")).toContain("Hello from the Vireo host");
   await vm.poweroff();
 });
+
+test("the inspector shows virtio-net: its features by name, and the receive queue's used index moving with ping", async ({ vm, page }) => {
+  await vm.boot({ query: "disk=off&net=mmio-v2&netbackend=host" });
+  await page.locator("#inspector-toggle").click();
+  const net = page.locator('.insp-device[data-device="virtio-net0"]');
+  await expect(net.locator('tr[data-feature="VIRTIO_NET_F_MRG_RXBUF"]')).toHaveAttribute("data-accepted", "1");
+  await expect(net.locator('tr[data-feature="VIRTIO_NET_F_CTRL_RX"]')).toHaveAttribute("data-accepted", "1");
+  const used = net.locator('[data-testid="used-idx"][data-queue="0"]');
+  await expect(used).toBeVisible();
+  const before = Number(await used.textContent());
+  await vm.exec("ifconfig eth0 10.0.2.15 up; ping -c 2 10.0.2.2", { timeoutMs: 30_000 });
+  await expect.poll(async () => Number(await used.textContent()), { timeout: 10_000 }).toBeGreaterThan(before);
+  await vm.poweroff();
+});
+
