@@ -1,0 +1,119 @@
+// virtio-9p over the driver mock: config space, requests split across descriptors the way
+// Linux's zero-copy path splits them, async completion through poll(), and hostile chains.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Virtio9p, VIRTIO_9P_MOUNT_TAG } from "../../../devices/virtio/p9.ts";
+import { MemoryFs } from "../../../devices/p9/memory-fs.ts";
+import { NOFID } from "../../../devices/p9/messages.ts";
+import { Reader } from "../../../devices/p9/wire.ts";
+import { Harness } from "./device-harness.ts";
+import { request, s, d, q, T } from "../p9/client.ts";
+
+/** Let the device's request chain run, then complete what is ready. */
+async function settle(dev: Virtio9p): Promise<void> {
+  for (let i = 0; i < 20 && dev.hostIo(); i++) await dev.hostIo();
+  dev.poll();
+}
+
+test("device id 9, VIRTIO_9P_MOUNT_TAG, config = le16 tag_len + tag", () => {
+  const dev = new Virtio9p({ fs: new MemoryFs(), tag: "hostshare" });
+  assert.equal(dev.deviceId, 9);
+  assert.equal(dev.features, 1n << VIRTIO_9P_MOUNT_TAG);
+  assert.equal(dev.configSize, 2 + 9);
+  assert.equal(dev.readConfig(0, 2), 9);
+  const tag = Array.from({ length: 9 }, (_, i) => dev.readConfig(2 + i, 1));
+  assert.equal(String.fromCharCode(...tag), "hostshare");
+  assert.equal(dev.readConfig(2, 4), 0x74736f68, "'host' little-endian");
+  assert.throws(() => new Virtio9p({ fs: new MemoryFs(), tag: "" }));
+});
+
+test("version, attach, then a write split like Linux's zero-copy path lands in the folder", async () => {
+  const fs = new MemoryFs();
+  const dev = new Virtio9p({ fs });
+  const h = new Harness(dev).activate();
+  const vq = h.drivers[0]!;
+  const v = vq.post(request(T.version, 0xffff, d(65536), s("9P2000.L")), 64);
+  const a = vq.post(request(T.attach, 1, d(0), d(NOFID), s("root"), s(""), d(0)), 64);
+  vq.kick();
+  assert.deepEqual(vq.takeUsed(), [], "nothing completes inside the kick");
+  await settle(dev);
+  const used = vq.takeUsed();
+  assert.deepEqual(used.map((u) => u.id), [v.id, a.id]);
+  const rv = new Reader(h.bytes(v.bufs[1]!));
+  assert.equal(rv.u32(), used[0]!.len);
+  assert.equal(rv.u8(), T.version + 1);
+  rv.u16();
+  assert.equal(rv.u32(), 65536);
+  assert.equal(rv.str(), "9P2000.L");
+  assert.equal(h.interrupts[0], 1, "one interrupt for the batch");
+
+  vq.post(request(T.lcreate, 2, d(0), s("f"), d(2), d(0o644), d(0)), 64);
+  vq.kick();
+  await settle(dev);
+  vq.takeUsed();
+  // Twrite: the header in one buffer, the data in two more (pages), the reply in a fourth.
+  const data = new Uint8Array(3000).map((_, i) => i & 0xff);
+  const msg = request(T.write, 3, d(0), q(0), ["D", data]);
+  const w = vq.post(msg.subarray(0, 23), msg.subarray(23, 1023), msg.subarray(1023), 11);
+  vq.kick();
+  await settle(dev);
+  assert.deepEqual(vq.takeUsed(), [{ id: w.id, len: 11 }]);
+  const rw = new Reader(h.bytes(w.bufs[3]!));
+  rw.u32(); assert.equal(rw.u8(), T.write + 1); rw.u16();
+  assert.equal(rw.u32(), 3000);
+  const h2 = await fs.open(["f"], { access: 0, trunc: false, append: false });
+  assert.deepEqual(await fs.read(h2, 0, 5000), data);
+
+  // Tread: an 11-byte header buffer, then the data pages.
+  const r = vq.post(request(T.read, 4, d(0), q(1000), d(4096)), 11, 1024, 4096);
+  vq.kick();
+  await settle(dev);
+  assert.deepEqual(vq.takeUsed(), [{ id: r.id, len: 11 + 2000 }]);
+  assert.equal(new Reader(h.bytes(r.bufs[1]!)).u32(), 11 + 2000);
+  const got = new Uint8Array([...h.bytes(r.bufs[2]!), ...h.bytes(r.bufs[3]!)]).subarray(0, 2000);
+  assert.deepEqual(got, data.subarray(1000));
+});
+
+test("malformed messages get Rlerror; a chain with no room for any reply asks for a reset", async () => {
+  const dev = new Virtio9p({ fs: new MemoryFs() });
+  const h = new Harness(dev).activate();
+  const vq = h.drivers[0]!;
+  const bad = vq.post(Uint8Array.of(200, 0, 0, 0, 120, 9, 0), 64); // size larger than the message
+  const empty = vq.post(64); // no request bytes at all
+  vq.kick();
+  await settle(dev);
+  const used = vq.takeUsed();
+  assert.deepEqual(used.map((u) => [u.id, u.len]), [[bad.id, 11], [empty.id, 11]]);
+  const e = new Reader(h.bytes(bad.bufs[1]!));
+  e.u32(); assert.equal(e.u8(), 7); assert.equal(e.u16(), 9); assert.equal(e.u32(), 71 /* EPROTO */);
+  assert.deepEqual(h.resetReasons, []);
+  vq.post(request(T.clunk, 1, d(0)), 4);
+  vq.kick();
+  assert.equal(h.resetReasons.length, 1);
+  assert.match(h.resetReasons[0]!, /writable bytes/);
+});
+
+test("a reply that does not fit the driver's buffer becomes an Rlerror", async () => {
+  const dev = new Virtio9p({ fs: new MemoryFs() });
+  const h = new Harness(dev).activate();
+  const vq = h.drivers[0]!;
+  vq.post(request(T.version, 0xffff, d(65536), s("9P2000.L")), 64);
+  vq.post(request(T.attach, 1, d(0), d(NOFID), s(""), s(""), d(0)), 64);
+  const g = vq.post(request(T.getattr, 2, d(0), q(0x7ff)), 20); // Rgetattr needs 160
+  vq.kick();
+  await settle(dev);
+  assert.deepEqual(vq.takeUsed().pop(), { id: g.id, len: 11 });
+  assert.equal(dev.stats().oversizeReplies, 1);
+});
+
+test("requests pending at reset are dropped, never completed into the old rings", async () => {
+  const dev = new Virtio9p({ fs: new MemoryFs() });
+  const h = new Harness(dev).activate();
+  const vq = h.drivers[0]!;
+  const v = vq.post(request(T.version, 0xffff, d(65536), s("9P2000.L")), 64);
+  vq.kick();
+  dev.reset();
+  await settle(dev);
+  assert.deepEqual(vq.takeUsed(), []);
+  assert.deepEqual([...h.bytes(v.bufs[1]!).subarray(0, 4)], [0xcc, 0xcc, 0xcc, 0xcc]);
+});
