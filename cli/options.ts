@@ -24,6 +24,9 @@ export const HELP = `usage: npm run boot -- [options]
                          blk,transport=T,image=FILE[,readonly]
                          console,transport=T
                          rng,transport=T
+                         9p,transport=T,path=DIR[,tag=NAME][,readonly]   (a shared folder;
+                           in the guest: mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt;
+                           NAME defaults to "share")
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
@@ -105,6 +108,8 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 
 /** Combinations the board cannot place: one line each. */
 function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
+  const tags = specs.filter((d) => d.type === "9p").map((d) => d.tag ?? "share");
+  if (new Set(tags).size !== tags.length) throw new UsageError("--device: two 9p devices with the same tag");
   if (specs.filter((d) => d.type === "console").length > 1) throw new UsageError("--device: at most one console device (it owns the console)");
   if (specs.filter((d) => d.transport.startsWith("mmio")).length > 8) throw new UsageError("--device: at most 8 virtio-mmio devices (one free IRQ each)");
   if (specs.filter((d) => d.transport.startsWith("pci")).length > 31) throw new UsageError("--device: at most 31 virtio-pci devices (bus 0 slots)");
@@ -112,7 +117,7 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 }
 
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
-const DEVICE_TYPES = ["blk", "console", "rng"] as const;
+const DEVICE_TYPES = ["blk", "console", "rng", "9p"] as const;
 
 /** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
 export function parseDevice(text: string): VirtioDeviceSpec {
@@ -127,7 +132,7 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly"] : ["transport"];
+  const allowed = type === "blk" ? ["transport", "image", "readonly"] : type === "9p" ? ["transport", "path", "tag", "readonly"] : ["transport"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -150,6 +155,27 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (!st.isFile()) throw new UsageError(`--device '${text}': image '${image}' is not a file`);
     if (st.size === 0 || st.size % 512 !== 0) throw new UsageError(`--device '${text}': image '${image}' size ${st.size} is not a non-zero multiple of 512`);
     spec.image = image;
+    if (ro === true) spec.readonly = true;
+  }
+  if (type === "9p") {
+    const path = kv.get("path");
+    if (typeof path !== "string" || path === "") throw new UsageError(`--device '${text}': 9p needs path=DIR`);
+    let st;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new UsageError(`--device '${text}': cannot open folder '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    if (!st.isDirectory()) throw new UsageError(`--device '${text}': '${path}' is not a directory`);
+    spec.path = path;
+    const tag = kv.get("tag");
+    if (tag !== undefined) {
+      // The tag is the mount's device name: keep it to what a shell and mount(8) take unquoted.
+      if (typeof tag !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(tag)) throw new UsageError(`--device '${text}': tag must be 1–64 of A-Z a-z 0-9 _ . -`);
+      spec.tag = tag;
+    }
+    const ro = kv.get("readonly");
+    if (ro !== undefined && ro !== true) throw new UsageError(`--device '${text}': readonly takes no value`);
     if (ro === true) spec.readonly = true;
   }
   return spec;

@@ -4,12 +4,14 @@ import { readFileSync } from "node:fs";
 import { runVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import { NodeFileBlockBackend } from "../devices/host/node-file-block.ts";
+import { NodeFsBackend } from "../devices/p9/node-fs.ts";
 
 const { config, channels } = workerData as { config: VmConfig; channels: VmChannels };
 const module = new WebAssembly.Module(readFileSync(new URL("../core-wasm/build/core.wasm", import.meta.url)));
 const post = (e: VmEvent) => parentPort!.postMessage(e);
 await runVm(module, config, channels, post, {
   openBlock: (spec) => new NodeFileBlockBackend(spec.image!, { readonly: spec.readonly }),
+  openFs: (spec) => new NodeFsBackend(spec.path!),
 }).catch((e: unknown) => {
   post({ type: "exit", reason: "error", message: e instanceof Error ? e.message : String(e), stats: { instructions: 0, wallSeconds: 0, mips: 0, resets: 0 } });
 });

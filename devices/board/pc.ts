@@ -17,7 +17,7 @@ import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
-import { placeVirtio, virtioStats, type PlacedVirtio } from "./virtio-devices.ts";
+import { placeVirtio, virtioStats, type PlacedVirtio, type VirtioHost } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
@@ -41,6 +41,8 @@ export interface PcOptions {
   virtio?: readonly VirtioDeviceSpec[];
   /** Opens the backend of a virtio-blk spec (the host decides: file, memory, IndexedDB). */
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  /** Opens the folder of a virtio-9p spec. */
+  openFs?: VirtioHost["openFs"];
 }
 
 export interface LinuxImage {
@@ -114,7 +116,7 @@ export class PcBoard {
       setIrq: (n, level) => this.pic.setIrq(n, level),
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
       log,
-    }, { openBlock: opts.openBlock, onConsole: opts.onConsole });
+    }, { openBlock: opts.openBlock, openFs: opts.openFs, onConsole: opts.onConsole });
     this.virtio = placed.devices;
     this.virtioCmdline = placed.cmdline;
     this.virtioConsole = (this.virtio.find((d) => d.spec.type === "console")?.device as VirtioConsole | undefined) ?? null;

@@ -11,6 +11,8 @@ import type { VirtioDeviceSpec } from "../vm/config.ts";
 import { VirtioBlk } from "../virtio/blk.ts";
 import { VirtioConsole } from "../virtio/console.ts";
 import { VirtioRng } from "../virtio/rng.ts";
+import { Virtio9p } from "../virtio/p9.ts";
+import type { FsBackend } from "../p9/backend.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { VirtioMmio } from "../virtio/mmio.ts";
@@ -25,6 +27,8 @@ export const MMIO_IRQS = [5, 9, 7, 6, 12, 3, 15, 14] as const;
 export interface VirtioHost {
   /** Open a block backend for a `blk` spec (Node: a file; page: IndexedDB). */
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  /** Open the folder of a `9p` spec (Node: a host directory; page: an in-memory folder). */
+  openFs?: (spec: VirtioDeviceSpec) => FsBackend;
   /** Output of a virtio-console: the same console stream the UART feeds. */
   onConsole: (byte: number) => void;
 }
@@ -46,7 +50,7 @@ export interface VirtioBoardParts {
   log: (message: string) => void;
 }
 
-function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost): VirtioDevice {
+function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, log: (message: string) => void): VirtioDevice {
   switch (spec.type) {
     case "blk": {
       if (!host.openBlock) throw new Error("virtio-blk: no block backend available in this host");
@@ -56,6 +60,10 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost): VirtioDevice {
       return new VirtioConsole({ onOutput: (bytes) => { for (const b of bytes) host.onConsole(b); } });
     case "rng":
       return new VirtioRng();
+    case "9p": {
+      if (!host.openFs) throw new Error("virtio-9p: no shared folder available in this host");
+      return new Virtio9p({ fs: host.openFs(spec), tag: spec.tag, readonly: spec.readonly, log });
+    }
   }
 }
 
@@ -67,7 +75,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
   let slot = 1;
   let window = 0;
   for (const spec of specs) {
-    const device = makeDevice(spec, host);
+    const device = makeDevice(spec, host, parts.log);
     const n = count[spec.type] = (count[spec.type] ?? -1) + 1;
     const name = `virtio-${spec.type}${n}`;
     if (spec.transport.startsWith("pci-")) {

@@ -40,7 +40,7 @@ export interface VmConfig {
 
 /** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
 export interface VirtioDeviceSpec {
-  type: "blk" | "console" | "rng";
+  type: "blk" | "console" | "rng" | "9p";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
   /**
    * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
@@ -48,6 +48,10 @@ export interface VirtioDeviceSpec {
    * (web/idb-disk.ts).
    */
   image?: string;
-  /** blk: offer VIRTIO_BLK_F_RO and refuse writes. */
+  /** blk: offer VIRTIO_BLK_F_RO and refuse writes. 9p: refuse every change (EROFS). */
   readonly?: boolean;
+  /** 9p: the shared folder. Node: a host directory. Page: `mem:NAME` / `idb:NAME` (web/share-folder.ts). */
+  path?: string;
+  /** 9p: the mount tag (`mount -t 9p -o trans=virtio TAG /mnt`); default "share". */
+  tag?: string;
 }
