@@ -27,6 +27,7 @@ export class Controls {
   private readonly disk = byId<HTMLSelectElement>("disk");
   private readonly console = byId<HTMLSelectElement>("console");
   private readonly rng = byId<HTMLSelectElement>("rng");
+  private readonly share = byId<HTMLSelectElement>("share");
   private readonly status = byId<HTMLElement>("status");
   private readonly progress = byId<HTMLProgressElement>("progress");
   private readonly msg = byId<HTMLElement>("message");
@@ -37,6 +38,7 @@ export class Controls {
     for (const m of [...choices].sort((a, b) => a - b)) this.mem.add(new Option(`${m} MiB`, String(m)));
     for (const c of DEVICE_CHOICES) this.disk.add(new Option(c, c));
     for (const c of DEVICE_CHOICES) this.rng.add(new Option(c, c));
+    for (const c of DEVICE_CHOICES) this.share.add(new Option(c, c));
     for (const c of CONSOLE_CHOICES) this.console.add(new Option(c === "serial" ? "serial (ttyS0)" : `virtio ${c} (hvc0)`, c));
     const changed = () => {
       this.settings = {
@@ -45,6 +47,7 @@ export class Controls {
         disk: this.disk.value as Settings["disk"],
         console: this.console.value as Settings["console"],
         rng: this.rng.value as Settings["rng"],
+        share: this.share.value as Settings["rng"],
       };
       h.settingsChanged(this.settings);
     };
@@ -63,6 +66,7 @@ export class Controls {
     this.disk.value = s.disk;
     this.console.value = s.console;
     this.rng.value = s.rng;
+    this.share.value = s.share ?? "off";
   }
 
   setState(state: PowerState, detail = ""): void {
@@ -111,7 +115,7 @@ export class Controls {
   }
 
   private selects(): HTMLSelectElement[] {
-    return [this.mem, this.disk, this.console, this.rng];
+    return [this.mem, this.disk, this.console, this.rng, this.share];
   }
 }
 

@@ -16,6 +16,8 @@ import { isolateViaServiceWorker, isolationDone } from "./coi.ts";
 import { VmSession, type VmExit } from "./vm-host.ts";
 import { DATA_DISK_IMAGE, PICKED_DISK_IMAGE, loadDataDiskBase } from "./data-disk.ts";
 import { DiskPanel } from "./disk-panel.ts";
+import { SharePanel } from "./share-panel.ts";
+import { readIdbShare } from "./idb-share.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -34,6 +36,9 @@ export interface VireoHook {
   lastExit(): VmExit | undefined;
   /** Erase the data disk's saved changes (rejects while the VM is on). */
   resetDisk(): Promise<void>;
+  /** Replace the shared folder (VM off) with these files; read it back as path → text. */
+  setShare(files: Record<string, string>): Promise<void>;
+  readShare(): Promise<Record<string, string>>;
   /** The settings the next power-on uses. */
   settings(): Settings;
   /** The terminal's size in character cells. */
@@ -85,11 +90,13 @@ const picker = new ImagePicker({
   cleared: () => controls.message("using the default guest", "info"),
 });
 const diskPanel = new DiskPanel({ note: (m) => term.note(m) });
+const sharePanel = new SharePanel((m) => term.note(m));
 
 function setState(s: "off" | "loading" | "running" | "halted", detail?: string): void {
   state = s;
   controls.setState(s, detail);
   diskPanel.setPowerState(s);
+  sharePanel.setPowerState(s);
 }
 
 function report(e: unknown): void {
@@ -207,6 +214,10 @@ async function start(): Promise<void> {
     state: () => state,
     lastExit: () => lastExit,
     resetDisk: () => diskPanel.reset(),
+    setShare: (files) => sharePanel.replace(Object.entries(files).map(([p, text]) => (
+      { path: p.split("/"), kind: "file", mode: 0o644, mtimeMs: Date.now(), data: new TextEncoder().encode(text) })), ""),
+    readShare: async () => Object.fromEntries((await readIdbShare()).filter((e) => e.kind === "file")
+      .map((e) => [e.path.join("/"), new TextDecoder().decode(e.data)])),
     settings: () => settings,
     termSize: () => ({ cols: term.cols, rows: term.rows }),
   };

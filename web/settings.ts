@@ -6,6 +6,7 @@
 //   &console=T|serial the guest console: the 16550 UART (ttyS0, default) or virtio-console on
 //                     transport T (hvc0)
 //   &rng=T|off        virtio-rng on transport T (default off)
+//   &share=T|off      the shared folder (virtio-9p, tag "share") on transport T (default off)
 //   &autoboot=1       power on when the page opens
 //
 // T is one of pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2 — the CLI's --device
@@ -15,6 +16,8 @@ import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
 import { TRANSPORT_KINDS, type TransportKind } from "../devices/virtio/device.ts";
 
 export type DeviceChoice = TransportKind | "off";
+/** The 9p spec's `path` for the page's one shared folder (web/idb-share.ts opens it). */
+export const SHARE_PATH = "idb:share";
 export type ConsoleChoice = TransportKind | "serial";
 
 export interface Settings {
@@ -23,6 +26,8 @@ export interface Settings {
   disk: DeviceChoice;
   console: ConsoleChoice;
   rng: DeviceChoice;
+  /** The shared folder; absent means off (kept optional so older settings objects stay valid). */
+  share?: DeviceChoice;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = { memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off" };
@@ -62,6 +67,7 @@ export function parseSettings(search: string): ParsedSettings {
   s.disk = choice("disk", DEVICE_CHOICES, s.disk);
   s.console = choice("console", CONSOLE_CHOICES, s.console);
   s.rng = choice("rng", DEVICE_CHOICES, s.rng);
+  if (q.has("share")) s.share = choice("share", DEVICE_CHOICES, "off");
   return { settings: s, errors };
 }
 
@@ -76,6 +82,7 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("disk", s.disk, DEFAULT_SETTINGS.disk);
   put("console", s.console, DEFAULT_SETTINGS.console);
   put("rng", s.rng, DEFAULT_SETTINGS.rng);
+  put("share", s.share ?? "off", "off");
   put("autoboot", s.autoboot ? "1" : "0", "0");
   return q.toString();
 }
@@ -89,6 +96,8 @@ export function deviceSpecs(s: Settings, diskImage: string): VirtioDeviceSpec[] 
   if (s.console !== "serial") specs.push({ type: "console", transport: s.console });
   if (s.disk !== "off") specs.push({ type: "blk", transport: s.disk, image: diskImage });
   if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
+  // The page's shared folder lives in IndexedDB (web/idb-share.ts); the guest mounts tag "share".
+  if (s.share && s.share !== "off") specs.push({ type: "9p", transport: s.share, path: SHARE_PATH, tag: "share" });
   return specs;
 }
 

@@ -288,6 +288,15 @@ export class MemoryFs implements FsBackend {
     return { bsize, blocks, bfree: free, bavail: free, files: 1 << 20, ffree: (1 << 20) - Number(this.nextIno), namelen: 255 };
   }
 
+  /** One file as a dump entry (what a persistent store keeps for it). */
+  entry(p: FsPath): MemoryFsEntry {
+    const n = this.lookup(p);
+    const mtimeMs = Number(n.mtimeNs / 1_000_000n);
+    if (n.children) return { path: [...p], kind: "dir", mode: n.mode & 0o7777, mtimeMs };
+    if ((n.mode & 0o170000) === S_IFLNK) return { path: [...p], kind: "symlink", mode: 0o777, mtimeMs, target: n.target };
+    return { path: [...p], kind: "file", mode: n.mode & 0o7777, mtimeMs, data: n.data.slice(0, n.size) };
+  }
+
   /** The whole tree, parents first (for IndexedDB). File data are copies. */
   dump(): MemoryFsEntry[] {
     const out: MemoryFsEntry[] = [];

@@ -1,0 +1,26 @@
+// The page's shared folder (virtio-9p on ?share=T over the IndexedDB folder, web/idb-share.ts):
+// files put in the folder are in the guest's 9p mount, and what the guest writes is in the
+// folder after a power off — and still there at the next power-on.
+import { test, expect } from "./fixtures.ts";
+
+test("share=pci-modern: page → guest and guest → page through the 9p mount", async ({ vm, page }) => {
+  await vm.open({ memMiB: 128, query: "share=pci-modern&disk=off" });
+  await page.evaluate(() => window.vireo!.setShare({ "hello.txt": "from the page", "sub/inner.txt": "deeper" }));
+  await vm.powerOn();
+  expect(await vm.exec("mount -t 9p -o trans=virtio,version=9p2000.L share /mnt; echo rc=$?")).toMatch(/rc=0$/);
+  expect(await vm.exec("cat /mnt/hello.txt /mnt/sub/inner.txt")).toBe("from the pagedeeper");
+  await vm.exec("echo from the guest > /mnt/guest.txt && mkdir /mnt/d && mv /mnt/sub/inner.txt /mnt/d/moved.txt");
+  expect(await vm.exec("ls /mnt /mnt/d | tr '\\n' ' '")).toBe("/mnt: d guest.txt hello.txt sub  /mnt/d: moved.txt ");
+  await vm.exec("umount /mnt");
+  await vm.poweroff();
+  expect(await page.evaluate(() => window.vireo!.readShare())).toEqual({
+    "hello.txt": "from the page",
+    "guest.txt": "from the guest\n",
+    "d/moved.txt": "deeper",
+  });
+
+  // The folder outlives the power-on.
+  await vm.boot({ memMiB: 128, query: "share=mmio-v2&disk=off" });
+  expect(await vm.exec("mount -t 9p -o trans=virtio share /mnt && cat /mnt/guest.txt")).toBe("from the guest");
+  await vm.poweroff();
+});
