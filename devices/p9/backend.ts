@@ -1,4 +1,4 @@
-// The host side of a shared folder (STYLE #14): a small asynchronous file-system interface
+// The host side of a shared folder (STYLE #14): a small file-system interface, synchronous or not,
 // the 9P server (server.ts) drives, so the same server exports a host directory in Node
 // (node-fs.ts) and an in-memory / IndexedDB folder in the page (memory-fs.ts). No Node or DOM
 // imports here.
@@ -10,6 +10,13 @@
 // FsError carrying a Linux errno (errno.ts).
 
 export type FsPath = readonly string[];
+
+/**
+ * A result now or later. A backend that can answer synchronously (a host directory through
+ * Node's *Sync calls, memory) should: the server then answers inside the guest's kick, and the
+ * guest's 9p client finds its reply before it would sleep for it.
+ */
+export type Maybe<T> = T | Promise<T>;
 
 export type FsKind = "file" | "dir" | "symlink" | "other";
 
@@ -58,30 +65,30 @@ export interface FsStatFs {
 
 export interface FsBackend {
   /** lstat: a symlink is reported as one, never followed. */
-  stat(p: FsPath): Promise<FsStat>;
+  stat(p: FsPath): Maybe<FsStat>;
   /** The names in a directory, without "." and "..". */
-  readdir(p: FsPath): Promise<string[]>;
+  readdir(p: FsPath): Maybe<string[]>;
   /** Open an existing regular file; returns a handle. A symlink fails (ELOOP), a directory EISDIR. */
-  open(p: FsPath, flags: OpenFlags): Promise<number>;
+  open(p: FsPath, flags: OpenFlags): Maybe<number>;
   /** Create and open a new regular file `name` in `dir` (O_CREAT; `exclusive`: O_EXCL). */
-  create(dir: FsPath, name: string, flags: OpenFlags, mode: number, exclusive: boolean): Promise<number>;
+  create(dir: FsPath, name: string, flags: OpenFlags, mode: number, exclusive: boolean): Maybe<number>;
   /** Up to `length` bytes at `offset` (fewer at the end of the file). The result may be a scratch view: copy it before the next call. */
-  read(h: number, offset: number, length: number): Promise<Uint8Array>;
+  read(h: number, offset: number, length: number): Maybe<Uint8Array>;
   /** Write `data` at `offset` (at the end with append); returns bytes written. `data` may be a view of guest memory: consume it before returning. */
-  write(h: number, offset: number, data: Uint8Array): Promise<number>;
-  close(h: number): Promise<void>;
-  fsync(h: number): Promise<void>;
-  mkdir(dir: FsPath, name: string, mode: number): Promise<void>;
-  symlink(dir: FsPath, name: string, target: string): Promise<void>;
-  readlink(p: FsPath): Promise<string>;
+  write(h: number, offset: number, data: Uint8Array): Maybe<number>;
+  close(h: number): Maybe<void>;
+  fsync(h: number): Maybe<void>;
+  mkdir(dir: FsPath, name: string, mode: number): Maybe<void>;
+  symlink(dir: FsPath, name: string, target: string): Maybe<void>;
+  readlink(p: FsPath): Maybe<string>;
   /** A hard link `dir/name` to the existing file `target`. */
-  link(dir: FsPath, name: string, target: FsPath): Promise<void>;
+  link(dir: FsPath, name: string, target: FsPath): Maybe<void>;
   /** Remove `dir/name`: a directory (which must be empty) when `isDir`, else anything but a directory. */
-  unlink(dir: FsPath, name: string, isDir: boolean): Promise<void>;
-  rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): Promise<void>;
+  unlink(dir: FsPath, name: string, isDir: boolean): Maybe<void>;
+  rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): Maybe<void>;
   /** Change attributes of `p` (never following a final symlink); `h` is an open handle of it, if any. */
-  setattr(p: FsPath, a: SetAttr): Promise<void>;
-  statfs(): Promise<FsStatFs>;
+  setattr(p: FsPath, a: SetAttr): Maybe<void>;
+  statfs(): Maybe<FsStatFs>;
 }
 
 export function kindOfMode(mode: number): FsKind {

@@ -104,7 +104,7 @@ export class MemoryFs implements FsBackend {
     this.onChange();
   }
 
-  async stat(p: FsPath): Promise<FsStat> {
+  stat(p: FsPath): FsStat {
     const n = this.lookup(p);
     const sec = (ns: bigint) => Number(ns / 1_000_000_000n), nsec = (ns: bigint) => Number(ns % 1_000_000_000n);
     const kind = n.children ? "dir" : (n.mode & 0o170000) === S_IFLNK ? "symlink" : "file";
@@ -117,7 +117,7 @@ export class MemoryFs implements FsBackend {
     };
   }
 
-  async readdir(p: FsPath): Promise<string[]> {
+  readdir(p: FsPath): string[] {
     return [...this.dir(p).keys()];
   }
 
@@ -130,11 +130,11 @@ export class MemoryFs implements FsBackend {
     return h;
   }
 
-  async open(p: FsPath, flags: OpenFlags): Promise<number> {
+  open(p: FsPath, flags: OpenFlags): number {
     return this.openNode(this.lookup(p), flags);
   }
 
-  async create(dir: FsPath, name: string, flags: OpenFlags, mode: number, exclusive: boolean): Promise<number> {
+  create(dir: FsPath, name: string, flags: OpenFlags, mode: number, exclusive: boolean): number {
     const existing = this.dir(dir).get(name);
     if (existing) {
       if (exclusive) throw new FsError(EEXIST);
@@ -151,13 +151,13 @@ export class MemoryFs implements FsBackend {
     return o;
   }
 
-  async read(h: number, offset: number, length: number): Promise<Uint8Array> {
+  read(h: number, offset: number, length: number): Uint8Array {
     const { node } = this.handle(h);
     if (offset >= node.size) return new Uint8Array(0);
     return node.data.subarray(offset, Math.min(node.size, offset + length));
   }
 
-  async write(h: number, offset: number, data: Uint8Array): Promise<number> {
+  write(h: number, offset: number, data: Uint8Array): number {
     const { node, flags } = this.handle(h);
     const at = flags.append ? node.size : offset;
     const end = at + data.length;
@@ -183,42 +183,42 @@ export class MemoryFs implements FsBackend {
     n.size = size;
   }
 
-  async close(h: number): Promise<void> {
+  close(h: number): void {
     this.handle(h);
     this.handles.delete(h);
   }
 
-  async fsync(h: number): Promise<void> {
+  fsync(h: number): void {
     this.handle(h);
   }
 
-  async mkdir(dir: FsPath, name: string, mode: number): Promise<void> {
+  mkdir(dir: FsPath, name: string, mode: number): void {
     const n = this.node(S_IFDIR | (mode & 0o7777));
     n.nlink = 2;
     this.add(dir, name, n);
   }
 
-  async symlink(dir: FsPath, name: string, target: string): Promise<void> {
+  symlink(dir: FsPath, name: string, target: string): void {
     const n = this.node(S_IFLNK | 0o777);
     n.children = null;
     n.target = target;
     this.add(dir, name, n);
   }
 
-  async readlink(p: FsPath): Promise<string> {
+  readlink(p: FsPath): string {
     const n = this.lookup(p);
     if ((n.mode & 0o170000) !== S_IFLNK) throw new FsError(EINVAL);
     return n.target;
   }
 
-  async link(dir: FsPath, name: string, target: FsPath): Promise<void> {
+  link(dir: FsPath, name: string, target: FsPath): void {
     const n = this.lookup(target);
     if (n.children) throw new FsError(EPERM);
     this.add(dir, name, n);
     n.nlink++;
   }
 
-  async unlink(dir: FsPath, name: string, isDir: boolean): Promise<void> {
+  unlink(dir: FsPath, name: string, isDir: boolean): void {
     const d = this.lookup(dir);
     if (!d.children) throw new FsError(ENOTDIR);
     const n = d.children.get(name);
@@ -236,7 +236,7 @@ export class MemoryFs implements FsBackend {
     this.onChange();
   }
 
-  async rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): Promise<void> {
+  rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): void {
     const from = this.lookup(oldDir), to = this.lookup(newDir);
     if (!from.children || !to.children) throw new FsError(ENOTDIR);
     const n = from.children.get(oldName);
@@ -263,7 +263,7 @@ export class MemoryFs implements FsBackend {
     this.onChange();
   }
 
-  async setattr(p: FsPath, a: SetAttr): Promise<void> {
+  setattr(p: FsPath, a: SetAttr): void {
     const n = this.lookup(p);
     if (a.size !== undefined) {
       if (n.children) throw new FsError(EISDIR);
@@ -281,7 +281,7 @@ export class MemoryFs implements FsBackend {
     this.onChange();
   }
 
-  async statfs(): Promise<FsStatFs> {
+  statfs(): FsStatFs {
     const bsize = 4096;
     const blocks = Math.ceil(this.quota / bsize);
     const free = Math.max(0, blocks - Math.ceil(this.used / bsize));

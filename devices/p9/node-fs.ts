@@ -50,11 +50,11 @@ export class NodeFsBackend implements FsBackend {
     return this.dirPath(dir) + sep + name;
   }
 
-  async stat(p: FsPath): Promise<FsStat> {
+  stat(p: FsPath): FsStat {
     return toStat(fs.lstatSync(this.path(p), { bigint: true }));
   }
 
-  async readdir(p: FsPath): Promise<string[]> {
+  readdir(p: FsPath): string[] {
     return fs.readdirSync(this.dirPath(p));
   }
 
@@ -72,11 +72,11 @@ export class NodeFsBackend implements FsBackend {
     return h;
   }
 
-  async open(p: FsPath, f: OpenFlags): Promise<number> {
+  open(p: FsPath, f: OpenFlags): number {
     return this.openPath(this.path(p), accessFlags(f), 0, f.append);
   }
 
-  async create(dir: FsPath, name: string, f: OpenFlags, mode: number, exclusive: boolean): Promise<number> {
+  create(dir: FsPath, name: string, f: OpenFlags, mode: number, exclusive: boolean): number {
     return this.openPath(this.child(dir, name), accessFlags(f) | C.O_CREAT | (exclusive ? C.O_EXCL : 0), mode & 0o7777, f.append);
   }
 
@@ -86,14 +86,14 @@ export class NodeFsBackend implements FsBackend {
     return o;
   }
 
-  async read(h: number, offset: number, length: number): Promise<Uint8Array> {
+  read(h: number, offset: number, length: number): Uint8Array {
     const { fd } = this.fd(h);
     if (length > this.scratch.length) this.scratch = new Uint8Array(length);
     const n = fs.readSync(fd, this.scratch, 0, length, offset);
     return this.scratch.subarray(0, n);
   }
 
-  async write(h: number, offset: number, data: Uint8Array): Promise<number> {
+  write(h: number, offset: number, data: Uint8Array): number {
     const { fd, append } = this.fd(h);
     const at = append ? fs.fstatSync(fd).size : offset;
     let done = 0;
@@ -101,45 +101,45 @@ export class NodeFsBackend implements FsBackend {
     return done;
   }
 
-  async close(h: number): Promise<void> {
+  close(h: number): void {
     const { fd } = this.fd(h);
     this.fds.delete(h);
     fs.closeSync(fd);
   }
 
-  async fsync(h: number): Promise<void> {
+  fsync(h: number): void {
     fs.fsyncSync(this.fd(h).fd);
   }
 
-  async mkdir(dir: FsPath, name: string, mode: number): Promise<void> {
+  mkdir(dir: FsPath, name: string, mode: number): void {
     fs.mkdirSync(this.child(dir, name), { mode: mode & 0o7777 });
   }
 
-  async symlink(dir: FsPath, name: string, target: string): Promise<void> {
+  symlink(dir: FsPath, name: string, target: string): void {
     // Stored as text; the host never follows it on the guest's behalf (see the top comment).
     fs.symlinkSync(target, this.child(dir, name));
   }
 
-  async readlink(p: FsPath): Promise<string> {
+  readlink(p: FsPath): string {
     return fs.readlinkSync(this.path(p), "utf8");
   }
 
-  async link(dir: FsPath, name: string, target: FsPath): Promise<void> {
+  link(dir: FsPath, name: string, target: FsPath): void {
     // link(2) does not follow a symlink given as the existing name.
     fs.linkSync(this.path(target), this.child(dir, name));
   }
 
-  async unlink(dir: FsPath, name: string, isDir: boolean): Promise<void> {
+  unlink(dir: FsPath, name: string, isDir: boolean): void {
     const path = this.child(dir, name);
     if (isDir) fs.rmdirSync(path);
     else fs.unlinkSync(path);
   }
 
-  async rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): Promise<void> {
+  rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): void {
     fs.renameSync(this.child(oldDir, oldName), this.child(newDir, newName));
   }
 
-  async setattr(p: FsPath, a: SetAttr): Promise<void> {
+  setattr(p: FsPath, a: SetAttr): void {
     const path = this.path(p);
     const link = fs.lstatSync(path).isSymbolicLink();
     if (a.size !== undefined) {
@@ -170,7 +170,7 @@ export class NodeFsBackend implements FsBackend {
     }
   }
 
-  async statfs(): Promise<FsStatFs> {
+  statfs(): FsStatFs {
     const s = fs.statfsSync(this.root);
     return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namelen: 255 };
   }

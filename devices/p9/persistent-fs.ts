@@ -5,7 +5,7 @@
 // - file contents are stored when the guest closes or fsyncs the file (close-to-open, as NFS and
 //   9p with caching promise), so a 16 MiB write is one store write, not one per Twrite.
 // A hard link is stored as a second copy (the store has no inodes). No Node or DOM imports.
-import type { FsBackend, FsPath, FsStat, FsStatFs, OpenFlags, SetAttr } from "./backend.ts";
+import type { FsBackend, FsPath, FsStat, FsStatFs, Maybe, OpenFlags, SetAttr } from "./backend.ts";
 import { MemoryFs, type MemoryFsEntry, type MemoryFsOptions } from "./memory-fs.ts";
 
 /** Where the entries live; every method may be asynchronous (IndexedDB). */
@@ -41,16 +41,17 @@ export class PersistentFs implements FsBackend {
     return this.store.put(this.mem.entry(p));
   }
 
-  stat(p: FsPath): Promise<FsStat> { return this.mem.stat(p); }
-  readdir(p: FsPath): Promise<string[]> { return this.mem.readdir(p); }
-  readlink(p: FsPath): Promise<string> { return this.mem.readlink(p); }
-  read(h: number, offset: number, length: number): Promise<Uint8Array> { return this.mem.read(h, offset, length); }
-  statfs(): Promise<FsStatFs> { return this.mem.statfs(); }
+  // Reads and plain opens touch only memory: they answer synchronously.
+  stat(p: FsPath): FsStat { return this.mem.stat(p); }
+  readdir(p: FsPath): string[] { return this.mem.readdir(p); }
+  readlink(p: FsPath): string { return this.mem.readlink(p); }
+  read(h: number, offset: number, length: number): Uint8Array { return this.mem.read(h, offset, length); }
+  statfs(): FsStatFs { return this.mem.statfs(); }
 
-  async open(p: FsPath, flags: OpenFlags): Promise<number> {
-    const h = await this.mem.open(p, flags);
+  open(p: FsPath, flags: OpenFlags): Maybe<number> {
+    const h = this.mem.open(p, flags);
     this.paths.set(h, [...p]);
-    if (flags.trunc && flags.access !== 0) await this.save(p);
+    if (flags.trunc && flags.access !== 0) return this.save(p).then(() => h);
     return h;
   }
 
@@ -62,8 +63,8 @@ export class PersistentFs implements FsBackend {
     return h;
   }
 
-  async write(h: number, offset: number, data: Uint8Array): Promise<number> {
-    const n = await this.mem.write(h, offset, data);
+  write(h: number, offset: number, data: Uint8Array): number {
+    const n = this.mem.write(h, offset, data);
     this.dirty.add(h);
     return n;
   }
@@ -74,10 +75,10 @@ export class PersistentFs implements FsBackend {
     if (p) await this.save(p).catch(() => {}); // gone meanwhile (unlinked while open): nothing to keep
   }
 
-  async close(h: number): Promise<void> {
-    await this.flush(h);
+  close(h: number): Maybe<void> {
+    if (this.dirty.has(h)) return this.flush(h).then(() => this.close(h));
     this.paths.delete(h);
-    await this.mem.close(h);
+    this.mem.close(h);
   }
 
   async fsync(h: number): Promise<void> {

@@ -111,8 +111,15 @@ export class P9Server {
   /**
    * Serve one request. `room` is the most bytes the reply may take (the guest's writable buffer);
    * data replies are cut to fit it and msize. Never throws: every failure is an Rlerror.
+   * The reply comes synchronously when the backend answered synchronously (the Node backend,
+   * the in-memory one), else as a Promise — so the device can complete the chain inside the
+   * guest's kick and the guest never has to sleep for it.
    */
-  async handle(msg: Uint8Array, room: number = Infinity): Promise<Uint8Array> {
+  handle(msg: Uint8Array, room: number = Infinity): Uint8Array | Promise<Uint8Array> {
+    return drive(this.serve(msg, room));
+  }
+
+  private *serve(msg: Uint8Array, room: number): Gen<Uint8Array> {
     this.counters.requests++;
     const head = peekHeader(msg);
     const tag = head?.tag ?? 0xffff;
@@ -130,7 +137,7 @@ export class P9Server {
       return rlerror(tag, EPROTO); // nothing before Tversion (version(5))
     }
     try {
-      return await this.dispatch(req.type, req.tag, req.f, room);
+      return yield* this.dispatch(req.type, req.tag, req.f, room);
     } catch (e) {
       this.counters.errors++;
       if (!(e instanceof FsError) && !(e as { code?: unknown })?.code) this.log(`9p: ${req.name}: ${(e as Error)?.message ?? e}`);
@@ -139,20 +146,24 @@ export class P9Server {
   }
 
   /** Forget every fid (Tversion, device reset), closing open handles. */
-  async reset(): Promise<void> {
+  reset(): void | Promise<void> {
+    return drive(this.resetGen());
+  }
+
+  private *resetGen(): Gen<void> {
     const open = [...this.fids.values()];
     this.fids.clear();
     this.msize = 0;
-    for (const f of open) await this.closeFid(f);
+    for (const f of open) yield* this.closeFid(f);
   }
 
-  private async dispatch(type: number, tag: number, f: Record<string, FieldValue>, room: number): Promise<Uint8Array> {
+  private *dispatch(type: number, tag: number, f: Record<string, FieldValue>, room: number): Gen<Uint8Array> {
     const n = (k: string) => f[k] as number;
     const s = (k: string) => f[k] as string;
     const dataRoom = (count: number) => Math.max(0, Math.min(count, this.msize - IOHDRSZ, room - RDATA_HEADER));
     switch (type) {
       case T.version: {
-        await this.reset();
+        yield* this.resetGen();
         // version(5): the reply's msize is at most the request's; an unknown version is "unknown".
         this.msize = Math.min(n("msize"), this.maxMsize);
         const ok = s("version").startsWith(VERSION_9P2000_L);
@@ -162,7 +173,7 @@ export class P9Server {
       }
       case T.attach: {
         if (n("afid") !== NOFID) throw new FsError(EINVAL, "no authentication");
-        const st = await this.fs.stat([]);
+        const st = yield* call(this.fs.stat([]));
         this.addFid(n("fid"), []);
         return rqid(T.attach + 1, tag, qidOf(st));
       }
@@ -172,12 +183,12 @@ export class P9Server {
         // Requests run one at a time, so the one being flushed has already been answered.
         return rempty(T.flush + 1, tag);
       case T.walk:
-        return this.walk(tag, n("fid"), n("newfid"), f.names as string[]);
+        return yield* this.walk(tag, n("fid"), n("newfid"), f.names as string[]);
       case T.lopen: {
         const fid = this.fid(n("fid"));
         if (fid.open) throw new FsError(EBADF, "fid already open");
         const flags = n("flags");
-        const st = await this.fs.stat(fid.path);
+        const st = yield* call(this.fs.stat(fid.path));
         const access = (flags & DOTL_ACCMODE) as 0 | 1 | 2 | 3;
         if (access === 3) throw new FsError(EINVAL);
         if (access !== 0 || flags & DOTL_TRUNC) this.writable();
@@ -188,7 +199,7 @@ export class P9Server {
         } else if (st.kind !== "file") {
           throw new FsError(EOPNOTSUPP, "only regular files and directories open");
         } else {
-          fid.handle = await this.fs.open(fid.path, openFlags(flags));
+          fid.handle = yield* call(this.fs.open(fid.path, openFlags(flags)));
         }
         fid.open = true;
         fid.access = access;
@@ -201,13 +212,13 @@ export class P9Server {
         const name = s("name");
         checkName(name);
         const flags = n("flags");
-        const h = await this.fs.create(fid.path, name, openFlags(flags), n("mode") & 0o7777, (flags & DOTL_EXCL) !== 0);
+        const h = yield* call(this.fs.create(fid.path, name, openFlags(flags), n("mode") & 0o7777, (flags & DOTL_EXCL) !== 0));
         const path = [...fid.path, name];
         let st: FsStat;
         try {
-          st = await this.fs.stat(path);
+          st = yield* call(this.fs.stat(path));
         } catch (e) {
-          await this.fs.close(h);
+          yield* call(this.fs.close(h));
           throw e;
         }
         // Lcreate turns the directory fid into the new, open file (9P2000.L lcreate).
@@ -218,7 +229,7 @@ export class P9Server {
         const fid = this.fid(n("fid"));
         if (fid.handle === null) throw new FsError(fid.open ? EISDIR : EBADF);
         if (fid.access === 1) throw new FsError(EBADF);
-        const data = await this.fs.read(fid.handle, n("offset"), dataRoom(n("count")));
+        const data = yield* call(this.fs.read(fid.handle, n("offset"), dataRoom(n("count"))));
         this.counters.bytesRead += data.length;
         return rdata(T.read + 1, tag, data);
       }
@@ -227,35 +238,35 @@ export class P9Server {
         if (fid.handle === null) throw new FsError(fid.open ? EISDIR : EBADF);
         if (fid.access === 0) throw new FsError(EBADF);
         const data = f.data as Uint8Array;
-        const done = await this.fs.write(fid.handle, n("offset"), data);
+        const done = yield* call(this.fs.write(fid.handle, n("offset"), data));
         this.counters.bytesWritten += done;
         return endReply(beginReply(T.write + 1, tag).u32(done));
       }
       case T.clunk: {
         const fid = this.fid(n("fid"));
         this.fids.delete(n("fid"));
-        await this.closeFid(fid);
+        yield* this.closeFid(fid);
         return rempty(T.clunk + 1, tag);
       }
       case T.remove: {
         // remove(5): the fid is clunked even when the remove fails.
         const fid = this.fid(n("fid"));
         this.fids.delete(n("fid"));
-        await this.closeFid(fid);
+        yield* this.closeFid(fid);
         this.writable();
         if (fid.path.length === 0) throw new FsError(EBUSY, "the export root");
-        const st = await this.fs.stat(fid.path);
-        await this.fs.unlink(fid.path.slice(0, -1), fid.path[fid.path.length - 1]!, st.kind === "dir");
+        const st = yield* call(this.fs.stat(fid.path));
+        yield* call(this.fs.unlink(fid.path.slice(0, -1), fid.path[fid.path.length - 1]!, st.kind === "dir"));
         return rempty(T.remove + 1, tag);
       }
       case T.statfs: {
         this.fid(n("fid"));
-        const sf = await this.fs.statfs();
+        const sf = yield* call(this.fs.statfs());
         return rstatfs(tag, { type: V9FS_MAGIC, fsid: 0n, ...sf });
       }
       case T.getattr: {
         const fid = this.fid(n("fid"));
-        const st = await this.fs.stat(fid.path);
+        const st = yield* call(this.fs.stat(fid.path));
         return rgetattr(tag, {
           valid: STATS_BASIC, qid: qidOf(st), mode: st.mode, uid: st.uid, gid: st.gid, nlink: st.nlink, rdev: st.rdev,
           size: st.size, blksize: st.blksize, blocks: st.blocks,
@@ -276,15 +287,15 @@ export class P9Server {
         // ATTR_CTIME alone (Linux sends it with most changes) needs nothing: the host sets ctime.
         if (Object.keys(a).length > 0) {
           this.writable();
-          await this.fs.setattr(fid.path, a);
+          yield* call(this.fs.setattr(fid.path, a));
         }
         return rempty(T.setattr + 1, tag);
       }
       case T.readdir:
-        return this.readdir(tag, this.fid(n("fid")), n("offset"), dataRoom(n("count")));
+        return yield* this.readdir(tag, this.fid(n("fid")), n("offset"), dataRoom(n("count")));
       case T.fsync: {
         const fid = this.fid(n("fid"));
-        if (fid.handle !== null) await this.fs.fsync(fid.handle);
+        if (fid.handle !== null) yield* call(this.fs.fsync(fid.handle));
         return rempty(T.fsync + 1, tag);
       }
       case T.mkdir: {
@@ -292,8 +303,8 @@ export class P9Server {
         const dir = this.fid(n("dfid"));
         const name = s("name");
         checkName(name);
-        await this.fs.mkdir(dir.path, name, n("mode") & 0o7777);
-        return rqid(T.mkdir + 1, tag, qidOf(await this.fs.stat([...dir.path, name])));
+        yield* call(this.fs.mkdir(dir.path, name, n("mode") & 0o7777));
+        return rqid(T.mkdir + 1, tag, qidOf(yield* call(this.fs.stat([...dir.path, name]))));
       }
       case T.symlink: {
         this.writable();
@@ -303,12 +314,12 @@ export class P9Server {
         const target = s("target");
         if (target === "" || target.includes("\0")) throw new FsError(EINVAL);
         // The target is only ever stored and read back: the server never follows it.
-        await this.fs.symlink(dir.path, name, target);
-        return rqid(T.symlink + 1, tag, qidOf(await this.fs.stat([...dir.path, name])));
+        yield* call(this.fs.symlink(dir.path, name, target));
+        return rqid(T.symlink + 1, tag, qidOf(yield* call(this.fs.stat([...dir.path, name]))));
       }
       case T.readlink: {
         const fid = this.fid(n("fid"));
-        const target = await this.fs.readlink(fid.path);
+        const target = yield* call(this.fs.readlink(fid.path));
         return endReply(beginReply(T.readlink + 1, tag).str(target));
       }
       case T.link: {
@@ -317,7 +328,7 @@ export class P9Server {
         const target = this.fid(n("fid"));
         const name = s("name");
         checkName(name);
-        await this.fs.link(dir.path, name, target.path);
+        yield* call(this.fs.link(dir.path, name, target.path));
         return rempty(T.link + 1, tag);
       }
       case T.mknod:
@@ -328,7 +339,7 @@ export class P9Server {
         const dir = this.fid(n("dfid"));
         const name = s("name");
         checkName(name);
-        await this.fs.unlink(dir.path, name, (n("flags") & AT_REMOVEDIR) !== 0);
+        yield* call(this.fs.unlink(dir.path, name, (n("flags") & AT_REMOVEDIR) !== 0));
         return rempty(T.unlinkat + 1, tag);
       }
       case T.rename: {
@@ -338,7 +349,7 @@ export class P9Server {
         if (fid.path.length === 0) throw new FsError(EBUSY, "the export root");
         const name = s("name");
         checkName(name);
-        await this.rename(fid.path.slice(0, -1), fid.path[fid.path.length - 1]!, dir.path, name);
+        yield* this.rename(fid.path.slice(0, -1), fid.path[fid.path.length - 1]!, dir.path, name);
         return rempty(T.rename + 1, tag);
       }
       case T.renameat: {
@@ -348,7 +359,7 @@ export class P9Server {
         const oldName = s("oldname"), newName = s("newname");
         checkName(oldName);
         checkName(newName);
-        await this.rename(from.path, oldName, to.path, newName);
+        yield* this.rename(from.path, oldName, to.path, newName);
         return rempty(T.renameat + 1, tag);
       }
       case T.xattrwalk:
@@ -390,14 +401,14 @@ export class P9Server {
     if (this.readonly) throw new FsError(EROFS);
   }
 
-  private async closeFid(f: Fid): Promise<void> {
+  private *closeFid(f: Fid): Gen<void> {
     const h = f.handle;
     f.handle = null;
     f.open = false;
     f.entries = null;
     if (h !== null) {
       try {
-        await this.fs.close(h);
+        yield* call(this.fs.close(h));
       } catch (e) {
         this.log(`9p: close: ${(e as Error)?.message ?? e}`);
       }
@@ -410,7 +421,7 @@ export class P9Server {
    * never above the export root. Only directories are walked through, checked by lstat, so a
    * symlink is never followed here.
    */
-  private async walk(tag: number, fidId: number, newId: number, names: string[]): Promise<Uint8Array> {
+  private *walk(tag: number, fidId: number, newId: number, names: string[]): Gen<Uint8Array> {
     const fid = this.fid(fidId);
     if (newId !== fidId && this.fids.has(newId)) throw new FsError(EBADF, `newfid ${newId} in use`);
     const path = [...fid.path];
@@ -420,7 +431,7 @@ export class P9Server {
       try {
         if (qids.length > 0 && qids[qids.length - 1]!.type !== QT_DIR) throw new FsError(ENOTDIR);
         if (qids.length === 0 && names.length > 0) {
-          const here = await this.fs.stat(path);
+          const here = yield* call(this.fs.stat(path));
           if (here.kind !== "dir") throw new FsError(ENOTDIR);
         }
         if (name === "..") path.pop();
@@ -428,7 +439,7 @@ export class P9Server {
           checkName(name);
           path.push(name);
         }
-        qids.push(qidOf(await this.fs.stat(path)));
+        qids.push(qidOf(yield* call(this.fs.stat(path))));
       } catch (e) {
         failure = e;
         break;
@@ -453,9 +464,9 @@ export class P9Server {
    * Offsets are positions in a snapshot taken when the guest starts at 0, so entries added or
    * removed meanwhile neither repeat nor vanish mid-listing.
    */
-  private async readdir(tag: number, fid: Fid, offset: number, count: number): Promise<Uint8Array> {
+  private *readdir(tag: number, fid: Fid, offset: number, count: number): Gen<Uint8Array> {
     if (!fid.open || fid.handle !== null) throw new FsError(fid.open ? ENOTDIR : EBADF);
-    if (offset === 0 || fid.entries === null) fid.entries = await this.snapshot(fid.path);
+    if (offset === 0 || fid.entries === null) fid.entries = yield* this.snapshot(fid.path);
     const out: Uint8Array[] = [];
     let used = 0;
     for (let i = offset; i < fid.entries.length; i++) {
@@ -471,16 +482,16 @@ export class P9Server {
     return rdata(T.readdir + 1, tag, data);
   }
 
-  private async snapshot(path: FsPath): Promise<DirEntry[]> {
-    const self = await this.fs.stat(path);
-    const parent = path.length > 0 ? await this.fs.stat(path.slice(0, -1)) : self;
+  private *snapshot(path: FsPath): Gen<DirEntry[]> {
+    const self = yield* call(this.fs.stat(path));
+    const parent = path.length > 0 ? yield* call(this.fs.stat(path.slice(0, -1))) : self;
     const entries: DirEntry[] = [
       { qid: qidOf(self), type: DT_DIR, name: "." },
       { qid: qidOf(parent), type: DT_DIR, name: ".." },
     ];
-    for (const name of await this.fs.readdir(path)) {
+    for (const name of yield* call(this.fs.readdir(path))) {
       try {
-        const st = await this.fs.stat([...path, name]);
+        const st = yield* call(this.fs.stat([...path, name]));
         entries.push({ qid: qidOf(st), type: st.kind === "dir" ? DT_DIR : st.kind === "file" ? DT_REG : st.kind === "symlink" ? DT_LNK : DT_UNKNOWN, name });
       } catch {
         // Gone between the listing and the stat (or unreadable): leave it out.
@@ -490,12 +501,12 @@ export class P9Server {
   }
 
   /** Rename, then move every fid at or under the old path along (they name the same files). */
-  private async rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): Promise<void> {
+  private *rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): Gen<void> {
     const from = [...oldDir, oldName];
     const to = [...newDir, newName];
     // A directory into itself or below: the host would refuse too, but say so before touching it.
     if (to.length > from.length && from.every((c, i) => to[i] === c)) throw new FsError(EINVAL);
-    await this.fs.rename(oldDir, oldName, newDir, newName);
+    yield* call(this.fs.rename(oldDir, oldName, newDir, newName));
     for (const f of this.fids.values()) {
       if (f.path.length >= from.length && from.every((c, i) => f.path[i] === c)) f.path = [...to, ...f.path.slice(from.length)];
     }
@@ -505,4 +516,34 @@ export class P9Server {
 function openFlags(flags: number): OpenFlags {
   const acc = flags & DOTL_ACCMODE;
   return { access: acc === 3 ? 2 : (acc as 0 | 1 | 2), trunc: (flags & DOTL_TRUNC) !== 0, append: (flags & DOTL_APPEND) !== 0 };
+}
+
+// ---- synchronous-when-possible execution ------------------------------------------------------
+// Handlers are generators that `yield* call(backendResult)`: a plain value goes straight back in,
+// a Promise suspends the handler until it settles. drive() runs a handler to its end without
+// leaving the current call stack as long as the backend answers synchronously.
+
+type Gen<T> = Generator<unknown, T, unknown>;
+
+/** One backend result inside a handler: the value, after waiting when it is a Promise. */
+function* call<T>(v: T | Promise<T>): Gen<T> {
+  return (yield v) as T;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
+}
+
+/** Run `gen` synchronously until it needs a Promise; then the rest runs when that settles. */
+export function drive<T>(gen: Gen<T>, step: () => IteratorResult<unknown, T> = () => gen.next()): T | Promise<T> {
+  let r = step();
+  while (!r.done) {
+    const v = r.value;
+    if (isThenable(v)) {
+      return Promise.resolve(v).then((x) => drive(gen, () => gen.next(x)), (e: unknown) => drive(gen, () => gen.throw(e)));
+    }
+    const value = v;
+    r = gen.next(value);
+  }
+  return r.value;
 }

@@ -7,10 +7,12 @@
 // request header [out], so both directions are one byte stream across descriptors, as §2.7.4
 // frames them. virtio_9p_probe() reads tag_len and tag only with VIRTIO_9P_MOUNT_TAG.
 //
-// The file server (devices/p9/server.ts) is asynchronous: requests run one at a time in
-// arrival order, the reply is written into the chain when it is ready, and the chain is
-// pushed from poll() between run slices, as virtio-blk does with an asynchronous flush.
-// hostIo() hands the run loop the request in progress so it yields to the event loop for it.
+// Requests run one at a time in arrival order. The file server (devices/p9/server.ts) answers
+// synchronously when its backend does (a host directory in Node, memory): the chain is then
+// completed inside the guest's kick. When the backend must wait (IndexedDB), the reply is
+// written into the chain when it is ready and the chain pushed from poll() between run slices,
+// as virtio-blk does with an asynchronous flush; hostIo() hands the run loop the request in
+// progress so it yields to the event loop for it, and later requests queue behind it.
 import type { Width } from "../bus/region.ts";
 import { P9Server } from "../p9/server.ts";
 import type { FsBackend } from "../p9/backend.ts";
@@ -57,7 +59,7 @@ export class Virtio9p implements VirtioDevice {
   /** The tail of the one-at-a-time request chain. */
   private tail: Promise<void> = Promise.resolve();
   private epoch = 0;
-  private readonly counters = { requests: 0, oversizeReplies: 0 };
+  private readonly counters = { requests: 0, immediate: 0, oversizeReplies: 0 };
 
   constructor(opts: Virtio9pOptions) {
     const tag = new TextEncoder().encode(opts.tag ?? "share");
@@ -107,34 +109,57 @@ export class Virtio9p implements VirtioDevice {
       }
       this.counters.requests++;
       const epoch = this.epoch;
+      if (this.inflight.length === 0) {
+        // Nothing ahead of it: run it now. A synchronous backend answers inside this kick, and
+        // the guest's client finds the reply before it goes to sleep waiting for it.
+        const msg = this.request(c);
+        const reply = this.server.handle(msg, c.writableBytes);
+        if (!(reply instanceof Promise)) {
+          this.counters.immediate++;
+          return this.answer(c, msg, reply);
+        }
+        const done = (this.tail = reply.then((r) => this.finish(c, msg, r, epoch)));
+        this.inflight.push({ chain: c, done });
+        return PARKED;
+      }
+      // Behind a request that waits for the host: keep arrival order.
       const done = (this.tail = this.tail.then(() => this.serve(c, epoch)));
       this.inflight.push({ chain: c, done });
       return PARKED;
     });
   }
 
-  /** Serve one request: read it out of the chain, run it, write the reply in. Never rejects. */
-  private async serve(c: Chain, epoch: number): Promise<void> {
-    if (epoch !== this.epoch) return;
-    // A hostile driver could describe gigabytes; no request may exceed msize anyway.
+  /** The request bytes. A hostile driver could describe gigabytes; no request may exceed msize anyway. */
+  private request(c: Chain): Uint8Array {
     const msg = new Uint8Array(Math.min(c.readableBytes, this.maxMsize + HEADER_BYTES));
     c.read(0, msg);
-    let reply: Uint8Array;
-    try {
-      reply = await this.server.handle(msg, c.writableBytes);
-    } catch (e) {
-      reply = rlerror(peekHeader(msg)?.tag ?? NOTAG, EPROTO); // server.handle does not throw; belt and braces
-      this.ctx?.log(`virtio-9p: ${(e as Error)?.message ?? e}`);
-    }
-    if (epoch !== this.epoch) return;
+    return msg;
+  }
+
+  /** Write `reply` into the chain (an Rlerror when it does not fit); returns the used length. */
+  private answer(c: Chain, msg: Uint8Array, reply: Uint8Array): number {
     if (reply.length > c.writableBytes) {
       // The driver sized its buffer too small for this reply (Linux never does): say so in-band.
       this.counters.oversizeReplies++;
       reply = rlerror(peekHeader(msg)?.tag ?? NOTAG, EPROTO);
     }
     c.write(0, reply);
+    return reply.length;
+  }
+
+  /** A reply that came later: write it and leave the chain for poll() to push. */
+  private finish(c: Chain, msg: Uint8Array, reply: Uint8Array, epoch: number): void {
+    if (epoch !== this.epoch) return;
+    const written = this.answer(c, msg, reply);
     this.inflight.shift();
-    this.ready.push({ chain: c, written: reply.length });
+    this.ready.push({ chain: c, written });
+  }
+
+  /** Serve a request that waited behind another. Never rejects (server.handle does not throw). */
+  private async serve(c: Chain, epoch: number): Promise<void> {
+    if (epoch !== this.epoch) return;
+    const msg = this.request(c);
+    this.finish(c, msg, await this.server.handle(msg, c.writableBytes), epoch);
   }
 
   /** Push the replies that are ready; one used-index update and at most one interrupt. */
