@@ -1,4 +1,4 @@
-// `node --import tsx bench/p9.ts [--runs N] [--transport T] [--msize BYTES]`: virtio-9p read
+// `node --import tsx bench/p9.ts [--runs N] [--transport T] [--msize BYTES] [--opts MOUNT-OPTIONS]`: virtio-9p read
 // throughput, the two figures of issue #9 — one 16 MiB file, and 1,000 small (4 KiB) files —
 // plus a 16 MiB write and `ls -l` of the 1,000 files. Timed on the host: the moment each
 // phase's "BENCH" line reaches the CLI's stdout (the guest's uptime is printed alongside; under
@@ -17,6 +17,7 @@ const opt = (name: string, def: string) => { const i = argv.indexOf(name); retur
 const RUNS = Math.max(1, Number(opt("--runs", "3")));
 const TRANSPORT = opt("--transport", "pci-modern");
 const MSIZE = opt("--msize", "");
+const EXTRA = opt("--opts", ""); // more mount options, e.g. cache=loose
 const BIG_MIB = 16, SMALL = 1000, SMALL_BYTES = 4096;
 
 const dir = mkdtempSync(join(tmpdir(), "vireo-bench-9p-"));
@@ -24,7 +25,7 @@ try {
   writeFileSync(join(dir, "big.bin"), randomBytes(BIG_MIB << 20));
   mkdirSync(join(dir, "small"));
   for (let i = 0; i < SMALL; i++) writeFileSync(join(dir, "small", `f${String(i).padStart(4, "0")}`), randomBytes(SMALL_BYTES));
-  const mountOpts = `trans=virtio,version=9p2000.L${MSIZE ? `,msize=${MSIZE}` : ""}`;
+  const mountOpts = `trans=virtio,version=9p2000.L${MSIZE ? `,msize=${MSIZE}` : ""}${EXTRA ? `,${EXTRA}` : ""}`;
   const script = [
     MARK,
     `mount -t 9p -o ${mountOpts} share /mnt`,
