@@ -1,6 +1,7 @@
-// The shared folder's controls: "Pick folder…" copies a folder from the user's disk into the
-// IndexedDB folder the guest mounts (tag "share", web/idb-share.ts) — through the File System
-// Access API's directory picker where the browser has it, else an <input webkitdirectory>;
+// The shared folder's controls: "Pick folder…" (or a folder dropped on the page) copies a
+// folder from the user's disk into the IndexedDB folder the guest mounts (tag "share",
+// web/idb-share.ts) — through the File System Access API's directory picker (or drop handle)
+// where the browser has it, else an <input webkitdirectory> (or the dropped entry);
 // "Save to folder" writes the guest's version back into the picked folder (File System Access
 // only: other browsers cannot write to a folder); "Clear folder" empties it.
 //
@@ -55,6 +56,26 @@ export async function entriesFromFiles(files: Iterable<File>): Promise<MemoryFsE
   return out;
 }
 
+/** A dropped folder through the older Entry API (browsers without getAsFileSystemHandle). */
+async function entriesFromEntry(dir: FileSystemDirectoryEntry, path: string[] = [], out: MemoryFsEntry[] = []): Promise<MemoryFsEntry[]> {
+  const reader = dir.createReader();
+  for (;;) {
+    // readEntries hands out a batch at a time; an empty batch is the end.
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) return out;
+    for (const e of batch) {
+      const p = [...path, e.name];
+      if (e.isDirectory) {
+        out.push({ path: p, kind: "dir", mode: 0o755, mtimeMs: Date.now() });
+        await entriesFromEntry(e as FileSystemDirectoryEntry, p, out);
+      } else if (e.isFile) {
+        const f = await new Promise<File>((resolve, reject) => (e as FileSystemFileEntry).file(resolve, reject));
+        out.push({ path: p, kind: "file", mode: 0o644, mtimeMs: f.lastModified, data: new Uint8Array(await f.arrayBuffer()) });
+      }
+    }
+  }
+}
+
 /** Write the stored folder into `dir` (files and directories; symlinks have no equivalent there). */
 async function saveToHandle(dir: DirHandle, entries: MemoryFsEntry[]): Promise<number> {
   let n = 0;
@@ -90,6 +111,7 @@ export class SharePanel {
       void picker({ mode: "readwrite" }).then(async (h) => {
         this.handle = h;
         await this.replace(await entriesFromHandle(h), h.name);
+        this.update();
       }).catch((e: unknown) => { if ((e as Error)?.name !== "AbortError") this.note(`shared folder: ${(e as Error)?.message ?? e}`); });
     };
     this.input.onchange = () => {
@@ -102,8 +124,38 @@ export class SharePanel {
     this.clearButton.onclick = () => {
       if (confirm("Empty the shared folder?")) void this.replace([], "").catch((e: unknown) => this.note(`clear shared folder: ${(e as Error)?.message ?? e}`));
     };
+    this.listenForFolderDrops();
     void this.describe();
     this.update();
+  }
+
+  /**
+   * A folder dropped anywhere on the page becomes the shared folder. Listens in the capture
+   * phase so the image picker's drop handler (files → kernel, initrd or disk) never sees it.
+   */
+  private listenForFolderDrops(): void {
+    window.addEventListener("drop", (ev) => {
+      const items = [...(ev.dataTransfer?.items ?? [])];
+      const at = items.findIndex((i) => i.webkitGetAsEntry?.()?.isDirectory);
+      if (at < 0) return;
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      document.body.classList.remove("dragging");
+      // Both must be taken while the drop event runs: the items are emptied after it.
+      const item = items[at]! as DataTransferItem & { getAsFileSystemHandle?: () => Promise<DirHandle | FileHandle | null> };
+      const entry = item.webkitGetAsEntry() as FileSystemDirectoryEntry;
+      const handle = item.getAsFileSystemHandle?.();
+      void (async () => {
+        const h = handle ? await handle : null;
+        if (h?.kind === "directory") {
+          this.handle = h;
+          await this.replace(await entriesFromHandle(h), h.name);
+        } else {
+          await this.replace(await entriesFromEntry(entry), entry.name);
+        }
+        this.update();
+      })().catch((e: unknown) => this.note(`shared folder: ${(e as Error)?.message ?? e}`));
+    }, true);
   }
 
   setPowerState(s: PowerState): void {
