@@ -58,6 +58,8 @@ export class Virtio9p implements VirtioDevice {
   private ready: { chain: Chain; written: number }[] = [];
   /** The tail of the one-at-a-time request chain. */
   private tail: Promise<void> = Promise.resolve();
+  /** Host work still running (requests answered later, or a reset closing files); 0: the server is idle. */
+  private busy = 0;
   private epoch = 0;
   private readonly counters = { requests: 0, immediate: 0, oversizeReplies: 0 };
 
@@ -96,8 +98,10 @@ export class Virtio9p implements VirtioDevice {
     this.inflight = [];
     this.ready = [];
     this.epoch++;
-    // After whatever request is still running: forget every fid and close its files.
-    this.tail = this.tail.then(() => this.server.reset()).catch(() => {});
+    // Forget every fid and close its files — now when the server is idle (so a Tversion right
+    // after the driver's reset cannot be overtaken by it), else after the request still running.
+    const later = this.busy === 0 ? this.server.reset() : this.tail.then(() => this.server.reset());
+    if (later instanceof Promise) this.track((this.tail = later.catch(() => {})));
   }
 
   notify(index: number): void {
@@ -109,7 +113,7 @@ export class Virtio9p implements VirtioDevice {
       }
       this.counters.requests++;
       const epoch = this.epoch;
-      if (this.inflight.length === 0) {
+      if (this.inflight.length === 0 && this.busy === 0) {
         // Nothing ahead of it: run it now. A synchronous backend answers inside this kick, and
         // the guest's client finds the reply before it goes to sleep waiting for it.
         const msg = this.request(c);
@@ -119,14 +123,22 @@ export class Virtio9p implements VirtioDevice {
           return this.answer(c, msg, reply);
         }
         const done = (this.tail = reply.then((r) => this.finish(c, msg, r, epoch)));
+        this.track(done);
         this.inflight.push({ chain: c, done });
         return PARKED;
       }
       // Behind a request that waits for the host: keep arrival order.
       const done = (this.tail = this.tail.then(() => this.serve(c, epoch)));
+      this.track(done);
       this.inflight.push({ chain: c, done });
       return PARKED;
     });
+  }
+
+  /** Count `p` as host work until it settles (requests arriving meanwhile queue behind it). */
+  private track(p: Promise<void>): void {
+    this.busy++;
+    void p.finally(() => void this.busy--);
   }
 
   /** The request bytes. A hostile driver could describe gigabytes; no request may exceed msize anyway. */
@@ -175,7 +187,7 @@ export class Virtio9p implements VirtioDevice {
   /** What the run loop waits for: replies to push now, or the request in progress. */
   hostIo(): Promise<unknown> | null {
     if (this.ready.length > 0) return Promise.resolve();
-    return this.inflight[0]?.done ?? null;
+    return this.inflight[0]?.done ?? (this.busy > 0 ? this.tail : null);
   }
 
   stats(): Record<string, number> {

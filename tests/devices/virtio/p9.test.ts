@@ -146,3 +146,25 @@ test("requests pending at reset are dropped, never completed into the old rings"
   assert.deepEqual(vq.takeUsed(), []);
   for (const c of [a, g]) assert.deepEqual([...h.bytes(c.bufs[1]!).subarray(0, 4)], [0xcc, 0xcc, 0xcc, 0xcc]);
 });
+
+test("a reset before the session (the driver's probe) never lands after the Tversion that follows it", async () => {
+  const fs = new MemoryFs();
+  const dev = new Virtio9p({ fs: later(fs) });
+  const h = new Harness(dev);
+  dev.reset(); // virtio_dev_probe → reset, then DRIVER_OK
+  h.activate();
+  const vq = h.drivers[0]!;
+  vq.post(request(T.version, 0xffff, d(65536), s("9P2000.L")), 64);
+  vq.post(request(T.attach, 1, d(0), d(NOFID), s("root"), s(""), d(0)), 64);
+  vq.kick();
+  await settle(dev);
+  const m = vq.post(request(T.mkdir, 2, d(0), s("dir"), d(0o755), d(0)), 64);
+  vq.kick();
+  await settle(dev);
+  const used = vq.takeUsed();
+  assert.equal(used.at(-1)!.id, m.id);
+  const r = new Reader(h.bytes(m.bufs[1]!));
+  r.u32();
+  assert.equal(r.u8(), T.mkdir + 1, "Rmkdir, not an Rlerror from a session reset after Tversion");
+  assert.equal(fs.stat(["dir"]).kind, "dir");
+});
