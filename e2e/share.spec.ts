@@ -24,3 +24,21 @@ test("share=pci-modern: page → guest and guest → page through the 9p mount",
   expect(await vm.exec("mount -t 9p -o trans=virtio share /mnt && cat /mnt/guest.txt")).toBe("from the guest");
   await vm.poweroff();
 });
+
+test("a folder uploaded through the folder input replaces the shared folder", async ({ vm, page }) => {
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const dir = join(mkdtempSync(join(tmpdir(), "vireo-share-")), "picked");
+  mkdirSync(join(dir, "nested"), { recursive: true });
+  writeFileSync(join(dir, "a.txt"), "alpha\n");
+  writeFileSync(join(dir, "nested", "b.txt"), "beta\n");
+  await vm.open({ query: "share=mmio-v1&disk=off" });
+  await page.setInputFiles("#share-input", dir);
+  await expect.poll(() => page.evaluate(() => window.vireo!.readShare())).toEqual({ "a.txt": "alpha\n", "nested/b.txt": "beta\n" });
+  await expect(page.locator("#share-info")).toHaveText("2 files, 0.0 MiB");
+  await vm.powerOn();
+  expect(await vm.exec("mount -t 9p -o trans=virtio share /mnt; echo rc=$?")).toMatch(/rc=0$/);
+  expect(await vm.exec("cat /mnt/a.txt /mnt/nested/b.txt")).toBe("alpha\nbeta");
+  await vm.poweroff();
+});
