@@ -86,6 +86,11 @@ export class PersistentFs implements FsBackend {
     await this.flush(h);
   }
 
+  /** Store what open files hold and close them all (the server that opened them is gone: a reset). */
+  async closeAll(): Promise<void> {
+    for (const h of [...this.paths.keys()]) await this.close(h);
+  }
+
   async mkdir(dir: FsPath, name: string, mode: number): Promise<void> {
     await this.mem.mkdir(dir, name, mode);
     await this.save([...dir, name]);

@@ -45,3 +45,12 @@ test("changes reach the store; reopening gives the same tree", async () => {
   assert.deepEqual(await tree(again), await tree(fs));
   assert.deepEqual(await tree(again), ["z/", "z/b/", "z/b/f = hell", "z/l -> b/f"]);
 });
+
+test("closeAll (a reset) stores what files still open hold", async () => {
+  const store = new MapFolderStore();
+  const fs = await PersistentFs.open(store);
+  const h = await fs.create([], "open.txt", rw, 0o644, true);
+  fs.write(h, 0, enc("unsaved"));
+  await fs.closeAll();
+  assert.deepEqual(await tree(await PersistentFs.open(store)), ["open.txt = unsaved"]);
+});
