@@ -101,7 +101,12 @@ export class P9Server {
   constructor(private readonly fs: FsBackend, opts: P9ServerOptions = {}) {
     this.maxMsize = opts.maxMsize ?? DEFAULT_MAX_MSIZE;
     this.readonly = opts.readonly ?? false;
-    this.log = opts.log ?? (() => {});
+    const log = opts.log ?? (() => {});
+    // A hostile guest can send malformed messages forever: say so a few times, not every time.
+    let left = 20;
+    this.log = (m) => {
+      if (left > 0) log(--left === 0 ? `${m} (further 9p messages of this kind not logged)` : m);
+    };
   }
 
   get fidCount(): number {
