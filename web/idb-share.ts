@@ -10,6 +10,10 @@ import { createStore, entries, clear, setMany, type UseStore } from "idb-keyval"
 import type { FsPath } from "../devices/p9/backend.ts";
 import type { MemoryFsEntry } from "../devices/p9/memory-fs.ts";
 import { PersistentFs, type FolderStore } from "../devices/p9/persistent-fs.ts";
+import { withIdbDiskLock } from "./idb-disk.ts";
+
+/** The Web Lock that keeps two tabs from running (or replacing) the folder at once, as for disks. */
+const LOCK = "folder:share";
 
 let db: UseStore | undefined;
 const filesDb = (): UseStore => (db ??= createStore("vireo-share", "files"));
@@ -50,15 +54,26 @@ export const idbFolderStore: FolderStore = {
   },
 };
 
-/** The folder for a virtio-9p spec (the worker). */
-export function openIdbShare(): Promise<PersistentFs> {
+/** The folder for a virtio-9p spec (the worker), held for the rest of the worker's life. */
+export async function openIdbShare(): Promise<PersistentFs> {
+  await new Promise<void>((held, refused) => {
+    withIdbDiskLock(LOCK, () => {
+      held();
+      return new Promise<never>(() => {});
+    }).catch((e: unknown) => {
+      const m = String((e as Error)?.message ?? e);
+      refused(new Error(m.includes("in use") ? "the shared folder is in use by another Vireo tab" : `the shared folder: ${m}`));
+    });
+  });
   return PersistentFs.open(idbFolderStore);
 }
 
-/** Replace the stored folder with `files` (a picked folder). */
-export async function replaceIdbShare(files: MemoryFsEntry[]): Promise<void> {
-  await clear(filesDb());
-  for (let i = 0; i < files.length; i += 200) await setMany(files.slice(i, i + 200).map((e) => [e.path, e]), filesDb());
+/** Replace the stored folder with `files` (a picked folder); not while another tab runs it. */
+export function replaceIdbShare(files: MemoryFsEntry[]): Promise<void> {
+  return withIdbDiskLock(LOCK, async () => {
+    await clear(filesDb());
+    for (let i = 0; i < files.length; i += 200) await setMany(files.slice(i, i + 200).map((e) => [e.path, e]), filesDb());
+  });
 }
 
 export async function readIdbShare(): Promise<MemoryFsEntry[]> {
