@@ -46,10 +46,15 @@ async function main(): Promise<number> {
         continue;
       }
       const cell = out.waitCell;
-      const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 50);
+      const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 1000);
       // A pending waitAsync does not keep Node's event loop alive; the timer does, so the
-      // process cannot drift to exit 0 before the worker's exit message is handled.
-      if (w.async) await Promise.race([w.value, new Promise((r) => setTimeout(r, 60))]);
+      // process cannot drift to exit 0 before the worker's exit message is handled. Output
+      // wakes the wait at once; an idle guest costs this thread one wake-up a second.
+      if (w.async) {
+        let keepAlive: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([w.value, new Promise((r) => (keepAlive = setTimeout(r, 1100)))]);
+        clearTimeout(keepAlive);
+      }
     }
   };
   const drained = drain();
@@ -89,13 +94,15 @@ async function main(): Promise<number> {
   const exit = await new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, reject) => {
     worker.on("message", (e: VmEvent) => {
       if (e.type === "exit") resolve(e);
-      else process.stderr.write(`vireo: ${e.message}\n`);
+      else if (e.type === "log") process.stderr.write(`vireo: ${e.message}\n`);
     });
     worker.on("error", reject);
     worker.on("exit", (code) => reject(new Error(`VM worker exited unexpectedly (code ${code})`)));
   });
   clearTimeout(timer);
   draining = false;
+  const cell = out.waitCell;
+  Atomics.notify(cell.array, cell.index); // wake the drain loop now rather than at its keep-alive
   await drained;
   const rest = out.read();
   if (rest.length) process.stdout.write(rest);

@@ -21,13 +21,19 @@ export const HELP = `usage: npm run boot -- [options]
   --cmd TEXT           repeatable: wait for the shell prompt, type TEXT, wait for the prompt;
                        after the last one power the guest off and exit 0
   --device SPEC        repeatable: a virtio device, SPEC one of
-                         blk,transport=T,image=FILE[,readonly]
-                         console,transport=T
-                         rng,transport=T
-                         9p,transport=T,path=DIR[,tag=NAME][,readonly]   (a shared folder;
+                         blk,transport=T,image=FILE[,readonly][,irq=I]
+                         console,transport=T[,irq=I]
+                         rng,transport=T[,irq=I]
+                         balloon,transport=T[,mib=N][,irq=I]  (N MiB inflated from boot)
+                         input,transport=T[,irq=I]  (a keyboard: /dev/input/event0; T with VERSION_1)
+                         9p,transport=T,path=DIR[,tag=NAME][,readonly][,irq=I]  (a shared folder;
                            in the guest: mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt;
                            NAME defaults to "share")
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
+                       I: intx (default); msix on virtio-pci — MSI-X with a vector per queue,
+                       used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
+                       2020 virtio-mmio MSI proposal (feature bit 40), device side only
+  --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
   --stats              print one JSON line of statistics on exit
@@ -71,6 +77,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         device: { type: "string", multiple: true },
         stats: { type: "boolean" },
         "guest-decompress": { type: "boolean" },
+        apic: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -87,6 +94,11 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   const timeoutS = o.timeout === undefined ? Infinity : Number(o.timeout);
   if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, not '${o.timeout}'`);
 
+  const devices = checkDevices((o.device ?? []).map(parseDevice));
+  for (const d of devices) {
+    if (d.balloonMiB !== undefined && d.balloonMiB >= mem) throw new UsageError(`--device balloon: mib=${d.balloonMiB} must be less than the guest's ${mem} MiB`);
+  }
+
   const kernel = readImage(o.kernel ?? guestDir + "bzImage", "kernel");
   const initrd = o.initrd === "none" ? undefined : readImage(o.initrd ?? guestDir + "initramfs.cpio.gz", "initrd");
 
@@ -98,8 +110,9 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       memMiB: mem,
       clock,
       script: { expect: o.expect, cmds: o.cmd ?? [], ready: READY_LINE },
-      devices: checkDevices((o.device ?? []).map(parseDevice)),
+      devices,
       guestDecompress: o["guest-decompress"] ?? false,
+      ...(o.apic ? { apic: true } : {}),
     },
     timeoutS,
     stats: o.stats ?? false,
@@ -117,7 +130,7 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 }
 
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
-const DEVICE_TYPES = ["blk", "console", "rng", "9p"] as const;
+const DEVICE_TYPES = ["blk", "console", "rng", "balloon", "input", "9p"] as const;
 
 /** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
 export function parseDevice(text: string): VirtioDeviceSpec {
@@ -132,7 +145,8 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly"] : type === "9p" ? ["transport", "path", "tag", "readonly"] : ["transport"];
+  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"]
+    : type === "9p" ? ["transport", "path", "tag", "readonly", "irq"] : ["transport", "irq"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -140,7 +154,23 @@ export function parseDevice(text: string): VirtioDeviceSpec {
   if (typeof transport !== "string" || !(TRANSPORTS as readonly string[]).includes(transport)) {
     throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORTS.join(", ")}`);
   }
+  if (type === "input" && (transport === "pci-legacy" || transport === "mmio-v1")) {
+    // drivers/virtio/virtio_input.c refuses a device without VIRTIO_F_VERSION_1.
+    throw new UsageError(`--device '${text}': Linux's virtio-input driver needs VIRTIO_F_VERSION_1: use pci-modern, pci-transitional or mmio-v2`);
+  }
   const spec: VirtioDeviceSpec = { type: type as VirtioDeviceSpec["type"], transport: transport as VirtioDeviceSpec["transport"] };
+  if (type === "balloon" && kv.has("mib")) {
+    const mib = kv.get("mib");
+    if (typeof mib !== "string" || !/^\d+$/.test(mib)) throw new UsageError(`--device '${text}': mib=N takes a whole number of MiB`);
+    spec.balloonMiB = Number(mib);
+  }
+  const irq = kv.get("irq");
+  if (irq !== undefined) {
+    if (irq !== "intx" && irq !== "msix" && irq !== "msi") throw new UsageError(`--device '${text}': irq must be intx, msix or msi, not '${irq === true ? "" : irq}'`);
+    if (irq === "msix" && !transport.startsWith("pci-")) throw new UsageError(`--device '${text}': irq=msix is for virtio-pci transports`);
+    if (irq === "msi" && transport !== "mmio-v2") throw new UsageError(`--device '${text}': irq=msi is for mmio-v2 (the virtio-mmio MSI proposal)`);
+    spec.irq = irq;
+  }
   if (type === "blk") {
     const image = kv.get("image");
     if (typeof image !== "string" || image === "") throw new UsageError(`--device '${text}': blk needs image=FILE`);

@@ -1,6 +1,6 @@
 // The control bar: power buttons, RAM and virtio device selects, the status line, the progress
 // bar and the message line. Settings themselves (and their URL form) live in settings.ts.
-import { CONSOLE_CHOICES, DEVICE_CHOICES, settingsQuery, type Settings } from "./settings.ts";
+import { CONSOLE_CHOICES, DEVICE_CHOICES, INPUT_CHOICES, settingsQuery, type Settings } from "./settings.ts";
 
 export const MEM_CHOICES = [32, 64, 128, 256, 512] as const;
 
@@ -17,6 +17,8 @@ export interface ControlHandlers {
   reset(): void;
   powerOff(): void;
   settingsChanged(s: Settings): void;
+  /** The balloon size asked for, in MiB (applies to the running VM). */
+  balloon?(mib: number): void;
 }
 
 export class Controls {
@@ -27,6 +29,9 @@ export class Controls {
   private readonly disk = byId<HTMLSelectElement>("disk");
   private readonly console = byId<HTMLSelectElement>("console");
   private readonly rng = byId<HTMLSelectElement>("rng");
+  private readonly balloon = byId<HTMLSelectElement>("balloon");
+  private readonly input = byId<HTMLSelectElement>("input");
+  private readonly balloonMiB = byId<HTMLInputElement>("balloon-mib");
   private readonly share = byId<HTMLSelectElement>("share");
   private readonly status = byId<HTMLElement>("status");
   private readonly progress = byId<HTMLProgressElement>("progress");
@@ -38,6 +43,10 @@ export class Controls {
     for (const m of [...choices].sort((a, b) => a - b)) this.mem.add(new Option(`${m} MiB`, String(m)));
     for (const c of DEVICE_CHOICES) this.disk.add(new Option(c, c));
     for (const c of DEVICE_CHOICES) this.rng.add(new Option(c, c));
+    for (const c of DEVICE_CHOICES) this.balloon.add(new Option(c, c));
+    for (const c of INPUT_CHOICES) this.input.add(new Option(c, c));
+    // The balloon's size applies live, while the VM runs (the driver inflates or deflates).
+    this.balloonMiB.onchange = () => h.balloon?.(Math.max(0, Math.floor(Number(this.balloonMiB.value) || 0)));
     for (const c of DEVICE_CHOICES) this.share.add(new Option(c, c));
     for (const c of CONSOLE_CHOICES) this.console.add(new Option(c === "serial" ? "serial (ttyS0)" : `virtio ${c} (hvc0)`, c));
     const changed = () => {
@@ -47,7 +56,9 @@ export class Controls {
         disk: this.disk.value as Settings["disk"],
         console: this.console.value as Settings["console"],
         rng: this.rng.value as Settings["rng"],
-        share: this.share.value as Settings["rng"],
+        balloon: this.balloon.value as Settings["balloon"],
+        input: this.input.value as Settings["input"],
+        share: this.share.value as Settings["disk"],
       };
       h.settingsChanged(this.settings);
     };
@@ -66,6 +77,9 @@ export class Controls {
     this.disk.value = s.disk;
     this.console.value = s.console;
     this.rng.value = s.rng;
+    this.balloon.value = s.balloon;
+    this.input.value = s.input;
+    this.balloonMiB.parentElement!.hidden = s.balloon === "off";
     this.share.value = s.share ?? "off";
   }
 
@@ -115,7 +129,7 @@ export class Controls {
   }
 
   private selects(): HTMLSelectElement[] {
-    return [this.mem, this.disk, this.console, this.rng, this.share];
+    return [this.mem, this.disk, this.console, this.rng, this.balloon, this.input, this.share];
   }
 }
 

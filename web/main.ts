@@ -12,10 +12,16 @@ import { loadDefaultGuest } from "./images.ts";
 import { ImagePicker } from "./image-picker.ts";
 import { ImageError, checkFits } from "./guest-files.ts";
 import { RunStatus } from "./run-status.ts";
+import { KEY_CODES } from "../devices/virtio/input-keys.ts";
 import { isolateViaServiceWorker, isolationDone } from "./coi.ts";
 import { VmSession, type VmExit } from "./vm-host.ts";
 import { DATA_DISK_IMAGE, PICKED_DISK_IMAGE, loadDataDiskBase } from "./data-disk.ts";
 import { DiskPanel } from "./disk-panel.ts";
+import "./inspector/inspector.css";
+import { Inspector } from "./inspector/panel.ts";
+import type { CompareRow } from "./inspector/compare.ts";
+import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
+import type { TransportKind } from "../devices/virtio/device.ts";
 import { SharePanel } from "./share-panel.ts";
 import { readIdbShare } from "./idb-share.ts";
 
@@ -43,6 +49,12 @@ export interface VireoHook {
   settings(): Settings;
   /** The terminal's size in character cells. */
   termSize(): { cols: number; rows: number };
+  /** The virtio inspector: open it (beside the terminal or full page), take a snapshot, compare transports. */
+  inspector: {
+    open(mode?: "side" | "full" | "closed"): void;
+    snapshot(): Promise<InspectSnapshot>;
+    compare(transports?: TransportKind[], mib?: number): Promise<CompareRow[]>;
+  };
 }
 
 declare global {
@@ -65,8 +77,23 @@ const controls = new Controls(settings, {
   settingsChanged: (s) => {
     settings = s;
     writeSettings(settings);
+    controls.show(settings);
+  },
+  balloon: (mib) => {
+    balloonMiB = mib;
+    vm?.setBalloon(mib);
   },
 });
+let balloonMiB = 0;
+// The virtio-input keyboard gets the page's key presses (as codes, so Shift and the arrows
+// arrive as keys), besides the terminal's bytes for the console.
+const terminalEl = document.getElementById("terminal")!;
+for (const [type, down] of [["keydown", true], ["keyup", false]] as const) {
+  terminalEl.addEventListener(type, (e) => {
+    const code = KEY_CODES[(e as KeyboardEvent).code];
+    if (code !== undefined && settings.input !== "off" && !(e as KeyboardEvent).repeat) vm?.sendKey(code, down);
+  }, { capture: true });
+}
 const term = new ConsoleTerminal(
   document.getElementById("terminal")!,
   (bytes) => vm?.send(bytes),
@@ -90,6 +117,26 @@ const picker = new ImagePicker({
   cleared: () => controls.message("using the default guest", "info"),
 });
 const diskPanel = new DiskPanel({ note: (m) => term.note(m) });
+let diskBeforeCompare: Settings["disk"] | null = null;
+const inspector = new Inspector({
+  session: () => vm,
+  powerCycle: async (t) => {
+    diskBeforeCompare ??= settings.disk;
+    if (vm?.alive) await vm.stop();
+    await powerOn({ disk: t });
+  },
+  powerOff: async () => void (vm?.alive && (await vm.stop())),
+  restore: () => {
+    if (diskBeforeCompare === null) return;
+    settings = { ...settings, disk: diskBeforeCompare };
+    diskBeforeCompare = null;
+    controls.show(settings);
+    writeSettings(settings);
+  },
+  transcript: () => term.transcript(),
+  type: (text) => vm?.send(new TextEncoder().encode(text)),
+  focusTerminal: () => term.focus(),
+}, document.getElementById("inspector-toggle") as HTMLButtonElement);
 const sharePanel = new SharePanel((m) => term.note(m));
 
 function setState(s: "off" | "loading" | "running" | "halted", detail?: string): void {
@@ -137,6 +184,8 @@ function describe(s: Settings): string {
   const parts = [`${s.memMiB} MiB`, s.console === "serial" ? "serial console" : `console ${s.console}`];
   if (s.disk !== "off") parts.push(`disk ${s.disk}`);
   if (s.rng !== "off") parts.push(`rng ${s.rng}`);
+  if (s.balloon !== "off") parts.push(`balloon ${s.balloon}`);
+  if (s.input !== "off") parts.push(`keyboard ${s.input}`);
   return parts.join(", ");
 }
 
@@ -157,15 +206,19 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     clock: "realtime",
     script: { cmds: [], ready: READY_LINE },
     devices: deviceSpecs(settings, diskImageName()),
+    ...(settings.apic ? { apic: true } : {}),
   };
   term.clear();
   lastExit = undefined;
   const about = describe(settings);
+  inspector.powered();
   const session = new VmSession(config, {
+    inspect: (snapshot, stepped) => inspector.onSnapshot(snapshot, stepped),
     output: (bytes) => term.write(bytes),
     log: (message) => term.note(message),
     exit: (e) => {
       runStatus.stop();
+      inspector.stopped();
       lastExit = e;
       const mips = `${e.stats.mips.toFixed(1)} MIPS over ${e.stats.wallSeconds.toFixed(1)} s`;
       if (e.reason === "error") {
@@ -179,6 +232,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   }, disks);
   vm = session;
   session.resize(term.cols, term.rows);
+  if (settings.balloon !== "off" && balloonMiB > 0) session.setBalloon(balloonMiB);
   setState("running", about);
   runStatus.start(() => session.instructions(), (live) => {
     if (vm === session && state === "running") controls.setState("running", `${live} · ${about}`);
@@ -220,6 +274,14 @@ async function start(): Promise<void> {
       .map((e) => [e.path.join("/"), new TextDecoder().decode(e.data)])),
     settings: () => settings,
     termSize: () => ({ cols: term.cols, rows: term.rows }),
+    inspector: {
+      open: (mode = "side") => {
+        inspector.setFull(mode === "full");
+        inspector.setOpen(mode !== "closed");
+      },
+      snapshot: () => inspector.snapshotNow(),
+      compare: (transports, mib) => inspector.runCompare(transports, mib),
+    },
   };
   if (settings.autoboot) void powerOn().catch(report);
 }

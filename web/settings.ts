@@ -6,8 +6,13 @@
 //   &console=T|serial the guest console: the 16550 UART (ttyS0, default) or virtio-console on
 //                     transport T (hvc0)
 //   &rng=T|off        virtio-rng on transport T (default off)
+//   &balloon=T|off    virtio-balloon on transport T (default off); the page sets its size live
+//   &input=T|off      a virtio-input keyboard fed from the page's key presses (default off);
+//                     T must offer VIRTIO_F_VERSION_1: pci-modern, pci-transitional or mmio-v2
 //   &share=T|off      the shared folder (virtio-9p, tag "share") on transport T (default off)
 //   &autoboot=1       power on when the page opens
+//   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
+//   &irq=msix         every virtio-pci device offers MSI-X (default intx)
 //
 // T is one of pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2 — the CLI's --device
 // spelling. A bad value is reported and that setting falls back to its default.
@@ -26,14 +31,24 @@ export interface Settings {
   disk: DeviceChoice;
   console: ConsoleChoice;
   rng: DeviceChoice;
+  balloon: DeviceChoice;
+  input: DeviceChoice;
+  /** The APIC board (VmConfig.apic). Absent: PIC only. */
+  apic?: boolean;
+  /** MSI-X on every virtio-pci device (VirtioDeviceSpec.irq). Absent: INTx. */
+  irq?: "msix";
   /** The shared folder; absent means off (kept optional so older settings objects stay valid). */
   share?: DeviceChoice;
 }
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = { memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off" };
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off", balloon: "off", input: "off",
+};
 
 export const DEVICE_CHOICES: readonly DeviceChoice[] = ["off", ...TRANSPORT_KINDS];
 export const CONSOLE_CHOICES: readonly ConsoleChoice[] = ["serial", ...TRANSPORT_KINDS];
+/** Linux's virtio-input driver refuses a device without VIRTIO_F_VERSION_1. */
+export const INPUT_CHOICES: readonly DeviceChoice[] = ["off", "pci-modern", "pci-transitional", "mmio-v2"];
 
 export interface ParsedSettings {
   settings: Settings;
@@ -67,6 +82,10 @@ export function parseSettings(search: string): ParsedSettings {
   s.disk = choice("disk", DEVICE_CHOICES, s.disk);
   s.console = choice("console", CONSOLE_CHOICES, s.console);
   s.rng = choice("rng", DEVICE_CHOICES, s.rng);
+  s.balloon = choice("balloon", DEVICE_CHOICES, s.balloon);
+  s.input = choice("input", INPUT_CHOICES, s.input);
+  if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
+  if (choice("irq", ["intx", "msix"], "intx") === "msix") s.irq = "msix";
   if (q.has("share")) s.share = choice("share", DEVICE_CHOICES, "off");
   return { settings: s, errors };
 }
@@ -82,8 +101,12 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("disk", s.disk, DEFAULT_SETTINGS.disk);
   put("console", s.console, DEFAULT_SETTINGS.console);
   put("rng", s.rng, DEFAULT_SETTINGS.rng);
+  put("balloon", s.balloon, DEFAULT_SETTINGS.balloon);
+  put("input", s.input, DEFAULT_SETTINGS.input);
   put("share", s.share ?? "off", "off");
   put("autoboot", s.autoboot ? "1" : "0", "0");
+  put("apic", s.apic ? "1" : "0", "0");
+  put("irq", s.irq ?? "intx", "intx");
   return q.toString();
 }
 
@@ -96,8 +119,11 @@ export function deviceSpecs(s: Settings, diskImage: string): VirtioDeviceSpec[] 
   if (s.console !== "serial") specs.push({ type: "console", transport: s.console });
   if (s.disk !== "off") specs.push({ type: "blk", transport: s.disk, image: diskImage });
   if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
+  if (s.balloon !== "off") specs.push({ type: "balloon", transport: s.balloon });
+  if (s.input !== "off") specs.push({ type: "input", transport: s.input });
   // The page's shared folder lives in IndexedDB (web/idb-share.ts); the guest mounts tag "share".
   if (s.share && s.share !== "off") specs.push({ type: "9p", transport: s.share, path: SHARE_PATH, tag: "share" });
+  if (s.irq === "msix") for (const d of specs) if (d.transport.startsWith("pci-")) d.irq = "msix";
   return specs;
 }
 

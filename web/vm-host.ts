@@ -1,7 +1,11 @@
 // The page's side of one VM: the Worker, the console rings and the control word. It moves
 // console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
-import { CMD_RESET, CMD_STOP, CTL_WORDS, instretSlot, kick, setWinsize, type VmChannels, type VmEvent, type VmStats } from "../devices/vm/session.ts";
+import {
+  CMD_RESET, CMD_STOP, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize,
+  type VmChannels, type VmEvent, type VmStats,
+} from "../devices/vm/session.ts";
+import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
 
@@ -11,11 +15,14 @@ export interface VmHostEvents {
   output(bytes: Uint8Array): void;
   log(message: string): void;
   exit(e: VmExit): void;
+  /** An inspector snapshot (asked for with inspect(), or sent when a step or pause stopped the VM). */
+  inspect?(snapshot: InspectSnapshot, stepped: boolean): void;
 }
 
 export class VmSession {
   private readonly out = new ByteRing(1 << 20);
   private readonly input = new ByteRing(1 << 16);
+  private readonly keys = new ByteRing(1 << 12);
   private readonly control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   private readonly instret: BigInt64Array;
   private readonly worker: Worker;
@@ -25,12 +32,13 @@ export class VmSession {
   /** `disks`: base image bytes per blk spec image (StartMessage), transferred to the worker. */
   constructor(config: VmConfig, private readonly on: VmHostEvents, disks: Record<string, Uint8Array> = {}) {
     this.instret = instretSlot(this.control.buffer as SharedArrayBuffer);
-    const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer };
+    const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer, keys: this.keys.sab };
     this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "vireo-vm" });
     this.exited = new Promise<VmExit>((resolve) => {
       this.worker.onmessage = (ev: MessageEvent<VmEvent>) => {
         const e = ev.data;
         if (e.type === "log") return on.log(e.message);
+        if (e.type === "inspect") return on.inspect?.(e.snapshot, e.stepped === true);
         this.finish();
         resolve(e);
       };
@@ -60,6 +68,19 @@ export class VmSession {
     }
   }
 
+  /** A key press or release for the virtio-input keyboard (Linux KEY_* code). */
+  sendKey(code: number, down: boolean): void {
+    if (!this.running || this.keys.capacity - this.keys.available() < KEY_RECORD_BYTES) return;
+    this.keys.write(keyRecord(code, down));
+    kick(this.control);
+  }
+
+  /** The virtio-balloon size asked for, in MiB (the worker applies it between slices). */
+  setBalloon(mib: number): void {
+    Atomics.store(this.control, CTL_BALLOON, mib);
+    kick(this.control);
+  }
+
   /** The terminal's size, for a virtio-console (the worker applies it between slices). */
   resize(cols: number, rows: number): void {
     setWinsize(this.control, cols, rows);
@@ -73,6 +94,16 @@ export class VmSession {
 
   reset(): void {
     if (this.running) kick(this.control, CMD_RESET);
+  }
+
+  /** Ask the worker for an inspector snapshot (false: another command is pending; ask later). */
+  inspect(): boolean {
+    return this.running && requestInspect(this.control);
+  }
+
+  /** RUN_GO / RUN_PAUSE / RUN_STEP (devices/vm/session.ts). */
+  setRunState(state: number): void {
+    if (this.running) setRunState(this.control, state);
   }
 
   /** Power off: the worker exits with reason "stopped"; the Worker is terminated after. */
@@ -104,9 +135,11 @@ export class VmSession {
       const cell = this.out.waitCell;
       if (this.out.available() > 0) continue;
       const hasWaitAsync = typeof Atomics.waitAsync === "function";
-      const timer = new Promise((r) => setTimeout(r, hasWaitAsync ? 100 : 16));
+      // Output wakes waitAsync at once; the timer is only a safety net, so an idle guest costs
+      // the page one wake-up a second (where there is no waitAsync, a poll per frame).
+      const timer = new Promise((r) => setTimeout(r, hasWaitAsync ? 1000 : 16));
       if (hasWaitAsync) {
-        const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 100);
+        const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 1000);
         if (w.async) await Promise.race([w.value, timer]);
       } else {
         await timer;

@@ -45,6 +45,14 @@ export const RUN_INSTRET_HI: u32 = 0x24; // u32: high half
 // The core samples it at instruction boundaries when EFLAGS.IF=1 and then calls `vmm.intack`.
 export const RUN_INTR: u32 = 0x30; // u32: 0/1
 export const RUN_NMI: u32 = 0x34; // u32: set to 1 to deliver an NMI; the core clears it
+// IA32_APIC_BASE (MSR 0x1B, SDM Vol. 3 §10.4.4), low half. 0: the board has no local APIC —
+// CPUID.1:EDX.APIC stays clear and RDMSR/WRMSR 0x1B raise #GP, as on a PIC-only CPU. The
+// board stores the power-on value (base | EN | BSP); a guest WRMSR updates it and is reported
+// to the VMM as a TRAP_MSR trap (TRAP_ADDR = 0x1B, TRAP_DATA = the new value).
+export const RUN_APIC_BASE: u32 = 0x38; // u32
+// 1: PAUSE (F3 90) makes run() return EXIT_PAUSE once it retires, so the VMM can let time
+// pass in a spin-wait (deterministic clock) instead of executing it instruction by instruction.
+export const RUN_PAUSE_EXIT: u32 = 0x3C; // u32: 0/1
 // Why run() returned (also its return value).
 export const RUN_EXIT: u32 = 0x40; // u32: EXIT_*
 export const RUN_EXIT_ARG: u32 = 0x44; // u32: detail (fault vector for EXIT_SHUTDOWN, …)
@@ -57,6 +65,7 @@ export const RUN_STAT_TLB_MISS: u32 = 0x90;
 
 export const TRAP_PIO: u32 = 1;
 export const TRAP_MMIO: u32 = 2;
+export const TRAP_MSR: u32 = 3; // a WRMSR the VMM must see (only IA32_APIC_BASE)
 
 export const EXIT_BUDGET: u32 = 0; // the instruction budget is spent
 export const EXIT_HLT: u32 = 1; // HLT with IF=1: sleep until an interrupt
@@ -64,6 +73,7 @@ export const EXIT_POWEROFF: u32 = 2; // HLT with IF=0 and no NMI possible: the g
 export const EXIT_SHUTDOWN: u32 = 3; // triple fault
 export const EXIT_RESET: u32 = 4; // a device asked for a reset (keyboard controller, 0x92)
 export const EXIT_STOP: u32 = 5; // a device asked the loop to return (RUN_STOP set)
+export const EXIT_PAUSE: u32 = 6; // PAUSE retired with RUN_PAUSE_EXIT set
 
 // A device handler stores 1 here to make run() return EXIT_RESET / EXIT_STOP after the
 // current instruction (e.g. reset through 0x64 <- 0xFE, or a pause request).

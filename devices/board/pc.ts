@@ -9,6 +9,10 @@ import { MmioBus } from "../bus/mmio.ts";
 import type { Width } from "../bus/region.ts";
 import { VirtualClock, advanceAll, earliestDeadline, type ClockMode, type Timed } from "../clock.ts";
 import { PicPair } from "../i8259.ts";
+import { LocalApic, LAPIC_VERSION, msiMessage } from "../lapic.ts";
+import { IoApic } from "../ioapic.ts";
+import { apicMpConfig, ISA_TO_IOAPIC_PIN, PIRQ_IOAPIC_PIN } from "./apic-wiring.ts";
+import { writeMpTables } from "./mptable.ts";
 import { Pit } from "../i8254.ts";
 import { Uart16550 } from "../uart16550.ts";
 import { Cmos } from "../cmos.ts";
@@ -16,6 +20,8 @@ import { PciHost } from "../pci-host.ts";
 import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
+import type { VirtioInput } from "../virtio/input.ts";
+import { BALLOON_PAGE, type VirtioBalloon } from "../virtio/balloon.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
 import { placeVirtio, virtioStats, type PlacedVirtio, type VirtioHost } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
@@ -23,9 +29,17 @@ import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
 import type { VirtioConsole } from "../virtio/console.ts";
 import type { VirtioDeviceInfo } from "../virtio/device.ts";
+import { inspectVirtio, type InspectSnapshot } from "../inspect/snapshot.ts";
 
 /** Register indices of the core's getReg/setReg. */
 const REG_ESI = 6;
+
+/** IA32_APIC_BASE at power-on: 0xFEE00000 | EN (bit 11) | BSP (bit 8). */
+const APIC_BASE_EN = 1 << 11;
+const APIC_BASE_POWER_ON = (0xfee0_0000 | APIC_BASE_EN | (1 << 8)) | 0;
+
+/** The I/O APIC's id as firmware leaves it: unique next to the local APIC's 0. */
+const IOAPIC_ID = 1;
 
 /** A few harmless ports Linux and busybox touch on a PC: POST codes and the I/O delay port. */
 const POST_PORTS = [0x80, 0xed];
@@ -41,6 +55,11 @@ export interface PcOptions {
   virtio?: readonly VirtioDeviceSpec[];
   /** Opens the backend of a virtio-blk spec (the host decides: file, memory, IndexedDB). */
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  /**
+   * A local APIC, an I/O APIC and an MP table (the APIC path, apic-wiring.ts). Off: the
+   * PIC-only board, whose CPU reports no APIC.
+   */
+  apic?: boolean;
   /** Opens the folder of a virtio-9p spec. */
   openFs?: VirtioHost["openFs"];
 }
@@ -59,6 +78,9 @@ export class PcBoard {
   readonly ports: PortBus;
   readonly mmio: MmioBus;
   readonly pic: PicPair;
+  /** The APIC path's chips, or null on the PIC-only board. */
+  readonly lapic: LocalApic | null = null;
+  readonly ioapic: IoApic | null = null;
   readonly pit: Pit;
   readonly com1: Uart16550;
   readonly cmos: Cmos;
@@ -74,24 +96,54 @@ export class PcBoard {
   /** The first virtio-console, which then owns console input. */
   private readonly virtioConsole: VirtioConsole | null;
   private readonly rp: Int32Array; // the run page, as words
+  private readonly mem: RamMemory;
+  private readonly log: (message: string) => void;
+  private msiDropped = 0;
 
   constructor(opts: PcOptions) {
     const log = opts.log ?? (() => {});
+    this.log = log;
     this.ramBytes = opts.ramBytes;
     this.ports = new PortBus(log);
     this.mmio = new MmioBus(log);
     // The core's imports close over the buses; they are only called from run().
     this.core = instantiateCore(opts.module, opts.ramBytes, {
       trap: () => this.trap(),
-      intack: () => this.pic.intack(),
+      intack: () => (this.lapic ? this.lapic.intack() : this.pic.intack()),
       rdtsc: () => this.clock.tsc(),
     });
     this.rp = this.core.runPage;
     const exports = this.core.exports as unknown as { instret(): number };
     this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
+    // Deterministic time may skip ahead in a spin-wait (devices/vm/session.ts, EXIT_PAUSE).
+    this.rp[L.RUN_PAUSE_EXIT >> 2] = opts.clock === "deterministic" ? 1 : 0;
 
-    this.pic = new PicPair({ onIntr: (level) => void (this.rp[L.RUN_INTR >> 2] = level ? 1 : 0) });
-    const irq = (n: number) => (level: boolean) => this.pic.setIrq(n, level);
+    const setIntr = (level: boolean) => void (this.rp[L.RUN_INTR >> 2] = level ? 1 : 0);
+    if (opts.apic) {
+      // The 8259's INTR goes to LINT0; the LAPIC drives the CPU's INTR (apic-wiring.ts).
+      const lapic = new LocalApic({
+        clock: this.clock, setIntr, log,
+        nmi: () => void (this.rp[L.RUN_NMI >> 2] = 1),
+        extIntAck: () => this.pic.intack(),
+        eoiBroadcast: (v) => this.ioapic!.eoi(v),
+      });
+      this.lapic = lapic;
+      this.ioapic = new IoApic({
+        send: (m) => lapic.accept(m), extInt: (on) => lapic.setExtIntViaIoapic(on), log,
+        activeLowPins: PIRQ_IOAPIC_PIN,
+      });
+      this.ioapic.id = IOAPIC_ID;
+      this.rp[L.RUN_APIC_BASE >> 2] = APIC_BASE_POWER_ON;
+      this.mmio.map(lapic.region);
+      this.mmio.map(this.ioapic.region);
+      lapic.virtualWire();
+    }
+    this.pic = new PicPair({ onIntr: this.lapic ? (level) => this.lapic!.setLint0(level) : setIntr });
+    const ioapic = this.ioapic;
+    const setIsaIrq = ioapic
+      ? (n: number, level: boolean) => { this.pic.setIrq(n, level); ioapic.setPin(ISA_TO_IOAPIC_PIN[n]!, level); }
+      : (n: number, level: boolean) => this.pic.setIrq(n, level);
+    const irq = (n: number) => (level: boolean) => setIsaIrq(n, level);
     this.pit = new Pit({ clock: this.clock, irq0: irq(0) });
     this.com1 = new Uart16550({ base: 0x3f8, irq: 4, clock: this.clock, setIrq: irq(4), onTransmit: opts.onConsole, name: "com1" });
     this.cmos = new Cmos({ clock: this.clock, setIrq: irq(8) });
@@ -110,11 +162,14 @@ export class PcBoard {
       });
     }
     this.timed = [this.pit, this.com1, this.cmos];
+    if (this.lapic) this.timed.push(this.lapic);
 
+    this.mem = new RamMemory(this.core.ram);
     const placed = placeVirtio(opts.virtio ?? [], {
-      mem: new RamMemory(this.core.ram), pci: this.pci, ports: this.ports, mmio: this.mmio,
-      setIrq: (n, level) => this.pic.setIrq(n, level),
+      mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
+      setIrq: setIsaIrq,
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
+      ...(this.lapic ? { msi: (a: number, d: number) => this.msi(a, d) } : {}),
       log,
     }, { openBlock: opts.openBlock, openFs: opts.openFs, onConsole: opts.onConsole });
     this.virtio = placed.devices;
@@ -127,10 +182,68 @@ export class PcBoard {
     return this.virtio.map((d) => d.info());
   }
 
+  /**
+   * The inspector's snapshot (JSON-able): counters, and per virtio device its identity,
+   * registers, features, status path and rings decoded from guest memory.
+   */
+  inspect(paused = false): InspectSnapshot {
+    const rp = this.rp;
+    return {
+      takenMs: performance.now(),
+      instructions: this.instret(),
+      guestNs: this.clock.nowNs(),
+      paused,
+      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
+      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
+      devices: this.virtio.map((d) => inspectVirtio(d, this.mem)),
+    };
+  }
+
+  /** Log register accesses per device while an inspector looks (AccessLog). */
+  setAccessLogging(on: boolean): void {
+    for (const d of this.virtio) {
+      if (on && !d.transport.access.enabled) d.transport.access.clear();
+      d.transport.access.enabled = on;
+    }
+  }
+
+  /**
+   * Step mode: call `hit` at every virtqueue notification (`notify` true; returning true holds
+   * it until releaseHeldKicks) and queue interrupt of any device (null: stop watching). The
+   * caller makes the vCPU stop there (requestStop).
+   */
+  watchVirtioEvents(hit: ((notify: boolean) => boolean) | null): void {
+    for (const d of this.virtio) d.transport.onEvent = hit;
+  }
+
+  /** Let the devices see the notifications step mode held. */
+  releaseHeldKicks(): void {
+    for (const d of this.virtio) d.transport.releaseHeld();
+  }
+
+  /** Ask the core to return from run() after the current trap (EXIT_STOP). */
+  requestStop(): void {
+    this.rp[L.RUN_REQUEST >> 2] = L.EXIT_STOP;
+  }
+
   /** Host keyboard input: to the virtio-console if there is one, else to COM1. */
   consoleInput(bytes: Uint8Array): void {
     if (this.virtioConsole) this.virtioConsole.receive(bytes);
     else this.com1.receive(bytes);
+  }
+
+  /** Ask the virtio-balloon for `mib` MiB (a config change the driver acts on); false without one. */
+  setBalloonMiB(mib: number): boolean {
+    const b = this.virtio.find((d) => d.spec.type === "balloon")?.device as VirtioBalloon | undefined;
+    b?.setTarget((mib * (1 << 20)) / BALLOON_PAGE);
+    return b !== undefined;
+  }
+
+  /** A key press or release on the virtio-input keyboard (Linux KEY_* code); false without one. */
+  inputKey(code: number, down: boolean): boolean {
+    const kbd = this.virtio.find((d) => d.spec.type === "input")?.device as VirtioInput | undefined;
+    kbd?.key(code, down);
+    return kbd !== undefined;
   }
 
   /** The host terminal's size, for a virtio-console (a UART has no way to carry it). */
@@ -140,10 +253,35 @@ export class PcBoard {
 
   /** What the BIOS would have done: PCI BARs, Interrupt Line and the ELCR for PCI INTx. */
   firmware(): void {
+    const ioapic = this.ioapic;
     assignPci(this.pci, {
       setIrq: (n, level) => this.pic.setIrq(n, level),
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
+      ...(ioapic ? { setPirq: (p: number, level: boolean) => ioapic.setPin(PIRQ_IOAPIC_PIN[p]!, level) } : {}),
     });
+    // The inspector counts the guest's accesses; these configuration writes were the firmware's.
+    for (const d of this.virtio) d.transport.access.reset();
+  }
+
+  /** The MP table (MP spec 1.4) that tells the kernel how this board's interrupts are wired. */
+  private writeMpTable(): void {
+    if (!this.lapic || !this.ioapic) return;
+    writeMpTables(this.core.ram, apicMpConfig({
+      lapicVersion: LAPIC_VERSION & 0xff,
+      ioapicId: this.ioapic.id,
+      levelIsaIrqs: this.levelIsaIrqs(),
+      pciSlots: 31,
+    }));
+  }
+
+  /** ISA IRQs the board made level-triggered (virtio-mmio lines): from the ELCR. */
+  private levelIsaIrqs(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      const pic = i < 8 ? this.pic.master : this.pic.slave;
+      if (pic.elcr & (1 << (i & 7))) out.push(i);
+    }
+    return out;
   }
 
   /** Power-on: reset the CPU, load Linux, and enter it at its 32-bit entry point. */
@@ -160,6 +298,7 @@ export class PcBoard {
     e.setupFlat32(r.entry);
     e.setReg(REG_ESI, r.esi);
     this.firmware();
+    this.writeMpTable();
     return r;
   }
 
@@ -206,13 +345,40 @@ export class PcBoard {
     const width = rp[L.TRAP_SIZE >> 2] as Width;
     const addr = rp[L.TRAP_ADDR >> 2]! >>> 0;
     const write = rp[L.TRAP_WRITE >> 2] !== 0;
-    if (rp[L.TRAP_KIND >> 2] === L.TRAP_PIO) {
+    const kind = rp[L.TRAP_KIND >> 2];
+    if (kind === L.TRAP_MSR) {
+      this.apicBaseWritten(rp[L.TRAP_DATA >> 2]! >>> 0);
+    } else if (kind === L.TRAP_PIO) {
       if (write) this.ports.write(addr, width, rp[L.TRAP_DATA >> 2]! >>> 0);
       else rp[L.TRAP_DATA >> 2] = this.ports.read(addr, width);
     } else {
       if (write) this.mmio.write(addr, width, rp[L.TRAP_DATA >> 2]! >>> 0);
       else rp[L.TRAP_DATA >> 2] = this.mmio.read(addr, width);
     }
+  }
+
+  /** A device's MSI/MSI-X write: an interrupt message for the local APIC (SDM Vol. 3 §10.11). */
+  private msi(address: number, data: number): void {
+    const m = msiMessage(address, data);
+    if (!m) {
+      // A guest can program any address into a table entry: say so a few times, then count.
+      if (this.msiDropped++ < 8) this.log(`msi: message to 0x${address.toString(16)} outside the APIC window; dropped`);
+      return;
+    }
+    this.lapic!.accept(m);
+  }
+
+  /** WRMSR IA32_APIC_BASE: move the LAPIC's page, or switch it off (SDM Vol. 3 §10.4.4). */
+  private apicBaseWritten(v: number): void {
+    const lapic = this.lapic;
+    if (!lapic) return;
+    const base = (v & 0xffff_f000) >>> 0;
+    const on = (v & APIC_BASE_EN) !== 0;
+    if (!on) this.mmio.unmap(lapic.region);
+    else if (this.mmio.baseOf(lapic.region) !== base && !this.mmio.map(lapic.region, base)) {
+      this.mmio.map(lapic.region); // the new page overlaps something: stay where we were
+    }
+    lapic.setHardwareEnabled(on);
   }
 
   /** Counters for --stats and the inspector. */
@@ -226,6 +392,7 @@ export class PcBoard {
       ports: this.ports.stats(),
       mmio: this.mmio.stats(),
       ...(this.virtio.length ? { virtio: virtioStats(this.virtio) } : {}),
+      ...(this.lapic ? { lapic: { ...this.lapic.stats }, ioapic: { ...this.ioapic!.stats } } : {}),
     };
   }
 }

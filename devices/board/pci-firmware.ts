@@ -24,6 +24,11 @@ export interface PciFirmwareOptions {
   ioLimit?: number; // exclusive, default 0x10000
   memBase?: number; // default 0xE0000000
   memLimit?: number; // exclusive, default 0xFEC00000
+  /**
+   * On a board with an I/O APIC, PIRQA–D also reach I/O APIC pins 16–19 directly (as on a PIIX
+   * board): drive PIRQ `pirq` (0–3). Each PIRQ is its own wired-OR, apart from the ISA lines.
+   */
+  setPirq?: (pirq: number, level: boolean) => void;
   /** ISA IRQs for PIRQA–D. */
   pirqIrqs?: readonly [number, number, number, number];
   log?: (message: string) => void;
@@ -77,11 +82,13 @@ export function assignPci(host: PciHost, opts: PciFirmwareOptions): PciAssignmen
   // Interrupt routing: a wired-OR per ISA IRQ (level, shared).
   // PciFunction calls its sink only when its output changes, so a count per line suffices.
   const asserted = new Map<number, { n: number }>();
+  const pirqAsserted = [0, 0, 0, 0];
   slots.forEach((s, si) => {
     const f = s.f;
     const pin = f.config[PCI_INTERRUPT_PIN]!;
     if (pin >= 1 && pin <= 4) {
-      const irq = pirq[(s.device + pin - 1) & 3]!;
+      const p = (s.device + pin - 1) & 3;
+      const irq = pirq[p]!;
       f.writeConfig(PCI_INTERRUPT_LINE, 1, irq);
       opts.setLevelTriggered(irq);
       if (!asserted.has(irq)) asserted.set(irq, { n: 0 });
@@ -89,6 +96,10 @@ export function assignPci(host: PciHost, opts: PciFirmwareOptions): PciAssignmen
       f.setIntxSink((level) => {
         line.n += level ? 1 : -1;
         if (line.n === (level ? 1 : 0)) opts.setIrq(irq, level);
+        if (opts.setPirq) {
+          pirqAsserted[p] = pirqAsserted[p]! + (level ? 1 : -1);
+          if (pirqAsserted[p] === (level ? 1 : 0)) opts.setPirq(p, level);
+        }
       });
       result[si]!.irq = irq;
     }

@@ -1,5 +1,5 @@
 // Placing virtio devices on the PC board: each `--device` becomes a device type (blk, console,
-// rng) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
+// rng, balloon, input) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
 // INTx lines 10/11); MMIO ones get 0x200-byte windows from 0xD0000000 — outside RAM and below
 // the PCI window 0xE0000000–0xFEC00000 — on IRQs PCI does not use, made level-triggered in the
 // ELCR, and a `virtio_mmio.device=` entry on the kernel command line each.
@@ -11,6 +11,8 @@ import type { VirtioDeviceSpec } from "../vm/config.ts";
 import { VirtioBlk } from "../virtio/blk.ts";
 import { VirtioConsole } from "../virtio/console.ts";
 import { VirtioRng } from "../virtio/rng.ts";
+import { VirtioBalloon, BALLOON_PAGE } from "../virtio/balloon.ts";
+import { VirtioInput } from "../virtio/input.ts";
 import { Virtio9p } from "../virtio/p9.ts";
 import type { FsBackend } from "../p9/backend.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
@@ -38,6 +40,9 @@ export interface PlacedVirtio {
   device: VirtioDevice;
   transport: VirtioTransport;
   info: () => VirtioDeviceInfo;
+  /** The register file it sits behind (one of the two), for the inspector. */
+  pci?: VirtioPci;
+  mmio?: VirtioMmio;
 }
 
 export interface VirtioBoardParts {
@@ -47,10 +52,12 @@ export interface VirtioBoardParts {
   mmio: MmioBus;
   setIrq: (irq: number, level: boolean) => void;
   setLevelTriggered: (irq: number) => void;
+  /** A message-signalled interrupt write (MSI-X): to the local APIC on the APIC board. */
+  msi?: (address: number, data: number) => void;
   log: (message: string) => void;
 }
 
-function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, log: (message: string) => void): VirtioDevice {
+function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, parts: VirtioBoardParts): VirtioDevice {
   switch (spec.type) {
     case "blk": {
       if (!host.openBlock) throw new Error("virtio-blk: no block backend available in this host");
@@ -60,11 +67,21 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, log: (message: str
       return new VirtioConsole({ onOutput: (bytes) => { for (const b of bytes) host.onConsole(b); } });
     case "rng":
       return new VirtioRng();
+    case "balloon":
+      return new VirtioBalloon({ ramBytes: parts.mem.size, targetPages: ((spec.balloonMiB ?? 0) << 20) / BALLOON_PAGE });
+    case "input":
+      return new VirtioInput();
     case "9p": {
       if (!host.openFs) throw new Error("virtio-9p: no shared folder available in this host");
-      return new Virtio9p({ fs: host.openFs(spec), tag: spec.tag, readonly: spec.readonly, log });
+      return new Virtio9p({ fs: host.openFs(spec), tag: spec.tag, readonly: spec.readonly, log: parts.log });
     }
   }
+}
+
+/** Where a device's MSI/MSI-X messages go on a board without an APIC: nowhere, logged a few times. */
+function noApic(name: string, log: (message: string) => void): (address: number, data: number) => void {
+  let n = 0;
+  return (a) => void (n++ < 8 && log(`${name}: MSI message to 0x${a.toString(16)} with no APIC on the board; dropped`));
 }
 
 /** Build and place every device; returns them and the kernel command-line additions. */
@@ -75,26 +92,32 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
   let slot = 1;
   let window = 0;
   for (const spec of specs) {
-    const device = makeDevice(spec, host, parts.log);
+    const device = makeDevice(spec, host, parts);
     const n = count[spec.type] = (count[spec.type] ?? -1) + 1;
     const name = `virtio-${spec.type}${n}`;
     if (spec.transport.startsWith("pci-")) {
-      const p = new VirtioPci(device, { name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log });
+      const msi = parts.msi ?? noApic(name, parts.log);
+      const p = new VirtioPci(device, {
+        name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log,
+        ...(spec.irq === "msix" ? { msix: { send: msi } } : {}),
+      });
       attachBars(p.fn, p.regions, parts.ports, parts.mmio, parts.log);
       parts.pci.add(slot++, 0, p.fn);
-      devices.push({ spec, device, transport: p.t, info: () => p.info() });
+      devices.push({ spec, device, transport: p.t, info: () => p.info(), pci: p });
     } else {
       const irq = MMIO_IRQS[window];
       if (irq === undefined) throw new Error(`too many virtio-mmio devices (at most ${MMIO_IRQS.length})`);
       const base = MMIO_BASE + MMIO_STRIDE * window++;
       parts.setLevelTriggered(irq);
+      const msiSend = parts.msi ?? noApic(name, parts.log);
       const m = new VirtioMmio(device, {
         name, version: spec.transport === "mmio-v1" ? 1 : 2, base, irq, mem: parts.mem, log: parts.log,
         setIrq: (level) => parts.setIrq(irq, level),
+        ...(spec.irq === "msi" ? { msi: { send: msiSend } } : {}),
       });
       for (const r of m.regions) parts.mmio.map(r);
       cmdline.push(m.cmdline());
-      devices.push({ spec, device, transport: m.t, info: () => m.info() });
+      devices.push({ spec, device, transport: m.t, info: () => m.info(), mmio: m });
     }
   }
   return { devices, cmdline };

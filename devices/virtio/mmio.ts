@@ -7,6 +7,8 @@ import type { VirtioDevice, VirtioDeviceInfo } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
+import { has } from "./device.ts";
+import { MmioMsi, VIRTIO_F_MMIO_MSI, MMIO_MSI_VEC_NUM, MMIO_MSI_DATA } from "./mmio-msi.ts";
 
 export const MMIO_MAGIC = 0x7472_6976; // "virt"
 /** Vireo's vendor id: "VIRO" little-endian. */
@@ -72,6 +74,11 @@ export interface VirtioMmioOptions {
   mem: GuestMemory;
   setIrq: (level: boolean) => void;
   log: (message: string) => void;
+  /**
+   * Opt-in: the 2020 MSI proposal (mmio-msi.ts), version 2 only. `sharedVectors` picks sharing
+   * mode with that many vectors; absent, a vector per event.
+   */
+  msi?: { send: (address: number, data: number) => void; sharedVectors?: number };
 }
 
 export class VirtioMmio {
@@ -84,31 +91,46 @@ export class VirtioMmio {
   readonly version: Version;
   readonly base: number;
   readonly irq: number;
-  private devFeatSel = 0;
-  private drvFeatSel = 0;
-  private pageSize = 4096;
-  private readonly align: number[];
-  private readonly pfn: number[];
+  /** Selectors and legacy queue placement (public for the inspector's register table). */
+  devFeatSel = 0;
+  drvFeatSel = 0;
+  pageSize = 4096;
+  readonly align: number[];
+  readonly pfn: number[];
   private readonly log: (message: string) => void;
+  /** MSI (the 2020 proposal), when opted in. */
+  readonly msi: MmioMsi | null = null;
 
   constructor(readonly device: VirtioDevice, o: VirtioMmioOptions) {
     this.version = o.version;
     this.base = o.base;
     this.irq = o.irq;
     this.log = o.log;
-    this.t = new VirtioTransport(device, { name: o.name, kind: o.version === 1 ? "mmio-v1" : "mmio-v2", mem: o.mem, setIrq: o.setIrq, log: o.log });
+    const msi = o.msi && o.version === 2;
+    if (o.msi && !msi) o.log(`${o.name}: MSI needs virtio-mmio version 2 (feature bit 40); not offered`);
+    this.t = new VirtioTransport(device, {
+      name: o.name, kind: o.version === 1 ? "mmio-v1" : "mmio-v2", mem: o.mem, setIrq: o.setIrq, log: o.log,
+      ...(msi ? { extraFeatures: 1n << BigInt(VIRTIO_F_MMIO_MSI) } : {}),
+    });
+    if (msi) {
+      const m = new MmioMsi({ name: o.name, queues: device.queueSizes.length, send: o.msi!.send, log: o.log, ...(o.msi!.sharedVectors !== undefined ? { sharedVectors: o.msi!.sharedVectors } : {}) });
+      this.msi = m;
+      this.t.msi = m;
+      this.t.onReset = () => m.reset();
+    }
     this.align = device.queueSizes.map(() => 4096);
     this.pfn = device.queueSizes.map(() => 0);
     this.regions = [
       {
         name: o.name, base: o.base, size: MMIO_CONFIG, widths: W4, registers: MMIO_REGISTERS,
-        read: (off, w) => this.read(off, w),
-        write: (off, w, v) => this.write(off, w, v),
+        // Through the transport's access log: the inspector's "last accesses" are these traps.
+        read: (off, w) => this.t.access.read(0, off, w, this.read(off, w)),
+        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.write(off, w, v); },
       },
       {
         name: `${o.name}.config`, base: o.base + MMIO_CONFIG, size: MMIO_WINDOW - MMIO_CONFIG, widths: W_ANY,
-        read: (off, w) => this.read(MMIO_CONFIG + off, w),
-        write: (off, w, v) => this.write(MMIO_CONFIG + off, w, v),
+        read: (off, w) => this.t.access.read(1, MMIO_CONFIG + off, w, this.read(MMIO_CONFIG + off, w)),
+        write: (off, w, v) => { this.t.access.write(1, MMIO_CONFIG + off, w, v); this.write(MMIO_CONFIG + off, w, v); },
       },
     ];
   }
@@ -125,7 +147,10 @@ export class VirtioMmio {
         { index: 0, name: "registers", kind: "mmio", base: this.base, size: MMIO_CONFIG, flags: { read: true, write: true } },
         { index: 1, name: "config", kind: "mmio", base: this.base + MMIO_CONFIG, size: MMIO_WINDOW - MMIO_CONFIG, flags: { read: true, write: true } },
       ],
-      irqs: [{ index: 0, name: "InterruptStatus", count: 1, flags: "level", line: this.irq }],
+      irqs: [
+        { index: 0, name: "InterruptStatus", count: 1, flags: "level", line: this.irq },
+        ...(this.msi ? [{ index: 1, name: "MSI", count: this.msi.vectors, flags: "msi" as const }] : []),
+      ],
     };
   }
 
@@ -148,6 +173,11 @@ export class VirtioMmio {
     const t = this.t;
     t.stats.traps++;
     if (off >= MMIO_CONFIG) return this.readConfig(off - MMIO_CONFIG, w);
+    if (this.msiRegister(off)) {
+      const v = this.msiNegotiated(off, w, "read") ? this.msi!.read(off) : 0;
+      if (v === null) this.log(`${t.name}: read of write-only MSI register at +0x${off.toString(16)}`);
+      return v ?? 0;
+    }
     if (!this.reg(off, w, false)) return 0;
     const q = t.selected();
     switch (off) {
@@ -174,6 +204,12 @@ export class VirtioMmio {
     const t = this.t;
     t.stats.traps++;
     if (off >= MMIO_CONFIG) { this.writeConfig(off - MMIO_CONFIG, w, v); return; }
+    if (this.msiRegister(off)) {
+      if (this.msiNegotiated(off, w, "write") && !this.msi!.write(off, v, t.queueSel)) {
+        this.log(`${t.name}: write to read-only MSI register at +0x${off.toString(16)}`);
+      }
+      return;
+    }
     if (!this.reg(off, w, true)) return;
     const q = t.selected();
     switch (off) {
@@ -187,7 +223,7 @@ export class VirtioMmio {
       case 0x040: if (q) this.setPfn(q.index, v); return;
       case 0x044: if (q) this.setReady(q.index, v); return;
       case 0x050: t.kick(v & 0xffff); return;
-      case 0x064: t.ack(v); return;
+      case 0x064: if (!this.msi?.enabled) t.ack(v); return; // ignored while MSI is enabled
       case 0x070: t.writeStatus(v); return;
       case 0x080: if (q && !q.enabled) q.setDescLo(v); return;
       case 0x084: if (q && !q.enabled) q.setDescHi(v); return;
@@ -200,6 +236,25 @@ export class VirtioMmio {
       default:
         this.log(`${t.name}: write to read-only register at +0x${off.toString(16)}`);
     }
+  }
+
+  /** 0x0c0–0x0dc belong to MSI on a window that offers it (instead of 1.2's QueueReset). */
+  private msiRegister(off: number): boolean {
+    return this.msi !== null && off >= MMIO_MSI_VEC_NUM && off <= MMIO_MSI_DATA;
+  }
+
+  /** MSI registers mean something only once VIRTIO_F_MMIO_MSI is negotiated, and only as 32-bit words. */
+  private msiNegotiated(off: number, w: Width, what: string): boolean {
+    if (w !== 4 || (off & 3) !== 0) {
+      this.t.stats.rejected++;
+      this.log(`${this.t.name}: ${w}-byte MSI ${what} at +0x${off.toString(16)}; ignored`);
+      return false;
+    }
+    if (!has(this.t.features, BigInt(VIRTIO_F_MMIO_MSI))) {
+      this.log(`${this.t.name}: MSI ${what} at +0x${off.toString(16)} before VIRTIO_F_MMIO_MSI was negotiated; ignored`);
+      return false;
+    }
+    return true;
   }
 
   /** §4.2.4: QueuePFN × GuestPageSize is the legacy ring base; 0 stops the queue. */

@@ -126,6 +126,10 @@ export class PackedRing implements Ring {
     this.mem.setU16(this.a.device + 2, RING_EVENT_FLAGS_DESC);
   }
 
+  state(): Record<string, number | boolean> {
+    return { nextAvail: this.nextAvail, availWrap: this.availWrap, nextUsed: this.nextUsed, usedWrap: this.usedWrap, notifyOn: this.notifyOn, eventIdx: this.eventIdx, indirect: this.indirect };
+  }
+
   disable(): void {
     this.notifyOn = false;
     this.mem.setU16(this.a.device + 2, RING_EVENT_FLAGS_DISABLE);

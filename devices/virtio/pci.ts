@@ -2,14 +2,19 @@
 // modern (§4.1.4: vendor-specific capabilities COMMON / NOTIFY / ISR / DEVICE / PCI_CFG pointing
 // into a 64-bit prefetchable memory BAR 4), and transitional (both: legacy ids, revision 0,
 // I/O BAR 0 and the capabilities; Linux's virtio_pci tries the modern interface first).
-// INTx only for now: the line follows ISR ≠ 0 and an ISR read clears it (§4.1.4.5). MSI-X comes
-// with the APIC; `msixEnabled` already moves the legacy device config from 20 to 24.
+// INTx: the line follows ISR ≠ 0 and an ISR read clears it (§4.1.4.5). With `msix`, an MSI-X
+// capability (pci-msix.ts) with one vector per queue plus one for configuration changes, table
+// and PBA in memory BAR 1; the driver maps notifications to vectors through config_msix_vector /
+// queue_msix_vector (§4.1.4.3) or the legacy registers at 20/22 (§4.1.4.8), which exist — and
+// move the legacy device config from 20 to 24 — only while MSI-X is enabled (§4.1.5.1.2).
 import { W_ANY, type RegisterInfo, type Region, type Width } from "../bus/region.ts";
 import { PciFunction, type BarSpec } from "../pci-host.ts";
+import { MsixCapability } from "../pci-msix.ts";
 import type { TransportKind, VirtioDevice, VirtioDeviceInfo, VirtioRegionInfo } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
+import { PCI_CONFIG_SLOT } from "../inspect/access-log.ts";
 
 export const VIRTIO_PCI_VENDOR = 0x1af4;
 /** §4.1.2: transitional ids are 0x1000 + (id − 1) for the original device types. */
@@ -86,11 +91,20 @@ function bySlot(regs: readonly (RegisterInfo & { width: Width })[], size: number
 const LEGACY_BY_OFF = bySlot(LEGACY_REGISTERS, 24);
 const COMMON_BY_OFF = bySlot(COMMON_REGISTERS, 64);
 
+/** §4.1.4.3, §4.1.4.8: "no vector" in config_msix_vector / queue_msix_vector. */
+export const VIRTIO_MSI_NO_VECTOR = 0xffff;
+/** The MSI-X BAR (table at 0, PBA at MSIX_PBA_OFFSET), apart from the legacy I/O BAR 0 and the modern BAR 4. */
+export const MSIX_BAR = 1;
+const MSIX_BAR_SIZE = 0x1000;
+const MSIX_PBA_OFFSET = 0x800;
+
 export interface VirtioPciOptions {
   name: string;
   kind: Extract<TransportKind, "pci-legacy" | "pci-modern" | "pci-transitional">;
   mem: GuestMemory;
   log: (message: string) => void;
+  /** Offer MSI-X and send its messages here (a DWORD write of `data` to `address`). Absent: INTx only. */
+  msix?: { send: (address: number, data: number) => void };
 }
 
 export class VirtioPci {
@@ -98,10 +112,14 @@ export class VirtioPci {
   readonly fn: PciFunction;
   /** Region per BAR index, for attachBars. */
   readonly regions: (Region | undefined)[] = [];
-  /** MSI-X enable (the APIC issue): moves the legacy device config to 24. */
-  msixEnabled = false;
-  private devFeatSel = 0;
-  private drvFeatSel = 0;
+  /** The MSI-X capability, when the device offers it. */
+  readonly msix: MsixCapability | null = null;
+  /** config_msix_vector and queue_msix_vector per queue (NO_VECTOR until the driver maps one). */
+  configVector = VIRTIO_MSI_NO_VECTOR;
+  readonly queueVectors: number[];
+  /** Feature selectors (public for the inspector's register table). */
+  devFeatSel = 0;
+  drvFeatSel = 0;
   private pciCfgCap = 0;
   private readonly log: (message: string) => void;
 
@@ -113,6 +131,7 @@ export class VirtioPci {
     const bars: BarSpec[] = [];
     if (legacy) bars.push({ index: 0, kind: "io", size: pow2(Math.max(32, LEGACY_CONFIG_MSIX + device.configSize)) });
     if (modern) bars.push({ index: MODERN_BAR, kind: "mem64", size: MODERN_BAR_SIZE, prefetchable: true });
+    if (o.msix) bars.push({ index: MSIX_BAR, kind: "mem32", size: MSIX_BAR_SIZE });
     const deviceId = legacy ? TRANSITIONAL_ID[id] : 0x1040 + id;
     if (deviceId === undefined) throw new Error(`virtio-pci: device id ${id} has no transitional PCI id`);
     this.fn = new PciFunction({
@@ -124,22 +143,74 @@ export class VirtioPci {
       name: o.name, kind: o.kind, mem: o.mem, log: o.log,
       setIrq: (level) => this.fn.setIntx(level),
     });
+    this.queueVectors = this.t.queues.map(() => VIRTIO_MSI_NO_VECTOR);
+    if (o.msix) {
+      const msix = new MsixCapability(this.fn, {
+        name: o.name, vectors: this.t.queues.length + 1, bar: MSIX_BAR, tableOffset: 0, pbaOffset: MSIX_PBA_OFFSET,
+        send: o.msix.send, log: o.log,
+      });
+      this.msix = msix;
+      this.regions[MSIX_BAR] = msix.region;
+      this.t.msi = {
+        queue: (i) => this.msiNotify(this.queueVectors[i] ?? VIRTIO_MSI_NO_VECTOR),
+        config: () => this.msiNotify(this.configVector),
+      };
+    }
+    this.t.onReset = () => {
+      this.configVector = VIRTIO_MSI_NO_VECTOR;
+      this.queueVectors.fill(VIRTIO_MSI_NO_VECTOR);
+    };
     if (legacy) {
       const size = bars[0]!.size;
       this.regions[0] = {
         name: `${o.name}.legacy`, base: 0, size, widths: W_ANY, registers: LEGACY_REGISTERS,
-        read: (off, w) => this.legacyRead(off, w),
-        write: (off, w, v) => this.legacyWrite(off, w, v),
+        // Through the transport's access log: the inspector's "last accesses" are these traps.
+        read: (off, w) => this.t.access.read(0, off, w, this.legacyRead(off, w)),
+        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.legacyWrite(off, w, v); },
       };
     }
     if (modern) {
       this.regions[MODERN_BAR] = {
         name: `${o.name}.modern`, base: 0, size: MODERN_BAR_SIZE, widths: W_ANY,
-        read: (off, w) => this.modernRead(off, w),
-        write: (off, w, v) => this.modernWrite(off, w, v),
+        read: (off, w) => this.t.access.read(MODERN_BAR, off, w, this.modernRead(off, w)),
+        write: (off, w, v) => { this.t.access.write(MODERN_BAR, off, w, v); this.modernWrite(off, w, v); },
       };
       this.addCapabilities();
     }
+    // Configuration space accesses (the driver walking the capability list, PCI_CFG data) go to
+    // the access log too; PciFunction calls the read hook before reading, so the value logged
+    // is the one the read returns.
+    this.fn.onConfigRead = (o, w) => {
+      if (modern) this.pciCfgAccess(o, w, false, 0);
+      this.t.access.read(PCI_CONFIG_SLOT, o, w, this.fn.get(o, w));
+    };
+    this.fn.onConfigWrite = (o, w, v) => {
+      this.t.access.write(PCI_CONFIG_SLOT, o, w, v);
+      if (modern) this.pciCfgAccess(o, w, true, v);
+      this.msix?.configWritten(o, w);
+    };
+  }
+
+  /** MSI-X Enable: the vectors are in use, and the legacy device config sits at 24. */
+  get msixEnabled(): boolean {
+    return this.msix !== null && this.msix.enabled;
+  }
+
+  /** Send `vector` by MSI-X; false when MSI-X is off (use INTx). NO_VECTOR: no notification at all. */
+  private msiNotify(vector: number): boolean {
+    const m = this.msix;
+    if (!m || !m.enabled) return false;
+    if (vector === VIRTIO_MSI_NO_VECTOR) return true;
+    return m.signal(vector);
+  }
+
+  /** A vector the driver asks for: kept if the table has it, else NO_VECTOR (§4.1.5.1.2.1). */
+  private mapVector(v: number): number {
+    if (!this.msix || v >= this.msix.vectors) {
+      if (v !== VIRTIO_MSI_NO_VECTOR) this.log(`${this.t.name}: MSI-X vector ${v} not available; NO_VECTOR`);
+      return VIRTIO_MSI_NO_VECTOR;
+    }
+    return v;
   }
 
   info(): VirtioDeviceInfo {
@@ -149,7 +220,10 @@ export class VirtioPci {
     });
     return {
       name: this.t.name, deviceId: this.device.deviceId, transport: this.t.kind, regions,
-      irqs: [{ index: 0, name: "INTx", count: 1, flags: "level", line: this.fn.config[0x3c] }],
+      irqs: [
+        { index: 0, name: "INTx", count: 1, flags: "level", line: this.fn.config[0x3c] },
+        ...(this.msix ? [{ index: 1, name: "MSI-X", count: this.msix.vectors, flags: "msix" as const }] : []),
+      ],
     };
   }
 
@@ -175,8 +249,6 @@ export class VirtioPci {
     this.fn.setWriteMask(off + 8, 4, 0xffff_ffff);
     this.fn.setWriteMask(off + 12, 4, 0xffff_ffff);
     this.fn.setWriteMask(off + 16, 4, 0xffff_ffff);
-    this.fn.onConfigWrite = (o, w, v) => this.pciCfgAccess(o, w, true, v);
-    this.fn.onConfigRead = (o, w) => void this.pciCfgAccess(o, w, false, 0);
   }
 
   private pciCfgAccess(o: number, w: Width, write: boolean, v: number): void {
@@ -212,7 +284,9 @@ export class VirtioPci {
       case 16: return 0;
       case 18: return t.status;
       case 19: return t.readIsrAndClear();
-      default: return 0xffff; // MSI-X vectors: VIRTIO_MSI_NO_VECTOR
+      case 20: return this.configVector; // only reachable with MSI-X enabled (else device config)
+      case 22: return q ? this.queueVectors[t.queueSel]! : VIRTIO_MSI_NO_VECTOR;
+      default: return VIRTIO_MSI_NO_VECTOR;
     }
   }
 
@@ -239,7 +313,8 @@ export class VirtioPci {
       case 14: t.queueSel = v; return;
       case 16: t.kick(v); return;
       case 18: t.writeStatus(v); return;
-      case 20: case 22: return; // MSI-X vectors: nothing to route yet
+      case 20: this.configVector = this.mapVector(v); return;
+      case 22: if (q) this.queueVectors[t.queueSel] = this.mapVector(v); return;
       default: this.log(`${t.name}: write to read-only legacy register ${r.name}`);
     }
   }
@@ -276,13 +351,13 @@ export class VirtioPci {
       case 4: return t.offeredWord(this.devFeatSel);
       case 8: return this.drvFeatSel;
       case 12: return t.driverWord(this.drvFeatSel);
-      case 16: return 0xffff;
+      case 16: return this.configVector;
       case 18: return t.queues.length;
       case 20: return t.status;
       case 21: return t.configGeneration;
       case 22: return t.queueSel;
       case 24: return q ? q.size : 0;
-      case 26: return 0xffff;
+      case 26: return q ? this.queueVectors[t.queueSel]! : VIRTIO_MSI_NO_VECTOR;
       case 28: return q && q.enabled ? 1 : 0;
       case 30: return q ? q.index : 0;
       case 32: return q ? q.desc % 0x1_0000_0000 : 0;
@@ -306,7 +381,8 @@ export class VirtioPci {
       case 0: this.devFeatSel = v; return;
       case 8: this.drvFeatSel = v; return;
       case 12: t.setDriverWord(this.drvFeatSel, v); return;
-      case 16: case 26: return; // MSI-X vectors: no MSI-X yet, stays NO_VECTOR
+      case 16: this.configVector = this.mapVector(v); return;
+      case 26: if (q) this.queueVectors[t.queueSel] = this.mapVector(v); return;
       case 20: t.writeStatus(v); return;
       case 22: t.queueSel = v; return;
       case 24: if (idle) q.size = v; return;

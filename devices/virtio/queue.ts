@@ -38,6 +38,11 @@ export class Virtqueue implements VirtQueue {
   popped = 0;
   pushed = 0;
   inFlight = 0;
+  /** Driver notifications (kicks) of this queue; flushes that interrupted / were suppressed (inspector). */
+  kicks = 0;
+  notified = 0;
+  suppressed = 0;
+  private flushedAt = 0;
   onError: (reason: string) => void = () => {};
   private ring: Ring | null = null;
 
@@ -87,6 +92,17 @@ export class Virtqueue implements VirtQueue {
     this.desc = this.driver = this.device = 0;
     this.broken = null;
     this.popped = this.pushed = this.inFlight = 0;
+    this.kicks = this.notified = this.suppressed = this.flushedAt = 0;
+  }
+
+  /** The walker's private indices (next avail, used shadow, wrap counters), for the inspector. */
+  ringState(): Record<string, number | boolean> | null {
+    return this.ring ? this.ring.state() : null;
+  }
+
+  /** The ring format in use, once started. */
+  get format(): "split" | "packed" | null {
+    return this.ring === null ? null : this.ring instanceof PackedRing ? "packed" : "split";
   }
 
   // ---- device side (VirtQueue) ----
@@ -111,7 +127,15 @@ export class Virtqueue implements VirtQueue {
   }
 
   flush(): boolean {
-    return this.ready ? this.ring!.flush() : false;
+    if (!this.ready) return false;
+    const need = this.ring!.flush();
+    // Count only flushes that published something: did the driver want the interrupt (§2.7.7)?
+    if (this.pushed !== this.flushedAt) {
+      this.flushedAt = this.pushed;
+      if (need) this.notified++;
+      else this.suppressed++;
+    }
+    return need;
   }
 
   disableNotifications(): void {

@@ -35,4 +35,6 @@ export interface Ring {
   flush(): boolean;
   disable(): void;
   enable(): boolean;
+  /** Device-side indices for the inspector (no guest memory access). */
+  state(): Record<string, number | boolean>;
 }

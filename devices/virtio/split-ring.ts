@@ -117,6 +117,10 @@ export class SplitRing implements Ring {
     return (this.mem.u16(this.a.driver) & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
   }
 
+  state(): Record<string, number | boolean> {
+    return { nextAvail: this.lastAvail, usedShadow: this.usedIdx, usedPublished: this.publishedUsed, notifyOn: this.notifyOn, eventIdx: this.eventIdx, indirect: this.indirect };
+  }
+
   disable(): void {
     this.notifyOn = false;
     // With EVENT_IDX, simply not advancing avail_event suppresses kicks (§2.7.10).

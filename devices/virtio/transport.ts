@@ -8,7 +8,8 @@ import {
 } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { Virtqueue } from "./queue.ts";
-import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName } from "./status.ts";
+import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName, type StatusVerdict } from "./status.ts";
+import { AccessLog } from "../inspect/access-log.ts";
 
 /** Interrupt status bits (§4.1.4.5 ISR, §4.2.2 InterruptStatus). */
 export const ISR_QUEUE = 1, ISR_CONFIG = 2;
@@ -22,6 +23,28 @@ export interface VirtioStats {
   rejected: number;
 }
 
+/** One device-status change, for the inspector's "path the driver took" (§3.1.1). */
+export interface StatusStep {
+  /** Status before and after (after === before when the write was refused). */
+  from: number;
+  to: number;
+  /** The value the driver wrote, or -1 for a change the device made (DEVICE_NEEDS_RESET). */
+  written: number;
+  verdict: StatusVerdict | "refused" | "device";
+}
+/** Status steps kept (a driver makes about five per probe; resets start a new path). */
+const STATUS_PATH_MAX = 32;
+
+/**
+ * Message-signalled notifications (virtio 1.2 §4.1.5.1.2, §4.1.4.3 msix vectors): the transport
+ * asks before using ISR + INTx. Each returns true when MSI-X is enabled and took the notification
+ * (sent, left pending under a mask, or dropped for VIRTIO_MSI_NO_VECTOR); false to use INTx.
+ */
+export interface MsiRouting {
+  queue(index: number): boolean;
+  config(): boolean;
+}
+
 export interface TransportOptions {
   /** Instance name for logs ("virtio-blk0"). */
   name: string;
@@ -30,6 +53,8 @@ export interface TransportOptions {
   /** Drive the interrupt line (INTx or the MMIO IRQ): true while ISR ≠ 0. */
   setIrq: (level: boolean) => void;
   log: (message: string) => void;
+  /** Transport feature bits offered on top of the usual ones (virtio-mmio MSI: bit 40). */
+  extraFeatures?: bigint;
 }
 
 export class VirtioTransport implements VirtioContext {
@@ -49,9 +74,25 @@ export class VirtioTransport implements VirtioContext {
   /** Why DEVICE_NEEDS_RESET was set, for the inspector. */
   resetReason: string | null = null;
   readonly stats: VirtioStats = { traps: 0, notifications: 0, interrupts: 0, configInterrupts: 0, rejected: 0 };
+  /** The last guest register accesses, filled by the transport's region handlers (inspector). */
+  readonly access = new AccessLog();
+  /** Device-status changes since power-on, oldest first (inspector). */
+  readonly statusPath: StatusStep[] = [];
+  /**
+   * Called on every queue notification (`notify` true) and queue interrupt: the run loop's step
+   * mode sets it to stop the vCPU right there. Returning true for a notification holds it: the
+   * device sees it only at releaseHeld(), so a paused VM shows the request in the available ring
+   * before the device has taken it. Null (the usual case) costs one compare per kick/interrupt.
+   */
+  onEvent: ((notify: boolean) => boolean) | null = null;
+  private readonly held: number[] = [];
   private readonly setIrq: (level: boolean) => void;
   readonly log: (message: string) => void;
   private line = false;
+  /** Set by a transport with MSI-X (virtio/pci.ts). */
+  msi: MsiRouting | null = null;
+  /** Called at the end of a device reset (the PCI transport forgets its MSI-X vectors). */
+  onReset: (() => void) | null = null;
 
   constructor(readonly device: VirtioDevice, o: TransportOptions) {
     this.name = o.name;
@@ -60,7 +101,7 @@ export class VirtioTransport implements VirtioContext {
     this.log = o.log;
     const modern = o.kind !== "pci-legacy" && o.kind !== "mmio-v1";
     let f = device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX);
-    if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED);
+    if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED) | (o.extraFeatures ?? 0n);
     else f &= 0xffff_ffffn; // the legacy feature register is 32 bits wide
     this.offered = f;
     this.queues = device.queueSizes.map((max, i) => {
@@ -97,7 +138,9 @@ export class VirtioTransport implements VirtioContext {
     v &= 0xff;
     const legacy = !has(this.driverFeatures, VIRTIO_F_VERSION_1);
     const verdict = judgeStatus(this.status, v, legacy);
-    if (verdict === "reset") { this.reset(); return; }
+    const from = this.status;
+    if (verdict === "reset") { this.reset(); this.noteStatus(from, v, verdict); return; }
+    if (verdict !== "same") this.noteStatus(from, v, verdict);
     if (verdict === "invalid") {
       this.log(`${this.name}: invalid status transition ${statusName(this.status)} → ${statusName(v)}; ignored`);
       return;
@@ -108,9 +151,9 @@ export class VirtioTransport implements VirtioContext {
     if (added & FEATURES_OK) {
       // §3.1.1 step 5–6: refuse features not offered, and a modern driver without VERSION_1.
       const extra = this.driverFeatures & ~this.offered;
-      if (extra !== 0n) { this.log(`${this.name}: driver accepted unoffered features 0x${extra.toString(16)}; FEATURES_OK refused`); return; }
+      if (extra !== 0n) { this.refused(); this.log(`${this.name}: driver accepted unoffered features 0x${extra.toString(16)}; FEATURES_OK refused`); return; }
       if (this.isModernOnly() && !has(this.driverFeatures, VIRTIO_F_VERSION_1)) {
-        this.log(`${this.name}: VERSION_1 not accepted on a modern transport; FEATURES_OK refused`); return;
+        this.refused(); this.log(`${this.name}: VERSION_1 not accepted on a modern transport; FEATURES_OK refused`); return;
       }
       this.features = this.driverFeatures;
     }
@@ -120,6 +163,20 @@ export class VirtioTransport implements VirtioContext {
       for (const q of this.queues) q.start(this.features);
       if (!(this.status & DEVICE_NEEDS_RESET)) this.device.activate(this);
     }
+  }
+
+  private noteStatus(from: number, written: number, verdict: StatusStep["verdict"]): void {
+    const p = this.statusPath;
+    if (p.length === STATUS_PATH_MAX) p.shift();
+    const to = verdict === "ok" ? (written & ~DEVICE_NEEDS_RESET) | (from & DEVICE_NEEDS_RESET)
+      : verdict === "reset" ? 0 : verdict === "device" ? from | DEVICE_NEEDS_RESET : from;
+    p.push({ from, to, written, verdict });
+  }
+
+  /** The step just noted was refused by the FEATURES_OK checks (§3.1.1 step 6). */
+  private refused(): void {
+    const last = this.statusPath[this.statusPath.length - 1];
+    if (last) { last.verdict = "refused"; last.to = last.from; }
   }
 
   /** Modern-only transports need VERSION_1; transitional/legacy accept its absence. */
@@ -135,6 +192,18 @@ export class VirtioTransport implements VirtioContext {
   kick(index: number): void {
     this.stats.notifications++;
     const q = this.queues[index];
+    if (q) q.kicks++;
+    if (this.onEvent !== null && this.onEvent(true)) { this.held.push(index); return; }
+    this.deliver(index);
+  }
+
+  /** Deliver the notifications step mode held (the guest has run no instruction since). */
+  releaseHeld(): void {
+    for (const index of this.held.splice(0)) this.deliver(index);
+  }
+
+  private deliver(index: number): void {
+    const q = this.queues[index];
     if (!q) { this.log(`${this.name}: notify of queue ${index}, which does not exist; ignored`); return; }
     if (!this.driverOk) return;
     if (!q.started) q.start(this.features); // a queue enabled after DRIVER_OK
@@ -143,6 +212,7 @@ export class VirtioTransport implements VirtioContext {
 
   /** Device reset (status 0 written, or board reset). */
   reset(): void {
+    this.held.length = 0;
     this.device.reset();
     for (const q of this.queues) q.reset();
     this.status = 0;
@@ -151,6 +221,7 @@ export class VirtioTransport implements VirtioContext {
     this.resetReason = null;
     this.isr = 0;
     this.updateIrq();
+    this.onReset?.();
   }
 
   /** Read-to-clear ISR (§4.1.4.5): returns the bits and drops the line. */
@@ -168,7 +239,10 @@ export class VirtioTransport implements VirtioContext {
   }
 
   raise(bits: number): void {
-    if (bits & ISR_QUEUE) this.stats.interrupts++;
+    if (bits & ISR_QUEUE) {
+      this.stats.interrupts++;
+      if (this.onEvent !== null) this.onEvent(false);
+    }
     if (bits & ISR_CONFIG) this.stats.configInterrupts++;
     this.isr |= bits;
     this.updateIrq();
@@ -190,21 +264,35 @@ export class VirtioTransport implements VirtioContext {
   publish(index: number): boolean {
     const q = this.queues[index];
     if (!q || !q.flush() || !this.driverOk) return false;
+    if (this.msi?.queue(index)) { this.stats.interrupts++; return true; }
     this.raise(ISR_QUEUE);
     return true;
   }
 
   configChanged(): void {
     this.configGeneration = (this.configGeneration + 1) & 0xff;
-    if (this.status & DRIVER_OK) this.raise(ISR_CONFIG);
+    if (this.status & DRIVER_OK) this.configInterrupt();
+  }
+
+  /** A configuration change notification: by its MSI-X vector if enabled, else ISR + INTx. */
+  private configInterrupt(): void {
+    if (this.msi?.config()) {
+      // PCI §4.1.4.5: the ISR config bit is set either way; only INTx stays quiet. MMIO MSI
+      // (mmio-msi.ts): InterruptStatus stays clear.
+      this.stats.configInterrupts++;
+      if (this.kind.startsWith("pci")) this.isr |= ISR_CONFIG;
+      return;
+    }
+    this.raise(ISR_CONFIG);
   }
 
   needsReset(reason: string): void {
     if (this.status & DEVICE_NEEDS_RESET) return;
     this.resetReason = reason;
+    this.noteStatus(this.status, -1, "device");
     this.status |= DEVICE_NEEDS_RESET;
     this.log(`${this.name}: DEVICE_NEEDS_RESET: ${reason}`);
     // §2.1.2: with DRIVER_OK set, the device sends a configuration change notification.
-    if (this.status & DRIVER_OK) this.raise(ISR_CONFIG);
+    if (this.status & DRIVER_OK) this.configInterrupt();
   }
 }

@@ -34,13 +34,15 @@ export interface VmConfig {
    * host/initrd.ts): the guest ends up with the same memory contents ~25 M instructions sooner.
    */
   guestDecompress?: boolean;
+  /** The APIC board: local APIC, I/O APIC and an MP table (default: PIC only). */
+  apic?: boolean;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
 }
 
 /** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
 export interface VirtioDeviceSpec {
-  type: "blk" | "console" | "rng" | "9p";
+  type: "blk" | "console" | "rng" | "balloon" | "input" | "9p";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
   /**
    * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
@@ -50,7 +52,16 @@ export interface VirtioDeviceSpec {
   image?: string;
   /** blk: offer VIRTIO_BLK_F_RO and refuse writes. 9p: refuse every change (EROFS). */
   readonly?: boolean;
-  /** 9p: the shared folder. Node: a host directory. Page: `mem:NAME` / `idb:NAME` (web/share-folder.ts). */
+  /** balloon: MiB the host asks the guest to give up from power-on (default 0). */
+  balloonMiB?: number;
+  /**
+   * virtio-pci: `msix` offers an MSI-X capability (a vector per queue plus one for config
+   * changes) that a kernel with PCI MSI on the APIC board uses; `intx` (default) offers INTx only.
+   * virtio-mmio version 2: `msi` offers the 2020 MSI proposal (VIRTIO_F_MMIO_MSI, bit 40 —
+   * RING_RESET in virtio 1.2); no upstream Linux driver uses it. Off by default.
+   */
+  irq?: "intx" | "msix" | "msi";
+  /** 9p: the shared folder. Node: a host directory. Page: `mem:NAME` / `idb:NAME` (web/idb-share.ts). */
   path?: string;
   /** 9p: the mount tag (`mount -t 9p -o trans=virtio TAG /mnt`); default "share". */
   tag?: string;

@@ -14,6 +14,7 @@ import type { FsBackend } from "../p9/backend.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
 import { inflateInitrd } from "../host/initrd.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
+import type { InspectSnapshot } from "../inspect/snapshot.ts";
 
 /** The host → worker control word (an Int32Array over `VmChannels.control`). */
 export const CTL_SEQ = 0; // bumped (and notified) by the host after any input or command
@@ -22,17 +23,40 @@ export const CTL_CMD = 1; // a CMD_* the worker takes and clears
 // virtio-console whenever it changes; one word so the pair never tears, and no CMD_* so a resize
 // cannot overwrite (or be overwritten by) a pending reset.
 export const CTL_WINSIZE = 2;
+// Host → worker: run state, RUN_GO / RUN_PAUSE / RUN_STEP. A word of its own (not a CMD_*) so a
+// pause is never lost to a reset written at the same time; the worker moves STEP to PAUSE when
+// the step's event (a virtqueue notify or interrupt) has happened.
+export const CTL_RUN = 3;
+export const RUN_GO = 0;
+export const RUN_PAUSE = 1;
+export const RUN_STEP = 2;
 /** Worker → host: instructions executed since power-on, a BigInt64 at this byte offset (words 4–5). */
 export const CTL_INSTRET_BYTE = 16;
-export const CTL_WORDS = 6;
+/** Host → worker: the virtio-balloon size asked for, in MiB (applied whenever it changes). */
+export const CTL_BALLOON = 6;
+export const CTL_WORDS = 7;
 export const CMD_NONE = 0;
 export const CMD_STOP = 1; // stop now (timeout, window closed): exit with reason "stopped"
 export const CMD_RESET = 2; // reset button
+// Post an inspector snapshot ({type: "inspect"}). The host writes it only over CMD_NONE
+// (requestInspect), so it never replaces a stop or a reset; a STOP/RESET written over it costs
+// one snapshot, which the host asks for again.
+export const CMD_INSPECT = 3;
+/** Register access logging stays on this long after the last CMD_INSPECT (the inspector closed). */
+export const INSPECT_LINGER_MS = 2000;
 
 export interface VmChannels {
   consoleOut: SharedArrayBuffer; // ByteRing: guest → host
   consoleIn: SharedArrayBuffer; // ByteRing: host → guest
   control: SharedArrayBuffer; // Int32Array(CTL_WORDS)
+  /** ByteRing host → guest of virtio-input key events, KEY_RECORD_BYTES each (keyRecord()). */
+  keys?: SharedArrayBuffer;
+}
+
+/** A key event for `VmChannels.keys`: Linux KEY_* code (le16), 1 = press / 0 = release, 0. */
+export const KEY_RECORD_BYTES = 4;
+export function keyRecord(code: number, down: boolean): Uint8Array {
+  return new Uint8Array([code & 0xff, code >> 8, down ? 1 : 0, 0]);
 }
 
 export type ExitReason = "poweroff" | "expect" | "stopped" | "error";
@@ -47,13 +71,28 @@ export interface VmStats {
 
 export type VmEvent =
   | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats }
-  | { type: "log"; message: string };
+  | { type: "log"; message: string }
+  /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
+  | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
 
 /** Wake the worker after writing input or a command. */
 export function kick(control: Int32Array, cmd = CMD_NONE): void {
   if (cmd !== CMD_NONE) Atomics.store(control, CTL_CMD, cmd);
   Atomics.add(control, CTL_SEQ, 1);
   Atomics.notify(control, CTL_SEQ);
+}
+
+/** Host side: ask for a snapshot unless another command is pending (it is asked again later). */
+export function requestInspect(control: Int32Array): boolean {
+  if (Atomics.compareExchange(control, CTL_CMD, CMD_NONE, CMD_INSPECT) !== CMD_NONE) return false;
+  kick(control);
+  return true;
+}
+
+/** Host side: run, pause, or step to the next virtqueue notify/interrupt (RUN_*). */
+export function setRunState(control: Int32Array, state: number): void {
+  Atomics.store(control, CTL_RUN, state);
+  kick(control);
 }
 
 /** Host side: publish a terminal size (then kick, so a halted guest sees it now). */
@@ -65,6 +104,13 @@ export function setWinsize(control: Int32Array, cols: number, rows: number): voi
 export function instretSlot(control: SharedArrayBuffer): BigInt64Array {
   return new BigInt64Array(control, CTL_INSTRET_BYTE, 1);
 }
+
+/**
+ * Deterministic clock: guest time a PAUSE (a spin-wait's cpu_relax) lets pass, at most, and
+ * never past the next timer deadline. Linux's boot spins ~270 ms of guest time in APIC timer
+ * checks and calibration; executed at 1 ns per instruction that is ~270 M instructions.
+ */
+export const PAUSE_SKIP_NS = 10_000;
 
 /** Most instructions between looks at the host (input, commands, realtime timers). */
 const SLICE = 200_000;
@@ -82,6 +128,7 @@ export interface VmHost {
 export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: VmChannels, post: (e: VmEvent) => void, host: VmHost = {}): Promise<void> {
   const out = new ByteRing(ch.consoleOut);
   const input = new ByteRing(ch.consoleIn);
+  const keys = ch.keys && new ByteRing(ch.keys);
   const ctl = new Int32Array(ch.control);
   const instret = instretSlot(ch.control);
   const script = new ConsoleScriptRunner(config.script);
@@ -109,6 +156,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     log: (message) => post({ type: "log", message }),
     virtio: config.devices,
     openBlock,
+    apic: config.apic ?? false,
     openFs: host.openFs,
   });
   let board = makeBoard();
@@ -141,10 +189,12 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   // and time keep counting across it, as the host sees them.
   let instretBefore = 0;
   let winsize = 0; // the size the current board's console was given
+  let balloonAsked = 0; // the balloon size the current board was given (MiB)
   const reboot = () => {
     instretBefore += board.instret();
     resets++;
     winsize = 0;
+    balloonAsked = 0;
     board = makeBoard();
     boot();
   };
@@ -178,16 +228,88 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   };
 
   const deterministic = config.clock === "deterministic";
+  // The inspector (CMD_INSPECT) and step mode (CTL_RUN). Access logging is on while snapshots
+  // are being asked for; a paused VM sleeps on the control word with guest time stopped.
+  let inspectedAt = -Infinity;
+  let logging = false;
+  let paused = false;
+  let stepping = false;
+  let stepHit = false;
+  // A step stops at the driver's notify with the notify held (the request sits in the
+  // available ring, not yet taken), and the next step at the device's interrupt after it has
+  // completed the request: the two halves of a request, one per step.
+  const onStepEvent = (notify: boolean) => {
+    stepHit = true;
+    board.requestStop(); // the core returns after this trap: the guest sees nothing more
+    return notify;
+  };
+  const snapshot = (stepped?: boolean) => post({ type: "inspect", snapshot: board.inspect(paused), ...(stepped ? { stepped } : {}) });
   for (;;) {
+    const seq = Atomics.load(ctl, CTL_SEQ);
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
     if (cmd === CMD_STOP) return finish("stopped");
-    if (cmd === CMD_RESET) reboot();
+    if (cmd === CMD_RESET) {
+      // The new board inherits the inspector's state: watching for a step, logging, paused time.
+      reboot();
+      if (stepping) board.watchVirtioEvents(onStepEvent);
+      if (logging) board.setAccessLogging(true);
+      if (paused) board.clock.pause();
+    }
+    if (cmd === CMD_INSPECT) {
+      inspectedAt = performance.now();
+      if (!logging) { logging = true; board.setAccessLogging(true); }
+    } else if (logging && performance.now() - inspectedAt > INSPECT_LINGER_MS) {
+      logging = false;
+      board.setAccessLogging(false);
+    }
+    const runState = Atomics.load(ctl, CTL_RUN);
+    if (stepping && stepHit) {
+      // The step's event happened: pause there and show it (unless the host changed its mind).
+      stepping = stepHit = false;
+      board.watchVirtioEvents(null);
+      Atomics.compareExchange(ctl, CTL_RUN, RUN_STEP, RUN_PAUSE);
+      paused = true;
+      board.clock.pause();
+      snapshot(true);
+      continue;
+    }
+    if (runState === RUN_STEP && !stepping) {
+      stepping = true;
+      stepHit = false;
+      board.watchVirtioEvents(onStepEvent);
+    } else if (runState !== RUN_STEP && stepping) {
+      stepping = false;
+      board.watchVirtioEvents(null);
+    }
+    if (runState === RUN_PAUSE) {
+      if (!paused) { paused = true; board.clock.pause(); snapshot(); }
+      else if (cmd === CMD_INSPECT) snapshot();
+      // Paused: no guest code, no timers; guest time stands still (clock.pause) so nothing
+      // jumps on resume. Sleep until the host writes anything (a command, input, a run state).
+      Atomics.wait(ctl, CTL_SEQ, seq, 1000);
+      continue;
+    }
+    if (paused) {
+      paused = false;
+      board.clock.resume();
+      board.releaseHeldKicks();
+      if (stepHit) continue; // the held request completed and interrupted: that was the step
+    }
+    if (cmd === CMD_INSPECT) snapshot();
+    const balloonMiB = Atomics.load(ctl, CTL_BALLOON);
+    if (balloonMiB !== balloonAsked) board.setBalloonMiB((balloonAsked = balloonMiB));
     const ws = Atomics.load(ctl, CTL_WINSIZE);
     if (ws !== winsize && ws !== 0) board.consoleResize(ws >>> 16, ws & 0xffff);
     winsize = ws;
     if (input.available() > 0) board.consoleInput(input.read());
+    // Whole records only: the host writes each one in a single ByteRing.write.
+    if (keys && keys.available() >= KEY_RECORD_BYTES) {
+      const r = keys.read(keys.available() - (keys.available() % KEY_RECORD_BYTES));
+      for (let i = 0; i < r.length; i += KEY_RECORD_BYTES) board.inputKey(r[i]! | (r[i + 1]! << 8), r[i + 2] !== 0);
+    }
 
     board.advance();
+    if (stepHit) continue; // a device's interrupt from advance() ended the step: pause first
     // A device waits for host I/O: give the event loop a turn each slice until it settles.
     if (writeBack || board.hostIo()) await macrotask();
     // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
@@ -211,6 +333,12 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
 
     switch (exit) {
       case L.EXIT_BUDGET:
+      case L.EXIT_STOP: // step mode stopped the vCPU at a virtqueue event (board.requestStop)
+        break;
+      case L.EXIT_PAUSE:
+        // Only with the deterministic clock (PcBoard sets RUN_PAUSE_EXIT): a spin-wait waits
+        // for time, so give it time. Both the waited-for timer and the TSC read the same clock.
+        board.clock.idleUntil(Math.min(board.nextDeadlineNs(), board.clock.nowNs() + PAUSE_SKIP_NS));
         break;
       case L.EXIT_HLT: {
         // An interrupt raised while the guest had IF=0 is still pending at `sti; hlt` (the HLT
@@ -232,7 +360,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
         board.clock.idleUntil(deadline);
         if (!deterministic || !Number.isFinite(deadline)) {
           const ms = Number.isFinite(deadline) ? (deadline - board.clock.nowNs()) / 1e6 : Infinity;
-          if (ms > 0.05 && input.available() === 0) {
+          if (ms > 0.05 && input.available() === 0 && !(keys && keys.available() >= KEY_RECORD_BYTES)) {
             if (pendingIo) await sleepAsync(ctl, ms, pendingIo);
             else Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms);
           }

@@ -30,7 +30,22 @@ export function outputOf(out: string, cmd: string): string {
 const MARK = "VIREO-DD-CHECK";
 const SEEK_SECTORS = 777;
 
-export function checkTransport(transport: string): void {
+export interface TransportCheckOptions {
+  /**
+   * The APIC board (--apic) with bzImage-apic and every device on MSI-X (irq=msix): the guest
+   * must then show one PCI-MSI vector for config changes plus one per queue for each device.
+   */
+  msix?: boolean;
+}
+
+/** Queues per device as the guest names its MSI-X vectors (virtioN-<queue name>). */
+const MSIX_NAMES: Record<string, string[]> = {
+  virtio0: ["config", "input", "output"], // console: receiveq, transmitq (no MULTIPORT)
+  virtio1: ["config", "req.0"], // blk: one request queue
+  virtio2: ["config", "input"], // rng
+};
+
+export function checkTransport(transport: string, opts: TransportCheckOptions = {}): void {
   const dir = mkdtempSync(join(tmpdir(), "vireo-virtio-"));
   try {
     const image = join(dir, "disk.img");
@@ -46,12 +61,15 @@ export function checkTransport(transport: string): void {
       `printf ${MARK}|dd of=/dev/vda seek=${SEEK_SECTORS} conv=fsync`,
       "head -c 4096 /dev/hwrng | wc -c",
       "tty",
+      ...(opts.msix ? ["grep PCI-MSI /proc/interrupts"] : []),
     ];
+    const irq = opts.msix ? ",irq=msix" : "";
     const r = boot([
       "--clock", "deterministic", "--stats", "--append", "console=hvc0 tsc=reliable",
-      "--device", `console,transport=${transport}`,
-      "--device", `blk,transport=${transport},image=${image}`,
-      "--device", `rng,transport=${transport}`,
+      ...(opts.msix ? ["--apic", "--kernel", "guest-images/bzImage-apic"] : []),
+      "--device", `console,transport=${transport}${irq}`,
+      "--device", `blk,transport=${transport},image=${image}${irq}`,
+      "--device", `rng,transport=${transport}${irq}`,
       ...cmds.flatMap((c) => ["--cmd", c]),
     ]);
     assert.equal(r.code, 0, `exit ${r.code}\n${r.err}\n${r.out.slice(-3000)}`);
@@ -77,6 +95,14 @@ export function checkTransport(transport: string): void {
     assert.ok(after.subarray(at + MARK.length).equals(bytes.subarray(at + MARK.length)), "bytes after the write unchanged");
     assert.equal(outputOf(r.out, cmds[5]!), "4096\n");
     assert.equal(outputOf(r.out, cmds[6]!), "/dev/hvc0\n");
+    if (opts.msix) {
+      // "NN:  count  PCI-MSI  hwirq-edge  virtioK-name": one line per vector.
+      const lines = outputOf(r.out, cmds[7]!).trim().split("\n");
+      const names = lines.map((l) => l.trim().split(/\s+/).pop()!).sort();
+      const expected = Object.entries(MSIX_NAMES).flatMap(([dev, qs]) => qs.map((q) => `${dev}-${q}`)).sort();
+      assert.deepEqual(names, expected, lines.join("\n"));
+      for (const l of lines) assert.match(l, /PCI-MSI \d+-edge/);
+    }
 
     const stats = JSON.parse(r.out.trim().split("\n").pop()!);
     assert.equal(stats.reason, "poweroff");

@@ -20,12 +20,32 @@ test("--device parses every type on every transport", () => {
     assert.deepEqual(parseDevice(`console,transport=${t}`), { type: "console", transport: t });
     assert.deepEqual(parseDevice(`blk,transport=${t},image=${img}`), { type: "blk", transport: t, image: img });
     assert.deepEqual(parseDevice(`blk,image=${img},readonly,transport=${t}`), { type: "blk", transport: t, image: img, readonly: true });
+    assert.deepEqual(parseDevice(`balloon,transport=${t}`), { type: "balloon", transport: t });
+    assert.deepEqual(parseDevice(`balloon,transport=${t},mib=16`), { type: "balloon", transport: t, balloonMiB: 16 });
+    if (t !== "pci-legacy" && t !== "mmio-v1") assert.deepEqual(parseDevice(`input,transport=${t}`), { type: "input", transport: t });
   }
+});
+
+test("irq=: msix on virtio-pci, msi on mmio-v2, intx anywhere; --apic", () => {
+  for (const t of ["pci-legacy", "pci-modern", "pci-transitional"]) {
+    assert.deepEqual(parseDevice(`rng,transport=${t},irq=msix`), { type: "rng", transport: t, irq: "msix" });
+    assert.deepEqual(parseDevice(`blk,transport=${t},image=${img},irq=intx`), { type: "blk", transport: t, image: img, irq: "intx" });
+  }
+  assert.deepEqual(parseDevice("console,transport=mmio-v2,irq=msi"), { type: "console", transport: "mmio-v2", irq: "msi" });
+  const o = parseOptions(["--apic"]);
+  assert.ok(o !== "help" && o.vm.apic === true);
+  const d = parseOptions([]);
+  assert.ok(d !== "help" && d.vm.apic === undefined, "the default board has no APIC");
 });
 
 test("bad --device forms are one UsageError line", () => {
   const cases: [string[], RegExp][] = [
-    [["--device", "net,transport=mmio-v2"], /type must be one of blk, console, rng/],
+    [["--device", "net,transport=mmio-v2"], /type must be one of blk, console, rng, balloon, input/],
+    [["--device", "input,transport=pci-legacy"], /virtio-input driver needs VIRTIO_F_VERSION_1/],
+    [["--device", "input,transport=mmio-v1"], /use pci-modern, pci-transitional or mmio-v2/],
+    [["--device", "balloon,transport=pci-modern,mib=lots"], /mib=N takes a whole number of MiB/],
+    [["--device", "balloon,transport=pci-modern,mib=128"], /mib=128 must be less than the guest's 128 MiB/],
+    [["--device", "balloon,transport=pci-modern,image=x"], /unknown option 'image' for balloon/],
     [["--device", "rng"], /transport=T is required/],
     [["--device", "rng,transport=mmio-v3"], /transport=T is required, T one of pci-legacy/],
     [["--device", "blk,transport=pci-modern"], /blk needs image=FILE/],
@@ -34,6 +54,9 @@ test("bad --device forms are one UsageError line", () => {
     [["--device", `blk,transport=pci-modern,image=${img},readonly=no`], /readonly takes no value/],
     [["--device", "rng,transport=mmio-v1,readonly"], /unknown option 'readonly' for rng/],
     [["--device", "rng,transport=mmio-v1,transport=mmio-v2"], /'transport' given twice/],
+    [["--device", "rng,transport=mmio-v2,irq=msix"], /irq=msix is for virtio-pci/],
+    [["--device", "rng,transport=pci-modern,irq=msi"], /irq=msi is for mmio-v2/],
+    [["--device", "rng,transport=pci-modern,irq=level"], /irq must be intx, msix or msi/],
     [["--device", "console,transport=mmio-v1", "--device", "console,transport=pci-modern"], /at most one console/],
     [Array.from({ length: 9 }, () => ["--device", "rng,transport=mmio-v2"]).flat(), /at most 8 virtio-mmio devices/],
   ];

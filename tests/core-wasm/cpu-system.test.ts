@@ -178,6 +178,31 @@ test("interrupts: STI shadow, HLT with IF=1, delivery after HLT; MMIO and port t
   assert.equal(m.core.runPage[L.RUN_STAT_INTS >> 2], 1);
 });
 
+test("APIC base MSR and CPUID.APIC only with RUN_APIC_BASE set; WRMSR 0x1B is a TRAP_MSR; PAUSE exits on request", { skip }, () => {
+  // A PIC-only board: no APIC bit, RDMSR and both WRMSRs #GP, PAUSE is a plain NOP.
+  const off = boot("apicmsr");
+  runToOff(off);
+  assert.equal(off.res(0) & (1 << 9), 0, "CPUID.1:EDX.APIC clear");
+  assert.equal(off.res(1), 0x5a5a5a5a, "RDMSR faulted");
+  assert.deepEqual(off.log().map((e) => [e.vec, e.err]), [[13, 0], [13, 0], [13, 0], [13, 0]]);
+  assert.equal(off.traps.length, 0);
+  assert.equal(off.res(4), 0xd0e);
+
+  const on = boot("apicmsr");
+  on.core.runPage[L.RUN_APIC_BASE >> 2] = (0xfee00900 | 0);
+  on.core.runPage[L.RUN_PAUSE_EXIT >> 2] = 1;
+  assert.equal(on.cpu.run(200000), L.EXIT_PAUSE);
+  assert.equal(on.res(4), 0, "stopped right after PAUSE");
+  runToOff(on);
+  assert.equal(on.res(0) & (1 << 9), 1 << 9, "CPUID.1:EDX.APIC set");
+  assert.equal(on.res(1), 0xfee00900);
+  assert.equal(on.res(2), 0);
+  assert.equal(on.res(3), 0xfee00900, "BSP is read-only");
+  assert.deepEqual(on.traps.map((t) => [t.kind, t.write, hex(t.addr), hex(t.data)]), [[L.TRAP_MSR, 1, "0x1b", "0xfee00900"]]);
+  assert.deepEqual(on.log().map((e) => e.vec), [13], "the reserved x2APIC bit #GPs");
+  assert.equal(on.res(4), 0xd0e);
+});
+
 test("reset: real mode at F000:FFF0, the first fetch is an MMIO read of 0xFFFFFFF0", () => {
   const traps: number[] = [];
   let core!: Core;

@@ -33,7 +33,7 @@ test("regions are ordered, page-aligned and disjoint", () => {
   for (const base of [L.RUN_PAGE_BASE, L.CORE_SCRATCH_BASE, L.GUEST_RAM_BASE]) assert.equal(base % 4096, 0);
   // Trap-record fields sit inside the run page and do not overlap.
   const fields = [L.TRAP_KIND, L.TRAP_WRITE, L.TRAP_SIZE, L.TRAP_ADDR, L.TRAP_DATA, L.RUN_INSTRET_LO, L.RUN_INSTRET_HI,
-    L.RUN_INTR, L.RUN_NMI, L.RUN_EXIT, L.RUN_EXIT_ARG, L.RUN_REQUEST].sort((a, b) => a - b);
+    L.RUN_INTR, L.RUN_NMI, L.RUN_APIC_BASE, L.RUN_PAUSE_EXIT, L.RUN_EXIT, L.RUN_EXIT_ARG, L.RUN_REQUEST].sort((a, b) => a - b);
   for (let i = 1; i < fields.length; i++) assert.ok(fields[i]! >= fields[i - 1]! + 4);
   assert.ok(fields[fields.length - 1]! + 4 <= L.RUN_PAGE_SIZE);
 });

@@ -14,19 +14,49 @@ test("no query gives the defaults: serial console, the data disk on pci-modern",
   assert.equal(kernelCmdline(settings), "console=ttyS0 tsc=reliable");
 });
 
-test("every transport for disk, console and rng parses and round-trips through the query", () => {
+test("every transport for disk, console, rng and balloon parses and round-trips through the query", () => {
   for (const t of TRANSPORT_KINDS) {
-    const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&autoboot=1`);
+    const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&balloon=${t}&autoboot=1`);
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings, { memMiB: 256, autoboot: true, disk: t, console: t, rng: t });
+    assert.deepEqual(settings, { memMiB: 256, autoboot: true, disk: t, console: t, rng: t, balloon: t, input: "off" });
     assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
     assert.deepEqual(deviceSpecs(settings, "mem:picked"), [
       { type: "console", transport: t },
       { type: "blk", transport: t, image: "mem:picked" },
       { type: "rng", transport: t },
+      { type: "balloon", transport: t },
     ]);
     assert.equal(kernelCmdline(settings), "console=hvc0 tsc=reliable");
   }
+});
+
+test("the keyboard only on transports with VIRTIO_F_VERSION_1, as Linux's virtio-input requires", () => {
+  for (const t of ["pci-modern", "pci-transitional", "mmio-v2"]) {
+    const { settings, errors } = parseSettings(`?input=${t}`);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(deviceSpecs(settings, "idb:data").at(-1), { type: "input", transport: t });
+  }
+  for (const t of ["pci-legacy", "mmio-v1"]) {
+    const { settings, errors } = parseSettings(`?input=${t}`);
+    assert.equal(settings.input, "off");
+    assert.match(errors[0]!, new RegExp(`^input=${t} is not one of off, pci-modern, pci-transitional, mmio-v2; using off$`));
+  }
+});
+
+test("apic=1 and irq=msix: the APIC board, MSI-X on virtio-pci devices only; both round-trip", () => {
+  const { settings, errors } = parseSettings("?apic=1&irq=msix&disk=pci-legacy&rng=mmio-v2&console=pci-modern");
+  assert.deepEqual(errors, []);
+  assert.equal(settings.apic, true);
+  assert.deepEqual(deviceSpecs(settings, "idb:data"), [
+    { type: "console", transport: "pci-modern", irq: "msix" },
+    { type: "blk", transport: "pci-legacy", image: "idb:data", irq: "msix" },
+    { type: "rng", transport: "mmio-v2" },
+  ]);
+  assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
+  const bad = parseSettings("?apic=yes&irq=msi");
+  assert.equal(bad.errors.length, 2);
+  assert.deepEqual(bad.settings, DEFAULT_SETTINGS);
+  assert.equal(new URLSearchParams(settingsQuery(DEFAULT_SETTINGS)).has("apic"), false);
 });
 
 test("the query keeps other parameters and leaves defaults out", () => {

@@ -22,7 +22,7 @@ import { doInterrupt } from "./interrupt";
 import { stringOp } from "./string";
 import { ioAllowed, portIn, portOut } from "./system";
 import { runExit, NO_EXIT } from "./paging";
-import { EXIT_HLT, EXIT_POWEROFF } from "../layout";
+import { EXIT_HLT, EXIT_POWEROFF, EXIT_PAUSE, RUN_PAGE_BASE, RUN_PAUSE_EXIT } from "../layout";
 import { exec0f } from "./exec0f";
 import { fpuExecute, fpuWait } from "../fpu/index";
 
@@ -404,7 +404,9 @@ export function exec(b: u32): void {
     }
 
     // ---- 90-9F ----
-    case 0x90: return; // NOP / PAUSE
+    case 0x90: // NOP; with F3, PAUSE: a spin-wait hint the VMM may ask to see (RUN_PAUSE_EXIT)
+      if (rep == 0xF3 && load<u32>(RUN_PAGE_BASE + RUN_PAUSE_EXIT) != 0 && runExit == NO_EXIT) runExit = EXIT_PAUSE;
+      return;
     case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
       const t = rget(osz, EAX);
       rset(osz, EAX, rget(osz, b & 7));

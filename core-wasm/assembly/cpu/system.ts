@@ -1,6 +1,6 @@
 // System instructions: control and debug registers (SDM Vol. 3 §2.5, §2.7), CPUID, MSRs,
 // RDTSC, port I/O and the descriptor-table registers.
-import { TRAP_PIO } from "../layout";
+import { TRAP_PIO, TRAP_MSR, RUN_PAGE_BASE, RUN_APIC_BASE } from "../layout";
 import {
   cr0, cr2, cr3, cr4, cpl, pmode, CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NW, CR0_CD, CR4_PSE, CR4_PGE, CR4_TSD,
   CR4_DE, F_IOPL, segAttr, segBase, segLimit, TR, sysenterCs, sysenterEsp, sysenterEip, tscOffset, r32, w32, EAX, ECX, EDX, EBX,
@@ -49,10 +49,21 @@ export function readCr(n: u32): u32 {
 // CPUID (SDM Vol. 2A Table 3-8): family 6 model 5 stepping 2, and only features we implement.
 const FEAT_EDX: u32 = (1 << 0) /* FPU */ | (1 << 3) /* PSE */ | (1 << 4) /* TSC */ | (1 << 5) /* MSR */ |
   (1 << 8) /* CX8 */ | (1 << 11) /* SEP */ | (1 << 13) /* PGE */ | (1 << 15) /* CMOV */;
+const FEAT_APIC: u32 = 1 << 9;
+// Leaves 0x15 and 0x16 (SDM Vol. 2A CPUID, "Time Stamp Counter and Nominal Core Crystal Clock
+// Information" / "Processor Frequency Information"): the TSC and the local APIC timer both count
+// the board's 1 GHz virtual clock (devices/clock.ts TSC_HZ, devices/lapic.ts LAPIC_TIMER_HZ), so
+// the crystal is reported as 1 GHz with a TSC/crystal ratio of 1/1. Linux then knows both
+// frequencies (native_calibrate_tsc, cpu_khz_from_cpuid) and skips calibrating them against
+// the PIT — tens of thousands of port traps and, in realtime mode, tens of milliseconds of
+// busy-waiting per boot (more for the LAPIC timer on the APIC board). Leaves 2 to 0x14 read as
+// zero: no cache descriptors, no extended features, no topology — all of which Linux accepts.
+const CRYSTAL_HZ: u32 = 1_000_000_000;
+const MAX_LEAF: u32 = 0x16;
 export function cpuid(): void {
   const leaf = r32(EAX);
   if (leaf == 0) {
-    w32(EAX, 1);
+    w32(EAX, MAX_LEAF);
     w32(EBX, 0x756E_6547); // "Genu"
     w32(EDX, 0x4965_6E69); // "ineI"
     w32(ECX, 0x6C65_746E); // "ntel"
@@ -60,7 +71,19 @@ export function cpuid(): void {
     w32(EAX, 0x0000_0652);
     w32(EBX, 0);
     w32(ECX, 0);
-    w32(EDX, FEAT_EDX);
+    // APIC (bit 9) only on a board with a local APIC, and only while it is globally enabled
+    // (SDM Vol. 3 §10.4.3: clearing IA32_APIC_BASE.EN makes CPUID report no APIC).
+    w32(EDX, FEAT_EDX | ((load<u32>(RUN_PAGE_BASE + RUN_APIC_BASE) & APIC_BASE_EN) != 0 ? FEAT_APIC : 0));
+  } else if (leaf == 0x15) {
+    w32(EAX, 1); // denominator
+    w32(EBX, 1); // numerator: TSC = crystal × 1 / 1
+    w32(ECX, CRYSTAL_HZ);
+    w32(EDX, 0);
+  } else if (leaf == 0x16) {
+    w32(EAX, CRYSTAL_HZ / 1_000_000); // base frequency, MHz
+    w32(EBX, CRYSTAL_HZ / 1_000_000); // maximum frequency, MHz
+    w32(ECX, CRYSTAL_HZ / 1_000_000); // bus (reference) frequency, MHz
+    w32(EDX, 0);
   } else if (leaf == 0x8000_0000) {
     w32(EAX, 0x8000_0000); w32(EBX, 0); w32(ECX, 0); w32(EDX, 0);
   } else {
@@ -72,6 +95,11 @@ export function cpuid(): void {
  *  count before asking it for the time. */
 export function readTsc(): u64 { storeInstret(); return <u64>(vmmRdtsc() + tscOffset); }
 
+// IA32_APIC_BASE (SDM Vol. 3 §10.4.4 Figure 10-5): BSP bit 8 (read-only), EN bit 11, base in
+// bits 31:12 (MAXPHYADDR 32: the high half is reserved). Bits 7:0, 9 and 10 (x2APIC) reserved.
+const MSR_APIC_BASE: u32 = 0x1B;
+const APIC_BASE_BSP: u32 = 1 << 8, APIC_BASE_EN: u32 = 1 << 11;
+const APIC_BASE_WRITABLE: u32 = 0xFFFF_F000 | APIC_BASE_EN;
 const MSR_TSC: u32 = 0x10, MSR_SYSENTER_CS: u32 = 0x174, MSR_SYSENTER_ESP: u32 = 0x175, MSR_SYSENTER_EIP: u32 = 0x176;
 
 export function rdmsr(): void {
@@ -82,6 +110,12 @@ export function rdmsr(): void {
     case MSR_SYSENTER_CS: v = sysenterCs; break;
     case MSR_SYSENTER_ESP: v = sysenterEsp; break;
     case MSR_SYSENTER_EIP: v = sysenterEip; break;
+    case MSR_APIC_BASE: {
+      const a = load<u32>(RUN_PAGE_BASE + RUN_APIC_BASE);
+      if (a == 0) { gp(0); return; }
+      v = a;
+      break;
+    }
     default: gp(0); return;
   }
   w32(EAX, <u32>v);
@@ -95,6 +129,14 @@ export function wrmsr(): void {
     case MSR_SYSENTER_CS: sysenterCs = lo & 0xFFFF; break;
     case MSR_SYSENTER_ESP: sysenterEsp = lo; break;
     case MSR_SYSENTER_EIP: sysenterEip = lo; break;
+    case MSR_APIC_BASE: {
+      const a = load<u32>(RUN_PAGE_BASE + RUN_APIC_BASE);
+      if (a == 0 || hi != 0 || (lo & ~(APIC_BASE_WRITABLE | APIC_BASE_BSP)) != 0) { gp(0); return; }
+      const nv = (lo & APIC_BASE_WRITABLE) | (a & APIC_BASE_BSP);
+      store<u32>(RUN_PAGE_BASE + RUN_APIC_BASE, nv);
+      trap(TRAP_MSR, true, 4, MSR_APIC_BASE, nv);
+      break;
+    }
     default: gp(0); return;
   }
 }

@@ -176,11 +176,11 @@ test("DEVICE_NEEDS_RESET: a broken queue sets 0x40, raises a config interrupt, l
   assert.equal(m.t.resetReason, null);
 });
 
-function pci(kind: "pci-legacy" | "pci-modern" | "pci-transitional") {
+function pci(kind: "pci-legacy" | "pci-modern" | "pci-transitional", msix = false) {
   const mem = new RamMemory(new Uint8Array(1 << 20));
   const dev = new DummyDevice();
   const logs: string[] = [];
-  const p = new VirtioPci(dev, { name: "p", kind, mem, log: (s) => void logs.push(s) });
+  const p = new VirtioPci(dev, { name: "p", kind, mem, log: (s) => void logs.push(s), ...(msix ? { msix: { send: () => {} } } : {}) });
   const intx: boolean[] = [];
   p.fn.setIntxSink((l) => void intx.push(l));
   return { dev, logs, p, intx };
@@ -219,7 +219,7 @@ test("pci ids: legacy 0x1005 rev 0, modern 0x1044 rev 1, transitional 0x1005 rev
 });
 
 test("pci legacy: every register, widths, ISR read-to-clear drives INTx, device config at 20 or 24 (MSI-X)", () => {
-  const { p, dev, intx, logs } = pci("pci-legacy");
+  const { p, dev, intx, logs } = pci("pci-legacy", true);
   const io = p.regions[0]!;
   assert.equal(io.read(0, 4), (1 << 3) | (1 << 28) | (1 << 29));
   io.write(18, 1, A); io.write(18, 1, A | D);
@@ -239,11 +239,12 @@ test("pci legacy: every register, widths, ISR read-to-clear drives INTx, device 
   assert.deepEqual(dev.notified, [1]);
   assert.equal(io.read(20, 1), 0x11, "device config at 20 without MSI-X");
   assert.equal(io.read(20, 4), 0x44332211);
-  p.msixEnabled = true;
+  p.fn.writeConfig(p.msix!.cap + 2, 2, 0x8000); // MSI-X Enable
+  assert.equal(p.msixEnabled, true);
   assert.equal(io.read(20, 2), 0xffff, "MSI-X config vector: NO_VECTOR");
   assert.equal(io.read(24, 1), 0x11, "device config at 24 with MSI-X");
   assert.equal(LEGACY_CONFIG, 20); assert.equal(LEGACY_CONFIG_MSIX, 24);
-  p.msixEnabled = false;
+  p.fn.writeConfig(p.msix!.cap + 2, 2, 0);
   dev.ctx!.configChanged();
   assert.deepEqual(intx, [true]);
   assert.equal(p.fn.get(6, 2) & 8, 8, "PCI status Interrupt bit");

@@ -1,0 +1,202 @@
+// virtio-balloon, the traditional memory balloon (virtio 1.2 §5.5): the host sets a target
+// number of 4 KiB pages (config num_pages); the driver inflates by handing that many guest page
+// frames to the device on the inflate queue, deflates by taking them back on the deflate
+// queue, and reports how many it holds in config `actual`. With VIRTIO_BALLOON_F_STATS_VQ the
+// driver also reports memory statistics on a third queue.
+//
+// What the guest's driver does (Linux 6.1 drivers/virtio/virtio_balloon.c): on probe it primes
+// the stats queue with one buffer of current statistics and kicks — before DRIVER_OK, so the
+// device looks for it at activation. The device "asks" for fresh statistics by returning that
+// buffer (used, length 0); the driver refills it and queues it again (stats_handle_request).
+// On a config change (and at the end of probe) it moves towards num_pages in batches of up to
+// 256 PFNs per buffer, waits for each to be used, then writes `actual`. Without
+// VIRTIO_BALLOON_F_DEFLATE_ON_OOM (not offered here) it removes ballooned pages from the
+// managed total, so the guest's MemTotal shrinks by what the balloon holds.
+//
+// Guest RAM lives in a SharedArrayBuffer that cannot give pages back to the host, so inflating
+// only accounts for them; the point here is to show the protocol, and the guest side is real.
+import type { Width } from "../bus/region.ts";
+import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
+import { serveQueue, PARKED } from "./notify-loop.ts";
+
+// Feature bits (§5.5.3).
+export const VIRTIO_BALLOON_F_MUST_TELL_HOST = 0n;
+export const VIRTIO_BALLOON_F_STATS_VQ = 1n;
+export const VIRTIO_BALLOON_F_DEFLATE_ON_OOM = 2n;
+
+/** Page frame numbers are in 4 KiB units whatever the guest's page size (§5.5.6). */
+export const BALLOON_PAGE = 4096;
+
+/** Queues (§5.5.2). */
+const INFLATE = 0, DEFLATE = 1, STATS = 2;
+
+/** Config space (§5.5.4): both fields little-endian, even for a legacy device. */
+const CONFIG = { numPages: 0, actual: 4 } as const;
+const CONFIG_SIZE = 8;
+
+/** Statistic tags (§5.5.6.3), as in include/uapi/linux/virtio_balloon.h. */
+export const BALLOON_STAT_NAMES: Readonly<Record<number, string>> = {
+  0: "swapIn", 1: "swapOut", 2: "majorFaults", 3: "minorFaults", 4: "memFree", 5: "memTotal",
+  6: "memAvailable", 7: "diskCaches", 8: "hugetlbAllocations", 9: "hugetlbFailures",
+};
+const STAT_BYTES = 10; // le16 tag + le64 value, packed
+
+export interface VirtioBalloonOptions {
+  /** Guest RAM in bytes: PFNs beyond it are refused. */
+  ramBytes: number;
+  /** Pages to ask for at power-on (default 0). */
+  targetPages?: number;
+  queueSize?: number;
+}
+
+export class VirtioBalloon implements VirtioDevice {
+  readonly name = "balloon";
+  readonly deviceId = 5;
+  readonly features = bit(VIRTIO_BALLOON_F_STATS_VQ);
+  readonly queueSizes: readonly number[];
+  readonly configSize = CONFIG_SIZE;
+
+  private ctx: VirtioContext | null = null;
+  private readonly ramPages: number;
+  private target: number;
+  private actual = 0;
+  /** The frames the guest has given us (a set: a frame given twice counts once). */
+  private readonly held = new Set<number>();
+  /** The stats buffer the driver left with us; returning it asks for an update. */
+  private statsChain: Chain | null = null;
+  private latest: Record<string, number> = {};
+  private statsAt = 0;
+  private readonly counters = { inflated: 0, deflated: 0, refused: 0, statsUpdates: 0 };
+
+  constructor(opts: VirtioBalloonOptions) {
+    this.ramPages = Math.floor(opts.ramBytes / BALLOON_PAGE);
+    this.target = this.clampTarget(opts.targetPages ?? 0);
+    this.queueSizes = [opts.queueSize ?? 128, opts.queueSize ?? 128, opts.queueSize ?? 128];
+  }
+
+  private clampTarget(pages: number): number {
+    return Math.max(0, Math.min(this.ramPages, Math.floor(pages)));
+  }
+
+  /** The host's wish: hold `pages` 4 KiB pages. A config interrupt tells the driver. */
+  setTarget(pages: number): void {
+    this.target = this.clampTarget(pages);
+    this.ctx?.configChanged();
+  }
+
+  /** Return the stats buffer so the driver refills it (no-op until it has left one). */
+  requestStats(): boolean {
+    const c = this.statsChain;
+    if (!this.ctx || !c) return false;
+    this.statsChain = null;
+    this.ctx.queue(STATS).push(c, 0);
+    this.ctx.publish(STATS);
+    return true;
+  }
+
+  /** The last statistics the guest reported, by name, and when (guest-independent counter). */
+  guestStats(): { stats: Record<string, number>; updates: number } {
+    return { stats: { ...this.latest }, updates: this.statsAt };
+  }
+
+  readConfig(offset: number, width: Width): number {
+    const bytes = new Uint8Array(CONFIG_SIZE);
+    const v = new DataView(bytes.buffer);
+    v.setUint32(CONFIG.numPages, this.target, true);
+    v.setUint32(CONFIG.actual, this.actual, true);
+    let value = 0;
+    for (let i = width - 1; i >= 0; i--) value = value * 256 + bytes[offset + i]!;
+    return value;
+  }
+
+  writeConfig(offset: number, width: Width, value: number): void {
+    // Only `actual` is the driver's to write (§5.5.6.1); a write to num_pages is ignored. The
+    // Linux driver writes it whole; narrower writes update their bytes of it.
+    for (let i = 0; i < width; i++) {
+      const at = offset + i - CONFIG.actual;
+      if (at < 0 || at > 3) continue;
+      const b = Math.floor(value / 256 ** i) & 0xff;
+      this.actual = ((this.actual & ~(0xff << (at * 8))) | (b << (at * 8))) >>> 0;
+    }
+  }
+
+  activate(ctx: VirtioContext): void {
+    this.ctx = ctx;
+    // The driver queued its first stats buffer before DRIVER_OK: pick it up now.
+    if (has(ctx.features, VIRTIO_BALLOON_F_STATS_VQ) && ctx.queue(STATS)?.ready) this.notify(STATS);
+  }
+
+  reset(): void {
+    this.ctx = null;
+    this.statsChain = null;
+    this.held.clear();
+    this.actual = 0;
+  }
+
+  notify(index: number): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    if (index === INFLATE || index === DEFLATE) {
+      serveQueue(ctx, index, (c) => {
+        this.pfns(c, index === INFLATE);
+        return 0; // nothing written back
+      });
+    } else if (index === STATS) {
+      serveQueue(ctx, STATS, (c) => {
+        this.readStats(c);
+        if (this.statsChain) return 0; // a second buffer: the spec allows one; hand it back
+        this.statsChain = c;
+        return PARKED;
+      });
+    }
+  }
+
+  /** An inflate or deflate buffer: an array of le32 page frame numbers. */
+  private pfns(c: Chain, inflate: boolean): void {
+    const n = Math.floor(c.readableBytes / 4);
+    const buf = new Uint8Array(n * 4);
+    c.read(0, buf);
+    const v = new DataView(buf.buffer);
+    for (let i = 0; i < n; i++) {
+      const pfn = v.getUint32(i * 4, true);
+      if (pfn >= this.ramPages) {
+        // A frame outside RAM is a driver bug (or a hostile one): count it, keep going.
+        if (this.counters.refused++ === 0) this.ctx?.log(`virtio-balloon: PFN 0x${pfn.toString(16)} is outside guest RAM; ignored`);
+        continue;
+      }
+      if (inflate) {
+        this.held.add(pfn);
+        this.counters.inflated++;
+      } else {
+        this.held.delete(pfn);
+        this.counters.deflated++;
+      }
+    }
+  }
+
+  private readStats(c: Chain): void {
+    const n = Math.min(64, Math.floor(c.readableBytes / STAT_BYTES));
+    const buf = new Uint8Array(n * STAT_BYTES);
+    c.read(0, buf);
+    const v = new DataView(buf.buffer);
+    const out: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const tag = v.getUint16(i * STAT_BYTES, true);
+      const value = Number(v.getBigUint64(i * STAT_BYTES + 2, true));
+      out[BALLOON_STAT_NAMES[tag] ?? `tag${tag}`] = value;
+    }
+    this.latest = out;
+    this.statsAt++;
+    this.counters.statsUpdates++;
+  }
+
+  stats(): Record<string, number> {
+    return {
+      targetPages: this.target,
+      actualPages: this.actual,
+      heldPages: this.held.size,
+      ...this.counters,
+      ...Object.fromEntries(Object.entries(this.latest).map(([k, val]) => [`guest.${k}`, val])),
+    };
+  }
+}
