@@ -29,6 +29,9 @@ export const HELP = `usage: npm run boot -- [options]
                          input,transport=T[,irq=I]  (a keyboard: /dev/input/event0; T with VERSION_1)
                          net,transport=T,backend=host[,mac=M][,irq=I]  (the built-in host:
                            DHCP gives 10.0.2.15, the host 10.0.2.2 answers ping and http)
+                         9p,transport=T,path=DIR[,tag=NAME][,readonly][,irq=I]  (a shared folder;
+                           in the guest: mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt;
+                           NAME defaults to "share")
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
                        I: intx (default); msix on virtio-pci — MSI-X with a vector per queue,
                        used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
@@ -121,6 +124,8 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 
 /** Combinations the board cannot place: one line each. */
 function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
+  const tags = specs.filter((d) => d.type === "9p").map((d) => d.tag ?? "share");
+  if (new Set(tags).size !== tags.length) throw new UsageError("--device: two 9p devices with the same tag");
   if (specs.filter((d) => d.type === "console").length > 1) throw new UsageError("--device: at most one console device (it owns the console)");
   if (specs.filter((d) => d.transport.startsWith("mmio")).length > 8) throw new UsageError("--device: at most 8 virtio-mmio devices (one free IRQ each)");
   if (specs.filter((d) => d.transport.startsWith("pci")).length > 31) throw new UsageError("--device: at most 31 virtio-pci devices (bus 0 slots)");
@@ -128,7 +133,7 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 }
 
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
-const DEVICE_TYPES = ["blk", "console", "rng", "balloon", "input", "net"] as const;
+const DEVICE_TYPES = ["blk", "console", "rng", "balloon", "input", "net", "9p"] as const;
 
 /** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
 export function parseDevice(text: string): VirtioDeviceSpec {
@@ -143,7 +148,8 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"] : type === "net" ? ["transport", "backend", "mac", "irq"] : ["transport", "irq"];
+  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"]
+    : type === "net" ? ["transport", "backend", "mac", "irq"] : type === "9p" ? ["transport", "path", "tag", "readonly", "irq"] : ["transport", "irq"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -195,6 +201,27 @@ export function parseDevice(text: string): VirtioDeviceSpec {
       if (!bytes || (bytes[0]! & 1) !== 0) throw new UsageError(`--device '${text}': mac must be six hex bytes like 02:76:69:72:65:00, not a multicast address`);
       spec.mac = mac as string;
     }
+  }
+  if (type === "9p") {
+    const path = kv.get("path");
+    if (typeof path !== "string" || path === "") throw new UsageError(`--device '${text}': 9p needs path=DIR`);
+    let st;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new UsageError(`--device '${text}': cannot open folder '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    if (!st.isDirectory()) throw new UsageError(`--device '${text}': '${path}' is not a directory`);
+    spec.path = path;
+    const tag = kv.get("tag");
+    if (tag !== undefined) {
+      // The tag is the mount's device name: keep it to what a shell and mount(8) take unquoted.
+      if (typeof tag !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(tag)) throw new UsageError(`--device '${text}': tag must be 1–64 of A-Z a-z 0-9 _ . -`);
+      spec.tag = tag;
+    }
+    const ro = kv.get("readonly");
+    if (ro !== undefined && ro !== true) throw new UsageError(`--device '${text}': readonly takes no value`);
+    if (ro === true) spec.readonly = true;
   }
   return spec;
 }

@@ -32,6 +32,7 @@ export class Controls {
   private readonly balloon = byId<HTMLSelectElement>("balloon");
   private readonly input = byId<HTMLSelectElement>("input");
   private readonly balloonMiB = byId<HTMLInputElement>("balloon-mib");
+  private readonly share = byId<HTMLSelectElement>("share");
   private readonly status = byId<HTMLElement>("status");
   private readonly progress = byId<HTMLProgressElement>("progress");
   private readonly msg = byId<HTMLElement>("message");
@@ -46,6 +47,7 @@ export class Controls {
     for (const c of INPUT_CHOICES) this.input.add(new Option(c, c));
     // The balloon's size applies live, while the VM runs (the driver inflates or deflates).
     this.balloonMiB.onchange = () => h.balloon?.(Math.max(0, Math.floor(Number(this.balloonMiB.value) || 0)));
+    for (const c of DEVICE_CHOICES) this.share.add(new Option(c, c));
     for (const c of CONSOLE_CHOICES) this.console.add(new Option(c === "serial" ? "serial (ttyS0)" : `virtio ${c} (hvc0)`, c));
     const changed = () => {
       this.settings = {
@@ -56,6 +58,7 @@ export class Controls {
         rng: this.rng.value as Settings["rng"],
         balloon: this.balloon.value as Settings["balloon"],
         input: this.input.value as Settings["input"],
+        share: this.share.value as Settings["disk"],
       };
       h.settingsChanged(this.settings);
     };
@@ -77,6 +80,7 @@ export class Controls {
     this.balloon.value = s.balloon;
     this.input.value = s.input;
     this.balloonMiB.parentElement!.hidden = s.balloon === "off";
+    this.share.value = s.share ?? "off";
   }
 
   setState(state: PowerState, detail = ""): void {
@@ -125,7 +129,7 @@ export class Controls {
   }
 
   private selects(): HTMLSelectElement[] {
-    return [this.mem, this.disk, this.console, this.rng, this.balloon, this.input];
+    return [this.mem, this.disk, this.console, this.rng, this.balloon, this.input, this.share];
   }
 }
 

@@ -23,6 +23,8 @@ import type { CompareRow } from "./inspector/compare.ts";
 import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { TransportKind } from "../devices/virtio/device.ts";
 import { TabLink } from "./tab-link.ts";
+import { SharePanel } from "./share-panel.ts";
+import { readIdbShare } from "./idb-share.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -41,6 +43,9 @@ export interface VireoHook {
   lastExit(): VmExit | undefined;
   /** Erase the data disk's saved changes (rejects while the VM is on). */
   resetDisk(): Promise<void>;
+  /** Replace the shared folder (VM off) with these files; read it back as path → text. */
+  setShare(files: Record<string, string>): Promise<void>;
+  readShare(): Promise<Record<string, string>>;
   /** The settings the next power-on uses. */
   settings(): Settings;
   /** The terminal's size in character cells. */
@@ -141,11 +146,13 @@ const inspector = new Inspector({
   type: (text) => vm?.send(new TextEncoder().encode(text)),
   focusTerminal: () => term.focus(),
 }, document.getElementById("inspector-toggle") as HTMLButtonElement);
+const sharePanel = new SharePanel((m) => term.note(m));
 
 function setState(s: "off" | "loading" | "running" | "halted", detail?: string): void {
   state = s;
   controls.setState(s, detail);
   diskPanel.setPowerState(s);
+  sharePanel.setPowerState(s);
 }
 
 function report(e: unknown): void {
@@ -274,6 +281,10 @@ async function start(): Promise<void> {
     state: () => state,
     lastExit: () => lastExit,
     resetDisk: () => diskPanel.reset(),
+    setShare: (files) => sharePanel.replace(Object.entries(files).map(([p, text]) => (
+      { path: p.split("/"), kind: "file", mode: 0o644, mtimeMs: Date.now(), data: new TextEncoder().encode(text) })), ""),
+    readShare: async () => Object.fromEntries((await readIdbShare()).filter((e) => e.kind === "file")
+      .map((e) => [e.path.join("/"), new TextDecoder().decode(e.data)])),
     settings: () => settings,
     termSize: () => ({ cols: term.cols, rows: term.rows }),
     inspector: {

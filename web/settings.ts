@@ -13,6 +13,7 @@
 //   &netbackend=tab|host  where its frames go: "tab", one Ethernet segment with the guests of
 //                     this origin's other tabs (BroadcastChannel, default); "host", the built-in
 //                     host (DHCP, ping, a web page at 10.0.2.2)
+//   &share=T|off      the shared folder (virtio-9p, tag "share") on transport T (default off)
 //   &autoboot=1       power on when the page opens
 //   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
 //   &irq=msix         every virtio-pci device offers MSI-X (default intx)
@@ -25,6 +26,8 @@ import { TRANSPORT_KINDS, type TransportKind } from "../devices/virtio/device.ts
 import type { NetLinkEnd } from "../devices/net/ring-backend.ts";
 
 export type DeviceChoice = TransportKind | "off";
+/** The 9p spec's `path` for the page's one shared folder (web/idb-share.ts opens it). */
+export const SHARE_PATH = "idb:share";
 export type ConsoleChoice = TransportKind | "serial";
 
 export interface Settings {
@@ -41,6 +44,8 @@ export interface Settings {
   apic?: boolean;
   /** MSI-X on every virtio-pci device (VirtioDeviceSpec.irq). Absent: INTx. */
   irq?: "msix";
+  /** The shared folder; absent means off (kept optional so older settings objects stay valid). */
+  share?: DeviceChoice;
 }
 
 export type NetBackendChoice = "tab" | "host";
@@ -93,6 +98,7 @@ export function parseSettings(search: string): ParsedSettings {
   s.netBackend = choice("netbackend", NET_BACKEND_CHOICES, s.netBackend);
   if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
   if (choice("irq", ["intx", "msix"], "intx") === "msix") s.irq = "msix";
+  if (q.has("share")) s.share = choice("share", DEVICE_CHOICES, "off");
   return { settings: s, errors };
 }
 
@@ -111,6 +117,7 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("input", s.input, DEFAULT_SETTINGS.input);
   put("net", s.net, DEFAULT_SETTINGS.net);
   put("netbackend", s.netBackend, DEFAULT_SETTINGS.netBackend);
+  put("share", s.share ?? "off", "off");
   put("autoboot", s.autoboot ? "1" : "0", "0");
   put("apic", s.apic ? "1" : "0", "0");
   put("irq", s.irq ?? "intx", "intx");
@@ -128,6 +135,8 @@ export function deviceSpecs(s: Settings, diskImage: string, net?: { link?: NetLi
   if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
   if (s.balloon !== "off") specs.push({ type: "balloon", transport: s.balloon });
   if (s.input !== "off") specs.push({ type: "input", transport: s.input });
+  // The page's shared folder lives in IndexedDB (web/idb-share.ts); the guest mounts tag "share".
+  if (s.share && s.share !== "off") specs.push({ type: "9p", transport: s.share, path: SHARE_PATH, tag: "share" });
   // Last, so adding a NIC leaves the other devices' numbering alone. A tab link needs its rings.
   if (s.net !== "off" && (s.netBackend === "host" || net?.link)) {
     const spec: VirtioDeviceSpec = { type: "net", transport: s.net, backend: s.netBackend === "host" ? "host" : "link" };

@@ -11,6 +11,8 @@ import { runVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import { MemoryBlockBackend, type BlockBackend } from "../devices/host/block.ts";
 import { openIdbDisk } from "./idb-disk.ts";
+import { openIdbShare } from "./idb-share.ts";
+import type { PersistentFs } from "../devices/p9/persistent-fs.ts";
 
 export interface StartMessage {
   config: VmConfig;
@@ -38,7 +40,19 @@ self.onmessage = async (ev: MessageEvent<StartMessage>) => {
         ? await openIdbDisk(spec, base, log)
         : new MemoryBlockBackend(base, { readonly: spec.readonly, id: "vireo-picked" }));
     }
-    await runVm(module, config, channels, post, { openBlock: (spec) => opened.get(spec.image!)! });
+    // The shared folder (virtio-9p): loaded from IndexedDB once; every board a reset builds reuses it.
+    const shares = new Map<string, PersistentFs>();
+    for (const spec of config.devices ?? []) {
+      if (spec.type !== "9p") continue;
+      if (spec.path !== "idb:share") throw new Error(`virtio-9p: unknown folder '${spec.path}'`);
+      if (!shares.has(spec.path)) shares.set(spec.path, await openIdbShare());
+    }
+    const openFs = (spec: { path?: string }) => {
+      const fs = shares.get(spec.path!)! as PersistentFs;
+      void fs.closeAll(); // a reset: the old board's server is gone; keep what its open files hold
+      return fs;
+    };
+    await runVm(module, config, channels, post, { openBlock: (spec) => opened.get(spec.image!)!, openFs });
   } catch (e) {
     post({ type: "exit", reason: "error", message: e instanceof Error ? e.message : String(e), stats: { instructions: 0, wallSeconds: 0, mips: 0, resets: 0 } });
   }

@@ -23,7 +23,7 @@ import { assignPci } from "./pci-firmware.ts";
 import type { VirtioInput } from "../virtio/input.ts";
 import { BALLOON_PAGE, type VirtioBalloon } from "../virtio/balloon.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
-import { placeVirtio, virtioStats, type PlacedVirtio } from "./virtio-devices.ts";
+import { placeVirtio, virtioStats, type PlacedVirtio, type VirtioHost } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
@@ -60,6 +60,8 @@ export interface PcOptions {
    * PIC-only board, whose CPU reports no APIC.
    */
   apic?: boolean;
+  /** Opens the folder of a virtio-9p spec. */
+  openFs?: VirtioHost["openFs"];
 }
 
 export interface LinuxImage {
@@ -169,7 +171,7 @@ export class PcBoard {
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
       ...(this.lapic ? { msi: (a: number, d: number) => this.msi(a, d) } : {}),
       log,
-    }, { openBlock: opts.openBlock, onConsole: opts.onConsole });
+    }, { openBlock: opts.openBlock, openFs: opts.openFs, onConsole: opts.onConsole });
     this.virtio = placed.devices;
     this.virtioCmdline = placed.cmdline;
     this.virtioConsole = (this.virtio.find((d) => d.spec.type === "console")?.device as VirtioConsole | undefined) ?? null;

@@ -16,6 +16,8 @@ import { VirtioInput } from "../virtio/input.ts";
 import { VirtioNet, parseMac } from "../virtio/net.ts";
 import { HostStack } from "../net/host-stack.ts";
 import { RingNetBackend } from "../net/ring-backend.ts";
+import { Virtio9p } from "../virtio/p9.ts";
+import type { FsBackend } from "../p9/backend.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { VirtioMmio } from "../virtio/mmio.ts";
@@ -30,6 +32,8 @@ export const MMIO_IRQS = [5, 9, 7, 6, 12, 3, 15, 14] as const;
 export interface VirtioHost {
   /** Open a block backend for a `blk` spec (Node: a file; page: IndexedDB). */
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  /** Open the folder of a `9p` spec (Node: a host directory; page: an in-memory folder). */
+  openFs?: (spec: VirtioDeviceSpec) => FsBackend;
   /** Output of a virtio-console: the same console stream the UART feeds. */
   onConsole: (byte: number) => void;
 }
@@ -74,6 +78,10 @@ function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, parts: VirtioBoard
       if (spec.backend === "link" && !spec.link) throw new Error("virtio-net: backend=link without a link");
       const backend = spec.backend === "link" ? new RingNetBackend(spec.link!) : new HostStack({ log: parts.log });
       return new VirtioNet({ backend, mac: (spec.mac && parseMac(spec.mac)) || undefined });
+    }
+    case "9p": {
+      if (!host.openFs) throw new Error("virtio-9p: no shared folder available in this host");
+      return new Virtio9p({ fs: host.openFs(spec), tag: spec.tag, readonly: spec.readonly, log: parts.log });
     }
   }
 }

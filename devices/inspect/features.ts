@@ -68,6 +68,9 @@ export const DEVICE_FEATURES: Readonly<Record<number, Readonly<Record<number, st
     2: "VIRTIO_CONSOLE_F_EMERG_WRITE",
   },
   4: {},
+  9: {
+    0: "VIRTIO_9P_MOUNT_TAG", // include/uapi/linux/virtio_9p.h
+  },
 };
 
 /** The name of feature `bit` for device type `deviceId`; unknown bits read "bit N". */

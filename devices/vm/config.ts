@@ -43,7 +43,7 @@ export interface VmConfig {
 
 /** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
 export interface VirtioDeviceSpec {
-  type: "blk" | "console" | "rng" | "balloon" | "input" | "net";
+  type: "blk" | "console" | "rng" | "balloon" | "input" | "net" | "9p";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
   /**
    * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
@@ -51,7 +51,7 @@ export interface VirtioDeviceSpec {
    * (web/idb-disk.ts).
    */
   image?: string;
-  /** blk: offer VIRTIO_BLK_F_RO and refuse writes. */
+  /** blk: offer VIRTIO_BLK_F_RO and refuse writes. 9p: refuse every change (EROFS). */
   readonly?: boolean;
   /** balloon: MiB the host asks the guest to give up from power-on (default 0). */
   balloonMiB?: number;
@@ -70,4 +70,8 @@ export interface VirtioDeviceSpec {
   link?: NetLinkEnd;
   /** net: the MAC address, "02:76:69:72:65:00" by default. */
   mac?: string;
+  /** 9p: the shared folder. Node: a host directory. Page: `mem:NAME` / `idb:NAME` (web/idb-share.ts). */
+  path?: string;
+  /** 9p: the mount tag (`mount -t 9p -o trans=virtio TAG /mnt`); default "share". */
+  tag?: string;
 }

@@ -10,6 +10,7 @@ import { PcBoard } from "../board/pc.ts";
 import { ByteRing } from "../host/byte-ring.ts";
 import type { VirtioDeviceSpec, VmConfig } from "./config.ts";
 import type { BlockBackend } from "../host/block.ts";
+import type { FsBackend } from "../p9/backend.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
 import { inflateInitrd } from "../host/initrd.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
@@ -119,6 +120,8 @@ export const WRITE_BACK_MS = 500;
 /** What only the host environment can provide (Node: files; page: IndexedDB). */
 export interface VmHost {
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  /** The folder of a virtio-9p spec (opened anew by each board a reset builds). */
+  openFs?: (spec: VirtioDeviceSpec) => FsBackend;
 }
 
 /** Resolves when the VM has exited (the exit event is posted just before). */
@@ -154,6 +157,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     virtio: config.devices,
     openBlock,
     apic: config.apic ?? false,
+    openFs: host.openFs,
   });
   let board = makeBoard();
 

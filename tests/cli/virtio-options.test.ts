@@ -42,7 +42,7 @@ test("irq=: msix on virtio-pci, msi on mmio-v2, intx anywhere; --apic", () => {
 
 test("bad --device forms are one UsageError line", () => {
   const cases: [string[], RegExp][] = [
-    [["--device", "tap,transport=mmio-v2"], /type must be one of blk, console, rng, balloon, input, net/],
+    [["--device", "tap,transport=mmio-v2"], /type must be one of blk, console, rng, balloon, input, net, 9p/],
     [["--device", "input,transport=pci-legacy"], /virtio-input driver needs VIRTIO_F_VERSION_1/],
     [["--device", "input,transport=mmio-v1"], /use pci-modern, pci-transitional or mmio-v2/],
     [["--device", "balloon,transport=pci-modern,mib=lots"], /mib=N takes a whole number of MiB/],
