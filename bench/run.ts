@@ -53,6 +53,7 @@ const IO_MIB = Math.ceil(num("--io-mib", quick ? "8" : "32"));
 const CONSOLE_KIB = num("--console-kib", quick ? "64" : "256");
 const IDLE_S = num("--idle-seconds", quick ? "3" : "10");
 const started = new Date();
+const loadStart = loadavg()[0]!;
 const JSON_OUT = opt("--json", join("bench/results", started.toISOString().slice(0, 19).replace(/:/g, "-") + ".json"));
 
 const KERNELS = {
@@ -209,9 +210,11 @@ if (only.has("io")) {
   }
   for (const t of TRANSPORTS) {
     const rs = res[t]!;
-    add(row("io", `blk ${t}: seq write`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, "w0", "w1", "wallS"))), `dd bs=64k ${IO_MIB} MiB conv=fsync`));
-    add(row("io", `blk ${t}: seq read`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, "r0", "r1", "wallS"))), "dd bs=64k after drop_caches"));
-    add(row("io", `blk ${t}: write+read CPU`, "s", rs.map((r) => (span(r, "w0", "w1", "cpuS") ?? NaN) + (span(r, "r0", "r1", "cpuS") ?? NaN)) /* NaN: dropped */, "user+sys of the VM process"));
+    // Per CPU second too: on a shared machine the wall rates swing with other users' load.
+    for (const [dir, a, b, note] of [["write", "w0", "w1", `dd bs=64k ${IO_MIB} MiB conv=fsync`], ["read", "r0", "r1", "dd bs=64k after drop_caches"]]) {
+      add(row("io", `blk ${t}: seq ${dir}`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "wallS"))), note));
+      add(row("io", `blk ${t}: seq ${dir} per CPU s`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "cpuS"))), "MiB per CPU second of the VM process"));
+    }
   }
 }
 
@@ -263,13 +266,14 @@ const finished = new Date();
 const minutes = (finished.getTime() - started.getTime()) / 60000;
 let commit = "?";
 try { commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim(); } catch { /* not a checkout */ }
-const la = loadavg().map((x) => x.toFixed(1)).join(" ");
-const header = `Vireo bench  ${started.toISOString()}  commit ${commit}  node ${process.version}  ${cpus().length} CPUs  load ${la}\n` +
+// Other users' load explains most of the spread between runs: say how busy the machine was.
+const la = `load ${loadStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (1-min avg)`;
+const header = `Vireo bench  ${started.toISOString()}  commit ${commit}  node ${process.version}  ${cpus().length} CPUs  ${la}\n` +
   `runs=${RUNS}${quick ? " (quick)" : ""}  took ${minutes.toFixed(1)} min  sections: ${[...only].join(",")}${withRef && !haveQemu ? "  (no QEMU)" : ""}`;
 console.log("\n" + formatTable(rows, targets, header));
 mkdirSync(dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify({
-  date: started.toISOString(), minutes, commit, node: process.version, cpus: cpus().length, loadavgEnd: loadavg(), runs: RUNS, quick,
+  date: started.toISOString(), minutes, commit, node: process.version, cpus: cpus().length, loadavgStart: loadStart, loadavgEnd: loadavg(), runs: RUNS, quick,
   options: { sections: [...only], md5MiB: MD5_MIB, gzipMiB: GZIP_MIB, ioMiB: IO_MIB, consoleKiB: CONSOLE_KIB, idleSeconds: IDLE_S, transports: TRANSPORTS },
   rows, targets, raw,
 }, null, 1) + "\n");
