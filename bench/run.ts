@@ -245,7 +245,7 @@ if (only.has("idle")) {
   const rs: (VmRun | null)[] = [];
   for (let i = 0; i < RUNS; i++) rs.push(await vm("idle", ["--idle", String(IDLE_S)], IDLE_S + 300));
   const share = rs.map((r) => (r?.idle ? (100 * (r.idle.b.cpuS - r.idle.a.cpuS)) / (r.idle.b.wallS - r.idle.a.wallS) : null));
-  add(row("idle", `host CPU over ${IDLE_S} s at the prompt`, "% core", share, "process user+sys / wall, 1 s after the prompt"));
+  add(row("idle", `host CPU over ${IDLE_S} s at the prompt`, "% core", share, "process user+sys / wall, from 2 s after the prompt"));
   add(row("idle", "guest instructions in that window", "instr", rs.map((r) => (r?.idle ? r.idle.b.instret - r.idle.a.instret : null))));
   rss["idle, at the prompt"] = rs.map((r) => r?.exit?.maxRssKiB);
   targets.push(target("idle guest, host CPU", row("", "", "", share).median, "% core", "<", 2));

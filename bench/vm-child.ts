@@ -74,7 +74,8 @@ function scan(bytes: Uint8Array): void {
     tail = (tail + text).slice(-256);
     if (PROMPT_RE.test(tail.replace(CSI_RE, ""))) {
       idleStarted = true;
-      // A second for the shell to settle, then the window; then power off through the console.
+      // Two seconds for the shell and the kernel's after-boot work to settle, then the window;
+      // then power off through the console.
       setTimeout(() => {
         const a = sample();
         setTimeout(() => {
@@ -82,7 +83,7 @@ function scan(bytes: Uint8Array): void {
           input.write(new TextEncoder().encode("poweroff -f\n"));
           kick(control);
         }, idleS! * 1000);
-      }, 1000);
+      }, 2000);
     }
   }
 }
