@@ -37,7 +37,12 @@ export function runVm(args: string[], timeoutS: number): Promise<VmRun> {
       run.out = Buffer.concat(outChunks).toString("latin1").replace(/\r/g, "");
       for (const l of ev.split("\n")) {
         if (!l) continue;
-        const e = JSON.parse(l);
+        let e;
+        try {
+          e = JSON.parse(l);
+        } catch {
+          continue; // a child killed mid-line: the run counts as failed below (no exit event)
+        }
         if (e.ev === "mark") run.marks.set(e.tag, e);
         else if (e.ev === "idle") run.idle = { a: e.a, b: e.b };
         else if (e.ev === "exit") run.exit = e;
