@@ -173,7 +173,7 @@ if (only.has("cpu")) {
     [`gzip -c ${GZIP_MIB} MiB`, gz![1], gz![2]],
     ["workload (both)", md5![1], gz![2]],
   ];
-  let workloadMips: number | null = null;
+  let workloadMips: number | null = null, workloadMipsCpu: number | null = null;
   for (const [label, a, b] of phases) {
     const instr = vs.map((r) => span(r, a, b, "instret")), wall = vs.map((r) => span(r, a, b, "wallS")), cpu = vs.map((r) => span(r, a, b, "cpuS"));
     add(row("cpu", `${label}: instructions`, "instr", instr));
@@ -181,8 +181,9 @@ if (only.has("cpu")) {
     add(row("cpu", `${label}: CPU`, "s", cpu, "user+sys of the VM process"));
     const mw = row("cpu", `${label}: MIPS per wall s`, "MIPS", pairedRatios(instr, wall).map((x) => x / 1e6));
     add(mw);
-    add(row("cpu", `${label}: MIPS per CPU s`, "MIPS", pairedRatios(instr, cpu).map((x) => x / 1e6)));
-    if (label.startsWith("workload")) workloadMips = mw.median;
+    const mc = row("cpu", `${label}: MIPS per CPU s`, "MIPS", pairedRatios(instr, cpu).map((x) => x / 1e6));
+    add(mc);
+    if (label.startsWith("workload")) (workloadMips = mw.median), (workloadMipsCpu = mc.median);
     if (haveQemu) {
       const qWall = qs.map((q) => span(q, a, b, "wallS")), qCpu = qs.map((q) => span(q, a, b, "cpuS"));
       add(row("reference", `qemu cpu ${label}: wall`, "s", qWall, "host wall between the marks"));
@@ -193,6 +194,9 @@ if (only.has("cpu")) {
   }
   rss[`cpu workload (${MD5_MIB + GZIP_MIB} MiB in tmpfs)`] = vs.map((r) => r?.exit?.maxRssKiB);
   targets.push(target("cpu workload, guest MIPS per wall s", workloadMips, "MIPS", ">=", 150));
+  // The same target per CPU second of the VM process: what the interpreter does with the core
+  // it gets, which other users' load on a shared machine does not change.
+  targets.push(target("cpu workload, guest MIPS per CPU s", workloadMipsCpu, "MIPS", ">=", 150));
 }
 
 // --- io: virtio-blk sequential write and read on each transport ---
