@@ -54,6 +54,9 @@ const CONSOLE_KIB = num("--console-kib", quick ? "64" : "256");
 const IDLE_S = num("--idle-seconds", quick ? "3" : "10");
 const started = new Date();
 const loadStart = loadavg()[0]!;
+// The commit the bench started from (commits made while it runs do not change the code it runs).
+let commit = "?";
+try { commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim(); } catch { /* not a checkout */ }
 const JSON_OUT = opt("--json", join("bench/results", started.toISOString().slice(0, 19).replace(/:/g, "-") + ".json"));
 
 const KERNELS = {
@@ -268,8 +271,6 @@ if (only.has("memory")) {
 // --- table + JSON ---
 const finished = new Date();
 const minutes = (finished.getTime() - started.getTime()) / 60000;
-let commit = "?";
-try { commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim(); } catch { /* not a checkout */ }
 // Other users' load explains most of the spread between runs: say how busy the machine was.
 const la = `load ${loadStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (1-min avg)`;
 const header = `Vireo bench  ${started.toISOString()}  commit ${commit}  node ${process.version}  ${cpus().length} CPUs  ${la}\n` +
