@@ -9,8 +9,17 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { marks, median } from "./proc.ts";
-import { MARK } from "./workloads.ts";
+import { MARK_RE } from "./proc.ts";
+import { median } from "./table.ts";
+
+/** The guest shell function that prints "BENCH <tag> <uptime>" (the bench's mark lines). */
+const MARK = "m(){ echo BENCH $1 $(cut -d' ' -f1 /proc/uptime); }";
+/** Mark lines in `out`: tag → guest seconds. */
+function marks(out: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of out.matchAll(MARK_RE)) m.set(r[1]!, Number(r[2]));
+  return m;
+}
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => { const i = argv.indexOf(name); return i >= 0 && i + 1 < argv.length ? argv[i + 1]! : def; };

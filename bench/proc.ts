@@ -1,69 +1,116 @@
-// Spawning the Vireo CLI (and other programs) for the benchmarks, with wall time, CPU time and peak RSS.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Running the measured programs: a Vireo VM in bench/vm-child.ts (which reports its own samples
+// on fd 3), and any other process (QEMU) sampled from /proc/<pid>/stat when its console prints
+// something we wait for.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import type { Sample } from "./vm-child.ts";
 
 export const READY = "vireo-guest: ready";
-const GNU_TIME = "/usr/bin/time";
+/** Guest lines "BENCH <tag> <uptime>", printed by the scripts in workloads.ts. */
+export const MARK_RE = /BENCH (\S+) ([0-9]+\.[0-9]+)/g;
 
-export interface RunResult {
+export interface VmRun {
+  ok: boolean;
   code: number | null;
-  out: string;
-  wall: number; // host seconds, spawn to exit
-  stats: Record<string, any> | null; // the CLI's --stats line
-  cpu: number | null; // user+sys seconds of the process tree (GNU time), null when unavailable
-  maxRssKiB: number | null;
+  out: string; // the console transcript
+  marks: Map<string, Sample>;
+  idle: { a: Sample; b: Sample } | null;
+  exit: (Sample & { reason: string; message?: string; stats: Record<string, unknown>; maxRssKiB: number }) | null;
 }
 
-/** Run `node --import tsx cli/boot.ts ARGS --stats`, under GNU time -f when present. */
-export function runVireo(args: string[], timeoutS = 600): Promise<RunResult> {
-  const base = [process.execPath, "--import", "tsx", "cli/boot.ts", ...args, "--stats", "--timeout", String(timeoutS)];
-  return runTimed(base, timeoutS + 30);
-}
-
-export function runTimed(argv: string[], timeoutS: number): Promise<RunResult> {
-  const haveTime = existsSync(GNU_TIME);
-  const dir = mkdtempSync(join(tmpdir(), "vireo-bench-"));
-  const tf = join(dir, "time.txt");
-  const cmd = haveTime ? [GNU_TIME, "-o", tf, "-f", "%U %S %M", ...argv] : argv;
-  const t0 = performance.now();
+/** Boot a VM in bench/vm-child.ts with `npm run boot` options (plus --idle S). */
+export function runVm(args: string[], timeoutS: number): Promise<VmRun> {
+  const argv = ["--import", "tsx", "bench/vm-child.ts", ...args, "--timeout", String(timeoutS)];
   return new Promise((resolve) => {
-    const p = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutS * 1000);
+    const p = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const outChunks: Buffer[] = [];
+    let ev = "";
+    const run: VmRun = { ok: false, code: null, out: "", marks: new Map(), idle: null, exit: null };
+    p.stdout!.on("data", (d: Buffer) => outChunks.push(d));
+    p.stderr!.on("data", (d: Buffer) => outChunks.push(d));
+    (p.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => (ev += d.toString()));
+    // The child enforces the timeout itself; this is for a child that hangs anyway.
+    const killer = setTimeout(() => p.kill("SIGKILL"), (timeoutS + 60) * 1000);
     p.on("close", (code) => {
-      clearTimeout(timer);
-      const wall = (performance.now() - t0) / 1000;
-      let stats: Record<string, any> | null = null;
-      for (const line of out.split("\n")) {
-        if (line.startsWith('{"reason"')) { try { stats = JSON.parse(line); } catch { /* partial */ } }
+      clearTimeout(killer);
+      run.code = code;
+      run.out = Buffer.concat(outChunks).toString("latin1").replace(/\r/g, "");
+      for (const l of ev.split("\n")) {
+        if (!l) continue;
+        let e;
+        try {
+          e = JSON.parse(l);
+        } catch {
+          continue; // a child killed mid-line: the run counts as failed below (no exit event)
+        }
+        if (e.ev === "mark") run.marks.set(e.tag, e);
+        else if (e.ev === "idle") run.idle = { a: e.a, b: e.b };
+        else if (e.ev === "exit") run.exit = e;
       }
-      let cpu: number | null = null, maxRssKiB: number | null = null;
-      if (haveTime && existsSync(tf)) {
-        const last = readFileSync(tf, "utf8").trim().split("\n").pop() ?? "";
-        const [u, s, m] = last.split(/\s+/).map(Number);
-        if (Number.isFinite(u) && Number.isFinite(s)) cpu = u + s;
-        if (Number.isFinite(m)) maxRssKiB = m;
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, out, wall, stats, cpu, maxRssKiB });
+      run.ok = code === 0 && run.exit !== null;
+      resolve(run);
     });
   });
 }
 
-export function median(xs: number[]): number | null {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+let clkTck = 0;
+/** user+sys seconds of a live process (all its threads), or null once it is gone. */
+export function procCpuS(pid: number): number | null {
+  clkTck ||= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // comm may hold spaces; fields from 3 on
+    return (Number(f[11]) + Number(f[12])) / clkTck; // utime, stime (fields 14 and 15)
+  } catch {
+    return null;
+  }
 }
 
-/** Lines "BENCH <tag> <uptime>" printed by guest scripts -> tag -> guest seconds. */
-export function marks(out: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of out.matchAll(/BENCH (\S+) ([0-9.]+)/g)) m.set(r[1], Number(r[2]));
-  return m;
+/** A point in a QEMU run: spawn-relative wall seconds and the process's CPU seconds. */
+export interface ProcSample { wallS: number; cpuS: number | null; guestS?: number }
+
+export interface WatchedRun { out: string; ready: ProcSample | null; marks: Map<string, ProcSample> }
+
+/**
+ * Spawn `cmd`, sample it at the ready line and at each BENCH mark on its stdout. With `typed`,
+ * write it to stdin once a shell prompt follows the ready line. Killed (SIGKILL) once `until`
+ * appears, the ready line does when there is nothing to type, or at the timeout.
+ */
+export function watch(cmd: string, args: string[], opts: { typed?: string; until?: RegExp; timeoutS: number }): Promise<WatchedRun> {
+  const t0 = performance.now();
+  const now = () => (performance.now() - t0) / 1000;
+  return new Promise((resolve) => {
+    const p: ChildProcess = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const run: WatchedRun = { out: "", ready: null, marks: new Map() };
+    let typed = false, done = false, scanned = 0;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      p.kill("SIGKILL");
+      resolve(run);
+    };
+    const timer = setTimeout(finish, opts.timeoutS * 1000);
+    p.stdout!.on("data", (d: Buffer) => {
+      run.out += d.toString("latin1").replace(/\r/g, "");
+      let s: ProcSample | null = null;
+      const at = () => (s ??= { wallS: now(), cpuS: procCpuS(p.pid!) });
+      if (!run.ready && run.out.includes(READY)) {
+        run.ready = at();
+        if (!opts.typed) return finish();
+      }
+      // Complete lines only, from where the last look stopped.
+      const end = run.out.lastIndexOf("\n") + 1;
+      for (const m of run.out.slice(scanned, end).matchAll(MARK_RE)) run.marks.set(m[1]!, { ...at(), guestS: Number(m[2]) });
+      scanned = Math.max(scanned, end);
+      // The prompt (busybox may follow it with a cursor-position query, so no "$" anchor).
+      if (run.ready && opts.typed && !typed && /vireo:[^\n]*# /.test(run.out.slice(run.out.indexOf(READY)))) {
+        typed = true;
+        p.stdin!.write(opts.typed + "\n");
+      }
+      if (typed && opts.until?.test(run.out)) finish();
+    });
+    p.stderr!.on("data", (d: Buffer) => (run.out += d.toString("latin1")));
+    p.on("close", finish);
+  });
 }

@@ -1,7 +1,10 @@
-// The reference: the same images under qemu-system-i386 (TCG), timed to the ready line on its serial console.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { READY } from "./proc.ts";
+// The reference: the same kernel and initramfs under qemu-system-i386 (TCG), driven through its
+// serial console like the Vireo runs.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { join } from "node:path";
+import { watch, type WatchedRun } from "./proc.ts";
 
 export const QEMU = "/usr/bin/qemu-system-i386";
 
@@ -9,42 +12,30 @@ export const QEMU = "/usr/bin/qemu-system-i386";
 export function ensureQemu(): boolean {
   if (existsSync(QEMU)) return true;
   console.error("bench: qemu-system-i386 missing, installing qemu-system-x86 with apt-get");
-  const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
+  const sudo = process.getuid?.() === 0 ? [] : ["sudo", "-n"];
   for (const a of [["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "qemu-system-x86"]]) {
-    const r = spawnSync(sudo[0] ?? a[0], [...sudo.slice(1), ...(sudo.length ? a : a.slice(1))], { stdio: "inherit" });
+    const argv = [...sudo, ...a];
+    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: "inherit" });
     if (r.status !== 0) return false;
   }
   return existsSync(QEMU);
 }
 
-export interface QemuResult { bootWall: number | null; out: string; }
-
 /**
- * Boot under QEMU TCG; wall seconds until the ready line. With `cmd`, wait for the shell prompt, type it,
- * and wait for `until` before killing QEMU.
+ * The initramfs as Vireo loads it. Vireo inflates a gzip initrd on the host before loading it
+ * (devices/host/initrd.ts), so its kernel unpacks a plain cpio; QEMU gets the same plain cpio,
+ * or it would spend its boot inflating what Vireo never inflates in the guest.
  */
-export function runQemu(kernel: string, append: string, cmd?: string, until?: RegExp, timeoutS = 300): Promise<QemuResult> {
-  const args = ["-accel", "tcg", "-kernel", kernel, "-initrd", "guest-images/initramfs.cpio.gz", "-append", append,
-    "-nographic", "-m", "128", "-no-reboot", "-monitor", "none", "-serial", "stdio"];
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const p = spawn(QEMU, args, { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "", bootWall: number | null = null, typed = false, done = false;
-    const finish = () => { if (!done) { done = true; clearTimeout(timer); p.kill("SIGKILL"); resolve({ bootWall, out }); } };
-    const timer = setTimeout(finish, timeoutS * 1000);
-    p.stdout.on("data", (d) => {
-      out += d;
-      if (bootWall === null && out.includes(READY)) {
-        bootWall = (performance.now() - t0) / 1000;
-        if (!cmd) return finish();
-      }
-      if (bootWall !== null && cmd && !typed && /# /.test(out.slice(out.indexOf(READY)))) {
-        typed = true; // the shell prompt is up; give it a moment to settle, then type
-        setTimeout(() => p.stdin.write(cmd + "\n"), 500);
-      }
-      if (typed && until && until.test(out)) finish();
-    });
-    p.stderr.on("data", (d) => (out += d));
-    p.on("close", finish);
-  });
+export function plainInitrd(gz: string, dir: string): string {
+  const bytes = readFileSync(gz);
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return gz;
+  const file = join(dir, "initramfs.cpio");
+  writeFileSync(file, gunzipSync(bytes));
+  return file;
+}
+
+/** Boot under TCG with 128 MiB like the Vireo runs; optionally type `typed` at the prompt and wait for `until`. */
+export function runQemu(kernel: string, initrd: string, append: string, opts: { typed?: string; until?: RegExp; timeoutS: number }): Promise<WatchedRun> {
+  return watch(QEMU, ["-accel", "tcg", "-M", "pc", "-m", "128", "-kernel", kernel, "-initrd", initrd, "-append", append,
+    "-display", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio", "-nodefaults"], opts);
 }

@@ -1,24 +1,62 @@
-// Guest-side command lines for the benchmarks. Each phase ends with "BENCH <tag> <guest uptime>".
-export const MARK = "m(){ echo BENCH $1 $(cut -d' ' -f1 /proc/uptime); }";
+// Guest-side command lines of the benchmarks. Each phase ends with a line "BENCH <tag> <guest
+// uptime>"; the host samples instructions and CPU time when it sees one (bench/vm-child.ts).
+const MARK = "m(){ echo BENCH $1 $(cut -d' ' -f1 /proc/uptime); }";
+const MiB = 1048576;
 
-/** md5sum over `md5MiB` of zeros piped from dd; gzip -c over the first `gzipMiB` of /bin/busybox (a fixed binary). */
+/**
+ * The CPU workload, on a fixed input made in the guest: copies of /bin/busybox (a real, 2 MiB
+ * static i386 binary: compressible, but not trivially like zeros) concatenated and cut to
+ * `md5MiB`; md5sum reads all of it, gzip -c its first `gzipMiB`. Phases: gen (not timed), md5, gzip.
+ */
 export function cpuScript(md5MiB: number, gzipMiB: number): string {
   return [
     MARK,
     "m gen0",
-    `head -c ${gzipMiB * 1048576} /bin/busybox > /tmp/in`,
-    "m gen1",
-    `dd if=/dev/zero bs=1M count=${md5MiB} 2>/dev/null | md5sum`,
-    "m md5",
-    "gzip -c /tmp/in | md5sum",
-    "m gzip",
-    "ls -l /tmp/in",
+    `while [ $(stat -c %s /tmp/in 2>/dev/null || echo 0) -lt ${md5MiB * MiB} ]; do cat /bin/busybox >> /tmp/in; done`,
+    `truncate -s ${md5MiB * MiB} /tmp/in`,
+    `head -c ${gzipMiB * MiB} /tmp/in > /tmp/gz`,
+    "m md5_0",
+    "md5sum /tmp/in",
+    "m md5_1",
+    "gzip -c /tmp/gz | wc -c",
+    "m gzip_1",
+  ].join("; ");
+}
+/** [label, start mark, end mark] of the timed CPU phases. */
+export const CPU_PHASES: [string, string, string][] = [["md5sum", "md5_0", "md5_1"], ["gzip -c", "md5_1", "gzip_1"]];
+// The whole line: QEMU is killed on sight of it, and its mark must be read first.
+export const CPU_END = /BENCH gzip_1 [0-9.]+\n/;
+
+/**
+ * Sequential write then read of the first `mib` of /dev/vda in 64 KiB blocks. The write ends
+ * with fsync (the device's FLUSH); the read starts from an empty page cache.
+ */
+export function blkScript(mib: number): string {
+  const n = (mib * MiB) / 65536;
+  return [
+    MARK,
+    "m w0",
+    `dd if=/dev/zero of=/dev/vda bs=64k count=${n} conv=fsync 2>/dev/null`,
+    "m w1",
+    "echo 3 > /proc/sys/vm/drop_caches",
+    "m r0",
+    `dd if=/dev/vda of=/dev/null bs=64k count=${n} 2>/dev/null`,
+    "m r1",
   ].join("; ");
 }
 
-export function ioReadScript(): string {
-  return [MARK, "m r0", "dd if=/dev/vda of=/dev/null bs=64k", "m r1"].join("; ");
+/**
+ * Console throughput: `cat` of a text file of about `kib` KiB (seq's numbered lines) to the
+ * terminal. The file is made before the timed phase; returns the script and the file's size.
+ */
+export function consoleScript(kib: number): { script: string; lines: number } {
+  // seq 1 N prints sum of digit counts + N bytes; find the N that gives ~kib KiB.
+  let lines = 0, bytes = 0;
+  while (bytes < kib * 1024) bytes += String(++lines).length + 1;
+  return { script: [MARK, `seq 1 ${lines} > /tmp/c`, "m c0", "cat /tmp/c", "m c1"].join("; "), lines };
 }
-
-export const CPU_PHASES: [string, string, string][] = [["md5", "gen1", "md5"], ["gzip", "md5", "gzip"]];
-export const QEMU_END = /BENCH gzip [0-9]/;
+export function seqBytes(lines: number): number {
+  let b = 0;
+  for (let i = 1; i <= lines; i++) b += String(i).length + 1;
+  return b;
+}

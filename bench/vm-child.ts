@@ -1,0 +1,136 @@
+// The process the benchmarks run a VM in: cli/boot.ts's headless host, reduced to what a
+// script needs, plus measurements the CLI cannot give. It takes `npm run boot` options and
+//   --idle S   no commands: once the shell prompt is up, sample S seconds of idle, then power off.
+// Console bytes go to stdout as in the CLI. On fd 3 it writes one JSON line per event:
+//   {ev:"mark", tag, ...Sample}  at the ready line (tag "ready") and at each "BENCH <tag> <uptime>"
+//                                 line a guest script prints;
+//   {ev:"idle", a, b}            the two samples that bracket the idle window;
+//   {ev:"exit", reason, stats, maxRssKiB, ...Sample}.
+// A Sample is read the moment the line reaches this thread: the guest instruction count the worker
+// publishes after each slice (so at most one slice, 200 k instructions, late), this process's CPU
+// time (every thread: the VM worker and this one) and its wall time since the process started.
+import { Worker } from "node:worker_threads";
+import { writeSync } from "node:fs";
+import { ByteRing } from "../devices/host/byte-ring.ts";
+import { CTL_WORDS, CMD_STOP, instretSlot, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
+import { PROMPT_RE, READY_LINE } from "../devices/vm/config.ts";
+import { parseOptions } from "../cli/options.ts";
+
+export interface Sample {
+  instret: number;
+  cpuS: number; // user + sys of this process
+  wallS: number; // since this process started (performance.now's origin)
+  rssKiB: number;
+  guestS?: number; // the guest's /proc/uptime printed with a BENCH mark
+}
+
+const argv = process.argv.slice(2);
+let idleS: number | null = null;
+const i = argv.indexOf("--idle");
+if (i >= 0) {
+  idleS = Number(argv[i + 1]);
+  argv.splice(i, 2);
+}
+const opts = parseOptions(argv);
+if (opts === "help") process.exit(2);
+
+const out = new ByteRing(1 << 20);
+const input = new ByteRing(1 << 16);
+const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+const instret = instretSlot(control.buffer as SharedArrayBuffer);
+const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
+
+const emit = (e: object) => writeSync(3, JSON.stringify(e) + "\n");
+function sample(): Sample {
+  const c = process.cpuUsage();
+  return { instret: Number(instret[0]), cpuS: (c.user + c.system) / 1e6, wallS: performance.now() / 1000, rssKiB: Math.round(process.memoryUsage.rss() / 1024) };
+}
+
+const worker = new Worker(new URL("../cli/vm-worker.mjs", import.meta.url), { workerData: { config: opts.vm, channels } });
+
+// Marks are found line by line; a partial line waits for the rest.
+let line = "";
+let tail = ""; // for the prompt, in --idle mode
+let ready = false;
+let idleStarted = false;
+const CSI_RE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
+function scan(bytes: Uint8Array): void {
+  const text = Buffer.from(bytes).toString("latin1");
+  let s: Sample | null = null; // one sample for every mark in this chunk: they arrived together
+  line += text;
+  let nl: number;
+  while ((nl = line.indexOf("\n")) >= 0) {
+    const l = line.slice(0, nl);
+    line = line.slice(nl + 1);
+    if (!ready && l.includes(READY_LINE)) {
+      ready = true;
+      emit({ ev: "mark", tag: "ready", ...(s ??= sample()) });
+    }
+    const m = /BENCH (\S+) ([0-9]+\.[0-9]+)/.exec(l);
+    if (m) emit({ ev: "mark", tag: m[1], ...(s ??= sample()), guestS: Number(m[2]) });
+  }
+  if (line.length > 4096) line = line.slice(-4096);
+  if (idleS !== null && ready && !idleStarted) {
+    tail = (tail + text).slice(-256);
+    if (PROMPT_RE.test(tail.replace(CSI_RE, ""))) {
+      idleStarted = true;
+      // Two seconds for the shell and the kernel's after-boot work to settle, then the window;
+      // then power off through the console.
+      setTimeout(() => {
+        const a = sample();
+        setTimeout(() => {
+          emit({ ev: "idle", a, b: sample() });
+          input.write(new TextEncoder().encode("poweroff -f\n"));
+          kick(control);
+        }, idleS! * 1000);
+      }, 2000);
+    }
+  }
+}
+
+let draining = true;
+const drain = async () => {
+  while (draining) {
+    const bytes = out.read();
+    if (bytes.length > 0) {
+      scan(bytes);
+      process.stdout.write(bytes);
+      kick(control);
+      continue;
+    }
+    const cell = out.waitCell;
+    // As cli/boot.ts: output wakes the wait at once; the timer only keeps Node's loop alive.
+    const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 1000);
+    if (w.async) {
+      let keepAlive: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([w.value, new Promise((r) => (keepAlive = setTimeout(r, 1100)))]);
+      clearTimeout(keepAlive);
+    }
+  }
+};
+const drained = drain();
+
+const timer = Number.isFinite(opts.timeoutS) ? setTimeout(() => kick(control, CMD_STOP), opts.timeoutS * 1000) : undefined;
+const exit = await new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, reject) => {
+  worker.on("message", (e: VmEvent) => {
+    if (e.type === "exit") resolve(e);
+    else if (e.type === "log") process.stderr.write(`vireo: ${e.message}\n`);
+  });
+  worker.on("error", reject);
+  worker.on("exit", (code) => reject(new Error(`VM worker exited (code ${code})`)));
+});
+clearTimeout(timer);
+const end = sample();
+draining = false;
+Atomics.notify(out.waitCell.array, out.waitCell.index);
+await drained;
+const rest = out.read();
+if (rest.length) {
+  scan(rest);
+  process.stdout.write(rest);
+}
+const { instructions, wallSeconds, mips, resets, traps, interrupts, exceptions, tlbMisses } = exit.stats;
+emit({ ev: "exit", reason: exit.reason, message: exit.message, stats: { instructions, wallSeconds, mips, resets, traps, interrupts, exceptions, tlbMisses },
+  maxRssKiB: process.resourceUsage().maxRSS, ...end });
+await worker.terminate();
+process.exit(exit.reason === "poweroff" || exit.reason === "expect" ? 0 : 1);
