@@ -13,6 +13,13 @@ test("balloon size from the page, and key presses on the virtio keyboard", async
   await size.fill("24");
   await size.dispatchEvent("change");
   await expect.poll(memTotal, { timeout: 20_000 }).toBe(full - 24 * 1024);
+  // The inspector shows the balloon's pages and the memory statistics its driver reports.
+  await page.locator("#inspector-toggle").click();
+  const counters = page.locator('.insp-device[data-device="virtio-balloon0"] .insp-device-stats');
+  await expect(counters.locator('[data-path="device.heldPages"]')).toHaveText(String(6144));
+  await expect(counters.locator('[data-path="device.guest.memTotal"]')).toHaveText(/^\d+$/);
+  await page.locator("#inspector-toggle").click();
+
   await size.fill("0");
   await size.dispatchEvent("change");
   await expect.poll(memTotal, { timeout: 20_000 }).toBe(full);

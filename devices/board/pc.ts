@@ -99,6 +99,7 @@ export class PcBoard {
   private readonly mem: RamMemory;
   private readonly log: (message: string) => void;
   private msiDropped = 0;
+  private balloonStatsAt = -Infinity;
 
   constructor(opts: PcOptions) {
     const log = opts.log ?? (() => {});
@@ -188,6 +189,12 @@ export class PcBoard {
    */
   inspect(paused = false): InspectSnapshot {
     const rp = this.rp;
+    // A balloon's statistics arrive when the device hands the driver its stats buffer back
+    // (virtio 1.2 §5.5.6.3): ask for fresh ones while someone looks, at most once a second.
+    if (!paused && performance.now() - this.balloonStatsAt > 1000) {
+      this.balloonStatsAt = performance.now();
+      for (const d of this.virtio) if (d.spec.type === "balloon") (d.device as VirtioBalloon).requestStats();
+    }
     return {
       takenMs: performance.now(),
       instructions: this.instret(),

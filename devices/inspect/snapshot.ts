@@ -59,6 +59,8 @@ export interface DeviceSnapshot {
   status: { value: number; name: string; path: (StatusStep & { fromName: string; toName: string })[]; resetReason: string | null };
   queues: QueueSnapshot[];
   stats: { traps: number; notifications: number; interrupts: number; configInterrupts: number; rejected: number; requests: number };
+  /** The device type's own counters (VirtioDevice.stats): a balloon's guest memory statistics, … */
+  device: Record<string, number>;
 }
 
 export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot {
@@ -114,6 +116,7 @@ export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot
     },
     queues,
     stats: { ...t.stats, requests: t.queues.reduce((n, q) => n + q.popped, 0) },
+    device: d.device.stats?.() ?? {},
   };
 }
 

@@ -6,6 +6,7 @@ import { RUN_GO, RUN_PAUSE, RUN_STEP } from "../../devices/vm/session.ts";
 import type { VmSession } from "../vm-host.ts";
 import { HISTORY, drawChart, type Sample } from "./chart.ts";
 import type { Change } from "./diff.ts";
+import { deviceStatsHtml } from "./device-stats.ts";
 import { stepChanges, stepHtml } from "./step.ts";
 import { featuresHtml, statusHtml } from "./features.ts";
 import { esc } from "./html.ts";
@@ -26,6 +27,7 @@ const SECTIONS: [key: string, title: string, render: (d: DeviceSnapshot) => stri
   ["features", "Feature negotiation", featuresHtml],
   ["status", "Device status", statusHtml],
   ["queues", "Virtqueues", queuesHtml],
+  ["device", "Device counters", deviceStatsHtml],
 ];
 
 export interface InspectorHost extends CompareHost {
