@@ -16,7 +16,8 @@
 //   &share=T|off      the shared folder (virtio-9p, tag "share") on transport T (default off)
 //   &autoboot=1       power on when the page opens
 //   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
-//   &irq=msix         every virtio-pci device offers MSI-X (default intx)
+//   &irq=msix         every virtio-pci device offers MSI-X (default intx); or a list of the
+//                     devices that do, by their parameter name: irq=disk,net
 //
 // T is one of pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2 — the CLI's --device
 // spelling. A bad value is reported and that setting falls back to its default.
@@ -42,8 +43,8 @@ export interface Settings {
   netBackend: NetBackendChoice;
   /** The APIC board (VmConfig.apic). Absent: PIC only. */
   apic?: boolean;
-  /** MSI-X on every virtio-pci device (VirtioDeviceSpec.irq). Absent: INTx. */
-  irq?: "msix";
+  /** MSI-X on every virtio-pci device, or on those named (VirtioDeviceSpec.irq). Absent: INTx. */
+  irq?: "msix" | readonly IrqDevice[];
   /** The shared folder; absent means off (kept optional so older settings objects stay valid). */
   share?: DeviceChoice;
 }
@@ -53,6 +54,13 @@ export const NET_BACKEND_CHOICES: readonly NetBackendChoice[] = ["tab", "host"];
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off", balloon: "off", input: "off", net: "off", netBackend: "tab",
+};
+
+/** The devices `irq=` can name (their URL parameter), and the spec type each is. */
+export const IRQ_DEVICES = ["console", "disk", "rng", "balloon", "input", "share", "net"] as const;
+export type IrqDevice = (typeof IRQ_DEVICES)[number];
+const IRQ_DEVICE_OF: Record<VirtioDeviceSpec["type"], IrqDevice> = {
+  console: "console", blk: "disk", rng: "rng", balloon: "balloon", input: "input", "9p": "share", net: "net",
 };
 
 export const DEVICE_CHOICES: readonly DeviceChoice[] = ["off", ...TRANSPORT_KINDS];
@@ -97,7 +105,13 @@ export function parseSettings(search: string): ParsedSettings {
   s.net = choice("net", DEVICE_CHOICES, s.net);
   s.netBackend = choice("netbackend", NET_BACKEND_CHOICES, s.netBackend);
   if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
-  if (choice("irq", ["intx", "msix"], "intx") === "msix") s.irq = "msix";
+  const irq = q.get("irq");
+  if (irq !== null && irq !== "intx") {
+    const names = irq.split(",");
+    if (irq === "msix") s.irq = "msix";
+    else if (names.every((n) => (IRQ_DEVICES as readonly string[]).includes(n))) s.irq = names as IrqDevice[];
+    else errors.push(`irq=${irq} is not intx, msix or a list of ${IRQ_DEVICES.join(", ")}; using intx`);
+  }
   if (q.has("share")) s.share = choice("share", DEVICE_CHOICES, "off");
   return { settings: s, errors };
 }
@@ -120,7 +134,7 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("share", s.share ?? "off", "off");
   put("autoboot", s.autoboot ? "1" : "0", "0");
   put("apic", s.apic ? "1" : "0", "0");
-  put("irq", s.irq ?? "intx", "intx");
+  put("irq", typeof s.irq === "object" ? s.irq.join(",") : (s.irq ?? "intx"), "intx");
   return q.toString();
 }
 
@@ -144,7 +158,10 @@ export function deviceSpecs(s: Settings, diskImage: string, net?: { link?: NetLi
     if (net?.mac) spec.mac = net.mac;
     specs.push(spec);
   }
-  if (s.irq === "msix") for (const d of specs) if (d.transport.startsWith("pci-")) d.irq = "msix";
+  for (const d of specs) {
+    const named = Array.isArray(s.irq) && s.irq.includes(IRQ_DEVICE_OF[d.type]);
+    if (d.transport.startsWith("pci-") && (s.irq === "msix" || named)) d.irq = "msix";
+  }
   return specs;
 }
 

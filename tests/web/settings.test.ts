@@ -79,3 +79,18 @@ test("bad values: one message each, that setting at its default, the others kept
   assert.match(errors[3]!, /^console=virtio is not one of serial, pci-legacy/);
   for (const mem of ["8", "4096", "-1", "1e2", ""]) assert.equal(parseSettings(`?mem=${mem}`).errors.length, 1, `mem=${mem}`);
 });
+
+test("irq=disk,net: MSI-X only on the virtio-pci devices named, by their parameter", () => {
+  const { settings, errors } = parseSettings("?apic=1&irq=disk,rng&disk=pci-modern&rng=pci-legacy&console=pci-transitional");
+  assert.deepEqual(errors, []);
+  assert.deepEqual(settings.irq, ["disk", "rng"]);
+  assert.deepEqual(deviceSpecs(settings, "idb:data"), [
+    { type: "console", transport: "pci-transitional" },
+    { type: "blk", transport: "pci-modern", image: "idb:data", irq: "msix" },
+    { type: "rng", transport: "pci-legacy", irq: "msix" },
+  ]);
+  assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
+  const bad = parseSettings("?irq=disk,floppy");
+  assert.equal(bad.settings.irq, undefined);
+  assert.match(bad.errors[0]!, /^irq=disk,floppy is not intx, msix or a list of console, disk, rng, balloon, input, share, net; using intx$/);
+});
