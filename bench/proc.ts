@@ -14,7 +14,7 @@ export interface VmRun {
   code: number | null;
   out: string; // the console transcript
   marks: Map<string, Sample>;
-  idle: { a: Sample; b: Sample } | null;
+  idle: { a: Sample; b: Sample; c: Sample } | null;
   exit: (Sample & { reason: string; message?: string; stats: Record<string, unknown>; maxRssKiB: number }) | null;
 }
 
@@ -44,7 +44,7 @@ export function runVm(args: string[], timeoutS: number): Promise<VmRun> {
           continue; // a child killed mid-line: the run counts as failed below (no exit event)
         }
         if (e.ev === "mark") run.marks.set(e.tag, e);
-        else if (e.ev === "idle") run.idle = { a: e.a, b: e.b };
+        else if (e.ev === "idle") run.idle = { a: e.a, b: e.b, c: e.c };
         else if (e.ev === "exit") run.exit = e;
       }
       run.ok = code === 0 && run.exit !== null;

@@ -252,10 +252,15 @@ if (only.has("console")) {
 // --- idle: host CPU while the guest sits at its prompt ---
 if (only.has("idle")) {
   const rs: (VmRun | null)[] = [];
-  for (let i = 0; i < RUNS; i++) rs.push(await vm("idle", ["--idle", String(IDLE_S)], IDLE_S + 300));
-  const share = rs.map((r) => (r?.idle ? (100 * (r.idle.b.cpuS - r.idle.a.cpuS)) / (r.idle.b.wallS - r.idle.a.wallS) : null));
-  add(row("idle", `host CPU over ${IDLE_S} s at the prompt`, "% core", share, "process user+sys / wall, from 2 s after the prompt"));
-  add(row("idle", "guest instructions in that window", "instr", rs.map((r) => (r?.idle ? r.idle.b.instret - r.idle.a.instret : null))));
+  for (let i = 0; i < RUNS; i++) rs.push(await vm("idle", ["--idle", String(IDLE_S)], 2 * IDLE_S + 300));
+  const pct = (x?: { cpuS: number; wallS: number }, y?: { cpuS: number; wallS: number }) => (x && y ? (100 * (y.cpuS - x.cpuS)) / (y.wallS - x.wallS) : null);
+  // Two windows back to back: the first still has V8's after-boot compilation and GC in it; the
+  // second is what an idle tab costs for as long as it stays open (the target's figure).
+  const first = rs.map((r) => pct(r?.idle?.a, r?.idle?.b));
+  const share = rs.map((r) => pct(r?.idle?.b, r?.idle?.c));
+  add(row("idle", `host CPU, first ${IDLE_S} s at the prompt`, "% core", first, "process user+sys / wall, from 2 s after the prompt"));
+  add(row("idle", `host CPU, the next ${IDLE_S} s`, "% core", share, "steady state"));
+  add(row("idle", "guest instructions per window", "instr", rs.map((r) => (r?.idle ? r.idle.c.instret - r.idle.b.instret : null))));
   rss["idle, at the prompt"] = rs.map((r) => r?.exit?.maxRssKiB);
   targets.push(target("idle guest, host CPU", row("", "", "", share).median, "% core", "<", 2));
 }

@@ -1,10 +1,12 @@
 // The process the benchmarks run a VM in: cli/boot.ts's headless host, reduced to what a
 // script needs, plus measurements the CLI cannot give. It takes `npm run boot` options and
-//   --idle S   no commands: once the shell prompt is up, sample S seconds of idle, then power off.
+//   --idle S   no commands: once the shell prompt is up, sample two back-to-back windows of S
+//              seconds of idle (the first still has V8's after-boot compilation and GC in it, the
+//              second is the steady state), then power off.
 // Console bytes go to stdout as in the CLI. On fd 3 it writes one JSON line per event:
 //   {ev:"mark", tag, ...Sample}  at the ready line (tag "ready") and at each "BENCH <tag> <uptime>"
 //                                 line a guest script prints;
-//   {ev:"idle", a, b}            the two samples that bracket the idle window;
+//   {ev:"idle", a, b, c}         the samples that bracket the two idle windows;
 //   {ev:"exit", reason, stats, maxRssKiB, ...Sample}.
 // A Sample is read the moment the line reaches this thread: the guest instruction count the worker
 // publishes after each slice (so at most one slice, 200 k instructions, late), this process's CPU
@@ -79,9 +81,12 @@ function scan(bytes: Uint8Array): void {
       setTimeout(() => {
         const a = sample();
         setTimeout(() => {
-          emit({ ev: "idle", a, b: sample() });
-          input.write(new TextEncoder().encode("poweroff -f\n"));
-          kick(control);
+          const b = sample();
+          setTimeout(() => {
+            emit({ ev: "idle", a, b, c: sample() });
+            input.write(new TextEncoder().encode("poweroff -f\n"));
+            kick(control);
+          }, idleS! * 1000);
         }, idleS! * 1000);
       }, 2000);
     }
