@@ -12,6 +12,7 @@
 // publishes after each slice (so at most one slice, 200 k instructions, late), this process's CPU
 // time (every thread: the VM worker and this one) and its wall time since the process started.
 import { Worker } from "node:worker_threads";
+import { drainConsole } from "../cli/console-drain.ts";
 import { writeSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_WORDS, CMD_STOP, instretSlot, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
@@ -93,27 +94,10 @@ function scan(bytes: Uint8Array): void {
   }
 }
 
-let draining = true;
-const drain = async () => {
-  while (draining) {
-    const bytes = out.read();
-    if (bytes.length > 0) {
-      scan(bytes);
-      process.stdout.write(bytes);
-      kick(control);
-      continue;
-    }
-    const cell = out.waitCell;
-    // As cli/boot.ts: output wakes the wait at once; the timer only keeps Node's loop alive.
-    const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 1000);
-    if (w.async) {
-      let keepAlive: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([w.value, new Promise((r) => (keepAlive = setTimeout(r, 1100)))]);
-      clearTimeout(keepAlive);
-    }
-  }
-};
-const drained = drain();
+const drain = drainConsole(out, control, (bytes) => {
+  scan(bytes);
+  process.stdout.write(bytes);
+});
 
 const timer = Number.isFinite(opts.timeoutS) ? setTimeout(() => kick(control, CMD_STOP), opts.timeoutS * 1000) : undefined;
 const exit = await new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, reject) => {
@@ -126,9 +110,7 @@ const exit = await new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, rej
 });
 clearTimeout(timer);
 const end = sample();
-draining = false;
-Atomics.notify(out.waitCell.array, out.waitCell.index);
-await drained;
+await drain.stop();
 const rest = out.read();
 if (rest.length) {
   scan(rest);

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_WORDS, CMD_STOP, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import { parseOptions, UsageError, HELP } from "./options.ts";
+import { drainConsole } from "./console-drain.ts";
 import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
 
 const CTRL_A = 0x01;
@@ -35,29 +36,8 @@ async function main(): Promise<number> {
   const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
   const worker = new Worker(new URL("./vm-worker.mjs", import.meta.url), { workerData: { config: opts.vm, channels } });
 
-  // Console: drain the ring to stdout whenever the worker writes (Atomics.waitAsync: no polling).
-  let draining = true;
-  const drain = async () => {
-    while (draining) {
-      const bytes = out.read();
-      if (bytes.length > 0) {
-        process.stdout.write(bytes);
-        kick(control); // the worker may be waiting for ring space
-        continue;
-      }
-      const cell = out.waitCell;
-      const w = Atomics.waitAsync(cell.array, cell.index, cell.value, 1000);
-      // A pending waitAsync does not keep Node's event loop alive; the timer does, so the
-      // process cannot drift to exit 0 before the worker's exit message is handled. Output
-      // wakes the wait at once; an idle guest costs this thread one wake-up a second.
-      if (w.async) {
-        let keepAlive: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([w.value, new Promise((r) => (keepAlive = setTimeout(r, 1100)))]);
-        clearTimeout(keepAlive);
-      }
-    }
-  };
-  const drained = drain();
+  // Console: guest output to stdout as it comes (cli/console-drain.ts).
+  const drain = drainConsole(out, control, (bytes) => process.stdout.write(bytes));
 
   // Interactive: stdin goes to the guest; Ctrl-A x leaves (as in QEMU), Ctrl-C goes to the guest.
   const interactive = opts.vm.script.cmds.length === 0 && opts.vm.script.expect === undefined;
@@ -100,10 +80,7 @@ async function main(): Promise<number> {
     worker.on("exit", (code) => reject(new Error(`VM worker exited unexpectedly (code ${code})`)));
   });
   clearTimeout(timer);
-  draining = false;
-  const cell = out.waitCell;
-  Atomics.notify(cell.array, cell.index); // wake the drain loop now rather than at its keep-alive
-  await drained;
+  await drain.stop();
   const rest = out.read();
   if (rest.length) process.stdout.write(rest);
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
