@@ -18,6 +18,7 @@
 import type { Width } from "../bus/region.ts";
 import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { serveQueue, PARKED } from "./notify-loop.ts";
+import { ConfigSpace, type ConfigField } from "./config-space.ts";
 
 // Feature bits (§5.5.3).
 export const VIRTIO_BALLOON_F_MUST_TELL_HOST = 0n;
@@ -30,9 +31,13 @@ export const BALLOON_PAGE = 4096;
 /** Queues (§5.5.2). */
 const INFLATE = 0, DEFLATE = 1, STATS = 2;
 
-/** Config space (§5.5.4): both fields little-endian, even for a legacy device. */
-const CONFIG = { numPages: 0, actual: 4 } as const;
-const CONFIG_SIZE = 8;
+/** struct virtio_balloon_config (§5.5.4): both fields little-endian, even for a legacy device.
+ *  free_page_hint_cmd_id and poison_val are left out: their features are not offered. */
+const BALLOON_CONFIG: readonly ConfigField[] = [
+  { offset: 0, width: 4, name: "num_pages", ref: "§5.5.4: pages the host wants the driver to hold" },
+  { offset: 4, width: 4, name: "actual", ref: "§5.5.4: pages the driver holds (driver-written)" },
+];
+const ACTUAL = BALLOON_CONFIG[1]!;
 
 /** Statistic tags (§5.5.6.3), as in include/uapi/linux/virtio_balloon.h. */
 export const BALLOON_STAT_NAMES: Readonly<Record<number, string>> = {
@@ -54,12 +59,10 @@ export class VirtioBalloon implements VirtioDevice {
   readonly deviceId = 5;
   readonly features = bit(VIRTIO_BALLOON_F_STATS_VQ);
   readonly queueSizes: readonly number[];
-  readonly configSize = CONFIG_SIZE;
+  readonly config = new ConfigSpace(BALLOON_CONFIG);
 
   private ctx: VirtioContext | null = null;
   private readonly ramPages: number;
-  private target: number;
-  private actual = 0;
   /** The frames the guest has given us (a set: a frame given twice counts once). */
   private readonly held = new Set<number>();
   /** The stats buffer the driver left with us; returning it asks for an update. */
@@ -70,7 +73,7 @@ export class VirtioBalloon implements VirtioDevice {
 
   constructor(opts: VirtioBalloonOptions) {
     this.ramPages = Math.floor(opts.ramBytes / BALLOON_PAGE);
-    this.target = this.clampTarget(opts.targetPages ?? 0);
+    this.config.set("num_pages", this.clampTarget(opts.targetPages ?? 0));
     this.queueSizes = [opts.queueSize ?? 128, opts.queueSize ?? 128, opts.queueSize ?? 128];
   }
 
@@ -80,8 +83,12 @@ export class VirtioBalloon implements VirtioDevice {
 
   /** The host's wish: hold `pages` 4 KiB pages. A config interrupt tells the driver. */
   setTarget(pages: number): void {
-    this.target = this.clampTarget(pages);
+    this.config.set("num_pages", this.clampTarget(pages));
     this.ctx?.configChanged();
+  }
+
+  get configSize(): number {
+    return this.config.size;
   }
 
   /** Return the stats buffer so the driver refills it (no-op until it has left one). */
@@ -100,24 +107,12 @@ export class VirtioBalloon implements VirtioDevice {
   }
 
   readConfig(offset: number, width: Width): number {
-    const bytes = new Uint8Array(CONFIG_SIZE);
-    const v = new DataView(bytes.buffer);
-    v.setUint32(CONFIG.numPages, this.target, true);
-    v.setUint32(CONFIG.actual, this.actual, true);
-    let value = 0;
-    for (let i = width - 1; i >= 0; i--) value = value * 256 + bytes[offset + i]!;
-    return value;
+    return this.config.read(offset, width);
   }
 
   writeConfig(offset: number, width: Width, value: number): void {
-    // Only `actual` is the driver's to write (§5.5.6.1); a write to num_pages is ignored. The
-    // Linux driver writes it whole; narrower writes update their bytes of it.
-    for (let i = 0; i < width; i++) {
-      const at = offset + i - CONFIG.actual;
-      if (at < 0 || at > 3) continue;
-      const b = Math.floor(value / 256 ** i) & 0xff;
-      this.actual = ((this.actual & ~(0xff << (at * 8))) | (b << (at * 8))) >>> 0;
-    }
+    // Only `actual` is the driver's to write (§5.5.6.1); a write to num_pages is ignored.
+    this.config.write(offset, width, value, (at) => at >= ACTUAL.offset && at < ACTUAL.offset + ACTUAL.width);
   }
 
   activate(ctx: VirtioContext): void {
@@ -130,7 +125,7 @@ export class VirtioBalloon implements VirtioDevice {
     this.ctx = null;
     this.statsChain = null;
     this.held.clear();
-    this.actual = 0;
+    this.config.set("actual", 0);
   }
 
   notify(index: number): void {
@@ -192,8 +187,8 @@ export class VirtioBalloon implements VirtioDevice {
 
   stats(): Record<string, number> {
     return {
-      targetPages: this.target,
-      actualPages: this.actual,
+      targetPages: this.config.get("num_pages"),
+      actualPages: this.config.get("actual"),
       heldPages: this.held.size,
       ...this.counters,
       ...Object.fromEntries(Object.entries(this.latest).map(([k, val]) => [`guest.${k}`, val])),

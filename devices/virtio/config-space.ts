@@ -16,9 +16,9 @@ export class ConfigSpace {
   readonly bytes: Uint8Array;
   private readonly dv: DataView;
 
-  constructor(readonly fields: readonly ConfigField[]) {
-    const size = Math.max(0, ...fields.map((f) => f.offset + f.width));
-    this.bytes = new Uint8Array(size);
+  /** `size` covers areas no field names (virtio-input's 128-byte union); default: the fields' extent. */
+  constructor(readonly fields: readonly ConfigField[], size?: number) {
+    this.bytes = new Uint8Array(size ?? Math.max(0, ...fields.map((f) => f.offset + f.width)));
     this.dv = new DataView(this.bytes.buffer);
   }
 
@@ -56,5 +56,16 @@ export class ConfigSpace {
     let v = 0;
     for (let i = width - 1; i >= 0; i--) v = (v << 8) | (this.bytes[offset + i] ?? 0);
     return v >>> 0;
+  }
+
+  /**
+   * A driver write of `width` bytes at `offset`, little-endian, kept only where `writable(at)`
+   * says so: most of a config space is the device's, and a write there is ignored.
+   */
+  write(offset: number, width: Width, value: number, writable: (at: number) => boolean): void {
+    for (let i = 0; i < width; i++) {
+      const at = offset + i;
+      if (at < this.bytes.length && writable(at)) this.bytes[at] = Math.floor(value / 256 ** i) & 0xff;
+    }
   }
 }

@@ -13,15 +13,22 @@
 import type { Width } from "../bus/region.ts";
 import type { VirtioContext, VirtioDevice } from "./device.ts";
 import { serveQueue } from "./notify-loop.ts";
+import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import { LINUX_KEYS } from "./input-keys.ts";
 
 // Config selectors (§5.8.2).
 export const VIRTIO_INPUT_CFG = {
   UNSET: 0x00, ID_NAME: 0x01, ID_SERIAL: 0x02, ID_DEVIDS: 0x03, PROP_BITS: 0x10, EV_BITS: 0x11, ABS_INFO: 0x12,
 } as const;
-/** Config layout (§5.8.4): select, subsel, size, 5 reserved bytes, then a 128-byte union. */
-const CONFIG = { select: 0, subsel: 1, size: 2, u: 8 } as const;
-const CONFIG_SIZE = 8 + 128;
+/** struct virtio_input_config (§5.8.4): select, subsel, size, 5 reserved bytes, then a
+ *  128-byte union (string, bitmap, absinfo or devids) that `select`/`subsel` choose. */
+const INPUT_CONFIG: readonly ConfigField[] = [
+  { offset: 0, width: 1, name: "select", ref: "§5.8.4: what the union holds (VIRTIO_INPUT_CFG_*), driver-written" },
+  { offset: 1, width: 1, name: "subsel", ref: "§5.8.4: event type or axis, driver-written" },
+  { offset: 2, width: 1, name: "size", ref: "§5.8.4: bytes of the union that are valid (0: none)" },
+];
+const UNION_AT = 8;
+const CONFIG_SIZE = UNION_AT + 128;
 
 // Linux input event types and codes (include/uapi/linux/input-event-codes.h).
 export const EV_SYN = 0x00, EV_KEY = 0x01, EV_LED = 0x11, EV_REP = 0x14;
@@ -44,10 +51,9 @@ export class VirtioInput implements VirtioDevice {
   readonly features = 0n;
   readonly queueSizes: readonly number[];
   readonly configSize = CONFIG_SIZE;
+  readonly config = new ConfigSpace(INPUT_CONFIG, CONFIG_SIZE);
 
   private ctx: VirtioContext | null = null;
-  private select = 0;
-  private subsel = 0;
   private readonly idName: string;
   /** Pending events, 3 numbers each (type, code, value). */
   private pending: number[] = [];
@@ -83,13 +89,14 @@ export class VirtioInput implements VirtioDevice {
   /** The answer in the config union for the current select/subsel (§5.8.4). */
   private answer(): Uint8Array {
     const enc = (s: string) => new TextEncoder().encode(s).subarray(0, 128);
-    switch (this.select) {
+    const subsel = this.config.get("subsel");
+    switch (this.config.get("select")) {
       case VIRTIO_INPUT_CFG.ID_NAME:
-        return this.subsel === 0 ? enc(this.idName) : new Uint8Array(0);
+        return subsel === 0 ? enc(this.idName) : new Uint8Array(0);
       case VIRTIO_INPUT_CFG.ID_SERIAL:
-        return this.subsel === 0 ? enc("vireo-0") : new Uint8Array(0);
+        return subsel === 0 ? enc("vireo-0") : new Uint8Array(0);
       case VIRTIO_INPUT_CFG.ID_DEVIDS: {
-        if (this.subsel !== 0) return new Uint8Array(0);
+        if (subsel !== 0) return new Uint8Array(0);
         const ids = new Uint8Array(8);
         const v = new DataView(ids.buffer);
         v.setUint16(0, BUS_VIRTUAL, true);
@@ -99,7 +106,7 @@ export class VirtioInput implements VirtioDevice {
         return ids;
       }
       case VIRTIO_INPUT_CFG.EV_BITS:
-        switch (this.subsel) {
+        switch (subsel) {
           case EV_KEY: return bitmap(LINUX_KEYS);
           case EV_LED: return bitmap([LED_NUML, LED_CAPSL, LED_SCROLLL]);
           case EV_REP: return new Uint8Array(1); // present (size 1): the guest does autorepeat
@@ -111,24 +118,21 @@ export class VirtioInput implements VirtioDevice {
   }
 
   readConfig(offset: number, width: Width): number {
-    const bytes = new Uint8Array(CONFIG_SIZE);
-    const a = this.answer();
-    bytes[CONFIG.select] = this.select;
-    bytes[CONFIG.subsel] = this.subsel;
-    bytes[CONFIG.size] = a.length;
-    bytes.set(a, CONFIG.u);
-    let value = 0;
-    for (let i = width - 1; i >= 0; i--) value = value * 256 + bytes[offset + i]!;
-    return value;
+    return this.config.read(offset, width);
   }
 
   writeConfig(offset: number, width: Width, value: number): void {
-    // Only select and subsel are the driver's (§5.8.6.1); other bytes are read-only.
-    for (let i = 0; i < width; i++) {
-      const b = Math.floor(value / 256 ** i) & 0xff;
-      if (offset + i === CONFIG.select) this.select = b;
-      else if (offset + i === CONFIG.subsel) this.subsel = b;
-    }
+    // Only select and subsel are the driver's (§5.8.6.1); then the device fills size and the
+    // union with the answer, so the driver's next reads see it.
+    this.config.write(offset, width, value, (at) => at < 2);
+    this.fill();
+  }
+
+  private fill(): void {
+    const a = this.answer();
+    this.config.set("size", a.length);
+    this.config.bytes.fill(0, UNION_AT);
+    this.config.bytes.set(a, UNION_AT);
   }
 
   activate(ctx: VirtioContext): void {
@@ -138,8 +142,7 @@ export class VirtioInput implements VirtioDevice {
 
   reset(): void {
     this.ctx = null;
-    this.select = 0;
-    this.subsel = 0;
+    this.config.bytes.fill(0); // select UNSET: size 0
     this.ledState = 0;
   }
 
