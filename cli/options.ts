@@ -37,6 +37,8 @@ export const HELP = `usage: npm run boot -- [options]
                        used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
                        2020 virtio-mmio MSI proposal (feature bit 40), device side only
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
+  --jit N|off          translate guest code to WebAssembly after N runs of a block (default 64);
+                       off interprets every instruction
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
   --stats              print one JSON line of statistics on exit
@@ -81,6 +83,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         stats: { type: "boolean" },
         "guest-decompress": { type: "boolean" },
         apic: { type: "boolean" },
+        jit: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -97,6 +100,8 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   const timeoutS = o.timeout === undefined ? Infinity : Number(o.timeout);
   if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, not '${o.timeout}'`);
 
+  const jit = o.jit === undefined ? undefined : o.jit === "off" ? 0 : Number(o.jit);
+  if (jit !== undefined && !(Number.isInteger(jit) && jit >= 0 && jit <= 1e9)) throw new UsageError(`--jit must be 'off' or a whole number of executions before a block is translated, not '${o.jit}'`);
   const devices = checkDevices((o.device ?? []).map(parseDevice));
   for (const d of devices) {
     if (d.balloonMiB !== undefined && d.balloonMiB >= mem) throw new UsageError(`--device balloon: mib=${d.balloonMiB} must be less than the guest's ${mem} MiB`);
@@ -116,6 +121,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       devices,
       guestDecompress: o["guest-decompress"] ?? false,
       ...(o.apic ? { apic: true } : {}),
+      ...(jit !== undefined ? { jit } : {}),
     },
     timeoutS,
     stats: o.stats ?? false,

@@ -16,6 +16,7 @@ const args = [
   "--textFile", "core-wasm/build/core.wat",
   "--runtime", "stub",
   "--importMemory", "--sharedMemory",
+  "--importTable", // env.table: growable, so the JIT (core-wasm/jit/) can add translated blocks
   "--initialMemory", "256", "--maximumMemory", "32768",
   "--enable", "threads",
   "-O3", "--noAssert",
@@ -32,6 +33,7 @@ const imports = {};
 for (const imp of WebAssembly.Module.imports(module)) {
   imports[imp.module] ??= {};
   if (imp.kind === "memory") imports[imp.module][imp.name] = memory;
+  else if (imp.kind === "table") imports[imp.module][imp.name] = new WebAssembly.Table({ element: "anyfunc", initial: 16 });
   else if (imp.kind === "function") imports[imp.module][imp.name] = () => 0;
 }
 const { exports } = new WebAssembly.Instance(module, imports);

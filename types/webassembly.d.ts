@@ -7,7 +7,16 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer | SharedArrayBuffer;
     grow(delta: number): number;
   }
-  type ImportValue = Function | Global | Memory | number;
+  interface TableDescriptor { element: "anyfunc"; initial: number; maximum?: number }
+  /** A function table: the JIT (core-wasm/jit/) adds translated blocks to the core's. */
+  class Table {
+    constructor(descriptor: TableDescriptor);
+    readonly length: number;
+    grow(delta: number): number;
+    get(index: number): Function | null;
+    set(index: number, value: Function | null): void;
+  }
+  type ImportValue = Function | Global | Memory | Table | number;
   type Imports = Record<string, Record<string, ImportValue>>;
   interface ModuleImportDescriptor { module: string; name: string; kind: "function" | "table" | "memory" | "global" }
   interface ModuleExportDescriptor { name: string; kind: "function" | "table" | "memory" | "global" }

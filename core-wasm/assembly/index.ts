@@ -33,3 +33,15 @@ export function setReg(i: u32, v: u32): void { setRegister(i, v); }
 export function run(budget: u32): u32 { return cpuRun(budget); }
 /** Instructions retired since power-on. */
 export function instret(): f64 { return instretF64(); }
+
+// ---- the JIT (cpu/jit.ts; the translator is core-wasm/jit/, in the worker) -------------------
+// Translated blocks import these: the state they touch directly, and the slow paths they call.
+export { REGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE } from "./cpu/scratch";
+export { eip, stackB, instretCount } from "./cpu/state";
+export { lfOp, lfA, lfB, lfRes, lfSign } from "./cpu/flags";
+export { fault } from "./cpu/access";
+export { readNeed, writeNeed } from "./cpu/paging";
+export {
+  jitExit, jitRead8, jitRead16, jitRead32, jitWrite8, jitWrite16, jitWrite32, jitRmwRead, jitRmwWrite,
+  jitStep, jitDbgInval, jitDbgCollide, jitCond, jitInc, jitDec, jitShift, jitInvalidate, jitSetThreshold, jitFlush,
+} from "./cpu/jit";

@@ -60,6 +60,8 @@ export interface PcOptions {
    * PIC-only board, whose CPU reports no APIC.
    */
   apic?: boolean;
+  /** JIT threshold (VmConfig.jit); 0 or absent: interpret only. */
+  jit?: number;
   /** Opens the folder of a virtio-9p spec. */
   openFs?: VirtioHost["openFs"];
 }
@@ -114,6 +116,7 @@ export class PcBoard {
       rdtsc: () => this.clock.tsc(),
     });
     this.rp = this.core.runPage;
+    this.core.setJit(opts.jit ?? 0);
     const exports = this.core.exports as unknown as { instret(): number };
     this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
     // Deterministic time may skip ahead in a spin-wait (devices/vm/session.ts, EXIT_PAUSE).
@@ -165,7 +168,8 @@ export class PcBoard {
     this.timed = [this.pit, this.com1, this.cmos];
     if (this.lapic) this.timed.push(this.lapic);
 
-    this.mem = new RamMemory(this.core.ram);
+    const jitInvalidate = this.core.exports.jitInvalidate as (addr: number, len: number) => void;
+    this.mem = new RamMemory(this.core.ram, (addr, len) => jitInvalidate(addr, len));
     const placed = placeVirtio(opts.virtio ?? [], {
       mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: setIsaIrq,
@@ -401,6 +405,7 @@ export class PcBoard {
       interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
       exceptions: rp[L.RUN_STAT_EXCEPTIONS >> 2]! >>> 0,
       tlbMisses: rp[L.RUN_STAT_TLB_MISS >> 2]! >>> 0,
+      jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs), inval: (this.core.exports.jitDbgInval as any).value, collide: (this.core.exports.jitDbgCollide as any).value },
       ports: this.ports.stats(),
       mmio: this.mmio.stats(),
       ...(this.virtio.length ? { virtio: virtioStats(this.virtio) } : {}),

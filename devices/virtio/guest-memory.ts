@@ -18,6 +18,9 @@ export interface GuestMemory {
   setU8(addr: number, v: number): void;
   setU16(addr: number, v: number): void;
   setU32(addr: number, v: number): void;
+  /** The device has written [addr, addr + len) through views: code translated from there is
+   *  stale (core-wasm/jit/). Called by the rings when a chain completes. */
+  written?(addr: number, len: number): void;
 }
 
 /** GuestMemory over a Uint8Array (the core's `ram`, or a test's fake RAM). */
@@ -25,7 +28,7 @@ export class RamMemory implements GuestMemory {
   readonly size: number;
   private readonly dv: DataView;
 
-  constructor(readonly ram: Uint8Array) {
+  constructor(readonly ram: Uint8Array, private readonly onWrite?: (addr: number, len: number) => void) {
     this.size = ram.length;
     this.dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   }
@@ -45,4 +48,5 @@ export class RamMemory implements GuestMemory {
   setU8(addr: number, v: number): void { this.ram[addr] = v; }
   setU16(addr: number, v: number): void { this.dv.setUint16(addr, v, true); }
   setU32(addr: number, v: number): void { this.dv.setUint32(addr, v >>> 0, true); }
+  written(addr: number, len: number): void { this.onWrite?.(addr, len); }
 }

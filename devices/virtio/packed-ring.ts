@@ -91,6 +91,7 @@ export class PackedRing implements Ring {
   }
 
   push(chain: GuestChain, written: number): void {
+    for (const w of chain.writable) this.mem.written?.(w.addr, w.len);
     const d = this.a.desc + DESC_SIZE * this.nextUsed;
     this.mem.setU32(d + 8, Math.min(written, chain.writableBytes));
     this.mem.setU16(d + 12, chain.id);

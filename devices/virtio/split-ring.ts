@@ -101,6 +101,7 @@ export class SplitRing implements Ring {
   }
 
   push(chain: GuestChain, written: number): void {
+    for (const w of chain.writable) this.mem.written?.(w.addr, w.len);
     const e = this.a.device + 4 + 8 * (this.usedIdx % this.size);
     this.mem.setU32(e, chain.id);
     this.mem.setU32(e + 4, Math.min(written, chain.writableBytes));

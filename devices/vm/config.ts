@@ -11,6 +11,9 @@ export const PROMPT_RE = /vireo:[^\n]*# $/;
 // watchdog would then declare our (exact) TSC unstable a few seconds after boot.
 export const DEFAULT_CMDLINE = "console=ttyS0 tsc=reliable";
 
+/** Default JIT threshold: executions of a block before it is translated. */
+export const JIT_THRESHOLD = 2000;
+
 export type ClockMode = "realtime" | "deterministic";
 
 export interface ConsoleScript {
@@ -37,6 +40,11 @@ export interface VmConfig {
   guestDecompress?: boolean;
   /** The APIC board: local APIC, I/O APIC and an MP table (default: PIC only). */
   apic?: boolean;
+  /**
+   * Translate a block of guest code to WebAssembly once it has run this many times
+   * (core-wasm/jit/); 0 interprets everything. Default JIT_THRESHOLD.
+   */
+  jit?: number;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
 }

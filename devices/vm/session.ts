@@ -8,7 +8,7 @@
 import * as L from "../../core-wasm/build/layout.ts";
 import { PcBoard } from "../board/pc.ts";
 import { ByteRing } from "../host/byte-ring.ts";
-import type { VirtioDeviceSpec, VmConfig } from "./config.ts";
+import { JIT_THRESHOLD, type VirtioDeviceSpec, type VmConfig } from "./config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import type { FsBackend } from "../p9/backend.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
@@ -157,6 +157,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     virtio: config.devices,
     openBlock,
     apic: config.apic ?? false,
+    jit: config.jit ?? JIT_THRESHOLD,
     openFs: host.openFs,
   });
   let board = makeBoard();

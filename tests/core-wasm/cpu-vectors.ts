@@ -70,7 +70,9 @@ export class VectorRunner {
   private cpu!: CpuExports;
   private view!: DataView;
 
-  constructor(private readonly wasm: WebAssembly.Module) {
+  /** jit: translate every block on its first run (core-wasm/jit/), so the vectors check the
+   *  generated code instead of the interpreter. */
+  constructor(private readonly wasm: WebAssembly.Module, private readonly jit = false) {
     this.reset();
   }
 
@@ -123,6 +125,7 @@ export class VectorRunner {
     const inFlags = inp[0]!, wantFlags = out[0]!, mask = extra.m ?? test.mask, undef = extra.u ?? 0;
 
     cpu.setupFlat32(CODE);
+    if (this.jit) this.core.setJit(1); // forget the previous case's blocks; translate at once
     for (let r = 0; r < 8; r++) cpu.setReg(r, regs[r]!);
     cpu.setReg(9, (inFlags | 0x2) >>> 0);
     const exit = cpu.run(BUDGET) >>> 0;

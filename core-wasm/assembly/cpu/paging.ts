@@ -9,7 +9,8 @@ import {
   GUEST_RAM_BASE, RUN_PAGE_BASE, TRAP_KIND, TRAP_WRITE, TRAP_SIZE, TRAP_ADDR, TRAP_DATA, TRAP_PIO, TRAP_MMIO,
   RUN_INSTRET_LO, RUN_INSTRET_HI, RUN_STAT_MMIO, RUN_STAT_PIO, RUN_STAT_TLB_MISS, RUN_REQUEST,
 } from "../layout";
-import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES } from "./scratch";
+import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES, CODE_PAGES_BASE } from "./scratch";
+import { codePageWritten, setJitExit } from "./jit";
 import { cr0, cr3, cr4, cpl, CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, instretCount, cr2, fetchFlush } from "./state";
 import { raiseException, fault } from "./access";
 
@@ -85,6 +86,7 @@ export function trap(kind: u32, write: bool, sz: u32, addr: u32, data: u32): u32
   store<u32>(rp + stat, load<u32>(rp + stat) + 1);
   storeInstret();
   vmmTrap();
+  setJitExit(); // a device may have raised an interrupt: leave a translated block after this
   const req = load<u32>(rp + RUN_REQUEST);
   if (req != 0) { store<u32>(rp + RUN_REQUEST, 0); if (runExit == NO_EXIT) runExit = req; }
   const v = load<u32>(rp + TRAP_DATA);
@@ -105,13 +107,13 @@ export function physRead32(p: u32): u32 {
   return trap(TRAP_MMIO, false, 4, p, 0);
 }
 export function physWrite8(p: u32, v: u32): void {
-  if (p < ramBytes) store<u8>(p, <u8>v, GUEST_RAM_BASE); else trap(TRAP_MMIO, true, 1, p, v & 0xFF);
+  if (p < ramBytes) { codePageWritten(p >>> 12); store<u8>(p, <u8>v, GUEST_RAM_BASE); } else trap(TRAP_MMIO, true, 1, p, v & 0xFF);
 }
 export function physWrite16(p: u32, v: u32): void {
-  if (p < ramBytes) store<u16>(p, <u16>v, GUEST_RAM_BASE); else trap(TRAP_MMIO, true, 2, p, v & 0xFFFF);
+  if (p < ramBytes) { codePageWritten(p >>> 12); store<u16>(p, <u16>v, GUEST_RAM_BASE); } else trap(TRAP_MMIO, true, 2, p, v & 0xFFFF);
 }
 export function physWrite32(p: u32, v: u32): void {
-  if (p < ramBytes) store<u32>(p, v, GUEST_RAM_BASE); else trap(TRAP_MMIO, true, 4, p, v);
+  if (p < ramBytes) { codePageWritten(p >>> 12); store<u32>(p, v, GUEST_RAM_BASE); } else trap(TRAP_MMIO, true, 4, p, v);
 }
 export function physReadSz(sz: u32, p: u32): u32 {
   return sz == 4 ? physRead32(p) : sz == 2 ? physRead16(p) : physRead8(p);
@@ -187,6 +189,8 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
 }
 
 // ---- linear accesses -------------------------------------------------------------------------
+/** The TLB entry's page holds no translated code (jit.ts): a write there may skip the JIT. */
+@inline function notCode(e: u32): bool { return load<u8>(CODE_PAGES_BASE + (e >>> 12)) == 0; }
 @inline function tlbEntry(lin: u32): u32 { return load<u32>(TLB_BASE + ((lin >>> 12) << 2)); }
 
 /** Generic linear read of sz bytes; handles page crossing (byte by byte, faults first). */
@@ -231,7 +235,7 @@ export function writeLinSlow(lin: u32, sz: u32, v: u32, user: bool): void {
 }
 @inline export function ramWriteHost(lin: u32): u32 {
   const e = tlbEntry(lin);
-  return (e & writeNeed) == writeNeed ? GUEST_RAM_BASE + ((e & 0xFFFF_F000) | (lin & 0xFFF)) : 0;
+  return (e & writeNeed) == writeNeed && notCode(e) ? GUEST_RAM_BASE + ((e & 0xFFFF_F000) | (lin & 0xFFF)) : 0;
 }
 
 @inline export function readLin8(lin: u32): u32 {
@@ -253,19 +257,19 @@ export function writeLinSlow(lin: u32, sz: u32, v: u32, user: bool): void {
 }
 @inline export function writeLin8(lin: u32, v: u32): void {
   const e = tlbEntry(lin);
-  if ((e & writeNeed) == writeNeed) { store<u8>((e & 0xFFFF_F000) | (lin & 0xFFF), <u8>v, GUEST_RAM_BASE); return; }
+  if ((e & writeNeed) == writeNeed && notCode(e)) { store<u8>((e & 0xFFFF_F000) | (lin & 0xFFF), <u8>v, GUEST_RAM_BASE); return; }
   writeLinSlow(lin, 1, v, cpl == 3);
 }
 @inline export function writeLin16(lin: u32, v: u32): void {
   const e = tlbEntry(lin);
-  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) != 0xFFF) {
+  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) != 0xFFF && notCode(e)) {
     store<u16>((e & 0xFFFF_F000) | (lin & 0xFFF), <u16>v, GUEST_RAM_BASE); return;
   }
   writeLinSlow(lin, 2, v, cpl == 3);
 }
 @inline export function writeLin32(lin: u32, v: u32): void {
   const e = tlbEntry(lin);
-  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) <= 0xFFC) {
+  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) <= 0xFFC && notCode(e)) {
     store<u32>((e & 0xFFFF_F000) | (lin & 0xFFF), v, GUEST_RAM_BASE); return;
   }
   writeLinSlow(lin, 4, v, cpl == 3);

@@ -19,6 +19,7 @@ import { handleFault, deliverExternal, deliverException } from "./interrupt";
 import { runExit, NO_EXIT, storeInstret, tlbFlushAll, updateAccessMasks } from "./paging";
 import { chkFor } from "./seg";
 import { fpuReset } from "../fpu/index";
+import { jitThreshold, jitEnter, jitFlush } from "./jit";
 
 @external("vmm", "intack") declare function vmmIntack(): i32;
 
@@ -34,7 +35,8 @@ const PREFIX_TABLE: usize = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]);
 
-@inline function step(): void {
+/** One instruction at EIP: prefixes, then exec(). */
+@inline export function step(): void {
   resetPrefixes(codeD);
   let b = fetch8();
   if (load<u8>(PREFIX_TABLE + b) == 0) { exec(b); return; } // the common case: no prefix
@@ -115,9 +117,20 @@ export function run(budget: u32): u32 {
       deliverExternal(vec);
       if (runExit != NO_EXIT) break;
     }
+    const tf = (flags & F_TF) != 0;
+    if (jitThreshold != 0 && !tf && codeD) {
+      // A translated block retires several instructions (jit.ts); its faults arrive with the
+      // registers as they were before the faulting instruction.
+      const done = jitEnter(budget - n);
+      if (done != 0 || fault) {
+        n += done - 1;
+        if (fault) { snapshot(); saveFlags(); instrEip = eip; handleFault(); }
+        if (runExit != NO_EXIT) break;
+        continue;
+      }
+    }
     snapshot(); saveFlags();
     instrEip = eip;
-    const tf = (flags & F_TF) != 0;
     step();
     if (fault) handleFault();
     else {
@@ -159,6 +172,7 @@ export function resetCpu(): void {
   tlbFlushAll();
   updateAccessMasks();
   fpuReset();
+  jitFlush();
 }
 
 const FLAT_CODE: u32 = 0xC09B, FLAT_DATA: u32 = 0xC093;

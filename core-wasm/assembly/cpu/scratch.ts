@@ -7,6 +7,8 @@
 //                     │ TLB    1 Mi × u32           │ one entry per linear page (see paging.ts)
 //   TLB_LIST_BASE     ├─────────────────────────────┤
 //                     │ TLB_LIST 64 Ki × u32        │ pages filled since the last flush
+//   JIT_MAP_BASE      ├─────────────────────────────┤
+//                     │ JIT map, code pages, gens   │ translated blocks (jit.ts)
 //                     └─────────────────────────────┘ SCRATCH_END ≤ CORE_SCRATCH_BASE + SIZE
 import { CORE_SCRATCH_BASE, CORE_SCRATCH_SIZE } from "../layout";
 
@@ -30,6 +32,19 @@ export const TLB_LIST_BASE: u32 = TLB_BASE + TLB_SIZE;
 export const TLB_LIST_ENTRIES: u32 = 0x1_0000;
 export const TLB_LIST_SIZE: u32 = TLB_LIST_ENTRIES * 4;
 
-export const SCRATCH_END: u32 = TLB_LIST_BASE + TLB_LIST_SIZE;
+// The JIT (jit.ts): blocks by physical address, and which physical pages hold translated code.
+export const JIT_MAP_BASE: u32 = TLB_LIST_BASE + TLB_LIST_SIZE;
+export const JIT_MAP_ENTRIES: u32 = 0x4_0000; // two-way: a block may sit in slot h or h ^ 1
+export const JIT_ENTRY: u32 = 16; // key (phys EIP), page generation, function index, hit count
+export const JIT_MAP_SIZE: u32 = JIT_MAP_ENTRIES * JIT_ENTRY;
+/** One byte per guest physical page: 1 while translated blocks read from that page. */
+export const CODE_PAGES_BASE: u32 = JIT_MAP_BASE + JIT_MAP_SIZE;
+export const CODE_PAGES_SIZE: u32 = 0x8_0000; // GUEST_RAM_MAX / 4 KiB, rounded up
+/** u32 per guest physical page, bumped when a write reaches a code page: blocks compiled
+ *  from an older generation are stale. */
+export const PAGE_GEN_BASE: u32 = CODE_PAGES_BASE + CODE_PAGES_SIZE;
+export const PAGE_GEN_SIZE: u32 = CODE_PAGES_SIZE * 4;
+
+export const SCRATCH_END: u32 = PAGE_GEN_BASE + PAGE_GEN_SIZE;
 // Checked by init(): the sub-layout must fit in CORE_SCRATCH.
 export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE;

@@ -1,0 +1,169 @@
+// The core's half of the JIT: which blocks exist, when to translate one, how to enter it, and
+// the slow paths translated code calls. The translator itself (x86 → wasm) runs in the worker's
+// JavaScript (core-wasm/jit/), reached through the `vmm.jitCompile` import; each block is a
+// wasm function in this module's function table, `(budget: i32) => i32 retired`.
+//
+// Blocks are keyed by the physical address of their first byte and never span a page, so a
+// block stays valid while its page's bytes do, whatever the linear mapping. A write to a page
+// holding blocks (CODE_PAGES) bumps the page's generation: every block compiled from the older
+// generation is stale and found so at its next lookup. Device DMA reaches the same path via
+// the exported jitInvalidate.
+import { TLB_BASE, JIT_MAP_BASE, JIT_MAP_ENTRIES, JIT_ENTRY, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./scratch";
+import { eip, instrEip, cpl, snapshot, restoreSnapshot, segChk, CS, CHK_FLAT } from "./state";
+import { saveFlags, restoreFlags, cond } from "./flags";
+import { fault, clearFault, readMem8, readMem16, readMem32, writeMem8, writeMem16, writeMem32, rmwBegin, rmwRead, rmwWrite } from "./access";
+import { readNeed, runExit, NO_EXIT, ramBytes, xlate } from "./paging";
+import { inc, dec, shift } from "./alu";
+import { step } from "./run";
+
+@external("vmm", "jitCompile") declare function vmmJitCompile(phys: u32, eip: u32): u32;
+@external("vmm", "jitFree") declare function vmmJitFree(fn: u32): void;
+
+/** Executions of a block's first instruction before it is translated; 0 turns the JIT off. */
+export let jitThreshold: u32 = 0;
+/** Set by the slow paths below (a fault, a trap, a write to a code page, an exit request):
+ *  translated code leaves its block at the next check, so the run loop sees it. */
+export let jitExit: bool = false;
+
+export let jitDbgInval: u32 = 0;
+export let jitDbgLastPg: u32 = 0;
+export let jitDbgCollide: u32 = 0;
+export function setJitExit(): void { jitExit = true; }
+
+const NEVER: u32 = 0xFFFF_FFFF; // hit count of a block the translator declined
+const EMPTY: u32 = 0xFFFF_FFFF; // key of an unused entry (never a RAM address)
+
+export function jitSetThreshold(n: u32): void {
+  jitThreshold = n;
+  jitFlush();
+}
+
+/** Forget every block (reset, or the translator's function table is full). */
+export function jitFlush(): void {
+  for (let i: u32 = 0; i < JIT_MAP_ENTRIES; i++) {
+    const p = JIT_MAP_BASE + i * JIT_ENTRY;
+    store<u32>(p, EMPTY);
+    store<u32>(p, 0, 8);
+  }
+  memory.fill(CODE_PAGES_BASE, 0, (ramBytes + 0xFFF) >>> 12);
+}
+
+/** Bytes [phys, phys + len) of RAM changed behind the CPU's back (DMA, the loader). */
+export function jitInvalidate(phys: u32, len: u32): void {
+  if (len == 0) return;
+  const last = (phys + len - 1) >>> 12;
+  for (let pg = phys >>> 12; pg <= last && (pg << 12) < ramBytes; pg++) codePageWritten(pg);
+}
+
+/** A write reached physical page pg: if blocks were translated from it, they are stale now. */
+@inline export function codePageWritten(pg: u32): void {
+  if (load<u8>(CODE_PAGES_BASE + pg) != 0) {
+    jitDbgInval++; jitDbgLastPg = pg;
+    store<u8>(CODE_PAGES_BASE + pg, 0);
+    store<u32>(PAGE_GEN_BASE + (pg << 2), load<u32>(PAGE_GEN_BASE + (pg << 2)) + 1);
+    jitExit = true; // the running block may be the one written
+  }
+}
+
+@inline function slotOf(phys: u32): u32 {
+  return JIT_MAP_BASE + (((phys * 0x9E37_79B1) >>> 14) * JIT_ENTRY); // 18 bits: JIT_MAP_ENTRIES
+}
+
+/** At an instruction boundary with the JIT on: run the block at EIP if there is one (or if
+ *  this visit makes it hot). Returns the instructions it retired; 0 = interpret one instead
+ *  (no block, or it declined to start), unless `fault` is set (its first instruction faulted). */
+export function jitEnter(budget: u32): u32 {
+  if ((segChk(CS) & CHK_FLAT) == 0) return 0; // blocks take EIP as the linear address
+  let e = load<u32>(TLB_BASE + ((eip >>> 12) << 2));
+  if ((e & readNeed) != readNeed) {
+    // Walk now, as the fetch would; a fault is left for the interpreter to raise again (same
+    // CR2, same error code), so nothing here is guest-visible.
+    xlate(eip, false, cpl == 3);
+    if (fault) { clearFault(); return 0; }
+    e = load<u32>(TLB_BASE + ((eip >>> 12) << 2));
+    if ((e & readNeed) != readNeed) return 0; // MMIO: interpret
+  }
+  const phys = (e & 0xFFFF_F000) | (eip & 0xFFF);
+  const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
+  // Two-way: the block is in slot a or its neighbour b.
+  const a = slotOf(phys), b = a ^ JIT_ENTRY;
+  let p = a;
+  if (load<u32>(a) != phys || load<u32>(a, 4) != gen) {
+    if (load<u32>(b) == phys && load<u32>(b, 4) == gen) p = b;
+    else return jitMiss(phys, gen, a, b, budget);
+  }
+  let fn = load<u32>(p, 8);
+  if (fn != 0) {
+    jitExit = false;
+    return call_indirect<u32>(fn, budget);
+  }
+  const hits = load<u32>(p, 12);
+  if (hits == NEVER) return 0;
+  if (hits + 1 < jitThreshold) { store<u32>(p, hits + 1, 12); return 0; }
+  // Hot: translate. Mark the page first, so a write during the block invalidates it.
+  store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
+  fn = vmmJitCompile(phys, eip);
+  store<u32>(p, fn, 8);
+  if (fn == 0) { store<u32>(p, NEVER, 12); return 0; }
+  jitExit = false;
+  return call_indirect<u32>(fn, budget);
+}
+
+/** Not in the map: start counting it, in whichever of its two slots holds nothing worth
+ *  keeping (empty, stale or not yet translated) — a translated block is evicted last. */
+function jitMiss(phys: u32, gen: u32, a: u32, b: u32, budget: u32): u32 {
+  let p = b;
+  if (!keep(a)) p = a;
+  else if (keep(b)) jitDbgCollide++;
+  const old = load<u32>(p, 8);
+  if (old != 0) vmmJitFree(old);
+  store<u32>(p, phys);
+  store<u32>(p, gen, 4);
+  store<u32>(p, 0, 8);
+  store<u32>(p, 1, 12);
+  if (jitThreshold <= 1) return jitEnter(budget);
+  return 0;
+}
+@inline function keep(p: u32): bool {
+  const k = load<u32>(p);
+  return k != EMPTY && load<u32>(p, 8) != 0 && load<u32>(p, 4) == load<u32>(PAGE_GEN_BASE + ((k >>> 12) << 2));
+}
+
+// ---- slow paths of translated code --------------------------------------------------------
+// A translated access tries the TLB itself and calls these only on a miss, a page crossing,
+// MMIO, a code page or a non-flat segment. They behave exactly like the interpreter's access.
+@inline function check(): void { if (fault || runExit != NO_EXIT) jitExit = true; }
+
+export function jitRead8(seg: u32, off: u32): u32 { const v = readMem8(seg, off); check(); return v; }
+export function jitRead16(seg: u32, off: u32): u32 { const v = readMem16(seg, off); check(); return v; }
+export function jitRead32(seg: u32, off: u32): u32 { const v = readMem32(seg, off); check(); return v; }
+export function jitWrite8(seg: u32, off: u32, v: u32): void { writeMem8(seg, off, v); check(); }
+export function jitWrite16(seg: u32, off: u32, v: u32): void { writeMem16(seg, off, v); check(); }
+export function jitWrite32(seg: u32, off: u32, v: u32): void { writeMem32(seg, off, v); check(); }
+/** Read for a read-modify-write, translated for writing first; jitRmwWrite finishes it. */
+export function jitRmwRead(seg: u32, off: u32, sz: u32): u32 {
+  if (!rmwBegin(seg, off, sz)) { check(); return 0; }
+  const v = rmwRead(sz);
+  check();
+  return v;
+}
+export function jitRmwWrite(sz: u32, v: u32): void { rmwWrite(sz, v); check(); }
+
+/** One instruction at EIP by the interpreter, for what the translator does not generate.
+ *  On a fault the instruction is undone (as the run loop would) and left for the run loop. */
+export function jitStep(): void {
+  snapshot(); saveFlags();
+  instrEip = eip;
+  step();
+  if (fault) {
+    restoreSnapshot(); restoreFlags();
+    eip = instrEip;
+    jitExit = true;
+  } else if (runExit != NO_EXIT) jitExit = true;
+}
+
+// Flag helpers: the lazy-flags rules live in flags.ts / alu.ts only.
+export function jitCond(cc: u32): u32 { return cond(cc) ? 1 : 0; }
+export function jitInc(sz: u32, v: u32): u32 { return inc(sz, v); }
+export function jitDec(sz: u32, v: u32): u32 { return dec(sz, v); }
+export function jitShift(op: u32, sz: u32, v: u32, count: u32): u32 { return shift(op, sz, v, count); }

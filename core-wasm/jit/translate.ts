@@ -1,0 +1,749 @@
+// x86 basic block → one WebAssembly function `(budget) => retired`, run against the core's own
+// memory and state (assembly/cpu/jit.ts has the contract). The common integer instructions are
+// generated inline: register file in memory at REGS_BASE, memory operands through the core's TLB
+// with a call into the core on a miss, lazy flags kept in locals and stored only where something
+// can read them. Everything else is one call into the interpreter (jitStep), so a block may hold
+// any instruction; those that change what a block assumes (segments, paging, EFLAGS.IF/TF,
+// control flow) end it.
+//
+// Precise exceptions: every instruction does its memory accesses (which may fault) before it
+// writes a register or the flags, so a fault leaves the state as it was before the instruction,
+// with EIP pointing at it — what the interpreter's snapshot gives.
+import { Bytes, Op, I32, I64, buildModule, modulePrefix, type FuncType, type Import } from "./wasm-writer.ts";
+import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
+
+export interface JitLayout {
+  REGS_BASE: number;
+  SEGCHK_BASE: number;
+  TLB_BASE: number;
+  CODE_PAGES_BASE: number;
+  GUEST_RAM_BASE: number;
+}
+
+const TYPES: FuncType[] = [
+  { params: [I32], results: [I32] }, // 0: the block; jitCond
+  { params: [I32, I32], results: [I32] }, // 1: jitRead*, jitInc, jitDec
+  { params: [I32, I32, I32], results: [] }, // 2: jitWrite*
+  { params: [I32, I32, I32], results: [I32] }, // 3: jitRmwRead
+  { params: [I32, I32], results: [] }, // 4: jitRmwWrite
+  { params: [], results: [] }, // 5: jitStep
+  { params: [I32, I32, I32, I32], results: [I32] }, // 6: jitShift
+];
+/** Core exports a block calls, in import order (function index = position). */
+export const JIT_FUNCS: [string, number][] = [
+  ["jitRead8", 1], ["jitRead16", 1], ["jitRead32", 1], ["jitWrite8", 2], ["jitWrite16", 2], ["jitWrite32", 2],
+  ["jitRmwRead", 3], ["jitRmwWrite", 4], ["jitStep", 5], ["jitCond", 0], ["jitInc", 1], ["jitDec", 1], ["jitShift", 6],
+];
+const F_READ = [0, 0, 1, 0, 2], F_WRITE = [0, 3, 4, 0, 5]; // by operand size
+const F_RMW_READ = 6, F_RMW_WRITE = 7, F_STEP = 8, F_COND = 9, F_INC = 10, F_DEC = 11, F_SHIFT = 12;
+/** Core globals a block reads or writes, in import order (global index = position). */
+export const JIT_GLOBALS: [string, number][] = [
+  ["eip", I32], ["lfOp", I32], ["lfA", I32], ["lfB", I32], ["lfRes", I32], ["lfSign", I32], ["fault", I32],
+  ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32], ["instretCount", I64],
+];
+const G_EIP = 0, G_LFOP = 1, G_LFA = 2, G_LFB = 3, G_LFRES = 4, G_LFSIGN = 5, G_FAULT = 6, G_EXIT = 7;
+const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11;
+
+// Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
+const LF_ADD = 1, LF_SUB = 3, LF_LOGIC = 5;
+const ESP = 4, ECX = 1;
+/** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
+const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
+
+/** Longest block, in instructions: long enough to amortize the entry, short enough that
+ *  interrupts wait little (they are taken between blocks). */
+export const MAX_BLOCK = 64;
+const DBG = (globalThis as any).process?.env?.VIREO_JIT_DBG;
+const DBG_NO = new Set<number>((globalThis as any).process?.env?.VIREO_JIT_NO?.split(",").filter(Boolean).flatMap((r: string) => { const [a, b] = r.split("-").map((x) => parseInt(x, 16)); const o: number[] = []; for (let k = a!; k <= (b ?? a)!; k++) o.push(k); return o; }) ?? []);
+
+export function jitImports(memPagesMax: number): Import[] {
+  const imports: Import[] = [{ module: "c", name: "memory", kind: "memory", min: 1, max: memPagesMax, shared: true }];
+  for (const [name, type] of JIT_FUNCS) imports.push({ module: "c", name, kind: "func", type });
+  for (const [name, valType] of JIT_GLOBALS) imports.push({ module: "c", name, kind: "global", valType, mutable: true });
+  return imports;
+}
+
+let prefix: { pages: number; bytes: Uint8Array } | null = null;
+function prefixFor(memPagesMax: number): Uint8Array {
+  if (prefix?.pages !== memPagesMax) prefix = { pages: memPagesMax, bytes: modulePrefix(TYPES, jitImports(memPagesMax), 0, "b") };
+  return prefix.bytes;
+}
+
+const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
+const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
+
+/** What the flag locals hold: the last flag-setting instruction translated in this block. */
+interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean }
+
+// One-byte opcodes the interpreter may run inside a block without ending it: they compute,
+// move data or touch the x87, but change nothing a block assumes (segments, paging, CPL,
+// EFLAGS.IF/TF) and do not jump. String instructions with REP are among them: an unfinished
+// REP leaves EIP on itself, which ends the block.
+const CONT1 = set([
+  [0x00, 0x05], [0x08, 0x0d], [0x10, 0x15], [0x18, 0x1d], [0x20, 0x25], [0x27, 0x2d], [0x2f, 0x35],
+  [0x37, 0x3d], [0x3f, 0x61], [0x68, 0x6b], [0x84, 0x8d], [0x8f, 0x99], [0x9b, 0x9c], [0x9e, 0xa5],
+  [0xa8, 0xaf], [0xb0, 0xc1], [0xc6, 0xc9], [0xd0, 0xd5], [0xd7, 0xdf], [0xf5, 0xf9], [0xfc, 0xfe],
+]);
+const CONT2 = set([
+  [0x1f, 0x1f], [0x40, 0x4f], [0x90, 0x9f], [0xa0, 0xa0], [0xa2, 0xa5], [0xa8, 0xa8], [0xab, 0xad],
+  [0xaf, 0xaf], [0xb0, 0xb1], [0xb3, 0xb3], [0xb6, 0xb7], [0xba, 0xbf], [0xc0, 0xc1], [0xc7, 0xcf], [0x31, 0x31],
+]);
+function set(ranges: [number, number][]): Uint8Array {
+  const t = new Uint8Array(256);
+  for (const [a, b] of ranges) for (let i = a; i <= b; i++) t[i] = 1;
+  return t;
+}
+function continues(i: Insn): boolean {
+  if (i.op >= 0x100) return CONT2[i.op & 0xff] === 1;
+  if (i.op === 0xff) return i.reg < 2 || i.reg === 6; // INC DEC PUSH; not CALL/JMP
+  if (i.op === 0x90 && i.rep === 0xf3) return false; // PAUSE may exit the run loop
+  return CONT1[i.op] === 1;
+}
+
+export interface Translation {
+  bytes: Uint8Array;
+  /** Instructions in the block. */
+  length: number;
+  /** Of which generated inline (the rest call the interpreter). */
+  inline: number;
+}
+
+/** Translate the block starting at byte `offset` of the code page `page` (4 KiB), EIP `eip`.
+ *  Null when there is nothing worth translating there. */
+export function translateBlock(page: Uint8Array, offset: number, eip: number, L: JitLayout, memPagesMax: number): Translation | null {
+  const t = new Translator(L, eip >>> 0);
+  let at = offset;
+  let pc = eip >>> 0;
+  for (;;) {
+    if (t.count >= MAX_BLOCK) { t.exit(pc, t.count); break; }
+    const insn = decode(page, at, pc);
+    if (!insn) { t.exit(pc, t.count); break; }
+    const next = (pc + insn.len) >>> 0;
+    const r = t.insn(insn, next);
+    if (r === "end") break;
+    at += insn.len;
+    pc = next;
+  }
+  if (t.inlined === 0) return null;
+  const body = t.finish();
+  const bytes = buildModule(prefixFor(memPagesMax), t.locals, body);
+  return { bytes, length: t.count, inline: t.inlined };
+}
+
+class Translator {
+  private b = new Bytes();
+  locals: number[] = [];
+  /** Instructions completed so far on the straight-line path. */
+  count = 0;
+  inlined = 0;
+  /** Of `count`, how many are already added to instretCount (before interpreter calls). */
+  private synced = 0;
+  private pending: Pending | null = null;
+  private segs = new Set<number>();
+  private stack = false;
+  /** The current instruction has a slow path that may ask the block to end after it. */
+  private slow = false;
+  private fa: number; private fb: number; private fr: number;
+
+  /** EIP at entry: blocks are shared by every linear address their page is mapped at (one
+   *  physical page of a shared library, the vDSO), so EIPs are generated relative to it. */
+  private eip0: number;
+
+  constructor(private L: JitLayout, private base: number) {
+    this.fa = this.local(); this.fb = this.local(); this.fr = this.local();
+    this.eip0 = this.local();
+  }
+
+  /** Push the EIP that is `x` in the translated mapping, relative to this entry's EIP. */
+  private eipc(x: number): this {
+    this.get(this.eip0);
+    const d = (x - this.base) | 0;
+    if (d !== 0) this.i32(d).op(Op.i32_add);
+    return this;
+  }
+
+  local(ty = I32): number { this.locals.push(ty); return this.locals.length; /* param 0 is the budget */ }
+
+  // ---- emission primitives ----
+  private op(o: number): this { this.b.byte(o); return this; }
+  private i32(v: number): this { this.b.byte(Op.i32_const).s32(v | 0); return this; }
+  private get(l: number): this { this.b.byte(Op.local_get).u32(l); return this; }
+  private set(l: number): this { this.b.byte(Op.local_set).u32(l); return this; }
+  private tee(l: number): this { this.b.byte(Op.local_tee).u32(l); return this; }
+  private gget(g: number): this { this.b.byte(Op.global_get).u32(g); return this; }
+  private gset(g: number): this { this.b.byte(Op.global_set).u32(g); return this; }
+  private call(f: number): this { this.b.byte(Op.call).u32(f); return this; }
+  private mem(o: number, align: number, offset: number): this { this.b.byte(o).u32(align).u32(offset >>> 0); return this; }
+  private if(): this { this.b.byte(Op.if).byte(0x40); return this; }
+  private ifI32(): this { this.b.byte(Op.if).byte(I32); return this; }
+  private else(): this { return this.op(Op.else); }
+  private end(): this { return this.op(Op.end); }
+
+  // ---- registers (REGS_BASE: EAX..EDI as u32; AH..BH are byte 1 of EAX..EBX) ----
+  private regAddr(sz: number, r: number): number {
+    return this.L.REGS_BASE + (sz === 1 ? ((r & 3) << 2) + (r >> 2) : r << 2);
+  }
+  private getReg(sz: number, r: number): this {
+    this.i32(0);
+    return this.mem(sz === 4 ? Op.i32_load : sz === 2 ? Op.i32_load16_u : Op.i32_load8_u, sz === 4 ? 2 : sz === 2 ? 1 : 0, this.regAddr(sz, r));
+  }
+  /** reg ← the value `emit` pushes. */
+  private setReg(sz: number, r: number, emit: () => void): this {
+    this.i32(0);
+    emit();
+    return this.mem(sz === 4 ? Op.i32_store : sz === 2 ? Op.i32_store16 : Op.i32_store8, sz === 4 ? 2 : sz === 2 ? 1 : 0, this.regAddr(sz, r));
+  }
+
+  // ---- exits ----
+  private flagStores(): void {
+    const p = this.pending!;
+    this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
+    this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
+  }
+  /** Store the flag locals into the core's lazy flags (before the core may read them). */
+  private flushFlags(): void {
+    if (this.pending && !this.pending.stored) { this.flagStores(); this.pending.stored = true; }
+  }
+  private addInstret(n: number): void {
+    if (n <= 0) return;
+    this.gget(G_INSTRET).op(Op.i64_const);
+    this.b.s64(n);
+    this.op(Op.i64_add).gset(G_INSTRET);
+  }
+  /** Leave the block: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
+   *  already set), `retired` instructions counted. */
+  exit(eipTo: number | { local: number } | null, retired: number): void {
+    if (this.pending && !this.pending.stored) this.flagStores();
+    if (typeof eipTo === "number") this.eipc(eipTo).gset(G_EIP);
+    else if (eipTo) this.get(eipTo.local).gset(G_EIP);
+    this.addInstret(retired - this.synced);
+    this.i32(retired).op(Op.return);
+  }
+  /** After a slow-path call: if it faulted, leave with EIP at this instruction. */
+  private faultExit(insn: Insn): void {
+    this.gget(G_FAULT).if();
+    this.exit(insn.eip, this.count);
+    this.end();
+    this.slow = true;
+  }
+
+  // ---- memory operands ----
+  private ea(m: Mem): void {
+    let any = false;
+    if (m.base >= 0) { this.getReg(4, m.base); any = true; }
+    if (m.index >= 0) {
+      this.getReg(4, m.index);
+      if (m.scale) this.i32(m.scale).op(Op.i32_shl);
+      if (any) this.op(Op.i32_add);
+      any = true;
+    }
+    if (!any) this.i32(m.disp);
+    else if (m.disp !== 0) this.i32(m.disp).op(Op.i32_add);
+  }
+  /** The TLB lets this access take the fast path: segment flat (checked at block entry), page
+   *  mapped for this CPL, access within the page. Leaves the condition; `e` = TLB entry. */
+  private fastSeg(seg: number): boolean {
+    if (seg !== SEG_ES && seg !== SEG_SS && seg !== SEG_DS) return false;
+    this.segs.add(seg);
+    return true;
+  }
+  private tlbCheck(sz: number, lin: number, e: number, need: number): void {
+    this.get(lin).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
+    this.gget(need).op(Op.i32_and).gget(need).op(Op.i32_eq);
+    if (sz > 1) this.get(lin).i32(0xfff).op(Op.i32_and).i32(0x1000 - sz).op(Op.i32_le_u).op(Op.i32_and);
+  }
+  private phys(lin: number, e: number): void {
+    this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).get(lin).i32(0xfff).op(Op.i32_and).op(Op.i32_or);
+  }
+  private loadOp(sz: number): [number, number] {
+    return sz === 4 ? [Op.i32_load, 2] : sz === 2 ? [Op.i32_load16_u, 1] : [Op.i32_load8_u, 0];
+  }
+  private storeOp(sz: number): [number, number] {
+    return sz === 4 ? [Op.i32_store, 2] : sz === 2 ? [Op.i32_store16, 1] : [Op.i32_store8, 0];
+  }
+  /** Push the sz-byte value at seg:lin (lin a local holding the offset). */
+  private readMem(insn: Insn, sz: number, seg: number, lin: number): void {
+    if (this.fastSeg(seg)) {
+      const e = this.local();
+      this.tlbCheck(sz, lin, e, G_READNEED);
+      this.ifI32();
+      this.phys(lin, e);
+      const [o, a] = this.loadOp(sz);
+      this.mem(o, a, this.L.GUEST_RAM_BASE);
+      this.else();
+      this.i32(seg).get(lin).call(F_READ[sz]!);
+      this.faultExit(insn);
+      this.end();
+    } else {
+      this.i32(seg).get(lin).call(F_READ[sz]!);
+      this.faultExit(insn);
+    }
+  }
+  /** seg:lin ← the value in local v. */
+  private writeMem(insn: Insn, sz: number, seg: number, lin: number, v: number): void {
+    const slowPath = () => { this.i32(seg).get(lin).get(v).call(F_WRITE[sz]!); this.faultExit(insn); };
+    if (!this.fastSeg(seg)) { slowPath(); return; }
+    const e = this.local();
+    this.tlbCheck(sz, lin, e, G_WRITENEED);
+    // Not onto a page holding translated code (the core's slow path invalidates it).
+    this.get(e).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, this.L.CODE_PAGES_BASE).op(Op.i32_eqz).op(Op.i32_and);
+    this.if();
+    this.phys(lin, e);
+    this.get(v);
+    const [o, a] = this.storeOp(sz);
+    this.mem(o, a, this.L.GUEST_RAM_BASE);
+    this.else();
+    slowPath();
+    this.end();
+  }
+  /** Read for a read-modify-write: pushes the value; `ph` gets the physical address on the
+   *  fast path, or -1 when the core holds the (pre-translated) access. */
+  private rmwRead(insn: Insn, sz: number, seg: number, lin: number, ph: number): void {
+    const slowPath = () => { this.i32(seg).get(lin).i32(sz).call(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
+    if (!this.fastSeg(seg)) { slowPath(); return; }
+    const e = this.local();
+    this.tlbCheck(sz, lin, e, G_WRITENEED);
+    this.get(e).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, this.L.CODE_PAGES_BASE).op(Op.i32_eqz).op(Op.i32_and);
+    this.ifI32();
+    this.phys(lin, e);
+    this.tee(ph);
+    const [o, a] = this.loadOp(sz);
+    this.mem(o, a, this.L.GUEST_RAM_BASE);
+    this.else();
+    slowPath();
+    this.end();
+  }
+  private rmwWrite(sz: number, ph: number, v: number): void {
+    this.get(ph).i32(-1).op(Op.i32_ne).if();
+    this.get(ph).get(v);
+    const [o, a] = this.storeOp(sz);
+    this.mem(o, a, this.L.GUEST_RAM_BASE);
+    this.else();
+    this.i32(sz).get(v).call(F_RMW_WRITE);
+    this.end();
+    this.slow = true;
+  }
+  private memLocal(m: Mem): number {
+    const lin = this.local();
+    this.ea(m);
+    this.set(lin);
+    return lin;
+  }
+
+  // ---- flags ----
+  /** Set the flag locals for an ALU result: fa, fb operands (locals), fr = result (masked). */
+  private aluFlags(lf: number, sz: number): void {
+    this.pending = { lf, sz, stored: false, incdec: false };
+  }
+  /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
+  private cond(cc: number): void {
+    const p = this.pending;
+    const neg = (cc & 1) !== 0;
+    const not = () => { if (neg) this.op(Op.i32_eqz); };
+    const sf = () => { this.get(this.fr).i32(sign(p!.sz)).op(Op.i32_and).i32(0).op(Op.i32_ne); };
+    const sx = (l: number) => { this.get(l); if (p!.sz === 1) this.op(Op.i32_extend8_s); else if (p!.sz === 2) this.op(Op.i32_extend16_s); };
+    if (p && !p.incdec && p.lf === LF_SUB) {
+      switch (cc) {
+        case 2: this.get(this.fa).get(this.fb).op(Op.i32_lt_u); return;
+        case 3: this.get(this.fa).get(this.fb).op(Op.i32_ge_u); return;
+        case 4: this.get(this.fa).get(this.fb).op(Op.i32_eq); return;
+        case 5: this.get(this.fa).get(this.fb).op(Op.i32_ne); return;
+        case 6: this.get(this.fa).get(this.fb).op(Op.i32_le_u); return;
+        case 7: this.get(this.fa).get(this.fb).op(Op.i32_gt_u); return;
+        case 8: case 9: sf(); not(); return;
+        case 0xc: sx(this.fa); sx(this.fb); this.op(Op.i32_lt_s); return;
+        case 0xd: sx(this.fa); sx(this.fb); this.op(Op.i32_ge_s); return;
+        case 0xe: sx(this.fa); sx(this.fb); this.op(Op.i32_le_s); return;
+        case 0xf: sx(this.fa); sx(this.fb); this.op(Op.i32_gt_s); return;
+      }
+    } else if (p && !p.incdec && p.lf === LF_LOGIC) {
+      switch (cc) { // CF = OF = 0
+        case 0: case 1: this.i32(neg ? 1 : 0); return;
+        case 2: case 3: this.i32(neg ? 1 : 0); return;
+        case 4: case 5: case 6: case 7: this.get(this.fr).op(Op.i32_eqz); not(); return;
+        case 8: case 9: case 0xc: case 0xd: sf(); not(); return;
+        case 0xe: case 0xf: this.get(this.fr).op(Op.i32_eqz); sf(); this.op(Op.i32_or); not(); return;
+      }
+    } else if (p && (p.incdec || p.lf === LF_ADD)) {
+      switch (cc) {
+        case 2: case 3: if (p.incdec) break; this.get(this.fr).get(this.fa).op(Op.i32_lt_u); not(); return;
+        case 4: case 5: this.get(this.fr).op(Op.i32_eqz); not(); return;
+        case 8: case 9: sf(); not(); return;
+      }
+    }
+    this.flushFlags();
+    this.i32(cc).call(F_COND);
+  }
+
+  // ---- instructions ----
+  /** Translate one instruction; "end" when the block ends with it (exit emitted). */
+  insn(i: Insn, next: number): "cont" | "end" {
+    if (!i.a16 && !i.lock && this.inline(i, next)) {
+      this.inlined++;
+      if (this.term) return "end";
+      this.count++;
+      if (this.slow) { this.gget(G_EXIT).if(); this.exit(next, this.count); this.end(); this.slow = false; }
+      return "cont";
+    }
+    this.slow = false;
+    this.term = false;
+    // The interpreter runs it: it reads and writes the core's lazy flags itself.
+    this.flushFlags();
+    this.eipc(i.eip).gset(G_EIP);
+    this.addInstret(this.count - this.synced);
+    this.synced = this.count;
+    this.call(F_STEP);
+    this.gget(G_FAULT).if();
+    this.exit(null, this.count); // the interpreter has put EIP back on the instruction
+    this.end();
+    this.pending = null;
+    if (!continues(i)) { this.exit(null, this.count + 1); this.count++; return "end"; }
+    this.gget(G_EIP).eipc(next).op(Op.i32_ne).gget(G_EXIT).op(Op.i32_or).if();
+    this.exit(null, this.count + 1);
+    this.end();
+    this.count++;
+    return "cont";
+  }
+  private term = false;
+
+  /** Generate i inline if it is one of the common cases; false leaves it to the interpreter. */
+  private inline(i: Insn, next: number): boolean {
+    this.term = false;
+    this.slow = false;
+    const op = i.op;
+    if (DBG_NO.has(op)) return false;
+    const osz = i.o16 ? 2 : 4;
+    const reg = i.mod === 3;
+    // ---- ALU: ADD OR AND SUB XOR CMP (not ADC/SBB, which read CF) ----
+    if (op < 0x40 && (op & 7) < 6) {
+      const alu = op >> 3;
+      if (alu === 2 || alu === 3) return false;
+      const sz = (op & 1) === 0 ? 1 : osz;
+      switch (op & 7) {
+        case 0: case 1: return this.aluRm(i, alu, sz, () => this.getReg(sz, i.reg));
+        case 2: case 3: {
+          if (!reg && !i.mem) return false;
+          const b = this.local();
+          if (reg) this.getReg(sz, i.rm).set(b);
+          else { const lin = this.memLocal(i.mem!); this.readMem(i, sz, i.mem!.seg, lin); this.set(b); }
+          this.aluReg(alu, sz, i.reg, () => this.get(b));
+          return true;
+        }
+        case 4: case 5: this.aluReg(alu, sz, 0, () => this.i32(i.imm & mask(sz))); return true;
+      }
+    }
+    if (op === 0x80 || op === 0x81 || op === 0x83) {
+      if (i.reg === 2 || i.reg === 3) return false;
+      const sz = op === 0x80 ? 1 : osz;
+      const imm = op === 0x83 ? ((i.imm << 24) >> 24) & mask(sz) : i.imm & mask(sz);
+      return this.aluRm(i, i.reg, sz, () => this.i32(imm));
+    }
+    // ---- TEST ----
+    if (op === 0x84 || op === 0x85 || ((op === 0xf6 || op === 0xf7) && i.reg === 0)) {
+      const sz = op === 0x84 || op === 0xf6 ? 1 : osz;
+      const b = this.local();
+      if (op === 0x84 || op === 0x85) this.getReg(sz, i.reg).set(b); else this.i32(i.imm & mask(sz)).set(b);
+      if (!this.rmValue(i, sz, this.fa)) return false;
+      this.get(b).set(this.fb);
+      this.get(this.fa).get(this.fb).op(Op.i32_and).set(this.fr);
+      this.aluFlags(LF_LOGIC, sz);
+      return true;
+    }
+    if (op === 0xa8 || op === 0xa9) {
+      const sz = op === 0xa8 ? 1 : osz;
+      this.getReg(sz, 0).set(this.fa).i32(i.imm & mask(sz)).set(this.fb);
+      this.get(this.fa).get(this.fb).op(Op.i32_and).set(this.fr);
+      this.aluFlags(LF_LOGIC, sz);
+      return true;
+    }
+    // ---- MOV ----
+    if (op === 0x88 || op === 0x89) {
+      const sz = op === 0x88 ? 1 : osz;
+      const v = this.local();
+      this.getReg(sz, i.reg).set(v);
+      return this.rmStore(i, sz, v);
+    }
+    if (op === 0x8a || op === 0x8b) {
+      const sz = op === 0x8a ? 1 : osz;
+      const v = this.local();
+      if (!this.rmValue(i, sz, v)) return false;
+      this.setReg(sz, i.reg, () => this.get(v));
+      return true;
+    }
+    if ((op === 0xc6 || op === 0xc7) && i.reg === 0) {
+      const sz = op === 0xc6 ? 1 : osz;
+      const v = this.local();
+      this.i32(i.imm & mask(sz)).set(v);
+      return this.rmStore(i, sz, v);
+    }
+    if (op >= 0xb0 && op <= 0xbf) {
+      const sz = op < 0xb8 ? 1 : osz;
+      this.setReg(sz, op & 7, () => this.i32(i.imm & mask(sz)));
+      return true;
+    }
+    if (op >= 0xa0 && op <= 0xa3) {
+      const sz = (op & 1) === 0 ? 1 : osz;
+      const seg = i.segOvr >= 0 ? i.segOvr : SEG_DS;
+      const lin = this.local();
+      this.i32(i.imm).set(lin);
+      const v = this.local();
+      if (op < 0xa2) {
+        this.readMem(i, sz, seg, lin); this.set(v);
+        this.setReg(sz, 0, () => this.get(v));
+      } else {
+        this.getReg(sz, 0).set(v);
+        this.writeMem(i, sz, seg, lin, v);
+      }
+      return true;
+    }
+    if (op === 0x8d) {
+      if (!i.mem) return false;
+      this.setReg(osz, i.reg, () => this.ea(i.mem!));
+      return true;
+    }
+    if (op === 0x90 && i.rep === 0) return true;
+    // ---- MOVZX / MOVSX ----
+    if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) {
+      const ssz = (op & 1) === 0 ? 1 : 2;
+      const v = this.local();
+      if (!this.rmValue(i, ssz, v)) return false;
+      this.setReg(osz, i.reg, () => {
+        this.get(v);
+        if (op >= 0x1be) this.op(ssz === 1 ? Op.i32_extend8_s : Op.i32_extend16_s);
+      });
+      return true;
+    }
+    // ---- INC / DEC ----
+    if (op >= 0x40 && op <= 0x4f) {
+      this.incDec(op >= 0x48, osz, () => this.getReg(osz, op & 7), () => this.setReg(osz, op & 7, () => this.get(this.fr)));
+      return true;
+    }
+    if ((op === 0xfe || op === 0xff) && i.reg < 2) {
+      const sz = op === 0xfe ? 1 : osz;
+      if (reg) {
+        this.incDec(i.reg === 1, sz, () => this.getReg(sz, i.rm), () => this.setReg(sz, i.rm, () => this.get(this.fr)));
+        return true;
+      }
+      if (!i.mem) return false;
+      const lin = this.memLocal(i.mem), ph = this.local(), v = this.local();
+      this.rmwRead(i, sz, i.mem.seg, lin, ph); this.set(v);
+      this.incDec(i.reg === 1, sz, () => this.get(v), () => this.rmwWrite(sz, ph, this.fr));
+      return true;
+    }
+    // ---- shifts and rotates by imm8, 1 or CL (not RCL/RCR, same helper though) ----
+    if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+      const sz = (op & 1) === 0 ? 1 : osz;
+      if (op <= 0xc1 && (i.imm & 31) === 0) return false; // a no-op shift: rare, interpret
+      const cnt = this.local();
+      if (op <= 0xc1) this.i32(i.imm).set(cnt); else if (op <= 0xd1) this.i32(1).set(cnt); else this.getReg(1, ECX).set(cnt);
+      const v = this.local();
+      let ph = -1;
+      if (reg) this.getReg(sz, i.rm).set(v);
+      else {
+        if (!i.mem) return false;
+        const lin = this.memLocal(i.mem);
+        ph = this.local();
+        this.rmwRead(i, sz, i.mem.seg, lin, ph); this.set(v);
+      }
+      this.flushFlags(); // before the branch: both paths must leave the flags stored
+      this.get(cnt).i32(31).op(Op.i32_and).if();
+      this.i32(i.reg).i32(sz).get(v).get(cnt).call(F_SHIFT).set(v);
+      if (reg) this.setReg(sz, i.rm, () => this.get(v)); else this.rmwWrite(sz, ph, v);
+      this.end();
+      this.pending = null;
+      return true;
+    }
+    // ---- SETcc / CMOVcc ----
+    if (op >= 0x190 && op <= 0x19f) {
+      const v = this.local();
+      this.cond(op & 15);
+      this.set(v);
+      return this.rmStore(i, 1, v);
+    }
+    if (op >= 0x140 && op <= 0x14f) {
+      const v = this.local();
+      if (!this.rmValue(i, osz, v)) return false;
+      this.cond(op & 15);
+      this.if();
+      this.setReg(osz, i.reg, () => this.get(v));
+      this.end();
+      return true;
+    }
+    // ---- stack ----
+    if (!i.o16 && op >= 0x50 && op <= 0x57) {
+      const v = this.local();
+      this.getReg(4, op & 7).set(v);
+      this.push(i, v);
+      return true;
+    }
+    if (!i.o16 && (op === 0x68 || op === 0x6a)) {
+      const v = this.local();
+      this.i32(op === 0x6a ? (i.imm << 24) >> 24 : i.imm).set(v);
+      this.push(i, v);
+      return true;
+    }
+    if (!i.o16 && op >= 0x58 && op <= 0x5f) {
+      const v = this.pop(i, 0);
+      this.setReg(4, op & 7, () => this.get(v));
+      return true;
+    }
+    // ---- control transfers: each ends the block ----
+    if (i.o16) return false;
+    if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
+      const rel = op < 0x100 ? (i.imm << 24) >> 24 : i.imm;
+      this.flushFlags();
+      this.cond(op & 15);
+      this.if();
+      this.exit((next + rel) >>> 0, this.count + 1);
+      this.end();
+      this.exit(next, this.count + 1);
+      return this.ends();
+    }
+    if (op === 0xeb || op === 0xe9) {
+      const rel = op === 0xeb ? (i.imm << 24) >> 24 : i.imm;
+      this.exit((next + rel) >>> 0, this.count + 1);
+      return this.ends();
+    }
+    if (op === 0xe8) {
+      const v = this.local();
+      this.eipc(next).set(v);
+      this.push(i, v);
+      this.exit((next + i.imm) >>> 0, this.count + 1);
+      return this.ends();
+    }
+    if (op === 0xc3 || op === 0xc2) {
+      const v = this.pop(i, op === 0xc2 ? i.imm : 0);
+      this.exit({ local: v }, this.count + 1);
+      return this.ends();
+    }
+    if (op === 0xff && (i.reg === 2 || i.reg === 4)) {
+      const target = this.local();
+      if (!this.rmValue(i, 4, target)) return false;
+      if (i.reg === 2) {
+        const v = this.local();
+        this.eipc(next).set(v);
+        this.push(i, v);
+      }
+      this.exit({ local: target }, this.count + 1);
+      return this.ends();
+    }
+    return false;
+  }
+  private ends(): boolean { this.term = true; return true; }
+
+  /** Local v ← the r/m operand (register or memory). False if it is not generated inline. */
+  private rmValue(i: Insn, sz: number, v: number): boolean {
+    if (i.mod === 3) { this.getReg(sz, i.rm).set(v); return true; }
+    if (!i.mem) return false;
+    const lin = this.memLocal(i.mem);
+    this.readMem(i, sz, i.mem.seg, lin);
+    this.set(v);
+    return true;
+  }
+  /** r/m operand ← local v. */
+  private rmStore(i: Insn, sz: number, v: number): boolean {
+    if (DBG === "nomem" && i.mod !== 3) return false;
+    if (DBG === "noreg" && i.mod === 3) return false;
+    if (DBG === "noslow" && i.mod !== 3 && !(i.mem!.seg === 0 || i.mem!.seg === 2 || i.mem!.seg === 3)) return false;
+    if (DBG === "nosp" && i.mod !== 3 && (i.mem!.base === 4 )) return false;
+    if (DBG === "nobp" && i.mod !== 3 && (i.mem!.base === 5 )) return false;
+    if (i.mod === 3) { this.setReg(sz, i.rm, () => this.get(v)); return true; }
+    if (!i.mem) return false;
+    const lin = this.memLocal(i.mem);
+    this.writeMem(i, sz, i.mem.seg, lin, v);
+    return true;
+  }
+  /** fa ← a, fb ← b, fr ← a op b, masked; the caller writes fr back. */
+  private aluCompute(alu: number, sz: number): void {
+    this.get(this.fa).get(this.fb);
+    this.op(alu === 0 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
+    if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+    this.set(this.fr);
+    this.aluFlags(alu === 0 ? LF_ADD : alu === 5 || alu === 7 ? LF_SUB : LF_LOGIC, sz);
+  }
+  /** r/m ← r/m op b (CMP: only compares). */
+  private aluRm(i: Insn, alu: number, sz: number, b: () => void): boolean {
+    const vb = this.local();
+    b(); this.set(vb);
+    if (i.mod === 3) {
+      this.getReg(sz, i.rm).set(this.fa);
+      this.get(vb).set(this.fb);
+      this.aluCompute(alu, sz);
+      if (alu !== 7) this.setReg(sz, i.rm, () => this.get(this.fr));
+      return true;
+    }
+    if (!i.mem) return false;
+    const lin = this.memLocal(i.mem);
+    const va = this.local();
+    if (alu === 7) {
+      this.readMem(i, sz, i.mem.seg, lin); this.set(va);
+      this.get(va).set(this.fa).get(vb).set(this.fb);
+      this.aluCompute(alu, sz);
+      return true;
+    }
+    // Compute into temporaries: until the write is done, a fault exit must see the old flags.
+    const ph = this.local(), tb = this.local(), tr = this.local();
+    this.rmwRead(i, sz, i.mem.seg, lin, ph); this.set(va);
+    this.get(vb).set(tb);
+    this.get(va).get(tb);
+    this.op(alu === 0 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
+    if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+    this.set(tr);
+    this.rmwWrite(sz, ph, tr);
+    this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
+    this.aluFlags(alu === 0 ? LF_ADD : alu === 5 ? LF_SUB : LF_LOGIC, sz);
+    return true;
+  }
+  /** reg ← reg op b (CMP: only compares). */
+  private aluReg(alu: number, sz: number, r: number, b: () => void): void {
+    this.getReg(sz, r).set(this.fa);
+    b(); this.set(this.fb);
+    this.aluCompute(alu, sz);
+    if (alu !== 7) this.setReg(sz, r, () => this.get(this.fr));
+  }
+  private incDec(dec: boolean, sz: number, value: () => void, store: () => void): void {
+    this.flushFlags(); // INC/DEC keep CF: the core folds it from the stored flags
+    this.i32(sz);
+    value();
+    this.call(dec ? F_DEC : F_INC).set(this.fr);
+    store();
+    this.pending = { lf: 0, sz, stored: true, incdec: true };
+  }
+  /** PUSH local v (32-bit, flat SS with SS.B = 1, checked at block entry). */
+  private push(i: Insn, v: number): void {
+    this.stack = true;
+    const sp = this.local();
+    this.getReg(4, ESP).i32(4).op(Op.i32_sub).set(sp);
+    this.writeMem(i, 4, SEG_SS, sp, v);
+    this.setReg(4, ESP, () => this.get(sp));
+  }
+  /** POP into a new local (then ESP += 4 + extra); returns the local. */
+  private pop(i: Insn, extra: number): number {
+    this.stack = true;
+    const sp = this.local(), v = this.local();
+    this.getReg(4, ESP).set(sp);
+    this.readMem(i, 4, SEG_SS, sp);
+    this.set(v);
+    this.setReg(4, ESP, () => this.get(sp).i32(4 + extra).op(Op.i32_add));
+    return v;
+  }
+
+  /** The function body: entry checks, then the instructions. */
+  finish(): Bytes {
+    const pre = new Bytes();
+    const body = this.b;
+    this.b = pre;
+    // Not enough budget left for the whole block: let the interpreter go on.
+    this.get(0).i32(this.count + 1).op(Op.i32_lt_u);
+    // The segments used inline must still be flat (and the stack 32-bit).
+    for (const s of this.segs) {
+      this.i32(0).mem(Op.i32_load, 2, this.L.SEGCHK_BASE + s * 4).i32(CHK_FLAT | CHK_NOREAD | CHK_NOWRITE).op(Op.i32_and)
+        .i32(CHK_FLAT).op(Op.i32_ne).op(Op.i32_or);
+    }
+    if (this.stack) this.gget(G_STACKB).op(Op.i32_eqz).op(Op.i32_or);
+    this.if().i32(0).op(Op.return).end();
+    this.gget(G_EIP).set(this.eip0);
+    pre.bytes(body.view());
+    return pre;
+  }
+}
