@@ -3,6 +3,7 @@
 // something we wait for.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Sample } from "./vm-child.ts";
 
 export const READY = "vireo-guest: ready";
@@ -18,7 +19,7 @@ export interface VmRun {
   exit: (Sample & { reason: string; message?: string; stats: Record<string, unknown>; maxRssKiB: number }) | null;
 }
 
-const root = new URL("../", import.meta.url).pathname;
+const root = fileURLToPath(new URL("../", import.meta.url));
 let bundleChecked = false;
 
 /**
