@@ -1,5 +1,5 @@
 // Bundles the headless CLI, its VM worker and the bench's VM process into plain ESM under
-// dist-node/, so starting them transpiles no TypeScript (tsx costs ~0.25 s in each thread).
+// dist-node/, so starting them transpiles no TypeScript (tsx cost a boot ~0.5 s over both threads).
 //   node scripts/build-node.mjs             build
 //   node scripts/build-node.mjs --if-stale  build only when a source changed since the last build
 // Each entry is self-contained: the worker is a separate V8 isolate, so a shared chunk would be
