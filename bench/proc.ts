@@ -3,6 +3,7 @@
 // something we wait for.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Sample } from "./vm-child.ts";
 
 export const READY = "vireo-guest: ready";
@@ -18,9 +19,21 @@ export interface VmRun {
   exit: (Sample & { reason: string; message?: string; stats: Record<string, unknown>; maxRssKiB: number }) | null;
 }
 
-/** Boot a VM in bench/vm-child.ts with `npm run boot` options (plus --idle S). */
+const root = fileURLToPath(new URL("../", import.meta.url));
+let bundleChecked = false;
+
+/**
+ * Boot a VM in bench/vm-child.ts with `npm run boot` options (plus --idle S). It runs from the
+ * Node bundle (dist-node/vm-child.mjs, rebuilt here first if a source changed), as `npm run boot`
+ * does, so the process wall time includes the start-up users get, not tsx's transpiling.
+ */
 export function runVm(args: string[], timeoutS: number): Promise<VmRun> {
-  const argv = ["--import", "tsx", "bench/vm-child.ts", ...args, "--timeout", String(timeoutS)];
+  if (!bundleChecked) {
+    const b = spawnSync(process.execPath, [root + "scripts/build-node.mjs", "--if-stale"], { stdio: ["ignore", 2, 2] });
+    if (b.status !== 0) throw new Error("scripts/build-node.mjs failed");
+    bundleChecked = true;
+  }
+  const argv = [root + "dist-node/vm-child.mjs", ...args, "--timeout", String(timeoutS)];
   return new Promise((resolve) => {
     const p = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe", "pipe"] });
     const outChunks: Buffer[] = [];

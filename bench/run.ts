@@ -131,7 +131,7 @@ if (only.has("boot")) {
     const ready = rs.map((r) => r?.marks.get("ready"));
     add(row("boot", `${key}: instructions`, "instr", rs.map((r) => r?.exit?.stats.instructions as number)));
     add(row("boot", `${key}: VM wall`, "s", rs.map((r) => r?.exit?.stats.wallSeconds as number), "VM start to ready line"));
-    add(row("boot", `${key}: process wall`, "s", ready.map((s) => s?.wallS), "process start (node, tsx, wasm compile) to ready"));
+    add(row("boot", `${key}: process wall`, "s", ready.map((s) => s?.wallS), "process start (node, worker, wasm compile) to ready"));
     add(row("boot", `${key}: process CPU`, "s", ready.map((s) => s?.cpuS), "user+sys, all threads"));
     if (key === "bzImage realtime") rss["boot, at the ready line"] = rs.map((r) => r?.exit?.maxRssKiB);
   }
@@ -146,7 +146,7 @@ if (only.has("boot")) {
       add(row("reference", `vireo/qemu ${name} boot wall`, "x", pairedRatios(vWall, qWall), "realtime clock, process start to ready, paired runs"));
       add(row("reference", `vireo/qemu ${name} boot CPU`, "x", pairedRatios(vCpu, qCpu), "paired runs"));
       add(row("reference", `vireo/qemu ${name} boot VM wall`, "x", pairedRatios(vs.map((r) => (r?.exit?.stats.wallSeconds as number) ?? null), qWall),
-        "Vireo without node/tsx start-up"));
+        "Vireo without node/worker start-up"));
       if (name === "bzImage") (vireoBootWall = vWall), (qemuBootWall = qWall);
     }
   }

@@ -12,6 +12,7 @@
 // publishes after each slice (so at most one slice, 200 k instructions, late), this process's CPU
 // time (every thread: the VM worker and this one) and its wall time since the process started.
 import { Worker } from "node:worker_threads";
+import { VM_WORKER_URL } from "../cli/vm-worker-url.ts";
 import { drainConsole } from "../cli/console-drain.ts";
 import { writeSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
@@ -49,7 +50,7 @@ function sample(): Sample {
   return { instret: Number(instret[0]), cpuS: (c.user + c.system) / 1e6, wallS: performance.now() / 1000, rssKiB: Math.round(process.memoryUsage.rss() / 1024) };
 }
 
-const worker = new Worker(new URL("../cli/vm-worker.mjs", import.meta.url), { workerData: { config: opts.vm, channels } });
+const worker = new Worker(VM_WORKER_URL, { workerData: { config: opts.vm, channels } });
 
 // Marks are found line by line; a partial line waits for the rest.
 let line = "";

@@ -1,6 +1,7 @@
 // `npm run boot`: boot a guest headless. The VM runs in a worker thread (the same code the
 // page runs in its Worker); this thread only moves console bytes and enforces the timeout.
 import { Worker } from "node:worker_threads";
+import { VM_WORKER_URL } from "./vm-worker-url.ts";
 import { existsSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_WORDS, CMD_STOP, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
   const input = new ByteRing(1 << 16);
   const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
-  const worker = new Worker(new URL("./vm-worker.mjs", import.meta.url), { workerData: { config: opts.vm, channels } });
+  const worker = new Worker(VM_WORKER_URL, { workerData: { config: opts.vm, channels } });
 
   // Console: guest output to stdout as it comes (cli/console-drain.ts).
   const drain = drainConsole(out, control, (bytes) => process.stdout.write(bytes));

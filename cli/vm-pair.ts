@@ -4,6 +4,7 @@
 // A frame written by one worker bumps the other's control word, so a halted peer wakes for it.
 // Used by the headless network tests; every VM gets its console script and its own output.
 import { Worker } from "node:worker_threads";
+import { VM_WORKER_URL } from "./vm-worker-url.ts";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_SEQ, CTL_WORDS, CMD_STOP, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
@@ -32,7 +33,7 @@ export async function bootPair(configs: [VmConfig, VmConfig], nets: [Omit<Virtio
     const input = new ByteRing(1 << 12);
     const control = controls[i]!;
     const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
-    const worker = new Worker(new URL("./vm-worker.mjs", import.meta.url), { workerData: { config, channels } });
+    const worker = new Worker(VM_WORKER_URL, { workerData: { config, channels } });
     const dec = new TextDecoder();
     let text = "";
     const drain = () => {
