@@ -54,6 +54,7 @@ export function instantiateCore(module: WebAssembly.Module, ramBytes: number, im
       trap: imports.trap, intack: imports.intack, rdtsc: imports.rdtsc,
       jitCompile: (phys: number, eip: number) => jit!.compile(phys >>> 0, eip >>> 0),
       jitFree: (slot: number) => jit!.free(slot),
+      jitWarm: (phys: number, eip: number) => jit!.warmBlock(phys >>> 0, eip >>> 0),
     },
   });
   const exports = instance.exports as unknown as CoreExports;

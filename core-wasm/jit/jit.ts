@@ -1,12 +1,22 @@
-// The worker side of the JIT: called by core.wasm (vmm.jitCompile) when a block gets hot, it
-// translates the block (translate.ts), compiles and instantiates it against the core's memory,
-// globals and slow paths, and puts it in the core's function table; vmm.jitFree gives a slot
-// back when the core drops a stale block.
-import { translateBlock, JIT_FUNCS, JIT_GLOBALS, type JitLayout } from "./translate.ts";
+// The worker side of the JIT. core.wasm calls it through three imports:
+//  - vmm.jitWarm(phys, eip): a block has run JIT_WARM_SHARE of the threshold; it may be compiled
+//    along with the next hot one;
+//  - vmm.jitCompile(phys, eip): a block is hot; returns its function-table slot (0: declined);
+//  - vmm.jitFree(slot): the core dropped a stale block.
+// Compiling a module has a fixed cost far above a small function's (≈0.4 ms in V8, whatever
+// its size), so a hot block is compiled together with up to BATCH-1 warm ones, which the core
+// then takes through jitInstall.
+import { translateBlock, blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout, type Translation } from "./translate.ts";
+
+/** Blocks per module at most. */
+const BATCH = 16;
+/** Warm blocks remembered (the most recent are compiled first). */
+const WARM_MAX = 256;
 
 export interface JitStats {
-  /** Blocks compiled. */
+  /** Blocks compiled, and the modules they came in. */
   blocks: number;
+  modules: number;
   /** Instructions in them, and how many were generated inline (the rest call the interpreter). */
   instructions: number;
   inline: number;
@@ -20,12 +30,21 @@ export interface JitStats {
   live: number;
 }
 
+interface CoreJitExports {
+  jitMarkCode(phys: number): void;
+  jitInstall(phys: number, slot: number): number;
+}
+
 export class Jit {
-  readonly stats: JitStats = { blocks: 0, instructions: 0, inline: 0, declined: 0, compileMs: 0, bytes: 0, live: 0 };
+  readonly stats: JitStats = { blocks: 0, modules: 0, instructions: 0, inline: 0, declined: 0, compileMs: 0, bytes: 0, live: 0 };
   private readonly imports: WebAssembly.Imports;
   private readonly freeSlots: number[] = [];
   private readonly maxPages: number;
+  private readonly core: CoreJitExports;
+  /** phys → EIP of warm blocks, oldest first (a Map keeps insertion order). */
+  private readonly warm = new Map<number, number>();
   private failed = false;
+  private nextSlot = 0;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -34,43 +53,75 @@ export class Jit {
     private readonly L: JitLayout,
   ) {
     this.maxPages = memory.buffer.byteLength / 65536;
-    const c: Record<string, unknown> = { memory };
-    for (const [name] of JIT_FUNCS) c[name] = exports[name];
-    for (const [name] of JIT_GLOBALS) c[name] = exports[name];
-    this.imports = { c: c as Record<string, WebAssembly.ImportValue> };
+    const helpers = new WebAssembly.Table({ element: "anyfunc", initial: JIT_FUNCS.length });
+    JIT_FUNCS.forEach(([name], k) => helpers.set(k, exports[name] as Function));
+    const c: Record<string, WebAssembly.ImportValue> = { memory, helpers };
+    this.nextSlot = Math.max(1, table.length); // slot 0: the null function
+    for (const [name] of JIT_GLOBALS) c[name] = exports[name] as WebAssembly.ImportValue;
+    this.imports = { c };
+    this.core = exports as unknown as CoreJitExports;
   }
 
-  /** Translate the block at guest physical `phys` (EIP `eip`); its table index, or 0. */
+  warmBlock(phys: number, eip: number): void {
+    this.warm.delete(phys);
+    this.warm.set(phys, eip);
+    if (this.warm.size > WARM_MAX) this.warm.delete(this.warm.keys().next().value!);
+  }
+
+  /** Translate the hot block at guest physical `phys` (EIP `eip`) and some warm ones; the hot
+   *  block's table slot, or 0. */
   compile(phys: number, eip: number): number {
     if (this.failed) return 0;
     const t0 = performance.now();
-    const pageBase = phys & ~0xfff;
-    const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + pageBase, 4096);
-    const tr = translateBlock(page, phys & 0xfff, eip, this.L, this.maxPages);
-    if (!tr) { this.stats.declined++; return 0; }
-    let fn: Function;
+    this.warm.delete(phys);
+    const want: [number, number][] = [[phys, eip]];
+    for (const w of [...this.warm].reverse()) {
+      if (want.length >= BATCH) break;
+      want.push(w);
+      this.warm.delete(w[0]);
+    }
+    const blocks: { phys: number; tr: Translation }[] = [];
+    for (const [p, e] of want) {
+      // Mark the page before reading it: from here on a write to it makes the block stale.
+      this.core.jitMarkCode(p);
+      const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
+      const tr = translateBlock(page, p & 0xfff, e, this.L);
+      if (tr) blocks.push({ phys: p, tr });
+      else if (p === phys) this.stats.declined++;
+    }
+    if (blocks.length === 0) return 0;
+    let exported: Record<string, unknown>;
+    let bytes: Uint8Array;
     try {
-      const t1 = performance.now();
-      const module = new WebAssembly.Module(tr.bytes);
-      const t2 = performance.now();
-      fn = new WebAssembly.Instance(module, this.imports).exports.b as Function;
-      const t3 = performance.now();
-      (this.stats as any).tTr = ((this.stats as any).tTr ?? 0) + (t1 - t0);
-      (this.stats as any).tMod = ((this.stats as any).tMod ?? 0) + (t2 - t1);
-      (this.stats as any).tInst = ((this.stats as any).tInst ?? 0) + (t3 - t2);
+      bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages);
+      exported = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports).exports;
     } catch (e) {
       // A translator bug must not take the VM down: say so once and interpret from now on.
       this.failed = true;
       console.error(`vireo: JIT disabled, block at ${eip.toString(16)} did not compile: ${(e as Error).message}`);
       return 0;
     }
-    let slot = this.freeSlots.pop();
-    if (slot === undefined) slot = this.table.grow(1); // returns the old length: the new slot
-    this.table.set(slot, fn);
+    let hot = 0;
     const s = this.stats;
-    s.blocks++; s.instructions += tr.length; s.inline += tr.inline; s.bytes += tr.bytes.length; s.live++;
+    blocks.forEach((b, k) => {
+      const slot = this.freeSlots.pop() ?? this.newSlot();
+      this.table.set(slot, exported[String(k)] as Function);
+      s.live++;
+      if (b.phys === phys) hot = slot;
+      else if (!this.core.jitInstall(b.phys, slot)) { this.free(slot); return; }
+      s.blocks++; s.instructions += b.tr.length; s.inline += b.tr.inline;
+    });
+    s.modules++;
+    s.bytes += bytes.length;
     s.compileMs += performance.now() - t0;
-    return slot;
+    return hot;
+  }
+
+  /** A never-used slot. The table grows by doubling: V8 resizes the dispatch table of every
+   *  instance that imports it, so growing one slot at a time is quadratic. */
+  private newSlot(): number {
+    if (this.nextSlot === this.table.length) this.table.grow(this.table.length);
+    return this.nextSlot++;
   }
 
   free(slot: number): void {

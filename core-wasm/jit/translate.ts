@@ -9,7 +9,7 @@
 // Precise exceptions: every instruction does its memory accesses (which may fault) before it
 // writes a register or the flags, so a fault leaves the state as it was before the instruction,
 // with EIP pointing at it — what the interpreter's snapshot gives.
-import { Bytes, Op, I32, I64, buildModule, modulePrefix, type FuncType, type Import } from "./wasm-writer.ts";
+import { Bytes, Op, I32, I64, buildModule, modulePrefix, type FuncType, type FuncBody, type Import } from "./wasm-writer.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
 
 export interface JitLayout {
@@ -29,7 +29,10 @@ const TYPES: FuncType[] = [
   { params: [], results: [] }, // 5: jitStep
   { params: [I32, I32, I32, I32], results: [I32] }, // 6: jitShift
 ];
-/** Core exports a block calls, in import order (function index = position). */
+/** Core exports a block calls. They sit in a table of their own (slot = position), and blocks
+ *  reach them by call_indirect: importing them as functions would make V8 compile call wrappers
+ *  for every module (≈0.35 ms each, ten times a small block's code). It is not the core's table
+ *  of blocks: V8 updates every importing instance on each table.set, so that one stays private. */
 export const JIT_FUNCS: [string, number][] = [
   ["jitRead8", 1], ["jitRead16", 1], ["jitRead32", 1], ["jitWrite8", 2], ["jitWrite16", 2], ["jitWrite32", 2],
   ["jitRmwRead", 3], ["jitRmwWrite", 4], ["jitStep", 5], ["jitCond", 0], ["jitInc", 1], ["jitDec", 1], ["jitShift", 6],
@@ -56,17 +59,23 @@ export const MAX_BLOCK = 64;
 const DBG = (globalThis as any).process?.env?.VIREO_JIT_DBG;
 const DBG_NO = new Set<number>((globalThis as any).process?.env?.VIREO_JIT_NO?.split(",").filter(Boolean).flatMap((r: string) => { const [a, b] = r.split("-").map((x) => parseInt(x, 16)); const o: number[] = []; for (let k = a!; k <= (b ?? a)!; k++) o.push(k); return o; }) ?? []);
 
+
 export function jitImports(memPagesMax: number): Import[] {
-  const imports: Import[] = [{ module: "c", name: "memory", kind: "memory", min: 1, max: memPagesMax, shared: true }];
-  for (const [name, type] of JIT_FUNCS) imports.push({ module: "c", name, kind: "func", type });
+  const imports: Import[] = [
+    { module: "c", name: "memory", kind: "memory", min: 1, max: memPagesMax, shared: true },
+    { module: "c", name: "helpers", kind: "table", min: JIT_FUNCS.length },
+  ];
   for (const [name, valType] of JIT_GLOBALS) imports.push({ module: "c", name, kind: "global", valType, mutable: true });
   return imports;
 }
 
-let prefix: { pages: number; bytes: Uint8Array } | null = null;
-function prefixFor(memPagesMax: number): Uint8Array {
-  if (prefix?.pages !== memPagesMax) prefix = { pages: memPagesMax, bytes: modulePrefix(TYPES, jitImports(memPagesMax), 0, "b") };
-  return prefix.bytes;
+const prefixes = new Map<string, Uint8Array>();
+/** A module of translated blocks, exported as "0", "1", ... in order. */
+export function blocksModule(blocks: FuncBody[], memPagesMax: number): Uint8Array {
+  const key = `${memPagesMax}/${blocks.length}`;
+  let prefix = prefixes.get(key);
+  if (!prefix) prefixes.set(key, prefix = modulePrefix(TYPES, jitImports(memPagesMax), 0, blocks.length));
+  return buildModule(prefix, blocks);
 }
 
 const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
@@ -100,8 +109,7 @@ function continues(i: Insn): boolean {
   return CONT1[i.op] === 1;
 }
 
-export interface Translation {
-  bytes: Uint8Array;
+export interface Translation extends FuncBody {
   /** Instructions in the block. */
   length: number;
   /** Of which generated inline (the rest call the interpreter). */
@@ -110,7 +118,7 @@ export interface Translation {
 
 /** Translate the block starting at byte `offset` of the code page `page` (4 KiB), EIP `eip`.
  *  Null when there is nothing worth translating there. */
-export function translateBlock(page: Uint8Array, offset: number, eip: number, L: JitLayout, memPagesMax: number): Translation | null {
+export function translateBlock(page: Uint8Array, offset: number, eip: number, L: JitLayout): Translation | null {
   const t = new Translator(L, eip >>> 0);
   let at = offset;
   let pc = eip >>> 0;
@@ -125,9 +133,7 @@ export function translateBlock(page: Uint8Array, offset: number, eip: number, L:
     pc = next;
   }
   if (t.inlined === 0) return null;
-  const body = t.finish();
-  const bytes = buildModule(prefixFor(memPagesMax), t.locals, body);
-  return { bytes, length: t.count, inline: t.inlined };
+  return { locals: t.locals, body: t.finish(), length: t.count, inline: t.inlined };
 }
 
 class Translator {
@@ -172,7 +178,12 @@ class Translator {
   private tee(l: number): this { this.b.byte(Op.local_tee).u32(l); return this; }
   private gget(g: number): this { this.b.byte(Op.global_get).u32(g); return this; }
   private gset(g: number): this { this.b.byte(Op.global_set).u32(g); return this; }
-  private call(f: number): this { this.b.byte(Op.call).u32(f); return this; }
+  /** Call core helper f (JIT_FUNCS index) through the shared table. */
+  private call(f: number): this {
+    this.i32(f);
+    this.b.byte(Op.call_indirect).u32(JIT_FUNCS[f]![1]).byte(0x00);
+    return this;
+  }
   private mem(o: number, align: number, offset: number): this { this.b.byte(o).u32(align).u32(offset >>> 0); return this; }
   private if(): this { this.b.byte(Op.if).byte(0x40); return this; }
   private ifI32(): this { this.b.byte(Op.if).byte(I32); return this; }

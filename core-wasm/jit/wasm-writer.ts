@@ -5,7 +5,7 @@
 /** Opcodes used by the translator (core spec §5.4). */
 export const enum Op {
   block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d,
-  return = 0x0f, call = 0x10, drop = 0x1a, select = 0x1b,
+  return = 0x0f, call = 0x10, call_indirect = 0x11, drop = 0x1a, select = 0x1b,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22, global_get = 0x23, global_set = 0x24,
   i32_load = 0x28, i32_load8_s = 0x2c, i32_load8_u = 0x2d, i32_load16_s = 0x2e, i32_load16_u = 0x2f,
   i32_store = 0x36, i32_store8 = 0x3a, i32_store16 = 0x3b,
@@ -79,11 +79,13 @@ export interface FuncType { params: number[]; results: number[] }
 export type Import =
   | { module: string; name: string; kind: "func"; type: number }
   | { module: string; name: string; kind: "global"; valType: number; mutable: boolean }
-  | { module: string; name: string; kind: "memory"; min: number; max: number; shared: boolean };
+  | { module: string; name: string; kind: "memory"; min: number; max: number; shared: boolean }
+  | { module: string; name: string; kind: "table"; min: number };
 
-/** The part of a one-function module before its code section: header, types, imports, the
- *  function's type and its export. The same for every block, so it is built once. */
-export function modulePrefix(types: FuncType[], imports: Import[], funcType: number, name: string): Uint8Array {
+/** The part of a module before its code section: header, types, imports, and `nFuncs`
+ *  functions of type `funcType` exported as "0", "1", ... The same for every batch of a size,
+ *  so it is built once per size. */
+export function modulePrefix(types: FuncType[], imports: Import[], funcType: number, nFuncs: number): Uint8Array {
   const out = new Bytes();
   out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const section = (id: number, content: Bytes) => { out.byte(id).sized(content); };
@@ -97,31 +99,45 @@ export function modulePrefix(types: FuncType[], imports: Import[], funcType: num
     im.name(i.module).name(i.name);
     if (i.kind === "func") im.byte(0x00).u32(i.type);
     else if (i.kind === "global") im.byte(0x03).byte(i.valType).byte(i.mutable ? 1 : 0);
+    else if (i.kind === "table") im.byte(0x01).byte(0x70).byte(0x00).u32(i.min); // funcref, no maximum
     else im.byte(0x02).byte(i.shared ? 0x03 : 0x01).u32(i.min).u32(i.max);
   }
   section(2, im);
 
-  section(3, new Bytes().u32(1).u32(funcType));
+  const fs = new Bytes().u32(nFuncs);
+  for (let k = 0; k < nFuncs; k++) fs.u32(funcType);
+  section(3, fs);
   const nImportedFuncs = imports.filter((i) => i.kind === "func").length;
-  section(7, new Bytes().u32(1).name(name).byte(0x00).u32(nImportedFuncs));
+  const ex = new Bytes().u32(nFuncs);
+  for (let k = 0; k < nFuncs; k++) ex.name(String(k)).byte(0x00).u32(nImportedFuncs + k);
+  section(7, ex);
   return out.view().slice();
 }
 
-/** A whole module: `prefix` (modulePrefix), then the code section with one function of these
- *  locals (beyond its parameters) and body. */
-export function buildModule(prefix: Uint8Array, locals: number[], body: Bytes): Uint8Array {
-  const f = new Bytes();
-  // Locals, run-length grouped by type.
-  const groups: [number, number][] = [];
-  for (const l of locals) {
-    const g = groups[groups.length - 1];
-    if (g && g[1] === l) g[0]++;
-    else groups.push([1, l]);
+export interface FuncBody {
+  /** Types of the locals beyond the parameters. */
+  locals: number[];
+  /** The instructions, without the final `end`. */
+  body: Bytes;
+}
+
+/** A whole module: `prefix` (modulePrefix for funcs.length), then the code section. */
+export function buildModule(prefix: Uint8Array, funcs: FuncBody[]): Uint8Array {
+  const code = new Bytes().u32(funcs.length);
+  for (const fn of funcs) {
+    const f = new Bytes();
+    // Locals, run-length grouped by type.
+    const groups: [number, number][] = [];
+    for (const l of fn.locals) {
+      const g = groups[groups.length - 1];
+      if (g && g[1] === l) g[0]++;
+      else groups.push([1, l]);
+    }
+    f.u32(groups.length);
+    for (const [n, ty] of groups) f.u32(n).byte(ty);
+    f.bytes(fn.body.view()).byte(Op.end);
+    code.sized(f);
   }
-  f.u32(groups.length);
-  for (const [n, ty] of groups) f.u32(n).byte(ty);
-  f.bytes(body.view()).byte(Op.end);
-  const code = new Bytes().u32(1).sized(f);
   const out = new Bytes();
   out.bytes(prefix).byte(10).sized(code);
   return out.view().slice();

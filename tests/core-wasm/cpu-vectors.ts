@@ -81,6 +81,7 @@ export class VectorRunner {
     this.core = instantiateCore(this.wasm, RAM, { trap() {}, intack: () => 0, rdtsc: () => 0n });
     this.cpu = this.core.exports as unknown as CpuExports;
     this.view = new DataView(this.core.ram.buffer, this.core.ram.byteOffset, this.core.ram.byteLength);
+    if (this.jit) this.core.setJit(1); // translate every block the first time it runs
   }
 
   private writeIdt(): void {
@@ -125,7 +126,8 @@ export class VectorRunner {
     const inFlags = inp[0]!, wantFlags = out[0]!, mask = extra.m ?? test.mask, undef = extra.u ?? 0;
 
     cpu.setupFlat32(CODE);
-    if (this.jit) this.core.setJit(1); // forget the previous case's blocks; translate at once
+    // This case's code and data replaced the last one's: its blocks are stale (as after DMA).
+    if (this.jit) (cpu as unknown as { jitInvalidate(a: number, n: number): void }).jitInvalidate(0, RAM);
     for (let r = 0; r < 8; r++) cpu.setReg(r, regs[r]!);
     cpu.setReg(9, (inFlags | 0x2) >>> 0);
     const exit = cpu.run(BUDGET) >>> 0;

@@ -18,6 +18,7 @@ import { step } from "./run";
 
 @external("vmm", "jitCompile") declare function vmmJitCompile(phys: u32, eip: u32): u32;
 @external("vmm", "jitFree") declare function vmmJitFree(fn: u32): void;
+@external("vmm", "jitWarm") declare function vmmJitWarm(phys: u32, eip: u32): void;
 
 /** Executions of a block's first instruction before it is translated; 0 turns the JIT off. */
 export let jitThreshold: u32 = 0;
@@ -42,6 +43,8 @@ export function jitSetThreshold(n: u32): void {
 export function jitFlush(): void {
   for (let i: u32 = 0; i < JIT_MAP_ENTRIES; i++) {
     const p = JIT_MAP_BASE + i * JIT_ENTRY;
+    const fn = load<u32>(p, 8);
+    if (fn != 0) vmmJitFree(fn);
     store<u32>(p, EMPTY);
     store<u32>(p, 0, 8);
   }
@@ -99,14 +102,36 @@ export function jitEnter(budget: u32): u32 {
   }
   const hits = load<u32>(p, 12);
   if (hits == NEVER) return 0;
-  if (hits + 1 < jitThreshold) { store<u32>(p, hits + 1, 12); return 0; }
-  // Hot: translate. Mark the page first, so a write during the block invalidates it.
-  store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
+  if (hits + 1 < jitThreshold) {
+    store<u32>(p, hits + 1, 12);
+    // Warm: the translator may compile it with the next hot block (one module, one cost).
+    if (hits + 1 == (jitThreshold >>> 2)) vmmJitWarm(phys, eip);
+    return 0;
+  }
+  // Hot: translate (the translator marks the page as code before it reads it).
   fn = vmmJitCompile(phys, eip);
   store<u32>(p, fn, 8);
   if (fn == 0) { store<u32>(p, NEVER, 12); return 0; }
   jitExit = false;
   return call_indirect<u32>(fn, budget);
+}
+
+/** The translator compiled the warm block at phys into table slot fn: take it if the block is
+ *  still what it read (same page generation) and not translated yet. Returns 1 if taken. */
+export function jitInstall(phys: u32, fn: u32): u32 {
+  const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
+  const a = slotOf(phys), b = a ^ JIT_ENTRY;
+  for (let p = a, k = 0; k < 2; k++, p = b) {
+    if (load<u32>(p) == phys && load<u32>(p, 4) == gen && load<u32>(p, 8) == 0 && load<u32>(p, 12) != NEVER) {
+      store<u32>(p, fn, 8);
+      return 1;
+    }
+  }
+  return 0;
+}
+/** The translator is about to read code from phys's page: writes there now invalidate. */
+export function jitMarkCode(phys: u32): void {
+  store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
 }
 
 /** Not in the map: start counting it, in whichever of its two slots holds nothing worth
