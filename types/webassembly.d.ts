@@ -33,4 +33,5 @@ declare namespace WebAssembly {
     value: any;
   }
   function compile(bytes: ArrayBufferView | ArrayBuffer): Promise<Module>;
+  function instantiate(module: Module, imports?: Imports): Promise<Instance>;
 }

@@ -5,9 +5,14 @@
 //  - vmm.jitFree(slot): the core dropped a stale block.
 // Compiling a module has a fixed cost far above a small function's (≈0.4 ms in V8, whatever
 // its size), so a hot block is compiled together with up to BATCH-1 warm ones, which the core
-// then takes through jitInstall.
+// then takes through jitInstall. In a VM (`background`), the module is compiled off the
+// thread (WebAssembly.compile) while the interpreter goes on; the run loop gives the event loop
+// a turn while `busy`. Guest-visible behaviour does not depend on when a block arrives: blocks
+// take interrupts at the same instruction boundaries as the interpreter.
 import { translateBlock, blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout, type Translation } from "./translate.ts";
 
+/** vmm.jitCompile's answer when the block will be installed later (core jit.ts COMPILING). */
+const COMPILING = 0xffffffff;
 /** Blocks per module at most. */
 const BATCH = 16;
 /** Warm blocks remembered (the most recent are compiled first). */
@@ -45,6 +50,13 @@ export class Jit {
   private readonly warm = new Map<number, number>();
   private failed = false;
   private nextSlot = 0;
+  /** Compile in the background (the VM); synchronously otherwise (tests: a block runs at once). */
+  background = false;
+  /** Modules being compiled in the background. */
+  private inFlight = 0;
+
+  /** Background compiles are running: the run loop should let the event loop turn. */
+  get busy(): boolean { return this.inFlight > 0; }
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -90,31 +102,50 @@ export class Jit {
       else if (p === phys) this.stats.declined++;
     }
     if (blocks.length === 0) return 0;
+    const bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages);
+    this.stats.bytes += bytes.length;
+    if (this.background) {
+      this.inFlight++;
+      WebAssembly.compile(bytes)
+        .then((m) => WebAssembly.instantiate(m, this.imports))
+        .then((inst) => this.install(blocks, inst.exports, -1), (e) => this.broken(e, eip))
+        .finally(() => { this.inFlight--; });
+      this.stats.compileMs += performance.now() - t0;
+      return COMPILING;
+    }
     let exported: Record<string, unknown>;
-    let bytes: Uint8Array;
     try {
-      bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages);
       exported = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports).exports;
     } catch (e) {
-      // A translator bug must not take the VM down: say so once and interpret from now on.
-      this.failed = true;
-      console.error(`vireo: JIT disabled, block at ${eip.toString(16)} did not compile: ${(e as Error).message}`);
+      this.broken(e, eip);
       return 0;
     }
+    const hot = this.install(blocks, exported, phys);
+    this.stats.compileMs += performance.now() - t0;
+    return hot;
+  }
+
+  /** Put the module's blocks in the table; the core takes all but `hotPhys` (whose slot is
+   *  returned) through jitInstall. */
+  private install(blocks: { phys: number; tr: Translation }[], exported: Record<string, unknown>, hotPhys: number): number {
     let hot = 0;
     const s = this.stats;
     blocks.forEach((b, k) => {
       const slot = this.freeSlots.pop() ?? this.newSlot();
       this.table.set(slot, exported[String(k)] as Function);
       s.live++;
-      if (b.phys === phys) hot = slot;
+      if (b.phys === hotPhys) hot = slot;
       else if (!this.core.jitInstall(b.phys, slot)) { this.free(slot); return; }
       s.blocks++; s.instructions += b.tr.length; s.inline += b.tr.inline;
     });
     s.modules++;
-    s.bytes += bytes.length;
-    s.compileMs += performance.now() - t0;
     return hot;
+  }
+
+  /** A translator bug must not take the VM down: say so once and interpret from now on. */
+  private broken(e: unknown, eip: number): void {
+    this.failed = true;
+    console.error(`vireo: JIT disabled, block at ${eip.toString(16)} did not compile: ${(e as Error).message}`);
   }
 
   /** A never-used slot. The table grows by doubling: V8 resizes the dispatch table of every

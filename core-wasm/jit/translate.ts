@@ -56,8 +56,6 @@ const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
  *  interrupts wait little (they are taken between blocks). */
 export const MAX_BLOCK = 64;
-const DBG = (globalThis as any).process?.env?.VIREO_JIT_DBG;
-const DBG_NO = new Set<number>((globalThis as any).process?.env?.VIREO_JIT_NO?.split(",").filter(Boolean).flatMap((r: string) => { const [a, b] = r.split("-").map((x) => parseInt(x, 16)); const o: number[] = []; for (let k = a!; k <= (b ?? a)!; k++) o.push(k); return o; }) ?? []);
 
 
 export function jitImports(memPagesMax: number): Import[] {
@@ -422,7 +420,6 @@ class Translator {
     this.term = false;
     this.slow = false;
     const op = i.op;
-    if (DBG_NO.has(op)) return false;
     const osz = i.o16 ? 2 : 4;
     const reg = i.mod === 3;
     // ---- ALU: ADD OR AND SUB XOR CMP (not ADC/SBB, which read CF) ----
@@ -653,11 +650,6 @@ class Translator {
   }
   /** r/m operand ← local v. */
   private rmStore(i: Insn, sz: number, v: number): boolean {
-    if (DBG === "nomem" && i.mod !== 3) return false;
-    if (DBG === "noreg" && i.mod === 3) return false;
-    if (DBG === "noslow" && i.mod !== 3 && !(i.mem!.seg === 0 || i.mem!.seg === 2 || i.mem!.seg === 3)) return false;
-    if (DBG === "nosp" && i.mod !== 3 && (i.mem!.base === 4 )) return false;
-    if (DBG === "nobp" && i.mod !== 3 && (i.mem!.base === 5 )) return false;
     if (i.mod === 3) { this.setReg(sz, i.rm, () => this.get(v)); return true; }
     if (!i.mem) return false;
     const lin = this.memLocal(i.mem);

@@ -117,6 +117,7 @@ export class PcBoard {
     });
     this.rp = this.core.runPage;
     this.core.setJit(opts.jit ?? 0);
+    this.core.jit.background = true; // the run loop (devices/vm/session.ts) lets compiles finish
     const exports = this.core.exports as unknown as { instret(): number };
     this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
     // Deterministic time may skip ahead in a spin-wait (devices/vm/session.ts, EXIT_PAUSE).
@@ -405,7 +406,7 @@ export class PcBoard {
       interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
       exceptions: rp[L.RUN_STAT_EXCEPTIONS >> 2]! >>> 0,
       tlbMisses: rp[L.RUN_STAT_TLB_MISS >> 2]! >>> 0,
-      jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs), inval: (this.core.exports.jitDbgInval as any).value, collide: (this.core.exports.jitDbgCollide as any).value },
+      jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs) },
       ports: this.ports.stats(),
       mmio: this.mmio.stats(),
       ...(this.virtio.length ? { virtio: virtioStats(this.virtio) } : {}),

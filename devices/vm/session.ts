@@ -312,7 +312,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     board.advance();
     if (stepHit) continue; // a device's interrupt from advance() ended the step: pause first
     // A device waits for host I/O: give the event loop a turn each slice until it settles.
-    if (writeBack || board.hostIo()) await macrotask();
+    // The JIT's background compiles finish in the event loop too (core-wasm/jit/jit.ts).
+    if (writeBack || board.hostIo() || board.core.jit.busy) await macrotask();
     // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
     // at the same instruction on every run.
     const ahead = (board.nextDeadlineNs() - board.clock.nowNs()) / board.clock.nsPerInstruction();

@@ -26,12 +26,11 @@ export let jitThreshold: u32 = 0;
  *  translated code leaves its block at the next check, so the run loop sees it. */
 export let jitExit: bool = false;
 
-export let jitDbgInval: u32 = 0;
-export let jitDbgLastPg: u32 = 0;
-export let jitDbgCollide: u32 = 0;
 export function setJitExit(): void { jitExit = true; }
 
 const NEVER: u32 = 0xFFFF_FFFF; // hit count of a block the translator declined
+const PENDING: u32 = 0xFFFF_FFFE; // ... of a block being compiled in the background (jitInstall)
+const COMPILING: u32 = 0xFFFF_FFFF; // vmm.jitCompile: compiled asynchronously, installed later
 const EMPTY: u32 = 0xFFFF_FFFF; // key of an unused entry (never a RAM address)
 
 export function jitSetThreshold(n: u32): void {
@@ -61,7 +60,6 @@ export function jitInvalidate(phys: u32, len: u32): void {
 /** A write reached physical page pg: if blocks were translated from it, they are stale now. */
 @inline export function codePageWritten(pg: u32): void {
   if (load<u8>(CODE_PAGES_BASE + pg) != 0) {
-    jitDbgInval++; jitDbgLastPg = pg;
     store<u8>(CODE_PAGES_BASE + pg, 0);
     store<u32>(PAGE_GEN_BASE + (pg << 2), load<u32>(PAGE_GEN_BASE + (pg << 2)) + 1);
     jitExit = true; // the running block may be the one written
@@ -101,7 +99,7 @@ export function jitEnter(budget: u32): u32 {
     return call_indirect<u32>(fn, budget);
   }
   const hits = load<u32>(p, 12);
-  if (hits == NEVER) return 0;
+  if (hits >= PENDING) return 0;
   if (hits + 1 < jitThreshold) {
     store<u32>(p, hits + 1, 12);
     // Warm: the translator may compile it with the next hot block (one module, one cost).
@@ -110,14 +108,16 @@ export function jitEnter(budget: u32): u32 {
   }
   // Hot: translate (the translator marks the page as code before it reads it).
   fn = vmmJitCompile(phys, eip);
+  if (fn == COMPILING) { store<u32>(p, PENDING, 12); return 0; }
   store<u32>(p, fn, 8);
   if (fn == 0) { store<u32>(p, NEVER, 12); return 0; }
   jitExit = false;
   return call_indirect<u32>(fn, budget);
 }
 
-/** The translator compiled the warm block at phys into table slot fn: take it if the block is
- *  still what it read (same page generation) and not translated yet. Returns 1 if taken. */
+/** The translator compiled the block at phys (a warm one, or one compiled in the background)
+ *  into table slot fn: take it if the block is still what it read (same page generation) and
+ *  not translated yet. Returns 1 if taken. */
 export function jitInstall(phys: u32, fn: u32): u32 {
   const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
   const a = slotOf(phys), b = a ^ JIT_ENTRY;
@@ -139,7 +139,6 @@ export function jitMarkCode(phys: u32): void {
 function jitMiss(phys: u32, gen: u32, a: u32, b: u32, budget: u32): u32 {
   let p = b;
   if (!keep(a)) p = a;
-  else if (keep(b)) jitDbgCollide++;
   const old = load<u32>(p, 8);
   if (old != 0) vmmJitFree(old);
   store<u32>(p, phys);

@@ -35,10 +35,27 @@ const PREFIX_TABLE: usize = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]);
 
+// 1 for the opcodes (first byte after the prefixes) that may transfer control: the next
+// instruction may start a block, so the run loop looks for one there (and only there: the
+// JIT map is not consulted between the instructions of a straight line).
+const BRANCH_TABLE: usize = memory.data<u8>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+]);
+/** Opcode byte of the last instruction step() ran. */
+let lastOp: u32 = 0;
+
 /** One instruction at EIP: prefixes, then exec(). */
 @inline export function step(): void {
   resetPrefixes(codeD);
   let b = fetch8();
+  lastOp = b;
   if (load<u8>(PREFIX_TABLE + b) == 0) { exec(b); return; } // the common case: no prefix
   let lock = false;
   for (let n = 0; ; n++) {
@@ -63,6 +80,7 @@ const PREFIX_TABLE: usize = memory.data<u8>([
           if (<u32>n + len > 15) { gp(0); return; }
         }
         if (lock && !lockValid(b)) { if (!fault) ud(); return; }
+        lastOp = b;
         exec(b);
         return;
     }
@@ -101,6 +119,7 @@ function lockValid(b: u32): bool {
 export function run(budget: u32): u32 {
   runExit = NO_EXIT;
   const rp = RUN_PAGE_BASE;
+  let jitTry = true; // EIP may start a block: run() was entered, or control was transferred
   for (let n: u32 = 0; n < budget; n++) {
     // ---- instruction boundary ----
     if (shadow) shadow = false;
@@ -108,17 +127,17 @@ export function run(budget: u32): u32 {
       store<u32>(rp + RUN_NMI, 0);
       nmiBlocked = true;
       snapshot(); saveFlags();
-      deliverExternal(2);
+      deliverExternal(2); jitTry = true;
       if (runExit != NO_EXIT) break;
     } else if ((flags & F_IF) != 0 && load<u32>(rp + RUN_INTR) != 0) {
       storeInstret();
       const vec = <u32>vmmIntack();
       snapshot(); saveFlags();
-      deliverExternal(vec);
+      deliverExternal(vec); jitTry = true;
       if (runExit != NO_EXIT) break;
     }
     const tf = (flags & F_TF) != 0;
-    if (jitThreshold != 0 && !tf && codeD) {
+    if (jitThreshold != 0 && jitTry && !tf && codeD) {
       // A translated block retires several instructions (jit.ts); its faults arrive with the
       // registers as they were before the faulting instruction.
       const done = jitEnter(budget - n);
@@ -132,7 +151,8 @@ export function run(budget: u32): u32 {
     snapshot(); saveFlags();
     instrEip = eip;
     step();
-    if (fault) handleFault();
+    jitTry = load<u8>(BRANCH_TABLE + lastOp) != 0;
+    if (fault) { handleFault(); jitTry = true; }
     else {
       instretCount++;
       if (tf) { // single-step trap after the instruction (SDM Vol. 3 §17.3.1.4)
