@@ -25,7 +25,8 @@ const HELP = `usage: npm run bench -- [options]
   --json FILE      where to write the results (default bench/results/<date>.json)
   --cpu-md5-mib N  md5sum input (default 32)    --cpu-gzip-mib N  gzip -c input (default 8)
   --io-mib N       blk write/read size (default 32)   --console-kib N  cat size (default 256)
-  --idle-seconds S idle window (default 10)`;
+  --idle-seconds S idle window (default 10)
+  --jit N|off      the VMs' JIT threshold (default: the CLI's); off measures the interpreter`;
 
 const argv = process.argv.slice(2);
 if (argv.includes("-h") || argv.includes("--help")) {
@@ -68,6 +69,8 @@ const KERNELS: Record<string, { kernel: string; append: string; args?: readonly 
   "bzImage-apic --apic": { kernel: "guest-images/bzImage-apic", append: "console=ttyS0 tsc=reliable", args: ["--apic"] },
 };
 const MEM = ["--mem", "128"];
+// --jit N|off reaches every VM run (cli/options.ts checks the value).
+const JIT_ARGS = argv.includes("--jit") ? ["--jit", opt("--jit", "")] : [];
 
 const rows: Row[] = [];
 const targets: Target[] = [];
@@ -81,7 +84,7 @@ const keep = (key: string, v: unknown) => (raw[key] ??= []).push(v);
 
 /** A Vireo run that must succeed; a failed one is reported and dropped (its figures are missing). */
 async function vm(what: string, args: string[], timeoutS: number): Promise<VmRun | null> {
-  const r = await runVm([...MEM, ...args], timeoutS);
+  const r = await runVm([...MEM, ...JIT_ARGS, ...args], timeoutS);
   keep(what, { ok: r.ok, marks: Object.fromEntries(r.marks), idle: r.idle, exit: r.exit });
   if (r.ok) return r;
   log(`${what} failed (exit ${r.code}, ${r.exit?.reason ?? "no exit event"}${r.exit?.message ? ": " + r.exit.message : ""}); last output:\n${r.out.slice(-800)}`);
@@ -281,7 +284,7 @@ const minutes = (finished.getTime() - started.getTime()) / 60000;
 // Other users' load explains most of the spread between runs: say how busy the machine was.
 const la = `load ${loadStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (1-min avg)`;
 const header = `Vireo bench  ${started.toISOString()}  commit ${commit}  node ${process.version}  ${cpus().length} CPUs  ${la}\n` +
-  `runs=${RUNS}${quick ? " (quick)" : ""}  took ${minutes.toFixed(1)} min  sections: ${[...only].join(",")}${withRef && !haveQemu ? "  (no QEMU)" : ""}`;
+  `runs=${RUNS}${quick ? " (quick)" : ""}  took ${minutes.toFixed(1)} min  sections: ${[...only].join(",")}${JIT_ARGS.length ? `  jit ${JIT_ARGS[1]}` : ""}${withRef && !haveQemu ? "  (no QEMU)" : ""}`;
 console.log("\n" + formatTable(rows, targets, header));
 mkdirSync(dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify({
