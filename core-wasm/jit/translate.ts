@@ -214,10 +214,19 @@ class Translator {
     if (this.pending && !this.pending.stored) { this.flagStores(); this.pending.stored = true; }
   }
   private addInstret(n: number): void {
-    if (n <= 0) return;
+    if (n === 0) return;
     this.gget(G_INSTRET).op(Op.i64_const);
     this.b.s64(n);
     this.op(Op.i64_add).gset(G_INSTRET);
+  }
+  /** Around a slow-path call: the core may trap to a device, whose clock (deterministic mode)
+   *  is the instruction count, so it must include this block's instructions so far. The call
+   *  is on a conditional path, so the count is taken back after it: exits add it again. */
+  private slowCall(f: number): void {
+    const d = this.count - this.synced;
+    this.addInstret(d);
+    this.call(f);
+    this.addInstret(-d);
   }
   /** Leave the block: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
    *  already set), `retired` instructions counted. */
@@ -280,17 +289,17 @@ class Translator {
       const [o, a] = this.loadOp(sz);
       this.mem(o, a, this.L.GUEST_RAM_BASE);
       this.else();
-      this.i32(seg).get(lin).call(F_READ[sz]!);
+      this.i32(seg).get(lin).slowCall(F_READ[sz]!);
       this.faultExit(insn);
       this.end();
     } else {
-      this.i32(seg).get(lin).call(F_READ[sz]!);
+      this.i32(seg).get(lin).slowCall(F_READ[sz]!);
       this.faultExit(insn);
     }
   }
   /** seg:lin ← the value in local v. */
   private writeMem(insn: Insn, sz: number, seg: number, lin: number, v: number): void {
-    const slowPath = () => { this.i32(seg).get(lin).get(v).call(F_WRITE[sz]!); this.faultExit(insn); };
+    const slowPath = () => { this.i32(seg).get(lin).get(v).slowCall(F_WRITE[sz]!); this.faultExit(insn); };
     if (!this.fastSeg(seg)) { slowPath(); return; }
     const e = this.local();
     this.tlbCheck(sz, lin, e, G_WRITENEED);
@@ -308,7 +317,7 @@ class Translator {
   /** Read for a read-modify-write: pushes the value; `ph` gets the physical address on the
    *  fast path, or -1 when the core holds the (pre-translated) access. */
   private rmwRead(insn: Insn, sz: number, seg: number, lin: number, ph: number): void {
-    const slowPath = () => { this.i32(seg).get(lin).i32(sz).call(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
+    const slowPath = () => { this.i32(seg).get(lin).i32(sz).slowCall(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
     if (!this.fastSeg(seg)) { slowPath(); return; }
     const e = this.local();
     this.tlbCheck(sz, lin, e, G_WRITENEED);
@@ -328,7 +337,7 @@ class Translator {
     const [o, a] = this.storeOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
-    this.i32(sz).get(v).call(F_RMW_WRITE);
+    this.i32(sz).get(v).slowCall(F_RMW_WRITE);
     this.end();
     this.slow = true;
   }
@@ -389,7 +398,7 @@ class Translator {
   insn(i: Insn, next: number): "cont" | "end" {
     if (!i.a16 && !i.lock && this.inline(i, next)) {
       this.inlined++;
-      if (this.term) return "end";
+      if (this.term) { this.count++; return "end"; } // its exits already counted it
       this.count++;
       if (this.slow) { this.gget(G_EXIT).if(); this.exit(next, this.count); this.end(); this.slow = false; }
       return "cont";

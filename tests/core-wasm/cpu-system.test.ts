@@ -2,7 +2,9 @@
 // rings and the TSS stack switch, SYSENTER, real mode, exception classes and double/triple
 // faults, interrupts and HLT, port and MMIO traps. Each program in cpu-asm/ is assembled with
 // nasm at test time (skipped without nasm), runs from flat 32-bit ring 0 (setupFlat32) and
-// leaves results at RES and an exception log at LOG (see cpu-asm/prelude.inc).
+// leaves results at RES and an exception log at LOG (see cpu-asm/prelude.inc). Every program
+// runs twice: interpreted, and with the JIT at threshold 1 (each block translated the first
+// time it runs), which must not change any result.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, mkdtempSync } from "node:fs";
@@ -35,7 +37,8 @@ interface Machine {
   intr: { pending: number };
 }
 
-function boot(name: string, readData: (kind: number, addr: number) => number = () => 0xffffffff): Machine {
+let lastCore: Core | undefined;
+function boot(name: string, jit: boolean, readData: (kind: number, addr: number) => number = () => 0xffffffff): Machine {
   const traps: Machine["traps"] = [];
   const intr = { pending: -1 };
   let core!: Core;
@@ -55,6 +58,8 @@ function boot(name: string, readData: (kind: number, addr: number) => number = (
     },
     rdtsc: () => 0n,
   });
+  if (jit) core.setJit(1);
+  lastCore = core;
   core.ram.set(assemble(name), 0x1000);
   const cpu = core.exports as unknown as Machine["cpu"];
   cpu.setupFlat32(0x1000);
@@ -70,14 +75,35 @@ function boot(name: string, readData: (kind: number, addr: number) => number = (
   };
 }
 
+/** Registers the test twice, interpreted and through the JIT; `jitTodo` marks a known JIT bug.
+ *  The JIT run must also retire as many instructions as the interpreted one (the last core a
+ *  test boots is compared; node:test runs a file's tests in order). */
+function both(name: string, opts: { skip?: string | false; jitTodo?: string }, fn: (jit: boolean) => void): void {
+  let interpreted: number | undefined;
+  const instret = () => (lastCore!.exports.instret as () => number)();
+  test(`${name} [interpreter]`, { skip: opts.skip }, () => {
+    lastCore = undefined;
+    fn(false);
+    interpreted = instret();
+  });
+  test(`${name} [jit threshold 1]`, { skip: opts.skip, todo: opts.jitTodo }, () => {
+    lastCore = undefined;
+    fn(true);
+    // Passing with nothing translated would prove nothing about the JIT.
+    const st = lastCore!.jit.stats;
+    assert.ok(st.blocks > 0 && st.inline > 0, `nothing translated: ${JSON.stringify(st)}`);
+    if (interpreted !== undefined) assert.equal(instret(), interpreted, "instructions retired, as interpreted");
+  });
+}
+
 const hex = (v: number) => "0x" + (v >>> 0).toString(16);
 function runToOff(m: Machine, budget = 200000): void {
   const exit = m.cpu.run(budget);
   assert.equal(exit, L.EXIT_POWEROFF, `run() exit ${exit} at EIP ${hex(m.cpu.getReg(8))}, log ${JSON.stringify(m.log())}`);
 }
 
-test("paging: 4 KiB and 4 MiB pages, #PF codes and CR2, A/D bits, WP, INVLPG, global pages", { skip }, () => {
-  const m = boot("paging");
+both("paging: 4 KiB and 4 MiB pages, #PF codes and CR2, A/D bits, WP, INVLPG, global pages", { skip }, (jit) => {
+  const m = boot("paging", jit);
   runToOff(m);
   assert.equal(m.res(6), 0xd0e, "reached the end");
   assert.equal(new DataView(m.core.ram.buffer, m.core.ram.byteOffset).getUint32(0x400010, true), 0x12345678);
@@ -91,8 +117,8 @@ test("paging: 4 KiB and 4 MiB pages, #PF codes and CR2, A/D bits, WP, INVLPG, gl
   assert.deepEqual(log, [[14, 0, "0xc00123"], [14, 2, "0x401000"], [14, 3, "0x5000c"], [14, 3, "0x50000"]]);
 });
 
-test("rings: IRET to ring 3, INT 0x80 through the TSS, #GP in ring 3, SYSENTER/SYSEXIT, RETF outward, call gate", { skip }, () => {
-  const m = boot("rings");
+both("rings: IRET to ring 3, INT 0x80 through the TSS, #GP in ring 3, SYSENTER/SYSEXIT, RETF outward, call gate", { skip }, (jit) => {
+  const m = boot("rings", jit);
   runToOff(m);
   assert.equal(m.res(16), 0xd0e, "reached the end");
   assert.deepEqual([0, 1].map((i) => m.res(i) & 0xffff), [0x23, 0x2b], "CS/SS in ring 3");
@@ -110,8 +136,8 @@ test("rings: IRET to ring 3, INT 0x80 through the TSS, #GP in ring 3, SYSENTER/S
   assert.deepEqual([m.res(14), m.res(15)], [0x23, 0x2b], "call gate pushed the outer CS and SS");
 });
 
-test("real mode: 16-bit ops and addressing, IVT interrupt, far call, 66 prefix, REP STOSW", { skip }, () => {
-  const m = boot("realmode");
+both("real mode: 16-bit ops and addressing, IVT interrupt, far call, 66 prefix, REP STOSW", { skip }, (jit) => {
+  const m = boot("realmode", jit);
   runToOff(m);
   assert.equal(m.res(10), 0xd0e, "reached the end");
   assert.equal(m.res(0), 0x00012340, "MUL BX");
@@ -122,8 +148,8 @@ test("real mode: 16-bit ops and addressing, IVT interrupt, far call, 66 prefix, 
   assert.equal(m.cpu.getReg(16) & 1, 0, "CR0.PE clear");
 });
 
-test("exceptions: classes, error codes, trap EIPs, double fault, then triple fault", { skip }, () => {
-  const m = boot("faults");
+both("exceptions: classes, error codes, trap EIPs, double fault, then triple fault", { skip }, (jit) => {
+  const m = boot("faults", jit);
   const exit = m.cpu.run(200000);
   assert.equal(exit, L.EXIT_SHUTDOWN, "the final fault triple-faults");
   assert.equal(m.res(0), 0xd0e, "the double fault was handled");
@@ -136,8 +162,8 @@ test("exceptions: classes, error codes, trap EIPs, double fault, then triple fau
   assert.equal(bin[log[4]!.eip - 1 - 0x1000], 0xce, "INTO pushes the address after it");
 });
 
-test("CS limit: fetching past it raises #GP(0) at the instruction that crosses it", { skip }, () => {
-  const m = boot("cslimit");
+both("CS limit: fetching past it raises #GP(0) at the instruction that crosses it", { skip }, (jit) => {
+  const m = boot("cslimit", jit);
   runToOff(m); // the #GP handler halts with IF=0 (resume is 0)
   const log = m.log();
   assert.deepEqual(log.map((e) => [e.vec, e.err, e.cs]), [[13, 0, 0x48]]);
@@ -146,8 +172,8 @@ test("CS limit: fetching past it raises #GP(0) at the instruction that crosses i
   assert.deepEqual([m.res(0), m.res(1)], [1, 0], "the code inside the limit ran, the code after the fault did not");
 });
 
-test("REP MOVS/STOS: fills, overlapping MOVSB, misaligned MOVSD across pages, #PF progress", { skip }, () => {
-  const m = boot("string");
+both("REP MOVS/STOS: fills, overlapping MOVSB, misaligned MOVSD across pages, #PF progress", { skip }, (jit) => {
+  const m = boot("string", jit);
   runToOff(m);
   assert.deepEqual([m.res(0), m.res(1)].map(hex), ["0x11111111", "0x0"], "REP STOSB");
   assert.deepEqual([m.res(2), m.res(3)].map(hex), ["0xabababab", "0x0"], "overlapping MOVSB replicates");
@@ -156,8 +182,8 @@ test("REP MOVS/STOS: fills, overlapping MOVSB, misaligned MOVSD across pages, #P
   assert.deepEqual([m.res(7), m.res(8), m.res(9)].map(hex), ["0x400", "0x161000", "0x5a5a5a5a"], "progress at the #PF");
 });
 
-test("interrupts: STI shadow, HLT with IF=1, delivery after HLT; MMIO and port traps", { skip }, () => {
-  const m = boot("irq", (kind, addr) => (kind === L.TRAP_MMIO ? 0xcafef00d : 0xbeef));
+both("interrupts: STI shadow, HLT with IF=1, delivery after HLT; MMIO and port traps", { skip }, (jit) => {
+  const m = boot("irq", jit, (kind, addr) => (kind === L.TRAP_MMIO ? 0xcafef00d : 0xbeef));
   m.core.runPage[L.RUN_INTR >> 2] = 1; // already pending: STI's shadow must still let HLT run
   m.intr.pending = 0x20;
   assert.equal(m.cpu.run(100000), L.EXIT_HLT);
@@ -178,9 +204,9 @@ test("interrupts: STI shadow, HLT with IF=1, delivery after HLT; MMIO and port t
   assert.equal(m.core.runPage[L.RUN_STAT_INTS >> 2], 1);
 });
 
-test("APIC base MSR and CPUID.APIC only with RUN_APIC_BASE set; WRMSR 0x1B is a TRAP_MSR; PAUSE exits on request", { skip }, () => {
+both("APIC base MSR and CPUID.APIC only with RUN_APIC_BASE set; WRMSR 0x1B is a TRAP_MSR; PAUSE exits on request", { skip }, (jit) => {
   // A PIC-only board: no APIC bit, RDMSR and both WRMSRs #GP, PAUSE is a plain NOP.
-  const off = boot("apicmsr");
+  const off = boot("apicmsr", jit);
   runToOff(off);
   assert.equal(off.res(0) & (1 << 9), 0, "CPUID.1:EDX.APIC clear");
   assert.equal(off.res(1), 0x5a5a5a5a, "RDMSR faulted");
@@ -188,7 +214,7 @@ test("APIC base MSR and CPUID.APIC only with RUN_APIC_BASE set; WRMSR 0x1B is a 
   assert.equal(off.traps.length, 0);
   assert.equal(off.res(4), 0xd0e);
 
-  const on = boot("apicmsr");
+  const on = boot("apicmsr", jit);
   on.core.runPage[L.RUN_APIC_BASE >> 2] = (0xfee00900 | 0);
   on.core.runPage[L.RUN_PAUSE_EXIT >> 2] = 1;
   assert.equal(on.cpu.run(200000), L.EXIT_PAUSE);
@@ -223,8 +249,8 @@ test("reset: real mode at F000:FFF0, the first fetch is an MMIO read of 0xFFFFFF
   assert.equal(cpu.getReg(8), 0xfff1);
 });
 
-test("tasks: CALL to a TSS and IRET back (NT, back link), #DF through a task gate", { skip }, () => {
-  const m = boot("task");
+both("tasks: CALL to a TSS and IRET back (NT, back link), #DF through a task gate", { skip }, (jit) => {
+  const m = boot("task", jit);
   runToOff(m);
   assert.equal(m.res(8), 0xd0e, "the double-fault task ran");
   assert.equal(m.res(0) & 0x4000, 0x4000, "NT set in the called task");

@@ -142,7 +142,7 @@ export function run(budget: u32): u32 {
       // registers as they were before the faulting instruction.
       const done = jitEnter(budget - n);
       if (done != 0 || fault) {
-        n += done - 1;
+        n += fault ? done : done - 1; // a faulting attempt uses a budget step, as interpreted
         if (fault) { snapshot(); saveFlags(); instrEip = eip; handleFault(); }
         if (runExit != NO_EXIT) break;
         continue;
