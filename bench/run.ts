@@ -13,6 +13,7 @@ import { ensureQemu, plainInitrd, runQemu } from "./qemu.ts";
 import { READY, runVm, type VmRun, type WatchedRun } from "./proc.ts";
 import { CPU_END, CPU_PHASES, blkScript, consoleScript, cpuScript, seqBytes } from "./workloads.ts";
 import { formatTable, pairedRatios, row, target, type Row, type Target } from "./table.ts";
+import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
 
 const SECTIONS = ["boot", "cpu", "io", "console", "idle", "memory", "reference"];
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"];
@@ -61,12 +62,12 @@ try { commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding:
 const JSON_OUT = opt("--json", join("bench/results", started.toISOString().slice(0, 19).replace(/:/g, "-") + ".json"));
 
 const KERNELS: Record<string, { kernel: string; append: string; args?: readonly string[] }> = {
-  bzImage: { kernel: "guest-images/bzImage", append: "console=ttyS0 tsc=reliable" },
+  bzImage: { kernel: "guest-images/bzImage", append: DEFAULT_CMDLINE },
   // The APIC kernel on the default (PIC-only) board: told so, under both emulators.
-  "bzImage-apic": { kernel: "guest-images/bzImage-apic", append: "console=ttyS0 tsc=reliable noapic nolapic" },
+  "bzImage-apic": { kernel: "guest-images/bzImage-apic", append: `${DEFAULT_CMDLINE} noapic nolapic` },
   // The same kernel on the APIC board (local APIC, I/O APIC, MP table), the APICs in use; QEMU's
   // pc machine has them too.
-  "bzImage-apic --apic": { kernel: "guest-images/bzImage-apic", append: "console=ttyS0 tsc=reliable", args: ["--apic"] },
+  "bzImage-apic --apic": { kernel: "guest-images/bzImage-apic", append: DEFAULT_CMDLINE, args: ["--apic"] },
 };
 const MEM = ["--mem", "128"];
 // --jit N|off reaches every VM run (cli/options.ts checks the value).
@@ -237,7 +238,7 @@ if (only.has("console")) {
   const consoles: [string, string[]][] = [
     ["serial ttyS0", []],
     // The guest's console, and so its shell, on hvc0 (init's cttyhack follows console=).
-    ["virtio-console hvc0 (pci-modern)", ["--append", "console=hvc0 tsc=reliable", "--device", "console,transport=pci-modern"]],
+    ["virtio-console hvc0 (pci-modern)", ["--append", DEFAULT_CMDLINE.replace("console=ttyS0", "console=hvc0"), "--device", "console,transport=pci-modern"]],
   ];
   const res: (VmRun | null)[][] = consoles.map(() => []);
   for (let i = 0; i < RUNS; i++) {

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
-import { DEFAULT_CMDLINE, READY_LINE } from "../devices/vm/config.ts";
+import { DEFAULT_CMDLINE, JIT_THRESHOLD, READY_LINE } from "../devices/vm/config.ts";
 import { parseMac } from "../devices/virtio/net.ts";
 
 export class UsageError extends Error {}
@@ -37,7 +37,7 @@ export const HELP = `usage: npm run boot -- [options]
                        used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
                        2020 virtio-mmio MSI proposal (feature bit 40), device side only
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
-  --jit N|off          translate guest code to WebAssembly after N runs of a block (default 64);
+  --jit N|off          translate guest code to WebAssembly after N runs of a block (default ${JIT_THRESHOLD});
                        off interprets every instruction
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)

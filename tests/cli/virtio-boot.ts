@@ -65,7 +65,7 @@ export function checkTransport(transport: string, opts: TransportCheckOptions = 
     ];
     const irq = opts.msix ? ",irq=msix" : "";
     const r = boot([
-      "--clock", "deterministic", "--stats", "--append", "console=hvc0 tsc=reliable",
+      "--clock", "deterministic", "--stats", "--append", "console=hvc0 tsc=reliable pty.legacy_count=0",
       ...(opts.msix ? ["--apic", "--kernel", "guest-images/bzImage-apic"] : []),
       "--device", `console,transport=${transport}${irq}`,
       "--device", `blk,transport=${transport},image=${image}${irq}`,

@@ -11,7 +11,7 @@ test("no query gives the defaults: serial console, the data disk on pci-modern",
   assert.deepEqual(errors, []);
   assert.deepEqual(deviceSpecs(settings, "idb:data"), [{ type: "blk", transport: "pci-modern", image: "idb:data" }]);
   assert.deepEqual(deviceSpecs({ ...settings, disk: "off" }, "idb:data"), []);
-  assert.equal(kernelCmdline(settings), "console=ttyS0 tsc=reliable");
+  assert.equal(kernelCmdline(settings), "console=ttyS0 tsc=reliable pty.legacy_count=0");
 });
 
 test("every transport for disk, console, rng and balloon parses and round-trips through the query", () => {
@@ -26,7 +26,7 @@ test("every transport for disk, console, rng and balloon parses and round-trips 
       { type: "rng", transport: t },
       { type: "balloon", transport: t },
     ]);
-    assert.equal(kernelCmdline(settings), "console=hvc0 tsc=reliable");
+    assert.equal(kernelCmdline(settings), "console=hvc0 tsc=reliable pty.legacy_count=0");
   }
 });
 
