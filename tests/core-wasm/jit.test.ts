@@ -101,7 +101,7 @@ for (const [mode, threshold] of MODES) {
 for (const [mode, threshold] of MODES.slice(1)) {
   test(`DMA into translated code: jitInvalidate makes the new bytes run, without it the stale block runs [${mode}]`, { skip }, () => {
     const m = boot("jit-dma", threshold);
-    run(m, L.EXIT_HLT);
+    run(m, L.EXIT_POWEROFF);
     const fn = m.res(2);
     assert.equal(fn & 0xfff, 0, "fn starts a page");
     assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x1111", 1], "round 1");
@@ -111,17 +111,17 @@ for (const [mode, threshold] of MODES.slice(1)) {
     // As a virtio device does: write the buffer, then tell the core (RamMemory.written).
     setImm(0x2222);
     m.invalidate(fn + 1, 4);
-    run(m, L.EXIT_HLT);
+    run(m, L.EXIT_POWEROFF);
     assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x2222", 2], "after jitInvalidate the new immediate is used");
 
     // Without the call the core cannot know: the translation of the old bytes keeps running.
     // This is why every DMA path must call jitInvalidate (if this ever starts returning
     // 0x3333, the core detects host writes itself and the devices' calls can be revisited).
     setImm(0x3333);
-    run(m, L.EXIT_HLT);
+    run(m, L.EXIT_POWEROFF);
     assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x2222", 3], "stale translation without jitInvalidate");
     m.invalidate(fn, 4096);
-    run(m, L.EXIT_HLT);
+    run(m, L.EXIT_POWEROFF);
     assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x3333", 4], "an invalidation of the whole page");
   });
 }

@@ -8,7 +8,7 @@
 // holding blocks (CODE_PAGES) bumps the page's generation: every block compiled from the older
 // generation is stale and found so at its next lookup. Device DMA reaches the same path via
 // the exported jitInvalidate.
-import { TLB_BASE, JIT_MAP_BASE, JIT_MAP_ENTRIES, JIT_ENTRY, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./scratch";
+import { TLB_BASE, JIT_MAP_BASE, JIT_MAP_BITS, JIT_MAP_ENTRIES, JIT_ENTRY, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./scratch";
 import { eip, instrEip, cpl, snapshot, restoreSnapshot, segChk, CS, CHK_FLAT } from "./state";
 import { saveFlags, restoreFlags, cond } from "./flags";
 import { fault, clearFault, readMem8, readMem16, readMem32, writeMem8, writeMem16, writeMem32, rmwBegin, rmwRead, rmwWrite } from "./access";
@@ -67,7 +67,7 @@ export function jitInvalidate(phys: u32, len: u32): void {
 }
 
 @inline function slotOf(phys: u32): u32 {
-  return JIT_MAP_BASE + (((phys * 0x9E37_79B1) >>> 14) * JIT_ENTRY); // 18 bits: JIT_MAP_ENTRIES
+  return JIT_MAP_BASE + (((phys * 0x9E37_79B1) >>> (32 - JIT_MAP_BITS)) * JIT_ENTRY);
 }
 
 /** At an instruction boundary with the JIT on: run the block at EIP if there is one (or if

@@ -1,6 +1,8 @@
 %include "prelude.inc"
 ; Code changed from outside the CPU (DMA): the host rewrites fn's immediate between rounds.
-; Each round calls fn a few times (hot), stores what it returned and halts with IF=1.
+; Each round calls fn a few times (hot), stores what it returned and halts with IF=0: run()
+; returns EXIT_POWEROFF and the host runs it again. (Not an idle HLT with IF=1: the run after
+; one of those is interpreted, run.ts lastRunHalted, and would not show the stale block.)
 test:
   mov dword [RES + 8], fn
 .round:
@@ -11,9 +13,7 @@ test:
   jnz .call
   mov [RES + 0], eax
   inc dword [RES + 4]
-  sti
-  hlt                           ; EXIT_HLT: the host patches fn, then runs again
-  cli
+  hlt                           ; EXIT_POWEROFF: the host patches fn, then runs again
   jmp .round
 
 align 4096                      ; a page of its own: nothing the CPU writes
