@@ -69,7 +69,7 @@ export function jitImports(memPagesMax: number): Import[] {
 
 const prefixes = new Map<string, Uint8Array>();
 /** A module of translated blocks, exported as "0", "1", ... in order. */
-export function blocksModule(blocks: FuncBody[], memPagesMax: number): Uint8Array {
+export function blocksModule(blocks: FuncBody[], memPagesMax: number): Uint8Array<ArrayBuffer> {
   const key = `${memPagesMax}/${blocks.length}`;
   let prefix = prefixes.get(key);
   if (!prefix) prefixes.set(key, prefix = modulePrefix(TYPES, jitImports(memPagesMax), 0, blocks.length));

@@ -21,7 +21,7 @@ export const I32 = 0x7f, I64 = 0x7e, VOID = 0x40;
 
 /** A growable byte buffer with the encodings of §5.2. */
 export class Bytes {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   length = 0;
 
   byte(b: number): this {
@@ -72,7 +72,7 @@ export class Bytes {
   }
   /** A length-prefixed copy of another buffer (a section or a function body). */
   sized(b: Bytes): this { return this.u32(b.length).bytes(b.view()); }
-  view(): Uint8Array { return this.buf.subarray(0, this.length); }
+  view(): Uint8Array<ArrayBuffer> { return this.buf.subarray(0, this.length); }
 }
 
 export interface FuncType { params: number[]; results: number[] }
@@ -122,7 +122,7 @@ export interface FuncBody {
 }
 
 /** A whole module: `prefix` (modulePrefix for funcs.length), then the code section. */
-export function buildModule(prefix: Uint8Array, funcs: FuncBody[]): Uint8Array {
+export function buildModule(prefix: Uint8Array, funcs: FuncBody[]): Uint8Array<ArrayBuffer> {
   const code = new Bytes().u32(funcs.length);
   for (const fn of funcs) {
     const f = new Bytes();
