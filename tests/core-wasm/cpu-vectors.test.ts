@@ -6,12 +6,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { VectorRunner, loadVectors, missingExports, REQUIRED } from "./cpu-vectors.ts";
+import { VectorRunner, checkCases, loadVectors, missingExports, REQUIRED } from "./cpu-vectors.ts";
 
 const wasm = new WebAssembly.Module(readFileSync(new URL("../../core-wasm/build/core.wasm", import.meta.url)));
 const files = loadVectors(new URL("./vectors/", import.meta.url));
 const missing = missingExports(wasm);
-const SHOW = 5;
 
 test("core.wasm exports the CPU test interface", () => {
   assert.deepEqual(missing, [], `core.wasm must export ${REQUIRED.join(", ")}`);
@@ -29,27 +28,7 @@ const runner = missing.length ? null : new VectorRunner(wasm);
 for (const file of files) {
   describe(`cpu ${file.group}: ${file.about}`, () => {
     for (const t of file.tests) {
-      test(t.name, { skip: runner ? false : `core.wasm lacks ${missing.join(", ")}` }, () => {
-        const failures: string[] = [];
-        let failed = 0;
-        for (const row of t.cases) {
-          let diffs: string[];
-          try {
-            diffs = runner!.check(file, t, row);
-          } catch (e) {
-            diffs = [`code ${row[0]}: core.wasm threw ${(e as Error).message}`];
-            runner!.reset();
-          }
-          if (diffs.length) {
-            failed++;
-            if (failures.length < SHOW) failures.push(diffs.join("\n    "));
-          }
-        }
-        if (failed) {
-          assert.fail(`${failed} of ${t.cases.length} cases differ from the ${file.host}; first ${failures.length}:\n  ` +
-            failures.join("\n  "));
-        }
-      });
+      test(t.name, { skip: runner ? false : `core.wasm lacks ${missing.join(", ")}` }, () => checkCases(runner!, file, t));
     }
   });
 }

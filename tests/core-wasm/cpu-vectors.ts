@@ -65,6 +65,29 @@ export function missingExports(wasm: WebAssembly.Module): string[] {
   return REQUIRED.filter((n) => !have.has(n));
 }
 
+/** Run every case of test t; throws (assert.fail) listing the first few that differ. */
+export function checkCases(runner: VectorRunner, file: VectorFile, t: VectorTest, show = 5): void {
+  const failures: string[] = [];
+  let failed = 0;
+  for (const row of t.cases) {
+    let diffs: string[];
+    try {
+      diffs = runner.check(file, t, row);
+    } catch (e) {
+      diffs = [`code ${row[0]}: core.wasm threw ${(e as Error).message}`];
+      runner.reset();
+    }
+    if (diffs.length) {
+      failed++;
+      if (failures.length < show) failures.push(diffs.join("\n    "));
+    }
+  }
+  if (failed) {
+    throw new Error(`${failed} of ${t.cases.length} cases differ from the ${file.host}; first ${failures.length}:\n  ` +
+      failures.join("\n  "));
+  }
+}
+
 export class VectorRunner {
   private core!: Core;
   private cpu!: CpuExports;
