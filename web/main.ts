@@ -219,6 +219,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     script: { cmds: [], ready: READY_LINE },
     devices: deviceSpecs(settings, diskImageName(), { link: tabLink?.end, mac: randomMac() }),
     ...(settings.apic ? { apic: true } : {}),
+    ...(settings.jit !== undefined ? { jit: settings.jit } : {}),
   };
   term.clear();
   lastExit = undefined;

@@ -18,10 +18,12 @@
 //   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
 //   &irq=msix         every virtio-pci device offers MSI-X (default intx); or a list of the
 //                     devices that do, by their parameter name: irq=disk,net
+//   &jit=N|off        translate a block of guest code to WebAssembly after N runs (default
+//                     JIT_THRESHOLD); off interprets everything — the CLI's --jit
 //
 // T is one of pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2 — the CLI's --device
 // spelling. A bad value is reported and that setting falls back to its default.
-import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
+import { DEFAULT_CMDLINE, JIT_THRESHOLD } from "../devices/vm/config.ts";
 import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
 import { TRANSPORT_KINDS, type TransportKind } from "../devices/virtio/device.ts";
 import type { NetLinkEnd } from "../devices/net/ring-backend.ts";
@@ -47,6 +49,8 @@ export interface Settings {
   irq?: "msix" | readonly IrqDevice[];
   /** The shared folder; absent means off (kept optional so older settings objects stay valid). */
   share?: DeviceChoice;
+  /** JIT threshold (VmConfig.jit), 0 = off. Absent: JIT_THRESHOLD. */
+  jit?: number;
 }
 
 export type NetBackendChoice = "tab" | "host";
@@ -113,6 +117,12 @@ export function parseSettings(search: string): ParsedSettings {
     else errors.push(`irq=${irq} is not intx, msix or a list of ${IRQ_DEVICES.join(", ")}; using intx`);
   }
   if (q.has("share")) s.share = choice("share", DEVICE_CHOICES, "off");
+  const jit = q.get("jit");
+  if (jit !== null) {
+    const n = jit === "off" ? 0 : Number(jit);
+    if (jit === "off" || (/^\d+$/.test(jit) && n >= 1 && n <= 1e9)) s.jit = n;
+    else errors.push(`jit=${jit} is not off or a whole number of runs; using ${JIT_THRESHOLD}`);
+  }
   return { settings: s, errors };
 }
 
@@ -135,6 +145,7 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("autoboot", s.autoboot ? "1" : "0", "0");
   put("apic", s.apic ? "1" : "0", "0");
   put("irq", typeof s.irq === "object" ? s.irq.join(",") : (s.irq ?? "intx"), "intx");
+  put("jit", s.jit === undefined ? String(JIT_THRESHOLD) : s.jit === 0 ? "off" : String(s.jit), String(JIT_THRESHOLD));
   return q.toString();
 }
 

@@ -94,3 +94,17 @@ test("irq=disk,net: MSI-X only on the virtio-pci devices named, by their paramet
   assert.equal(bad.settings.irq, undefined);
   assert.match(bad.errors[0]!, /^irq=disk,floppy is not intx, msix or a list of console, disk, rng, balloon, input, share, net; using intx$/);
 });
+
+test("jit=off or a threshold: VmConfig.jit, round-tripped; the default stays out of the link", () => {
+  assert.equal(parseSettings("").settings.jit, undefined);
+  assert.equal(parseSettings("?jit=off").settings.jit, 0);
+  assert.equal(parseSettings("?jit=300").settings.jit, 300);
+  for (const q of ["?jit=off", "?jit=300"]) {
+    const s = parseSettings(q).settings;
+    assert.deepEqual(parseSettings(settingsQuery(s)).settings, s);
+  }
+  assert.equal(new URLSearchParams(settingsQuery(parseSettings("?jit=5000").settings)).has("jit"), false);
+  const bad = parseSettings("?jit=fast");
+  assert.equal(bad.settings.jit, undefined);
+  assert.match(bad.errors[0]!, /^jit=fast is not off or a whole number of runs; using 5000$/);
+});
