@@ -193,14 +193,15 @@ class Translator {
     return this.L.REGS_BASE + (sz === 1 ? ((r & 3) << 2) + (r >> 2) : r << 2);
   }
   private getReg(sz: number, r: number): this {
-    this.i32(0);
-    return this.mem(sz === 4 ? Op.i32_load : sz === 2 ? Op.i32_load16_u : Op.i32_load8_u, sz === 4 ? 2 : sz === 2 ? 1 : 0, this.regAddr(sz, r));
+    const [o, a] = this.loadOp(sz);
+    return this.i32(0).mem(o, a, this.regAddr(sz, r));
   }
   /** reg ← the value `emit` pushes. */
   private setReg(sz: number, r: number, emit: () => void): this {
+    const [o, a] = this.storeOp(sz);
     this.i32(0);
     emit();
-    return this.mem(sz === 4 ? Op.i32_store : sz === 2 ? Op.i32_store16 : Op.i32_store8, sz === 4 ? 2 : sz === 2 ? 1 : 0, this.regAddr(sz, r));
+    return this.mem(o, a, this.regAddr(sz, r));
   }
 
   // ---- exits ----
@@ -270,6 +271,11 @@ class Translator {
     this.gget(need).op(Op.i32_and).gget(need).op(Op.i32_eq);
     if (sz > 1) this.get(lin).i32(0xfff).op(Op.i32_and).i32(0x1000 - sz).op(Op.i32_le_u).op(Op.i32_and);
   }
+  /** And-in "the page of TLB entry e holds no translated code": a write there must go through
+   *  the core, which invalidates the page's blocks. */
+  private notCodePage(e: number): void {
+    this.get(e).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, this.L.CODE_PAGES_BASE).op(Op.i32_eqz).op(Op.i32_and);
+  }
   private phys(lin: number, e: number): void {
     this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).get(lin).i32(0xfff).op(Op.i32_and).op(Op.i32_or);
   }
@@ -303,8 +309,7 @@ class Translator {
     if (!this.fastSeg(seg)) { slowPath(); return; }
     const e = this.local();
     this.tlbCheck(sz, lin, e, G_WRITENEED);
-    // Not onto a page holding translated code (the core's slow path invalidates it).
-    this.get(e).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, this.L.CODE_PAGES_BASE).op(Op.i32_eqz).op(Op.i32_and);
+    this.notCodePage(e);
     this.if();
     this.phys(lin, e);
     this.get(v);
@@ -321,7 +326,7 @@ class Translator {
     if (!this.fastSeg(seg)) { slowPath(); return; }
     const e = this.local();
     this.tlbCheck(sz, lin, e, G_WRITENEED);
-    this.get(e).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, this.L.CODE_PAGES_BASE).op(Op.i32_eqz).op(Op.i32_and);
+    this.notCodePage(e);
     this.ifI32();
     this.phys(lin, e);
     this.tee(ph);
@@ -431,15 +436,17 @@ class Translator {
     const op = i.op;
     const osz = i.o16 ? 2 : 4;
     const reg = i.mod === 3;
+    // A memory operand is decoded for 32-bit addressing only (insn() leaves 67h to the
+    // interpreter), so below, mod != 3 means i.mem is set.
+    if (i.hasModrm && !reg && !i.mem) return false;
     // ---- ALU: ADD OR AND SUB XOR CMP (not ADC/SBB, which read CF) ----
     if (op < 0x40 && (op & 7) < 6) {
       const alu = op >> 3;
       if (alu === 2 || alu === 3) return false;
       const sz = (op & 1) === 0 ? 1 : osz;
       switch (op & 7) {
-        case 0: case 1: return this.aluRm(i, alu, sz, () => this.getReg(sz, i.reg));
+        case 0: case 1: { this.aluRm(i, alu, sz, () => this.getReg(sz, i.reg)); return true; }
         case 2: case 3: {
-          if (!reg && !i.mem) return false;
           const b = this.local();
           if (reg) this.getReg(sz, i.rm).set(b);
           else { const lin = this.memLocal(i.mem!); this.readMem(i, sz, i.mem!.seg, lin); this.set(b); }
@@ -453,14 +460,15 @@ class Translator {
       if (i.reg === 2 || i.reg === 3) return false;
       const sz = op === 0x80 ? 1 : osz;
       const imm = op === 0x83 ? ((i.imm << 24) >> 24) & mask(sz) : i.imm & mask(sz);
-      return this.aluRm(i, i.reg, sz, () => this.i32(imm));
+      this.aluRm(i, i.reg, sz, () => this.i32(imm));
+      return true;
     }
     // ---- TEST ----
     if (op === 0x84 || op === 0x85 || ((op === 0xf6 || op === 0xf7) && i.reg === 0)) {
       const sz = op === 0x84 || op === 0xf6 ? 1 : osz;
       const b = this.local();
       if (op === 0x84 || op === 0x85) this.getReg(sz, i.reg).set(b); else this.i32(i.imm & mask(sz)).set(b);
-      if (!this.rmValue(i, sz, this.fa)) return false;
+      this.rmValue(i, sz, this.fa);
       this.get(b).set(this.fb);
       this.get(this.fa).get(this.fb).op(Op.i32_and).set(this.fr);
       this.aluFlags(LF_LOGIC, sz);
@@ -478,12 +486,13 @@ class Translator {
       const sz = op === 0x88 ? 1 : osz;
       const v = this.local();
       this.getReg(sz, i.reg).set(v);
-      return this.rmStore(i, sz, v);
+      this.rmStore(i, sz, v);
+      return true;
     }
     if (op === 0x8a || op === 0x8b) {
       const sz = op === 0x8a ? 1 : osz;
       const v = this.local();
-      if (!this.rmValue(i, sz, v)) return false;
+      this.rmValue(i, sz, v);
       this.setReg(sz, i.reg, () => this.get(v));
       return true;
     }
@@ -491,7 +500,8 @@ class Translator {
       const sz = op === 0xc6 ? 1 : osz;
       const v = this.local();
       this.i32(i.imm & mask(sz)).set(v);
-      return this.rmStore(i, sz, v);
+      this.rmStore(i, sz, v);
+      return true;
     }
     if (op >= 0xb0 && op <= 0xbf) {
       const sz = op < 0xb8 ? 1 : osz;
@@ -514,7 +524,7 @@ class Translator {
       return true;
     }
     if (op === 0x8d) {
-      if (!i.mem) return false;
+      if (!i.mem) return false; // LEA r, r: #UD, the interpreter raises it
       this.setReg(osz, i.reg, () => this.ea(i.mem!));
       return true;
     }
@@ -523,7 +533,7 @@ class Translator {
     if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) {
       const ssz = (op & 1) === 0 ? 1 : 2;
       const v = this.local();
-      if (!this.rmValue(i, ssz, v)) return false;
+      this.rmValue(i, ssz, v);
       this.setReg(osz, i.reg, () => {
         this.get(v);
         if (op >= 0x1be) this.op(ssz === 1 ? Op.i32_extend8_s : Op.i32_extend16_s);
@@ -541,9 +551,8 @@ class Translator {
         this.incDec(i.reg === 1, sz, () => this.getReg(sz, i.rm), () => this.setReg(sz, i.rm, () => this.get(this.fr)));
         return true;
       }
-      if (!i.mem) return false;
-      const lin = this.memLocal(i.mem), ph = this.local(), v = this.local();
-      this.rmwRead(i, sz, i.mem.seg, lin, ph); this.set(v);
+      const lin = this.memLocal(i.mem!), ph = this.local(), v = this.local();
+      this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(v);
       this.incDec(i.reg === 1, sz, () => this.get(v), () => this.rmwWrite(sz, ph, this.fr));
       return true;
     }
@@ -557,10 +566,9 @@ class Translator {
       let ph = -1;
       if (reg) this.getReg(sz, i.rm).set(v);
       else {
-        if (!i.mem) return false;
-        const lin = this.memLocal(i.mem);
+        const lin = this.memLocal(i.mem!);
         ph = this.local();
-        this.rmwRead(i, sz, i.mem.seg, lin, ph); this.set(v);
+        this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(v);
       }
       this.flushFlags(); // before the branch: both paths must leave the flags stored
       this.get(cnt).i32(31).op(Op.i32_and).if();
@@ -575,11 +583,12 @@ class Translator {
       const v = this.local();
       this.cond(op & 15);
       this.set(v);
-      return this.rmStore(i, 1, v);
+      this.rmStore(i, 1, v);
+      return true;
     }
     if (op >= 0x140 && op <= 0x14f) {
       const v = this.local();
-      if (!this.rmValue(i, osz, v)) return false;
+      this.rmValue(i, osz, v);
       this.cond(op & 15);
       this.if();
       this.setReg(osz, i.reg, () => this.get(v));
@@ -635,7 +644,7 @@ class Translator {
     }
     if (op === 0xff && (i.reg === 2 || i.reg === 4)) {
       const target = this.local();
-      if (!this.rmValue(i, 4, target)) return false;
+      this.rmValue(i, 4, target);
       if (i.reg === 2) {
         const v = this.local();
         this.eipc(next).set(v);
@@ -648,33 +657,34 @@ class Translator {
   }
   private ends(): boolean { this.term = true; return true; }
 
-  /** Local v ← the r/m operand (register or memory). False if it is not generated inline. */
-  private rmValue(i: Insn, sz: number, v: number): boolean {
-    if (i.mod === 3) { this.getReg(sz, i.rm).set(v); return true; }
-    if (!i.mem) return false;
-    const lin = this.memLocal(i.mem);
-    this.readMem(i, sz, i.mem.seg, lin);
+  /** Local v ← the r/m operand (register or memory). */
+  private rmValue(i: Insn, sz: number, v: number): void {
+    if (i.mod === 3) { this.getReg(sz, i.rm).set(v); return; }
+    const m = i.mem!;
+    this.readMem(i, sz, m.seg, this.memLocal(m));
     this.set(v);
-    return true;
   }
   /** r/m operand ← local v. */
-  private rmStore(i: Insn, sz: number, v: number): boolean {
-    if (i.mod === 3) { this.setReg(sz, i.rm, () => this.get(v)); return true; }
-    if (!i.mem) return false;
-    const lin = this.memLocal(i.mem);
-    this.writeMem(i, sz, i.mem.seg, lin, v);
-    return true;
+  private rmStore(i: Insn, sz: number, v: number): void {
+    if (i.mod === 3) { this.setReg(sz, i.rm, () => this.get(v)); return; }
+    const m = i.mem!;
+    this.writeMem(i, sz, m.seg, this.memLocal(m), v);
   }
-  /** fa ← a, fb ← b, fr ← a op b, masked; the caller writes fr back. */
-  private aluCompute(alu: number, sz: number): void {
-    this.get(this.fa).get(this.fb);
+  /** Push a op b, masked to sz, for group-1 op `alu` (ADD OR - - AND SUB XOR CMP). */
+  private aluOp(alu: number, sz: number, a: number, b: number): void {
+    this.get(a).get(b);
     this.op(alu === 0 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
     if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+  }
+  private static lf(alu: number): number { return alu === 0 ? LF_ADD : alu === 5 || alu === 7 ? LF_SUB : LF_LOGIC; }
+  /** fr ← fa op fb; the caller writes fr back. */
+  private aluCompute(alu: number, sz: number): void {
+    this.aluOp(alu, sz, this.fa, this.fb);
     this.set(this.fr);
-    this.aluFlags(alu === 0 ? LF_ADD : alu === 5 || alu === 7 ? LF_SUB : LF_LOGIC, sz);
+    this.aluFlags(Translator.lf(alu), sz);
   }
   /** r/m ← r/m op b (CMP: only compares). */
-  private aluRm(i: Insn, alu: number, sz: number, b: () => void): boolean {
+  private aluRm(i: Insn, alu: number, sz: number, b: () => void): void {
     const vb = this.local();
     b(); this.set(vb);
     if (i.mod === 3) {
@@ -682,29 +692,26 @@ class Translator {
       this.get(vb).set(this.fb);
       this.aluCompute(alu, sz);
       if (alu !== 7) this.setReg(sz, i.rm, () => this.get(this.fr));
-      return true;
+      return;
     }
-    if (!i.mem) return false;
-    const lin = this.memLocal(i.mem);
+    const m = i.mem!;
+    const lin = this.memLocal(m);
     const va = this.local();
     if (alu === 7) {
-      this.readMem(i, sz, i.mem.seg, lin); this.set(va);
+      this.readMem(i, sz, m.seg, lin); this.set(va);
       this.get(va).set(this.fa).get(vb).set(this.fb);
       this.aluCompute(alu, sz);
-      return true;
+      return;
     }
     // Compute into temporaries: until the write is done, a fault exit must see the old flags.
     const ph = this.local(), tb = this.local(), tr = this.local();
-    this.rmwRead(i, sz, i.mem.seg, lin, ph); this.set(va);
+    this.rmwRead(i, sz, m.seg, lin, ph); this.set(va);
     this.get(vb).set(tb);
-    this.get(va).get(tb);
-    this.op(alu === 0 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
-    if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+    this.aluOp(alu, sz, va, tb);
     this.set(tr);
     this.rmwWrite(sz, ph, tr);
     this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
-    this.aluFlags(alu === 0 ? LF_ADD : alu === 5 ? LF_SUB : LF_LOGIC, sz);
-    return true;
+    this.aluFlags(Translator.lf(alu), sz);
   }
   /** reg ← reg op b (CMP: only compares). */
   private aluReg(alu: number, sz: number, r: number, b: () => void): void {
