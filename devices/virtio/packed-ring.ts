@@ -3,13 +3,11 @@
 // the event suppression structures (§2.8.10, §2.8.14): the driver area holds the driver's
 // (device → driver interrupts), the device area ours (driver → device kicks).
 import { GuestChain } from "./chain.ts";
-import type { Segment } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
-import { addSegment, needEvent } from "./split-ring.ts";
-import { RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
+import { needEvent } from "./split-ring.ts";
+import { ChainBuilder, DESC_SIZE, RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
 
 // §2.8.13 struct pvirtq_desc { le64 addr; le32 len; le16 id; le16 flags; }
-const DESC_SIZE = 16;
 export const PACKED_DESC_F_NEXT = 1, PACKED_DESC_F_WRITE = 2, PACKED_DESC_F_INDIRECT = 4;
 export const PACKED_DESC_F_AVAIL = 1 << 7, PACKED_DESC_F_USED = 1 << 15;
 // §2.8.14 struct pvirtq_event_suppress { le16 desc (off 0–14, wrap 15); le16 flags; }
@@ -50,8 +48,7 @@ export class PackedRing implements Ring {
   pop(): GuestChain | null {
     if (!this.isAvail(this.nextAvail, this.availWrap)) return null;
     const mem = this.mem;
-    const readable: Segment[] = [];
-    const writable: Segment[] = [];
+    const chain = new ChainBuilder(mem);
     let slot = this.nextAvail;
     let wrap = this.availWrap;
     let count = 0;
@@ -65,9 +62,9 @@ export class PackedRing implements Ring {
       if (flags & PACKED_DESC_F_INDIRECT) {
         if (!this.indirect) throw new RingError(`indirect descriptor ${slot} without VIRTIO_F_INDIRECT_DESC`);
         if (flags & PACKED_DESC_F_NEXT) throw new RingError(`descriptor ${slot} has both INDIRECT and NEXT`);
-        this.walkIndirect(mem.u64(d), mem.u32(d + 8), readable, writable);
+        this.walkIndirect(mem.u64(d), mem.u32(d + 8), chain);
       } else {
-        addSegment(mem, mem.u64(d), mem.u32(d + 8), (flags & PACKED_DESC_F_WRITE) !== 0, readable, writable);
+        chain.add(mem.u64(d), mem.u32(d + 8), (flags & PACKED_DESC_F_WRITE) !== 0);
       }
       if (++slot === this.size) { slot = 0; wrap = !wrap; }
       if (!(flags & PACKED_DESC_F_NEXT) || flags & PACKED_DESC_F_INDIRECT) break;
@@ -76,17 +73,16 @@ export class PackedRing implements Ring {
     this.nextAvail = slot;
     this.availWrap = wrap;
     if (this.eventIdx && this.notifyOn) this.writeDeviceEvent();
-    return new GuestChain(mem, id, readable, writable, count);
+    return new GuestChain(mem, id, chain.readable, chain.writable, count);
   }
 
   /** §2.8.7: the table is `len / 16` consecutive descriptors; only WRITE is meaningful. */
-  private walkIndirect(table: number, len: number, readable: Segment[], writable: Segment[]): void {
-    if (len === 0 || len % DESC_SIZE !== 0) throw new RingError(`indirect table length ${len} not a non-zero multiple of 16`);
-    if (!this.mem.valid(table, len)) throw new RingError(`indirect table 0x${table.toString(16)}+${len} outside guest RAM`);
-    for (let d = table; d < table + len; d += DESC_SIZE) {
+  private walkIndirect(table: number, len: number, chain: ChainBuilder): void {
+    const n = chain.indirectTable(table, len);
+    for (let d = table; d < table + DESC_SIZE * n; d += DESC_SIZE) {
       const flags = this.mem.u16(d + 14);
       if (flags & PACKED_DESC_F_INDIRECT) throw new RingError("nested indirect descriptor");
-      addSegment(this.mem, this.mem.u64(d), this.mem.u32(d + 8), (flags & PACKED_DESC_F_WRITE) !== 0, readable, writable);
+      chain.add(this.mem.u64(d), this.mem.u32(d + 8), (flags & PACKED_DESC_F_WRITE) !== 0);
     }
   }
 

@@ -3,7 +3,9 @@
 // pops, pushes and flushes through the `VirtQueue` interface of device.ts. The ring format is
 // split (§2.7) or packed (§2.8, VIRTIO_F_RING_PACKED), chosen at start from the negotiated
 // features. A guest mistake breaks the queue: `onError(reason)` fires once (the transport sets
-// DEVICE_NEEDS_RESET) and the queue stays silent until reset.
+// DEVICE_NEEDS_RESET) and the queue stays silent until reset. That includes a buffer id made
+// available again while the device still holds it: at most `size` chains are ever in flight, so
+// an asynchronous backend (the page's disk, its 9p folder) never queues more than the ring holds.
 import { GuestChain } from "./chain.ts";
 import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, has, type Chain, type VirtQueue } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
@@ -45,6 +47,8 @@ export class Virtqueue implements VirtQueue {
   private flushedAt = 0;
   onError: (reason: string) => void = () => {};
   private ring: Ring | null = null;
+  /** Buffer ids popped and not yet pushed, one byte each (ids are < size, checked by the ring). */
+  private held = new Uint8Array(0);
 
   constructor(private readonly mem: GuestMemory, readonly index: number, readonly maxSize: number) {
     this.size = maxSize;
@@ -79,6 +83,7 @@ export class Virtqueue implements VirtQueue {
     const indirect = has(features, VIRTIO_F_INDIRECT_DESC), eventIdx = has(features, VIRTIO_F_EVENT_IDX);
     try {
       this.ring = packed ? new PackedRing(this.mem, size, a, indirect, eventIdx) : new SplitRing(this.mem, size, a, indirect, eventIdx);
+      this.held = new Uint8Array(size);
     } catch (e) {
       this.catch(e);
     }
@@ -87,6 +92,7 @@ export class Virtqueue implements VirtQueue {
   /** Back to the power-on state (§2.6 / §4.1.4.3.2 queue reset). */
   reset(): void {
     this.ring = null;
+    this.held = new Uint8Array(0);
     this.enabled = false;
     this.size = this.maxSize;
     this.desc = this.driver = this.device = 0;
@@ -110,7 +116,16 @@ export class Virtqueue implements VirtQueue {
     if (!this.ready) return null;
     try {
       const c = this.ring!.pop();
-      if (c) { this.popped++; this.inFlight++; }
+      if (!c) return null;
+      // A buffer is the driver's again only once the device has used it (§2.7, §2.8): a head or
+      // buffer id made available again while in flight is a second request on the same buffers.
+      if (this.held[c.id] !== 0 || this.inFlight >= this.size) {
+        this.fail(`buffer id ${c.id} made available again while in flight (${this.inFlight} in flight, queue size ${this.size})`);
+        return null;
+      }
+      this.held[c.id] = 1;
+      this.popped++;
+      this.inFlight++;
       return c;
     } catch (e) {
       this.catch(e);
@@ -121,6 +136,9 @@ export class Virtqueue implements VirtQueue {
   push(chain: Chain, written: number): void {
     if (!this.ready) return;
     if (!(chain instanceof GuestChain)) throw new TypeError("push: not a chain popped from a queue");
+    // A chain from before a reset (an asynchronous completion arriving late) is not ours to push.
+    if (this.held[chain.id] !== 1) return;
+    this.held[chain.id] = 0;
     this.ring!.push(chain, written);
     this.pushed++;
     this.inFlight--;

@@ -1,6 +1,7 @@
 // What the split and packed ring walkers share: the three guest addresses a queue is given and
 // the error a walker throws on a guest mistake (the queue turns it into DEVICE_NEEDS_RESET).
 import type { GuestChain } from "./chain.ts";
+import type { Segment } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 
 /**
@@ -37,4 +38,47 @@ export interface Ring {
   enable(): boolean;
   /** Device-side indices for the inspector (no guest memory access). */
   state(): Record<string, number | boolean>;
+}
+
+/**
+ * Most descriptors one chain may have, direct and indirect together, in either ring format.
+ * The spec bounds a direct chain by the queue size (§2.7.5.3.1, §2.8.7) but leaves indirect
+ * tables to the driver; QEMU refuses more than VIRTQUEUE_MAX_SIZE (1,024) segments per chain.
+ * Linux never comes near it (virtio-blk seg_max + 2, virtio-net 19, 9p 128), and it keeps a
+ * hostile table from costing a pop more than ~1,000 descriptor reads.
+ */
+export const MAX_CHAIN_DESCRIPTORS = 1024;
+/** Bytes per descriptor, split (§2.7.5) and packed (§2.8.13) alike. */
+export const DESC_SIZE = 16;
+
+/**
+ * The one rule both ring walkers build a chain by: every buffer inside RAM, device-readable
+ * buffers before device-writable ones (§2.7.4.2), at most MAX_CHAIN_DESCRIPTORS descriptors,
+ * indirect tables well-formed. Each breach is a RingError naming it.
+ */
+export class ChainBuilder {
+  readonly readable: Segment[] = [];
+  readonly writable: Segment[] = [];
+  /** Descriptors read so far (zero-length ones included: they cost a read too). */
+  descriptors = 0;
+
+  constructor(private readonly mem: GuestMemory) {}
+
+  /** Append one buffer; zero-length buffers carry nothing and are dropped. */
+  add(addr: number, len: number, write: boolean): void {
+    if (++this.descriptors > MAX_CHAIN_DESCRIPTORS) throw new RingError(`chain has more than ${MAX_CHAIN_DESCRIPTORS} descriptors`);
+    if (!this.mem.valid(addr, len)) throw new RingError(`buffer 0x${addr.toString(16)}+${len} outside guest RAM`);
+    if (!write && this.writable.length > 0) throw new RingError("device-readable buffer after a device-writable one");
+    if (len === 0) return;
+    (write ? this.writable : this.readable).push({ addr, len });
+  }
+
+  /** An indirect table of `len` bytes at `table` (§2.7.5.3, §2.8.7): its descriptor count, checked. */
+  indirectTable(table: number, len: number): number {
+    if (len === 0 || len % DESC_SIZE !== 0) throw new RingError(`indirect table length ${len} not a non-zero multiple of 16`);
+    const n = len / DESC_SIZE;
+    if (this.descriptors + n > MAX_CHAIN_DESCRIPTORS) throw new RingError(`indirect table of ${n} descriptors: the chain would have more than ${MAX_CHAIN_DESCRIPTORS}`);
+    if (!this.mem.valid(table, len)) throw new RingError(`indirect table 0x${table.toString(16)}+${len} outside guest RAM`);
+    return n;
+  }
 }

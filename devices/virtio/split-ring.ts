@@ -3,12 +3,10 @@
 // VIRTIO_F_EVENT_IDX suppression (§2.7.7, §2.7.10). Guest memory is hostile (STYLE #6): every
 // index and address is checked, and a chain is validated whole before the device sees it.
 import { GuestChain } from "./chain.ts";
-import type { Segment } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
-import { RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
+import { ChainBuilder, DESC_SIZE, RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
 
 // §2.7.5 struct virtq_desc { le64 addr; le32 len; le16 flags; le16 next; }
-const DESC_SIZE = 16;
 export const VIRTQ_DESC_F_NEXT = 1, VIRTQ_DESC_F_WRITE = 2, VIRTQ_DESC_F_INDIRECT = 4;
 // §2.7.6 struct virtq_avail { le16 flags; le16 idx; le16 ring[]; le16 used_event; }
 export const VIRTQ_AVAIL_F_NO_INTERRUPT = 1;
@@ -55,8 +53,7 @@ export class SplitRing implements Ring {
     const mem = this.mem;
     const head = mem.u16(this.a.driver + 4 + 2 * (this.lastAvail % this.size));
     if (head >= this.size) throw new RingError(`avail ring head ${head} ≥ queue size ${this.size}`);
-    const readable: Segment[] = [];
-    const writable: Segment[] = [];
+    const chain = new ChainBuilder(mem);
     let i = head;
     let hops = 0;
     for (;;) {
@@ -66,10 +63,10 @@ export class SplitRing implements Ring {
       if (flags & VIRTQ_DESC_F_INDIRECT) {
         if (!this.indirect) throw new RingError(`indirect descriptor ${i} without VIRTIO_F_INDIRECT_DESC`);
         if (flags & VIRTQ_DESC_F_NEXT) throw new RingError(`descriptor ${i} has both INDIRECT and NEXT`);
-        this.walkIndirect(mem.u64(d), mem.u32(d + 8), readable, writable);
+        this.walkIndirect(mem.u64(d), mem.u32(d + 8), chain);
         break;
       }
-      addSegment(mem, mem.u64(d), mem.u32(d + 8), (flags & VIRTQ_DESC_F_WRITE) !== 0, readable, writable);
+      chain.add(mem.u64(d), mem.u32(d + 8), (flags & VIRTQ_DESC_F_WRITE) !== 0);
       if (!(flags & VIRTQ_DESC_F_NEXT)) break;
       i = mem.u16(d + 14);
       if (i >= this.size) throw new RingError(`descriptor next ${i} ≥ queue size ${this.size}`);
@@ -77,15 +74,13 @@ export class SplitRing implements Ring {
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
     // §2.7.10: with EVENT_IDX, avail_event tells the driver where to kick next.
     if (this.eventIdx && this.notifyOn) mem.setU16(this.a.device + 4 + 8 * this.size, this.lastAvail);
-    return new GuestChain(mem, head, readable, writable, 1);
+    return new GuestChain(mem, head, chain.readable, chain.writable, 1);
   }
 
   /** §2.7.5.3.1: a table of `len / 16` descriptors; no nested INDIRECT; next stays inside. */
-  private walkIndirect(table: number, len: number, readable: Segment[], writable: Segment[]): void {
+  private walkIndirect(table: number, len: number, chain: ChainBuilder): void {
     const mem = this.mem;
-    if (len === 0 || len % DESC_SIZE !== 0) throw new RingError(`indirect table length ${len} not a non-zero multiple of 16`);
-    if (!mem.valid(table, len)) throw new RingError(`indirect table 0x${table.toString(16)}+${len} outside guest RAM`);
-    const n = len / DESC_SIZE;
+    const n = chain.indirectTable(table, len);
     let i = 0;
     let hops = 0;
     for (;;) {
@@ -93,7 +88,7 @@ export class SplitRing implements Ring {
       const d = table + DESC_SIZE * i;
       const flags = mem.u16(d + 12);
       if (flags & VIRTQ_DESC_F_INDIRECT) throw new RingError("nested indirect descriptor");
-      addSegment(mem, mem.u64(d), mem.u32(d + 8), (flags & VIRTQ_DESC_F_WRITE) !== 0, readable, writable);
+      chain.add(mem.u64(d), mem.u32(d + 8), (flags & VIRTQ_DESC_F_WRITE) !== 0);
       if (!(flags & VIRTQ_DESC_F_NEXT)) return;
       i = mem.u16(d + 14);
       if (i >= n) throw new RingError(`indirect next ${i} ≥ table size ${n}`);
@@ -134,17 +129,4 @@ export class SplitRing implements Ring {
     else this.mem.setU16(this.a.device, this.mem.u16(this.a.device) & ~VIRTQ_USED_F_NO_NOTIFY);
     return this.pending() !== 0;
   }
-}
-
-/**
- * Append one buffer, enforcing §2.7.4.2 (device-writable buffers after device-readable ones)
- * and RAM bounds. Zero-length buffers carry nothing and are dropped.
- */
-export function addSegment(
-  mem: GuestMemory, addr: number, len: number, write: boolean, readable: Segment[], writable: Segment[],
-): void {
-  if (!mem.valid(addr, len)) throw new RingError(`buffer 0x${addr.toString(16)}+${len} outside guest RAM`);
-  if (!write && writable.length > 0) throw new RingError("device-readable buffer after a device-writable one");
-  if (len === 0) return;
-  (write ? writable : readable).push({ addr, len });
 }

@@ -3,6 +3,7 @@
 // 65535, and hostile layouts that must break the queue (DEVICE_NEEDS_RESET) without writing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { RamMemory } from "../../../devices/virtio/guest-memory.ts";
 import { FEAT_EVENT, FEAT_INDIRECT, PackedDriver, SplitDriver, makeMem } from "./queue-driver-mock.ts";
 
 test("split: a chain's readable and writable bytes, push and flush", () => {
@@ -267,4 +268,118 @@ test("the canonical notify loop (STYLE #7) catches buffers posted while kicks we
     if (features) assert.equal(d.availEvent(), 3, "next kick expected for avail index 3");
     else assert.equal(mem.u16(d.used) & 1, 0, "kicks re-enabled");
   }
+});
+
+// Issue #15: one rule bounds a chain in both formats (ring.ts MAX_CHAIN_DESCRIPTORS, 1,024 as in
+// QEMU), and a buffer id is never in flight twice.
+test("split and packed: a chain of 1,024 descriptors is taken, a larger indirect table breaks the queue", () => {
+  for (const packed of [false, true]) {
+    for (const [entries, ok] of [[1024, true], [1025, false], [2_097_152 / 16, false]] as const) {
+      const { mem } = makeMem();
+      const table = 0x40000;
+      // Every entry a 1-byte readable buffer chained to the next (split; packed ignores NEXT).
+      for (let i = 0; i < entries && table + 16 * i < mem.size; i++) {
+        const at = table + 16 * i;
+        mem.setU32(at, 0x10000); mem.setU32(at + 8, 1);
+        if (packed) mem.setU16(at + 14, 0);
+        else { mem.setU16(at + 12, i < entries - 1 ? 1 : 0); mem.setU16(at + 14, i + 1); }
+      }
+      const len = 16 * entries;
+      let d: SplitDriver | PackedDriver;
+      if (packed) {
+        const p = new PackedDriver(mem, 8, FEAT_INDIRECT);
+        mem.setU32(p.desc, table); mem.setU32(p.desc + 8, len); mem.setU16(p.desc + 12, 0);
+        mem.setU16(p.desc + 14, 4 | (1 << 7)); // INDIRECT, AVAIL in the first lap
+        d = p;
+      } else {
+        const s = new SplitDriver(mem, 8, FEAT_INDIRECT);
+        s.writeDesc(s.desc, { addr: table, len }, 4, 0);
+        s.publishHead(0);
+        d = s;
+      }
+      if (table + len > mem.size) {
+        // 2 MiB of table does not fit the 1 MiB RAM: the size check must come first.
+        assert.equal(d.q.pop(), null);
+        assert.match(d.errors[0]!, /more than 1024/, `${packed ? "packed" : "split"} ${entries}`);
+        continue;
+      }
+      const c = d.q.pop();
+      if (ok) {
+        assert.equal(c?.readableBytes, 1024, `${packed ? "packed" : "split"} ${entries}`);
+        assert.deepEqual(d.errors, []);
+      } else {
+        assert.ok(c === null, "no chain");
+        assert.match(d.errors[0]!, /more than 1024/);
+      }
+    }
+  }
+});
+
+test("packed: an indirect table of 2,097,152 segments is refused before it is walked", () => {
+  // The issue's case: 32 MiB of table in RAM, 8-entry queue. Old code walked every entry
+  // (1.3 s, +143 MiB per pop); now the length alone refuses it.
+  const ram = new Uint8Array(40 << 20);
+  const mem = new RamMemory(ram);
+  const p = new PackedDriver(mem, 8, FEAT_INDIRECT);
+  mem.setU32(p.desc, 0x100000); mem.setU32(p.desc + 8, 16 * 2_097_152);
+  mem.setU16(p.desc + 14, 4 | (1 << 7));
+  const t0 = performance.now();
+  assert.ok(p.q.pop() === null, "no chain"); // (not assert.equal: it would print 40 MiB of RAM)
+  assert.ok(performance.now() - t0 < 50, "no walk");
+  assert.match(p.errors[0]!, /2097152 descriptors/);
+});
+
+test("split: a head made available again while in flight is DEVICE_NEEDS_RESET, not a second request", () => {
+  const { mem } = makeMem();
+  const d = new SplitDriver(mem, 8);
+  d.add([{ addr: 0x10000, len: 4, write: true }]);
+  const first = d.q.pop()!;
+  assert.equal(first.id, 0);
+  d.publishHead(0); // the same head again, while the device still holds it
+  assert.ok(d.q.pop() === null, "no second chain");
+  assert.match(d.errors[0]!, /buffer id 0 made available again while in flight/);
+  assert.equal(d.q.ready, false);
+  assert.equal(d.q.inFlight, 1);
+});
+
+test("split: 200,000 re-posts of one head give one request in flight, not 200,000", () => {
+  const { mem } = makeMem();
+  const d = new SplitDriver(mem, 8);
+  d.add([{ addr: 0x10000, len: 4, write: true }]);
+  let popped = 0;
+  for (let i = 0; i < 200_000 && d.q.ready; i++) {
+    if (d.q.pop()) popped++;
+    d.publishHead(0);
+  }
+  assert.equal(popped, 1);
+  assert.equal(d.q.inFlight, 1);
+  assert.equal(d.errors.length, 1);
+});
+
+test("packed: a buffer id reused while in flight is DEVICE_NEEDS_RESET; after it is used, reuse is fine", () => {
+  const { mem } = makeMem();
+  const d = new PackedDriver(mem, 8);
+  d.add([{ addr: 0x10000, len: 4, write: true }], 3);
+  const a = d.q.pop()!;
+  d.q.push(a, 4);
+  d.q.flush();
+  d.add([{ addr: 0x10000, len: 4, write: true }], 3); // used: id 3 is the driver's again
+  const b = d.q.pop()!;
+  assert.equal(b.id, 3);
+  d.add([{ addr: 0x10000, len: 4, write: true }], 3); // still in flight
+  assert.ok(d.q.pop() === null, "no second chain");
+  assert.match(d.errors[0]!, /buffer id 3 made available again/);
+});
+
+test("a chain pushed after the queue was reset and restarted is not published", () => {
+  const { mem } = makeMem();
+  const d = new SplitDriver(mem, 8);
+  d.add([{ addr: 0x10000, len: 4, write: true }]);
+  const stale = d.q.pop()!;
+  d.q.reset();
+  d.q.desc = d.desc; d.q.driver = d.avail; d.q.device = d.used; d.q.enabled = true;
+  d.q.start(0n);
+  d.q.push(stale, 4);
+  assert.equal(d.q.flush(), false);
+  assert.equal(d.q.inFlight, 0);
 });
