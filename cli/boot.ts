@@ -2,9 +2,9 @@
 // page runs in its Worker); this thread only moves console bytes and enforces the timeout.
 import { Worker } from "node:worker_threads";
 import { VM_WORKER_URL } from "./vm-worker-url.ts";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
-import { CTL_WORDS, CMD_STOP, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
+import { CTL_WORDS, kick, stopVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import { parseOptions, UsageError, HELP } from "./options.ts";
 import { drainConsole } from "./console-drain.ts";
 import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
@@ -36,6 +36,25 @@ async function main(): Promise<number> {
   const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
   const worker = new Worker(VM_WORKER_URL, { workerData: { config: opts.vm, channels } });
+  type Exit = Extract<VmEvent, { type: "exit" }>;
+  let terminated = false;
+  const exited = new Promise<Exit>((resolve, reject) => {
+    worker.on("message", (e: VmEvent) => {
+      if (e.type === "exit") resolve(e);
+      else if (e.type === "log") process.stderr.write(`vireo: ${e.message}\n`);
+    });
+    worker.on("error", reject);
+    worker.on("exit", (code) => void (terminated || reject(new Error(`VM worker exited unexpectedly (code ${code})`))));
+  });
+  // --timeout and Ctrl-A x: the worker stops at its next run slice; one that does not answer
+  // within STOP_GRACE_MS is terminated (stopVm).
+  let stopping: Promise<Exit> | null = null;
+  let onStopping: (p: Promise<Exit>) => void = () => {};
+  const requestStop = () => {
+    if (stopping) return;
+    stopping = stopVm(control, exited, () => ((terminated = true), worker.terminate()));
+    onStopping(stopping);
+  };
 
   // Console: guest output to stdout as it comes (cli/console-drain.ts).
   const drain = drainConsole(out, control, (bytes) => process.stdout.write(bytes));
@@ -52,7 +71,7 @@ async function main(): Promise<number> {
       for (const b of chunk) {
         if (process.stdin.isTTY && escape) {
           escape = false;
-          if (b === 0x78) return void kick(control, CMD_STOP);
+          if (b === 0x78) return requestStop();
           if (b !== CTRL_A) input.push(CTRL_A);
         } else if (process.stdin.isTTY && b === CTRL_A) {
           escape = true;
@@ -68,19 +87,19 @@ async function main(): Promise<number> {
   const timer = Number.isFinite(opts.timeoutS)
     ? setTimeout(() => {
         timedOut = true;
-        kick(control, CMD_STOP);
+        requestStop();
       }, opts.timeoutS * 1000)
     : undefined;
 
-  const exit = await new Promise<Extract<VmEvent, { type: "exit" }>>((resolve, reject) => {
-    worker.on("message", (e: VmEvent) => {
-      if (e.type === "exit") resolve(e);
-      else if (e.type === "log") process.stderr.write(`vireo: ${e.message}\n`);
-    });
-    worker.on("error", reject);
-    worker.on("exit", (code) => reject(new Error(`VM worker exited unexpectedly (code ${code})`)));
+  const exit = await new Promise<Exit>((resolve, reject) => {
+    exited.then(resolve, reject);
+    onStopping = (p) => void p.then(resolve, reject);
   });
   clearTimeout(timer);
+  if (terminated) {
+    process.stderr.write(`vireo: ${exit.message}\n`);
+    syncImages(opts.vm.devices ?? []);
+  }
   await drain.stop();
   const rest = out.read();
   if (rest.length) process.stdout.write(rest);
@@ -98,6 +117,24 @@ async function main(): Promise<number> {
       return 0;
     case "error":
       fail(exit.message ?? "the VM failed");
+  }
+}
+
+/**
+ * After a terminated worker: every write request the guest saw complete went to the image file
+ * with a synchronous write (node-file-block.ts), so it is in the OS already; fsync makes it
+ * durable, as the worker's own power off would have (an fsync on any descriptor of a file
+ * flushes the file).
+ */
+function syncImages(devices: readonly { type: string; image?: string; readonly?: boolean }[]): void {
+  for (const d of devices) {
+    if (d.type !== "blk" || d.readonly || !d.image) continue;
+    try {
+      const fd = openSync(d.image, "r+");
+      try { fsyncSync(fd); } finally { closeSync(fd); }
+    } catch (e) {
+      process.stderr.write(`vireo: ${d.image}: fsync after termination failed: ${(e as Error).message}\n`);
+    }
   }
 }
 

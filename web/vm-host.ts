@@ -2,7 +2,7 @@
 // console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import {
-  CMD_RESET, CMD_STOP, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize,
+  CMD_RESET, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize, stopVm,
   type VmChannels, type VmEvent, type VmStats,
 } from "../devices/vm/session.ts";
 import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
@@ -28,6 +28,7 @@ export class VmSession {
   private readonly worker: Worker;
   private running = true;
   readonly exited: Promise<VmExit>;
+  private resolveExit: (e: VmExit) => void = () => {};
 
   /** `disks`: base image bytes per blk spec image (StartMessage), transferred to the worker. */
   constructor(config: VmConfig, private readonly on: VmHostEvents, disks: Record<string, Uint8Array> = {}) {
@@ -35,6 +36,7 @@ export class VmSession {
     const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer, keys: this.keys.sab };
     this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "vireo-vm" });
     this.exited = new Promise<VmExit>((resolve) => {
+      this.resolveExit = resolve;
       this.worker.onmessage = (ev: MessageEvent<VmEvent>) => {
         const e = ev.data;
         if (e.type === "log") return on.log(e.message);
@@ -111,9 +113,13 @@ export class VmSession {
     if (this.running) setRunState(this.control, state);
   }
 
-  /** Power off: the worker exits with reason "stopped"; the Worker is terminated after. */
+  /**
+   * Power off: the worker exits with reason "stopped" at its next run slice; the Worker is
+   * terminated after. One that has not answered within STOP_GRACE_MS is terminated at once.
+   */
   stop(): Promise<VmExit> {
-    if (this.running) kick(this.control, CMD_STOP);
+    // The worker's own exit resolves `exited` first; after a termination, ours does.
+    if (this.running) void stopVm(this.control, this.exited, () => this.finish()).then((e) => this.resolveExit(e));
     return this.exited;
   }
 

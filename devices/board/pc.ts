@@ -30,6 +30,7 @@ import { RamMemory } from "../virtio/guest-memory.ts";
 import type { VirtioConsole } from "../virtio/console.ts";
 import type { VirtioDeviceInfo } from "../virtio/device.ts";
 import { inspectVirtio, type InspectSnapshot } from "../inspect/snapshot.ts";
+import { LogLimiter } from "../log-limit.ts";
 
 /** Register indices of the core's getReg/setReg. */
 const REG_ESI = 6;
@@ -100,12 +101,16 @@ export class PcBoard {
   private readonly rp: Int32Array; // the run page, as words
   private readonly mem: RamMemory;
   private readonly log: (message: string) => void;
+  private readonly logLimit: LogLimiter;
   private msiDropped = 0;
   private balloonStatsAt = -Infinity;
   private booted = false;
 
   constructor(opts: PcOptions) {
-    const log = opts.log ?? (() => {});
+    // Every chip, bus, transport and device logs through one rate limiter (log-limit.ts): a
+    // guest repeating a bad access gets a few lines and a count, not one line per access.
+    this.logLimit = new LogLimiter(opts.log ?? (() => {}));
+    const log = (message: string) => this.logLimit.log(message);
     this.log = log;
     this.ramBytes = opts.ramBytes;
     this.ports = new PortBus(log);
@@ -403,6 +408,11 @@ export class PcBoard {
     lapic.setHardwareEnabled(on);
   }
 
+  /** Report the log lines the rate limiter held back (the VM is about to exit). */
+  flushLog(): void {
+    this.logLimit.flush();
+  }
+
   /** Counters for --stats and the inspector. */
   stats(): Record<string, unknown> {
     const rp = this.rp;
@@ -414,6 +424,7 @@ export class PcBoard {
       jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs) },
       ports: this.ports.stats(),
       mmio: this.mmio.stats(),
+      logSuppressed: this.logLimit.suppressed,
       ...(this.virtio.length ? { virtio: virtioStats(this.virtio) } : {}),
       ...(this.lapic ? { lapic: { ...this.lapic.stats }, ioapic: { ...this.ioapic!.stats } } : {}),
     };

@@ -45,6 +45,14 @@ export const BALLOON_STAT_NAMES: Readonly<Record<number, string>> = {
   6: "memAvailable", 7: "diskCaches", 8: "hugetlbAllocations", 9: "hugetlbFailures",
 };
 const STAT_BYTES = 10; // le16 tag + le64 value, packed
+/**
+ * Most PFNs taken from one inflate/deflate buffer. Linux sends at most 256
+ * (VIRTIO_BALLOON_ARRAY_PFNS_MAX); a chain's byte total is the guest's claim (overlapping
+ * descriptors: up to 1,024 × RAM), so more are counted as refused, never read.
+ */
+export const BALLOON_MAX_PFNS = 4096;
+/** PFNs read per step, into a fixed scratch buffer (no allocation per request). */
+const PFN_BATCH = 256;
 
 export interface VirtioBalloonOptions {
   /** Guest RAM in bytes: PFNs beyond it are refused. */
@@ -70,6 +78,8 @@ export class VirtioBalloon implements VirtioDevice {
   private latest: Record<string, number> = {};
   private statsAt = 0;
   private readonly counters = { inflated: 0, deflated: 0, refused: 0, statsUpdates: 0 };
+  private readonly scratch = new Uint8Array(PFN_BATCH * 4);
+  private readonly scratchView = new DataView(this.scratch.buffer);
 
   constructor(opts: VirtioBalloonOptions) {
     this.ramPages = Math.floor(opts.ramBytes / BALLOON_PAGE);
@@ -146,25 +156,32 @@ export class VirtioBalloon implements VirtioDevice {
     }
   }
 
-  /** An inflate or deflate buffer: an array of le32 page frame numbers. */
+  /** An inflate or deflate buffer: an array of le32 page frame numbers (≤ BALLOON_MAX_PFNS read). */
   private pfns(c: Chain, inflate: boolean): void {
-    const n = Math.floor(c.readableBytes / 4);
-    const buf = new Uint8Array(n * 4);
-    c.read(0, buf);
-    const v = new DataView(buf.buffer);
-    for (let i = 0; i < n; i++) {
-      const pfn = v.getUint32(i * 4, true);
-      if (pfn >= this.ramPages) {
-        // A frame outside RAM is a driver bug (or a hostile one): count it, keep going.
-        if (this.counters.refused++ === 0) this.ctx?.log(`virtio-balloon: PFN 0x${pfn.toString(16)} is outside guest RAM; ignored`);
-        continue;
-      }
-      if (inflate) {
-        this.held.add(pfn);
-        this.counters.inflated++;
-      } else {
-        this.held.delete(pfn);
-        this.counters.deflated++;
+    const claimed = Math.floor(c.readableBytes / 4);
+    const n = Math.min(claimed, BALLOON_MAX_PFNS);
+    if (n < claimed) {
+      this.counters.refused += claimed - n;
+      this.ctx?.log(`virtio-balloon: buffer of ${claimed} PFNs; the first ${n} taken, the rest refused`);
+    }
+    const v = this.scratchView;
+    for (let at = 0; at < n; at += PFN_BATCH) {
+      const k = Math.min(PFN_BATCH, n - at);
+      c.read(at * 4, this.scratch.subarray(0, k * 4));
+      for (let i = 0; i < k; i++) {
+        const pfn = v.getUint32(i * 4, true);
+        if (pfn >= this.ramPages) {
+          // A frame outside RAM is a driver bug (or a hostile one): count it, keep going.
+          if (this.counters.refused++ === 0) this.ctx?.log(`virtio-balloon: PFN 0x${pfn.toString(16)} is outside guest RAM; ignored`);
+          continue;
+        }
+        if (inflate) {
+          this.held.add(pfn);
+          this.counters.inflated++;
+        } else {
+          this.held.delete(pfn);
+          this.counters.deflated++;
+        }
       }
     }
   }

@@ -18,6 +18,14 @@ import { ConfigSpace, type ConfigField } from "./config-space.ts";
 // Feature bits, §5.3.3.
 export const VIRTIO_CONSOLE_F_SIZE = 0n;
 
+/**
+ * Most bytes of one transmit chain handed to the host. The chain's readable total is the
+ * guest's claim (overlapping descriptors: up to 1,024 × RAM); Linux sends at most PAGE_SIZE per
+ * buffer from hvc and 32 KiB from a port write (virtio_console.c), so this never cuts real
+ * output. The rest of a larger chain is dropped and counted (`txDropped`).
+ */
+export const CONSOLE_TX_MAX = 65536;
+
 /** Queue indices without MULTIPORT, §5.3.2. */
 export const CONSOLE_RECEIVEQ = 0;
 export const CONSOLE_TRANSMITQ = 1;
@@ -53,7 +61,7 @@ export class VirtioConsole implements VirtioDevice {
   /** Host input not yet delivered: chunks, the first one partly consumed up to `inputHead`. */
   private input: Uint8Array[] = [];
   private inputHead = 0;
-  private readonly counters = { bytesOut: 0, bytesIn: 0, resizes: 0 };
+  private readonly counters = { bytesOut: 0, bytesIn: 0, resizes: 0, txDropped: 0 };
 
   constructor(opts: VirtioConsoleOptions) {
     this.onOutput = opts.onOutput;
@@ -128,11 +136,17 @@ export class VirtioConsole implements VirtioDevice {
     return { ...this.counters, pendingInput: this.pendingInput };
   }
 
-  /** transmitq: hand every readable byte to onOutput; the buffers go back with nothing written. */
+  /** transmitq: hand the readable bytes (≤ CONSOLE_TX_MAX) to onOutput; nothing is written back. */
   private transmit(): void {
-    serveQueue(this.ctx!, CONSOLE_TRANSMITQ, (c) => {
-      for (const v of c.readableViews(0, c.readableBytes)) this.onOutput(v);
-      this.counters.bytesOut += c.readableBytes;
+    const ctx = this.ctx!;
+    serveQueue(ctx, CONSOLE_TRANSMITQ, (c) => {
+      const n = Math.min(c.readableBytes, CONSOLE_TX_MAX);
+      for (const v of c.readableViews(0, n)) this.onOutput(v);
+      this.counters.bytesOut += n;
+      if (n < c.readableBytes) {
+        this.counters.txDropped += c.readableBytes - n;
+        ctx.log(`virtio-console: transmit chain of ${c.readableBytes} bytes; the first ${n} sent, the rest dropped`);
+      }
       return 0;
     });
   }

@@ -13,6 +13,13 @@ import type { VirtioContext, VirtioDevice } from "./device.ts";
 
 /** The getRandomValues limit per call (Web Crypto: QuotaExceededError above it). */
 export const RNG_CHUNK = 65536;
+/**
+ * Most bytes one request gets. A chain's writable total is the guest's claim, not a buffer:
+ * overlapping descriptors make it up to 1,024 × RAM. Linux posts one small buffer at a time and
+ * reads the used length as what it got, so a short fill is a correct answer (the spec's device
+ * requirements for the entropy device: it MAY use less than the entire buffer).
+ */
+export const RNG_MAX_REQUEST = 65536;
 
 export interface VirtioRngOptions {
   /** Ring size offered. Default 64. */
@@ -51,21 +58,22 @@ export class VirtioRng implements VirtioDevice {
     this.ctx = null;
   }
 
-  /** Every writable byte of every chain gets entropy (the loop itself: notify-loop.ts). */
+  /** Each chain's writable bytes, up to RNG_MAX_REQUEST, get entropy (the loop: notify-loop.ts). */
   notify(index: number): void {
     if (!this.ctx || index !== 0) return;
     serveQueue(this.ctx, 0, (c) => {
       // Readable buffers carry nothing for us (§5.4.6.1: the driver MUST NOT place them first)
-      // and are ignored; the used length is exactly the writable length.
-      for (const v of c.writableViews(0, c.writableBytes)) {
+      // and are ignored; the used length is the number of bytes filled.
+      const n = Math.min(c.writableBytes, RNG_MAX_REQUEST);
+      for (const v of c.writableViews(0, n)) {
         for (let at = 0; at < v.length; at += RNG_CHUNK) {
           const piece = this.scratch.subarray(0, Math.min(RNG_CHUNK, v.length - at));
           this.fill(piece);
           v.set(piece, at);
         }
       }
-      this.bytes += c.writableBytes;
-      return c.writableBytes;
+      this.bytes += n;
+      return n;
     });
   }
 

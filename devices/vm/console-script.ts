@@ -29,8 +29,11 @@ export class ConsoleScriptRunner {
   /** Feed transmitted console bytes; returns what to do now, if anything. */
   observe(bytes: string): ScriptEvent | null {
     if (this.finished) return null;
-    this.tail = (this.tail + bytes).slice(-TAIL_MAX);
-    if (this.script.expect !== undefined && this.tail.includes(this.script.expect)) {
+    // Look for the expected text in all of it (the caller hands over up to a few KiB at a time),
+    // not just in what is kept for the prompt check.
+    const text = this.tail + bytes;
+    this.tail = text.slice(-TAIL_MAX);
+    if (this.script.expect !== undefined && text.includes(this.script.expect)) {
       this.finished = true;
       return { kind: "done", reason: "expect" };
     }

@@ -12,6 +12,7 @@ import { JIT_THRESHOLD, type VirtioDeviceSpec, type VmConfig } from "./config.ts
 import type { BlockBackend } from "../host/block.ts";
 import type { FsBackend } from "../p9/backend.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
+import { ConsoleSink } from "./console-sink.ts";
 import { inflateInitrd } from "../host/initrd.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
@@ -82,6 +83,34 @@ export function kick(control: Int32Array, cmd = CMD_NONE): void {
   Atomics.notify(control, CTL_SEQ);
 }
 
+/**
+ * How long the host waits for the worker's exit after CMD_STOP before it terminates the worker.
+ * The run loop reads the command word at least once per run slice (≤ 200,000 instructions, a
+ * few ms) and a full console ring no longer holds it once a stop is asked, so only a hang in
+ * the worker itself (a bug) can reach this.
+ */
+export const STOP_GRACE_MS = 2000;
+
+/**
+ * Host side: stop the VM. Resolves with the worker's exit event, or with a "stopped" exit of
+ * our own after `graceMs` if the worker has not answered — then `terminate` has been called.
+ */
+export async function stopVm(
+  control: Int32Array, exited: Promise<Extract<VmEvent, { type: "exit" }>>, terminate: () => unknown, graceMs = STOP_GRACE_MS,
+): Promise<Extract<VmEvent, { type: "exit" }>> {
+  kick(control, CMD_STOP);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), graceMs)));
+  const e = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (e) return e;
+  await terminate();
+  return {
+    type: "exit", reason: "stopped", message: `the VM worker did not stop within ${graceMs} ms; terminated`,
+    stats: { instructions: Number(Atomics.load(instretSlot(control.buffer as SharedArrayBuffer), 0)), wallSeconds: 0, mips: 0, resets: 0 },
+  };
+}
+
 /** Host side: ask for a snapshot unless another command is pending (it is asked again later). */
 export function requestInspect(control: Int32Array): boolean {
   if (Atomics.compareExchange(control, CTL_CMD, CMD_NONE, CMD_INSPECT) !== CMD_NONE) return false;
@@ -132,7 +161,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const ctl = new Int32Array(ch.control);
   const instret = instretSlot(ch.control);
   const script = new ConsoleScriptRunner(config.script);
-  const pending: number[] = []; // console bytes of this slice, for the script
+  const sink = new ConsoleSink(
+    out, script,
+    (ms) => void Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms),
+    () => Atomics.load(ctl, CTL_CMD) === CMD_STOP,
+  );
   const started = performance.now();
   let resets = 0;
 
@@ -148,11 +181,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     module,
     ramBytes: config.memMiB << 20,
     clock: config.clock,
-    onConsole: (b) => {
-      pending.push(b);
-      // Never drop console output: wait for the host to drain a full ring.
-      while (!out.push(b)) Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), 5);
-    },
+    onConsole: (b) => sink.byte(b),
     log: (message) => post({ type: "log", message }),
     virtio: config.devices,
     openBlock,
@@ -168,6 +197,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     return { instructions, wallSeconds, mips: instructions / wallSeconds / 1e6, resets, ...board.stats() };
   };
   const finish = async (reason: ExitReason, message?: string) => {
+    board.flushLog();
     // Stopping the VM writes back what the guest wrote but never flushed, as a disk does with
     // its write cache on a clean power-off; otherwise a power off would lose it.
     for (const [spec, disk] of disks) {
@@ -326,11 +356,9 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     }
     Atomics.store(instret, 0, BigInt(instretBefore + board.instret()));
 
-    if (pending.length > 0) {
-      const ev = script.observe(String.fromCharCode(...pending));
-      pending.length = 0;
-      if (ev?.kind === "done") return finish("expect");
-      if (ev?.kind === "type") board.consoleInput(new TextEncoder().encode(ev.text));
+    for (const ev of sink.take()) {
+      if (ev.kind === "done") return finish("expect");
+      board.consoleInput(new TextEncoder().encode(ev.text));
     }
 
     switch (exit) {

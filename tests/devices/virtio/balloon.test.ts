@@ -9,6 +9,8 @@ import { bit } from "../../../devices/virtio/device.ts";
 import { Harness } from "./device-harness.ts";
 
 const RAM = 64 << 20;
+/** PFNs one buffer may hand over at most (balloon.ts BALLOON_MAX_PFNS; Linux sends ≤ 256). */
+const BALLOON_MAX_PFNS = 4096;
 const pfns = (...n: number[]) => {
   const b = new Uint8Array(n.length * 4);
   n.forEach((p, i) => new DataView(b.buffer).setUint32(i * 4, p, true));
@@ -100,4 +102,21 @@ test("stats: the buffer queued before DRIVER_OK is read at activation and held; 
   stats.kick();
   assert.equal(dev.guestStats().stats.memFree, 40 << 20);
   assert.equal(dev.guestStats().updates, 2);
+});
+
+test("an inflate chain of overlapping descriptors (1 GiB claimed) reads at most BALLOON_MAX_PFNS and never throws", () => {
+  // Issue #15: 128 descriptors over all of the harness's 8 MiB of RAM claim 1 GiB of PFNs; the
+  // device allocated that much (a RangeError out of notify() past the allocation limit).
+  const dev = new VirtioBalloon({ ramBytes: RAM, targetPages: 0 });
+  const h = new Harness(dev, 0n).activate();
+  const q = h.drivers[0]!;
+  const id = q.postRaw(Array.from({ length: 128 }, () => ({ addr: 0, len: h.ram.length, writable: false })));
+  const t0 = performance.now();
+  q.kick();
+  assert.ok(performance.now() - t0 < 200, "bounded time");
+  assert.deepEqual(q.takeUsed(), [{ id, len: 0 }]);
+  const s = dev.stats();
+  assert.equal(s.inflated! + s.refused!, (128 * h.ram.length) / 4);
+  assert.ok(s.inflated! <= BALLOON_MAX_PFNS);
+  assert.deepEqual(h.resetReasons, []);
 });
