@@ -2,6 +2,11 @@
 // open on one port, in-order data, an application that answers and closes, both FINs. Segments
 // are parsed and built with the pseudo-header checksum; MSS is the only option sent or read.
 //
+// The guest is hostile: it can send SYNs from any address and port. Connections are capped
+// (MAX_CONNECTIONS), and half-open ones (SYN-RECEIVED) are few (MAX_HALF_OPEN, the oldest evicted
+// first, as a SYN cache does) and expire after HALF_OPEN_MS of host time, so a SYN flood costs
+// a bounded amount of memory and time. A SYN over the cap of established connections is reset.
+//
 // Not implemented, on purpose: retransmission and its timers, out-of-order queueing, window
 // scaling, urgent data. The link between the host stack and the guest's NIC is lossless (frames
 // cross in memory; only a 256-frame backlog overflow in the device drops), so a segment that is
@@ -15,6 +20,12 @@ export const TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP
 /** Our MSS: an Ethernet MTU of 1500 minus 20 (IPv4) and 20 (TCP) header bytes. */
 export const TCP_MSS = 1460;
 const WINDOW = 65535;
+/** Connections at once, half-open ones included (the one page is fetched over one or two). */
+export const MAX_CONNECTIONS = 64;
+/** SYN-RECEIVED connections at once; a new SYN past it evicts the oldest. */
+export const MAX_HALF_OPEN = 16;
+/** A handshake not completed within this long (host milliseconds) is forgotten. */
+export const HALF_OPEN_MS = 5000;
 
 export interface TcpSegment {
   srcPort: number;
@@ -79,6 +90,8 @@ type State = "SYN-RECEIVED" | "ESTABLISHED";
 
 interface Connection {
   state: State;
+  /** Host time the SYN arrived (half-open expiry). */
+  openedAt: number;
   remoteIp: Uint8Array;
   remotePort: number;
   iss: number;
@@ -101,8 +114,10 @@ const add = (a: number, n: number): number => (a + n) >>> 0;
 
 export class TcpServer {
   private readonly conns = new Map<string, Connection>();
+  /** The keys of SYN-RECEIVED connections, oldest first (a Map keeps insertion order). */
+  private readonly halfOpen = new Map<string, Connection>();
   private nextIss = 0x1000_0000;
-  readonly counters = { accepted: 0, closed: 0, resets: 0, dropped: 0 };
+  readonly counters = { accepted: 0, closed: 0, resets: 0, dropped: 0, expired: 0, refused: 0 };
 
   constructor(
     private readonly localIp: Uint8Array,
@@ -110,6 +125,8 @@ export class TcpServer {
     private readonly accept: () => TcpHandler,
     /** Send a segment (already checksummed) to `to` as an IPv4 payload. */
     private readonly emit: (to: Uint8Array, segment: Uint8Array) => void,
+    /** Host time in ms, for half-open expiry. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get connections(): number {
@@ -144,6 +161,7 @@ export class TcpServer {
     if (c.state === "SYN-RECEIVED") {
       if (c.sndUna !== add(c.iss, 1)) return;
       c.state = "ESTABLISHED";
+      this.halfOpen.delete(key);
     }
     let needAck = false;
     if (s.payload.length > 0 && !c.peerFin) {
@@ -169,15 +187,16 @@ export class TcpServer {
 
   private noConnection(from: Uint8Array, key: string, s: TcpSegment): void {
     if (s.flags & TCP_RST) return;
-    if (s.dstPort === this.port && (s.flags & (TCP_SYN | TCP_ACK | TCP_FIN)) === TCP_SYN) {
+    if (s.dstPort === this.port && (s.flags & (TCP_SYN | TCP_ACK | TCP_FIN)) === TCP_SYN && this.admit()) {
       const iss = this.nextIss;
       this.nextIss = add(this.nextIss, 64000); // RFC 9293 §3.4.1 wants clock-driven ISNs; one guest, one server: a counter
       const c: Connection = {
-        state: "SYN-RECEIVED", remoteIp: from.slice(), remotePort: s.srcPort, iss, sndUna: iss, sndNxt: add(iss, 1),
+        state: "SYN-RECEIVED", openedAt: this.now(), remoteIp: from.slice(), remotePort: s.srcPort, iss, sndUna: iss, sndNxt: add(iss, 1),
         sndWnd: s.window, rcvNxt: add(s.seq, 1), mss: Math.min(TCP_MSS, s.mss ?? 536), unsent: new Uint8Array(0),
         closing: false, finSent: false, peerFin: false, handler: this.accept(),
       };
       this.conns.set(key, c);
+      this.halfOpen.set(key, c);
       this.counters.accepted++;
       this.send(c, iss, TCP_SYN | TCP_ACK, new Uint8Array(0), TCP_MSS);
       return;
@@ -189,6 +208,22 @@ export class TcpServer {
       ? { srcPort: s.dstPort, dstPort: s.srcPort, seq: s.ack, ack: 0, flags: TCP_RST, window: 0, payload: new Uint8Array(0) }
       : { srcPort: s.dstPort, dstPort: s.srcPort, seq: 0, ack: add(s.seq, len), flags: TCP_RST | TCP_ACK, window: 0, payload: new Uint8Array(0) };
     this.emit(from, buildTcp(this.localIp, from, rst));
+  }
+
+  /**
+   * Room for one more connection? Expired half-open ones go first, then the oldest half-open one
+   * if there are MAX_HALF_OPEN; with MAX_CONNECTIONS established, the SYN is refused (reset).
+   */
+  private admit(): boolean {
+    const t = this.now();
+    for (const [key, c] of this.halfOpen) {
+      if (t - c.openedAt < HALF_OPEN_MS && this.halfOpen.size < MAX_HALF_OPEN) break;
+      this.drop(key);
+      this.counters.expired++;
+    }
+    if (this.conns.size < MAX_CONNECTIONS) return true;
+    this.counters.refused++;
+    return false;
   }
 
   /** Send what the peer's window allows, then our FIN once everything is out. True if anything went. */
@@ -221,6 +256,7 @@ export class TcpServer {
 
   private drop(key: string, clean = false): void {
     this.conns.delete(key);
+    this.halfOpen.delete(key);
     if (clean) this.counters.closed++;
   }
 }

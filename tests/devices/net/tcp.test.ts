@@ -3,7 +3,7 @@
 // segments are read back at the RFC's header offsets, checksums with the test's own sum.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { TcpServer, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from "../../../devices/net/tcp.ts";
+import { HALF_OPEN_MS, MAX_CONNECTIONS, MAX_HALF_OPEN, TcpServer, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from "../../../devices/net/tcp.ts";
 import { rfc1071Sum } from "./frames.ts";
 
 const HOST = Uint8Array.of(10, 0, 2, 2), GUEST = Uint8Array.of(10, 0, 2, 15);
@@ -118,4 +118,64 @@ test("segments for no connection: with ACK → RST at their ack; without → RST
   const [r2] = t.send(100, 0, TCP_FIN, "ab");
   assert.deepEqual([r2!.flags, r2!.seq, r2!.ack], [TCP_RST | TCP_ACK, 0, 103]);
   assert.deepEqual(t.send(1, 0, TCP_RST), []);
+});
+
+// Issue #15: 300k SYNs from a guest were 300k connections (+218 MiB), kept forever.
+test("a SYN flood from 300,000 addresses and ports leaves a bounded number of connections", () => {
+  let t = 0;
+  let emitted = 0;
+  const s = new TcpServer(HOST, 80, () => ({ receive: () => ({}) }), () => void emitted++, () => t);
+  const from = new Uint8Array(4);
+  const heap0 = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  for (let i = 0; i < 300_000; i++) {
+    from.set([10, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff]); // spoofed sources
+    s.segment(from, { srcPort: 1024 + (i % 60000), dstPort: 80, seq: i, ack: 0, flags: TCP_SYN, window: 64240, payload: new Uint8Array(0) });
+    if (i % 1000 === 0) t += 1; // 300 ms of host time over the flood
+  }
+  assert.ok(s.connections <= MAX_HALF_OPEN, `${s.connections} connections`);
+  assert.equal(emitted, 300_000, "each SYN answered once (SYN-ACK)");
+  assert.ok(performance.now() - t0 < 20_000);
+  assert.ok(process.memoryUsage().heapUsed - heap0 < 64 << 20, "bounded memory");
+});
+
+test("half-open connections expire after HALF_OPEN_MS; an established one does not; past MAX_CONNECTIONS a SYN is reset", () => {
+  let t = 0;
+  const out: { to: string; flags: number }[] = [];
+  let lastSeg = { seq: 0 };
+  const s = new TcpServer(HOST, 80, () => ({ receive: () => ({}) }), (to, seg) => {
+    out.push({ to: to.join("."), flags: seg[13]! });
+    lastSeg = { seq: ((seg[4]! << 24) | (seg[5]! << 16) | (seg[6]! << 8) | seg[7]!) >>> 0 };
+  }, () => t);
+  const syn = (port: number) => s.segment(GUEST, { srcPort: port, dstPort: 80, seq: 1000, ack: 0, flags: TCP_SYN, window: 64240, payload: new Uint8Array(0) });
+  const ackOf = (port: number, iss: number) => s.segment(GUEST, { srcPort: port, dstPort: 80, seq: 1001, ack: (iss + 1) >>> 0, flags: TCP_ACK, window: 64240, payload: new Uint8Array(0) });
+  // Establish MAX_CONNECTIONS connections, each handshake completed with our SYN-ACK's number.
+  for (let port = 2000; port < 2000 + MAX_CONNECTIONS; port++) {
+    out.length = 0;
+    syn(port);
+    const synAck = lastSeg;
+    ackOf(port, synAck.seq);
+  }
+  assert.equal(s.connections, MAX_CONNECTIONS);
+  out.length = 0;
+  syn(9999);
+  assert.equal(out.at(-1)!.flags & TCP_RST, TCP_RST, "over the cap: reset");
+  assert.equal(s.connections, MAX_CONNECTIONS);
+  t += HALF_OPEN_MS * 10;
+  syn(9998);
+  assert.equal(s.connections, MAX_CONNECTIONS, "established connections are not expired by time");
+  assert.equal(s.counters.refused, 2);
+});
+
+test("a half-open connection older than HALF_OPEN_MS is forgotten at the next SYN", () => {
+  let t = 0;
+  const s = new TcpServer(HOST, 80, () => ({ receive: () => ({}) }), () => {}, () => t);
+  const syn = (port: number) => s.segment(GUEST, { srcPort: port, dstPort: 80, seq: 1000, ack: 0, flags: TCP_SYN, window: 64240, payload: new Uint8Array(0) });
+  syn(3000);
+  syn(3001);
+  assert.equal(s.connections, 2);
+  t += HALF_OPEN_MS;
+  syn(3002);
+  assert.equal(s.connections, 1);
+  assert.equal(s.counters.expired, 2);
 });
