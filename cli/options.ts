@@ -1,7 +1,8 @@
 // Command-line options of `npm run boot`, parsed into a VmConfig plus what the CLI itself does
 // (timeout, stats). Every mistake is one clear line (UsageError), never a stack trace.
 import { parseArgs } from "node:util";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, JIT_THRESHOLD, READY_LINE } from "../devices/vm/config.ts";
@@ -135,7 +136,32 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
   if (specs.filter((d) => d.type === "console").length > 1) throw new UsageError("--device: at most one console device (it owns the console)");
   if (specs.filter((d) => d.transport.startsWith("mmio")).length > 8) throw new UsageError("--device: at most 8 virtio-mmio devices (one free IRQ each)");
   if (specs.filter((d) => d.transport.startsWith("pci")).length > 31) throw new UsageError("--device: at most 31 virtio-pci devices (bus 0 slots)");
+  checkImages(specs);
   return specs;
+}
+
+/**
+ * One disk image is one device, and never a file the guest can also reach through a shared
+ * folder: two writers of one file (two blk devices, or blk and 9p) corrupt it. Compared by real
+ * path, so links and `..` do not hide it.
+ */
+function checkImages(specs: VirtioDeviceSpec[]): void {
+  const images = new Map<string, string>();
+  for (const d of specs) {
+    if (d.type !== "blk" || !d.image) continue;
+    const real = realpathSync(d.image);
+    const other = images.get(real);
+    if (other !== undefined) throw new UsageError(`--device: image '${d.image}' is already the disk of another blk device ('${other}')`);
+    images.set(real, d.image);
+  }
+  for (const d of specs) {
+    if (d.type !== "9p" || !d.path) continue;
+    const dir = realpathSync(d.path);
+    const prefix = dir.endsWith(sep) ? dir : dir + sep;
+    for (const [real, image] of images) {
+      if (real.startsWith(prefix)) throw new UsageError(`--device: image '${image}' is inside the 9p folder '${d.path}' (the guest would reach the disk through both)`);
+    }
+  }
 }
 
 const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError, parseDevice, parseOptions } from "../../cli/options.ts";
@@ -75,4 +75,30 @@ test("the CLI prints a bad --device as one line and exits 2", () => {
   const r = spawnSync(process.execPath, ["--import", "tsx", "cli/boot.ts", "--device", "blk,transport=mmio-v2"], { cwd: root, encoding: "utf8" });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^vireo: --device 'blk,transport=mmio-v2': blk needs image=FILE\n$/);
+});
+
+test("one image twice, or an image inside a 9p folder, is refused (real paths compared); the CLI exits 2", () => {
+  const share = mkdtempSync(join(tmpdir(), "vireo-share-"));
+  const inside = join(share, "sub", "disk.img");
+  mkdirSync(join(share, "sub"));
+  writeFileSync(inside, new Uint8Array(1024));
+  symlinkSync(img, join(dir, "alias.img"));
+  const cases: [string[], RegExp][] = [
+    [["--device", `blk,transport=pci-modern,image=${img}`, "--device", `blk,transport=mmio-v2,image=${join(dir, "alias.img")},readonly`], /is already the disk of another blk device/],
+    [["--device", `blk,transport=pci-modern,image=${img}`, "--device", `blk,transport=pci-legacy,image=${join(dir, ".", "disk.img")}`], /already the disk/],
+    [["--device", `9p,transport=pci-modern,path=${share}`, "--device", `blk,transport=pci-modern,image=${inside}`], /is inside the 9p folder/],
+    [["--device", `9p,transport=pci-modern,path=${join(share, "sub", "..")}`, "--device", `blk,transport=mmio-v2,image=${inside},readonly`], /inside the 9p folder/],
+  ];
+  for (const [args, re] of cases) {
+    assert.throws(() => parseOptions(args), (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"), args.join(" "));
+  }
+  // A folder whose name is a prefix of the image's folder, but not a parent of it, is fine.
+  mkdirSync(join(dir, "d"));
+  mkdirSync(join(dir, "d2"));
+  writeFileSync(join(dir, "d2", "x.img"), new Uint8Array(512));
+  const d = parseOptions(["--device", `9p,transport=pci-modern,path=${join(dir, "d")}`, "--device", `blk,transport=pci-modern,image=${join(dir, "d2", "x.img")}`]);
+  assert.ok(d !== "help" && d.vm.devices!.length === 2);
+  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/boot.ts", ...cases[2]![0]], { cwd: root, encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^vireo: --device: image '.*' is inside the 9p folder '.*' \(the guest would reach the disk through both\)\n$/);
 });
