@@ -207,7 +207,13 @@ export class VirtioTransport implements VirtioContext {
     if (!q) { this.log(`${this.name}: notify of queue ${index}, which does not exist; ignored`); return; }
     if (!this.driverOk) return;
     if (!q.started) q.start(this.features); // a queue enabled after DRIVER_OK
-    if (q.ready) this.device.notify(index);
+    if (!q.ready) return;
+    try {
+      this.device.notify(index);
+    } catch (e) {
+      // A device bug must not take the VM down: the device stops until the driver resets it.
+      this.needsReset(`${this.device.name}: notify of queue ${index} failed: ${(e as Error)?.message ?? e}`);
+    }
   }
 
   /** Device reset (status 0 written, or board reset). */
