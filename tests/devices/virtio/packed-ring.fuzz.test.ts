@@ -7,5 +7,5 @@ import { fuzz } from "../../fuzz.ts";
 import { caseArb, runCase } from "./ring-fuzz.ts";
 
 test("packed rings: no device throws, every notify is bounded, in flight ≤ queue size, disk untouched outside writes", () => {
-  fuzz("packed-ring", fc.property(caseArb, (c) => runCase(c, true)), 400);
+  fuzz("packed-ring", fc.property(caseArb, (c) => runCase(c, true)), 250);
 });

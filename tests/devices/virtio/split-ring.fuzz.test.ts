@@ -7,5 +7,5 @@ import { fuzz } from "../../fuzz.ts";
 import { caseArb, runCase } from "./ring-fuzz.ts";
 
 test("split rings: no device throws, every notify is bounded, in flight ≤ queue size, disk untouched outside writes", () => {
-  fuzz("split-ring", fc.property(caseArb, (c) => runCase(c, false)), 400);
+  fuzz("split-ring", fc.property(caseArb, (c) => runCase(c, false)), 250);
 });
