@@ -52,6 +52,22 @@ function guestImages(): Plugin {
   };
 }
 
+/** `npm start` prints, after Vite's own URLs, the one that opens the page and boots the default guest. */
+function printBootUrl(): Plugin {
+  return {
+    name: "vireo:boot-url",
+    apply: "serve",
+    configureServer(server) {
+      const printUrls = server.printUrls.bind(server);
+      server.printUrls = () => {
+        printUrls();
+        const local = server.resolvedUrls?.local[0];
+        if (local) server.config.logger.info(`  ➜  Boot:    ${local}?autoboot=1`);
+      };
+    },
+  };
+}
+
 function fileSize(path: string): number | undefined {
   try {
     const st = statSync(path);
@@ -68,7 +84,7 @@ export default defineConfig({
   // web/public/coi-sw.js: the service worker that isolates the page where the host sends no
   // COOP/COEP headers; copied to dist/ unbundled, beside index.html (its scope).
   publicDir: "public",
-  plugins: [guestImages()],
+  plugins: [guestImages(), printBootUrl()],
   server: { headers: isolation, fs: { allow: [".."] } },
   preview: { headers: isolation },
   worker: { format: "es" },
