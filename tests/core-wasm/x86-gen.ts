@@ -79,6 +79,8 @@ class Builder {
   nextLabel = 1;
   reserved = new Set<number>([ESP]);
   inBody = false;
+  /** Prefixes for the instruction that takes the memory operand just made (see mem()). */
+  memPrefix: number[] = [];
   words: number[] = [];
   wi = 0;
 
@@ -110,6 +112,14 @@ class Builder {
   /** Emit an instruction; a CMP first if it reads a flag that may be undefined. */
   ins(name: string, bytes: number[], e: Effect = {}, refs?: { at: number; label: number; add: number }[]): void {
     if ((e.reads ?? 0) & this.undef) this.fixFlags();
+    if (this.memPrefix.length) {
+      // Prefixes go first: references into the bytes move with them.
+      const k = this.memPrefix.length;
+      bytes = [...this.memPrefix, ...bytes];
+      refs = refs?.map((x) => ({ ...x, at: x.at + k }));
+      name = `${this.memPrefix.map(hex2).join(" ")}: ${name}`;
+      this.memPrefix = [];
+    }
     this.items.push({ t: "ins", bytes, name, ...(refs ? { refs } : {}) });
     this.flow(e);
   }
@@ -152,6 +162,15 @@ class Builder {
    * or (fault) the unmapped page or across into it.
    */
   mem(reg: number, size: number): { modrm: number[]; desc: string } {
+    // A segment override (all segments are flat: the same address, another path in the JIT),
+    // or LOCK: valid on a read-modify-write of memory, #UD on anything else.
+    const pfx = this.r(16);
+    const prefix = pfx < 3 ? [[0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65][this.r(6)]!] : pfx === 3 ? [0xf0] : [];
+    const m = this.memOperand(reg, size);
+    this.memPrefix = prefix;
+    return m;
+  }
+  private memOperand(reg: number, size: number): { modrm: number[]; desc: string } {
     const P = this.P, k = this.r(16);
     const rn = REG_NAMES[32]!;
     if (k === 0) {
