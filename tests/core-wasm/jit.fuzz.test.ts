@@ -40,7 +40,7 @@ export function checkRaw(raw: RawCase): void {
 }
 
 test("the JIT and the interpreter agree on random instruction sequences", () => {
-  const runs = fuzz("jit vs interpreter", fc.property(rawCase, (raw) => checkRaw(raw)), 3000);
+  const runs = fuzz("jit vs interpreter", fc.property(rawCase, (raw) => checkRaw(raw)), 8000);
   // A fuzzer whose cases never reach translated code would pass for nothing.
   if (jit.core.jit.stats.inline === 0) throw new Error(`nothing translated in ${runs} cases: ${JSON.stringify(jit.core.jit.stats)}`);
 });
