@@ -16,8 +16,7 @@ export function fuzz<Ts>(name: string, property: fc.IProperty<Ts>, defaultRuns: 
   if (seedEnv !== undefined) params.seed = Number(seedEnv);
   // The property's own error (what differed) belongs in the report, not only the raw input.
   params.includeErrorInReport = true;
-  // A synchronous property gives synchronous details (fc.check's type also covers async ones).
-  const details = fc.check(property, params) as fc.RunDetails<Ts>;
+  const details = fc.check(property, params);
   process.stderr.write(`fuzz ${name}: ${details.numRuns} cases, seed ${details.seed}\n`);
   if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `fuzz ${name} failed`);
   return details.numRuns;
