@@ -18,6 +18,12 @@ const CASES: Regression[] = [
     name: "ADD r/m32, imm8 sign-extends the immediate (83 /0 ib with 0x80)",
     case: { code: "0f0115080f00000f011d000f0000668305180c0200800005ff0f0200f4", base: 0x10000, regs: [0, 0, 0, 0x20100, 0x7800, 0, 0, 0], flags: 0, memSeed: 0, threshold: 1, slice: 100000, undefEnd: 0, undefAny: 0 },
   },
+  {
+    // Found with the translator's inline stores not checking for a code page: the second
+    // MOV EAX, imm32 ran with its old immediate.
+    name: "a store patches the immediate of the next instruction in the same block (self-modifying code)",
+    case: { code: "0f0115080f00000f011d000f0000c7051900010000000000b800000000c7052800010091f44525b8010000003600832efffffff4", base: 0x10000, regs: [0, 0, 0, 0x20100, 0x7800, 0, 0, 0], flags: 0, memSeed: 0, threshold: 1, slice: 100000, undefEnd: 0, undefAny: 0 },
+  },
 ];
 
 for (const r of CASES) {
