@@ -1,13 +1,32 @@
 // Builds core-wasm/build/core.wasm with asc and derives core-wasm/build/layout.ts from the
 // module's own exported constants (STYLE.md #9: one source of truth for the memory layout).
+// Before compiling, it renders the interpreter's opcode tables from the x86 opcode table
+// (core-wasm/x86/opcodes.ts) as core-wasm/build/opcode-tables.ts.
+//   node scripts/build-core.mjs            release build
+//   node scripts/build-core.mjs --debug    unoptimized, with names
+//   node scripts/build-core.mjs --profile  optimized, with names (for V8 --cpu-prof and perf)
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, statSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "core-wasm/build");
 mkdirSync(out, { recursive: true });
+
+// The opcode table is TypeScript: bundle its derivations to plain ESM and load them.
+const derivedJs = join(out, `derive.${process.pid}.mjs`);
+await esbuild.build({
+  absWorkingDir: root, entryPoints: ["core-wasm/x86/derive.ts"], bundle: true, platform: "node", format: "esm",
+  outfile: derivedJs, logLevel: "warning",
+});
+try {
+  const derive = await import(pathToFileURL(derivedJs).href);
+  writeFileSync(join(out, "opcode-tables.ts"), derive.renderAssemblyScript());
+} finally {
+  rmSync(derivedJs, { force: true });
+}
 
 const asc = join(root, "node_modules/assemblyscript/bin/asc.js");
 const args = [
@@ -23,6 +42,7 @@ const args = [
   "--exportStart", "_start",
 ];
 if (process.argv.includes("--debug")) args.splice(args.indexOf("-O3"), 2, "--debug");
+else if (process.argv.includes("--profile")) args.push("--debug");
 execFileSync(process.execPath, args, { cwd: root, stdio: "inherit" });
 
 // Instantiate once to read the layout constants (immutable i32 globals).
