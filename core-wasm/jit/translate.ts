@@ -11,6 +11,7 @@
 // with EIP pointing at it — what the interpreter's snapshot gives.
 import { Bytes, Op, I32, I64, VOID, buildModule, modulePrefix, type FuncType, type FuncBody, type Import } from "./wasm-writer.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
+import { continuesBlock } from "../x86/derive.ts";
 
 export interface JitLayout {
   REGS_BASE: number;
@@ -82,29 +83,14 @@ const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
 interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean }
 
-// One-byte opcodes the interpreter may run inside a block without ending it: they compute,
-// move data or touch the x87, but change nothing a block assumes (segments, paging, CPL,
-// EFLAGS.IF/TF) and do not jump. String instructions with REP are among them: an unfinished
-// REP leaves EIP on itself, which ends the block.
-const CONT1 = set([
-  [0x00, 0x05], [0x08, 0x0d], [0x10, 0x15], [0x18, 0x1d], [0x20, 0x25], [0x27, 0x2d], [0x2f, 0x35],
-  [0x37, 0x3d], [0x3f, 0x61], [0x68, 0x6b], [0x84, 0x8d], [0x8f, 0x99], [0x9b, 0x9c], [0x9e, 0xa5],
-  [0xa8, 0xaf], [0xb0, 0xc1], [0xc6, 0xc9], [0xd0, 0xd5], [0xd7, 0xdf], [0xf5, 0xf9], [0xfc, 0xfe],
-]);
-const CONT2 = set([
-  [0x1f, 0x1f], [0x40, 0x4f], [0x90, 0x9f], [0xa0, 0xa0], [0xa2, 0xa5], [0xa8, 0xa8], [0xab, 0xad],
-  [0xaf, 0xaf], [0xb0, 0xb1], [0xb3, 0xb3], [0xb6, 0xb7], [0xba, 0xbf], [0xc0, 0xc1], [0xc7, 0xcf], [0x31, 0x31],
-]);
-function set(ranges: [number, number][]): Uint8Array {
-  const t = new Uint8Array(256);
-  for (const [a, b] of ranges) for (let i = a; i <= b; i++) t[i] = 1;
-  return t;
-}
+/** The interpreter may run i inside a block without ending it: it computes, moves data or
+ *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
+ *  and does not jump — the opcode table's `endsBlock` (core-wasm/x86/opcodes.ts). String
+ *  instructions with REP are among them: an unfinished REP leaves EIP on itself, which ends
+ *  the block. PAUSE (F3 90) may exit the run loop. */
 function continues(i: Insn): boolean {
-  if (i.op >= 0x100) return CONT2[i.op & 0xff] === 1;
-  if (i.op === 0xff) return i.reg < 2 || i.reg === 6; // INC DEC PUSH; not CALL/JMP
-  if (i.op === 0x90 && i.rep === 0xf3) return false; // PAUSE may exit the run loop
-  return CONT1[i.op] === 1;
+  if (i.op === 0x90 && i.rep === 0xf3) return false;
+  return continuesBlock(i.op, i.reg);
 }
 
 export interface Translation extends FuncBody {
