@@ -15,7 +15,7 @@ await runVm(module, config, channels, post, {
   openFs: (spec) => {
     // A reset builds a new board and a new 9p server: close what the old one left open.
     shares.get(spec)?.closeAll();
-    const fs = new NodeFsBackend(spec.path!);
+    const fs = new NodeFsBackend(spec.path!, { securityModel: spec.securityModel });
     shares.set(spec, fs);
     return fs;
   },
