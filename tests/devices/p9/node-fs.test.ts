@@ -2,7 +2,7 @@
 // names — symlinks it planted, directories swapped for symlinks — reaches outside the root.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, renameSync, lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, renameSync, lstatSync, readdirSync, realpathSync } from "node:fs";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { ELOOP, ENOENT, EINVAL, ENOTDIR } from "../../../devices/p9/errno.ts";
 import { errnoOf as errnoOfThrown, FsError } from "../../../devices/p9/errno.ts";
 import { NOFID } from "../../../devices/p9/messages.ts";
 import { request, reply, errnoOf, s, d, q, T } from "./client.ts";
+import { treeState } from "./tree-state.ts";
 
 function sandbox() {
   const top = mkdtempSync(join(tmpdir(), "vireo-p9-"));
@@ -151,21 +152,6 @@ function raceOn<T>(trigger: string, swap: () => void, body: () => T): T {
     syncBuiltinESMExports();
     assert.ok(!armed, `the race on '${trigger}' happened`);
   }
-}
-
-/** Names, kinds, modes, owners, link counts, times and contents of everything under `dir`. */
-export function treeState(dir: string): string {
-  const out: string[] = [];
-  const walk = (d: string, rel: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name), st = lstatSync(p);
-      const what = st.isDirectory() ? "dir" : st.isSymbolicLink() ? `-> ${readlinkSync(p)}` : readFileSync(p, "latin1");
-      out.push(`${rel}${name} ${st.mode.toString(8)} ${st.uid}:${st.gid} n${st.nlink} m${st.mtimeMs} ${what}`);
-      if (st.isDirectory()) walk(p, `${rel}${name}/`);
-    }
-  };
-  walk(dir, "");
-  return out.join("\n");
 }
 
 test("a directory swapped for a symlink between the backend's checks and its host call: every operation stays inside", () => {
