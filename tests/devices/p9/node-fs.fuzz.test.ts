@@ -104,7 +104,7 @@ test("9p on a host directory: random requests racing a host swapper touch nothin
   try {
     fuzz("9p node-fs with a host swapper", fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), fc.boolean(), (seq, passthrough) => {
       // Every so often start from a fresh tree, so the export stays small over millions of cases.
-      if (++cases % 100_000 === 0) process.stderr.write(`fuzz 9p node-fs: ${cases} cases, ${ops} operations so far\n`);
+      if (++cases % 20_000 === 0) process.stderr.write(`fuzz 9p node-fs: ${cases} cases, ${ops} operations so far\n`);
       if (cases % 200 === 0) {
         pause();
         fillShare();
