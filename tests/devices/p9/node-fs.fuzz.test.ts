@@ -132,7 +132,7 @@ test("9p on a host directory: random requests racing a host swapper touch nothin
         srv.reset();
       }
       assert.equal(hostState(), canary, "nothing outside the export changed");
-    }), 150);
+    }), 400);
   } finally {
     Atomics.store(ctrl, 0, 2);
     Atomics.notify(ctrl, 0);
