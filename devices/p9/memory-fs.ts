@@ -333,6 +333,13 @@ export class MemoryFs implements FsBackend {
     return n.inode !== 0 && n.nlink === 1 ? [INODE_DIR, String(n.inode)] : null;
   }
 
+  /** The inode entry of the file open as `h`, if it is a hard-linked file that still has a name (else null). */
+  inodeEntry(h: number): MemoryFsEntry | null {
+    const n = this.handle(h).node;
+    if (n.inode === 0 || n.nlink === 0) return null;
+    return this.entriesOf(n, [])[0]!;
+  }
+
   private entriesOf(n: Node, path: string[]): MemoryFsEntry[] {
     const mtimeMs = Number(n.mtimeNs / 1_000_000n);
     const mode = n.mode & 0o7777;

@@ -73,6 +73,9 @@ export class PersistentFs implements FsBackend {
 
   private async flush(h: number): Promise<void> {
     if (!this.dirty.delete(h)) return;
+    // A hard-linked file's bytes are its inode entry, whichever of its names this handle was opened by (gone or not).
+    const inode = this.mem.inodeEntry(h);
+    if (inode) return this.store.put(inode);
     const p = this.paths.get(h);
     if (p) await this.save(p).catch(() => {}); // gone meanwhile (unlinked while open): nothing to keep
   }

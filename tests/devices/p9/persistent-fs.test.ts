@@ -81,3 +81,15 @@ test("a hard-linked file is stored once, reloads as one file, and leaves the sto
   await again.unlink([], "f", false);
   assert.equal(store.map.size, 0, "the last name takes the bytes with it");
 });
+
+test("bytes written through a name that is unlinked before the close reach the file's other names", async () => {
+  const store = new MapFolderStore();
+  const fs = await PersistentFs.open(store);
+  await fs.close(await fs.create([], "a", rw, 0o644, true));
+  await fs.link([], "b", ["a"]);
+  const h = await fs.open(["a"], rw);
+  await fs.write(h, 0, enc("kept"));
+  await fs.unlink([], "a", false);
+  await fs.close(h);
+  assert.deepEqual(await tree(await PersistentFs.open(store)), ["b = kept"]);
+});
