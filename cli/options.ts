@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, JIT_THRESHOLD, READY_LINE } from "../devices/vm/config.ts";
 import { parseMac } from "../devices/virtio/net.ts";
+import { SECURITY_MODELS, type SecurityModel } from "../devices/p9/node-fs.ts";
 
 export class UsageError extends Error {}
 
@@ -230,8 +231,8 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (ro !== undefined && ro !== true) throw new UsageError(`--device '${text}': readonly takes no value`);
     if (ro === true) spec.readonly = true;
     const model = kv.get("security_model");
-    if (model !== undefined && model !== "none" && model !== "passthrough") throw new UsageError(`--device '${text}': security_model must be none or passthrough`);
-    if (model !== undefined) spec.securityModel = model;
+    if (model !== undefined && !(SECURITY_MODELS as readonly unknown[]).includes(model)) throw new UsageError(`--device '${text}': security_model must be one of ${SECURITY_MODELS.join(", ")}`);
+    if (model !== undefined) spec.securityModel = model as SecurityModel;
   }
   return spec;
 }
