@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, JIT_THRESHOLD, READY_LINE } from "../devices/vm/config.ts";
 import { parseMac } from "../devices/virtio/net.ts";
+import { SECURITY_MODELS, type SecurityModel } from "../devices/p9/node-fs.ts";
 
 export class UsageError extends Error {}
 
@@ -29,9 +30,10 @@ export const HELP = `usage: npm run boot -- [options]
                          input,transport=T[,irq=I]  (a keyboard: /dev/input/event0; T with VERSION_1)
                          net,transport=T,backend=host[,mac=M][,irq=I]  (the built-in host:
                            DHCP gives 10.0.2.15, the host 10.0.2.2 answers ping and http)
-                         9p,transport=T,path=DIR[,tag=NAME][,readonly][,irq=I]  (a shared folder;
-                           in the guest: mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt;
-                           NAME defaults to "share")
+                         9p,transport=T,path=DIR[,tag=NAME][,readonly][,security_model=M][,irq=I]
+                           (a shared folder; in the guest: mount -t 9p -o trans=virtio,version=9p2000.L
+                           NAME /mnt; NAME defaults to "share"; M: none (default: no setuid/setgid
+                           bits, no owner changes on the host) or passthrough)
                        T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
                        I: intx (default); msix on virtio-pci — MSI-X with a vector per queue,
                        used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
@@ -155,7 +157,7 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
   const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"]
-    : type === "net" ? ["transport", "backend", "mac", "irq"] : type === "9p" ? ["transport", "path", "tag", "readonly", "irq"] : ["transport", "irq"];
+    : type === "net" ? ["transport", "backend", "mac", "irq"] : type === "9p" ? ["transport", "path", "tag", "readonly", "security_model", "irq"] : ["transport", "irq"];
   for (const key of kv.keys()) {
     if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
   }
@@ -228,6 +230,9 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     const ro = kv.get("readonly");
     if (ro !== undefined && ro !== true) throw new UsageError(`--device '${text}': readonly takes no value`);
     if (ro === true) spec.readonly = true;
+    const model = kv.get("security_model");
+    if (model !== undefined && !(SECURITY_MODELS as readonly unknown[]).includes(model)) throw new UsageError(`--device '${text}': security_model must be one of ${SECURITY_MODELS.join(", ")}`);
+    if (model !== undefined) spec.securityModel = model as SecurityModel;
   }
   return spec;
 }

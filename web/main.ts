@@ -25,6 +25,7 @@ import type { TransportKind } from "../devices/virtio/device.ts";
 import { TabLink } from "./tab-link.ts";
 import { SharePanel } from "./share-panel.ts";
 import { readIdbShare } from "./idb-share.ts";
+import { withoutLinks } from "../devices/p9/memory-fs.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -284,7 +285,7 @@ async function start(): Promise<void> {
     resetDisk: () => diskPanel.reset(),
     setShare: (files) => sharePanel.replace(Object.entries(files).map(([p, text]) => (
       { path: p.split("/"), kind: "file", mode: 0o644, mtimeMs: Date.now(), data: new TextEncoder().encode(text) })), ""),
-    readShare: async () => Object.fromEntries((await readIdbShare()).filter((e) => e.kind === "file")
+    readShare: async () => Object.fromEntries(withoutLinks(await readIdbShare()).filter((e) => e.kind === "file")
       .map((e) => [e.path.join("/"), new TextDecoder().decode(e.data)])),
     settings: () => settings,
     termSize: () => ({ cols: term.cols, rows: term.rows }),

@@ -88,4 +88,6 @@ export interface VirtioDeviceSpec {
   path?: string;
   /** 9p: the mount tag (`mount -t 9p -o trans=virtio TAG /mnt`); default "share". */
   tag?: string;
+  /** 9p on a host directory: how guest modes and owners reach host files (node-fs.ts SECURITY_MODELS); default "none". */
+  securityModel?: "none" | "passthrough";
 }
