@@ -1,5 +1,5 @@
 // Builds core-wasm/build/core.wasm with asc and derives core-wasm/build/layout.ts from the
-// module's own exported constants (STYLE.md #9: one source of truth for the memory layout).
+// module's own exported constants (one source of truth for the memory layout: docs/ARCHITECTURE.md "The core and the trap record").
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -1,7 +1,7 @@
 // The PC board: core.wasm plus the platform chips, wired the way an i440FX/PIIX-era PC wires
 // them, and the firmware duties a BIOS would have done (PCI resources, CMOS memory size) for a
-// direct Linux boot. It handles the core's traps synchronously (DESIGN.md "The vCPU and its
-// exits") and knows nothing about threads, terminals or scripts — devices/vm/ drives it.
+// direct Linux boot. It handles the core's traps synchronously (docs/ARCHITECTURE.md "The
+// core and the trap record") and knows nothing about threads, terminals or scripts — devices/vm/ drives it.
 import * as L from "../../core-wasm/build/layout.ts";
 import { instantiateCore, type Core } from "../../core-wasm/loader.ts";
 import { PortBus } from "../bus/ports.ts";
@@ -51,7 +51,7 @@ export interface PcOptions {
   /** Bytes the guest writes to the serial console (COM1). */
   onConsole: (byte: number) => void;
   log?: (message: string) => void;
-  /** Virtio devices to plug (DESIGN.md "Virtio"). */
+  /** Virtio devices to plug (docs/ARCHITECTURE.md "Virtio"). */
   virtio?: readonly VirtioDeviceSpec[];
   /** Opens the backend of a virtio-blk spec (the host decides: file, memory, IndexedDB). */
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;

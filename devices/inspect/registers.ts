@@ -1,6 +1,6 @@
 // The transport's register table with current values and the last guest accesses to each
 // register. The names, offsets and widths come from the transports' own tables (pci.ts
-// LEGACY_REGISTERS / COMMON_REGISTERS / MODERN_LAYOUT, mmio.ts MMIO_REGISTERS; STYLE #3), and
+// LEGACY_REGISTERS / COMMON_REGISTERS / MODERN_LAYOUT, mmio.ts MMIO_REGISTERS), and
 // values are read from the model's state without side effects (reading ISR through the
 // register would clear it, §4.1.4.5).
 import type { RegisterInfo } from "../bus/region.ts";

@@ -140,7 +140,7 @@ export class VirtioConsole implements VirtioDevice {
   /**
    * receiveq: fill posted buffers from the input queue. Kicks matter only while input waits for
    * buffers, so the loop ends either with the input drained or with notifications on and no
-   * buffer left (enableNotifications re-checks, STYLE #7).
+   * buffer left (enableNotifications re-checks).
    */
   private deliver(): void {
     const ctx = this.ctx;

@@ -1,4 +1,4 @@
-// The virtio device-type interface (DESIGN.md "Virtio", STYLE #2): what virtio-blk, -console,
+// The virtio device-type interface (docs/ARCHITECTURE.md "Virtio"): what virtio-blk, -console,
 // -rng … implement, and the queue/chain API they consume. A device type never sees its
 // transport (virtio-pci legacy/modern/transitional, virtio-mmio v1/v2) and never walks
 // descriptors itself: it pops validated chains, copies bytes in and out through the chain, and
@@ -6,7 +6,7 @@
 // negotiation, queue addresses and interrupts, and hands the device a `VirtioContext`.
 //
 // Devices serve their queues with the canonical notify loop, serveQueue() in notify-loop.ts
-// (STYLE #7): disable kicks, pop, handle, push, re-enable and re-check, publish once.
+// (docs/ARCHITECTURE.md "Virtio"): disable kicks, pop, handle, push, re-enable and re-check, publish once.
 //
 // Asynchronous completion (a block backend that answers later) pushes the chain when the data
 // is there and calls `ctx.publish(q)` then; the chain object stays valid until pushed or until
@@ -158,7 +158,7 @@ export interface VirtioDevice {
   stats?(): Record<string, number>;
 }
 
-// ---- host-side self-description (DESIGN.md: like a VFIO device fd) ---------------------------
+// ---- host-side self-description (like a VFIO device fd) ---------------------------
 
 export type TransportKind = "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
 export const TRANSPORT_KINDS: readonly TransportKind[] = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"];

@@ -23,7 +23,7 @@ interface MmioReg extends RegisterInfo {
   only?: Version;
 }
 
-/** The register map, once (STYLE #3). virtio 1.2 §4.2.2 table "MMIO Device Register Layout". */
+/** The register map, once: decoding, trace names and the inspector's labels come from it. virtio 1.2 §4.2.2 table "MMIO Device Register Layout". */
 export const MMIO_REGISTERS: readonly MmioReg[] = [
   { offset: 0x000, name: "MagicValue", access: "r", ref: "§4.2.2" },
   { offset: 0x004, name: "Version", access: "r", ref: "§4.2.2" },
@@ -84,7 +84,7 @@ export interface VirtioMmioOptions {
 export class VirtioMmio {
   readonly t: VirtioTransport;
   /**
-   * Two regions so the bus enforces widths (STYLE #4): the registers take 32-bit accesses only
+   * Two regions so the bus enforces widths (docs/ARCHITECTURE.md "Buses and the board"): the registers take 32-bit accesses only
    * (§4.2.2), the device config any width (§4.2.2.2).
    */
   readonly regions: readonly [Region, Region];

@@ -270,7 +270,7 @@ export class VirtioNet implements VirtioDevice {
   // ---- receiveq: backend → guest ----
 
   /**
-   * Fill posted receive buffers from the backlog (the console's loop, STYLE #7): ends with the
+   * Fill posted receive buffers from the backlog (the console's loop, notify-loop.ts): ends with the
    * backlog drained or with notifications on and no buffer left.
    */
   private deliver(): void {

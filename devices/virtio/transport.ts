@@ -1,4 +1,4 @@
-// What every virtio transport shares (STYLE #2 "shared parts in one common piece"): the device
+// What every virtio transport shares (docs/ARCHITECTURE.md "Virtio": shared parts in one common piece): the device
 // status machine, feature negotiation, the queues, the interrupt status bits, the config
 // generation, DEVICE_NEEDS_RESET, and the `VirtioContext` a device type is handed. The PCI and
 // MMIO register files (pci.ts, mmio.ts) only decode registers onto this.

@@ -55,7 +55,7 @@ export interface VmConfig {
   devices?: VirtioDeviceSpec[];
 }
 
-/** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
+/** One `--device` (docs/ARCHITECTURE.md "Virtio"): a device type on a transport. */
 export interface VirtioDeviceSpec {
   type: "blk" | "console" | "rng" | "balloon" | "input" | "net" | "9p";
   transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
