@@ -20,15 +20,12 @@ import { PciHost } from "../pci-host.ts";
 import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
-import type { VirtioInput } from "../virtio/input.ts";
-import { BALLOON_PAGE, type VirtioBalloon } from "../virtio/balloon.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
 import { placeVirtio, virtioStats, type PlacedVirtio, type VirtioHost } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
-import type { VirtioConsole } from "../virtio/console.ts";
-import type { VirtioDeviceInfo } from "../virtio/device.ts";
+import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import { inspectVirtio, type InspectSnapshot } from "../inspect/snapshot.ts";
 
 /** Register indices of the core's getReg/setReg. */
@@ -95,8 +92,8 @@ export class PcBoard {
   readonly virtio: PlacedVirtio[];
   /** `virtio_mmio.device=…` entries bootLinux appends to the command line. */
   private readonly virtioCmdline: string[];
-  /** The first virtio-console, which then owns console input. */
-  private readonly virtioConsole: VirtioConsole | null;
+  /** The first device that takes console input (a virtio-console), which then owns it. */
+  private readonly virtioConsole: VirtioDevice | null;
   private readonly rp: Int32Array; // the run page, as words
   private readonly mem: RamMemory;
   private readonly log: (message: string) => void;
@@ -181,7 +178,7 @@ export class PcBoard {
     }, { openBlock: opts.openBlock, openFs: opts.openFs, onConsole: opts.onConsole });
     this.virtio = placed.devices;
     this.virtioCmdline = placed.cmdline;
-    this.virtioConsole = (this.virtio.find((d) => d.spec.type === "console")?.device as VirtioConsole | undefined) ?? null;
+    this.virtioConsole = this.virtio.find((d) => d.device.consoleInput)?.device ?? null;
   }
 
   /** Every virtio device's self-description (regions and IRQs, VFIO style) for the inspector. */
@@ -199,7 +196,7 @@ export class PcBoard {
     // (virtio 1.2 §5.5.6.3): ask for fresh ones while someone looks, at most once a second.
     if (!paused && performance.now() - this.balloonStatsAt > 1000) {
       this.balloonStatsAt = performance.now();
-      for (const d of this.virtio) if (d.spec.type === "balloon") (d.device as VirtioBalloon).requestStats();
+      for (const d of this.virtio) d.device.inspected?.();
     }
     return {
       takenMs: performance.now(),
@@ -241,27 +238,27 @@ export class PcBoard {
 
   /** Host keyboard input: to the virtio-console if there is one, else to COM1. */
   consoleInput(bytes: Uint8Array): void {
-    if (this.virtioConsole) this.virtioConsole.receive(bytes);
+    if (this.virtioConsole) this.virtioConsole.consoleInput!(bytes);
     else this.com1.receive(bytes);
   }
 
   /** Ask the virtio-balloon for `mib` MiB (a config change the driver acts on); false without one. */
   setBalloonMiB(mib: number): boolean {
-    const b = this.virtio.find((d) => d.spec.type === "balloon")?.device as VirtioBalloon | undefined;
-    b?.setTarget((mib * (1 << 20)) / BALLOON_PAGE);
+    const b = this.virtio.find((d) => d.device.setTargetMiB)?.device;
+    b?.setTargetMiB!(mib);
     return b !== undefined;
   }
 
   /** A key press or release on the virtio-input keyboard (Linux KEY_* code); false without one. */
   inputKey(code: number, down: boolean): boolean {
-    const kbd = this.virtio.find((d) => d.spec.type === "input")?.device as VirtioInput | undefined;
-    kbd?.key(code, down);
+    const kbd = this.virtio.find((d) => d.device.inputKey)?.device;
+    kbd?.inputKey!(code, down);
     return kbd !== undefined;
   }
 
   /** The host terminal's size, for a virtio-console (a UART has no way to carry it). */
   consoleResize(cols: number, rows: number): void {
-    this.virtioConsole?.resize(cols, rows);
+    this.virtioConsole?.consoleResize?.(cols, rows);
   }
 
   /** What the BIOS would have done: PCI BARs, Interrupt Line and the ELCR for PCI INTx. */

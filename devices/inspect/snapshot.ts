@@ -89,7 +89,7 @@ export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot
     configAt = mmioConfigStart();
     trapsByKind.mmio = t.access.seq;
   }
-  const accesses = attachAccesses(registers, t.access.entries(), t, configAt, other);
+  const accesses = attachAccesses(registers, t.access.entries(), t, configAt, other, d.type?.config ?? []);
   const queues = t.queues.map((q): QueueSnapshot => {
     const ringState = q.ringState();
     const a = { desc: q.desc, driver: q.driver, device: q.device };

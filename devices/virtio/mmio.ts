@@ -7,7 +7,8 @@ import type { VirtioDevice, VirtioDeviceInfo } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
-import { has } from "./device.ts";
+import { has, type TransportKind } from "./device.ts";
+import { TRANSPORTS } from "./transports.ts";
 import { MmioMsi, VIRTIO_F_MMIO_MSI, MMIO_MSI_VEC_NUM, MMIO_MSI_DATA } from "./mmio-msi.ts";
 
 export const MMIO_MAGIC = 0x7472_6976; // "virt"
@@ -109,7 +110,7 @@ export class VirtioMmio {
     const msi = o.msi && o.version === 2;
     if (o.msi && !msi) o.log(`${o.name}: MSI needs virtio-mmio version 2 (feature bit 40); not offered`);
     this.t = new VirtioTransport(device, {
-      name: o.name, kind: o.version === 1 ? "mmio-v1" : "mmio-v2", mem: o.mem, setIrq: o.setIrq, log: o.log,
+      name: o.name, kind: mmioTransport(o.version), mem: o.mem, setIrq: o.setIrq, log: o.log,
       ...(msi ? { extraFeatures: 1n << BigInt(VIRTIO_F_MMIO_MSI) } : {}),
     });
     if (msi) {
@@ -290,4 +291,11 @@ export class VirtioMmio {
     if (off + w > this.device.configSize) { this.log(`${this.t.name}: config write past the end (+0x${off.toString(16)})`); return; }
     this.device.writeConfig(off, w, v);
   }
+}
+
+/** The name of the virtio-mmio transport of `version` (1: legacy, 2: modern). */
+function mmioTransport(version: 1 | 2): TransportKind {
+  const t = TRANSPORTS.find((x) => x.bus === "mmio" && (x.version1 === "none") === (version === 1));
+  if (!t) throw new Error(`no virtio-mmio transport of version ${version}`);
+  return t.name;
 }

@@ -10,6 +10,7 @@ import type { GuestMemory } from "./guest-memory.ts";
 import { Virtqueue } from "./queue.ts";
 import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName, type StatusVerdict } from "./status.ts";
 import { AccessLog } from "../inspect/access-log.ts";
+import { transportDef, type TransportDef } from "./transports.ts";
 
 /** Interrupt status bits (§4.1.4.5 ISR, §4.2.2 InterruptStatus). */
 export const ISR_QUEUE = 1, ISR_CONFIG = 2;
@@ -60,6 +61,8 @@ export interface TransportOptions {
 export class VirtioTransport implements VirtioContext {
   readonly name: string;
   readonly kind: TransportKind;
+  /** Its row in virtio/transports.ts. */
+  readonly def: TransportDef;
   readonly queues: Virtqueue[];
   /** Offered: the device's bits plus the ring/transport bits this transport supports. */
   readonly offered: bigint;
@@ -99,7 +102,8 @@ export class VirtioTransport implements VirtioContext {
     this.kind = o.kind;
     this.setIrq = o.setIrq;
     this.log = o.log;
-    const modern = o.kind !== "pci-legacy" && o.kind !== "mmio-v1";
+    this.def = transportDef(o.kind);
+    const modern = this.def.version1 !== "none";
     let f = device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX);
     if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED) | (o.extraFeatures ?? 0n);
     else f &= 0xffff_ffffn; // the legacy feature register is 32 bits wide
@@ -181,7 +185,7 @@ export class VirtioTransport implements VirtioContext {
 
   /** Modern-only transports need VERSION_1; transitional/legacy accept its absence. */
   private isModernOnly(): boolean {
-    return this.kind === "pci-modern" || this.kind === "mmio-v2";
+    return this.def.version1 === "required";
   }
 
   get driverOk(): boolean {
@@ -280,7 +284,7 @@ export class VirtioTransport implements VirtioContext {
       // PCI §4.1.4.5: the ISR config bit is set either way; only INTx stays quiet. MMIO MSI
       // (mmio-msi.ts): InterruptStatus stays clear.
       this.stats.configInterrupts++;
-      if (this.kind.startsWith("pci")) this.isr |= ISR_CONFIG;
+      if (this.def.bus === "pci") this.isr |= ISR_CONFIG;
       return;
     }
     this.raise(ISR_CONFIG);
