@@ -8,7 +8,7 @@ const timeS = Number(process.env.VIREO_FUZZ_TIME ?? 0);
 const seedEnv = process.env.VIREO_FUZZ_SEED;
 
 /** Runs `property` and throws, with the seed and counterexample, if any case fails. */
-export function fuzz<Ts>(name: string, property: fc.IRawProperty<Ts>, defaultRuns: number): number {
+export function fuzz<Ts>(name: string, property: fc.IProperty<Ts>, defaultRuns: number): number {
   const params: fc.Parameters<Ts> =
     timeS > 0
       ? { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: timeS * 1000, markInterruptAsFailure: false }
