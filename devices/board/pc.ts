@@ -116,7 +116,7 @@ export class PcBoard {
     this.rp = this.core.runPage;
     this.core.setJit(opts.jit ?? 0);
     this.core.jit.background = true; // the run loop (devices/vm/session.ts) lets compiles finish
-    const exports = this.core.exports as unknown as { instret(): number };
+    const exports = this.core.exports;
     this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
     // Deterministic time may skip ahead in a spin-wait (devices/vm/session.ts, EXIT_PAUSE).
     this.rp[L.RUN_PAUSE_EXIT >> 2] = opts.clock === "deterministic" ? 1 : 0;
@@ -167,8 +167,7 @@ export class PcBoard {
     this.timed = [this.pit, this.com1, this.cmos];
     if (this.lapic) this.timed.push(this.lapic);
 
-    const jitInvalidate = this.core.exports.jitInvalidate as (addr: number, len: number) => void;
-    this.mem = new RamMemory(this.core.ram, (addr, len) => jitInvalidate(addr, len));
+    this.mem = new RamMemory(this.core.ram, (addr, len) => exports.jitInvalidate(addr, len));
     const placed = placeVirtio(opts.virtio ?? [], {
       mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: setIsaIrq,
@@ -296,11 +295,7 @@ export class PcBoard {
 
   /** Power-on: reset the CPU, load Linux, and enter it at its 32-bit entry point. */
   bootLinux(image: LinuxImage): LinuxBootResult {
-    const e = this.core.exports as unknown as {
-      reset(): void;
-      setupFlat32(eip: number): void;
-      setReg(i: number, v: number): void;
-    };
+    const e = this.core.exports;
     // A reboot starts from zeroed RAM, as power-on does. The first boot's memory is fresh from
     // WebAssembly.Memory, already zero: filling it would only make the OS commit all of it
     // (≈0.1 s and the whole guest RAM in RSS before the guest has touched a page).
@@ -323,7 +318,7 @@ export class PcBoard {
 
   /** Execute up to `budget` instructions; returns the EXIT_* code (layout.ts). */
   run(budget: number): number {
-    return (this.core.exports as unknown as { run(b: number): number }).run(budget);
+    return this.core.exports.run(budget);
   }
 
   /** Let every timed device catch up with the clock. */
@@ -355,7 +350,7 @@ export class PcBoard {
   }
 
   instret(): number {
-    return (this.core.exports as unknown as { instret(): number }).instret();
+    return this.core.exports.instret();
   }
 
   /** The core's trap: dispatch the access in the run page's trap record. The hot path. */
