@@ -224,6 +224,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     clock: "realtime",
     script: { cmds: [], ready: READY_LINE },
     devices: deviceSpecs(settings, diskImageName(), { link: tabLink?.end, mac: randomMac() }),
+    inspect: true, // the inspector may open any time: observe the transports from power-on
     ...(settings.apic ? { apic: true } : {}),
     ...(settings.jit !== undefined ? { jit: settings.jit } : {}),
   };

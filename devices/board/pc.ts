@@ -26,7 +26,6 @@ import type { VirtioDeviceSpec } from "../vm/config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
-import { inspectVirtio, type InspectSnapshot } from "../inspect/snapshot.ts";
 
 /** Register indices of the core's getReg/setReg. */
 const REG_ESI = 6;
@@ -95,10 +94,10 @@ export class PcBoard {
   /** The first device that takes console input (a virtio-console), which then owns it. */
   private readonly virtioConsole: VirtioDevice | null;
   private readonly rp: Int32Array; // the run page, as words
-  private readonly mem: RamMemory;
+  /** Guest RAM as virtio devices (and the inspector's ring decoder) see it. */
+  readonly mem: RamMemory;
   private readonly log: (message: string) => void;
   private msiDropped = 0;
-  private balloonStatsAt = -Infinity;
   private booted = false;
 
   constructor(opts: PcOptions) {
@@ -185,49 +184,10 @@ export class PcBoard {
     return this.virtio.map((d) => d.info());
   }
 
-  /**
-   * The inspector's snapshot (JSON-able): counters, and per virtio device its identity,
-   * registers, features, status path and rings decoded from guest memory.
-   */
-  inspect(paused = false): InspectSnapshot {
+  /** The core's live counters in the run page: traps by kind, interrupts taken. */
+  runCounters(): { traps: { pio: number; mmio: number }; interrupts: number } {
     const rp = this.rp;
-    // A balloon's statistics arrive when the device hands the driver its stats buffer back
-    // (virtio 1.2 §5.5.6.3): ask for fresh ones while someone looks, at most once a second.
-    if (!paused && performance.now() - this.balloonStatsAt > 1000) {
-      this.balloonStatsAt = performance.now();
-      for (const d of this.virtio) d.device.inspected?.();
-    }
-    return {
-      takenMs: performance.now(),
-      instructions: this.instret(),
-      guestNs: this.clock.nowNs(),
-      paused,
-      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
-      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
-      devices: this.virtio.map((d) => inspectVirtio(d, this.mem)),
-    };
-  }
-
-  /** Log register accesses per device while an inspector looks (AccessLog). */
-  setAccessLogging(on: boolean): void {
-    for (const d of this.virtio) {
-      if (on && !d.transport.access.enabled) d.transport.access.clear();
-      d.transport.access.enabled = on;
-    }
-  }
-
-  /**
-   * Step mode: call `hit` at every virtqueue notification (`notify` true; returning true holds
-   * it until releaseHeldKicks) and queue interrupt of any device (null: stop watching). The
-   * caller makes the vCPU stop there (requestStop).
-   */
-  watchVirtioEvents(hit: ((notify: boolean) => boolean) | null): void {
-    for (const d of this.virtio) d.transport.onEvent = hit;
-  }
-
-  /** Let the devices see the notifications step mode held. */
-  releaseHeldKicks(): void {
-    for (const d of this.virtio) d.transport.releaseHeld();
+    return { traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 }, interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0 };
   }
 
   /** Ask the core to return from run() after the current trap (EXIT_STOP). */
@@ -268,8 +228,8 @@ export class PcBoard {
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
       ...(ioapic ? { setPirq: (p: number, level: boolean) => ioapic.setPin(PIRQ_IOAPIC_PIN[p]!, level) } : {}),
     });
-    // The inspector counts the guest's accesses; these configuration writes were the firmware's.
-    for (const d of this.virtio) d.transport.access.reset();
+    // Access counts are the guest's; these configuration writes were the firmware's.
+    for (const d of this.virtio) d.transport.forgetAccesses();
   }
 
   /** The MP table (MP spec 1.4) that tells the kernel how this board's interrupts are wired. */
@@ -399,8 +359,7 @@ export class PcBoard {
   stats(): Record<string, unknown> {
     const rp = this.rp;
     return {
-      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
-      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
+      ...this.runCounters(),
       exceptions: rp[L.RUN_STAT_EXCEPTIONS >> 2]! >>> 0,
       tlbMisses: rp[L.RUN_STAT_TLB_MISS >> 2]! >>> 0,
       jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs) },

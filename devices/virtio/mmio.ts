@@ -125,13 +125,13 @@ export class VirtioMmio {
       {
         name: o.name, base: o.base, size: MMIO_CONFIG, widths: W4, registers: MMIO_REGISTERS,
         // Through the transport's access log: the inspector's "last accesses" are these traps.
-        read: (off, w) => this.t.access.read(0, off, w, this.read(off, w)),
-        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.write(off, w, v); },
+        read: (off, w) => { const v = this.read(off, w); this.t.accessed(0, off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(0, off, w, true, v); this.write(off, w, v); },
       },
       {
         name: `${o.name}.config`, base: o.base + MMIO_CONFIG, size: MMIO_WINDOW - MMIO_CONFIG, widths: W_ANY,
-        read: (off, w) => this.t.access.read(1, MMIO_CONFIG + off, w, this.read(MMIO_CONFIG + off, w)),
-        write: (off, w, v) => { this.t.access.write(1, MMIO_CONFIG + off, w, v); this.write(MMIO_CONFIG + off, w, v); },
+        read: (off, w) => { const v = this.read(MMIO_CONFIG + off, w); this.t.accessed(1, MMIO_CONFIG + off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(1, MMIO_CONFIG + off, w, true, v); this.write(MMIO_CONFIG + off, w, v); },
       },
     ];
   }

@@ -15,7 +15,7 @@ import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
 import { transportDef } from "./transports.ts";
-import { PCI_CONFIG_SLOT } from "../inspect/access-log.ts";
+import { PCI_CONFIG_SLOT } from "./transport.ts";
 
 export const VIRTIO_PCI_VENDOR = 0x1af4;
 /** §4.1.2: transitional ids are 0x1000 + (id − 1) for the original device types. */
@@ -169,15 +169,15 @@ export class VirtioPci {
       this.regions[0] = {
         name: `${o.name}.legacy`, base: 0, size, widths: W_ANY, registers: LEGACY_REGISTERS,
         // Through the transport's access log: the inspector's "last accesses" are these traps.
-        read: (off, w) => this.t.access.read(0, off, w, this.legacyRead(off, w)),
-        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.legacyWrite(off, w, v); },
+        read: (off, w) => { const v = this.legacyRead(off, w); this.t.accessed(0, off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(0, off, w, true, v); this.legacyWrite(off, w, v); },
       };
     }
     if (modern) {
       this.regions[MODERN_BAR] = {
         name: `${o.name}.modern`, base: 0, size: MODERN_BAR_SIZE, widths: W_ANY,
-        read: (off, w) => this.t.access.read(MODERN_BAR, off, w, this.modernRead(off, w)),
-        write: (off, w, v) => { this.t.access.write(MODERN_BAR, off, w, v); this.modernWrite(off, w, v); },
+        read: (off, w) => { const v = this.modernRead(off, w); this.t.accessed(MODERN_BAR, off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(MODERN_BAR, off, w, true, v); this.modernWrite(off, w, v); },
       };
       this.addCapabilities();
     }
@@ -186,10 +186,10 @@ export class VirtioPci {
     // is the one the read returns.
     this.fn.onConfigRead = (o, w) => {
       if (modern) this.pciCfgAccess(o, w, false, 0);
-      this.t.access.read(PCI_CONFIG_SLOT, o, w, this.fn.get(o, w));
+      this.t.accessed(PCI_CONFIG_SLOT, o, w, false, this.t.observer ? this.fn.get(o, w) : 0);
     };
     this.fn.onConfigWrite = (o, w, v) => {
-      this.t.access.write(PCI_CONFIG_SLOT, o, w, v);
+      this.t.accessed(PCI_CONFIG_SLOT, o, w, true, v);
       if (modern) this.pciCfgAccess(o, w, true, v);
       this.msix?.configWritten(o, w);
     };

@@ -52,6 +52,12 @@ export interface VmConfig {
    * (core-wasm/jit/); 0 interprets everything. Default JIT_THRESHOLD.
    */
   jit?: number;
+  /**
+   * An inspector may look (the page): the virtio transports are observed from power-on, so the
+   * status path the driver took at probe is there when the inspector opens. Absent: observed
+   * only from the first snapshot; a CLI run records nothing.
+   */
+  inspect?: boolean;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
 }

@@ -11,6 +11,7 @@ import { helpText, parseDevice } from "../../../cli/options.ts";
 import { PAGE_DEVICES, deviceChoices, deviceSpecs, parseSettings, settingsQuery } from "../../../web/settings.ts";
 import { PcBoard } from "../../../devices/board/pc.ts";
 import { MMIO_BASE } from "../../../devices/board/virtio-devices.ts";
+import { BoardInspector } from "../../../devices/inspect/board-inspector.ts";
 import { toyType } from "./toy-device.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;
@@ -42,9 +43,10 @@ test("a toy device type, registered in one line, is known everywhere", () => {
     module, ramBytes: 16 << 20, clock: "deterministic", onConsole: () => {},
     virtio: [parseDevice("toy,transport=mmio-v2,brightness=9")],
   });
-  board.setAccessLogging(true);
+  const inspector = new BoardInspector(board);
+  inspector.setAccessLogging(true);
   assert.equal(board.mmio.read(MMIO_BASE + 0x100, 4), 9, "config space from the option");
-  const [d] = board.inspect(true).devices;
+  const [d] = inspector.snapshot(true).devices;
   assert.equal(d!.name, "virtio-toy0");
   assert.equal(d!.type, "toy");
   assert.equal(d!.deviceId, 63);
