@@ -16,9 +16,16 @@ import { CPU_END, CPU_PHASES, blkScript, consoleScript, cpuScript, seqBytes } fr
 import { formatTable, pairedRatios, row, target, type Row, type Target } from "./table.ts";
 import { KERNEL_APPEND, KERNEL_END, KERNEL_MARKS, prepareKernel, qemuDisk, vireoDisk, type KernelFiles } from "./kernel.ts";
 import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
+import { TRANSPORTS as TRANSPORT_DEFS, TRANSPORT_NAMES, deviceTypeWithRole } from "../devices/registry.ts";
 
-const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", "console", "idle", "memory", "reference"];
-const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"];
+/** The console section's name (a bench section, not the device type). */
+const CONSOLE_SECTION = "console"; // not-a-device-name
+const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", CONSOLE_SECTION, "idle", "memory", "reference"];
+const TRANSPORTS = TRANSPORT_NAMES;
+const DISK = deviceTypeWithRole("disk")!.name;
+const CONSOLE = deviceTypeWithRole("terminal")!.name;
+/** The transport the single-transport figures use: virtio-pci modern. */
+const MODERN_PCI = TRANSPORT_DEFS.find((t) => t.bus === "pci" && t.version1 === "required")!.name;
 const HELP = `usage: npm run bench -- [options]
   --only S,...     sections to run (default all): ${SECTIONS.join(",")}
                    (reference adds QEMU runs to whichever of boot, cpu and kernel are selected)
@@ -288,7 +295,7 @@ if (only.has("io")) {
       const img = join(tmp, `blk-${t}.img`);
       writeFileSync(img, "");
       execFileSync("truncate", ["-s", `${IO_MIB + 1}M`, img]);
-      (res[t] ??= []).push(await vm(`io ${t}`, ["--device", `blk,transport=${t},image=${img}`, "--cmd", blkScript(IO_MIB)], 900));
+      (res[t] ??= []).push(await vm(`io ${t}`, ["--device", `${DISK},transport=${t},image=${img}`, "--cmd", blkScript(IO_MIB)], 900));
       rmSync(img, { force: true });
     }
   }
@@ -296,20 +303,20 @@ if (only.has("io")) {
     const rs = res[t]!;
     // Per CPU second too: on a shared machine the wall rates swing with other users' load.
     for (const [dir, a, b, note] of [["write", "w0", "w1", `dd bs=64k ${IO_MIB} MiB conv=fsync`], ["read", "r0", "r1", "dd bs=64k after drop_caches"]]) {
-      add(row("io", `blk ${t}: seq ${dir}`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "wallS"))), note));
-      add(row("io", `blk ${t}: seq ${dir} per CPU s`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "cpuS"))), "MiB per CPU second of the VM process"));
+      add(row("io", `${DISK} ${t}: seq ${dir}`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "wallS"))), note));
+      add(row("io", `${DISK} ${t}: seq ${dir} per CPU s`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "cpuS"))), "MiB per CPU second of the VM process"));
     }
   }
 }
 
 // --- console: cat of a text file to the terminal, on the serial port and on virtio-console ---
-if (only.has("console")) {
+if (only.has(CONSOLE_SECTION)) {
   const { script, lines } = consoleScript(CONSOLE_KIB);
   const bytes = seqBytes(lines);
   const consoles: [string, string[]][] = [
     ["serial ttyS0", []],
     // The guest's console, and so its shell, on hvc0 (init's cttyhack follows console=).
-    ["virtio-console hvc0 (pci-modern)", ["--append", DEFAULT_CMDLINE.replace("console=ttyS0", "console=hvc0"), "--device", "console,transport=pci-modern"]],
+    [`virtio-${CONSOLE} hvc0 (${MODERN_PCI})`, ["--append", DEFAULT_CMDLINE.replace("console=ttyS0", "console=hvc0"), "--device", `${CONSOLE},transport=${MODERN_PCI}`]],
   ];
   const res: (VmRun | null)[][] = consoles.map(() => []);
   for (let i = 0; i < RUNS; i++) {
@@ -317,10 +324,10 @@ if (only.has("console")) {
   }
   for (const [k, [name]] of consoles.entries()) {
     const rs = res[k]!;
-    add(row("console", `${name}: cat throughput`, "KiB/s", rs.map((r) => div(bytes / 1024, span(r, "c0", "c1", "wallS"))),
+    add(row(CONSOLE_SECTION, `${name}: cat throughput`, "KiB/s", rs.map((r) => div(bytes / 1024, span(r, "c0", "c1", "wallS"))),
       `${bytes} bytes (seq 1 ${lines}) per wall s`));
-    add(row("console", `${name}: CPU per MiB`, "s", rs.map((r) => div(span(r, "c0", "c1", "cpuS"), bytes / 1048576)), "user+sys of the VM process"));
-    add(row("console", `${name}: instructions per byte`, "instr", rs.map((r) => div(span(r, "c0", "c1", "instret"), bytes)), "guest, cat to the prompt"));
+    add(row(CONSOLE_SECTION, `${name}: CPU per MiB`, "s", rs.map((r) => div(span(r, "c0", "c1", "cpuS"), bytes / 1048576)), "user+sys of the VM process"));
+    add(row(CONSOLE_SECTION, `${name}: instructions per byte`, "instr", rs.map((r) => div(span(r, "c0", "c1", "instret"), bytes)), "guest, cat to the prompt"));
   }
 }
 

@@ -34,8 +34,8 @@ const fdPath = (fd: number) => `/proc/self/fd/${fd}`;
  *   guest gives them (QEMU runs as root for it; so would the VM). New files still belong to
  *   the user running the VM.
  */
-export const SECURITY_MODELS = ["none", "passthrough"] as const;
-export type SecurityModel = (typeof SECURITY_MODELS)[number];
+export { SECURITY_MODELS, type SecurityModel } from "./security-model.ts";
+import { SECURITY_MODELS, type SecurityModel } from "./security-model.ts";
 
 export interface NodeFsOptions {
   securityModel?: SecurityModel;
