@@ -1,4 +1,6 @@
-import { defineConfig } from "vite";
+import { createReadStream, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { defineConfig, type Plugin } from "vite";
 
 // SharedArrayBuffer (guest RAM shared between the VM worker and the page) needs a
 // cross-origin isolated page: COOP same-origin + COEP require-corp, on dev and preview.
@@ -7,6 +9,74 @@ const isolation = {
   "Cross-Origin-Embedder-Policy": "require-corp",
 };
 
+/** Where the dev server serves the guest images, as the build serves its assets. */
+const GUEST_IMAGES_URL = "/guest-images/";
+
+/**
+ * The guest images (kernels, initramfs, data disk) are bytes the page fetches at the URL its
+ * `?url` import gives; the build emits them as hashed assets. The dev server would hand the same
+ * files to its module pipeline: the extensionless bzImage is taken for a script (import analysis
+ * fails on it, HTTP 500) and a .gz goes out with Content-Encoding: gzip. So in dev the import's
+ * URL is /guest-images/NAME, served here as the file's bytes, untouched.
+ */
+function guestImages(): Plugin {
+  const dir = fileURLToPath(new URL("./guest-images/", import.meta.url));
+  return {
+    name: "vireo:guest-images",
+    apply: "serve",
+    enforce: "pre",
+    load(id) {
+      const [file, query] = id.split("?");
+      if (query !== "url" || !file!.startsWith(dir) || file!.slice(dir.length).includes("/")) return null;
+      return `export default ${JSON.stringify(GUEST_IMAGES_URL + file!.slice(dir.length))};`;
+    },
+    configureServer(server) {
+      // Before Vite's own middlewares (this hook's return value would run after them).
+      server.middlewares.use(GUEST_IMAGES_URL, (req, res, next) => {
+        if (req.method !== "GET" && req.method !== "HEAD") return next();
+        // One file directly in guest-images/: no subdirectories, no way out of it.
+        const name = new URL(req.url!, "http://x").pathname.slice(1);
+        const size = /^[\w-][\w.-]*$/.test(name) ? fileSize(dir + name) : undefined;
+        if (size === undefined) return void res.writeHead(404, isolation).end();
+        res.writeHead(200, {
+          ...isolation,
+          "Cross-Origin-Resource-Policy": "same-origin",
+          "Content-Type": "application/octet-stream",
+          "Content-Length": String(size),
+          "Cache-Control": "no-cache",
+        });
+        if (req.method === "HEAD") return res.end();
+        createReadStream(dir + name).on("error", () => res.destroy()).pipe(res);
+      });
+    },
+  };
+}
+
+/** `npm start` prints, after Vite's own URLs, the one that opens the page and boots the default guest. */
+function printBootUrl(): Plugin {
+  return {
+    name: "vireo:boot-url",
+    apply: "serve",
+    configureServer(server) {
+      const printUrls = server.printUrls.bind(server);
+      server.printUrls = () => {
+        printUrls();
+        const local = server.resolvedUrls?.local[0];
+        if (local) server.config.logger.info(`  ➜  Boot:    ${local}?autoboot=1`);
+      };
+    },
+  };
+}
+
+function fileSize(path: string): number | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export default defineConfig({
   root: "web",
   // Relative asset URLs: the built site works from any directory of a static host.
@@ -14,6 +84,7 @@ export default defineConfig({
   // web/public/coi-sw.js: the service worker that isolates the page where the host sends no
   // COOP/COEP headers; copied to dist/ unbundled, beside index.html (its scope).
   publicDir: "public",
+  plugins: [guestImages(), printBootUrl()],
   server: { headers: isolation, fs: { allow: [".."] } },
   preview: { headers: isolation },
   worker: { format: "es" },

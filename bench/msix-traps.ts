@@ -11,11 +11,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TRANSPORTS as TRANSPORT_DEFS, deviceTypeWithRole } from "../devices/registry.ts";
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1]! : d);
 const MIB = Number(opt("--mib", "16"));
-const TRANSPORTS = opt("--transports", "pci-legacy,pci-modern,pci-transitional").split(",");
+const TRANSPORTS = opt("--transports", TRANSPORT_DEFS.filter((t) => t.bus === "pci").map((t) => t.name).join(",")).split(",");
+const DISK = deviceTypeWithRole("disk")!.name;
 const root = new URL("../", import.meta.url).pathname;
 
 const BOARDS = [
@@ -50,7 +52,7 @@ try {
   for (const t of TRANSPORTS) {
     table[t] = {};
     for (const b of BOARDS) {
-      const args = [...b.args, "--device", `blk,transport=${t},image=${img},readonly,irq=${b.irq}`];
+      const args = [...b.args, "--device", `${DISK},transport=${t},image=${img},readonly,irq=${b.irq}`];
       const cmd = (n: number) => `dd if=/dev/vda of=/dev/null bs=1M count=${String(n).padStart(2, "0")}`;
       const base = run(args, cmd(0));
       const dd = run(args, cmd(MIB));

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { MARK_RE } from "./proc.ts";
 import { median } from "./table.ts";
+import { TRANSPORTS, deviceTypeWithRole } from "../devices/registry.ts";
 
 /** The guest shell function that prints "BENCH <tag> <uptime>" (the bench's mark lines). */
 const MARK = "m(){ echo BENCH $1 $(cut -d' ' -f1 /proc/uptime); }";
@@ -24,7 +25,8 @@ function marks(out: string): Map<string, number> {
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => { const i = argv.indexOf(name); return i >= 0 && i + 1 < argv.length ? argv[i + 1]! : def; };
 const RUNS = Math.max(1, Number(opt("--runs", "3")));
-const TRANSPORT = opt("--transport", "pci-modern");
+const TRANSPORT = opt("--transport", TRANSPORTS.find((t) => t.bus === "pci" && t.version1 === "required")!.name);
+const SHARE = deviceTypeWithRole("share")!.name;
 const MSIZE = opt("--msize", "");
 const EXTRA = opt("--opts", ""); // more mount options, e.g. cache=loose
 const BIG_MIB = 16, SMALL = 1000, SMALL_BYTES = 4096;
@@ -46,7 +48,7 @@ try {
   const phases: Record<string, number[]> = { big: [], small: [], ls: [], write: [] };
   const guest: Record<string, number[]> = { big: [], small: [], ls: [], write: [] };
   for (let i = 0; i < RUNS; i++) {
-    const r = await run(["--device", `9p,transport=${TRANSPORT},path=${dir}`, "--cmd", script]);
+    const r = await run(["--device", `${SHARE},transport=${TRANSPORT},path=${dir}`, "--cmd", script]);
     const m = r.host; // host seconds at each mark
     const g = marks(r.out);
     if (g.has("r4")) {

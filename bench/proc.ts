@@ -87,7 +87,7 @@ export interface WatchedRun { out: string; ready: ProcSample | null; marks: Map<
 /**
  * Spawn `cmd`, sample it at the ready line and at each BENCH mark on its stdout. With `typed`,
  * write it to stdin once a shell prompt follows the ready line. Killed (SIGKILL) once `until`
- * appears, the ready line does when there is nothing to type, or at the timeout.
+ * appears (after the typing, if any), the ready line does when there is neither, or at the timeout.
  */
 export function watch(cmd: string, args: string[], opts: { typed?: string; until?: RegExp; timeoutS: number }): Promise<WatchedRun> {
   const t0 = performance.now();
@@ -110,7 +110,7 @@ export function watch(cmd: string, args: string[], opts: { typed?: string; until
       const at = () => (s ??= { wallS: now(), cpuS: procCpuS(p.pid!) });
       if (!run.ready && run.out.includes(READY)) {
         run.ready = at();
-        if (!opts.typed) return finish();
+        if (!opts.typed && !opts.until) return finish();
       }
       // Complete lines only, from where the last look stopped.
       const end = run.out.lastIndexOf("\n") + 1;
@@ -121,7 +121,7 @@ export function watch(cmd: string, args: string[], opts: { typed?: string; until
         typed = true;
         p.stdin!.write(opts.typed + "\n");
       }
-      if (typed && opts.until?.test(run.out)) finish();
+      if ((typed || !opts.typed) && opts.until?.test(run.out)) finish();
     });
     p.stderr!.on("data", (d: Buffer) => (run.out += d.toString("latin1")));
     p.on("close", finish);

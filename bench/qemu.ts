@@ -34,8 +34,12 @@ export function plainInitrd(gz: string, dir: string): string {
   return file;
 }
 
-/** Boot under TCG with 128 MiB like the Vireo runs; optionally type `typed` at the prompt and wait for `until`. */
-export function runQemu(kernel: string, initrd: string, append: string, opts: { typed?: string; until?: RegExp; timeoutS: number }): Promise<WatchedRun> {
+/**
+ * Boot under TCG with 128 MiB like the Vireo runs; optionally type `typed` at the prompt and wait
+ * for `until` (without `typed`: wait for `until` instead of the ready line). `extra`: more QEMU
+ * arguments (a disk).
+ */
+export function runQemu(kernel: string, initrd: string, append: string, opts: { typed?: string; until?: RegExp; timeoutS: number; extra?: string[] }): Promise<WatchedRun> {
   return watch(QEMU, ["-accel", "tcg", "-M", "pc", "-m", "128", "-kernel", kernel, "-initrd", initrd, "-append", append,
-    "-display", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio", "-nodefaults"], opts);
+    "-display", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio", "-nodefaults", ...(opts.extra ?? [])], opts);
 }

@@ -5,7 +5,7 @@ import { VM_WORKER_URL } from "./vm-worker-url.ts";
 import { closeSync, existsSync, fsyncSync, openSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_WORDS, kick, stopVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
-import { parseOptions, UsageError, HELP } from "./options.ts";
+import { parseOptions, UsageError, helpText } from "./options.ts";
 import { drainConsole } from "./console-drain.ts";
 import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
 
@@ -21,7 +21,7 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions(process.argv.slice(2));
     if (opts === "help") {
-      console.log(HELP);
+      console.log(helpText());
       return 0;
     }
     parseBzImage(opts.vm.kernel); // a bad kernel file is reported here, before any VM starts

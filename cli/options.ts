@@ -6,13 +6,18 @@ import { sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, JIT_THRESHOLD, READY_LINE } from "../devices/vm/config.ts";
-import { parseMac } from "../devices/virtio/net.ts";
+import {
+  BUS_SLOTS, DEVICE_TYPES, TRANSPORTS, TRANSPORT_NAMES, deviceType, isTransportName, transportDef, type OptionDef,
+} from "../devices/registry.ts";
+import { optionField, type OptionValue } from "../devices/virtio/device-type.ts";
+import { IRQ_MODES, type Bus, type IrqMode } from "../devices/virtio/transports.ts";
 
 export class UsageError extends Error {}
 
 const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
 
-export const HELP = `usage: npm run boot -- [options]
+/** --help; a function so that device types registered later appear in it. */
+export const helpText = (): string => `usage: npm run boot -- [options]
   --kernel FILE        bzImage to boot (default: guest-images/bzImage)
   --initrd FILE        initramfs (default: guest-images/initramfs.cpio.gz; --initrd none for none)
   --append TEXT        kernel command line (default: "${DEFAULT_CMDLINE}")
@@ -23,20 +28,7 @@ export const HELP = `usage: npm run boot -- [options]
   --cmd TEXT           repeatable: wait for the shell prompt, type TEXT, wait for the prompt;
                        after the last one power the guest off and exit 0
   --device SPEC        repeatable: a virtio device, SPEC one of
-                         blk,transport=T,image=FILE[,readonly][,irq=I]
-                         console,transport=T[,irq=I]
-                         rng,transport=T[,irq=I]
-                         balloon,transport=T[,mib=N][,irq=I]  (N MiB inflated from boot)
-                         input,transport=T[,irq=I]  (a keyboard: /dev/input/event0; T with VERSION_1)
-                         net,transport=T,backend=host[,mac=M][,irq=I]  (the built-in host:
-                           DHCP gives 10.0.2.15, the host 10.0.2.2 answers ping and http)
-                         9p,transport=T,path=DIR[,tag=NAME][,readonly][,irq=I]  (a shared folder;
-                           in the guest: mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt;
-                           NAME defaults to "share")
-                       T: pci-legacy, pci-modern, pci-transitional, mmio-v1, mmio-v2
-                       I: intx (default); msix on virtio-pci — MSI-X with a vector per queue,
-                       used by a kernel with PCI MSI on the --apic board; msi on mmio-v2 — the
-                       2020 virtio-mmio MSI proposal (feature bit 40), device side only
+${deviceHelp()}
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
   --jit N|off          translate guest code to WebAssembly after N runs of a block (default ${JIT_THRESHOLD});
                        off interprets every instruction
@@ -103,10 +95,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 
   const jit = o.jit === undefined ? undefined : o.jit === "off" ? 0 : Number(o.jit);
   if (jit !== undefined && !(Number.isInteger(jit) && jit >= 0 && jit <= 1e9)) throw new UsageError(`--jit must be 'off' or a whole number of executions before a block is translated, not '${o.jit}'`);
-  const devices = checkDevices((o.device ?? []).map(parseDevice));
-  for (const d of devices) {
-    if (d.balloonMiB !== undefined && d.balloonMiB >= mem) throw new UsageError(`--device balloon: mib=${d.balloonMiB} must be less than the guest's ${mem} MiB`);
-  }
+  const devices = checkDevices((o.device ?? []).map((d) => parseDevice(d, mem)));
 
   const kernel = readImage(o.kernel ?? guestDir + "bzImage", "kernel");
   const initrd = o.initrd === "none" ? undefined : readImage(o.initrd ?? guestDir + "initramfs.cpio.gz", "initrd");
@@ -131,11 +120,22 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 
 /** Combinations the board cannot place: one line each. */
 function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
-  const tags = specs.filter((d) => d.type === "9p").map((d) => d.tag ?? "share");
-  if (new Set(tags).size !== tags.length) throw new UsageError("--device: two 9p devices with the same tag");
-  if (specs.filter((d) => d.type === "console").length > 1) throw new UsageError("--device: at most one console device (it owns the console)");
-  if (specs.filter((d) => d.transport.startsWith("mmio")).length > 8) throw new UsageError("--device: at most 8 virtio-mmio devices (one free IRQ each)");
-  if (specs.filter((d) => d.transport.startsWith("pci")).length > 31) throw new UsageError("--device: at most 31 virtio-pci devices (bus 0 slots)");
+  for (const t of DEVICE_TYPES) {
+    const mine = specs.filter((d) => d.type === t.name);
+    if (t.maxInstances !== undefined && mine.length > t.maxInstances) {
+      throw new UsageError(`--device: at most ${t.maxInstances === 1 ? "one" : t.maxInstances} ${t.name} device${t.maxInstances === 1 ? "" : "s"}${t.roles?.includes("terminal") ? " (it owns the console)" : ""}`);
+    }
+    for (const o of t.options) {
+      if (o.unique) {
+        const values = mine.map((d) => d[optionField(o)] ?? o.default);
+        if (new Set(values).size !== values.length) throw new UsageError(`--device: two ${t.name} devices with the same ${o.key}`);
+      }
+    }
+  }
+  for (const bus of Object.keys(BUS_SLOTS) as Bus[]) {
+    const n = specs.filter((d) => transportDef(d.transport).bus === bus).length;
+    if (n > BUS_SLOTS[bus]) throw new UsageError(`--device: at most ${BUS_SLOTS[bus]} virtio-${bus} devices (${bus === "pci" ? "bus 0 slots" : "one free IRQ each"})`);
+  }
   checkImages(specs);
   return specs;
 }
@@ -164,15 +164,11 @@ function checkImages(specs: VirtioDeviceSpec[]): void {
   }
 }
 
-const TRANSPORTS = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"] as const;
-const DEVICE_TYPES = ["blk", "console", "rng", "balloon", "input", "net", "9p"] as const;
-
 /** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
-export function parseDevice(text: string): VirtioDeviceSpec {
-  const [type, ...rest] = text.split(",");
-  if (!(DEVICE_TYPES as readonly string[]).includes(type!)) {
-    throw new UsageError(`--device '${text}': type must be one of ${DEVICE_TYPES.join(", ")}, not '${type}'`);
-  }
+export function parseDevice(text: string, memMiB = Infinity): VirtioDeviceSpec {
+  const [typeName = "", ...rest] = text.split(",");
+  const type = deviceType(typeName);
+  if (!type) throw new UsageError(`--device '${text}': type must be one of ${DEVICE_TYPES.map((t) => t.name).join(", ")}, not '${typeName}'`);
   const kv = new Map<string, string | true>();
   for (const item of rest) {
     const eq = item.indexOf("=");
@@ -180,80 +176,102 @@ export function parseDevice(text: string): VirtioDeviceSpec {
     if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
     kv.set(key, eq < 0 ? true : item.slice(eq + 1));
   }
-  const allowed = type === "blk" ? ["transport", "image", "readonly", "irq"] : type === "balloon" ? ["transport", "mib", "irq"]
-    : type === "net" ? ["transport", "backend", "mac", "irq"] : type === "9p" ? ["transport", "path", "tag", "readonly", "irq"] : ["transport", "irq"];
+  const allowed = ["transport", ...type.options.map((o) => o.key), "irq"];
   for (const key of kv.keys()) {
-    if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type} (allowed: ${allowed.join(", ")})`);
+    if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type.name} (allowed: ${allowed.join(", ")})`);
   }
   const transport = kv.get("transport");
-  if (typeof transport !== "string" || !(TRANSPORTS as readonly string[]).includes(transport)) {
-    throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORTS.join(", ")}`);
+  if (typeof transport !== "string" || !isTransportName(transport)) {
+    throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORT_NAMES.join(", ")}`);
   }
-  if (type === "input" && (transport === "pci-legacy" || transport === "mmio-v1")) {
-    // drivers/virtio/virtio_input.c refuses a device without VIRTIO_F_VERSION_1.
-    throw new UsageError(`--device '${text}': Linux's virtio-input driver needs VIRTIO_F_VERSION_1: use pci-modern, pci-transitional or mmio-v2`);
+  const t = transportDef(transport);
+  if (type.transports && !type.transports(t)) {
+    const ok = TRANSPORTS.filter(type.transports).map((x) => x.name);
+    throw new UsageError(`--device '${text}': ${type.transportsWhy ?? `${type.name} does not work on ${transport}`}: use ${listOr(ok)}`);
   }
-  const spec: VirtioDeviceSpec = { type: type as VirtioDeviceSpec["type"], transport: transport as VirtioDeviceSpec["transport"] };
-  if (type === "balloon" && kv.has("mib")) {
-    const mib = kv.get("mib");
-    if (typeof mib !== "string" || !/^\d+$/.test(mib)) throw new UsageError(`--device '${text}': mib=N takes a whole number of MiB`);
-    spec.balloonMiB = Number(mib);
+  const spec: VirtioDeviceSpec = { type: type.name, transport };
+  for (const o of type.options) {
+    const v = kv.get(o.key);
+    if (v === undefined) {
+      if (o.required) throw new UsageError(`--device '${text}': ${type.name} needs ${o.key}=${o.meta ?? o.choices?.join("|") ?? "VALUE"}`);
+      continue;
+    }
+    const value = optionValue(text, type.name, o, v);
+    const why = o.check?.(value, { memMiB });
+    if (why) throw new UsageError(`--device '${text}': ${why}`);
+    spec[optionField(o)] = value;
   }
   const irq = kv.get("irq");
   if (irq !== undefined) {
-    if (irq !== "intx" && irq !== "msix" && irq !== "msi") throw new UsageError(`--device '${text}': irq must be intx, msix or msi, not '${irq === true ? "" : irq}'`);
-    if (irq === "msix" && !transport.startsWith("pci-")) throw new UsageError(`--device '${text}': irq=msix is for virtio-pci transports`);
-    if (irq === "msi" && transport !== "mmio-v2") throw new UsageError(`--device '${text}': irq=msi is for mmio-v2 (the virtio-mmio MSI proposal)`);
-    spec.irq = irq;
-  }
-  if (type === "blk") {
-    const image = kv.get("image");
-    if (typeof image !== "string" || image === "") throw new UsageError(`--device '${text}': blk needs image=FILE`);
-    const ro = kv.get("readonly");
-    if (ro !== undefined && ro !== true) throw new UsageError(`--device '${text}': readonly takes no value`);
-    let st;
-    try {
-      st = statSync(image);
-    } catch (e) {
-      throw new UsageError(`--device '${text}': cannot open image '${image}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    if (typeof irq !== "string" || !(IRQ_MODES as readonly string[]).includes(irq)) throw new UsageError(`--device '${text}': irq must be ${listOr(IRQ_MODES)}, not '${irq === true ? "" : irq}'`);
+    const mode = irq as IrqMode;
+    if (mode !== "intx" && t.msi !== mode) {
+      const on = TRANSPORTS.filter((x) => x.msi === mode);
+      const buses = new Set(on.map((x) => x.bus));
+      const where = buses.size === 1 && on.length === TRANSPORTS.filter((x) => buses.has(x.bus)).length ? `virtio-${[...buses][0]} transports` : listOr(on.map((x) => x.name));
+      throw new UsageError(`--device '${text}': irq=${mode} is for ${where}`);
     }
-    if (!st.isFile()) throw new UsageError(`--device '${text}': image '${image}' is not a file`);
-    if (st.size === 0 || st.size % 512 !== 0) throw new UsageError(`--device '${text}': image '${image}' size ${st.size} is not a non-zero multiple of 512`);
-    spec.image = image;
-    if (ro === true) spec.readonly = true;
-  }
-  if (type === "net") {
-    // Only the built-in host from the command line: a link needs a peer in the same process (tests).
-    const backend = kv.get("backend");
-    if (backend !== "host") throw new UsageError(`--device '${text}': net needs backend=host`);
-    spec.backend = "host";
-    const mac = kv.get("mac");
-    if (mac !== undefined) {
-      const bytes = typeof mac === "string" ? parseMac(mac) : null;
-      if (!bytes || (bytes[0]! & 1) !== 0) throw new UsageError(`--device '${text}': mac must be six hex bytes like 02:76:69:72:65:00, not a multicast address`);
-      spec.mac = mac as string;
-    }
-  }
-  if (type === "9p") {
-    const path = kv.get("path");
-    if (typeof path !== "string" || path === "") throw new UsageError(`--device '${text}': 9p needs path=DIR`);
-    let st;
-    try {
-      st = statSync(path);
-    } catch (e) {
-      throw new UsageError(`--device '${text}': cannot open folder '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
-    if (!st.isDirectory()) throw new UsageError(`--device '${text}': '${path}' is not a directory`);
-    spec.path = path;
-    const tag = kv.get("tag");
-    if (tag !== undefined) {
-      // The tag is the mount's device name: keep it to what a shell and mount(8) take unquoted.
-      if (typeof tag !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(tag)) throw new UsageError(`--device '${text}': tag must be 1–64 of A-Z a-z 0-9 _ . -`);
-      spec.tag = tag;
-    }
-    const ro = kv.get("readonly");
-    if (ro !== undefined && ro !== true) throw new UsageError(`--device '${text}': readonly takes no value`);
-    if (ro === true) spec.readonly = true;
+    spec.irq = mode;
   }
   return spec;
+}
+
+/** One option's value from `key=value` (or a bare `key`), checked against its kind. */
+function optionValue(text: string, typeName: string, o: OptionDef, v: string | true): OptionValue {
+  if (o.kind === "flag") {
+    if (v !== true) throw new UsageError(`--device '${text}': ${o.key} takes no value`);
+    return true;
+  }
+  if (v === true || (v === "" && o.kind !== "string")) throw new UsageError(`--device '${text}': ${typeName} needs ${o.key}=${o.meta ?? o.choices?.join("|") ?? "VALUE"}`);
+  switch (o.kind) {
+    case "int":
+      if (!/^\d+$/.test(v)) throw new UsageError(`--device '${text}': ${o.key}=${o.meta ?? "N"} takes a whole number${o.unit ? ` of ${o.unit}` : ""}`);
+      return Number(v);
+    case "choice":
+      if (!o.choices?.includes(v)) throw new UsageError(`--device '${text}': ${typeName} needs ${o.key}=${o.choices?.join("|") ?? ""}`);
+      return v;
+    case "file":
+    case "dir": {
+      const what = o.kind === "file" ? o.key : "folder";
+      let st;
+      try {
+        st = statSync(v);
+      } catch (e) {
+        throw new UsageError(`--device '${text}': cannot open ${what} '${v}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      if (o.kind === "file" && !st.isFile()) throw new UsageError(`--device '${text}': ${o.key} '${v}' is not a file`);
+      if (o.kind === "dir" && !st.isDirectory()) throw new UsageError(`--device '${text}': '${v}' is not a directory`);
+      const why = o.kind === "file" ? o.checkSize?.(st.size) : null;
+      if (why) throw new UsageError(`--device '${text}': ${o.key} '${v}' ${why}`);
+      return v;
+    }
+    default:
+      return v;
+  }
+}
+
+function listOr(xs: readonly string[]): string {
+  return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}`;
+}
+
+/** The --device part of --help, from the registry. */
+function deviceHelp(): string {
+  const pad = " ".repeat(23);
+  const lines: string[] = [];
+  for (const t of DEVICE_TYPES) {
+    const opts = t.options.map((o) => {
+      const form = o.kind === "flag" ? o.key : `${o.key}=${o.meta ?? o.choices?.join("|") ?? "VALUE"}`;
+      return o.required ? `,${form}` : `[,${form}]`;
+    }).join("");
+    lines.push(`${pad}  ${t.name},transport=T${opts}[,irq=I]`);
+    lines.push(`${pad}    ${t.summary}${t.transportsWhy ? `; T with VERSION_1 (${t.transportsWhy})` : ""}`);
+    for (const o of t.options) if (o.help) lines.push(`${pad}    ${o.key}: ${o.help}${o.default !== undefined ? ` (default ${o.default})` : ""}`);
+  }
+  const msi = TRANSPORTS.filter((t) => t.msi !== null);
+  lines.push(`${pad}T: ${TRANSPORT_NAMES.join(", ")}`);
+  for (const t of TRANSPORTS) lines.push(`${pad}  ${t.name}: ${t.summary}`);
+  lines.push(`${pad}I: intx (default); ${[...new Set(msi.map((t) => t.msi))].map((m) => `${m} on ${listOr(msi.filter((t) => t.msi === m).map((t) => t.name))}`).join("; ")}`);
+  lines.push(`${pad}   (msix: a vector per queue, used by a kernel with PCI MSI on the --apic board;`);
+  lines.push(`${pad}   msi: the 2020 virtio-mmio MSI proposal, feature bit 40, device side only)`);
+  return lines.join("\n");
 }

@@ -7,7 +7,8 @@ import { Worker } from "node:worker_threads";
 import { VM_WORKER_URL } from "./vm-worker-url.ts";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_SEQ, CTL_WORDS, CMD_STOP, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
-import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
+import type { VmConfig } from "../devices/vm/config.ts";
+import { deviceTypeWithRole, type TransportName } from "../devices/registry.ts";
 import { makeLink } from "../devices/net/ring-backend.ts";
 
 export interface PairResult {
@@ -17,18 +18,26 @@ export interface PairResult {
   logs: string[];
 }
 
+/** One VM's NIC: its transport and MAC. */
+export interface NetEnd {
+  transport: TransportName;
+  mac?: string;
+}
+
+const NIC = deviceTypeWithRole("network")!;
+
 /**
  * Boot `a` and `b` with a virtio-net each (on `transports[i]`, MAC `macs[i]`), linked back to
  * back. Resolves when both have exited; after `timeoutS` both are stopped.
  */
-export async function bootPair(configs: [VmConfig, VmConfig], nets: [Omit<VirtioDeviceSpec, "type" | "backend" | "link">, Omit<VirtioDeviceSpec, "type" | "backend" | "link">], timeoutS: number): Promise<PairResult> {
+export async function bootPair(configs: [VmConfig, VmConfig], nets: [NetEnd, NetEnd], timeoutS: number): Promise<PairResult> {
   const controls = [0, 1].map(() => new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4)));
   const ends = makeLink();
   const logs: string[] = [];
   const vms = [0, 1].map((i) => {
     const peer = controls[1 - i]!;
     const link = { ...ends[i]!, wake: peer.buffer as SharedArrayBuffer, wakeIndex: CTL_SEQ };
-    const config: VmConfig = { ...configs[i]!, devices: [...(configs[i]!.devices ?? []), { ...nets[i]!, type: "net", backend: "link", link }] };
+    const config: VmConfig = { ...configs[i]!, devices: [...(configs[i]!.devices ?? []), { ...nets[i]!, type: NIC.name, backend: "link", link }] };
     const out = new ByteRing(1 << 20);
     const input = new ByteRing(1 << 12);
     const control = controls[i]!;

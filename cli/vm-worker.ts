@@ -14,8 +14,8 @@ await runVm(module, config, channels, post, {
   openBlock: (spec) => new NodeFileBlockBackend(spec.image!, { readonly: spec.readonly }),
   openFs: (spec) => {
     // A reset builds a new board and a new 9p server: close what the old one left open.
-    shares.get(spec)?.closeAll();
-    const fs = new NodeFsBackend(spec.path!);
+    shares.get(spec)?.dispose();
+    const fs = new NodeFsBackend(spec.path!, { securityModel: spec.securityModel });
     shares.set(spec, fs);
     return fs;
   },

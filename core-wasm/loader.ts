@@ -2,6 +2,7 @@
 // in Node and in the browser alike (it takes the module bytes, not a path).
 import * as L from "./build/layout.ts";
 import { Jit } from "./jit/jit.ts";
+import type { CoreExports } from "./build/exports.ts";
 
 export interface CoreImports {
   /** Handle the trap record in the run page (port or MMIO access), synchronously. */
@@ -12,10 +13,9 @@ export interface CoreImports {
   rdtsc(): bigint;
 }
 
-export interface CoreExports {
-  init(ramBytes: number): number;
-  [name: string]: unknown;
-}
+// The exports' types are generated from the AssemblyScript sources at build time
+// (scripts/build-core.mjs): a renamed or re-typed export is a type error at its callers.
+export type { CoreExports };
 
 export interface Core {
   memory: WebAssembly.Memory;
@@ -60,12 +60,12 @@ export function instantiateCore(module: WebAssembly.Module, ramBytes: number, im
   const exports = instance.exports as unknown as CoreExports;
   const err = exports.init(ramBytes);
   if (err !== 0) throw new Error(`core.wasm init failed (code ${err})`);
-  jit = new Jit(memory, table, exports as Record<string, unknown>, L);
+  jit = new Jit(memory, table, exports as unknown as Record<string, unknown>, L);
   return {
     memory,
     exports,
     jit,
-    setJit: (threshold: number) => (exports.jitSetThreshold as (n: number) => void)(threshold),
+    setJit: (threshold: number) => exports.jitSetThreshold(threshold),
     ram: new Uint8Array(memory.buffer, L.GUEST_RAM_BASE, ramBytes),
     runPage: new Int32Array(memory.buffer, L.RUN_PAGE_BASE, L.RUN_PAGE_SIZE >> 2),
   };

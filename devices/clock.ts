@@ -2,7 +2,7 @@
 // APIC timer) all read `nowNs()`, so they can never disagree: Linux calibrates the TSC against
 // PIT channel 2 and marks it unstable if the two drift (guest/NOTES.md, "Timers").
 //
-// Two modes (DESIGN.md, "Time"):
+// Two modes (docs/ARCHITECTURE.md "Time"):
 //  - 'deterministic': guest time is instructions retired × NS_PER_INSTRUCTION (1 ns: a guest
 //    that runs at 1 GHz, 1 IPC), plus time skipped while the guest is halted (idleUntil). No
 //    host time is read anywhere, so the same image and inputs give the same timing.
@@ -47,7 +47,7 @@ const MAX_RATE_STEP = 1.25;
 export type ClockMode = "realtime" | "deterministic";
 
 // performance.now exists in Node, browser windows and workers alike; typed here so devices/
-// needs neither the DOM library nor @types/node (STYLE #13).
+// needs neither the DOM library nor @types/node (devices/ compiles without either; docs/ARCHITECTURE.md "The layers").
 const perf = (globalThis as unknown as { performance: { now(): number } }).performance;
 const hostMonotonicMs = (): number => perf.now();
 

@@ -41,7 +41,7 @@ export const APIC_TMICT = 0x380, APIC_TMCCT = 0x390, APIC_TDCR = 0x3e0;
 const eight = (base: number, name: string, access: "r" | "rw", ref: string): RegisterInfo[] =>
   Array.from({ length: 8 }, (_, i) => ({ offset: base + 0x10 * i, name: `${name}${i}`, access, ref }));
 
-/** The register map, one table (STYLE #3): names, access and SDM sections for traces and the inspector. */
+/** The register map, one table: names, access and SDM sections for traces and the inspector. */
 export const LAPIC_REGISTERS: readonly RegisterInfo[] = [
   { offset: APIC_ID, name: "ID", access: "rw", ref: "SDM §10.4.6" },
   { offset: APIC_LVR, name: "VERSION", access: "r", ref: "SDM §10.4.8" },

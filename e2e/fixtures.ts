@@ -11,7 +11,6 @@
 import { writeFile } from "node:fs/promises";
 import { test as base, expect, type Page } from "@playwright/test";
 import type { VireoHook } from "../web/main.ts";
-import type { Settings } from "../web/settings.ts";
 
 export { expect };
 
@@ -19,11 +18,11 @@ export interface BootOptions {
   /** Guest RAM in MiB (the page's ?mem=). */
   memMiB?: number;
   /** virtio-blk transport (the page's ?disk=; default off). */
-  disk?: Settings["disk"];
+  disk?: string;
   /** The guest console: "serial" (ttyS0, default) or a virtio-console transport (hvc0). */
-  console?: Settings["console"];
+  console?: string;
   /** virtio-rng transport (?rng=; default off). */
-  rng?: Settings["rng"];
+  rng?: string;
   /** Extra URL query for the page (e.g. "foo=1"). */
   query?: string;
   /** Open the page on another origin than the config's baseURL (e.g. a plain static server). */

@@ -21,7 +21,7 @@ for (const t of TRANSPORT_KINDS) {
     await vm.boot({ disk: t, console: t, rng: t });
     // The address keeps the choice (the default, pci-modern, is left out of it).
     expect(new URL(page.url()).searchParams.get("disk")).toBe(t === "pci-modern" ? null : t);
-    expect(await page.evaluate(() => window.vireo!.settings().disk)).toBe(t);
+    expect(await page.evaluate(() => window.vireo!.settings().devices.disk)).toBe(t);
     expect(await run(vm, "tty")).toBe("/dev/hvc0");
 
     // Bound by the in-tree drivers, in the page's device order (console, disk, rng).

@@ -14,6 +14,8 @@ export function fuzz<Ts>(name: string, property: fc.IProperty<Ts>, defaultRuns: 
       ? { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: timeS * 1000, markInterruptAsFailure: false }
       : { numRuns: defaultRuns };
   if (seedEnv !== undefined) params.seed = Number(seedEnv);
+  // The property's own error (what differed) belongs in the report, not only the raw input.
+  params.includeErrorInReport = true;
   const details = fc.check(property, params);
   process.stderr.write(`fuzz ${name}: ${details.numRuns} cases, seed ${details.seed}\n`);
   if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `fuzz ${name} failed`);

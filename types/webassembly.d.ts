@@ -1,5 +1,5 @@
 // The WebAssembly JS API subset the core loader and tests use. TypeScript ships these only in
-// lib.dom, which core-wasm/ and devices/ deliberately do not see (STYLE.md #13).
+// lib.dom, which core-wasm/ and devices/ deliberately do not see (docs/ARCHITECTURE.md "The layers").
 declare namespace WebAssembly {
   interface MemoryDescriptor { initial: number; maximum?: number; shared?: boolean }
   class Memory {

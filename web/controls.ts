@@ -1,6 +1,8 @@
 // The control bar: power buttons, RAM and virtio device selects, the status line, the progress
-// bar and the message line. Settings themselves (and their URL form) live in settings.ts.
-import { CONSOLE_CHOICES, DEVICE_CHOICES, INPUT_CHOICES, settingsQuery, type Settings } from "./settings.ts";
+// bar and the message line. Settings themselves (and their URL form) live in settings.ts. The
+// device selects are made from the registry (one per device type the page offers), so a new
+// device type gets its control without an edit here or in index.html.
+import { PAGE_DEVICES, deviceChoices, roleChoice, settingsQuery, type Settings } from "./settings.ts";
 
 export const MEM_CHOICES = [32, 64, 128, 256, 512] as const;
 
@@ -26,13 +28,9 @@ export class Controls {
   private readonly rst = byId<HTMLButtonElement>("reset");
   private readonly off = byId<HTMLButtonElement>("power-off");
   private readonly mem = byId<HTMLSelectElement>("mem");
-  private readonly disk = byId<HTMLSelectElement>("disk");
-  private readonly console = byId<HTMLSelectElement>("console");
-  private readonly rng = byId<HTMLSelectElement>("rng");
-  private readonly balloon = byId<HTMLSelectElement>("balloon");
-  private readonly input = byId<HTMLSelectElement>("input");
+  /** One select per device type the page offers, by its URL parameter (also the element id). */
+  private readonly devices = new Map<string, HTMLSelectElement>();
   private readonly balloonMiB = byId<HTMLInputElement>("balloon-mib");
-  private readonly share = byId<HTMLSelectElement>("share");
   private readonly status = byId<HTMLElement>("status");
   private readonly progress = byId<HTMLProgressElement>("progress");
   private readonly msg = byId<HTMLElement>("message");
@@ -41,25 +39,25 @@ export class Controls {
   constructor(private settings: Settings, h: ControlHandlers) {
     const choices = new Set<number>([...MEM_CHOICES, settings.memMiB]);
     for (const m of [...choices].sort((a, b) => a - b)) this.mem.add(new Option(`${m} MiB`, String(m)));
-    for (const c of DEVICE_CHOICES) this.disk.add(new Option(c, c));
-    for (const c of DEVICE_CHOICES) this.rng.add(new Option(c, c));
-    for (const c of DEVICE_CHOICES) this.balloon.add(new Option(c, c));
-    for (const c of INPUT_CHOICES) this.input.add(new Option(c, c));
+    const bar = byId<HTMLElement>("device-controls");
+    for (const t of PAGE_DEVICES()) {
+      const label = document.createElement("label");
+      const select = document.createElement("select");
+      select.id = t.page.param;
+      for (const c of deviceChoices(t)) {
+        const text = c === t.page.off ? (t.page.offLabel ?? c) : (t.page.transportLabel?.(c) ?? c);
+        select.add(new Option(text, c));
+      }
+      label.append(`${t.page.label} `, select);
+      bar.append(label, " ");
+      this.devices.set(t.page.param, select);
+    }
     // The balloon's size applies live, while the VM runs (the driver inflates or deflates).
     this.balloonMiB.onchange = () => h.balloon?.(Math.max(0, Math.floor(Number(this.balloonMiB.value) || 0)));
-    for (const c of DEVICE_CHOICES) this.share.add(new Option(c, c));
-    for (const c of CONSOLE_CHOICES) this.console.add(new Option(c === "serial" ? "serial (ttyS0)" : `virtio ${c} (hvc0)`, c));
     const changed = () => {
-      this.settings = {
-        ...this.settings,
-        memMiB: Number(this.mem.value),
-        disk: this.disk.value as Settings["disk"],
-        console: this.console.value as Settings["console"],
-        rng: this.rng.value as Settings["rng"],
-        balloon: this.balloon.value as Settings["balloon"],
-        input: this.input.value as Settings["input"],
-        share: this.share.value as Settings["disk"],
-      };
+      const devices = { ...this.settings.devices };
+      for (const [param, select] of this.devices) devices[param] = select.value;
+      this.settings = { ...this.settings, memMiB: Number(this.mem.value), devices };
       h.settingsChanged(this.settings);
     };
     for (const s of this.selects()) s.onchange = changed;
@@ -74,13 +72,11 @@ export class Controls {
   show(s: Settings): void {
     this.settings = s;
     this.mem.value = String(s.memMiB);
-    this.disk.value = s.disk;
-    this.console.value = s.console;
-    this.rng.value = s.rng;
-    this.balloon.value = s.balloon;
-    this.input.value = s.input;
-    this.balloonMiB.parentElement!.hidden = s.balloon === "off";
-    this.share.value = s.share ?? "off";
+    for (const t of PAGE_DEVICES()) {
+      const select = this.devices.get(t.page.param);
+      if (select) select.value = s.devices[t.page.param] ?? t.page.off;
+    }
+    this.balloonMiB.parentElement!.hidden = roleChoice(s, "memory") === null;
   }
 
   setState(state: PowerState, detail = ""): void {
@@ -129,7 +125,7 @@ export class Controls {
   }
 
   private selects(): HTMLSelectElement[] {
-    return [this.mem, this.disk, this.console, this.rng, this.balloon, this.input, this.share];
+    return [this.mem, ...this.devices.values()];
   }
 }
 

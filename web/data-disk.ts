@@ -3,7 +3,6 @@
 // user has somewhere to write that survives a reload. The guest mounts it with
 // `mount /dev/vda /mnt`.
 import dataDiskUrl from "../guest-images/data-ext2.img.gz?url";
-import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
 import { fetchBytes } from "./images.ts";
 
 /** The spec's image: an IndexedDB overlay named "data" over the bundled image. */
@@ -12,10 +11,6 @@ export const DATA_DISK_NAME = "data";
 /** The spec's image when the user picked a disk: those bytes, in memory, for one power-on. */
 export const PICKED_DISK_IMAGE = "mem:picked";
 
-/** The data disk as a device; the transport is the caller's choice (pci-modern by default). */
-export function dataDiskSpec(transport: VirtioDeviceSpec["transport"] = "pci-modern"): VirtioDeviceSpec {
-  return { type: "blk", transport, image: DATA_DISK_IMAGE };
-}
 
 let gz: Promise<Uint8Array> | undefined;
 

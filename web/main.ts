@@ -7,7 +7,8 @@ import type { VmConfig } from "../devices/vm/config.ts";
 import { parseBzImage } from "../devices/board/linux-boot.ts";
 import { ConsoleTerminal } from "./terminal.ts";
 import { Controls, writeSettings } from "./controls.ts";
-import { deviceSpecs, kernelCmdline, parseSettings, type Settings } from "./settings.ts";
+import { PAGE_DEVICES, deviceSpecs, kernelCmdline, parseSettings, roleChoice, withRole, type Settings } from "./settings.ts";
+import { deviceTypeWithRole } from "../devices/registry.ts";
 import { loadDefaultGuest } from "./images.ts";
 import { ImagePicker } from "./image-picker.ts";
 import { ImageError, checkFits } from "./guest-files.ts";
@@ -25,6 +26,7 @@ import type { TransportKind } from "../devices/virtio/device.ts";
 import { TabLink } from "./tab-link.ts";
 import { SharePanel } from "./share-panel.ts";
 import { readIdbShare } from "./idb-share.ts";
+import { withoutLinks } from "../devices/p9/memory-fs.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -100,7 +102,7 @@ const terminalEl = document.getElementById("terminal")!;
 for (const [type, down] of [["keydown", true], ["keyup", false]] as const) {
   terminalEl.addEventListener(type, (e) => {
     const code = KEY_CODES[(e as KeyboardEvent).code];
-    if (code !== undefined && settings.input !== "off" && !(e as KeyboardEvent).repeat) vm?.sendKey(code, down);
+    if (code !== undefined && roleChoice(settings, "keyboard") !== null && !(e as KeyboardEvent).repeat) vm?.sendKey(code, down);
   }, { capture: true });
 }
 const term = new ConsoleTerminal(
@@ -113,12 +115,13 @@ const picker = new ImagePicker({
   done: () => controls.endProgress(),
   accepted: (slot, image) => {
     let note = `using ${image.name} as the ${slot}${state === "running" ? " from the next power-on" : ""}`;
-    if (slot === "disk" && settings.disk === "off") {
-      // A picked disk with no disk device would silently do nothing: plug one.
-      settings = { ...settings, disk: "pci-modern" };
+    if (slot === "disk" && roleChoice(settings, "disk") === null) {
+      // A picked disk with no disk device would silently do nothing: plug one, on its default transport.
+      const t = deviceTypeWithRole("disk")?.page?.default ?? null;
+      settings = withRole(settings, "disk", t);
       controls.show(settings);
       writeSettings(settings);
-      note += "; disk device turned on (pci-modern)";
+      note += `; disk device turned on (${t})`;
     }
     controls.message(note, "info");
   },
@@ -126,18 +129,18 @@ const picker = new ImagePicker({
   cleared: () => controls.message("using the default guest", "info"),
 });
 const diskPanel = new DiskPanel({ note: (m) => term.note(m) });
-let diskBeforeCompare: Settings["disk"] | null = null;
+let diskBeforeCompare: string | null | undefined;
 const inspector = new Inspector({
   session: () => vm,
   powerCycle: async (t) => {
-    diskBeforeCompare ??= settings.disk;
+    if (diskBeforeCompare === undefined) diskBeforeCompare = roleChoice(settings, "disk");
     if (vm?.alive) await vm.stop();
-    await powerOn({ disk: t });
+    await powerOn(withRole(settings, "disk", t));
   },
   powerOff: async () => void (vm?.alive && (await vm.stop())),
   restore: () => {
-    if (diskBeforeCompare === null) return;
-    settings = { ...settings, disk: diskBeforeCompare };
+    if (diskBeforeCompare === undefined) return;
+    settings = withRole(settings, "disk", diskBeforeCompare);
     diskBeforeCompare = null;
     controls.show(settings);
     writeSettings(settings);
@@ -183,19 +186,23 @@ function diskImageName(): string {
 
 /** Base bytes for the blk device (transferred to the worker, so always a fresh copy). */
 async function diskImages(s: Settings): Promise<Record<string, Uint8Array>> {
-  if (s.disk === "off") return {};
+  if (roleChoice(s, "disk") === null) return {};
   const picked = picker.picked.disk;
   if (picked) return { [PICKED_DISK_IMAGE]: picked.bytes.slice() };
   return { [DATA_DISK_IMAGE]: await loadDataDiskBase() };
 }
 
 function describe(s: Settings): string {
-  const parts = [`${s.memMiB} MiB`, s.console === "serial" ? "serial console" : `console ${s.console}`];
-  if (s.disk !== "off") parts.push(`disk ${s.disk}`);
-  if (s.rng !== "off") parts.push(`rng ${s.rng}`);
-  if (s.balloon !== "off") parts.push(`balloon ${s.balloon}`);
-  if (s.input !== "off") parts.push(`keyboard ${s.input}`);
-  if (s.net !== "off") parts.push(`net ${s.net} (${s.netBackend === "tab" ? "tabs" : "built-in host"})`);
+  const parts = [`${s.memMiB} MiB`];
+  for (const t of PAGE_DEVICES()) {
+    const c = s.devices[t.page.param] ?? t.page.off;
+    const what = t.page.label.toLowerCase();
+    if (c === t.page.off) {
+      if (t.roles?.includes("terminal")) parts.push(`${c} ${what}`);
+      continue;
+    }
+    parts.push(`${what} ${c}${t.roles?.includes("network") ? ` (${s.netBackend === "tab" ? "tabs" : "built-in host"})` : ""}`);
+  }
   return parts.join(", ");
 }
 
@@ -209,7 +216,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   await diskPanel.settled(); // a disk reset in progress finishes first
   const disks = await diskImages(settings);
   tabLink?.close();
-  tabLink = settings.net !== "off" && settings.netBackend === "tab" ? new TabLink() : undefined;
+  tabLink = roleChoice(settings, "network") !== null && settings.netBackend === "tab" ? new TabLink() : undefined;
   const config: VmConfig = {
     kernel: images.kernel, // structured-cloned to the worker: the page's copies stay intact
     initrd: images.initrd,
@@ -218,6 +225,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     clock: "realtime",
     script: { cmds: [], ready: READY_LINE },
     devices: deviceSpecs(settings, diskImageName(), { link: tabLink?.end, mac: randomMac() }),
+    inspect: true, // the inspector may open any time: observe the transports from power-on
     ...(settings.apic ? { apic: true } : {}),
     ...(settings.jit !== undefined ? { jit: settings.jit } : {}),
   };
@@ -246,7 +254,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   vm = session;
   if (tabLink) tabLink.wake = () => session.wake();
   session.resize(term.cols, term.rows);
-  if (settings.balloon !== "off" && balloonMiB > 0) session.setBalloon(balloonMiB);
+  if (roleChoice(settings, "memory") !== null && balloonMiB > 0) session.setBalloon(balloonMiB);
   setState("running", about);
   runStatus.start(() => session.instructions(), (live) => {
     if (vm === session && state === "running") controls.setState("running", `${live} · ${about}`);
@@ -284,7 +292,7 @@ async function start(): Promise<void> {
     resetDisk: () => diskPanel.reset(),
     setShare: (files) => sharePanel.replace(Object.entries(files).map(([p, text]) => (
       { path: p.split("/"), kind: "file", mode: 0o644, mtimeMs: Date.now(), data: new TextEncoder().encode(text) })), ""),
-    readShare: async () => Object.fromEntries((await readIdbShare()).filter((e) => e.kind === "file")
+    readShare: async () => Object.fromEntries(withoutLinks(await readIdbShare()).filter((e) => e.kind === "file")
       .map((e) => [e.path.join("/"), new TextDecoder().decode(e.data)])),
     settings: () => settings,
     termSize: () => ({ cols: term.cols, rows: term.rows }),

@@ -2,18 +2,15 @@
 // is unit-tested in Node (tests/web/settings.test.ts).
 //
 //   ?mem=128          guest RAM in MiB (16–2000)
-//   &disk=T|off       the data disk (virtio-blk) on transport T (default pci-modern)
-//   &console=T|serial the guest console: the 16550 UART (ttyS0, default) or virtio-console on
-//                     transport T (hvc0)
-//   &rng=T|off        virtio-rng on transport T (default off)
-//   &balloon=T|off    virtio-balloon on transport T (default off); the page sets its size live
-//   &input=T|off      a virtio-input keyboard fed from the page's key presses (default off);
-//                     T must offer VIRTIO_F_VERSION_1: pci-modern, pci-transitional or mmio-v2
-//   &net=T|off        virtio-net on transport T (default off)
-//   &netbackend=tab|host  where its frames go: "tab", one Ethernet segment with the guests of
-//                     this origin's other tabs (BroadcastChannel, default); "host", the built-in
-//                     host (DHCP, ping, a web page at 10.0.2.2)
-//   &share=T|off      the shared folder (virtio-9p, tag "share") on transport T (default off)
+//   &PARAM=T|OFF      one per device type the registry offers the page (devices/registry.ts,
+//                     each type's `page`): disk (virtio-blk, the data disk, default pci-modern),
+//                     console (serial = the 16550 UART on ttyS0, default; or virtio-console on
+//                     hvc0), rng, balloon (its size set live), input (a keyboard fed from the
+//                     page's key presses; only transports with VIRTIO_F_VERSION_1), share (the
+//                     shared folder, virtio-9p), net; all off by default
+//   &netbackend=tab|host  where the NIC's frames go: "tab", one Ethernet segment with the guests
+//                     of this origin's other tabs (BroadcastChannel, default); "host", the
+//                     built-in host (DHCP, ping, a web page at 10.0.2.2)
 //   &autoboot=1       power on when the page opens
 //   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
 //   &irq=msix         every virtio-pci device offers MSI-X (default intx); or a list of the
@@ -25,30 +22,26 @@
 // spelling. A bad value is reported and that setting falls back to its default.
 import { DEFAULT_CMDLINE, JIT_THRESHOLD } from "../devices/vm/config.ts";
 import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
-import { TRANSPORT_KINDS, type TransportKind } from "../devices/virtio/device.ts";
+import { DEVICE_TYPES, TRANSPORTS, pageDeviceTypes, deviceTypeWithRole, type DeviceRole, type DeviceType, type PageControl } from "../devices/registry.ts";
+import { optionField } from "../devices/virtio/device-type.ts";
 import type { NetLinkEnd } from "../devices/net/ring-backend.ts";
 
-export type DeviceChoice = TransportKind | "off";
 /** The 9p spec's `path` for the page's one shared folder (web/idb-share.ts opens it). */
 export const SHARE_PATH = "idb:share";
-export type ConsoleChoice = TransportKind | "serial";
 
 export interface Settings {
   memMiB: number;
   autoboot: boolean;
-  disk: DeviceChoice;
-  console: ConsoleChoice;
-  rng: DeviceChoice;
-  balloon: DeviceChoice;
-  input: DeviceChoice;
-  net: DeviceChoice;
+  /**
+   * Each device the page offers, by its URL parameter: its `off` choice or a transport name.
+   * A device whose control is optional may be absent (off).
+   */
+  devices: Record<string, string>;
   netBackend: NetBackendChoice;
   /** The APIC board (VmConfig.apic). Absent: PIC only. */
   apic?: boolean;
-  /** MSI-X on every virtio-pci device, or on those named (VirtioDeviceSpec.irq). Absent: INTx. */
-  irq?: "msix" | readonly IrqDevice[];
-  /** The shared folder; absent means off (kept optional so older settings objects stay valid). */
-  share?: DeviceChoice;
+  /** MSI-X on every virtio-pci device, or on those named by parameter (VirtioDeviceSpec.irq). Absent: INTx. */
+  irq?: "msix" | readonly string[];
   /** JIT threshold (VmConfig.jit), 0 = off. Absent: JIT_THRESHOLD. */
   jit?: number;
 }
@@ -56,21 +49,37 @@ export interface Settings {
 export type NetBackendChoice = "tab" | "host";
 export const NET_BACKEND_CHOICES: readonly NetBackendChoice[] = ["tab", "host"];
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = {
-  memMiB: 128, autoboot: false, disk: "pci-modern", console: "serial", rng: "off", balloon: "off", input: "off", net: "off", netBackend: "tab",
-};
+/** The page's device controls, in plugging order (virtio0, virtio1, …). */
+export const PAGE_DEVICES = (): (DeviceType & { page: PageControl })[] => pageDeviceTypes();
 
-/** The devices `irq=` can name (their URL parameter), and the spec type each is. */
-export const IRQ_DEVICES = ["console", "disk", "rng", "balloon", "input", "share", "net"] as const;
-export type IrqDevice = (typeof IRQ_DEVICES)[number];
-const IRQ_DEVICE_OF: Record<VirtioDeviceSpec["type"], IrqDevice> = {
-  console: "console", blk: "disk", rng: "rng", balloon: "balloon", input: "input", "9p": "share", net: "net",
-};
+/** The choices of a device's select: its `off`, then every transport it works on. */
+export function deviceChoices(t: DeviceType & { page: PageControl }): string[] {
+  return [t.page.off, ...TRANSPORTS.filter((x) => !t.transports || t.transports(x)).map((x) => x.name)];
+}
 
-export const DEVICE_CHOICES: readonly DeviceChoice[] = ["off", ...TRANSPORT_KINDS];
-export const CONSOLE_CHOICES: readonly ConsoleChoice[] = ["serial", ...TRANSPORT_KINDS];
-/** Linux's virtio-input driver refuses a device without VIRTIO_F_VERSION_1. */
-export const INPUT_CHOICES: readonly DeviceChoice[] = ["off", "pci-modern", "pci-transitional", "mmio-v2"];
+export const defaultSettings = (): Settings => ({
+  memMiB: 128, autoboot: false, netBackend: "tab",
+  devices: Object.fromEntries(PAGE_DEVICES().filter((t) => !t.page.optional).map((t) => [t.page.param, t.page.default])),
+});
+export const DEFAULT_SETTINGS: Readonly<Settings> = defaultSettings();
+
+/** The devices `irq=` can name: their URL parameters. */
+export const irqDevices = (): string[] => PAGE_DEVICES().map((t) => t.page.param);
+
+/** The setting of the device type that plays `role`, or null when it is off (or not offered). */
+export function roleChoice(s: Settings, role: DeviceRole): string | null {
+  const t = deviceTypeWithRole(role);
+  if (!t?.page) return null;
+  const v = s.devices[t.page.param] ?? t.page.off;
+  return v === t.page.off ? null : v;
+}
+
+/** `s` with the device of `role` set to `choice` (a transport, or null for off). */
+export function withRole(s: Settings, role: DeviceRole, choice: string | null): Settings {
+  const t = deviceTypeWithRole(role);
+  if (!t?.page) return s;
+  return { ...s, devices: { ...s.devices, [t.page.param]: choice ?? t.page.off } };
+}
 
 export interface ParsedSettings {
   settings: Settings;
@@ -81,7 +90,7 @@ export interface ParsedSettings {
 export function parseSettings(search: string): ParsedSettings {
   const q = new URLSearchParams(search);
   const errors: string[] = [];
-  const s: Settings = { ...DEFAULT_SETTINGS };
+  const s: Settings = defaultSettings();
 
   const mem = q.get("mem");
   if (mem !== null) {
@@ -101,22 +110,22 @@ export function parseSettings(search: string): ParsedSettings {
     errors.push(`${key}=${v} is not one of ${allowed.join(", ")}; using ${fallback}`);
     return fallback;
   };
-  s.disk = choice("disk", DEVICE_CHOICES, s.disk);
-  s.console = choice("console", CONSOLE_CHOICES, s.console);
-  s.rng = choice("rng", DEVICE_CHOICES, s.rng);
-  s.balloon = choice("balloon", DEVICE_CHOICES, s.balloon);
-  s.input = choice("input", INPUT_CHOICES, s.input);
-  s.net = choice("net", DEVICE_CHOICES, s.net);
+  // In registry order, so messages come in the order --help lists the types.
+  for (const t of DEVICE_TYPES) {
+    const p = t.page;
+    if (!p || (p.optional && !q.has(p.param))) continue;
+    s.devices[p.param] = choice(p.param, deviceChoices({ ...t, page: p }), p.optional ? p.off : (s.devices[p.param] ?? p.default));
+  }
   s.netBackend = choice("netbackend", NET_BACKEND_CHOICES, s.netBackend);
   if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
   const irq = q.get("irq");
   if (irq !== null && irq !== "intx") {
     const names = irq.split(",");
+    const params = irqDevices();
     if (irq === "msix") s.irq = "msix";
-    else if (names.every((n) => (IRQ_DEVICES as readonly string[]).includes(n))) s.irq = names as IrqDevice[];
-    else errors.push(`irq=${irq} is not intx, msix or a list of ${IRQ_DEVICES.join(", ")}; using intx`);
+    else if (names.every((n) => params.includes(n))) s.irq = names;
+    else errors.push(`irq=${irq} is not intx, msix or a list of ${params.join(", ")}; using intx`);
   }
-  if (q.has("share")) s.share = choice("share", DEVICE_CHOICES, "off");
   const jit = q.get("jit");
   if (jit !== null) {
     const n = jit === "off" ? 0 : Number(jit);
@@ -134,14 +143,11 @@ export function settingsQuery(s: Settings, search = ""): string {
   const q = new URLSearchParams(search);
   q.set("mem", String(s.memMiB));
   const put = (key: string, value: string, def: string) => (value === def ? q.delete(key) : q.set(key, value));
-  put("disk", s.disk, DEFAULT_SETTINGS.disk);
-  put("console", s.console, DEFAULT_SETTINGS.console);
-  put("rng", s.rng, DEFAULT_SETTINGS.rng);
-  put("balloon", s.balloon, DEFAULT_SETTINGS.balloon);
-  put("input", s.input, DEFAULT_SETTINGS.input);
-  put("net", s.net, DEFAULT_SETTINGS.net);
+  for (const t of PAGE_DEVICES()) {
+    const p = t.page;
+    put(p.param, s.devices[p.param] ?? p.off, p.optional ? p.off : p.default);
+  }
   put("netbackend", s.netBackend, DEFAULT_SETTINGS.netBackend);
-  put("share", s.share ?? "off", "off");
   put("autoboot", s.autoboot ? "1" : "0", "0");
   put("apic", s.apic ? "1" : "0", "0");
   put("irq", typeof s.irq === "object" ? s.irq.join(",") : (s.irq ?? "intx"), "intx");
@@ -150,33 +156,41 @@ export function settingsQuery(s: Settings, search = ""): string {
 }
 
 /**
- * The virtio devices these settings plug, console first: the board numbers them in this order
- * (virtio0, virtio1, …; PCI slots from 1), the same order the CLI's transport tests use.
+ * The virtio devices these settings plug, in the page's order (each type's `page.order`): the
+ * board numbers them so (virtio0, virtio1, …; PCI slots from 1), the same order the CLI's
+ * transport tests use. What the host supplies goes by role: the data disk's image, the shared
+ * folder, the NIC's link and MAC (a tab link needs its rings: no NIC without them).
  */
 export function deviceSpecs(s: Settings, diskImage: string, net?: { link?: NetLinkEnd; mac?: string }): VirtioDeviceSpec[] {
   const specs: VirtioDeviceSpec[] = [];
-  if (s.console !== "serial") specs.push({ type: "console", transport: s.console });
-  if (s.disk !== "off") specs.push({ type: "blk", transport: s.disk, image: diskImage });
-  if (s.rng !== "off") specs.push({ type: "rng", transport: s.rng });
-  if (s.balloon !== "off") specs.push({ type: "balloon", transport: s.balloon });
-  if (s.input !== "off") specs.push({ type: "input", transport: s.input });
-  // The page's shared folder lives in IndexedDB (web/idb-share.ts); the guest mounts tag "share".
-  if (s.share && s.share !== "off") specs.push({ type: "9p", transport: s.share, path: SHARE_PATH, tag: "share" });
-  // Last, so adding a NIC leaves the other devices' numbering alone. A tab link needs its rings.
-  if (s.net !== "off" && (s.netBackend === "host" || net?.link)) {
-    const spec: VirtioDeviceSpec = { type: "net", transport: s.net, backend: s.netBackend === "host" ? "host" : "link" };
-    if (s.netBackend === "tab") spec.link = net!.link;
-    if (net?.mac) spec.mac = net.mac;
+  for (const t of PAGE_DEVICES()) {
+    const choice = s.devices[t.page.param] ?? t.page.off;
+    if (choice === t.page.off) continue;
+    const transport = TRANSPORTS.find((x) => x.name === choice)?.name;
+    if (!transport) continue;
+    const spec: VirtioDeviceSpec = { type: t.name, transport };
+    const roles = t.roles ?? [];
+    if (roles.includes("disk")) spec.image = diskImage;
+    if (roles.includes("share")) {
+      // The page's shared folder lives in IndexedDB (web/idb-share.ts), under the default tag.
+      spec.path = SHARE_PATH;
+      for (const o of t.options) if (o.default !== undefined && o.kind === "string") spec[optionField(o)] = o.default;
+    }
+    if (roles.includes("network")) {
+      if (s.netBackend === "tab" && !net?.link) continue;
+      spec.backend = s.netBackend === "host" ? "host" : "link";
+      if (s.netBackend === "tab") spec.link = net!.link;
+      if (net?.mac) spec.mac = net.mac;
+    }
+    const named = Array.isArray(s.irq) && s.irq.includes(t.page.param);
+    const msix = TRANSPORTS.find((x) => x.name === transport)?.msi === "msix";
+    if (msix && (s.irq === "msix" || named)) spec.irq = "msix";
     specs.push(spec);
-  }
-  for (const d of specs) {
-    const named = Array.isArray(s.irq) && s.irq.includes(IRQ_DEVICE_OF[d.type]);
-    if (d.transport.startsWith("pci-") && (s.irq === "msix" || named)) d.irq = "msix";
   }
   return specs;
 }
 
 /** The kernel command line: the default one, with the console on hvc0 for a virtio-console. */
 export function kernelCmdline(s: Settings): string {
-  return s.console === "serial" ? DEFAULT_CMDLINE : DEFAULT_CMDLINE.replace("console=ttyS0", "console=hvc0");
+  return roleChoice(s, "terminal") === null ? DEFAULT_CMDLINE : DEFAULT_CMDLINE.replace("console=ttyS0", "console=hvc0");
 }

@@ -7,7 +7,7 @@
 //
 // All three only while the VM is off: the running guest holds the folder in the worker's memory
 // and writes through to IndexedDB; changing IndexedDB under it would be overwritten or lost.
-import type { MemoryFsEntry } from "../devices/p9/memory-fs.ts";
+import { withoutLinks, type MemoryFsEntry } from "../devices/p9/memory-fs.ts";
 import { readIdbShare, replaceIdbShare } from "./idb-share.ts";
 import { byId } from "./controls.ts";
 
@@ -174,14 +174,15 @@ export class SharePanel {
   private async saveBack(): Promise<void> {
     if (!this.handle) return;
     if (this.handle.requestPermission && (await this.handle.requestPermission({ mode: "readwrite" })) !== "granted") throw new Error("permission denied");
-    const n = await saveToHandle(this.handle, await readIdbShare());
+    const n = await saveToHandle(this.handle, withoutLinks(await readIdbShare()));
     this.note(`shared folder: ${n} files written to '${this.handle.name}'`);
   }
 
   private async describe(): Promise<void> {
     const e = await readIdbShare().catch(() => []);
     const files = e.filter((x) => x.kind === "file");
-    const bytes = files.reduce((n, f) => n + (f.data?.length ?? 0), 0);
+    // Stored bytes: a hard-linked file's once (its inode entry).
+    const bytes = e.reduce((n, f) => n + (f.data?.length ?? 0), 0);
     this.info.textContent = `${files.length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB`;
   }
 

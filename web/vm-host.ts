@@ -1,5 +1,5 @@
 // The page's side of one VM: the Worker, the console rings and the control word. It moves
-// console bytes (never a postMessage per byte, DESIGN.md "Threads") and reports the exit.
+// console bytes (never a postMessage per byte, docs/ARCHITECTURE.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import {
   CMD_RESET, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize, stopVm,

@@ -12,6 +12,7 @@ import type { VmConfig } from "../devices/vm/config.ts";
 import { MemoryBlockBackend, type BlockBackend } from "../devices/host/block.ts";
 import { openIdbDisk } from "./idb-disk.ts";
 import { openIdbShare } from "./idb-share.ts";
+import { deviceType } from "../devices/registry.ts";
 import type { PersistentFs } from "../devices/p9/persistent-fs.ts";
 
 export interface StartMessage {
@@ -30,7 +31,7 @@ self.onmessage = async (ev: MessageEvent<StartMessage>) => {
     const module = await WebAssembly.compile(await (await fetch(coreUrl)).arrayBuffer());
     const opened = new Map<string, BlockBackend>();
     for (const spec of config.devices ?? []) {
-      if (spec.type !== "blk") continue;
+      if (deviceType(spec.type)?.backend !== "block") continue;
       const image = spec.image ?? "";
       const base = disks[image];
       if (!base) throw new Error(`virtio-blk: no image bytes for '${image}'`);
@@ -43,7 +44,7 @@ self.onmessage = async (ev: MessageEvent<StartMessage>) => {
     // The shared folder (virtio-9p): loaded from IndexedDB once; every board a reset builds reuses it.
     const shares = new Map<string, PersistentFs>();
     for (const spec of config.devices ?? []) {
-      if (spec.type !== "9p") continue;
+      if (deviceType(spec.type)?.backend !== "fs") continue;
       if (spec.path !== "idb:share") throw new Error(`virtio-9p: unknown folder '${spec.path}'`);
       if (!shares.has(spec.path)) shares.set(spec.path, await openIdbShare());
     }

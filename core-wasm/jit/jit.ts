@@ -9,7 +9,7 @@
 // thread (WebAssembly.compile) while the interpreter goes on; the run loop gives the event loop
 // a turn while `busy`. Guest-visible behaviour does not depend on when a block arrives: blocks
 // take interrupts at the same instruction boundaries as the interpreter.
-import { translateBlock, blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout, type Translation } from "./translate.ts";
+import { translateRegion, blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout, type Translation } from "./translate.ts";
 
 /** vmm.jitCompile's answer when the block will be installed later (core jit.ts COMPILING). */
 const COMPILING = 0xffffffff;
@@ -22,8 +22,10 @@ const WARM_MAX = 256;
 interface Block { phys: number; gen: number; tr: Translation }
 
 export interface JitStats {
-  /** Blocks compiled, and the modules they came in. */
+  /** Regions compiled (one per hot entry), the basic blocks in them, and the modules they
+   *  came in. */
   blocks: number;
+  regionBlocks: number;
   modules: number;
   /** Instructions in them, and how many were generated inline (the rest call the interpreter). */
   instructions: number;
@@ -40,11 +42,12 @@ export interface JitStats {
 
 interface CoreJitExports {
   jitMarkCode(phys: number): number;
+  jitSeen(phys: number): number;
   jitInstall(phys: number, gen: number, slot: number): number;
 }
 
 export class Jit {
-  readonly stats: JitStats = { blocks: 0, modules: 0, instructions: 0, inline: 0, declined: 0, compileMs: 0, bytes: 0, live: 0 };
+  readonly stats: JitStats = { blocks: 0, regionBlocks: 0, modules: 0, instructions: 0, inline: 0, declined: 0, compileMs: 0, bytes: 0, live: 0 };
   private readonly imports: WebAssembly.Imports;
   private readonly freeSlots: number[] = [];
   private readonly maxPages: number;
@@ -100,7 +103,7 @@ export class Jit {
       // Mark the page before reading it: from here on a write to it makes the block stale.
       const gen = this.core.jitMarkCode(p);
       const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
-      const tr = translateBlock(page, p & 0xfff, e, this.L);
+      const tr = translateRegion(page, p & 0xfff, e, this.L, (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0);
       if (tr) blocks.push({ phys: p, gen, tr });
       else if (p === phys) this.stats.declined++;
     }
@@ -139,7 +142,7 @@ export class Jit {
       s.live++;
       if (b.phys === hotPhys) hot = slot;
       else if (!this.core.jitInstall(b.phys, b.gen, slot)) { this.free(slot); return; }
-      s.blocks++; s.instructions += b.tr.length; s.inline += b.tr.inline;
+      s.blocks++; s.regionBlocks += b.tr.blocks; s.instructions += b.tr.length; s.inline += b.tr.inline;
     });
     s.modules++;
     return hot;

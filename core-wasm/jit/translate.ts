@@ -9,8 +9,9 @@
 // Precise exceptions: every instruction does its memory accesses (which may fault) before it
 // writes a register or the flags, so a fault leaves the state as it was before the instruction,
 // with EIP pointing at it — what the interpreter's snapshot gives.
-import { Bytes, Op, I32, I64, buildModule, modulePrefix, type FuncType, type FuncBody, type Import } from "./wasm-writer.ts";
+import { Bytes, Op, I32, I64, VOID, buildModule, modulePrefix, type FuncType, type FuncBody, type Import } from "./wasm-writer.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
+import { continuesBlock } from "../x86/derive.ts";
 
 export interface JitLayout {
   REGS_BASE: number;
@@ -82,29 +83,14 @@ const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
 interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean }
 
-// One-byte opcodes the interpreter may run inside a block without ending it: they compute,
-// move data or touch the x87, but change nothing a block assumes (segments, paging, CPL,
-// EFLAGS.IF/TF) and do not jump. String instructions with REP are among them: an unfinished
-// REP leaves EIP on itself, which ends the block.
-const CONT1 = set([
-  [0x00, 0x05], [0x08, 0x0d], [0x10, 0x15], [0x18, 0x1d], [0x20, 0x25], [0x27, 0x2d], [0x2f, 0x35],
-  [0x37, 0x3d], [0x3f, 0x61], [0x68, 0x6b], [0x84, 0x8d], [0x8f, 0x99], [0x9b, 0x9c], [0x9e, 0xa5],
-  [0xa8, 0xaf], [0xb0, 0xc1], [0xc6, 0xc9], [0xd0, 0xd5], [0xd7, 0xdf], [0xf5, 0xf9], [0xfc, 0xfe],
-]);
-const CONT2 = set([
-  [0x1f, 0x1f], [0x40, 0x4f], [0x90, 0x9f], [0xa0, 0xa0], [0xa2, 0xa5], [0xa8, 0xa8], [0xab, 0xad],
-  [0xaf, 0xaf], [0xb0, 0xb1], [0xb3, 0xb3], [0xb6, 0xb7], [0xba, 0xbf], [0xc0, 0xc1], [0xc7, 0xcf], [0x31, 0x31],
-]);
-function set(ranges: [number, number][]): Uint8Array {
-  const t = new Uint8Array(256);
-  for (const [a, b] of ranges) for (let i = a; i <= b; i++) t[i] = 1;
-  return t;
-}
+/** The interpreter may run i inside a block without ending it: it computes, moves data or
+ *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
+ *  and does not jump — the opcode table's `endsBlock` (core-wasm/x86/opcodes.ts). String
+ *  instructions with REP are among them: an unfinished REP leaves EIP on itself, which ends
+ *  the block. PAUSE (F3 90) may exit the run loop. */
 function continues(i: Insn): boolean {
-  if (i.op >= 0x100) return CONT2[i.op & 0xff] === 1;
-  if (i.op === 0xff) return i.reg < 2 || i.reg === 6; // INC DEC PUSH; not CALL/JMP
-  if (i.op === 0x90 && i.rep === 0xf3) return false; // PAUSE may exit the run loop
-  return CONT1[i.op] === 1;
+  if (i.op === 0x90 && i.rep === 0xf3) return false;
+  return continuesBlock(i.op, i.reg);
 }
 
 export interface Translation extends FuncBody {
@@ -112,32 +98,67 @@ export interface Translation extends FuncBody {
   length: number;
   /** Of which generated inline (the rest call the interpreter). */
   inline: number;
+  /** Basic blocks in the region. */
+  blocks: number;
 }
 
-/** Translate the block starting at byte `offset` of the code page `page` (4 KiB), EIP `eip`.
- *  Null when there is nothing worth translating there. */
-export function translateBlock(page: Uint8Array, offset: number, eip: number, L: JitLayout): Translation | null {
-  const t = new Translator(L, eip >>> 0);
-  let at = offset;
-  let pc = eip >>> 0;
-  for (;;) {
-    if (t.count >= MAX_BLOCK) { t.exit(pc, t.count); break; }
-    const insn = decode(page, at, pc);
-    if (!insn) { t.exit(pc, t.count); break; }
-    const next = (pc + insn.len) >>> 0;
-    const r = t.insn(insn, next);
-    if (r === "end") break;
-    at += insn.len;
-    pc = next;
+/** A region is at most this many blocks, and stops taking new ones past REGION_INSNS. */
+export const REGION_BLOCKS = 32;
+const REGION_INSNS = 768;
+
+/** The blocks of a region: their byte offsets in the page, in discovery order (block 0 is the
+ *  entry), and their instruction counts. While `open` (the first pass) the direct branch
+ *  targets in the page that have run before (`seen`) are taken in, up to the limits. */
+class RegionPlan {
+  readonly offsets: number[];
+  readonly index = new Map<number, number>();
+  readonly counts: number[] = [];
+  open = true;
+  private insns = 0;
+  constructor(private entryOff: number, private entryEip: number, private seen: (offset: number) => boolean) {
+    this.offsets = [entryOff];
+    this.index.set(entryOff, 0);
   }
-  if (t.inlined === 0) return null;
-  return { locals: t.locals, body: t.finish(), length: t.count, inline: t.inlined };
+  /** The block index of the code at EIP `eip`, or -1 when a branch there leaves the region. */
+  target(eip: number): number {
+    const off = this.entryOff + ((eip - this.entryEip) | 0);
+    if (off < 0 || off >= 4096) return -1;
+    const k = this.index.get(off);
+    if (k !== undefined || !this.open) return k ?? -1;
+    if (this.offsets.length < REGION_BLOCKS && this.insns < REGION_INSNS && this.seen(off)) {
+      this.index.set(off, this.offsets.length);
+      this.offsets.push(off);
+    }
+    return -1; // the first pass emits exits; the second knows every block
+  }
+  counted(k: number, n: number): void { this.counts[k] = n; this.insns += n; }
+}
+
+/** Translate the region entered at byte `offset` of the code page `page` (4 KiB), EIP `eip`:
+ *  the block there and the blocks its direct branches reach in the same page, as one function
+ *  whose internal branches stay in WebAssembly (a loop over a br_table of the blocks). Null when
+ *  there is nothing worth translating there. Two passes: the first finds the blocks (and their
+ *  lengths), the second generates them knowing where each branch goes. */
+export function translateRegion(page: Uint8Array, offset: number, eip: number, L: JitLayout,
+  seen: (offset: number) => boolean = () => true): Translation | null {
+  const plan = new RegionPlan(offset, eip >>> 0, seen);
+  const first = new Translator(L, eip >>> 0, plan);
+  for (let k = 0; k < plan.offsets.length; k++) plan.counted(k, first.block(page, plan.offsets[k]!, k));
+  plan.open = false;
+  if (first.inlined === 0) return null;
+  const t = new Translator(L, eip >>> 0, plan);
+  const codes: Bytes[] = [];
+  for (let k = 0; k < plan.offsets.length; k++) {
+    t.block(page, plan.offsets[k]!, k);
+    codes.push(t.takeCode());
+  }
+  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length };
 }
 
 class Translator {
   private b = new Bytes();
   locals: number[] = [];
-  /** Instructions completed so far on the straight-line path. */
+  /** Instructions completed so far on the straight-line path of the current block. */
   count = 0;
   inlined = 0;
   /** Of `count`, how many are already added to instretCount (before interpreter calls). */
@@ -148,14 +169,52 @@ class Translator {
   /** The current instruction has a slow path that may ask the block to end after it. */
   private slow = false;
   private fa: number; private fb: number; private fr: number;
+  /** The block being generated, and the `if` nesting at the current point of its code. */
+  private k = 0;
+  private depth = 0;
+  /** Locals: the block to run next (the br_table index), instructions retired by the blocks
+   *  already run in this call. */
+  private idx: number; private done: number;
+  /** Temporaries of the current block: a block's locals die at its end, so blocks share them. */
+  private tempStart: number;
+  private nTemp = 0;
 
   /** EIP at entry: blocks are shared by every linear address their page is mapped at (one
    *  physical page of a shared library, the vDSO), so EIPs are generated relative to it. */
   private eip0: number;
 
-  constructor(private L: JitLayout, private base: number) {
-    this.fa = this.local(); this.fb = this.local(); this.fr = this.local();
-    this.eip0 = this.local();
+  constructor(private L: JitLayout, private base: number, private plan: RegionPlan) {
+    const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
+    this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
+    this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
+    this.tempStart = this.locals.length;
+  }
+
+  /** Generate block k, which starts at byte `offset` of the page; returns its instruction count. */
+  block(page: Uint8Array, offset: number, k: number): number {
+    this.k = k; this.depth = 0; this.nTemp = 0;
+    this.count = 0; this.synced = 0; this.pending = null; this.slow = false; this.term = false;
+    let at = offset;
+    let pc = (this.base + offset - this.plan.offsets[0]!) >>> 0;
+    for (;;) {
+      // A long straight line: the rest is another block, of this region if the plan has room.
+      if (this.count >= MAX_BLOCK) { this.jump(pc, this.count); break; }
+      // An instruction the decoder does not know, or one crossing the page end: the run loop
+      // goes on from there (a jump would come straight back here, retiring nothing).
+      const insn = decode(page, at, pc);
+      if (!insn) { this.exit(pc, this.count); break; }
+      const next = (pc + insn.len) >>> 0;
+      if (this.insn(insn, next) === "end") break;
+      at += insn.len;
+      pc = next;
+    }
+    return this.count;
+  }
+  /** The code generated for the current block, handed over (the next block starts anew). */
+  takeCode(): Bytes {
+    const code = this.b;
+    this.b = new Bytes();
+    return code;
   }
 
   /** Push the EIP that is `x` in the translated mapping, relative to this entry's EIP. */
@@ -166,7 +225,12 @@ class Translator {
     return this;
   }
 
-  local(ty = I32): number { this.locals.push(ty); return this.locals.length; /* param 0 is the budget */ }
+  /** A temporary of the current block. */
+  local(): number {
+    const n = this.tempStart + this.nTemp++;
+    if (n === this.locals.length) this.locals.push(I32);
+    return n + 1; // param 0 is the budget
+  }
 
   // ---- emission primitives ----
   private op(o: number): this { this.b.byte(o); return this; }
@@ -183,10 +247,10 @@ class Translator {
     return this;
   }
   private mem(o: number, align: number, offset: number): this { this.b.byte(o).u32(align).u32(offset >>> 0); return this; }
-  private if(): this { this.b.byte(Op.if).byte(0x40); return this; }
-  private ifI32(): this { this.b.byte(Op.if).byte(I32); return this; }
+  private if(): this { this.depth++; this.b.byte(Op.if).byte(VOID); return this; }
+  private ifI32(): this { this.depth++; this.b.byte(Op.if).byte(I32); return this; }
   private else(): this { return this.op(Op.else); }
-  private end(): this { return this.op(Op.end); }
+  private end(): this { this.depth--; return this.op(Op.end); }
 
   // ---- registers (REGS_BASE: EAX..EDI as u32; AH..BH are byte 1 of EAX..EBX) ----
   private regAddr(sz: number, r: number): number {
@@ -229,14 +293,35 @@ class Translator {
     this.call(f);
     this.addInstret(-d);
   }
-  /** Leave the block: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
-   *  already set), `retired` instructions counted. */
+  /** Leave the region: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
+   *  already set), `retired` instructions of this block counted (and those of the blocks run
+   *  before it in this call, `done`). */
   exit(eipTo: number | { local: number } | null, retired: number): void {
     if (this.pending && !this.pending.stored) this.flagStores();
     if (typeof eipTo === "number") this.eipc(eipTo).gset(G_EIP);
     else if (eipTo) this.get(eipTo.local).gset(G_EIP);
     this.addInstret(retired - this.synced);
-    this.i32(retired).op(Op.return);
+    this.get(this.done);
+    if (retired !== 0) this.i32(retired).op(Op.i32_add);
+    this.op(Op.return);
+  }
+  /** A direct branch to `target` after `retired` instructions of this block: on to the target's
+   *  block if it is in the region and the budget allows all of it (the run loop's rule for
+   *  entering a block), else leave. Flags are stored: the next block reads them from the core. */
+  private jump(target: number, retired: number): void {
+    const j = this.plan.target(target);
+    if (j < 0) { this.exit(target, retired); return; }
+    if (this.pending && !this.pending.stored) this.flagStores();
+    this.addInstret(retired - this.synced);
+    this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
+    this.get(0).get(this.done).op(Op.i32_sub).i32(this.plan.counts[j]! + 1).op(Op.i32_lt_u);
+    this.if();
+    this.eipc(target).gset(G_EIP);
+    this.get(this.done).op(Op.return);
+    this.end();
+    this.i32(j).set(this.idx);
+    // To the loop around the dispatch: past the ifs open here and the blocks after this one.
+    this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k);
   }
   /** After a slow-path call: if it faulted, leave with EIP at this instruction. */
   private faultExit(insn: Insn): void {
@@ -620,21 +705,21 @@ class Translator {
       this.flushFlags();
       this.cond(op & 15);
       this.if();
-      this.exit((next + rel) >>> 0, this.count + 1);
+      this.jump((next + rel) >>> 0, this.count + 1);
       this.end();
-      this.exit(next, this.count + 1);
+      this.jump(next, this.count + 1);
       return this.ends();
     }
     if (op === 0xeb || op === 0xe9) {
       const rel = op === 0xeb ? (i.imm << 24) >> 24 : i.imm;
-      this.exit((next + rel) >>> 0, this.count + 1);
+      this.jump((next + rel) >>> 0, this.count + 1);
       return this.ends();
     }
     if (op === 0xe8) {
       const v = this.local();
       this.eipc(next).set(v);
       this.push(i, v);
-      this.exit((next + i.imm) >>> 0, this.count + 1);
+      this.jump((next + i.imm) >>> 0, this.count + 1);
       return this.ends();
     }
     if (op === 0xc3 || op === 0xc2) {
@@ -747,13 +832,14 @@ class Translator {
     return v;
   }
 
-  /** The function body: entry checks, then the instructions. */
-  finish(): Bytes {
-    const pre = new Bytes();
-    const body = this.b;
-    this.b = pre;
-    // Not enough budget left for the whole block: let the interpreter go on.
-    this.get(0).i32(this.count + 1).op(Op.i32_lt_u);
+  /** The function body: entry checks, then the blocks' code (`codes`, block k's at k) in a
+   *  loop around a br_table on `idx`: block k's code follows the end of the k-th nested
+   *  wasm block, and a branch to block j sets idx = j and goes back to the loop's top. */
+  finish(codes: Bytes[]): Bytes {
+    const n = codes.length;
+    this.b = new Bytes();
+    // Not enough budget left for the whole entry block: let the interpreter go on.
+    this.get(0).i32(this.plan.counts[0]! + 1).op(Op.i32_lt_u);
     // The segments used inline must still be flat (and the stack 32-bit).
     for (const s of this.segs) {
       this.i32(0).mem(Op.i32_load, 2, this.L.SEGCHK_BASE + s * 4).i32(CHK_FLAT | CHK_NOREAD | CHK_NOWRITE).op(Op.i32_and)
@@ -762,7 +848,14 @@ class Translator {
     if (this.stack) this.gget(G_STACKB).op(Op.i32_eqz).op(Op.i32_or);
     this.if().i32(0).op(Op.return).end();
     this.gget(G_EIP).set(this.eip0);
-    pre.bytes(body.view());
-    return pre;
+    this.b.byte(Op.loop).byte(VOID);
+    for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
+    this.get(this.idx);
+    this.b.byte(Op.br_table).u32(n);
+    for (let k = 0; k < n; k++) this.b.u32(k);
+    this.b.u32(n - 1);
+    for (const code of codes) this.b.byte(Op.end).bytes(code.view());
+    this.b.byte(Op.end).byte(Op.unreachable);
+    return this.b;
   }
 }

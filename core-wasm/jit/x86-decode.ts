@@ -2,6 +2,8 @@
 // ModRM/SIB/displacement and immediates of one instruction of 32-bit code, from a byte array.
 // The interpreter (assembly/cpu/decode.ts) decodes while it executes; this one only describes,
 // so the translator can choose what to generate and where the next instruction starts.
+// The opcode facts (ModRM, immediates, which opcodes it knows) come from the opcode table.
+import { KNOWN, MODRM, immOf } from "../x86/derive.ts";
 
 export const SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3, SEG_FS = 4, SEG_GS = 5;
 
@@ -39,46 +41,6 @@ export interface Insn {
   imm2: number;
 }
 
-// ModRM presence, one bit per one-byte opcode (Appendix A, Table A-2).
-const MODRM1 = bits([
-  [0x00, 0x03], [0x08, 0x0b], [0x10, 0x13], [0x18, 0x1b], [0x20, 0x23], [0x28, 0x2b], [0x30, 0x33],
-  [0x38, 0x3b], [0x62, 0x63], [0x69, 0x69], [0x6b, 0x6b], [0x80, 0x8f], [0xc0, 0xc1], [0xc4, 0xc7],
-  [0xd0, 0xd3], [0xd8, 0xdf], [0xf6, 0xf7], [0xfe, 0xff],
-]);
-// Two-byte opcodes this i686 decodes (Table A-3), and which of them have ModRM.
-const KNOWN2 = bits([
-  [0x00, 0x03], [0x06, 0x06], [0x08, 0x09], [0x0b, 0x0b], [0x18, 0x1f], [0x20, 0x23], [0x30, 0x35],
-  [0x40, 0x4f], [0x80, 0x8f], [0x90, 0x9f], [0xa0, 0xa5], [0xa8, 0xad], [0xaf, 0xaf], [0xb0, 0xb7],
-  [0xba, 0xbf], [0xc0, 0xc1], [0xc7, 0xcf],
-]);
-const MODRM2 = bits([
-  [0x00, 0x03], [0x18, 0x1f], [0x20, 0x23], [0x40, 0x4f], [0x90, 0x9f], [0xa3, 0xa5], [0xab, 0xad],
-  [0xaf, 0xaf], [0xb0, 0xb7], [0xba, 0xbf], [0xc0, 0xc1], [0xc7, 0xc7],
-]);
-
-function bits(ranges: [number, number][]): Uint8Array {
-  const t = new Uint8Array(256);
-  for (const [a, b] of ranges) for (let i = a; i <= b; i++) t[i] = 1;
-  return t;
-}
-
-/** Immediate kind of a one-byte opcode: 0 none, 1 ib, 2 iw, 'z' = 2 or 4 by operand size. */
-function imm1(op: number, reg: number): 0 | 1 | 2 | "z" | "iwib" | "ptr" | "moffs" {
-  if (op < 0x40) return (op & 7) === 4 ? 1 : (op & 7) === 5 ? "z" : 0;
-  if (op === 0x68 || op === 0x69 || op === 0x81 || op === 0xc7 || op === 0xa9 || op === 0xe8 || op === 0xe9) return "z";
-  if ((op >= 0xb8 && op <= 0xbf)) return "z";
-  if (op === 0x6a || op === 0x6b || (op >= 0x70 && op <= 0x7f) || op === 0x80 || op === 0x82 || op === 0x83 ||
-    op === 0xa8 || (op >= 0xb0 && op <= 0xb7) || op === 0xc0 || op === 0xc1 || op === 0xc6 || op === 0xcd ||
-    op === 0xd4 || op === 0xd5 || (op >= 0xe0 && op <= 0xe7) || op === 0xeb) return 1;
-  if (op === 0xc2 || op === 0xca) return 2;
-  if (op === 0xc8) return "iwib";
-  if (op === 0x9a || op === 0xea) return "ptr";
-  if (op >= 0xa0 && op <= 0xa3) return "moffs";
-  if (op === 0xf6) return reg < 2 ? 1 : 0;
-  if (op === 0xf7) return reg < 2 ? "z" : 0;
-  return 0;
-}
-
 /** Decode the instruction at code[at] (EIP `eip`). Null: not decodable here (unknown opcode,
  *  longer than 15 bytes, or it runs past the end of `code`) — the interpreter deals with it. */
 export function decode(code: Uint8Array, at: number, eip: number): Insn | null {
@@ -103,16 +65,14 @@ export function decode(code: Uint8Array, at: number, eip: number): Insn | null {
     if (at - start >= 15) return null;
   }
   let op = b;
-  let hasModrm: boolean;
   if (op === 0x0f) {
     const b2 = u8();
-    if (b2 < 0 || !KNOWN2[b2]) return null;
+    if (b2 < 0) return null;
     op = 0x100 | b2;
-    hasModrm = MODRM2[b2] === 1;
-  } else {
-    if (op === 0xd6 || op === 0xf1) return null; // undocumented: leave to the interpreter
-    hasModrm = MODRM1[op] === 1;
   }
+  // Unknown or undocumented (SALC, INT1): leave it to the interpreter.
+  if (!KNOWN[op]) return null;
+  const hasModrm = MODRM[op] === 1;
   insn.op = op;
   if (hasModrm) {
     const m = u8();
@@ -145,18 +105,14 @@ export function decode(code: Uint8Array, at: number, eip: number): Insn | null {
     }
   }
   const osz = insn.o16 ? 2 : 4;
-  if (op < 0x100) {
-    const k = imm1(op, insn.reg);
-    if (k === 1) { insn.imm = code[at] ?? 0; at += 1; }
-    else if (k === 2) { insn.imm = u16(code, at); at += 2; }
-    else if (k === "z") { insn.imm = osz === 4 ? i32(code, at) : u16(code, at); at += osz; }
-    else if (k === "iwib") { insn.imm = u16(code, at); insn.imm2 = code[at + 2] ?? 0; at += 3; }
-    else if (k === "ptr") { insn.imm = osz === 4 ? i32(code, at) : u16(code, at); at += osz; insn.imm2 = u16(code, at); at += 2; }
-    else if (k === "moffs") { insn.imm = insn.a16 ? u16(code, at) : i32(code, at); at += insn.a16 ? 2 : 4; }
-  } else {
-    const b2 = op & 0xff;
-    if (b2 >= 0x80 && b2 <= 0x8f) { insn.imm = osz === 4 ? i32(code, at) : u16(code, at); at += osz; }
-    else if (b2 === 0xa4 || b2 === 0xac || b2 === 0xba) { insn.imm = code[at] ?? 0; at += 1; }
+  switch (immOf(op, insn.reg)) {
+    case "ib": insn.imm = code[at] ?? 0; at += 1; break;
+    case "iw": insn.imm = u16(code, at); at += 2; break;
+    case "iz": insn.imm = osz === 4 ? i32(code, at) : u16(code, at); at += osz; break;
+    case "iwib": insn.imm = u16(code, at); insn.imm2 = code[at + 2] ?? 0; at += 3; break;
+    case "ptr": insn.imm = osz === 4 ? i32(code, at) : u16(code, at); at += osz; insn.imm2 = u16(code, at); at += 2; break;
+    case "moffs": insn.imm = insn.a16 ? u16(code, at) : i32(code, at); at += insn.a16 ? 2 : 4; break;
+    case "none": break;
   }
   if (at > end || at - start > 15) return null;
   insn.len = at - start;

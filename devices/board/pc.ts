@@ -1,7 +1,7 @@
 // The PC board: core.wasm plus the platform chips, wired the way an i440FX/PIIX-era PC wires
 // them, and the firmware duties a BIOS would have done (PCI resources, CMOS memory size) for a
-// direct Linux boot. It handles the core's traps synchronously (DESIGN.md "The vCPU and its
-// exits") and knows nothing about threads, terminals or scripts — devices/vm/ drives it.
+// direct Linux boot. It handles the core's traps synchronously (docs/ARCHITECTURE.md "The
+// core and the trap record") and knows nothing about threads, terminals or scripts — devices/vm/ drives it.
 import * as L from "../../core-wasm/build/layout.ts";
 import { instantiateCore, type Core } from "../../core-wasm/loader.ts";
 import { PortBus } from "../bus/ports.ts";
@@ -20,16 +20,12 @@ import { PciHost } from "../pci-host.ts";
 import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
-import type { VirtioInput } from "../virtio/input.ts";
-import { BALLOON_PAGE, type VirtioBalloon } from "../virtio/balloon.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
 import { placeVirtio, virtioStats, type PlacedVirtio, type VirtioHost } from "./virtio-devices.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
-import type { VirtioConsole } from "../virtio/console.ts";
-import type { VirtioDeviceInfo } from "../virtio/device.ts";
-import { inspectVirtio, type InspectSnapshot } from "../inspect/snapshot.ts";
+import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import { LogLimiter } from "../log-limit.ts";
 
 /** Register indices of the core's getReg/setReg. */
@@ -52,7 +48,7 @@ export interface PcOptions {
   /** Bytes the guest writes to the serial console (COM1). */
   onConsole: (byte: number) => void;
   log?: (message: string) => void;
-  /** Virtio devices to plug (DESIGN.md "Virtio"). */
+  /** Virtio devices to plug (docs/ARCHITECTURE.md "Virtio"). */
   virtio?: readonly VirtioDeviceSpec[];
   /** Opens the backend of a virtio-blk spec (the host decides: file, memory, IndexedDB). */
   openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
@@ -96,14 +92,14 @@ export class PcBoard {
   readonly virtio: PlacedVirtio[];
   /** `virtio_mmio.device=…` entries bootLinux appends to the command line. */
   private readonly virtioCmdline: string[];
-  /** The first virtio-console, which then owns console input. */
-  private readonly virtioConsole: VirtioConsole | null;
+  /** The first device that takes console input (a virtio-console), which then owns it. */
+  private readonly virtioConsole: VirtioDevice | null;
   private readonly rp: Int32Array; // the run page, as words
-  private readonly mem: RamMemory;
+  /** Guest RAM as virtio devices (and the inspector's ring decoder) see it. */
+  readonly mem: RamMemory;
   private readonly log: (message: string) => void;
   private readonly logLimit: LogLimiter;
   private msiDropped = 0;
-  private balloonStatsAt = -Infinity;
   private booted = false;
 
   constructor(opts: PcOptions) {
@@ -124,7 +120,7 @@ export class PcBoard {
     this.rp = this.core.runPage;
     this.core.setJit(opts.jit ?? 0);
     this.core.jit.background = true; // the run loop (devices/vm/session.ts) lets compiles finish
-    const exports = this.core.exports as unknown as { instret(): number };
+    const exports = this.core.exports;
     this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
     // Deterministic time may skip ahead in a spin-wait (devices/vm/session.ts, EXIT_PAUSE).
     this.rp[L.RUN_PAUSE_EXIT >> 2] = opts.clock === "deterministic" ? 1 : 0;
@@ -175,8 +171,7 @@ export class PcBoard {
     this.timed = [this.pit, this.com1, this.cmos];
     if (this.lapic) this.timed.push(this.lapic);
 
-    const jitInvalidate = this.core.exports.jitInvalidate as (addr: number, len: number) => void;
-    this.mem = new RamMemory(this.core.ram, (addr, len) => jitInvalidate(addr, len));
+    this.mem = new RamMemory(this.core.ram, (addr, len) => exports.jitInvalidate(addr, len));
     const placed = placeVirtio(opts.virtio ?? [], {
       mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: setIsaIrq,
@@ -186,7 +181,7 @@ export class PcBoard {
     }, { openBlock: opts.openBlock, openFs: opts.openFs, onConsole: opts.onConsole });
     this.virtio = placed.devices;
     this.virtioCmdline = placed.cmdline;
-    this.virtioConsole = (this.virtio.find((d) => d.spec.type === "console")?.device as VirtioConsole | undefined) ?? null;
+    this.virtioConsole = this.virtio.find((d) => d.device.consoleInput)?.device ?? null;
   }
 
   /** Every virtio device's self-description (regions and IRQs, VFIO style) for the inspector. */
@@ -194,49 +189,10 @@ export class PcBoard {
     return this.virtio.map((d) => d.info());
   }
 
-  /**
-   * The inspector's snapshot (JSON-able): counters, and per virtio device its identity,
-   * registers, features, status path and rings decoded from guest memory.
-   */
-  inspect(paused = false): InspectSnapshot {
+  /** The core's live counters in the run page: traps by kind, interrupts taken. */
+  runCounters(): { traps: { pio: number; mmio: number }; interrupts: number } {
     const rp = this.rp;
-    // A balloon's statistics arrive when the device hands the driver its stats buffer back
-    // (virtio 1.2 §5.5.6.3): ask for fresh ones while someone looks, at most once a second.
-    if (!paused && performance.now() - this.balloonStatsAt > 1000) {
-      this.balloonStatsAt = performance.now();
-      for (const d of this.virtio) if (d.spec.type === "balloon") (d.device as VirtioBalloon).requestStats();
-    }
-    return {
-      takenMs: performance.now(),
-      instructions: this.instret(),
-      guestNs: this.clock.nowNs(),
-      paused,
-      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
-      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
-      devices: this.virtio.map((d) => inspectVirtio(d, this.mem)),
-    };
-  }
-
-  /** Log register accesses per device while an inspector looks (AccessLog). */
-  setAccessLogging(on: boolean): void {
-    for (const d of this.virtio) {
-      if (on && !d.transport.access.enabled) d.transport.access.clear();
-      d.transport.access.enabled = on;
-    }
-  }
-
-  /**
-   * Step mode: call `hit` at every virtqueue notification (`notify` true; returning true holds
-   * it until releaseHeldKicks) and queue interrupt of any device (null: stop watching). The
-   * caller makes the vCPU stop there (requestStop).
-   */
-  watchVirtioEvents(hit: ((notify: boolean) => boolean) | null): void {
-    for (const d of this.virtio) d.transport.onEvent = hit;
-  }
-
-  /** Let the devices see the notifications step mode held. */
-  releaseHeldKicks(): void {
-    for (const d of this.virtio) d.transport.releaseHeld();
+    return { traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 }, interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0 };
   }
 
   /** Ask the core to return from run() after the current trap (EXIT_STOP). */
@@ -246,27 +202,27 @@ export class PcBoard {
 
   /** Host keyboard input: to the virtio-console if there is one, else to COM1. */
   consoleInput(bytes: Uint8Array): void {
-    if (this.virtioConsole) this.virtioConsole.receive(bytes);
+    if (this.virtioConsole) this.virtioConsole.consoleInput!(bytes);
     else this.com1.receive(bytes);
   }
 
   /** Ask the virtio-balloon for `mib` MiB (a config change the driver acts on); false without one. */
   setBalloonMiB(mib: number): boolean {
-    const b = this.virtio.find((d) => d.spec.type === "balloon")?.device as VirtioBalloon | undefined;
-    b?.setTarget((mib * (1 << 20)) / BALLOON_PAGE);
+    const b = this.virtio.find((d) => d.device.setTargetMiB)?.device;
+    b?.setTargetMiB!(mib);
     return b !== undefined;
   }
 
   /** A key press or release on the virtio-input keyboard (Linux KEY_* code); false without one. */
   inputKey(code: number, down: boolean): boolean {
-    const kbd = this.virtio.find((d) => d.spec.type === "input")?.device as VirtioInput | undefined;
-    kbd?.key(code, down);
+    const kbd = this.virtio.find((d) => d.device.inputKey)?.device;
+    kbd?.inputKey!(code, down);
     return kbd !== undefined;
   }
 
   /** The host terminal's size, for a virtio-console (a UART has no way to carry it). */
   consoleResize(cols: number, rows: number): void {
-    this.virtioConsole?.resize(cols, rows);
+    this.virtioConsole?.consoleResize?.(cols, rows);
   }
 
   /** What the BIOS would have done: PCI BARs, Interrupt Line and the ELCR for PCI INTx. */
@@ -277,8 +233,8 @@ export class PcBoard {
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
       ...(ioapic ? { setPirq: (p: number, level: boolean) => ioapic.setPin(PIRQ_IOAPIC_PIN[p]!, level) } : {}),
     });
-    // The inspector counts the guest's accesses; these configuration writes were the firmware's.
-    for (const d of this.virtio) d.transport.access.reset();
+    // Access counts are the guest's; these configuration writes were the firmware's.
+    for (const d of this.virtio) d.transport.forgetAccesses();
   }
 
   /** The MP table (MP spec 1.4) that tells the kernel how this board's interrupts are wired. */
@@ -304,11 +260,7 @@ export class PcBoard {
 
   /** Power-on: reset the CPU, load Linux, and enter it at its 32-bit entry point. */
   bootLinux(image: LinuxImage): LinuxBootResult {
-    const e = this.core.exports as unknown as {
-      reset(): void;
-      setupFlat32(eip: number): void;
-      setReg(i: number, v: number): void;
-    };
+    const e = this.core.exports;
     // A reboot starts from zeroed RAM, as power-on does. The first boot's memory is fresh from
     // WebAssembly.Memory, already zero: filling it would only make the OS commit all of it
     // (≈0.1 s and the whole guest RAM in RSS before the guest has touched a page).
@@ -331,7 +283,7 @@ export class PcBoard {
 
   /** Execute up to `budget` instructions; returns the EXIT_* code (layout.ts). */
   run(budget: number): number {
-    return (this.core.exports as unknown as { run(b: number): number }).run(budget);
+    return this.core.exports.run(budget);
   }
 
   /** Let every timed device catch up with the clock. */
@@ -363,7 +315,7 @@ export class PcBoard {
   }
 
   instret(): number {
-    return (this.core.exports as unknown as { instret(): number }).instret();
+    return this.core.exports.instret();
   }
 
   /** The core's trap: dispatch the access in the run page's trap record. The hot path. */
@@ -417,8 +369,7 @@ export class PcBoard {
   stats(): Record<string, unknown> {
     const rp = this.rp;
     return {
-      traps: { pio: rp[L.RUN_STAT_PIO >> 2]! >>> 0, mmio: rp[L.RUN_STAT_MMIO >> 2]! >>> 0 },
-      interrupts: rp[L.RUN_STAT_INTS >> 2]! >>> 0,
+      ...this.runCounters(),
       exceptions: rp[L.RUN_STAT_EXCEPTIONS >> 2]! >>> 0,
       tlbMisses: rp[L.RUN_STAT_TLB_MISS >> 2]! >>> 0,
       jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs) },

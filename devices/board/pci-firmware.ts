@@ -1,5 +1,5 @@
 // What a PC BIOS does to PCI before it boots an OS, done by the board because Vireo boots
-// Linux directly (DESIGN.md "Boot"; guest/NOTES.md "Booting without a BIOS"):
+// Linux directly (docs/ARCHITECTURE.md "Buses and the board"):
 //  - assign every BAR an address: I/O from 0xC000 upward, memory (32-bit and 64-bit BARs
 //    alike, all below 4 GiB) upward from 0xE0000000 and below the I/O APIC at 0xFEC00000,
 //    biggest first so natural alignment wastes little;

@@ -1,5 +1,5 @@
-// Placing virtio devices on the PC board: each `--device` becomes a device type (blk, console,
-// rng, balloon, input) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
+// Placing virtio devices on the PC board: each `--device` becomes a device type (built by its
+// registry entry, devices/registry.ts) on a transport. PCI ones take slots from 1 upward (the firmware assigns their BARs and
 // INTx lines 10/11); MMIO ones get 0x200-byte windows from 0xD0000000 — outside RAM and below
 // the PCI window 0xE0000000–0xFEC00000 — on IRQs PCI does not use, made level-triggered in the
 // ELCR, and a `virtio_mmio.device=` entry on the kernel command line each.
@@ -8,26 +8,20 @@ import type { MmioBus } from "../bus/mmio.ts";
 import type { PortBus } from "../bus/ports.ts";
 import { attachBars, type PciHost } from "../pci-host.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
-import { VirtioBlk } from "../virtio/blk.ts";
-import { VirtioConsole } from "../virtio/console.ts";
-import { VirtioRng } from "../virtio/rng.ts";
-import { VirtioBalloon, BALLOON_PAGE } from "../virtio/balloon.ts";
-import { VirtioInput } from "../virtio/input.ts";
-import { VirtioNet, parseMac } from "../virtio/net.ts";
-import { HostStack } from "../net/host-stack.ts";
-import { RingNetBackend } from "../net/ring-backend.ts";
-import { Virtio9p } from "../virtio/p9.ts";
 import type { FsBackend } from "../p9/backend.ts";
+import { deviceType, transportDef } from "../registry.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
 import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { VirtioMmio } from "../virtio/mmio.ts";
 import { VirtioPci } from "../virtio/pci.ts";
 import type { VirtioTransport } from "../virtio/transport.ts";
+import type { DeviceType } from "../virtio/device-type.ts";
 
 export const MMIO_BASE = 0xd000_0000;
 export const MMIO_STRIDE = 0x200;
 /** ISA IRQs free of the PIT (0), keyboard (1), cascade (2), COM (3, 4), RTC (8), PCI (10, 11), mouse/FPU/IDE (12–15 kept free in order of preference). */
 export const MMIO_IRQS = [5, 9, 7, 6, 12, 3, 15, 14] as const;
+// BUS_SLOTS.mmio (virtio/transports.ts) is this list's length; tests/devices/board checks it.
 
 export interface VirtioHost {
   /** Open a block backend for a `blk` spec (Node: a file; page: IndexedDB). */
@@ -40,6 +34,8 @@ export interface VirtioHost {
 
 export interface PlacedVirtio {
   spec: VirtioDeviceSpec;
+  /** Its registry entry (absent for a device a test placed by hand). */
+  type?: DeviceType;
   device: VirtioDevice;
   transport: VirtioTransport;
   info: () => VirtioDeviceInfo;
@@ -60,32 +56,6 @@ export interface VirtioBoardParts {
   log: (message: string) => void;
 }
 
-function makeDevice(spec: VirtioDeviceSpec, host: VirtioHost, parts: VirtioBoardParts): VirtioDevice {
-  switch (spec.type) {
-    case "blk": {
-      if (!host.openBlock) throw new Error("virtio-blk: no block backend available in this host");
-      return new VirtioBlk({ backend: host.openBlock(spec) });
-    }
-    case "console":
-      return new VirtioConsole({ onOutput: (bytes) => { for (const b of bytes) host.onConsole(b); } });
-    case "rng":
-      return new VirtioRng();
-    case "balloon":
-      return new VirtioBalloon({ ramBytes: parts.mem.size, targetPages: ((spec.balloonMiB ?? 0) << 20) / BALLOON_PAGE });
-    case "input":
-      return new VirtioInput();
-    case "net": {
-      if (spec.backend === "link" && !spec.link) throw new Error("virtio-net: backend=link without a link");
-      const backend = spec.backend === "link" ? new RingNetBackend(spec.link!) : new HostStack({ log: parts.log });
-      return new VirtioNet({ backend, mac: (spec.mac && parseMac(spec.mac)) || undefined });
-    }
-    case "9p": {
-      if (!host.openFs) throw new Error("virtio-9p: no shared folder available in this host");
-      return new Virtio9p({ fs: host.openFs(spec), tag: spec.tag, readonly: spec.readonly, log: parts.log });
-    }
-  }
-}
-
 /** Where a device's MSI/MSI-X messages go on a board without an APIC: nowhere, logged a few times. */
 function noApic(name: string, log: (message: string) => void): (address: number, data: number) => void {
   let n = 0;
@@ -100,18 +70,21 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
   let slot = 1;
   let window = 0;
   for (const spec of specs) {
-    const device = makeDevice(spec, host, parts);
+    const type = deviceType(spec.type);
+    if (!type) throw new Error(`unknown virtio device type '${spec.type}'`);
+    const t = transportDef(spec.transport);
+    const device = type.create(spec, { mem: parts.mem, log: parts.log, openBlock: host.openBlock, openFs: host.openFs, onConsole: host.onConsole });
     const n = count[spec.type] = (count[spec.type] ?? -1) + 1;
     const name = `virtio-${spec.type}${n}`;
-    if (spec.transport.startsWith("pci-")) {
+    if (t.bus === "pci") {
       const msi = parts.msi ?? noApic(name, parts.log);
       const p = new VirtioPci(device, {
-        name, kind: spec.transport as "pci-legacy", mem: parts.mem, log: parts.log,
+        name, kind: spec.transport, mem: parts.mem, log: parts.log, classCode: type.pciClass,
         ...(spec.irq === "msix" ? { msix: { send: msi } } : {}),
       });
       attachBars(p.fn, p.regions, parts.ports, parts.mmio, parts.log);
       parts.pci.add(slot++, 0, p.fn);
-      devices.push({ spec, device, transport: p.t, info: () => p.info(), pci: p });
+      devices.push({ spec, type, device, transport: p.t, info: () => p.info(), pci: p });
     } else {
       const irq = MMIO_IRQS[window];
       if (irq === undefined) throw new Error(`too many virtio-mmio devices (at most ${MMIO_IRQS.length})`);
@@ -119,13 +92,13 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
       parts.setLevelTriggered(irq);
       const msiSend = parts.msi ?? noApic(name, parts.log);
       const m = new VirtioMmio(device, {
-        name, version: spec.transport === "mmio-v1" ? 1 : 2, base, irq, mem: parts.mem, log: parts.log,
+        name, version: t.version1 === "none" ? 1 : 2, base, irq, mem: parts.mem, log: parts.log,
         setIrq: (level) => parts.setIrq(irq, level),
         ...(spec.irq === "msi" ? { msi: { send: msiSend } } : {}),
       });
       for (const r of m.regions) parts.mmio.map(r);
       cmdline.push(m.cmdline());
-      devices.push({ spec, device, transport: m.t, info: () => m.info(), mmio: m });
+      devices.push({ spec, type, device, transport: m.t, info: () => m.info(), mmio: m });
     }
   }
   return { devices, cmdline };

@@ -2,7 +2,7 @@
 // virtio-mmio windows, PCI memory BARs. Unlike ports, mappings change at run time (the guest
 // may move a BAR, or disable memory decoding), so the bus keeps a short array of mappings
 // sorted by base and finds one by binary search, after checking the last hit (MMIO accesses
-// come in runs to the same device). Same width rules as the port bus (STYLE #4): unaccepted
+// come in runs to the same device). Same width rules as the port bus (bus/region.ts): unaccepted
 // widths split into halves if a narrower width is accepted, otherwise rejected; unclaimed
 // addresses read all-ones and drop writes, counted.
 import {

@@ -2,7 +2,7 @@
 // holds the index (+1) of the region that claims the port, so IN/OUT (hundreds of thousands
 // during a boot) cost an array read and a method call, with no allocation.
 //
-// Width rules (STYLE #4): a region declares the widths it accepts. An access of another width,
+// Width rules (docs/ARCHITECTURE.md "Buses and the board"): a region declares the widths it accepts. An access of another width,
 // or one running past the region's end, is split into two halves re-dispatched through the
 // table (what the ISA bus does: a 16-bit cycle to an 8-bit device becomes two byte cycles), as
 // long as the region accepts a narrower width. Otherwise it is rejected — reads return

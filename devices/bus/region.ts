@@ -1,5 +1,5 @@
 // What a device hands the port or MMIO bus: one register window and the access widths it
-// accepts. Widths belong to the bus (STYLE #4): a device never sees a width it did not declare;
+// accepts. Widths belong to the bus (docs/ARCHITECTURE.md "Buses and the board"): a device never sees a width it did not declare;
 // the bus splits a wider access into accepted pieces or rejects it (reads all-ones, drops the
 // write) and counts what it rejected.
 
@@ -12,7 +12,7 @@ export const W2 = 2;
 export const W4 = 4;
 export const W_ANY = W1 | W2 | W4;
 
-/** One register of a region, for trace labels, --stats and the inspector (STYLE #3). */
+/** One register of a region, for trace labels, --stats and the inspector: names come from the same table that decodes. */
 export interface RegisterInfo {
   offset: number;
   name: string;

@@ -1,4 +1,4 @@
-// The host side of a disk (STYLE #14): a flat array of bytes that a block device model reads
+// The host side of a disk (docs/ARCHITECTURE.md "Host backends"): a flat array of bytes that a block device model reads
 // and writes, behind an interface small enough that the same virtio-blk runs over memory in a
 // test, a file in the Node worker, and (later) an IndexedDB overlay in the page. This file must
 // stay free of Node imports: the browser build includes it. The Node file backend lives in

@@ -1,6 +1,6 @@
 // A single-producer single-consumer byte ring in a SharedArrayBuffer: how console output and
 // keystrokes cross between the VM worker and the page (or the CLI's main thread) without a
-// postMessage per byte (DESIGN.md "Threads").
+// postMessage per byte (docs/ARCHITECTURE.md "Threads").
 //
 // Layout: Int32 [0] = head (next byte to read), [1] = tail (next byte to write), both
 // free-running counters; the data follows at byte 8. Only the producer writes `tail` and only

@@ -1,5 +1,5 @@
 // A single-producer single-consumer ring of whole Ethernet frames in a SharedArrayBuffer: how
-// frames cross between a VM worker and the page, or between two VM workers (DESIGN.md
+// frames cross between a VM worker and the page, or between two VM workers (docs/ARCHITECTURE.md
 // "Threads": rings plus Atomics.notify, no postMessage per frame). The layout is the ByteRing's
 // (byte-ring.ts) — Int32 [0] head, [1] tail, free-running byte counters, data from byte 8 — with
 // each frame stored as a little-endian u16 length and its bytes, wrapping at the end. A frame

@@ -10,7 +10,7 @@ const MASK = ACCESS_LOG_SIZE - 1;
 /** Region slots counted: a PCI function's BAR index (0–5) or configuration space, or an MMIO window's part (0–1). */
 export const ACCESS_REGIONS = 7;
 /** The slot of a PCI function's configuration space (accessed through 0xCF8/0xCFC). */
-export const PCI_CONFIG_SLOT = 6;
+export { PCI_CONFIG_SLOT } from "../virtio/transport.ts";
 
 export interface AccessEntry {
   /** Position in the device's access sequence (all accesses count, logged or not). */

@@ -1,7 +1,8 @@
 // Feature bits by name, for the inspector's bit-by-bit negotiation table. Names and numbers are
 // those of the Linux uapi headers the guest's drivers are built from (Linux 6.1:
-// include/uapi/linux/virtio_config.h, virtio_ring.h, virtio_net.h, virtio_blk.h, virtio_console.h; virtio_rng.h
-// defines none), which follow virtio 1.2 §6 "Reserved Feature Bits" and §5.x "Feature bits".
+// include/uapi/linux/virtio_config.h, virtio_ring.h here; each device type's own in its registry
+// entry), which follow virtio 1.2 §6 "Reserved Feature Bits" and §5.x "Feature bits".
+import { deviceTypeById } from "../registry.ts";
 
 /** Transport and ring bits (24–40), the same for every device type. */
 export const TRANSPORT_FEATURES: Readonly<Record<number, string>> = {
@@ -19,63 +20,14 @@ export const TRANSPORT_FEATURES: Readonly<Record<number, string>> = {
   40: "VIRTIO_F_RING_RESET",
 };
 
-/** Device-specific bits by virtio device id (§5): 1 network, 2 block, 3 console, 4 entropy. */
-export const DEVICE_FEATURES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
-  1: {
-    0: "VIRTIO_NET_F_CSUM",
-    1: "VIRTIO_NET_F_GUEST_CSUM",
-    2: "VIRTIO_NET_F_CTRL_GUEST_OFFLOADS",
-    3: "VIRTIO_NET_F_MTU",
-    5: "VIRTIO_NET_F_MAC",
-    6: "VIRTIO_NET_F_GSO", // legacy
-    7: "VIRTIO_NET_F_GUEST_TSO4",
-    8: "VIRTIO_NET_F_GUEST_TSO6",
-    9: "VIRTIO_NET_F_GUEST_ECN",
-    10: "VIRTIO_NET_F_GUEST_UFO",
-    11: "VIRTIO_NET_F_HOST_TSO4",
-    12: "VIRTIO_NET_F_HOST_TSO6",
-    13: "VIRTIO_NET_F_HOST_ECN",
-    14: "VIRTIO_NET_F_HOST_UFO",
-    15: "VIRTIO_NET_F_MRG_RXBUF",
-    16: "VIRTIO_NET_F_STATUS",
-    17: "VIRTIO_NET_F_CTRL_VQ",
-    18: "VIRTIO_NET_F_CTRL_RX",
-    19: "VIRTIO_NET_F_CTRL_VLAN",
-    20: "VIRTIO_NET_F_CTRL_RX_EXTRA",
-    21: "VIRTIO_NET_F_GUEST_ANNOUNCE",
-    22: "VIRTIO_NET_F_MQ",
-    23: "VIRTIO_NET_F_CTRL_MAC_ADDR",
-  },
-  2: {
-    0: "VIRTIO_BLK_F_BARRIER", // legacy
-    1: "VIRTIO_BLK_F_SIZE_MAX",
-    2: "VIRTIO_BLK_F_SEG_MAX",
-    4: "VIRTIO_BLK_F_GEOMETRY",
-    5: "VIRTIO_BLK_F_RO",
-    6: "VIRTIO_BLK_F_BLK_SIZE",
-    7: "VIRTIO_BLK_F_SCSI", // legacy
-    9: "VIRTIO_BLK_F_FLUSH",
-    10: "VIRTIO_BLK_F_TOPOLOGY",
-    11: "VIRTIO_BLK_F_CONFIG_WCE",
-    12: "VIRTIO_BLK_F_MQ",
-    13: "VIRTIO_BLK_F_DISCARD",
-    14: "VIRTIO_BLK_F_WRITE_ZEROES",
-    16: "VIRTIO_BLK_F_SECURE_ERASE",
-  },
-  3: {
-    0: "VIRTIO_CONSOLE_F_SIZE",
-    1: "VIRTIO_CONSOLE_F_MULTIPORT",
-    2: "VIRTIO_CONSOLE_F_EMERG_WRITE",
-  },
-  4: {},
-  9: {
-    0: "VIRTIO_9P_MOUNT_TAG", // include/uapi/linux/virtio_9p.h
-  },
-};
+/** Device-specific bits of device type `deviceId`: its registry entry's names (devices/registry.ts). */
+export function deviceFeatures(deviceId: number): Readonly<Record<number, string>> {
+  return deviceTypeById(deviceId)?.features ?? {};
+}
 
 /** The name of feature `bit` for device type `deviceId`; unknown bits read "bit N". */
 export function featureName(deviceId: number, bit: number): string {
-  return TRANSPORT_FEATURES[bit] ?? DEVICE_FEATURES[deviceId]?.[bit] ?? `bit ${bit}`;
+  return TRANSPORT_FEATURES[bit] ?? deviceFeatures(deviceId)[bit] ?? `bit ${bit}`;
 }
 
 export interface FeatureRow {
@@ -95,7 +47,7 @@ export interface FeatureRow {
  */
 export function featureRows(deviceId: number, offered: bigint, driver: bigint, accepted: bigint): FeatureRow[] {
   const rows: FeatureRow[] = [];
-  const named = new Set<number>([...Object.keys(TRANSPORT_FEATURES), ...Object.keys(DEVICE_FEATURES[deviceId] ?? {})].map(Number));
+  const named = new Set<number>([...Object.keys(TRANSPORT_FEATURES), ...Object.keys(deviceFeatures(deviceId))].map(Number));
   for (let b = 0; b < 64; b++) {
     const m = 1n << BigInt(b);
     const o = (offered & m) !== 0n, d = (driver & m) !== 0n, a = (accepted & m) !== 0n;

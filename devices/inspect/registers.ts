@@ -1,8 +1,9 @@
 // The transport's register table with current values and the last guest accesses to each
 // register. The names, offsets and widths come from the transports' own tables (pci.ts
-// LEGACY_REGISTERS / COMMON_REGISTERS / MODERN_LAYOUT, mmio.ts MMIO_REGISTERS; STYLE #3), and
+// LEGACY_REGISTERS / COMMON_REGISTERS / MODERN_LAYOUT, mmio.ts MMIO_REGISTERS), and
 // values are read from the model's state without side effects (reading ISR through the
 // register would clear it, §4.1.4.5).
+import type { ConfigField } from "../virtio/config-space.ts";
 import type { RegisterInfo } from "../bus/region.ts";
 import { COMMON_REGISTERS, LEGACY_CONFIG, LEGACY_REGISTERS, MODERN_BAR, MODERN_LAYOUT, NOTIFY_OFF_MULTIPLIER, type VirtioPci } from "../virtio/pci.ts";
 import { MMIO_CONFIG, MMIO_MAGIC, MMIO_REGISTERS, MMIO_VENDOR_ID, type VirtioMmio } from "../virtio/mmio.ts";
@@ -131,6 +132,7 @@ function row(block: string, region: number, offset: number, r: RegisterInfo, wid
 export function attachAccesses(
   rows: RegisterRow[], entries: readonly AccessEntry[], t: VirtioTransport, configAt: (region: number) => number | null,
   other: (region: number, offset: number) => string | null = () => null,
+  configFields: readonly ConfigField[] = [],
 ): AccessRow[] {
   const byKey = new Map<string, RegisterRow>();
   for (const r of rows) byKey.set(`${r.region}:${r.offset}`, r);
@@ -146,11 +148,18 @@ export function attachAccesses(
       name = other(e.region, e.offset)!;
     } else {
       const cfg = configAt(e.region);
-      name = cfg !== null && e.offset >= cfg ? `device config +0x${(e.offset - cfg).toString(16)}` : `${t.name} region ${e.region} +0x${e.offset.toString(16)}`;
+      name = cfg !== null && e.offset >= cfg ? configName(configFields, e.offset - cfg) : `${t.name} region ${e.region} +0x${e.offset.toString(16)}`;
     }
     out.push({ ...e, name });
   }
   return out;
+}
+
+/** "device config +0x14", with the field there when the device type's layout names one ("+0x14 blk_size"). */
+function configName(fields: readonly ConfigField[], offset: number): string {
+  const f = fields.find((x) => offset >= x.offset && offset < x.offset + x.width);
+  const at = `device config +0x${offset.toString(16)}`;
+  return f ? `${at} ${f.name}${offset !== f.offset ? `+${offset - f.offset}` : ""}` : at;
 }
 
 /** Where the device-specific config starts in an access-log region (null: none there). */

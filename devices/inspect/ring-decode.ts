@@ -1,6 +1,6 @@
 // Virtqueue rings decoded from guest memory for the inspector: the split ring's descriptor
 // table, available and used rings (virtio 1.2 §2.7) and the packed ring's descriptors and event
-// suppression structures (§2.8). The driver writes this memory, so it is hostile (STYLE #6):
+// suppression structures (§2.8). The driver writes this memory, so it is hostile:
 // every area is checked against RAM before a byte is read, every index is bounded by the queue
 // size, chains are walked with a hop cap, and what is wrong comes back as `errors` text for
 // the panel — the decoder never throws (the worker must not fail because a guest scribbled).

@@ -9,7 +9,8 @@ import { statusName } from "../virtio/status.ts";
 import type { StatusStep } from "../virtio/transport.ts";
 import { featureRows, hex64, type FeatureRow } from "./features.ts";
 import { configAccessName, decodePciConfig, type PciConfigDecoded } from "./pci-config.ts";
-import { PCI_CONFIG_SLOT } from "./access-log.ts";
+import { PCI_CONFIG_SLOT } from "../virtio/transport.ts";
+import { observeTransport } from "./observer.ts";
 import { attachAccesses, mmioConfigStart, mmioRegisters, pciConfigStart, pciRegisters, type AccessRow, type RegisterRow } from "./registers.ts";
 import { decodePackedRing, decodeSplitRing, type RingView } from "./ring-decode.ts";
 
@@ -65,6 +66,7 @@ export interface DeviceSnapshot {
 
 export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot {
   const t = d.transport;
+  const obs = observeTransport(t);
   let registers: RegisterRow[] = [];
   let pci: PciConfigDecoded | null = null;
   let mmio: DeviceSnapshot["mmio"] = null;
@@ -79,17 +81,17 @@ export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot
     const caps = pci.capabilities;
     other = (region, offset) => (region === PCI_CONFIG_SLOT ? configAccessName(offset, caps) : null);
     p.fn.bars.forEach((b, i) => {
-      if (b && b.index === i) trapsByKind[b.kind === "io" ? "pio" : "mmio"] += t.access.perRegion[i]!;
+      if (b && b.index === i) trapsByKind[b.kind === "io" ? "pio" : "mmio"] += t.regionAccesses[i]!;
     });
-    trapsByKind.pio += t.access.perRegion[PCI_CONFIG_SLOT]!; // through 0xCF8/0xCFC
+    trapsByKind.pio += t.regionAccesses[PCI_CONFIG_SLOT]!; // through 0xCF8/0xCFC
   } else if (d.mmio) {
     const m = d.mmio;
     registers = mmioRegisters(m);
     mmio = { base: m.base, irq: m.irq, version: m.version, cmdline: m.cmdline() };
     configAt = mmioConfigStart();
-    trapsByKind.mmio = t.access.seq;
+    trapsByKind.mmio = t.accesses;
   }
-  const accesses = attachAccesses(registers, t.access.entries(), t, configAt, other);
+  const accesses = attachAccesses(registers, obs.log.entries(), t, configAt, other, d.type?.config ?? []);
   const queues = t.queues.map((q): QueueSnapshot => {
     const ringState = q.ringState();
     const a = { desc: q.desc, driver: q.driver, device: q.device };
@@ -105,14 +107,14 @@ export function inspectVirtio(d: PlacedVirtio, mem: GuestMemory): DeviceSnapshot
   });
   return {
     name: t.name, type: d.device.name, deviceId: d.device.deviceId, transport: t.kind, info: d.info(),
-    pci, mmio, registers, accesses, accessCount: t.access.seq, trapsByKind,
+    pci, mmio, registers, accesses, accessCount: t.accesses, trapsByKind,
     features: {
       offered: hex64(t.offered), driver: hex64(t.driverFeatures), accepted: hex64(t.features),
       rows: featureRows(d.device.deviceId, t.offered, t.driverFeatures, t.features),
     },
     status: {
       value: t.status, name: statusName(t.status), resetReason: t.resetReason,
-      path: t.statusPath.map((s) => ({ ...s, fromName: statusName(s.from), toName: statusName(s.to) })),
+      path: obs.statusPath.map((s) => ({ ...s, fromName: statusName(s.from), toName: statusName(s.to) })),
     },
     queues,
     stats: { ...t.stats, requests: t.queues.reduce((n, q) => n + q.popped, 0) },

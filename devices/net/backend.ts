@@ -1,4 +1,4 @@
-// The network backend interface (STYLE #14): what a virtio-net device hands its frames to and
+// The network backend interface (docs/ARCHITECTURE.md "Host backends"): what a virtio-net device hands its frames to and
 // takes frames from, apart from the device model. Implementations: the built-in host stack
 // (host-stack.ts), a pair of shared frame rings to another VM or to the page (ring-backend.ts).
 // Frames are whole Ethernet frames without the FCS, as virtio-net carries them (virtio 1.2 §5.1.6).

@@ -1,4 +1,4 @@
-// The host side of a shared folder (STYLE #14): a small file-system interface, synchronous or not,
+// The host side of a shared folder (docs/ARCHITECTURE.md "Host backends"): a small file-system interface, synchronous or not,
 // the 9P server (server.ts) drives, so the same server exports a host directory in Node
 // (node-fs.ts) and an in-memory / IndexedDB folder in the page (memory-fs.ts). No Node or DOM
 // imports here.

@@ -1,7 +1,11 @@
 // An FsBackend held in memory: the page's shared folder (a picked folder copied in, kept in
-// IndexedDB between visits by web/idb-folder.ts) and the server's unit tests. A tree of
+// IndexedDB between visits by web/idb-share.ts) and the server's unit tests. A tree of
 // inodes; symlinks are stored, never followed, so nothing can point outside it. No Node or DOM
 // imports.
+//
+// The quota counts a file's bytes once per inode and for as long as the inode lives: hard links
+// share one inode, and a file unlinked while open keeps its bytes (and keeps counting) until its
+// last handle closes — else a guest could hold any amount through open, unlinked files.
 import { S_IFDIR, S_IFLNK, S_IFREG, type FsBackend, type FsPath, type FsStat, type FsStatFs, type OpenFlags, type SetAttr } from "./backend.ts";
 import { EBADF, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EPERM, FsError } from "./errno.ts";
 
@@ -19,16 +23,28 @@ interface Node {
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
+  /** Open handles on it: its bytes are freed when both this and nlink are 0. */
+  opens: number;
+  /** Its id in a dump once it has had two names (0 before): the names refer to one inode entry holding the bytes. */
+  inode: number;
 }
 
-/** One file of a flat dump (what IndexedDB keeps): parents before children. */
+/** The first name of a dump path that holds inode entries: a NUL is in no guest name, so it is no file. */
+export const INODE_DIR = "\0inodes";
+
+/**
+ * One file of a flat dump (what IndexedDB keeps): parents before children. A file with more
+ * than one name (hard links) keeps its bytes once, in an "inode" entry at [INODE_DIR, id];
+ * each of its names is a "file" entry with that `inode` and no data.
+ */
 export interface MemoryFsEntry {
   path: string[];
-  kind: "file" | "dir" | "symlink";
+  kind: "file" | "dir" | "symlink" | "inode";
   mode: number;
   mtimeMs: number;
   data?: Uint8Array;
   target?: string;
+  inode?: number;
 }
 
 export interface MemoryFsOptions {
@@ -46,6 +62,7 @@ export class MemoryFs implements FsBackend {
   private readonly handles = new Map<number, { node: Node; flags: OpenFlags }>();
   private nextHandle = 1;
   private used = 0;
+  private nextInode = 1;
   private readonly quota: number;
   private readonly onChange: () => void;
   private readonly now: () => bigint;
@@ -68,7 +85,7 @@ export class MemoryFs implements FsBackend {
     return {
       ino: this.nextIno++, mode, uid: 0, gid: 0, nlink: 1, data: new Uint8Array(0), size: 0,
       children: (mode & 0o170000) === S_IFDIR ? new Map() : null, target: "",
-      atimeNs: t, mtimeNs: t, ctimeNs: t,
+      atimeNs: t, mtimeNs: t, ctimeNs: t, opens: 0, inode: 0,
     };
   }
 
@@ -127,6 +144,7 @@ export class MemoryFs implements FsBackend {
     if (flags.trunc && flags.access !== 0) this.resize(n, 0);
     const h = this.nextHandle++;
     this.handles.set(h, { node: n, flags });
+    n.opens++;
     return h;
   }
 
@@ -184,8 +202,18 @@ export class MemoryFs implements FsBackend {
   }
 
   close(h: number): void {
-    this.handle(h);
+    const { node } = this.handle(h);
     this.handles.delete(h);
+    node.opens--;
+    this.release(node);
+  }
+
+  /** Free a file's bytes once no name and no handle holds it any more. */
+  private release(n: Node): void {
+    if (n.nlink > 0 || n.opens > 0 || n.children || n.size === 0) return;
+    this.used -= n.size;
+    n.size = 0;
+    n.data = new Uint8Array(0);
   }
 
   fsync(h: number): void {
@@ -216,6 +244,7 @@ export class MemoryFs implements FsBackend {
     if (n.children) throw new FsError(EPERM);
     this.add(dir, name, n);
     n.nlink++;
+    if (n.inode === 0) n.inode = this.nextInode++;
   }
 
   unlink(dir: FsPath, name: string, isDir: boolean): void {
@@ -231,7 +260,8 @@ export class MemoryFs implements FsBackend {
       throw new FsError(EISDIR);
     }
     d.children.delete(name);
-    if (--n.nlink === 0 || n.children) this.used -= n.size; // the bytes stay while a handle holds them; good enough
+    n.nlink--;
+    this.release(n);
     this.touch(d);
     this.onChange();
   }
@@ -252,7 +282,8 @@ export class MemoryFs implements FsBackend {
       if (!old.children && n.children) throw new FsError(ENOTDIR);
       if (old.children && old.children.size > 0) throw new FsError(ENOTEMPTY);
       if (old.children) to.nlink--;
-      if (--old.nlink === 0) this.used -= old.size;
+      old.nlink--;
+      this.release(old);
     }
     from.children.delete(oldName);
     to.children.set(newName, n);
@@ -288,30 +319,51 @@ export class MemoryFs implements FsBackend {
     return { bsize, blocks, bfree: free, bavail: free, files: 1 << 20, ffree: (1 << 20) - Number(this.nextIno), namelen: 255 };
   }
 
-  /** One file as a dump entry (what a persistent store keeps for it). */
-  entry(p: FsPath): MemoryFsEntry {
-    const n = this.lookup(p);
-    const mtimeMs = Number(n.mtimeNs / 1_000_000n);
-    if (n.children) return { path: [...p], kind: "dir", mode: n.mode & 0o7777, mtimeMs };
-    if ((n.mode & 0o170000) === S_IFLNK) return { path: [...p], kind: "symlink", mode: 0o777, mtimeMs, target: n.target };
-    return { path: [...p], kind: "file", mode: n.mode & 0o7777, mtimeMs, data: n.data.slice(0, n.size) };
+  /**
+   * What a persistent store keeps for `p`: the inode entry holding its bytes (a file that has
+   * had other names), then its own entry. File data are copies.
+   */
+  entries(p: FsPath): MemoryFsEntry[] {
+    return this.entriesOf(this.lookup(p), [...p]);
   }
 
-  /** The whole tree, parents first (for IndexedDB). File data are copies. */
+  /** The inode entry's path that goes when `p`, the last name of its file, is removed (else null). */
+  lastNameOf(p: FsPath): string[] | null {
+    const n = this.lookup(p);
+    return n.inode !== 0 && n.nlink === 1 ? [INODE_DIR, String(n.inode)] : null;
+  }
+
+  /** The inode entry of the file open as `h`, if it is a hard-linked file that still has a name (else null). */
+  inodeEntry(h: number): MemoryFsEntry | null {
+    const n = this.handle(h).node;
+    if (n.inode === 0 || n.nlink === 0) return null;
+    return this.entriesOf(n, [])[0]!;
+  }
+
+  private entriesOf(n: Node, path: string[]): MemoryFsEntry[] {
+    const mtimeMs = Number(n.mtimeNs / 1_000_000n);
+    const mode = n.mode & 0o7777;
+    if (n.children) return [{ path, kind: "dir", mode, mtimeMs }];
+    if ((n.mode & 0o170000) === S_IFLNK) return [{ path, kind: "symlink", mode: 0o777, mtimeMs, target: n.target }];
+    const data = n.data.slice(0, n.size);
+    if (n.inode === 0) return [{ path, kind: "file", mode, mtimeMs, data }];
+    return [{ path: [INODE_DIR, String(n.inode)], kind: "inode", mode, mtimeMs, data }, { path, kind: "file", mode, mtimeMs, inode: n.inode }];
+  }
+
+  /** The whole tree, parents first, each inode entry once. */
   dump(): MemoryFsEntry[] {
     const out: MemoryFsEntry[] = [];
+    const inodes = new Set<number>();
     const walk = (n: Node, path: string[]) => {
       for (const [name, c] of n.children!) {
-        const p = [...path, name];
-        const mtimeMs = Number(c.mtimeNs / 1_000_000n);
-        if (c.children) {
-          out.push({ path: p, kind: "dir", mode: c.mode & 0o7777, mtimeMs });
-          walk(c, p);
-        } else if ((c.mode & 0o170000) === S_IFLNK) {
-          out.push({ path: p, kind: "symlink", mode: 0o777, mtimeMs, target: c.target });
-        } else {
-          out.push({ path: p, kind: "file", mode: c.mode & 0o7777, mtimeMs, data: c.data.slice(0, c.size) });
+        for (const e of this.entriesOf(c, [...path, name])) {
+          if (e.kind === "inode") {
+            if (inodes.has(c.inode)) continue;
+            inodes.add(c.inode);
+          }
+          out.push(e);
         }
+        if (c.children) walk(c, [...path, name]);
       }
     };
     walk(this.root, []);
@@ -320,8 +372,16 @@ export class MemoryFs implements FsBackend {
 
   /** Add entries from a dump or a picked folder (parents first; missing parents are made). */
   load(entries: readonly MemoryFsEntry[]): void {
+    // Inode entries first: the names of a hard-linked file all become one node.
+    const inodes = new Map<number, MemoryFsEntry>();
+    for (const e of entries) {
+      const id = Number(e.path[1]);
+      if (e.kind === "inode" && e.path.length === 2 && e.path[0] === INODE_DIR && Number.isSafeInteger(id) && id > 0) inodes.set(id, e);
+    }
+    const linked = new Map<number, Node>();
     for (const e of entries) {
       if (e.path.length === 0 || e.path.some((c) => c === "" || c === "." || c === ".." || c.includes("/") || c.includes("\0"))) continue;
+      if (e.kind !== "file" && e.kind !== "dir" && e.kind !== "symlink") continue;
       let dir: Node = this.root;
       for (const c of e.path.slice(0, -1)) {
         let next = dir.children!.get(c);
@@ -336,17 +396,37 @@ export class MemoryFs implements FsBackend {
       }
       const name = e.path[e.path.length - 1]!;
       if (!dir.children || dir.children.has(name)) continue;
-      const n = this.node(e.kind === "dir" ? S_IFDIR | (e.mode & 0o7777) : e.kind === "symlink" ? S_IFLNK | 0o777 : S_IFREG | (e.mode & 0o7777));
+      const again = e.inode !== undefined ? linked.get(e.inode) : undefined;
+      if (again) {
+        again.nlink++;
+        dir.children.set(name, again);
+        continue;
+      }
+      const stored = e.inode !== undefined ? inodes.get(e.inode) : e;
+      if (!stored) continue; // a name whose bytes were never stored
+      const n = this.node(e.kind === "dir" ? S_IFDIR | (e.mode & 0o7777) : e.kind === "symlink" ? S_IFLNK | 0o777 : S_IFREG | (stored.mode & 0o7777));
       if (e.kind === "symlink") { n.children = null; n.target = e.target ?? ""; }
       if (e.kind === "dir") { n.nlink = 2; dir.nlink++; }
-      if (e.kind === "file" && e.data) {
-        if (this.used + e.data.length > this.quota) continue;
-        n.data = e.data.slice();
-        n.size = e.data.length;
+      if (e.kind === "file" && stored.data) {
+        if (this.used + stored.data.length > this.quota) continue;
+        n.data = stored.data.slice();
+        n.size = stored.data.length;
         this.used += n.size;
       }
-      n.mtimeNs = n.atimeNs = BigInt(Math.trunc(e.mtimeMs)) * 1_000_000n;
+      if (e.inode !== undefined) {
+        n.inode = e.inode;
+        linked.set(e.inode, n);
+        this.nextInode = Math.max(this.nextInode, e.inode + 1);
+      }
+      n.mtimeNs = n.atimeNs = BigInt(Math.trunc(stored.mtimeMs)) * 1_000_000n;
       dir.children.set(name, n);
     }
   }
+}
+
+/** Entries as plain files (a folder on disk has no hard links): inode entries dropped, each name with its bytes. */
+export function withoutLinks(entries: readonly MemoryFsEntry[]): MemoryFsEntry[] {
+  const bytes = new Map<number, Uint8Array | undefined>();
+  for (const e of entries) if (e.kind === "inode") bytes.set(Number(e.path[1]), e.data);
+  return entries.filter((e) => e.kind !== "inode").map((e) => (e.inode !== undefined ? { ...e, data: bytes.get(e.inode) } : e));
 }

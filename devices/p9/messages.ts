@@ -1,5 +1,5 @@
 // 9P2000.L messages: the type numbers (Linux include/net/9p/9p.h enum p9_msg_t), the field
-// layout of every request the server understands, declared once as a table (STYLE #3) and
+// layout of every request the server understands, declared once as a table (so decoder and docs cannot drift) and
 // decoded by one bounds-checked walker, and the reply encoders. Layouts follow the Linux
 // client's format strings (net/9p/client.c p9_client_rpc(…, "dsddg", …)) and the 9P2000.L
 // protocol description (diod's protocol.md); every message starts size[4] type[1] tag[2].

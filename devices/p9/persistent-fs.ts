@@ -4,7 +4,8 @@
 // - names, directories, symlinks, attributes, renames and removals are stored before the reply;
 // - file contents are stored when the guest closes or fsyncs the file (close-to-open, as NFS and
 //   9p with caching promise), so a 16 MiB write is one store write, not one per Twrite.
-// A hard link is stored as a second copy (the store has no inodes). No Node or DOM imports.
+// A hard-linked file's bytes are stored once, in an inode entry its names refer to (memory-fs.ts),
+// and removed with its last name. No Node or DOM imports.
 import type { FsBackend, FsPath, FsStat, FsStatFs, Maybe, OpenFlags, SetAttr } from "./backend.ts";
 import { MemoryFs, type MemoryFsEntry, type MemoryFsOptions } from "./memory-fs.ts";
 
@@ -37,8 +38,9 @@ export class PersistentFs implements FsBackend {
     return fs;
   }
 
-  private save(p: FsPath): Promise<void> {
-    return this.store.put(this.mem.entry(p));
+  /** Store `p` (and the bytes of its inode, unless `namesOnly`), the inode entry before the name that refers to it. */
+  private async save(p: FsPath, namesOnly = false): Promise<void> {
+    for (const e of this.mem.entries(p)) if (!(namesOnly && e.kind === "inode")) await this.store.put(e);
   }
 
   // Reads and plain opens touch only memory: they answer synchronously.
@@ -71,6 +73,9 @@ export class PersistentFs implements FsBackend {
 
   private async flush(h: number): Promise<void> {
     if (!this.dirty.delete(h)) return;
+    // A hard-linked file's bytes are its inode entry, whichever of its names this handle was opened by (gone or not).
+    const inode = this.mem.inodeEntry(h);
+    if (inode) return this.store.put(inode);
     const p = this.paths.get(h);
     if (p) await this.save(p).catch(() => {}); // gone meanwhile (unlinked while open): nothing to keep
   }
@@ -102,22 +107,48 @@ export class PersistentFs implements FsBackend {
   }
 
   async link(dir: FsPath, name: string, target: FsPath): Promise<void> {
+    const first = this.mem.stat(target).nlink === 1;
     await this.mem.link(dir, name, target);
-    await this.save([...dir, name]);
+    // The first link turns the stored file into an inode entry and a name referring to it.
+    if (first) await this.save(target);
+    await this.save([...dir, name], true);
   }
 
   async unlink(dir: FsPath, name: string, isDir: boolean): Promise<void> {
-    await this.mem.unlink(dir, name, isDir);
     const p = [...dir, name];
+    const inode = this.lastName(p);
+    await this.mem.unlink(dir, name, isDir);
     for (const [h, hp] of this.paths) if (samePrefix(hp, p)) this.paths.delete(h);
     await this.store.remove(p);
+    if (inode) await this.store.remove(inode);
   }
 
   async rename(oldDir: FsPath, oldName: string, newDir: FsPath, newName: string): Promise<void> {
-    await this.mem.rename(oldDir, oldName, newDir, newName);
     const from = [...oldDir, oldName], to = [...newDir, newName];
+    const replaced = this.lastName(to);
+    // rename(2) of a name onto another name of the same file changes nothing: nor may the store.
+    if (this.sameFile(from, to)) return;
+    await this.mem.rename(oldDir, oldName, newDir, newName);
     for (const [h, hp] of this.paths) if (samePrefix(hp, from)) this.paths.set(h, [...to, ...hp.slice(from.length)]);
     await this.store.move(from, to);
+    if (replaced && this.lastName(to)?.join() !== replaced.join()) await this.store.remove(replaced);
+  }
+
+  private sameFile(a: FsPath, b: FsPath): boolean {
+    try {
+      return this.mem.stat(a).ino === this.mem.stat(b).ino;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The inode entry that goes with `p` if `p` is the last name of a hard-linked file (null if none, or no `p`). */
+  private lastName(p: FsPath): string[] | null {
+    try {
+      return this.mem.lastNameOf(p);
+    } catch {
+      return null;
+    }
   }
 
   async setattr(p: FsPath, a: SetAttr): Promise<void> {

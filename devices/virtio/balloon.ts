@@ -19,6 +19,7 @@ import type { Width } from "../bus/region.ts";
 import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { serveQueue, PARKED } from "./notify-loop.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
+import type { DeviceType } from "./device-type.ts";
 
 // Feature bits (§5.5.3).
 export const VIRTIO_BALLOON_F_MUST_TELL_HOST = 0n;
@@ -63,8 +64,8 @@ export interface VirtioBalloonOptions {
 }
 
 export class VirtioBalloon implements VirtioDevice {
-  readonly name = "balloon";
-  readonly deviceId = 5;
+  readonly name = balloonType.name;
+  readonly deviceId = balloonType.deviceId;
   readonly features = bit(VIRTIO_BALLOON_F_STATS_VQ);
   readonly queueSizes: readonly number[];
   readonly config = new ConfigSpace(BALLOON_CONFIG);
@@ -92,6 +93,14 @@ export class VirtioBalloon implements VirtioDevice {
   }
 
   /** The host's wish: hold `pages` 4 KiB pages. A config interrupt tells the driver. */
+  inspected(): void {
+    this.requestStats();
+  }
+
+  setTargetMiB(mib: number): void {
+    this.setTarget((mib * (1 << 20)) / BALLOON_PAGE);
+  }
+
   setTarget(pages: number): void {
     this.config.set("num_pages", this.clampTarget(pages));
     this.ctx?.configChanged();
@@ -212,3 +221,23 @@ export class VirtioBalloon implements VirtioDevice {
     };
   }
 }
+
+/** The registry entry (devices/registry.ts). */
+export const balloonType: DeviceType = {
+  name: "balloon",
+  deviceId: 5,
+  summary: "a memory balloon; --stats shows the memory statistics its driver reports",
+  options: [
+    {
+      key: "mib", field: "balloonMiB", kind: "int", meta: "N", unit: "MiB", default: 0, help: "MiB inflated from power-on",
+      check: (v, ctx) => (typeof v === "number" && v >= ctx.memMiB ? `mib=${v} must be less than the guest's ${ctx.memMiB} MiB` : null),
+    },
+  ],
+  features: {},
+  config: BALLOON_CONFIG,
+  roles: ["memory"],
+  page: { param: "balloon", label: "Balloon", off: "off", default: "off", order: 3 },
+  create: (spec, ctx) => new VirtioBalloon({
+    ramBytes: ctx.mem.size, targetPages: ((typeof spec.balloonMiB === "number" ? spec.balloonMiB : 0) << 20) / BALLOON_PAGE,
+  }),
+};

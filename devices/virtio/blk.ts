@@ -19,6 +19,7 @@ import { type Width } from "../bus/region.ts";
 import { SECTOR_SIZE, inBounds, type BlockBackend } from "../host/block.ts";
 import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
+import type { DeviceType } from "./device-type.ts";
 
 // Feature bits, §5.2.3.
 export const VIRTIO_BLK_F_SIZE_MAX = 1n;
@@ -88,7 +89,7 @@ export interface VirtioBlkOptions {
 const ZEROS = new Uint8Array(0x10000);
 
 export class VirtioBlk implements VirtioDevice {
-  readonly name = "blk";
+  readonly name = blkType.name;
   readonly deviceId = 2;
   readonly features: bigint;
   readonly queueSizes: readonly number[];
@@ -386,3 +387,43 @@ export class VirtioBlk implements VirtioDevice {
     return this.ctx !== null && has(this.ctx.features, VIRTIO_BLK_F_RO);
   }
 }
+
+/** The registry entry (devices/registry.ts). */
+export const blkType: DeviceType = {
+  name: "blk",
+  deviceId: 2,
+  summary: "a disk over a raw image the guest writes through to",
+  options: [
+    {
+      key: "image", kind: "file", meta: "FILE", required: true, help: "the raw image (Node: a file; the page: its own storage)",
+      checkSize: (size) => (size === 0 || size % SECTOR_SIZE !== 0 ? `size ${size} is not a non-zero multiple of ${SECTOR_SIZE}` : null),
+    },
+    { key: "readonly", kind: "flag", help: "offer VIRTIO_BLK_F_RO and refuse writes" },
+  ],
+  // include/uapi/linux/virtio_blk.h
+  features: {
+    0: "VIRTIO_BLK_F_BARRIER", // legacy
+    1: "VIRTIO_BLK_F_SIZE_MAX",
+    2: "VIRTIO_BLK_F_SEG_MAX",
+    4: "VIRTIO_BLK_F_GEOMETRY",
+    5: "VIRTIO_BLK_F_RO",
+    6: "VIRTIO_BLK_F_BLK_SIZE",
+    7: "VIRTIO_BLK_F_SCSI", // legacy
+    9: "VIRTIO_BLK_F_FLUSH",
+    10: "VIRTIO_BLK_F_TOPOLOGY",
+    11: "VIRTIO_BLK_F_CONFIG_WCE",
+    12: "VIRTIO_BLK_F_MQ",
+    13: "VIRTIO_BLK_F_DISCARD",
+    14: "VIRTIO_BLK_F_WRITE_ZEROES",
+    16: "VIRTIO_BLK_F_SECURE_ERASE",
+  },
+  config: BLK_CONFIG,
+  pciClass: 0x018000,
+  roles: ["disk"],
+  backend: "block",
+  page: { param: "disk", label: "Disk", off: "off", default: "pci-modern", order: 1 },
+  create(spec, ctx) {
+    if (!ctx.openBlock) throw new Error("virtio-blk: no block backend available in this host");
+    return new VirtioBlk({ backend: ctx.openBlock(spec) });
+  },
+};

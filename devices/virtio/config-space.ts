@@ -1,5 +1,5 @@
 // A device-specific configuration space (virtio 1.2 §4.1.4.6 / §4.2.2 "Config") declared once
-// as a table of fields (STYLE #3): the table gives the byte image its layout, the inspector its
+// as a table of fields: the table gives the byte image its layout, the inspector its
 // labels, and the spec references their home. The image is little-endian, as virtio 1.x
 // defines it and as legacy x86 guests read it (guest-native = little-endian).
 import type { Width } from "../bus/region.ts";

@@ -14,6 +14,7 @@ import { serveQueue } from "./notify-loop.ts";
 import type { Width } from "../bus/region.ts";
 import { bit, has, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
+import type { DeviceType } from "./device-type.ts";
 
 // Feature bits, §5.3.3.
 export const VIRTIO_CONSOLE_F_SIZE = 0n;
@@ -51,8 +52,8 @@ export interface VirtioConsoleOptions {
 }
 
 export class VirtioConsole implements VirtioDevice {
-  readonly name = "console";
-  readonly deviceId = 3;
+  readonly name = consoleType.name;
+  readonly deviceId = consoleType.deviceId;
   readonly features = bit(VIRTIO_CONSOLE_F_SIZE);
   readonly queueSizes: readonly number[];
   readonly config = new ConfigSpace(CONSOLE_CONFIG);
@@ -112,6 +113,14 @@ export class VirtioConsole implements VirtioDevice {
     this.deliver();
   }
 
+  consoleInput(bytes: Uint8Array): void {
+    this.receive(bytes);
+  }
+
+  consoleResize(cols: number, rows: number): void {
+    this.resize(cols, rows);
+  }
+
   /** The host's terminal changed size: update cols/rows and raise a config interrupt (§5.3.4, §5.3.6). */
   resize(cols: number, rows: number): void {
     if (cols === this.config.get("cols") && rows === this.config.get("rows")) return;
@@ -154,7 +163,7 @@ export class VirtioConsole implements VirtioDevice {
   /**
    * receiveq: fill posted buffers from the input queue. Kicks matter only while input waits for
    * buffers, so the loop ends either with the input drained or with notifications on and no
-   * buffer left (enableNotifications re-checks, STYLE #7).
+   * buffer left (enableNotifications re-checks).
    */
   private deliver(): void {
     const ctx = this.ctx;
@@ -186,3 +195,22 @@ export class VirtioConsole implements VirtioDevice {
     ctx.publish(CONSOLE_RECEIVEQ);
   }
 }
+
+/** The registry entry (devices/registry.ts). */
+export const consoleType: DeviceType = {
+  name: "console",
+  deviceId: 3,
+  summary: "the guest console as hvc0 (boot with console=hvc0); it then owns console input",
+  options: [],
+  maxInstances: 1,
+  // include/uapi/linux/virtio_console.h
+  features: { 0: "VIRTIO_CONSOLE_F_SIZE", 1: "VIRTIO_CONSOLE_F_MULTIPORT", 2: "VIRTIO_CONSOLE_F_EMERG_WRITE" },
+  config: CONSOLE_CONFIG,
+  pciClass: 0x078000,
+  roles: ["terminal"],
+  page: {
+    param: "console", label: "Console", off: "serial", offLabel: "serial (ttyS0)", transportLabel: (t) => `virtio ${t} (hvc0)`,
+    default: "serial", order: 0,
+  },
+  create: (_spec, ctx) => new VirtioConsole({ onOutput: (bytes) => { for (const b of bytes) ctx.onConsole(b); } }),
+};

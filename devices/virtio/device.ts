@@ -1,4 +1,4 @@
-// The virtio device-type interface (DESIGN.md "Virtio", STYLE #2): what virtio-blk, -console,
+// The virtio device-type interface (docs/ARCHITECTURE.md "Virtio"): what virtio-blk, -console,
 // -rng … implement, and the queue/chain API they consume. A device type never sees its
 // transport (virtio-pci legacy/modern/transitional, virtio-mmio v1/v2) and never walks
 // descriptors itself: it pops validated chains, copies bytes in and out through the chain, and
@@ -6,12 +6,13 @@
 // negotiation, queue addresses and interrupts, and hands the device a `VirtioContext`.
 //
 // Devices serve their queues with the canonical notify loop, serveQueue() in notify-loop.ts
-// (STYLE #7): disable kicks, pop, handle, push, re-enable and re-check, publish once.
+// (docs/ARCHITECTURE.md "Virtio"): disable kicks, pop, handle, push, re-enable and re-check, publish once.
 //
 // Asynchronous completion (a block backend that answers later) pushes the chain when the data
 // is there and calls `ctx.publish(q)` then; the chain object stays valid until pushed or until
 // the device is reset.
 import type { Width } from "../bus/region.ts";
+import { TRANSPORT_NAMES, type TransportName } from "./transports.ts";
 
 // ---- feature bits (virtio 1.2 §6 "Reserved Feature Bits") --------------------------------------
 // Bigints because the feature space is 64 bits (and more in principle). Device-specific bits
@@ -156,12 +157,28 @@ export interface VirtioDevice {
   hasInput?(): boolean;
   /** Device-specific counters for --stats. */
   stats?(): Record<string, number>;
+
+  // What the host may do to a device, by capability (the board never asks for a type by name):
+  /** Host keyboard bytes (a console device). */
+  consoleInput?(bytes: Uint8Array): void;
+  /** The host terminal's size (a console device). */
+  consoleResize?(cols: number, rows: number): void;
+  /** The memory the host asks the guest to give up, in MiB (a balloon). */
+  setTargetMiB?(mib: number): void;
+  /** A key press or release, Linux KEY_* code (a keyboard). */
+  inputKey?(code: number, down: boolean): void;
+  /**
+   * Someone looks (an inspector snapshot, at most once a second): a device whose figures only
+   * arrive when asked for (a balloon's statistics, virtio 1.2 §5.5.6.3) asks now.
+   */
+  inspected?(): void;
 }
 
-// ---- host-side self-description (DESIGN.md: like a VFIO device fd) ---------------------------
+// ---- host-side self-description (like a VFIO device fd) ---------------------------
 
-export type TransportKind = "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
-export const TRANSPORT_KINDS: readonly TransportKind[] = ["pci-legacy", "pci-modern", "pci-transitional", "mmio-v1", "mmio-v2"];
+/** A transport's name (devices/virtio/transports.ts declares them). */
+export type TransportKind = TransportName;
+export const TRANSPORT_KINDS: readonly TransportKind[] = TRANSPORT_NAMES;
 
 /** One region of a device, VFIO_DEVICE_GET_REGION_INFO style. */
 export interface VirtioRegionInfo {

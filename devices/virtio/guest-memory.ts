@@ -1,5 +1,5 @@
 // The one window a virtqueue has onto the guest: physical RAM as a byte array, little-endian,
-// with a bounds check for every guest-supplied address (STYLE #1, #6). Nothing here knows about
+// with a bounds check for every guest-supplied address (the guest is hostile). Nothing here knows about
 // rings, transports or devices. Addresses are JS numbers (exact up to 2^53); descriptor
 // addresses are 64-bit in the spec, and anything at or above `size` is simply out of range.
 

@@ -14,6 +14,8 @@ import type { Width } from "../bus/region.ts";
 import type { VirtioContext, VirtioDevice } from "./device.ts";
 import { serveQueue } from "./notify-loop.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
+import type { DeviceType } from "./device-type.ts";
+import { offersVersion1 } from "./transports.ts";
 import { LINUX_KEYS } from "./input-keys.ts";
 
 // Config selectors (§5.8.2).
@@ -46,8 +48,8 @@ export interface VirtioInputOptions {
 }
 
 export class VirtioInput implements VirtioDevice {
-  readonly name = "input";
-  readonly deviceId = 18;
+  readonly name = inputType.name;
+  readonly deviceId = inputType.deviceId;
   readonly features = 0n;
   readonly queueSizes: readonly number[];
   readonly configSize = CONFIG_SIZE;
@@ -66,6 +68,10 @@ export class VirtioInput implements VirtioDevice {
   }
 
   /** A key press (down) or release: EV_KEY then SYN_REPORT, as a real keyboard reports it. */
+  inputKey(code: number, down: boolean): void {
+    this.key(code, down);
+  }
+
   key(code: number, down: boolean): void {
     this.event(EV_KEY, code, down ? 1 : 0);
     this.event(EV_SYN, SYN_REPORT, 0);
@@ -212,3 +218,19 @@ function bitmap(bits: readonly number[]): Uint8Array {
   }
   return out.subarray(0, len);
 }
+
+/** The registry entry (devices/registry.ts). */
+export const inputType: DeviceType = {
+  name: "input",
+  deviceId: 18,
+  summary: "a keyboard: /dev/input/event0",
+  options: [],
+  // drivers/virtio/virtio_input.c refuses a device without VIRTIO_F_VERSION_1.
+  transports: offersVersion1,
+  transportsWhy: "Linux's virtio-input driver needs VIRTIO_F_VERSION_1",
+  features: {},
+  config: INPUT_CONFIG,
+  roles: ["keyboard"],
+  page: { param: "input", label: "Keyboard", off: "off", default: "off", order: 4 },
+  create: () => new VirtioInput(),
+};

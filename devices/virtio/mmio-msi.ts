@@ -32,7 +32,7 @@ export const MSI_STATE_ENABLED = 1 << 0, MSI_STATE_SHARING = 1 << 1;
 export const MMIO_MSI_VEC_NUM = 0x0c0, MMIO_MSI_STATE = 0x0c4, MMIO_MSI_CMD = 0x0c8, MMIO_MSI_VEC_SEL = 0x0d0;
 export const MMIO_MSI_ADDR_LO = 0x0d4, MMIO_MSI_ADDR_HI = 0x0d8, MMIO_MSI_DATA = 0x0dc;
 
-/** The registers, once (STYLE #3). */
+/** The registers, once: decoding and the inspector's labels both read this. */
 export const MMIO_MSI_REGISTERS: readonly RegisterInfo[] = [
   { offset: MMIO_MSI_VEC_NUM, name: "MsiVecNum", access: "r", ref: "virtio-mmio MSI proposal v2 (2020)" },
   { offset: MMIO_MSI_STATE, name: "MsiState", access: "r", ref: "proposal v2: bit 0 msi_enabled, bit 1 msi_sharing" },

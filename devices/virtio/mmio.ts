@@ -7,7 +7,8 @@ import type { VirtioDevice, VirtioDeviceInfo } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
-import { has } from "./device.ts";
+import { has, type TransportKind } from "./device.ts";
+import { TRANSPORTS } from "./transports.ts";
 import { MmioMsi, VIRTIO_F_MMIO_MSI, MMIO_MSI_VEC_NUM, MMIO_MSI_DATA } from "./mmio-msi.ts";
 
 export const MMIO_MAGIC = 0x7472_6976; // "virt"
@@ -23,7 +24,7 @@ interface MmioReg extends RegisterInfo {
   only?: Version;
 }
 
-/** The register map, once (STYLE #3). virtio 1.2 §4.2.2 table "MMIO Device Register Layout". */
+/** The register map, once: decoding, trace names and the inspector's labels come from it. virtio 1.2 §4.2.2 table "MMIO Device Register Layout". */
 export const MMIO_REGISTERS: readonly MmioReg[] = [
   { offset: 0x000, name: "MagicValue", access: "r", ref: "§4.2.2" },
   { offset: 0x004, name: "Version", access: "r", ref: "§4.2.2" },
@@ -84,7 +85,7 @@ export interface VirtioMmioOptions {
 export class VirtioMmio {
   readonly t: VirtioTransport;
   /**
-   * Two regions so the bus enforces widths (STYLE #4): the registers take 32-bit accesses only
+   * Two regions so the bus enforces widths (docs/ARCHITECTURE.md "Buses and the board"): the registers take 32-bit accesses only
    * (§4.2.2), the device config any width (§4.2.2.2).
    */
   readonly regions: readonly [Region, Region];
@@ -109,7 +110,7 @@ export class VirtioMmio {
     const msi = o.msi && o.version === 2;
     if (o.msi && !msi) o.log(`${o.name}: MSI needs virtio-mmio version 2 (feature bit 40); not offered`);
     this.t = new VirtioTransport(device, {
-      name: o.name, kind: o.version === 1 ? "mmio-v1" : "mmio-v2", mem: o.mem, setIrq: o.setIrq, log: o.log,
+      name: o.name, kind: mmioTransport(o.version), mem: o.mem, setIrq: o.setIrq, log: o.log,
       ...(msi ? { extraFeatures: 1n << BigInt(VIRTIO_F_MMIO_MSI) } : {}),
     });
     if (msi) {
@@ -124,13 +125,13 @@ export class VirtioMmio {
       {
         name: o.name, base: o.base, size: MMIO_CONFIG, widths: W4, registers: MMIO_REGISTERS,
         // Through the transport's access log: the inspector's "last accesses" are these traps.
-        read: (off, w) => this.t.access.read(0, off, w, this.read(off, w)),
-        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.write(off, w, v); },
+        read: (off, w) => { const v = this.read(off, w); this.t.accessed(0, off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(0, off, w, true, v); this.write(off, w, v); },
       },
       {
         name: `${o.name}.config`, base: o.base + MMIO_CONFIG, size: MMIO_WINDOW - MMIO_CONFIG, widths: W_ANY,
-        read: (off, w) => this.t.access.read(1, MMIO_CONFIG + off, w, this.read(MMIO_CONFIG + off, w)),
-        write: (off, w, v) => { this.t.access.write(1, MMIO_CONFIG + off, w, v); this.write(MMIO_CONFIG + off, w, v); },
+        read: (off, w) => { const v = this.read(MMIO_CONFIG + off, w); this.t.accessed(1, MMIO_CONFIG + off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(1, MMIO_CONFIG + off, w, true, v); this.write(MMIO_CONFIG + off, w, v); },
       },
     ];
   }
@@ -290,4 +291,11 @@ export class VirtioMmio {
     if (off + w > this.device.configSize) { this.log(`${this.t.name}: config write past the end (+0x${off.toString(16)})`); return; }
     this.device.writeConfig(off, w, v);
   }
+}
+
+/** The name of the virtio-mmio transport of `version` (1: legacy, 2: modern). */
+function mmioTransport(version: 1 | 2): TransportKind {
+  const t = TRANSPORTS.find((x) => x.bus === "mmio" && (x.version1 === "none") === (version === 1));
+  if (!t) throw new Error(`no virtio-mmio transport of version ${version}`);
+  return t.name;
 }

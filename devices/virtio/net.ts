@@ -20,6 +20,9 @@ import type { Width } from "../bus/region.ts";
 import { VIRTIO_F_VERSION_1, bit, has, type Chain, type VirtQueue, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { NetBackend } from "../net/backend.ts";
+import { HostStack } from "../net/host-stack.ts";
+import { RingNetBackend, type NetLinkEnd } from "../net/ring-backend.ts";
+import type { DeviceType } from "./device-type.ts";
 import { onesSum } from "../net/checksum.ts";
 import { RxFilter, VIRTIO_NET_ERR } from "./net-rx-filter.ts";
 
@@ -83,8 +86,8 @@ export function parseMac(text: string): Uint8Array | null {
 }
 
 export class VirtioNet implements VirtioDevice {
-  readonly name = "net";
-  readonly deviceId = 1;
+  readonly name = netType.name;
+  readonly deviceId = netType.deviceId;
   readonly features = bit(VIRTIO_NET_F_CSUM) | bit(VIRTIO_NET_F_MTU) | bit(VIRTIO_NET_F_MAC) |
     bit(VIRTIO_NET_F_MRG_RXBUF) | bit(VIRTIO_NET_F_STATUS) | bit(VIRTIO_NET_F_CTRL_VQ) | bit(VIRTIO_NET_F_CTRL_RX);
   readonly queueSizes: readonly number[];
@@ -270,7 +273,7 @@ export class VirtioNet implements VirtioDevice {
   // ---- receiveq: backend → guest ----
 
   /**
-   * Fill posted receive buffers from the backlog (the console's loop, STYLE #7): ends with the
+   * Fill posted receive buffers from the backlog (the console's loop, notify-loop.ts): ends with the
    * backlog drained or with notifications on and no buffer left.
    */
   private deliver(): void {
@@ -335,3 +338,58 @@ export class VirtioNet implements VirtioDevice {
     return "done";
   }
 }
+
+/** The registry entry (devices/registry.ts). */
+export const netType: DeviceType = {
+  name: "net",
+  deviceId: 1,
+  summary: "a NIC; backend=host is the built-in host (DHCP gives 10.0.2.15, 10.0.2.2 answers ping and http)",
+  options: [
+    // "link" (another VM, the page's tab link) needs frame rings from the same process: not from a command line.
+    { key: "backend", kind: "choice", choices: ["host"], required: true, help: "where frames go" },
+    {
+      key: "mac", kind: "string", meta: "M", help: "the MAC address (default 02:76:69:72:65:00)",
+      check: (v) => {
+        const bytes = typeof v === "string" ? parseMac(v) : null;
+        return !bytes || (bytes[0]! & 1) !== 0 ? "mac must be six hex bytes like 02:76:69:72:65:00, not a multicast address" : null;
+      },
+    },
+  ],
+  // include/uapi/linux/virtio_net.h
+  features: {
+    0: "VIRTIO_NET_F_CSUM",
+    1: "VIRTIO_NET_F_GUEST_CSUM",
+    2: "VIRTIO_NET_F_CTRL_GUEST_OFFLOADS",
+    3: "VIRTIO_NET_F_MTU",
+    5: "VIRTIO_NET_F_MAC",
+    6: "VIRTIO_NET_F_GSO", // legacy
+    7: "VIRTIO_NET_F_GUEST_TSO4",
+    8: "VIRTIO_NET_F_GUEST_TSO6",
+    9: "VIRTIO_NET_F_GUEST_ECN",
+    10: "VIRTIO_NET_F_GUEST_UFO",
+    11: "VIRTIO_NET_F_HOST_TSO4",
+    12: "VIRTIO_NET_F_HOST_TSO6",
+    13: "VIRTIO_NET_F_HOST_ECN",
+    14: "VIRTIO_NET_F_HOST_UFO",
+    15: "VIRTIO_NET_F_MRG_RXBUF",
+    16: "VIRTIO_NET_F_STATUS",
+    17: "VIRTIO_NET_F_CTRL_VQ",
+    18: "VIRTIO_NET_F_CTRL_RX",
+    19: "VIRTIO_NET_F_CTRL_VLAN",
+    20: "VIRTIO_NET_F_CTRL_RX_EXTRA",
+    21: "VIRTIO_NET_F_GUEST_ANNOUNCE",
+    22: "VIRTIO_NET_F_MQ",
+    23: "VIRTIO_NET_F_CTRL_MAC_ADDR",
+  },
+  config: NET_CONFIG,
+  pciClass: 0x020000,
+  roles: ["network"],
+  // Last, so adding a NIC leaves the other devices' numbering alone.
+  page: { param: "net", label: "Network", off: "off", default: "off", order: 6 },
+  create(spec, ctx) {
+    const link = spec.link as NetLinkEnd | undefined;
+    if (spec.backend === "link" && !link) throw new Error("virtio-net: backend=link without a link");
+    const backend = spec.backend === "link" ? new RingNetBackend(link!) : new HostStack({ log: ctx.log });
+    return new VirtioNet({ backend, mac: (typeof spec.mac === "string" && parseMac(spec.mac)) || undefined });
+  },
+};

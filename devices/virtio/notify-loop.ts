@@ -1,4 +1,4 @@
-// The canonical notify loop (STYLE #7; vm-virtio's Queue example), in one place for every
+// The canonical notify loop (vm-virtio's Queue example), in one place for every
 // device type: disable kicks → pop → handle → push → re-enable and re-check, then publish once,
 // so one used-index update and at most one interrupt cover the whole batch. Never "fix" a
 // lost-kick hang by interrupting unconditionally: the re-check in enableNotifications is the fix.

@@ -13,6 +13,7 @@
 // written into the chain when it is ready and the chain pushed from poll() between run slices,
 // as virtio-blk does with an asynchronous flush; hostIo() hands the run loop the request in
 // progress so it yields to the event loop for it, and later requests queue behind it.
+import { SECURITY_MODELS } from "../p9/security-model.ts";
 import type { Width } from "../bus/region.ts";
 import { P9Server } from "../p9/server.ts";
 import type { FsBackend } from "../p9/backend.ts";
@@ -20,6 +21,7 @@ import { EPROTO } from "../p9/errno.ts";
 import { HEADER_BYTES, RDATA_HEADER, rlerror, peekHeader, NOTAG } from "../p9/messages.ts";
 import { serveQueue, PARKED, STOP } from "./notify-loop.ts";
 import { bit, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
+import type { DeviceType } from "./device-type.ts";
 
 /** Feature bit: the config space holds a mount tag (Linux uapi virtio_9p.h). */
 export const VIRTIO_9P_MOUNT_TAG = 0n;
@@ -42,8 +44,8 @@ export interface Virtio9pOptions {
 }
 
 export class Virtio9p implements VirtioDevice {
-  readonly name = "9p";
-  readonly deviceId = 9;
+  readonly name = p9Type.name;
+  readonly deviceId = p9Type.deviceId;
   readonly features = bit(VIRTIO_9P_MOUNT_TAG);
   readonly queueSizes: readonly number[];
   readonly tag: string;
@@ -194,3 +196,33 @@ export class Virtio9p implements VirtioDevice {
     return { ...this.counters, ...this.server.counters, fids: this.server.fidCount, inFlight: this.inflight.length };
   }
 }
+
+/** The registry entry (devices/registry.ts). */
+export const p9Type: DeviceType = {
+  name: "9p",
+  deviceId: 9,
+  summary: "a shared folder (in the guest: mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt)",
+  options: [
+    { key: "path", kind: "dir", meta: "DIR", required: true, help: "the folder (Node: a host directory)" },
+    {
+      key: "tag", kind: "string", meta: "NAME", default: "share", unique: true, help: "the mount tag",
+      // The tag is the mount's device name: keep it to what a shell and mount(8) take unquoted.
+      check: (v) => (typeof v !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(v) ? "tag must be 1–64 of A-Z a-z 0-9 _ . -" : null),
+    },
+    { key: "readonly", kind: "flag", help: "refuse every change (EROFS)" },
+    {
+      key: "security_model", field: "securityModel", kind: "choice", choices: SECURITY_MODELS, meta: "M",
+      help: "how guest modes and owners reach host files: none (default: no setuid/setgid bits, no owner changes on the host) or passthrough",
+    },
+  ],
+  features: { 0: "VIRTIO_9P_MOUNT_TAG" }, // include/uapi/linux/virtio_9p.h
+  roles: ["share"],
+  backend: "fs",
+  page: { param: "share", label: "Shared folder", off: "off", default: "off", order: 5, optional: true },
+  create(spec, ctx) {
+    if (!ctx.openFs) throw new Error("virtio-9p: no shared folder available in this host");
+    return new Virtio9p({
+      fs: ctx.openFs(spec), tag: typeof spec.tag === "string" ? spec.tag : undefined, readonly: spec.readonly === true, log: ctx.log,
+    });
+  },
+};

@@ -14,13 +14,12 @@ import type { TransportKind, VirtioDevice, VirtioDeviceInfo, VirtioRegionInfo } 
 import type { GuestMemory } from "./guest-memory.ts";
 import { legacyLayout } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
-import { PCI_CONFIG_SLOT } from "../inspect/access-log.ts";
+import { transportDef } from "./transports.ts";
+import { PCI_CONFIG_SLOT } from "./transport.ts";
 
 export const VIRTIO_PCI_VENDOR = 0x1af4;
 /** §4.1.2: transitional ids are 0x1000 + (id − 1) for the original device types. */
 const TRANSITIONAL_ID: Record<number, number> = { 1: 0x1000, 2: 0x1001, 3: 0x1003, 4: 0x1005, 5: 0x1002, 8: 0x1004, 9: 0x1009 };
-/** PCI class codes by virtio device id (informative; Linux matches on ids). */
-const CLASS: Record<number, number> = { 1: 0x020000, 2: 0x018000, 3: 0x078000, 4: 0x00ff00 };
 
 // ---- legacy register block (§4.1.4.8) --------------------------------------------------------
 export const LEGACY_REGISTERS: readonly (RegisterInfo & { width: Width })[] = [
@@ -100,7 +99,10 @@ const MSIX_PBA_OFFSET = 0x800;
 
 export interface VirtioPciOptions {
   name: string;
-  kind: Extract<TransportKind, "pci-legacy" | "pci-modern" | "pci-transitional">;
+  /** A virtio-pci transport's name (virtio/transports.ts). */
+  kind: TransportKind;
+  /** The PCI class code (the device type's registry entry); default 0xff0000, "unclassified". */
+  classCode?: number;
   mem: GuestMemory;
   log: (message: string) => void;
   /** Offer MSI-X and send its messages here (a DWORD write of `data` to `address`). Absent: INTx only. */
@@ -126,8 +128,10 @@ export class VirtioPci {
   constructor(readonly device: VirtioDevice, o: VirtioPciOptions) {
     this.log = o.log;
     const id = device.deviceId;
-    const legacy = o.kind !== "pci-modern";
-    const modern = o.kind !== "pci-legacy";
+    const def = transportDef(o.kind);
+    if (def.bus !== "pci") throw new Error(`virtio-pci: ${o.kind} is not a PCI transport`);
+    const legacy = def.version1 !== "required";
+    const modern = def.version1 !== "none";
     const bars: BarSpec[] = [];
     if (legacy) bars.push({ index: 0, kind: "io", size: pow2(Math.max(32, LEGACY_CONFIG_MSIX + device.configSize)) });
     if (modern) bars.push({ index: MODERN_BAR, kind: "mem64", size: MODERN_BAR_SIZE, prefetchable: true });
@@ -135,8 +139,8 @@ export class VirtioPci {
     const deviceId = legacy ? TRANSITIONAL_ID[id] : 0x1040 + id;
     if (deviceId === undefined) throw new Error(`virtio-pci: device id ${id} has no transitional PCI id`);
     this.fn = new PciFunction({
-      name: o.name, vendorId: VIRTIO_PCI_VENDOR, deviceId, classCode: CLASS[id] ?? 0xff0000,
-      revision: o.kind === "pci-modern" ? 1 : 0, subsystemVendorId: VIRTIO_PCI_VENDOR, subsystemId: id,
+      name: o.name, vendorId: VIRTIO_PCI_VENDOR, deviceId, classCode: o.classCode ?? 0xff0000,
+      revision: legacy ? 0 : 1, subsystemVendorId: VIRTIO_PCI_VENDOR, subsystemId: id,
       interruptPin: 1, bars,
     });
     this.t = new VirtioTransport(device, {
@@ -165,15 +169,15 @@ export class VirtioPci {
       this.regions[0] = {
         name: `${o.name}.legacy`, base: 0, size, widths: W_ANY, registers: LEGACY_REGISTERS,
         // Through the transport's access log: the inspector's "last accesses" are these traps.
-        read: (off, w) => this.t.access.read(0, off, w, this.legacyRead(off, w)),
-        write: (off, w, v) => { this.t.access.write(0, off, w, v); this.legacyWrite(off, w, v); },
+        read: (off, w) => { const v = this.legacyRead(off, w); this.t.accessed(0, off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(0, off, w, true, v); this.legacyWrite(off, w, v); },
       };
     }
     if (modern) {
       this.regions[MODERN_BAR] = {
         name: `${o.name}.modern`, base: 0, size: MODERN_BAR_SIZE, widths: W_ANY,
-        read: (off, w) => this.t.access.read(MODERN_BAR, off, w, this.modernRead(off, w)),
-        write: (off, w, v) => { this.t.access.write(MODERN_BAR, off, w, v); this.modernWrite(off, w, v); },
+        read: (off, w) => { const v = this.modernRead(off, w); this.t.accessed(MODERN_BAR, off, w, false, v); return v; },
+        write: (off, w, v) => { this.t.accessed(MODERN_BAR, off, w, true, v); this.modernWrite(off, w, v); },
       };
       this.addCapabilities();
     }
@@ -182,10 +186,10 @@ export class VirtioPci {
     // is the one the read returns.
     this.fn.onConfigRead = (o, w) => {
       if (modern) this.pciCfgAccess(o, w, false, 0);
-      this.t.access.read(PCI_CONFIG_SLOT, o, w, this.fn.get(o, w));
+      this.t.accessed(PCI_CONFIG_SLOT, o, w, false, this.t.observer ? this.fn.get(o, w) : 0);
     };
     this.fn.onConfigWrite = (o, w, v) => {
-      this.t.access.write(PCI_CONFIG_SLOT, o, w, v);
+      this.t.accessed(PCI_CONFIG_SLOT, o, w, true, v);
       if (modern) this.pciCfgAccess(o, w, true, v);
       this.msix?.configWritten(o, w);
     };

@@ -1,4 +1,4 @@
-// One virtqueue (virtio 1.2 §2.6), transport- and device-independent (STYLE #1): the transport
+// One virtqueue (virtio 1.2 §2.6), transport- and device-independent (docs/ARCHITECTURE.md "Virtio"): the transport
 // sets its size and the three area addresses through lo/hi setters and starts it; the device
 // pops, pushes and flushes through the `VirtQueue` interface of device.ts. The ring format is
 // split (§2.7) or packed (§2.8, VIRTIO_F_RING_PACKED), chosen at start from the negotiated

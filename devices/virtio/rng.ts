@@ -10,6 +10,7 @@
 import { serveQueue } from "./notify-loop.ts";
 import type { Width } from "../bus/region.ts";
 import type { VirtioContext, VirtioDevice } from "./device.ts";
+import type { DeviceType } from "./device-type.ts";
 
 /** The getRandomValues limit per call (Web Crypto: QuotaExceededError above it). */
 export const RNG_CHUNK = 65536;
@@ -29,8 +30,8 @@ export interface VirtioRngOptions {
 }
 
 export class VirtioRng implements VirtioDevice {
-  readonly name = "rng";
-  readonly deviceId = 4;
+  readonly name = rngType.name;
+  readonly deviceId = rngType.deviceId;
   readonly features = 0n;
   readonly queueSizes: readonly number[];
   readonly configSize = 0;
@@ -81,3 +82,15 @@ export class VirtioRng implements VirtioDevice {
     return { bytes: this.bytes };
   }
 }
+
+/** The registry entry (devices/registry.ts). */
+export const rngType: DeviceType = {
+  name: "rng",
+  deviceId: 4,
+  summary: "an entropy source (/dev/hwrng)",
+  options: [],
+  features: {}, // include/uapi/linux/virtio_rng.h defines none
+  pciClass: 0x00ff00,
+  page: { param: "rng", label: "RNG", off: "off", default: "off", order: 2 },
+  create: () => new VirtioRng(),
+};

@@ -1,6 +1,6 @@
 // Split virtqueue ring arithmetic (virtio 1.2 §2.7), device side: descriptor table, available
 // ring (driver → device), used ring (device → driver), indirect descriptors (§2.7.5.3) and
-// VIRTIO_F_EVENT_IDX suppression (§2.7.7, §2.7.10). Guest memory is hostile (STYLE #6): every
+// VIRTIO_F_EVENT_IDX suppression (§2.7.7, §2.7.10). Guest memory is hostile: every
 // index and address is checked, and a chain is validated whole before the device sees it.
 import { GuestChain } from "./chain.ts";
 import type { GuestMemory } from "./guest-memory.ts";

@@ -1,5 +1,5 @@
 // The device status field (virtio 1.2 §2.1) and the driver's initialization sequence (§3.1.1)
-// as data (STYLE #5): a driver write is accepted only if (current → written) is in the table.
+// as data (so a test can walk every invalid transition): a driver write is accepted only if (current → written) is in the table.
 // Writing 0 resets from any state; setting FAILED is always allowed. The device-owned
 // DEVICE_NEEDS_RESET bit (§2.1.1) is kept across driver writes and ignored in the lookup.
 

@@ -1,4 +1,4 @@
-// What every virtio transport shares (STYLE #2 "shared parts in one common piece"): the device
+// What every virtio transport shares (docs/ARCHITECTURE.md "Virtio": shared parts in one common piece): the device
 // status machine, feature negotiation, the queues, the interrupt status bits, the config
 // generation, DEVICE_NEEDS_RESET, and the `VirtioContext` a device type is handed. The PCI and
 // MMIO register files (pci.ts, mmio.ts) only decode registers onto this.
@@ -9,7 +9,8 @@ import {
 import type { GuestMemory } from "./guest-memory.ts";
 import { Virtqueue } from "./queue.ts";
 import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName, type StatusVerdict } from "./status.ts";
-import { AccessLog } from "../inspect/access-log.ts";
+import type { StatusStep, TransportObserver } from "./observer.ts";
+import { transportDef, type TransportDef } from "./transports.ts";
 
 /** Interrupt status bits (§4.1.4.5 ISR, §4.2.2 InterruptStatus). */
 export const ISR_QUEUE = 1, ISR_CONFIG = 2;
@@ -23,17 +24,15 @@ export interface VirtioStats {
   rejected: number;
 }
 
-/** One device-status change, for the inspector's "path the driver took" (§3.1.1). */
-export interface StatusStep {
-  /** Status before and after (after === before when the write was refused). */
-  from: number;
-  to: number;
-  /** The value the driver wrote, or -1 for a change the device made (DEVICE_NEEDS_RESET). */
-  written: number;
-  verdict: StatusVerdict | "refused" | "device";
-}
-/** Status steps kept (a driver makes about five per probe; resets start a new path). */
-const STATUS_PATH_MAX = 32;
+export type { StatusStep } from "./observer.ts";
+
+/**
+ * Region slots a transport counts accesses in: a PCI function's BAR index (0–5) or its
+ * configuration space (PCI_CONFIG_SLOT), an MMIO window's part (0–1).
+ */
+export const REGION_SLOTS = 7;
+/** The slot of a PCI function's configuration space (accessed through 0xCF8/0xCFC). */
+export const PCI_CONFIG_SLOT = 6;
 
 /**
  * Message-signalled notifications (virtio 1.2 §4.1.5.1.2, §4.1.4.3 msix vectors): the transport
@@ -60,6 +59,8 @@ export interface TransportOptions {
 export class VirtioTransport implements VirtioContext {
   readonly name: string;
   readonly kind: TransportKind;
+  /** Its row in virtio/transports.ts. */
+  readonly def: TransportDef;
   readonly queues: Virtqueue[];
   /** Offered: the device's bits plus the ring/transport bits this transport supports. */
   readonly offered: bigint;
@@ -74,18 +75,16 @@ export class VirtioTransport implements VirtioContext {
   /** Why DEVICE_NEEDS_RESET was set, for the inspector. */
   resetReason: string | null = null;
   readonly stats: VirtioStats = { traps: 0, notifications: 0, interrupts: 0, configInterrupts: 0, rejected: 0 };
-  /** The last guest register accesses, filled by the transport's region handlers (inspector). */
-  readonly access = new AccessLog();
-  /** Device-status changes since power-on, oldest first (inspector). */
-  readonly statusPath: StatusStep[] = [];
-  /**
-   * Called on every queue notification (`notify` true) and queue interrupt: the run loop's step
-   * mode sets it to stop the vCPU right there. Returning true for a notification holds it: the
-   * device sees it only at releaseHeld(), so a paused VM shows the request in the available ring
-   * before the device has taken it. Null (the usual case) costs one compare per kick/interrupt.
-   */
-  onEvent: ((notify: boolean) => boolean) | null = null;
+  /** Guest accesses to the register files since power-on (the firmware's are forgotten). */
+  accesses = 0;
+  /** … per region slot (REGION_SLOTS). */
+  readonly regionAccesses = new Uint32Array(REGION_SLOTS);
+  /** Who watches (the inspector), or null: then nothing is recorded. */
+  observer: TransportObserver | null = null;
+  /** Notifications the observer held (step mode), delivered at releaseHeld(). */
   private readonly held: number[] = [];
+  /** The last status step, which the FEATURES_OK checks may still mark refused. */
+  private lastStep: StatusStep | null = null;
   private readonly setIrq: (level: boolean) => void;
   readonly log: (message: string) => void;
   private line = false;
@@ -99,7 +98,8 @@ export class VirtioTransport implements VirtioContext {
     this.kind = o.kind;
     this.setIrq = o.setIrq;
     this.log = o.log;
-    const modern = o.kind !== "pci-legacy" && o.kind !== "mmio-v1";
+    this.def = transportDef(o.kind);
+    const modern = this.def.version1 !== "none";
     let f = device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX);
     if (modern) f |= bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_F_RING_PACKED) | (o.extraFeatures ?? 0n);
     else f &= 0xffff_ffffn; // the legacy feature register is 32 bits wide
@@ -166,22 +166,37 @@ export class VirtioTransport implements VirtioContext {
   }
 
   private noteStatus(from: number, written: number, verdict: StatusStep["verdict"]): void {
-    const p = this.statusPath;
-    if (p.length === STATUS_PATH_MAX) p.shift();
+    const o = this.observer;
+    if (o === null) { this.lastStep = null; return; }
     const to = verdict === "ok" ? (written & ~DEVICE_NEEDS_RESET) | (from & DEVICE_NEEDS_RESET)
       : verdict === "reset" ? 0 : verdict === "device" ? from | DEVICE_NEEDS_RESET : from;
-    p.push({ from, to, written, verdict });
+    this.lastStep = { from, to, written, verdict };
+    o.status(this.lastStep);
   }
 
   /** The step just noted was refused by the FEATURES_OK checks (§3.1.1 step 6). */
   private refused(): void {
-    const last = this.statusPath[this.statusPath.length - 1];
+    const last = this.lastStep;
     if (last) { last.verdict = "refused"; last.to = last.from; }
+  }
+
+  /** A guest access through region slot `region`: counted, and shown to the observer. */
+  accessed(region: number, offset: number, width: number, write: boolean, value: number): void {
+    this.accesses++;
+    this.regionAccesses[region]!++;
+    const o = this.observer;
+    if (o !== null) o.access(region, offset, width, write, value);
+  }
+
+  /** Forget the access counts (the board's firmware writes are not the guest's accesses). */
+  forgetAccesses(): void {
+    this.accesses = 0;
+    this.regionAccesses.fill(0);
   }
 
   /** Modern-only transports need VERSION_1; transitional/legacy accept its absence. */
   private isModernOnly(): boolean {
-    return this.kind === "pci-modern" || this.kind === "mmio-v2";
+    return this.def.version1 === "required";
   }
 
   get driverOk(): boolean {
@@ -193,7 +208,8 @@ export class VirtioTransport implements VirtioContext {
     this.stats.notifications++;
     const q = this.queues[index];
     if (q) q.kicks++;
-    if (this.onEvent !== null && this.onEvent(true)) { this.held.push(index); return; }
+    const o = this.observer;
+    if (o !== null && o.event(true)) { this.held.push(index); return; }
     this.deliver(index);
   }
 
@@ -247,7 +263,8 @@ export class VirtioTransport implements VirtioContext {
   raise(bits: number): void {
     if (bits & ISR_QUEUE) {
       this.stats.interrupts++;
-      if (this.onEvent !== null) this.onEvent(false);
+      const o = this.observer;
+      if (o !== null) o.event(false);
     }
     if (bits & ISR_CONFIG) this.stats.configInterrupts++;
     this.isr |= bits;
@@ -286,7 +303,7 @@ export class VirtioTransport implements VirtioContext {
       // PCI §4.1.4.5: the ISR config bit is set either way; only INTx stays quiet. MMIO MSI
       // (mmio-msi.ts): InterruptStatus stays clear.
       this.stats.configInterrupts++;
-      if (this.kind.startsWith("pci")) this.isr |= ISR_CONFIG;
+      if (this.def.bus === "pci") this.isr |= ISR_CONFIG;
       return;
     }
     this.raise(ISR_CONFIG);

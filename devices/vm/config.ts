@@ -1,6 +1,7 @@
 // What a VM is made of: the one description shared by the CLI, the page and the tests, and
 // passed unchanged to the VM worker.
 import type { NetLinkEnd } from "../net/ring-backend.ts";
+import type { IrqMode, TransportName } from "../virtio/transports.ts";
 
 /** The line guest-images/initramfs/init prints once userspace is up. */
 export const READY_LINE = "vireo-guest: ready";
@@ -51,14 +52,32 @@ export interface VmConfig {
    * (core-wasm/jit/); 0 interprets everything. Default JIT_THRESHOLD.
    */
   jit?: number;
+  /**
+   * An inspector may look (the page): the virtio transports are observed from power-on, so the
+   * status path the driver took at probe is there when the inspector opens. Absent: observed
+   * only from the first snapshot; a CLI run records nothing.
+   */
+  inspect?: boolean;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
 }
 
-/** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
+/**
+ * One `--device` (docs/ARCHITECTURE.md "Virtio"): a device type on a transport, with the
+ * options its registry entry declares (devices/registry.ts: names, types, checks). The fields
+ * below are the built-in types' options; a type added later keeps its own under its keys.
+ */
 export interface VirtioDeviceSpec {
-  type: "blk" | "console" | "rng" | "balloon" | "input" | "net" | "9p";
-  transport: "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
+  /** A registered device type's name. */
+  type: string;
+  transport: TransportName;
+  /**
+   * virtio-pci: `msix` offers an MSI-X capability (a vector per queue plus one for config
+   * changes) that a kernel with PCI MSI on the APIC board uses; `intx` (default) offers INTx only.
+   * virtio-mmio version 2: `msi` offers the 2020 MSI proposal (VIRTIO_F_MMIO_MSI, bit 40 —
+   * RING_RESET in virtio 1.2); no upstream Linux driver uses it. Off by default.
+   */
+  irq?: IrqMode;
   /**
    * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
    * `idb:NAME`, a copy-on-write overlay kept in IndexedDB over base bytes the page sends
@@ -69,13 +88,6 @@ export interface VirtioDeviceSpec {
   readonly?: boolean;
   /** balloon: MiB the host asks the guest to give up from power-on (default 0). */
   balloonMiB?: number;
-  /**
-   * virtio-pci: `msix` offers an MSI-X capability (a vector per queue plus one for config
-   * changes) that a kernel with PCI MSI on the APIC board uses; `intx` (default) offers INTx only.
-   * virtio-mmio version 2: `msi` offers the 2020 MSI proposal (VIRTIO_F_MMIO_MSI, bit 40 —
-   * RING_RESET in virtio 1.2); no upstream Linux driver uses it. Off by default.
-   */
-  irq?: "intx" | "msix" | "msi";
   /**
    * net: where frames go. "host": the built-in host stack (devices/net/host-stack.ts: ARP, DHCP,
    * ping, one web page). "link": the frame rings in `link` (another VM, or the page's tab link).
@@ -88,4 +100,8 @@ export interface VirtioDeviceSpec {
   path?: string;
   /** 9p: the mount tag (`mount -t 9p -o trans=virtio TAG /mnt`); default "share". */
   tag?: string;
+  /** 9p on a host directory: how guest modes and owners reach host files (node-fs.ts SECURITY_MODELS); default "none". */
+  securityModel?: "none" | "passthrough";
+  /** Options of device types registered later. */
+  [option: string]: unknown;
 }

@@ -16,6 +16,7 @@ import { ConsoleSink } from "./console-sink.ts";
 import { inflateInitrd } from "../host/initrd.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
+import { BoardInspector } from "../inspect/board-inspector.ts";
 
 /** The host → worker control word (an Int32Array over `VmChannels.control`). */
 export const CTL_SEQ = 0; // bumped (and notified) by the host after any input or command
@@ -190,6 +191,15 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     openFs: host.openFs,
   });
   let board = makeBoard();
+  // The inspector's observers: on every board from power-on when the host says an inspector may
+  // look (VmConfig.inspect: the page), else from the first snapshot or step (the status path then
+  // starts there). Without one, the devices record nothing.
+  let watcher: BoardInspector | null = config.inspect ? new BoardInspector(board) : null;
+  let watched = board;
+  const inspector = (): BoardInspector => {
+    if (watcher === null || watched !== board) { watcher = new BoardInspector(board); watched = board; }
+    return watcher;
+  };
 
   const stats = (): VmStats => {
     const instructions = instretBefore + board.instret();
@@ -227,6 +237,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     winsize = 0;
     balloonAsked = 0;
     board = makeBoard();
+    if (config.inspect) inspector(); // observed from power-on, like the first board
     boot();
   };
   try {
@@ -274,7 +285,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     board.requestStop(); // the core returns after this trap: the guest sees nothing more
     return notify;
   };
-  const snapshot = (stepped?: boolean) => post({ type: "inspect", snapshot: board.inspect(paused), ...(stepped ? { stepped } : {}) });
+  const snapshot = (stepped?: boolean) => post({ type: "inspect", snapshot: inspector().snapshot(paused), ...(stepped ? { stepped } : {}) });
   for (;;) {
     const seq = Atomics.load(ctl, CTL_SEQ);
     const cmd = Atomics.exchange(ctl, CTL_CMD, CMD_NONE);
@@ -282,22 +293,22 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (cmd === CMD_RESET) {
       // The new board inherits the inspector's state: watching for a step, logging, paused time.
       reboot();
-      if (stepping) board.watchVirtioEvents(onStepEvent);
-      if (logging) board.setAccessLogging(true);
+      if (stepping) inspector().watchEvents(onStepEvent);
+      if (logging) inspector().setAccessLogging(true);
       if (paused) board.clock.pause();
     }
     if (cmd === CMD_INSPECT) {
       inspectedAt = performance.now();
-      if (!logging) { logging = true; board.setAccessLogging(true); }
+      if (!logging) { logging = true; inspector().setAccessLogging(true); }
     } else if (logging && performance.now() - inspectedAt > INSPECT_LINGER_MS) {
       logging = false;
-      board.setAccessLogging(false);
+      inspector().setAccessLogging(false);
     }
     const runState = Atomics.load(ctl, CTL_RUN);
     if (stepping && stepHit) {
       // The step's event happened: pause there and show it (unless the host changed its mind).
       stepping = stepHit = false;
-      board.watchVirtioEvents(null);
+      inspector().watchEvents(null);
       Atomics.compareExchange(ctl, CTL_RUN, RUN_STEP, RUN_PAUSE);
       paused = true;
       board.clock.pause();
@@ -307,10 +318,10 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (runState === RUN_STEP && !stepping) {
       stepping = true;
       stepHit = false;
-      board.watchVirtioEvents(onStepEvent);
+      inspector().watchEvents(onStepEvent);
     } else if (runState !== RUN_STEP && stepping) {
       stepping = false;
-      board.watchVirtioEvents(null);
+      inspector().watchEvents(null);
     }
     if (runState === RUN_PAUSE) {
       if (!paused) { paused = true; board.clock.pause(); snapshot(); }
@@ -323,7 +334,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (paused) {
       paused = false;
       board.clock.resume();
-      board.releaseHeldKicks();
+      inspector().releaseHeldKicks();
       if (stepHit) continue; // the held request completed and interrupted: that was the step
     }
     if (cmd === CMD_INSPECT) snapshot();

@@ -16,6 +16,8 @@ test("9p parses on every transport, with tag and readonly", () => {
   }
   assert.deepEqual(parseDevice(`9p,transport=mmio-v2,path=${dir},tag=data_1,readonly`),
     { type: "9p", transport: "mmio-v2", path: dir, tag: "data_1", readonly: true });
+  assert.deepEqual(parseDevice(`9p,transport=pci-modern,path=${dir},security_model=passthrough`),
+    { type: "9p", transport: "pci-modern", path: dir, securityModel: "passthrough" });
 });
 
 test("bad 9p forms are one UsageError line", () => {
@@ -26,6 +28,7 @@ test("bad 9p forms are one UsageError line", () => {
     [["--device", `9p,transport=pci-modern,path=${dir},tag=a b`], /tag must be/],
     [["--device", `9p,transport=pci-modern,path=${dir},tag=`], /tag must be/],
     [["--device", `9p,transport=pci-modern,path=${dir},image=x`], /unknown option 'image' for 9p/],
+    [["--device", `9p,transport=pci-modern,path=${dir},security_model=mapped`], /9p needs security_model=none\|passthrough/],
     [["--device", `9p,transport=pci-modern,path=${dir}`, "--device", `9p,transport=mmio-v2,path=${dir}`], /same tag/],
   ];
   for (const [args, re] of cases) {

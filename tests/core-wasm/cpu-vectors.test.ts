@@ -1,4 +1,4 @@
-// CPU conformance against the real processor (DESIGN.md "Tests and measurements", STYLE.md #12):
+// CPU conformance against the real processor (docs/ARCHITECTURE.md "Tests": expected values from the real CPU, not the code under test):
 // every case in tests/core-wasm/vectors/*.json was run natively by gen/generate.sh; here the
 // same instruction bytes run in core.wasm with the same inputs and must give the same
 // registers, the EFLAGS bits the Intel SDM defines, memory, and exceptions.

@@ -20,7 +20,7 @@ test("core.wasm imports one shared memory", () => {
 test("TypeScript layout equals the module's exported constants", () => {
   const core = instantiateCore(wasm, 4 << 20, noImports);
   for (const [name, value] of Object.entries(L)) {
-    const g = core.exports[name] as WebAssembly.Global;
+    const g = (core.exports as unknown as Record<string, unknown>)[name] as WebAssembly.Global;
     assert.ok(g instanceof WebAssembly.Global, `${name} is exported by core.wasm`);
     assert.equal((g.value as number) >>> 0, value, name);
   }
@@ -44,4 +44,13 @@ test("init rejects RAM the memory cannot hold, and guest RAM maps phys 0", () =>
   assert.equal(core.exports.init(4097), 2);
   core.ram[0x1234] = 0xab;
   assert.equal(new Uint8Array(core.memory.buffer)[L.GUEST_RAM_BASE + 0x1234], 0xab);
+});
+
+test("the generated export interface names every function and global the module exports", async () => {
+  const src = readFileSync(new URL("../../core-wasm/build/exports.ts", import.meta.url), "utf8");
+  const declared = new Set([...src.matchAll(/^  (?:readonly )?(\w+)[(:]/gm)].map((m) => m[1]!));
+  const exported = WebAssembly.Module.exports(wasm).filter((e) => e.name !== "_start").map((e) => e.name);
+  assert.ok(exported.length > 40);
+  assert.deepEqual(exported.filter((n) => !declared.has(n)), []);
+  assert.deepEqual([...declared].filter((n) => !exported.includes(n)), []);
 });

@@ -10,7 +10,7 @@ test("no query gives the defaults: serial console, the data disk on pci-modern",
   assert.deepEqual(settings, DEFAULT_SETTINGS);
   assert.deepEqual(errors, []);
   assert.deepEqual(deviceSpecs(settings, "idb:data"), [{ type: "blk", transport: "pci-modern", image: "idb:data" }]);
-  assert.deepEqual(deviceSpecs({ ...settings, disk: "off" }, "idb:data"), []);
+  assert.deepEqual(deviceSpecs({ ...settings, devices: { ...settings.devices, disk: "off" } }, "idb:data"), []);
   assert.equal(kernelCmdline(settings), "console=ttyS0 tsc=reliable pty.legacy_count=0");
 });
 
@@ -18,7 +18,7 @@ test("every transport for disk, console, rng and balloon parses and round-trips 
   for (const t of TRANSPORT_KINDS) {
     const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&balloon=${t}&autoboot=1`);
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings, { memMiB: 256, autoboot: true, disk: t, console: t, rng: t, balloon: t, input: "off", net: "off", netBackend: "tab" });
+    assert.deepEqual(settings, { memMiB: 256, autoboot: true, devices: { disk: t, console: t, rng: t, balloon: t, input: "off", net: "off" }, netBackend: "tab" });
     assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
     assert.deepEqual(deviceSpecs(settings, "mem:picked"), [
       { type: "console", transport: t },
@@ -38,7 +38,7 @@ test("the keyboard only on transports with VIRTIO_F_VERSION_1, as Linux's virtio
   }
   for (const t of ["pci-legacy", "mmio-v1"]) {
     const { settings, errors } = parseSettings(`?input=${t}`);
-    assert.equal(settings.input, "off");
+    assert.equal(settings.devices.input, "off");
     assert.match(errors[0]!, new RegExp(`^input=${t} is not one of off, pci-modern, pci-transitional, mmio-v2; using off$`));
   }
 });
@@ -60,7 +60,7 @@ test("apic=1 and irq=msix: the APIC board, MSI-X on virtio-pci devices only; bot
 });
 
 test("the query keeps other parameters and leaves defaults out", () => {
-  const q = new URLSearchParams(settingsQuery({ ...DEFAULT_SETTINGS, rng: "mmio-v1" }, "?foo=bar&disk=mmio-v1"));
+  const q = new URLSearchParams(settingsQuery({ ...DEFAULT_SETTINGS, devices: { ...DEFAULT_SETTINGS.devices, rng: "mmio-v1" } }, "?foo=bar&disk=mmio-v1"));
   assert.equal(q.get("foo"), "bar");
   assert.equal(q.get("rng"), "mmio-v1");
   assert.equal(q.get("mem"), "128");
@@ -71,7 +71,7 @@ test("the query keeps other parameters and leaves defaults out", () => {
 
 test("bad values: one message each, that setting at its default, the others kept", () => {
   const { settings, errors } = parseSettings("?disk=mmio-v3&console=virtio&rng=pci-modern&mem=12x&autoboot=yes");
-  assert.deepEqual(settings, { ...DEFAULT_SETTINGS, rng: "pci-modern" });
+  assert.deepEqual(settings, { ...DEFAULT_SETTINGS, devices: { ...DEFAULT_SETTINGS.devices, rng: "pci-modern" } });
   assert.equal(errors.length, 4);
   assert.match(errors[0]!, /^mem=12x is not a whole number of MiB from 16 to 2000; using 128$/);
   assert.match(errors[1]!, /^autoboot=yes must be 1 or 0/);

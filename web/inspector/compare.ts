@@ -6,6 +6,7 @@ import type { InspectSnapshot } from "../../devices/inspect/snapshot.ts";
 import { TRANSPORT_KINDS, type TransportKind } from "../../devices/virtio/device.ts";
 import { PROMPT_RE } from "../../devices/vm/config.ts";
 import { esc } from "./html.ts";
+import { deviceTypeWithRole } from "../../devices/registry.ts";
 
 export const COMPARE_MIB = 16;
 const TIMEOUT_MS = 180_000;
@@ -72,7 +73,8 @@ export class CompareRunner {
     const a = await this.snapshot();
     const out = await this.exec(`time dd if=/dev/vda of=/dev/null bs=1M count=${mib}`);
     const b = await this.snapshot();
-    const da = a.devices.find((d) => d.type === "blk"), db = b.devices.find((d) => d.type === "blk");
+    const disk = deviceTypeWithRole("disk")?.name;
+    const da = a.devices.find((d) => d.type === disk), db = b.devices.find((d) => d.type === disk);
     if (!da || !db) throw new Error("no virtio-blk device");
     // The shell's own `time` (guest time, which follows host time): the dd alone, without the
     // typing and prompt detection around it. The snapshots' interval if it did not print.

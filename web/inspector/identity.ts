@@ -1,4 +1,4 @@
-// "Identity and transport": the device's region and IRQ table (VFIO style, DESIGN.md), then
+// "Identity and transport": the device's region and IRQ table (VFIO style: each region and interrupt source listed as VFIO_DEVICE_GET_REGION_INFO/IRQ_INFO would), then
 // its PCI configuration space as lspci -vv decodes it, or its virtio-mmio window.
 import type { DeviceSnapshot } from "../../devices/inspect/snapshot.ts";
 import { capabilityLine } from "../../devices/inspect/pci-config.ts";

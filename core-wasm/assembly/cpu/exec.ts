@@ -7,7 +7,7 @@ import {
   F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, F_IF, F_DF, F_IOPL, F_RF, F_VM, F_TF, CR0_EM, CR0_TS, CR0_MP,
 } from "./state";
 import {
-  flags, getFlags, setFlagsRaw, materialize, setArith, szp, cond, getCF, getAF, getOF, setCFbit, sizeMask,
+  flags, getFlags, setFlagsRaw, materialize, saveBoundary, setArith, szp, cond, getCF, getAF, getOF, setCFbit, sizeMask,
 } from "./flags";
 import { fault, raiseException, gp, ud, readMem16, readMemSz, writeMemSz } from "./access";
 import {
@@ -144,6 +144,7 @@ function group5(sz: u32): void {
     case 4: { const t = rmRead(sz); if (fault) return; jumpTo(t); return; }
     case 3: case 5: { // CALL/JMP far m16:16/32
       if (mrIsReg) { ud(); return; }
+      saveBoundary(); // nothing written yet; the far transfer may write and then fault
       const off = readMemSz(sz, eaSeg, eaOff);
       const sel = readMem16(eaSeg, eaOff + sz);
       if (fault) return;

@@ -1,7 +1,7 @@
 // Lazy arithmetic flags (SDM Vol. 1 §3.4.3.1, Appendix A): the last ALU op keeps its kind,
 // operands and result; CF PF AF ZF SF OF are computed only when something reads them.
 // `flags` holds every other EFLAGS bit, and the arithmetic bits too when lfOp == LF_NONE.
-import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, F_ARITH } from "./state";
+import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, F_ARITH, snapshot } from "./state";
 
 export const LF_NONE: u32 = 0, LF_ADD: u32 = 1, LF_ADC: u32 = 2, LF_SUB: u32 = 3, LF_SBB: u32 = 4;
 export const LF_LOGIC: u32 = 5, LF_INC: u32 = 6, LF_DEC: u32 = 7;
@@ -130,4 +130,13 @@ let sFlags: u32 = 2, sOp: u32 = 0, sA: u32 = 0, sB: u32 = 0, sRes: u32 = 0, sSig
 }
 export function restoreFlags(): void {
   flags = sFlags; lfOp = sOp; lfA = sA; lfB = sB; lfRes = sRes; lfSign = sSign; lfCin = sCin;
+}
+
+/** The GPRs and flags of the current instruction boundary are saved (snapshot, saveFlags).
+ *  The step loop saves them only for instructions that may change them before faulting
+ *  (run.ts); a fault in any other leaves them as they were, so they are saved then. */
+export let boundarySaved = false;
+@inline export function clearBoundary(): void { boundarySaved = false; }
+@inline export function saveBoundary(): void {
+  if (!boundarySaved) { snapshot(); saveFlags(); boundarySaved = true; }
 }

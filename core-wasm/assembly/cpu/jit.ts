@@ -9,8 +9,9 @@
 // generation is stale and found so at its next lookup. Device DMA reaches the same path via
 // the exported jitInvalidate.
 import { TLB_BASE, JIT_MAP_BASE, JIT_MAP_BITS, JIT_MAP_ENTRIES, JIT_ENTRY, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./scratch";
-import { eip, instrEip, cpl, snapshot, restoreSnapshot, segChk, CS, CHK_FLAT } from "./state";
-import { saveFlags, restoreFlags, cond } from "./flags";
+import { eip, instrEip, cpl, codeD, shadow, nmiBlocked, snapshot, restoreSnapshot, segChk, CS, CHK_FLAT, F_IF, F_TF } from "./state";
+import { flags, saveFlags, restoreFlags, cond } from "./flags";
+import { RUN_PAGE_BASE, RUN_INTR, RUN_NMI } from "../layout";
 import { fault, clearFault, readMem8, readMem16, readMem32, writeMem8, writeMem16, writeMem32, rmwBegin, rmwRead, rmwWrite } from "./access";
 import { readNeed, runExit, NO_EXIT, ramBytes, xlate } from "./paging";
 import { inc, dec, shift } from "./alu";
@@ -94,10 +95,7 @@ export function jitEnter(budget: u32): u32 {
     else return jitMiss(phys, gen, a, b, budget);
   }
   let fn = load<u32>(p, 8);
-  if (fn != 0) {
-    jitExit = false;
-    return call_indirect<u32>(fn, budget);
-  }
+  if (fn != 0) return chain(fn, budget);
   const hits = load<u32>(p, 12);
   if (hits >= PENDING) return 0;
   if (hits + 1 < jitThreshold) {
@@ -111,8 +109,42 @@ export function jitEnter(budget: u32): u32 {
   if (fn == COMPILING) { store<u32>(p, PENDING, 12); return 0; }
   store<u32>(p, fn, 8);
   if (fn == 0) { store<u32>(p, NEVER, 12); return 0; }
-  jitExit = false;
-  return call_indirect<u32>(fn, budget);
+  return chain(fn, budget);
+}
+
+/** Run translated code from fn on: when a region leaves to code that is translated too, go
+ *  straight there, as long as nothing the run loop does between instructions is due — the
+ *  same checks it makes at a boundary (interrupt window, NMI, TF, an exit or fault), so the
+ *  instruction boundaries and counts are the run loop's. Returns the instructions retired. */
+function chain(fn: u32, budget: u32): u32 {
+  let done: u32 = 0;
+  for (;;) {
+    jitExit = false;
+    const r = call_indirect<u32>(fn, budget - done);
+    done += r;
+    if (r == 0 || jitExit || fault || runExit != NO_EXIT || shadow || !codeD) return done;
+    if ((flags & (F_IF | F_TF)) != 0) {
+      if ((flags & F_TF) != 0 || load<u32>(RUN_PAGE_BASE + RUN_INTR) != 0) return done;
+    }
+    if (!nmiBlocked && load<u32>(RUN_PAGE_BASE + RUN_NMI) != 0) return done;
+    fn = translated();
+    if (fn == 0) return done;
+  }
+  return done; // (not reached: the loop only returns)
+}
+
+/** The translated block at EIP, or 0 (none yet, not flat, not mapped, MMIO). */
+@inline function translated(): u32 {
+  if ((segChk(CS) & CHK_FLAT) == 0) return 0;
+  const e = load<u32>(TLB_BASE + ((eip >>> 12) << 2));
+  if ((e & readNeed) != readNeed) return 0;
+  const phys = (e & 0xFFFF_F000) | (eip & 0xFFF);
+  const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
+  const a = slotOf(phys);
+  if (load<u32>(a) == phys && load<u32>(a, 4) == gen) return load<u32>(a, 8);
+  const b = a ^ JIT_ENTRY;
+  if (load<u32>(b) == phys && load<u32>(b, 4) == gen) return load<u32>(b, 8);
+  return 0;
 }
 
 /** The translator compiled the block at phys (a warm one, or one compiled in the background)
@@ -130,6 +162,21 @@ export function jitInstall(phys: u32, gen: u32, fn: u32): u32 {
     }
   }
   return 0;
+}
+/** 1 if the block at phys is warm — it has run a quarter of the threshold times since its page
+ *  was last written — and is not translated or being translated on its own: the translator
+ *  takes only such blocks into a region, so cold paths cost no compile time, and no block is
+ *  compiled into many regions (a branch to one with a region of its own leaves, and chain()
+ *  goes there). */
+export function jitSeen(phys: u32): u32 {
+  const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
+  const a = slotOf(phys), b = a ^ JIT_ENTRY;
+  let p: u32 = 0;
+  if (load<u32>(a) == phys && load<u32>(a, 4) == gen) p = a;
+  else if (load<u32>(b) == phys && load<u32>(b, 4) == gen) p = b;
+  if (p == 0 || load<u32>(p, 8) != 0) return 0;
+  const hits = load<u32>(p, 12);
+  return hits < PENDING && hits >= max<u32>(1, jitThreshold >>> 2) ? 1 : 0;
 }
 /** The translator is about to read code from phys's page: writes there now invalidate. Returns
  *  the page's generation, which the translation is then of (jitInstall). */

@@ -6,10 +6,10 @@ import {
 import {
   eip, instrEip, codeD, cpl, cr0, cr2, cr3, cr4, pmode, stackB, shadow, nmiBlocked, instretCount,
   gdtrBase, gdtrLimit, idtrBase, idtrLimit, dr0, dr1, dr2, dr3, dr6, dr7, sysenterCs, sysenterEsp, sysenterEip,
-  snapshot, setSegCache, segSel, r32, w32, EDX, ES, CS, SS, DS, FS, GS, LDTR, TR, F_IF, F_TF,
+  snapshot, setSegCache, segSel, r32, w32, fetchEip, fetchLen, fetchHost, EDX, ES, CS, SS, DS, FS, GS, LDTR, TR, F_IF, F_TF,
 } from "./state";
 import { REGS_BASE } from "./scratch";
-import { flags, saveFlags, setFlagsRaw, getFlags } from "./flags";
+import { flags, saveFlags, setFlagsRaw, getFlags, boundarySaved, saveBoundary, clearBoundary } from "./flags";
 import { fault, clearFault, gp, ud, CHK_NULL } from "./access";
 import { resetPrefixes, setO32, setA32, setSegOvr, setRep, o32, a32 } from "./decode";
 import { opcodeLength } from "./oplen";
@@ -20,43 +20,24 @@ import { runExit, NO_EXIT, storeInstret, tlbFlushAll, updateAccessMasks } from "
 import { chkFor } from "./seg";
 import { fpuReset } from "../fpu/index";
 import { jitThreshold, jitEnter, jitFlush } from "./jit";
+import { OP_INFO, OP_LOCK, OPI_PREFIX, OPI_PRECISE, OPI_BRANCH } from "../../build/opcode-tables";
 
 @external("vmm", "intack") declare function vmmIntack(): i32;
 
-// 1 for the legacy prefix bytes (SDM Vol. 2 §2.1.1): one load decides "prefix or opcode".
-const PREFIX_TABLE: usize = memory.data<u8>([
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-]);
-
-// 1 for the opcodes (first byte after the prefixes) that may transfer control: the next
-// instruction may start a block, so the run loop looks for one there (and only there: the
-// JIT map is not consulted between the instructions of a straight line).
-const BRANCH_TABLE: usize = memory.data<u8>([
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-]);
 /** Opcode byte of the last instruction step() ran. */
 let lastOp: u32 = 0;
 
-/** One instruction at EIP: prefixes, then exec(). */
+/** One instruction at EIP: prefixes, then exec(). The GPRs and flags are saved first (for a
+ *  fault to roll back to) only when the opcode table says the handler may change them before
+ *  its last possible fault; otherwise they are still the boundary's if it faults. */
 @inline export function step(): void {
   resetPrefixes(codeD);
+  clearBoundary();
   let b = fetch8();
   lastOp = b;
-  if (load<u8>(PREFIX_TABLE + b) == 0) { exec(b); return; } // the common case: no prefix
+  const info = <u32>load<u8>(OP_INFO + b);
+  if ((info & (OPI_PREFIX | OPI_PRECISE)) == OPI_PRECISE) { exec(b); return; } // the common case
+  if ((info & OPI_PREFIX) == 0) { saveFor(b); exec(b); return; }
   let lock = false;
   for (let n = 0; ; n++) {
     switch (b) {
@@ -81,6 +62,7 @@ let lastOp: u32 = 0;
         }
         if (lock && !lockValid(b)) { if (!fault) ud(); return; }
         lastOp = b;
+        saveFor(b);
         exec(b);
         return;
     }
@@ -90,8 +72,17 @@ let lastOp: u32 = 0;
   }
 }
 
-/** LOCK is only valid on a read-modify-write of memory by these instructions (SDM Vol. 2A
- *  LOCK); otherwise #UD. Peeks at the opcode and ModRM without consuming them. */
+/** Save the boundary state unless opcode b (0F: the next byte's) is precise. Peeks only. */
+function saveFor(b: u32): void {
+  if (b == 0x0F) {
+    const o = eip - fetchEip;
+    if (o < fetchLen && (load<u8>(OP_INFO + 0x100 + load<u8>(fetchHost + o)) & OPI_PRECISE) != 0) return;
+  } else if ((load<u8>(OP_INFO + b) & OPI_PRECISE) != 0) return;
+  saveBoundary();
+}
+
+/** LOCK is only valid on a read-modify-write of memory by the instructions the opcode table
+ *  marks (SDM Vol. 2A LOCK); otherwise #UD. Peeks at the opcode and ModRM without consuming them. */
 function lockValid(b: u32): bool {
   const save = eip;
   let op = b;
@@ -100,19 +91,7 @@ function lockValid(b: u32): bool {
   eip = save;
   if (fault) return true; // the fetch fault is reported as such
   if ((m >> 6) == 3) return false;
-  const reg = (m >> 3) & 7;
-  switch (op) {
-    case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
-    case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: case 0x86: case 0x87:
-    case 0x1AB: case 0x1B3: case 0x1BB: case 0x1B0: case 0x1B1: case 0x1C0: case 0x1C1:
-      return true;
-    case 0x80: case 0x81: case 0x82: case 0x83: return reg != 7; // not CMP
-    case 0xF6: case 0xF7: return reg == 2 || reg == 3; // NOT, NEG
-    case 0xFE: case 0xFF: return reg < 2; // INC, DEC
-    case 0x1BA: return reg >= 5; // BTS BTR BTC
-    case 0x1C7: return reg == 1; // CMPXCHG8B
-    default: return false;
-  }
+  return ((<u32>load<u8>(OP_LOCK + op) >> ((m >> 3) & 7)) & 1) != 0;
 }
 
 /** The last run() ended in HLT: the guest is idle, waking for a timer tick or an interrupt and
@@ -155,11 +134,10 @@ export function run(budget: u32): u32 {
         continue;
       }
     }
-    snapshot(); saveFlags();
     instrEip = eip;
     step();
-    jitTry = load<u8>(BRANCH_TABLE + lastOp) != 0;
-    if (fault) { handleFault(); jitTry = true; }
+    jitTry = (load<u8>(OP_INFO + lastOp) & OPI_BRANCH) != 0;
+    if (fault) { saveBoundary(); handleFault(); jitTry = true; }
     else {
       instretCount++;
       if (tf) { // single-step trap after the instruction (SDM Vol. 3 §17.3.1.4)

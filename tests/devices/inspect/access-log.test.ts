@@ -7,6 +7,7 @@ import { MmioBus } from "../../../devices/bus/mmio.ts";
 import { VirtioMmio } from "../../../devices/virtio/mmio.ts";
 import { RamMemory } from "../../../devices/virtio/guest-memory.ts";
 import { inspectVirtio } from "../../../devices/inspect/snapshot.ts";
+import { observeTransport } from "../../../devices/inspect/observer.ts";
 import { DummyDevice } from "../virtio/dummy-device.ts";
 
 test("closed: only counted; open: the last entries, oldest first, wrapping", () => {
@@ -30,7 +31,7 @@ test("virtio-mmio v1: accesses named by the register table; status path; QueuePF
   const m = new VirtioMmio(dev, { name: "virtio-dummy0", version: 1, base: 0xd0000000, irq: 5, mem, setIrq: () => {}, log: () => {} });
   const bus = new MmioBus();
   for (const r of m.regions) bus.map(r);
-  m.t.access.enabled = true;
+  observeTransport(m.t).log.enabled = true;
   const w = (o: number, v: number) => bus.write(0xd0000000 + o, 4, v);
   w(0x70, 1); w(0x70, 3); w(0x028, 4096); w(0x030, 0); w(0x038, 16); w(0x040, 0x10); w(0x70, 7);
   bus.read(0xd0000000 + 0x100, 1);

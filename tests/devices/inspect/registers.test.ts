@@ -7,13 +7,14 @@ import { RamMemory } from "../../../devices/virtio/guest-memory.ts";
 import { VirtioPci } from "../../../devices/virtio/pci.ts";
 import type { TransportKind } from "../../../devices/virtio/device.ts";
 import { inspectVirtio } from "../../../devices/inspect/snapshot.ts";
+import { observeTransport } from "../../../devices/inspect/observer.ts";
 import { DummyDevice } from "../virtio/dummy-device.ts";
 
 function pci(kind: Extract<TransportKind, "pci-legacy" | "pci-modern" | "pci-transitional">) {
   const mem = new RamMemory(new Uint8Array(1 << 20));
   const dev = new DummyDevice();
   const p = new VirtioPci(dev, { name: "virtio-dummy0", kind, mem, log: () => {} });
-  p.t.access.enabled = true;
+  observeTransport(p.t).log.enabled = true;
   const snap = () => inspectVirtio({ spec: { type: "rng", transport: kind }, device: dev, transport: p.t, info: () => p.info(), pci: p }, mem);
   return { p, snap };
 }

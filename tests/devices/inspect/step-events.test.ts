@@ -8,6 +8,7 @@ import { RamMemory } from "../../../devices/virtio/guest-memory.ts";
 import { VirtioMmio } from "../../../devices/virtio/mmio.ts";
 import { ISR_QUEUE } from "../../../devices/virtio/transport.ts";
 import { inspectVirtio } from "../../../devices/inspect/snapshot.ts";
+import { observeTransport } from "../../../devices/inspect/observer.ts";
 import { DummyDevice } from "../virtio/dummy-device.ts";
 
 function setup() {
@@ -26,13 +27,13 @@ function setup() {
 test("a held notify reaches the device only when released; interrupts are reported", () => {
   const { dev, m, w } = setup();
   const events: boolean[] = [];
-  m.t.onEvent = (notify) => { events.push(notify); return notify; };
+  observeTransport(m.t).onEvent = (notify) => { events.push(notify); return notify; };
   w(0x50, 0);
   assert.deepEqual(dev.notified, [], "held");
   assert.equal(m.t.queues[0]!.kicks, 1, "but counted at the trap");
   m.t.raise(ISR_QUEUE);
   assert.deepEqual(events, [true, false]);
-  m.t.onEvent = null;
+  observeTransport(m.t).onEvent = null;
   m.t.releaseHeld();
   assert.deepEqual(dev.notified, [0]);
   m.t.releaseHeld();
@@ -41,7 +42,7 @@ test("a held notify reaches the device only when released; interrupts are report
 
 test("a reset drops held notifications", () => {
   const { dev, m, w } = setup();
-  m.t.onEvent = () => true;
+  observeTransport(m.t).onEvent = () => true;
   w(0x50, 0);
   w(0x70, 0);
   m.t.releaseHeld();

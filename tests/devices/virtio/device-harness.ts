@@ -1,4 +1,4 @@
-// A driver-side mock for device-type tests (STYLE #15): fake guest RAM, one real Virtqueue per
+// A driver-side mock for device-type tests (docs/ARCHITECTURE.md "Tests"): fake guest RAM, one real Virtqueue per
 // device queue laid out as a split ring (virtio 1.2 §2.7), and a driver that writes descriptors
 // and avail entries the way the guest's virtio_ring.c would, then reads the used ring back. The
 // "transport" is a VirtioContext that counts interrupts, config changes and reset requests.

@@ -1,4 +1,4 @@
-// Driver-side mocks for queue tests (STYLE #15): fake guest RAM and a "driver" that lays out
+// Driver-side mocks for queue tests (the queue tested on its own first, docs/ARCHITECTURE.md "Tests"): fake guest RAM and a "driver" that lays out
 // split (virtio 1.2 §2.7) and packed (§2.8) rings the way Linux's virtio_ring.c does, so the
 // device-side Virtqueue can be exercised without a transport or a device.
 import { RamMemory } from "../../../devices/virtio/guest-memory.ts";

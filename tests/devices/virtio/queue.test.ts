@@ -1,4 +1,4 @@
-// The virtqueue alone (STYLE #15): split and packed rings driven by a driver-side mock in fake
+// The virtqueue alone (docs/ARCHITECTURE.md "Tests"): split and packed rings driven by a driver-side mock in fake
 // guest RAM — chains, indirect tables, EVENT_IDX and flag suppression, index wrap-around at
 // 65535, and hostile layouts that must break the queue (DEVICE_NEEDS_RESET) without writing.
 import { test } from "node:test";
@@ -243,7 +243,7 @@ test("packed hostile: over-long chain, bad buffer id, out-of-RAM buffer", () => 
   }
 });
 
-test("the canonical notify loop (STYLE #7) catches buffers posted while kicks were off, with and without EVENT_IDX", () => {
+test("the canonical notify loop catches buffers posted while kicks were off, with and without EVENT_IDX", () => {
   for (const features of [0n, FEAT_EVENT]) {
     const { mem } = makeMem();
     const d = new SplitDriver(mem, 8, features);

@@ -70,7 +70,7 @@ test("a kick before activation or after reset does nothing", () => {
   assert.equal(h.drivers[0]!.usedIdx(), 0);
 });
 
-test("after serving a kick the device wants kicks again (no lost wake-up, STYLE #7)", () => {
+test("after serving a kick the device wants kicks again (no lost wake-up: the notify loop's re-check)", () => {
   const dev = new VirtioRng({ queueSize: 16, fill: (d) => d.fill(1) });
   const h = new Harness(dev).activate();
   const q = h.drivers[0]!;

@@ -1,4 +1,4 @@
-// The transports with a dummy device (STYLE #15): every register of virtio-mmio v1/v2 and of
+// The transports with a dummy device (docs/ARCHITECTURE.md "Tests"): every register of virtio-mmio v1/v2 and of
 // virtio-pci legacy/modern/transitional, access widths, the status table, ISR/INTx, and the
 // legacy device-config shift when MSI-X is enabled.
 import { test } from "node:test";
@@ -19,7 +19,7 @@ function mmio(version: 1 | 2) {
   const logs: string[] = [];
   const irq: boolean[] = [];
   const m = new VirtioMmio(dev, { name: "d", version, base: 0xd0000000, irq: 5, mem, setIrq: (l) => void irq.push(l), log: (s) => void logs.push(s) });
-  // Through the MMIO bus, which enforces the regions' widths (STYLE #4).
+  // Through the MMIO bus, which enforces the regions' widths (docs/ARCHITECTURE.md "Buses and the board").
   const busLogs: string[] = [];
   const bus = new MmioBus((s) => void busLogs.push(s));
   for (const reg of m.regions) bus.map(reg);
