@@ -7,15 +7,27 @@ import fc from "fast-check";
 const timeS = Number(process.env.VIREO_FUZZ_TIME ?? 0);
 const seedEnv = process.env.VIREO_FUZZ_SEED;
 
-/** Runs `property` and throws, with the seed and counterexample, if any case fails. */
-export function fuzz<Ts>(name: string, property: fc.IRawProperty<Ts>, defaultRuns: number): number {
-  const params: fc.Parameters<Ts> =
+function params<Ts>(defaultRuns: number): fc.Parameters<Ts> {
+  const p: fc.Parameters<Ts> =
     timeS > 0
       ? { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: timeS * 1000, markInterruptAsFailure: false }
       : { numRuns: defaultRuns };
-  if (seedEnv !== undefined) params.seed = Number(seedEnv);
-  const details = fc.check(property, params);
+  if (seedEnv !== undefined) p.seed = Number(seedEnv);
+  return p;
+}
+
+function report<Ts>(name: string, details: fc.RunDetails<Ts>): number {
   process.stderr.write(`fuzz ${name}: ${details.numRuns} cases, seed ${details.seed}\n`);
-  if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `fuzz ${name} failed`);
+  if (details.failed) throw new Error(`${fc.defaultReportMessage(details) ?? `fuzz ${name} failed`}\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`);
   return details.numRuns;
+}
+
+/** Runs `property` and throws, with the seed and counterexample, if any case fails. */
+export function fuzz<Ts>(name: string, property: fc.IRawProperty<Ts>, defaultRuns: number): number {
+  return report(name, fc.check(property, params<Ts>(defaultRuns)) as fc.RunDetails<Ts>);
+}
+
+/** fuzz() for an asynchronous property (fc.asyncProperty). */
+export async function fuzzAsync<Ts>(name: string, property: fc.IAsyncProperty<Ts>, defaultRuns: number): Promise<number> {
+  return report(name, await fc.check(property, params<Ts>(defaultRuns)));
 }

@@ -53,6 +53,13 @@ export interface VmConfig {
   jit?: number;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
+  /**
+   * The pvpanic PCI device (devices/pvpanic.ts) through which the guest kernel reports a
+   * panic; default on. Off, a panic is recognized by its console line only.
+   */
+  pvpanic?: boolean;
+  /** A guest reboot (reset request, triple fault) ends the VM (reason "reboot") instead of resetting it. */
+  noReboot?: boolean;
 }
 
 /** One `--device` (DESIGN.md "Virtio"): a device type on a transport. */
