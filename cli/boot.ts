@@ -89,7 +89,7 @@ async function main(): Promise<number> {
   process.stdin.pause();
   await worker.terminate();
 
-  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...exit.stats }) + "\n");
+  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...(exit.panicVia ? { panicVia: exit.panicVia } : {}), ...exit.stats }) + "\n");
   switch (exit.reason) {
     case "poweroff":
     case "expect":

@@ -421,7 +421,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       case L.EXIT_RESET:
         // A triple fault or a reset through the keyboard controller / port 0x92 reboots the
         // machine, as on real hardware — or, with noReboot (QEMU's -no-reboot), ends the VM.
-        if (config.noReboot) return finish("reboot", exit === L.EXIT_SHUTDOWN ? "triple fault" : "the guest rebooted");
+        if (config.noReboot) return finish("reboot", exit === L.EXIT_SHUTDOWN ? "a triple fault" : "a reset request");
         post({ type: "log", message: exit === L.EXIT_SHUTDOWN ? "triple fault: resetting" : "guest requested a reset" });
         reboot();
         break;
