@@ -26,8 +26,3 @@ function report<Ts>(name: string, details: fc.RunDetails<Ts>): number {
 export function fuzz<Ts>(name: string, property: fc.IRawProperty<Ts>, defaultRuns: number): number {
   return report(name, fc.check(property, params<Ts>(defaultRuns)) as fc.RunDetails<Ts>);
 }
-
-/** fuzz() for an asynchronous property (fc.asyncProperty). */
-export async function fuzzAsync<Ts>(name: string, property: fc.IAsyncProperty<Ts>, defaultRuns: number): Promise<number> {
-  return report(name, await fc.check(property, params<Ts>(defaultRuns)));
-}

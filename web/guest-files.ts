@@ -77,10 +77,10 @@ export const MAX_GUEST_BYTES = 2000 << 20;
  * payload and an initrd's gzip members and cpio archives (host/kernel-payload.ts,
  * host/initrd.ts), so a damaged file is refused on its slot with the same message.
  */
-export async function checkImageContents(slot: ImageSlot, name: string, bytes: Uint8Array): Promise<void> {
+export function checkImageContents(slot: ImageSlot, name: string, bytes: Uint8Array): void {
   try {
-    if (slot === "kernel") await decompressKernel(bytes, MAX_GUEST_BYTES);
-    else if (slot === "initrd") await inflateInitrd(bytes, MAX_GUEST_BYTES);
+    if (slot === "kernel") decompressKernel(bytes, MAX_GUEST_BYTES);
+    else if (slot === "initrd") inflateInitrd(bytes, MAX_GUEST_BYTES);
   } catch (e) {
     if (e instanceof BootError) throw new ImageError(`${name}: ${e.message}`);
     throw e;

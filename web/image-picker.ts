@@ -74,7 +74,7 @@ export class ImagePicker {
       target ??= classify(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
       const bytes = await readFile(file, (loaded, total) => this.h.progress(`reading ${file.name}`, loaded, total));
       const kernel = checkImage(target, file.name, bytes);
-      await checkImageContents(target, file.name, bytes);
+      checkImageContents(target, file.name, bytes);
       const image: PickedImage = { name: file.name, bytes, kernel };
       this.picked[target] = image;
       delete this.refused[target];

@@ -10,7 +10,8 @@ import { BootError } from "../board/linux-boot.ts";
 
 export const mib = (n: number): string => `${Math.ceil(n / (1 << 20))} MiB`;
 
-/** Output is taken in pieces of this size (each a fresh buffer, kept until the end). */
+/** Output is taken in pieces (each a fresh buffer, kept until the end), growing to this size. */
+const CHUNK_FIRST = 16 << 10;
 const CHUNK = 256 << 10;
 /** windowBits for zlib's inflateInit2: a 32 KiB window, gzip wrapper only (16 +). */
 const GZIP_ONLY = 16 + 15;
@@ -42,8 +43,10 @@ export function gunzipMember(input: Uint8Array, at: number, maxBytes: number, wh
   strm.avail_in = input.length - at;
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let chunk = CHUNK_FIRST;
   for (;;) {
-    const room = Math.max(1, Math.min(CHUNK, maxBytes - total + 1)); // one byte past the bound shows it was crossed
+    const room = Math.max(1, Math.min(chunk, maxBytes - total + 1)); // one byte past the bound shows it was crossed
+    chunk = Math.min(CHUNK, chunk * 2);
     strm.output = new Uint8Array(room);
     strm.next_out = 0;
     strm.avail_out = room;

@@ -72,7 +72,7 @@ function checkArchives(b: Uint8Array, start: number, what: string, compressedAll
  * archives, uncompressed). Throws a BootError naming what is wrong; `maxBytes` (the guest's
  * RAM) bounds what inflating may produce.
  */
-export async function inflateInitrd(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+export function inflateInitrd(bytes: Uint8Array, maxBytes: number): Uint8Array {
   const what = "initrd";
   if (bytes.length === 0) throw new BootError(`${what}: the file is empty`);
   if (FS_IMAGES.some((f) => startsWith(bytes, f.at, f.magic))) return bytes; // an old-style initrd image

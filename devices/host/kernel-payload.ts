@@ -26,7 +26,7 @@ const EM_386 = 3;
  * The kernel of `bzImage` decompressed and split into load segments, or undefined (see above).
  * `maxBytes` (the guest's RAM) bounds what decompressing may produce.
  */
-export async function decompressKernel(bzImage: Uint8Array, maxBytes: number): Promise<DecompressedKernel | undefined> {
+export function decompressKernel(bzImage: Uint8Array, maxBytes: number): DecompressedKernel | undefined {
   let info: BzImageInfo;
   try {
     info = parseBzImage(bzImage);

@@ -160,10 +160,10 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   // thing. A damaged image ends the VM here, before any guest instruction.
   const ramBytes = config.memMiB << 20;
   let initrd: Uint8Array | undefined;
-  let decompressed: Awaited<ReturnType<typeof decompressKernel>>;
+  let decompressed: ReturnType<typeof decompressKernel>;
   try {
-    const unpacked = config.initrd && await inflateInitrd(config.initrd, ramBytes);
-    const kernel = await decompressKernel(config.kernel, ramBytes);
+    const unpacked = config.initrd && inflateInitrd(config.initrd, ramBytes);
+    const kernel = decompressKernel(config.kernel, ramBytes);
     initrd = config.guestDecompress ? config.initrd : unpacked;
     decompressed = config.guestDecompress ? undefined : kernel;
   } catch (e) {
