@@ -7,22 +7,15 @@ import fc from "fast-check";
 const timeS = Number(process.env.VIREO_FUZZ_TIME ?? 0);
 const seedEnv = process.env.VIREO_FUZZ_SEED;
 
-function params<Ts>(defaultRuns: number): fc.Parameters<Ts> {
-  const p: fc.Parameters<Ts> =
+/** Runs `property` and throws, with the seed and counterexample, if any case fails. */
+export function fuzz<Ts>(name: string, property: fc.IProperty<Ts>, defaultRuns: number): number {
+  const params: fc.Parameters<Ts> =
     timeS > 0
       ? { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: timeS * 1000, markInterruptAsFailure: false }
       : { numRuns: defaultRuns };
-  if (seedEnv !== undefined) p.seed = Number(seedEnv);
-  return p;
-}
-
-function report<Ts>(name: string, details: fc.RunDetails<Ts>): number {
+  if (seedEnv !== undefined) params.seed = Number(seedEnv);
+  const details = fc.check(property, params);
   process.stderr.write(`fuzz ${name}: ${details.numRuns} cases, seed ${details.seed}\n`);
-  if (details.failed) throw new Error(`${fc.defaultReportMessage(details) ?? `fuzz ${name} failed`}\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`);
+  if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `fuzz ${name} failed`);
   return details.numRuns;
-}
-
-/** Runs `property` and throws, with the seed and counterexample, if any case fails. */
-export function fuzz<Ts>(name: string, property: fc.IRawProperty<Ts>, defaultRuns: number): number {
-  return report(name, fc.check(property, params<Ts>(defaultRuns)) as fc.RunDetails<Ts>);
 }

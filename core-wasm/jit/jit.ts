@@ -18,6 +18,9 @@ const BATCH = 16;
 /** Warm blocks remembered (the most recent are compiled first). */
 const WARM_MAX = 256;
 
+/** A translated block: its physical address, the generation of its page it was read at. */
+interface Block { phys: number; gen: number; tr: Translation }
+
 export interface JitStats {
   /** Blocks compiled, and the modules they came in. */
   blocks: number;
@@ -36,8 +39,8 @@ export interface JitStats {
 }
 
 interface CoreJitExports {
-  jitMarkCode(phys: number): void;
-  jitInstall(phys: number, slot: number): number;
+  jitMarkCode(phys: number): number;
+  jitInstall(phys: number, gen: number, slot: number): number;
 }
 
 export class Jit {
@@ -92,13 +95,13 @@ export class Jit {
       want.push(w);
       this.warm.delete(w[0]);
     }
-    const blocks: { phys: number; tr: Translation }[] = [];
+    const blocks: Block[] = [];
     for (const [p, e] of want) {
       // Mark the page before reading it: from here on a write to it makes the block stale.
-      this.core.jitMarkCode(p);
+      const gen = this.core.jitMarkCode(p);
       const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
       const tr = translateBlock(page, p & 0xfff, e, this.L);
-      if (tr) blocks.push({ phys: p, tr });
+      if (tr) blocks.push({ phys: p, gen, tr });
       else if (p === phys) this.stats.declined++;
     }
     if (blocks.length === 0) return 0;
@@ -127,7 +130,7 @@ export class Jit {
 
   /** Put the module's blocks in the table; the core takes all but `hotPhys` (whose slot is
    *  returned) through jitInstall. */
-  private install(blocks: { phys: number; tr: Translation }[], exported: Record<string, unknown>, hotPhys: number): number {
+  private install(blocks: Block[], exported: Record<string, unknown>, hotPhys: number): number {
     let hot = 0;
     const s = this.stats;
     blocks.forEach((b, k) => {
@@ -135,7 +138,7 @@ export class Jit {
       this.table.set(slot, exported[String(k)] as Function);
       s.live++;
       if (b.phys === hotPhys) hot = slot;
-      else if (!this.core.jitInstall(b.phys, slot)) { this.free(slot); return; }
+      else if (!this.core.jitInstall(b.phys, b.gen, slot)) { this.free(slot); return; }
       s.blocks++; s.instructions += b.tr.length; s.inline += b.tr.inline;
     });
     s.modules++;

@@ -213,3 +213,27 @@ test("run(budget) retires as many instructions with the JIT as without when a fa
   assert.deepEqual(slices[1], slices[0], "threshold 1");
   assert.deepEqual(slices[2], slices[0], "threshold 3");
 });
+
+test("a background compile of code rewritten while it was in flight is not installed (issue #24)", { skip }, async () => {
+  // The VM compiles hot blocks off the thread. Round 1 makes fn hot (threshold 3 of 5 calls)
+  // and starts its compile; the host then rewrites fn (as DMA or the guest itself may), so the
+  // page's generation moves on; round 2 calls fn again, which enters it in the block map anew
+  // (current generation) and starts a second compile. The first compile, of the old bytes,
+  // must not be taken for that new entry when it arrives — before the fix it was, and the
+  // old code ran (the cause of the kernel's jump into its freed init text).
+  const m = boot("jit-dma", 3);
+  m.core.jit.background = true;
+  const settle = async () => { while (m.core.jit.busy) await new Promise((r) => setImmediate(r)); };
+  run(m, L.EXIT_POWEROFF);
+  assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x1111", 1], "round 1");
+  assert.ok(m.core.jit.busy, "fn's compile is in flight");
+  const at = m.res(2);
+  new DataView(m.core.ram.buffer, m.core.ram.byteOffset).setUint32(at + 1, 0x2222, true);
+  m.invalidate(at + 1, 4);
+  run(m, L.EXIT_POWEROFF);
+  assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x2222", 2], "round 2, interpreted while both compiles are in flight");
+  await settle();
+  run(m, L.EXIT_POWEROFF);
+  assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x2222", 3], "round 3 runs the new bytes");
+  translated(m);
+});

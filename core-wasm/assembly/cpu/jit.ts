@@ -116,10 +116,12 @@ export function jitEnter(budget: u32): u32 {
 }
 
 /** The translator compiled the block at phys (a warm one, or one compiled in the background)
- *  into table slot fn: take it if the block is still what it read (same page generation) and
- *  not translated yet. Returns 1 if taken. */
-export function jitInstall(phys: u32, fn: u32): u32 {
-  const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
+ *  from its page's generation `gen` into table slot fn: take it if the page is still that
+ *  generation and the block not translated yet. Returns 1 if taken. The generation must be the
+ *  one the bytes were read at: a block entered in the map again after its page was written
+ *  carries the new generation, and an older compile still in flight must not land there. */
+export function jitInstall(phys: u32, gen: u32, fn: u32): u32 {
+  if (gen != load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2))) return 0;
   const a = slotOf(phys), b = a ^ JIT_ENTRY;
   for (let p = a, k = 0; k < 2; k++, p = b) {
     if (load<u32>(p) == phys && load<u32>(p, 4) == gen && load<u32>(p, 8) == 0 && load<u32>(p, 12) != NEVER) {
@@ -129,9 +131,11 @@ export function jitInstall(phys: u32, fn: u32): u32 {
   }
   return 0;
 }
-/** The translator is about to read code from phys's page: writes there now invalidate. */
-export function jitMarkCode(phys: u32): void {
+/** The translator is about to read code from phys's page: writes there now invalidate. Returns
+ *  the page's generation, which the translation is then of (jitInstall). */
+export function jitMarkCode(phys: u32): u32 {
   store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
+  return load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
 }
 
 /** Not in the map: start counting it, in whichever of its two slots holds nothing worth
