@@ -33,6 +33,8 @@ function hex8(b: Uint8Array, at: number): number {
 }
 
 const align4 = (n: number) => (n + 3) & ~3;
+/** Bytes from the file shown in a message: printable ASCII only, so the message stays one line. */
+const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, "?");
 
 /**
  * Check the archive that starts at `start` (4-byte aligned, magic present) and return where it
@@ -46,7 +48,7 @@ export function checkCpioArchive(b: Uint8Array, start: number, what: string): nu
       throw new BootError(`${what}: cpio archive ends at byte ${b.length} inside an entry header (truncated, or no ${TRAILER} entry)`);
     }
     if (!isCpioMagic(b, at)) {
-      const seen = String.fromCharCode(...b.subarray(at, at + 6)).replace(/[^\x20-\x7e]/g, "?");
+      const seen = printable(String.fromCharCode(...b.subarray(at, at + 6)));
       throw new BootError(`${what}: cpio entry ${entries} at byte ${at} has magic '${seen}', not 070701 (newc)`);
     }
     const f: number[] = [];
@@ -65,7 +67,7 @@ export function checkCpioArchive(b: Uint8Array, start: number, what: string): nu
     const dataAt = align4(nameAt + namesize);
     const end = dataAt + filesize;
     if (end > b.length) {
-      throw new BootError(`${what}: cpio archive is truncated: '${name.slice(0, 64)}' (entry ${entries}, byte ${at}) needs ${filesize} bytes of data, ${Math.max(0, b.length - dataAt)} are left`);
+      throw new BootError(`${what}: cpio archive is truncated: '${printable(name.slice(0, 64))}' (entry ${entries}, byte ${at}) needs ${filesize} bytes of data, ${Math.max(0, b.length - dataAt)} are left`);
     }
     entries++;
     at = align4(end);

@@ -78,6 +78,10 @@ test("cpio structure: magic, hex fields, names, data length, trailer", async () 
   const trailerAt = Buffer.from(cpio).lastIndexOf("070701");
   await refused(cpio.subarray(0, trailerAt), /no TRAILER!!! entry/, "no trailer");
   await refused(new Uint8Array(Buffer.concat([cpio, enc("junk")])), /junk at byte \d+ \(6a 75 6e 6b\)/, "junk after the archive");
+  // Found by the fuzzer (seed 320323630): a name with a newline stays one line in the message.
+  const named = mutate(first + 6 + 8 * 6, "7fffffff");
+  named[first + 110] = 0x0a;
+  await refused(named, /'\?/, "a control character in a name");
 });
 
 test("inflating stops at the guest's RAM: 128 MiB of zeros in a 127 KiB gzip", async () => {
