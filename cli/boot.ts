@@ -8,10 +8,11 @@ import { CTL_WORDS, kick, stopVm, type VmChannels, type VmEvent } from "../devic
 import { parseOptions, UsageError, helpText } from "./options.ts";
 import { drainConsole } from "./console-drain.ts";
 import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
+import { EXIT } from "./exit-codes.ts";
 
 const CTRL_A = 0x01;
 
-function fail(message: string, code = 1): never {
+function fail(message: string, code: number = EXIT.internal.code): never {
   process.stderr.write(`vireo: ${message}\n`);
   process.exit(code);
 }
@@ -26,7 +27,7 @@ async function main(): Promise<number> {
     }
     parseBzImage(opts.vm.kernel); // a bad kernel file is reported here, before any VM starts
   } catch (e) {
-    if (e instanceof UsageError || e instanceof BootError) fail(e.message, 2);
+    if (e instanceof UsageError || e instanceof BootError) fail(e.message, EXIT.usage.code);
     throw e;
   }
   if (!existsSync(new URL("../core-wasm/build/core.wasm", import.meta.url))) fail("core-wasm/build/core.wasm is missing: run npm install (or npm run build:core)");
@@ -107,14 +108,20 @@ async function main(): Promise<number> {
   process.stdin.pause();
   await worker.terminate();
 
-  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...exit.stats }) + "\n");
+  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...(exit.panicVia ? { panicVia: exit.panicVia } : {}), ...exit.stats }) + "\n");
   switch (exit.reason) {
     case "poweroff":
     case "expect":
-      return 0;
+      return EXIT.ok.code;
     case "stopped":
-      if (timedOut) fail(`timeout: ${opts.timeoutS} s passed${opts.vm.script.expect ? ` without '${opts.vm.script.expect}'` : ""}`, 3);
-      return 0;
+      if (timedOut) fail(`timeout: ${opts.timeoutS} s passed${opts.vm.script.expect ? ` without '${opts.vm.script.expect}'` : ""}`, EXIT.timeout.code);
+      return EXIT.ok.code;
+    case "panic":
+      fail(`guest kernel panicked (${exit.panicVia === "pvpanic" ? "reported by pvpanic" : "seen on the console"}): ${exit.message}`, EXIT.panic.code);
+    case "reboot":
+      fail(`the guest rebooted (${exit.message}) and --no-reboot is in effect`, EXIT.reboot.code);
+    case "image":
+      fail(exit.message ?? "image refused", EXIT.usage.code);
     case "error":
       fail(exit.message ?? "the VM failed");
   }

@@ -11,10 +11,14 @@ import {
 } from "../devices/registry.ts";
 import { optionField, type OptionValue } from "../devices/virtio/device-type.ts";
 import { IRQ_MODES, type Bus, type IrqMode } from "../devices/virtio/transports.ts";
+import { exitCodeHelp } from "./exit-codes.ts";
 
 export class UsageError extends Error {}
 
 const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
+
+/** Wall-time limit of a --cmd/--expect run without --timeout: nothing in CI hangs forever. */
+export const SCRIPTED_TIMEOUT_S = 600;
 
 /** --help; a function so that device types registered later appear in it. */
 export const helpText = (): string => `usage: npm run boot -- [options]
@@ -23,10 +27,15 @@ export const helpText = (): string => `usage: npm run boot -- [options]
   --append TEXT        kernel command line (default: "${DEFAULT_CMDLINE}")
   --mem MB             guest RAM in MiB (default 128)
   --clock MODE         realtime (default) or deterministic
-  --timeout S          give up after S seconds of wall time (exit 2)
+  --timeout S|none     give up after S seconds of wall time (default: none for an
+                       interactive run, ${SCRIPTED_TIMEOUT_S} s for a --cmd/--expect run)
   --expect TEXT        exit 0 as soon as TEXT appears on the console
   --cmd TEXT           repeatable: wait for the shell prompt, type TEXT, wait for the prompt;
                        after the last one power the guest off and exit 0
+  --no-reboot          a guest reboot (reboot -f, panic=N, a triple fault) ends the run with
+                       exit code 5 instead of resetting the board; the default for --cmd and
+                       --expect runs (--reboot resets the board instead, as interactive runs do)
+  --reboot             a guest reboot resets the board and the guest boots again
   --device SPEC        repeatable: a virtio device, SPEC one of
 ${deviceHelp()}
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
@@ -35,7 +44,10 @@ ${deviceHelp()}
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
   --stats              print one JSON line of statistics on exit
-  -h, --help           this text`;
+  -h, --help           this text
+A guest kernel panic ends the run at once (the pvpanic device, or the kernel's
+"Kernel panic - not syncing" line for kernels without its driver). Exit codes:
+${exitCodeHelp("  ")}`;
 
 export interface CliOptions {
   vm: VmConfig;
@@ -75,6 +87,8 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         device: { type: "string", multiple: true },
         stats: { type: "boolean" },
         "guest-decompress": { type: "boolean" },
+        "no-reboot": { type: "boolean" },
+        reboot: { type: "boolean" },
         apic: { type: "boolean" },
         jit: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -90,8 +104,11 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   if (!Number.isInteger(mem) || mem < 16 || mem > 2000) throw new UsageError(`--mem must be a whole number of MiB from 16 to 2000, not '${o.mem}'`);
   const clock = o.clock ?? "realtime";
   if (clock !== "realtime" && clock !== "deterministic") throw new UsageError(`--clock must be 'realtime' or 'deterministic', not '${clock}'`);
-  const timeoutS = o.timeout === undefined ? Infinity : Number(o.timeout);
-  if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, not '${o.timeout}'`);
+  const scripted = (o.cmd ?? []).length > 0 || o.expect !== undefined;
+  const timeoutS = o.timeout === undefined ? (scripted ? SCRIPTED_TIMEOUT_S : Infinity) : o.timeout === "none" ? Infinity : Number(o.timeout);
+  if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds or 'none', not '${o.timeout}'`);
+  if (o["no-reboot"] && o.reboot) throw new UsageError("--no-reboot and --reboot contradict each other: give one");
+  const noReboot = o["no-reboot"] ?? (o.reboot ? false : scripted);
 
   const jit = o.jit === undefined ? undefined : o.jit === "off" ? 0 : Number(o.jit);
   if (jit !== undefined && !(Number.isInteger(jit) && jit >= 0 && jit <= 1e9)) throw new UsageError(`--jit must be 'off' or a whole number of executions before a block is translated, not '${o.jit}'`);
@@ -110,6 +127,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       script: { expect: o.expect, cmds: o.cmd ?? [], ready: READY_LINE },
       devices,
       guestDecompress: o["guest-decompress"] ?? false,
+      noReboot,
       ...(o.apic ? { apic: true } : {}),
       ...(jit !== undefined ? { jit } : {}),
     },

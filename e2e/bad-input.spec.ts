@@ -1,6 +1,6 @@
-// Bad input leaves the page usable: a bad URL value, a file that is not a kernel (picked with the
-// file input), a disk image of a partial sector and a kernel too large for the RAM (dropped), each
-// refused with a clear message; then "Use default guest" and Power on still boot the bundled
+// Bad input leaves the page usable: a bad URL value, a file that is not a kernel and a truncated
+// initrd (picked with the file inputs), a disk image of a partial sector and a kernel too large
+// for the RAM (dropped), each refused with a clear message, also shown on its slot; then "Use default guest" and Power on still boot the bundled
 // guest to its prompt.
 import { readFileSync } from "node:fs";
 import { test, expect } from "./fixtures.ts";
@@ -27,12 +27,21 @@ test("bad URL values and bad files give messages; the default guest still boots"
   // Not a kernel, through the file input.
   await page.locator("#pick-kernel").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.alloc(8192, "vireo ") });
   await expect(message).toHaveText("notes.txt: not a Linux bzImage (no boot sector signature or 'HdrS' setup header)");
-  await expect(page.locator("#kernel-file")).toHaveText("bundled bzImage");
+  // The slot keeps the bundled kernel and says why the file was refused.
+  await expect(page.locator("#kernel-file")).toHaveText("bundled bzImage — refused: notes.txt: not a Linux bzImage (no boot sector signature or 'HdrS' setup header)");
+
+  // A truncated initrd (the first 1000 bytes of the bundled one): refused on its slot with the
+  // host's own check, the one the VM worker makes at power-on.
+  const initramfs = readFileSync(new URL("../guest-images/initramfs.cpio.gz", import.meta.url));
+  await page.locator("#pick-initrd").setInputFiles({ name: "cut.cpio.gz", mimeType: "application/gzip", buffer: initramfs.subarray(0, 1000) });
+  const cut = "cut.cpio.gz: initrd (gzip at byte 0): the gzip stream ends early (the file is truncated)";
+  await expect(message).toHaveText(cut);
+  await expect(page.locator("#initrd-file")).toHaveText(`bundled initramfs — refused: ${cut}`);
 
   // A disk image that is not whole sectors, dropped anywhere on the page.
   await drop(page, "#terminal", "odd.img", new Uint8Array(1000));
   await expect(message).toContainText("odd.img: size 1000 bytes is not a multiple of 512");
-  await expect(page.locator("#disk-file")).toHaveText("data disk (kept in this browser)");
+  await expect(page.locator("#disk-file")).toHaveText(/^data disk \(kept in this browser\) — refused: odd\.img: size 1000 bytes/);
 
   // A real kernel whose init_size asks for 200 MiB, dropped on the kernel slot: accepted as a
   // kernel, refused at power-on for the 64 MiB chosen.
@@ -48,6 +57,7 @@ test("bad URL values and bad files give messages; the default guest still boots"
   // Back to the bundled guest: it boots.
   await page.locator("#use-default").click();
   await expect(page.locator("#kernel-file")).toHaveText("bundled bzImage");
+  await expect(page.locator("#initrd-file")).toHaveText("bundled initramfs");
   await page.locator("#power-on").click();
   await vm.waitForPrompt();
   expect(await vm.exec("uname -m")).toBe("i686");

@@ -7,7 +7,9 @@
 //     await vm.poweroff();
 //   });
 //
-// It drives the page through its test hook (window.vireo, web/main.ts), not xterm's DOM.
+// It drives the page through its test hook (window.vireo, web/main.ts), not xterm's DOM. A guest
+// kernel panic fails the waiting call at once with a GuestPanic carrying the console transcript
+// (and the transcript is attached to the test), rather than a wait that runs into its timeout.
 import { writeFile } from "node:fs/promises";
 import { test as base, expect, type Page } from "@playwright/test";
 import type { VireoHook } from "../web/main.ts";
@@ -42,6 +44,17 @@ const CSI_RE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
  * prompt or in the middle of a command's echo; they are taken out before prompts are matched.
  */
 const KERNEL_LINE_RE = /\[ *\d+\.\d+\] [^\n]*\n/g;
+
+/** The guest kernel panicked while the test waited on it. */
+export class GuestPanic extends Error {
+  constructor(readonly panicLine: string, readonly transcript: string) {
+    super(`guest kernel panicked: ${panicLine}\n--- console transcript ---\n${transcript}`);
+    this.name = "GuestPanic";
+  }
+}
+
+/** The VM stopped for another reason while the test waited for output. */
+export class VmStopped extends Error {}
 
 export class Vm {
   /** ms from the power-on click to the first shell prompt (set by boot()). */
@@ -82,14 +95,25 @@ export class Vm {
   /** Wait until `text` appears on the console (anywhere in this power-on's output). */
   async waitFor(text: string | RegExp, timeoutMs = 60_000): Promise<void> {
     const source = typeof text === "string" ? null : [text.source, text.flags];
-    await this.page.waitForFunction(
+    const handle = await this.page.waitForFunction(
       ([t, src]) => {
         const raw = window.vireo!.transcript();
-        return src ? new RegExp(src[0]!, src[1]).test(raw) : raw.includes(t!);
+        if (src ? new RegExp(src[0]!, src[1]).test(raw) : raw.includes(t!)) return { found: true };
+        const exit = window.vireo!.lastExit();
+        return exit ? { found: false, reason: exit.reason, message: exit.message ?? "" } : false;
       },
       [typeof text === "string" ? text : null, source] as const,
       { timeout: timeoutMs, polling: 50 },
     );
+    const r = (await handle.jsonValue()) as { found: boolean; reason?: string; message?: string };
+    if (!r.found) await this.stopped(r.reason!, r.message!, `waiting for ${String(text)}`);
+  }
+
+  /** The VM ended while a test waited for it: a GuestPanic for a panic, else VmStopped. */
+  private async stopped(reason: string, message: string, doing: string): Promise<never> {
+    const transcript = await this.transcript();
+    if (reason === "panic") throw new GuestPanic(message, transcript);
+    throw new VmStopped(`the VM stopped (${reason}${message ? `: ${message}` : ""}) while ${doing}`);
   }
 
   /** Type `text` at the console (no newline added). */
@@ -118,7 +142,7 @@ export class Vm {
     await this.type("poweroff -f\n");
     await this.page.waitForFunction(() => window.vireo!.lastExit() !== undefined, null, { timeout: timeoutMs });
     const exit = await this.page.evaluate(() => window.vireo!.lastExit()!);
-    if (exit.reason !== "poweroff") throw new Error(`the VM stopped with '${exit.reason}': ${exit.message ?? ""}`);
+    if (exit.reason !== "poweroff") await this.stopped(exit.reason, exit.message ?? "", "powering off");
   }
 
   /** Erase the data disk's saved changes (the page's Reset disk; only while the VM is off). */
@@ -137,12 +161,16 @@ export class Vm {
       ([f, csi, kernel, prompt]) => {
         const raw = window.vireo!.transcript();
         const tail = raw.slice(f).replace(new RegExp(csi, "g"), "").replace(/\r\n?/g, "\n").replace(new RegExp(kernel, "g"), "");
-        return new RegExp(prompt).test(tail) ? raw : false;
+        if (new RegExp(prompt).test(tail)) return { raw };
+        const exit = window.vireo!.lastExit();
+        return exit ? { reason: exit.reason, message: exit.message ?? "" } : false;
       },
       [from, CSI_RE.source, KERNEL_LINE_RE.source, PROMPT_RE.source] as const,
       { timeout: timeoutMs, polling: 50 },
     );
-    return (await handle.jsonValue()) as string;
+    const r = (await handle.jsonValue()) as { raw?: string; reason?: string; message?: string };
+    if (r.raw === undefined) return this.stopped(r.reason!, r.message!, "waiting for the shell prompt");
+    return r.raw;
   }
 }
 
@@ -156,12 +184,13 @@ export const test = base.extend<{ vm: Vm }>({
     page.on("pageerror", (e) => errors.push(e.message));
     const vm = new Vm(page);
     await use(vm);
+    const panicked = await page.evaluate(() => window.vireo?.lastExit()?.reason === "panic").catch(() => false);
     const failed = testInfo.status !== testInfo.expectedStatus;
-    // What the guest printed is the first thing to read when a boot test fails.
-    const text = failed ? await vm.transcript().catch(() => "(no transcript: the page is gone)") : "";
+    // What the guest printed is the first thing to read when a boot test fails or the guest panicked.
+    const text = failed || panicked ? await vm.transcript().catch(() => "(no transcript: the page is gone)") : "";
     // Leave no VM running between tests.
     const exit = await page.evaluate(() => window.vireo?.powerOff()).catch(() => undefined);
-    if (failed) {
+    if (failed || panicked) {
       await writeFile(testInfo.outputPath("console.txt"), text);
       await testInfo.attach("console transcript", { path: testInfo.outputPath("console.txt"), contentType: "text/plain" });
       // The exit's stats: per-device virtio counters (notifications, interrupts, pending input).

@@ -4,6 +4,8 @@
 // No DOM here: tests/web/guest-files.test.ts runs these in Node.
 import { BootError, checkRamFits, parseBzImage, type BzImageInfo } from "../devices/board/linux-boot.ts";
 import { checkBlockSize } from "../devices/host/block.ts";
+import { inflateInitrd } from "../devices/host/initrd.ts";
+import { decompressKernel } from "../devices/host/kernel-payload.ts";
 
 export type ImageSlot = "kernel" | "initrd" | "disk";
 
@@ -65,6 +67,24 @@ export function classify(bytes: Uint8Array): ImageSlot {
   ];
   if (initrdMagics.some((m) => at(0, m))) return "initrd";
   return "disk";
+}
+
+/** The most RAM the page gives a guest (settings.ts ?mem=): what unpacking an image may produce. */
+export const MAX_GUEST_BYTES = 2000 << 20;
+
+/**
+ * What the VM worker checks at power-on, done when the file is picked: a kernel's compressed
+ * payload and an initrd's gzip members and cpio archives (host/kernel-payload.ts,
+ * host/initrd.ts), so a damaged file is refused on its slot with the same message.
+ */
+export function checkImageContents(slot: ImageSlot, name: string, bytes: Uint8Array): void {
+  try {
+    if (slot === "kernel") decompressKernel(bytes, MAX_GUEST_BYTES);
+    else if (slot === "initrd") inflateInitrd(bytes, MAX_GUEST_BYTES);
+  } catch (e) {
+    if (e instanceof BootError) throw new ImageError(`${name}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Check one picked file for its slot; returns the kernel's header for a kernel. */

@@ -4,7 +4,7 @@
 // a bad file leaves the page as it was, with a message.
 import type { BzImageInfo } from "../devices/board/linux-boot.ts";
 import { byId } from "./controls.ts";
-import { ImageError, checkImage, classify, type ImageSlot } from "./guest-files.ts";
+import { ImageError, checkImage, checkImageContents, classify, type ImageSlot } from "./guest-files.ts";
 import { readFile } from "./images.ts";
 
 export interface PickedImage {
@@ -35,6 +35,8 @@ const DEFAULT_LABEL: Record<ImageSlot, string> = {
 
 export class ImagePicker {
   readonly picked: PickedImages = {};
+  /** The last refusal per slot, shown on the slot until a file is accepted there. */
+  private readonly refused: Partial<Record<ImageSlot, string>> = {};
   private queue: Promise<void> = Promise.resolve(); // one file at a time: one progress bar
 
   constructor(private readonly h: PickerHandlers) {
@@ -58,22 +60,33 @@ export class ImagePicker {
   }
 
   useDefault(): void {
-    for (const slot of SLOTS) delete this.picked[slot];
+    for (const slot of SLOTS) {
+      delete this.picked[slot];
+      delete this.refused[slot];
+    }
     this.render();
     this.h.cleared();
   }
 
   private async read(file: File, slot?: ImageSlot): Promise<void> {
+    let target = slot;
     try {
-      const target = slot ?? classify(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
+      target ??= classify(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
       const bytes = await readFile(file, (loaded, total) => this.h.progress(`reading ${file.name}`, loaded, total));
       const kernel = checkImage(target, file.name, bytes);
+      checkImageContents(target, file.name, bytes);
       const image: PickedImage = { name: file.name, bytes, kernel };
       this.picked[target] = image;
+      delete this.refused[target];
       this.render();
       this.h.accepted(target, image);
     } catch (e) {
-      this.h.rejected(e instanceof ImageError ? e.message : `${file.name}: cannot read the file (${(e as Error).message})`);
+      const message = e instanceof ImageError ? e.message : `${file.name}: cannot read the file (${(e as Error).message})`;
+      if (target) {
+        this.refused[target] = message;
+        this.render();
+      }
+      this.h.rejected(message);
     } finally {
       this.h.done();
     }
@@ -85,6 +98,11 @@ export class ImagePicker {
       const out = byId<HTMLElement>(`${slot}-file`);
       out.textContent = p ? `${p.name} (${(p.bytes.length / 2 ** 20).toFixed(1)} MiB)` : DEFAULT_LABEL[slot];
       out.dataset.picked = p ? "1" : "";
+      // A refused file: the slot keeps what it had, and says why the new one was not taken.
+      const why = this.refused[slot];
+      out.title = why ?? "";
+      if (why) out.textContent += ` — refused: ${why}`;
+      out.dataset.refused = why ? "1" : "";
     }
   }
 

@@ -12,7 +12,7 @@ import { deviceTypeWithRole } from "../devices/registry.ts";
 import { loadDefaultGuest } from "./images.ts";
 import { ImagePicker } from "./image-picker.ts";
 import { ImageError, checkFits } from "./guest-files.ts";
-import { RunStatus } from "./run-status.ts";
+import { RunStatus, exitStatus } from "./run-status.ts";
 import { KEY_CODES } from "../devices/virtio/input-keys.ts";
 import { isolateViaServiceWorker, isolationDone } from "./coi.ts";
 import { VmSession, type VmExit } from "./vm-host.ts";
@@ -242,13 +242,9 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
       inspector.stopped();
       lastExit = e;
       const mips = `${e.stats.mips.toFixed(1)} MIPS over ${e.stats.wallSeconds.toFixed(1)} s`;
-      if (e.reason === "error") {
-        term.note(`VM error: ${e.message ?? "unknown"}`);
-        setState("halted", `${e.message ?? "error"} (${mips})`);
-      } else {
-        term.note(e.reason === "poweroff" ? "the guest powered off" : "powered off");
-        setState("off", mips);
-      }
+      const status = exitStatus(e, mips);
+      term.note(status.note);
+      setState(status.state, status.text);
     },
   }, disks);
   vm = session;

@@ -1,6 +1,7 @@
 // The status line while the VM runs: live MIPS and uptime. The worker publishes its instruction
 // count in shared memory (VmSession.instructions()); this samples it twice a second, so no
-// message crosses from the worker per slice.
+// message crosses from the worker per slice. When the VM stops, exitStatus says why.
+import type { ExitReason } from "../devices/vm/session.ts";
 
 export const SAMPLE_MS = 500;
 
@@ -33,4 +34,31 @@ export function uptime(seconds: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor(s / 60) % 60;
   return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}
+
+/** What the page says when the VM has stopped: the status line's state and text, and a terminal note. */
+export interface ExitStatus {
+  state: "off" | "halted";
+  text: string;
+  note: string;
+}
+
+/** The status line and terminal note for each way a VM ends (devices/vm/session.ts ExitReason). */
+export function exitStatus(e: { reason: ExitReason; message?: string }, mips: string): ExitStatus {
+  const why = e.message ?? "";
+  switch (e.reason) {
+    case "poweroff":
+      return { state: "off", text: mips, note: "the guest powered off" };
+    case "expect":
+    case "stopped":
+      return { state: "off", text: mips, note: "powered off" };
+    case "panic":
+      return { state: "halted", text: `guest kernel panicked: ${why}`, note: `guest kernel panicked: ${why}` };
+    case "reboot":
+      return { state: "halted", text: `the guest rebooted (${why})`, note: `the guest rebooted: ${why}` };
+    case "image":
+      return { state: "halted", text: why, note: `image refused: ${why}` };
+    case "error":
+      return { state: "halted", text: `${why || "error"} (${mips})`, note: `VM error: ${why || "unknown"}` };
+  }
 }

@@ -16,7 +16,8 @@ import { writeMpTables } from "./mptable.ts";
 import { Pit } from "../i8254.ts";
 import { Uart16550 } from "../uart16550.ts";
 import { Cmos } from "../cmos.ts";
-import { PciHost } from "../pci-host.ts";
+import { PciHost, attachBars } from "../pci-host.ts";
+import { PvPanic } from "../pvpanic.ts";
 import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
 import { assignPci } from "./pci-firmware.ts";
@@ -61,6 +62,11 @@ export interface PcOptions {
   jit?: number;
   /** Opens the folder of a virtio-9p spec. */
   openFs?: VirtioHost["openFs"];
+  /**
+   * The pvpanic PCI device (devices/pvpanic.ts), in the first free slot after the virtio
+   * devices: the guest kernel reports its panics through it. Default on.
+   */
+  pvpanic?: boolean;
 }
 
 export interface LinuxImage {
@@ -99,6 +105,10 @@ export class PcBoard {
   readonly mem: RamMemory;
   private readonly log: (message: string) => void;
   private readonly logLimit: LogLimiter;
+  /** The pvpanic device, or null when the board has none. */
+  readonly pvpanic: PvPanic | null = null;
+  /** PVPANIC_* events the guest has reported (0: none); run() returns at the report. */
+  panicEvents = 0;
   private msiDropped = 0;
   private booted = false;
 
@@ -182,6 +192,24 @@ export class PcBoard {
     this.virtio = placed.devices;
     this.virtioCmdline = placed.cmdline;
     this.virtioConsole = this.virtio.find((d) => d.device.consoleInput)?.device ?? null;
+
+    if (opts.pvpanic ?? true) {
+      const taken = new Set(this.pci.list().map((s) => s.device));
+      const slot = [...Array(31).keys()].map((i) => i + 1).find((d) => !taken.has(d));
+      if (slot === undefined) {
+        log("pvpanic: no free PCI slot after the virtio devices; the board has none");
+      } else {
+        const pvpanic = new PvPanic({
+          onEvent: (events) => {
+            this.panicEvents |= events;
+            this.requestStop(); // the run loop ends the VM now, not after the slice
+          },
+        });
+        attachBars(pvpanic.fn, pvpanic.regions, this.ports, this.mmio, log);
+        this.pci.add(slot, 0, pvpanic.fn);
+        this.pvpanic = pvpanic;
+      }
+    }
   }
 
   /** Every virtio device's self-description (regions and IRQs, VFIO style) for the inspector. */

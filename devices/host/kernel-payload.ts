@@ -7,19 +7,26 @@
 //
 // Only what is clearly understood takes this path: an LZ4 (legacy frame) or gzip payload that
 // decodes to exactly its recorded size, holding a 32-bit x86 ELF whose loadable segments all
-// sit inside the region the kernel asked for (pref_address .. + init_size). Anything else (xz,
-// zstd, a relocatable kernel placed elsewhere, a damaged image) boots through the kernel's own
-// decompressor, as it always would.
-import { parseBzImage, type BzImageInfo, type DecompressedKernel } from "../board/linux-boot.ts";
-import { lz4LegacyDecode, LZ4_LEGACY_MAGIC } from "./lz4.ts";
+// sit inside the region the kernel asked for (pref_address .. + init_size). Other formats (xz,
+// zstd) and other ELF layouts (a relocatable kernel placed elsewhere) boot through the kernel's
+// own decompressor, as they always would. A payload that is damaged — cut short, failing its
+// check, decoding to another size than recorded, or unpacking to more than the guest's RAM —
+// is a BootError before the guest runs: its own decompressor would only stop with "Decoding
+// failed" and a halted CPU.
+import { BootError, parseBzImage, type BzImageInfo, type DecompressedKernel } from "../board/linux-boot.ts";
+import { lz4LegacyDecode, LZ4_LEGACY_MAGIC, Lz4Error } from "./lz4.ts";
+import { gunzipMember, mib } from "./gunzip.ts";
 
 const HDR_PAYLOAD_OFFSET = 0x248;
 const HDR_PAYLOAD_LENGTH = 0x24c;
 const PT_LOAD = 1;
 const EM_386 = 3;
 
-/** The kernel of `bzImage` decompressed and split into load segments, or undefined (see above). */
-export async function decompressKernel(bzImage: Uint8Array): Promise<DecompressedKernel | undefined> {
+/**
+ * The kernel of `bzImage` decompressed and split into load segments, or undefined (see above).
+ * `maxBytes` (the guest's RAM) bounds what decompressing may produce.
+ */
+export function decompressKernel(bzImage: Uint8Array, maxBytes: number): DecompressedKernel | undefined {
   let info: BzImageInfo;
   try {
     info = parseBzImage(bzImage);
@@ -30,39 +37,38 @@ export async function decompressKernel(bzImage: Uint8Array): Promise<Decompresse
   const hv = new DataView(bzImage.buffer, bzImage.byteOffset, bzImage.byteLength);
   const offset = hv.getUint32(HDR_PAYLOAD_OFFSET, true);
   const length = hv.getUint32(HDR_PAYLOAD_LENGTH, true);
-  if (length < 8 || offset + length > info.kernel.length) return undefined;
+  if (length < 8) return undefined;
+  if (offset + length > info.kernel.length) {
+    throw new BootError(`kernel: bzImage is truncated: its compressed kernel (${length} bytes at ${info.setupBytes + offset}) runs past the end of the file (${info.setupBytes + info.kernel.length} bytes)`);
+  }
   const payload = info.kernel.subarray(offset, offset + length);
   // Both formats end with the uncompressed size, little-endian (gzip's ISIZE; the build's
   // size_append for LZ4).
   const size = new DataView(payload.buffer, payload.byteOffset + length - 4, 4).getUint32(0, true);
+  const lz4 = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) === LZ4_LEGACY_MAGIC;
+  const gzip = payload[0] === 0x1f && payload[1] === 0x8b;
+  if (!lz4 && !gzip) return undefined;
+  if (size > maxBytes) throw new BootError(`kernel: its compressed kernel says it unpacks to ${mib(size)}, more than the guest's ${mib(maxBytes)} of RAM`);
   if (size === 0 || size > info.initSize) return undefined;
 
   let elf: Uint8Array;
-  let format: string;
-  try {
-    if (new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) === LZ4_LEGACY_MAGIC) {
+  const format = lz4 ? "lz4" : "gzip";
+  if (lz4) {
+    try {
       elf = lz4LegacyDecode(payload, size);
-      format = "lz4";
-    } else if (payload[0] === 0x1f && payload[1] === 0x8b) {
-      elf = await gunzip(payload);
-      format = "gzip";
-    } else {
-      return undefined;
+    } catch (e) {
+      if (!(e instanceof Lz4Error)) throw e;
+      throw new BootError(`kernel: corrupt LZ4 payload: ${e.message}`);
     }
-  } catch {
-    return undefined;
+  } else {
+    elf = gunzipMember(payload, 0, maxBytes, "kernel (gzip payload)").data;
   }
-  if (elf.length !== size) return undefined;
+  if (elf.length !== size) throw new BootError(`kernel: the ${format} payload unpacks to ${elf.length} bytes, its trailer says ${size}`);
   const loaded = elfSegments(elf, info.runtimeStart, info.runtimeStart + info.initSize);
   // The decompressor jumps to the start of its output buffer (misc.c extract_kernel returns
   // `output`), which is startup_32: take this path only when the ELF agrees.
   if (!loaded || loaded.entry !== info.runtimeStart) return undefined;
   return { ...loaded, format };
-}
-
-async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes.slice()]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /**

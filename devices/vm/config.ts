@@ -10,9 +10,10 @@ export const PROMPT_RE = /vireo:[^\n]*# $/;
 // tsc=reliable: with no HPET or ACPI PM timer the kernel's only clocksource watchdog is the
 // PIT, whose counter stops meaning anything once NO_HZ_IDLE switches it to one-shot mode; the
 // watchdog would then declare our (exact) TSC unstable a few seconds after boot.
-// pty.legacy_count=0: the kernel (tinyconfig + our fragments) has CONFIG_LEGACY_PTYS with 256 BSD
-// pty pairs; registering their 512 devices is 17 M of the boot's 47 M instructions, and nothing
-// in the guest uses them (Unix98 ptys, /dev/pts, stay).
+// pty.legacy_count=0: a kernel with CONFIG_LEGACY_PTYS registers 256 BSD pty pairs, 512 devices
+// that cost 17 M boot instructions and that nothing in the guest uses (Unix98 ptys, /dev/pts,
+// stay). The default kernels are now built without them; the parameter stays for kernels that
+// have them, and is ignored by those that do not.
 export const DEFAULT_CMDLINE = "console=ttyS0 tsc=reliable pty.legacy_count=0";
 
 /** Default JIT threshold: executions of a block before it is translated. Lower pays off on long
@@ -60,6 +61,13 @@ export interface VmConfig {
   inspect?: boolean;
   /** Virtio devices, in order (PCI slots from 1, MMIO windows from 0xD0000000). */
   devices?: VirtioDeviceSpec[];
+  /**
+   * The pvpanic PCI device (devices/pvpanic.ts) through which the guest kernel reports a
+   * panic; default on. Off, a panic is recognized by its console line only.
+   */
+  pvpanic?: boolean;
+  /** A guest reboot (reset request, triple fault) ends the VM (reason "reboot") instead of resetting it. */
+  noReboot?: boolean;
 }
 
 /**

@@ -26,14 +26,14 @@ export class ConsoleSink {
     private readonly wait: (ms: number) => void,
     /** The host has asked the VM to stop (its command word says CMD_STOP). */
     private readonly stopping: () => boolean,
+    /** Sees all console text, script or not (the panic watch). */
+    private readonly watch: (text: string) => void = () => {},
   ) {}
 
   /** One byte the guest transmitted (serial or virtio-console). */
   byte(b: number): void {
-    if (!this.script.idle) {
-      this.slice[this.used++] = b;
-      if (this.used === SCRIPT_SLICE) this.observe();
-    }
+    this.slice[this.used++] = b;
+    if (this.used === SCRIPT_SLICE) this.observe();
     // Never drop console output while the VM runs: wait for the host to drain a full ring.
     while (!this.out.push(b)) {
       if (this.stopping()) {
@@ -55,6 +55,8 @@ export class ConsoleSink {
     // One code unit per byte (latin1), as the script's patterns expect.
     const text = String.fromCharCode.apply(null, this.slice.subarray(0, this.used) as unknown as number[]);
     this.used = 0;
+    this.watch(text);
+    if (this.script.idle) return;
     const ev = this.script.observe(text);
     if (ev) this.events.push(ev);
   }

@@ -14,6 +14,8 @@ import type { FsBackend } from "../p9/backend.ts";
 import { ConsoleScriptRunner } from "./console-script.ts";
 import { ConsoleSink } from "./console-sink.ts";
 import { inflateInitrd } from "../host/initrd.ts";
+import { BootError } from "../board/linux-boot.ts";
+import { PanicWatch } from "./panic-watch.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
 import { BoardInspector } from "../inspect/board-inspector.ts";
@@ -61,7 +63,22 @@ export function keyRecord(code: number, down: boolean): Uint8Array {
   return new Uint8Array([code & 0xff, code >> 8, down ? 1 : 0, 0]);
 }
 
-export type ExitReason = "poweroff" | "expect" | "stopped" | "error";
+/**
+ * Why the VM ended: the guest powered off; --expect's text appeared (or the --cmd script ran);
+ * the host stopped it; the guest kernel panicked; the guest rebooted with VmConfig.noReboot;
+ * the kernel or initrd was refused before the guest ran (a BootError: damaged, too big for the
+ * RAM); anything else went wrong.
+ */
+export type ExitReason = "poweroff" | "expect" | "stopped" | "panic" | "reboot" | "image" | "error";
+
+/** How a panic was learned of: the pvpanic device, or the console line (the fallback). */
+export type PanicVia = "pvpanic" | "console";
+
+/**
+ * With pvpanic armed (its driver probed), the console's panic line waits this many guest
+ * instructions for the device's report, then ends the run itself (a panic inside the panic path).
+ */
+export const PANIC_GRACE_INSTRUCTIONS = 50_000_000;
 
 export interface VmStats {
   instructions: number;
@@ -72,7 +89,7 @@ export interface VmStats {
 }
 
 export type VmEvent =
-  | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats }
+  | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats; panicVia?: PanicVia }
   | { type: "log"; message: string }
   /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
   | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
@@ -162,13 +179,35 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const ctl = new Int32Array(ch.control);
   const instret = instretSlot(ch.control);
   const script = new ConsoleScriptRunner(config.script);
+  const panicWatch = new PanicWatch();
+  let panicLineAt = -1; // instructions when the console's panic line came with pvpanic armed
+  let panicLine = false; // the console has shown the kernel's panic line
   const sink = new ConsoleSink(
     out, script,
     (ms) => void Atomics.wait(ctl, CTL_SEQ, Atomics.load(ctl, CTL_SEQ), ms),
     () => Atomics.load(ctl, CTL_CMD) === CMD_STOP,
+    (text) => { if (panicWatch.observe(text) !== null) panicLine = true; },
   );
   const started = performance.now();
   let resets = 0;
+
+  // Checked, and unpacked once, natively, rather than by the guest on every boot (host/initrd.ts,
+  // host/kernel-payload.ts); the guest gets the packed images if the config asks for the real
+  // thing. A damaged image ends the VM here, before any guest instruction.
+  const ramBytes = config.memMiB << 20;
+  let initrd: Uint8Array | undefined;
+  let decompressed: ReturnType<typeof decompressKernel>;
+  try {
+    const unpacked = config.initrd && inflateInitrd(config.initrd, ramBytes);
+    const kernel = decompressKernel(config.kernel, ramBytes);
+    initrd = config.guestDecompress ? config.initrd : unpacked;
+    decompressed = config.guestDecompress ? undefined : kernel;
+  } catch (e) {
+    if (!(e instanceof BootError)) throw e;
+    // No board was built and nothing ran: the exit carries empty counters.
+    post({ type: "exit", reason: "image", message: e.message, stats: { instructions: 0, wallSeconds: (performance.now() - started) / 1000, mips: 0, resets: 0 } });
+    return;
+  }
 
   // A disk outlives a reset, as on real hardware: each backend is opened once per VM, reused
   // by every board a reboot builds, and closed when the VM ends.
@@ -189,6 +228,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     apic: config.apic ?? false,
     jit: config.jit ?? JIT_THRESHOLD,
     openFs: host.openFs,
+    pvpanic: config.pvpanic ?? true,
   });
   let board = makeBoard();
   // The inspector's observers: on every board from power-on when the host says an inspector may
@@ -200,13 +240,15 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (watcher === null || watched !== board) { watcher = new BoardInspector(board); watched = board; }
     return watcher;
   };
+  // Instructions and time keep counting across a reset, as the host sees them.
+  let instretBefore = 0;
 
   const stats = (): VmStats => {
     const instructions = instretBefore + board.instret();
     const wallSeconds = (performance.now() - started) / 1000;
     return { instructions, wallSeconds, mips: instructions / wallSeconds / 1e6, resets, ...board.stats() };
   };
-  const finish = async (reason: ExitReason, message?: string) => {
+  const finish = async (reason: ExitReason, message?: string, panicVia?: PanicVia) => {
     board.flushLog();
     // Stopping the VM writes back what the guest wrote but never flushed, as a disk does with
     // its write cache on a clean power-off; otherwise a power off would lose it.
@@ -218,17 +260,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       }
       disk.close?.();
     }
-    post({ type: "exit", reason, message, stats: stats() });
+    post({ type: "exit", reason, message, stats: stats(), ...(panicVia ? { panicVia } : {}) });
   };
 
-  // Unpacked once, natively, rather than by the guest on every boot (host/initrd.ts,
-  // host/kernel-payload.ts), unless the config asks for the real thing.
-  const initrd = config.initrd && (config.guestDecompress ? config.initrd : await inflateInitrd(config.initrd));
-  const decompressed = config.guestDecompress ? undefined : await decompressKernel(config.kernel);
   const boot = () => board.bootLinux({ kernel: config.kernel, decompressed, initrd, cmdline: config.cmdline });
-  // A reset puts every chip back in its power-on state too: build the board anew. Instructions
-  // and time keep counting across it, as the host sees them.
-  let instretBefore = 0;
+  // A reset puts every chip back in its power-on state too: build the board anew.
   let winsize = 0; // the size the current board's console was given
   let balloonAsked = 0; // the balloon size the current board was given (MiB)
   const reboot = () => {
@@ -243,7 +279,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   try {
     boot();
   } catch (e) {
-    return finish("error", (e as Error).message);
+    return finish(e instanceof BootError ? "image" : "error", (e as Error).message);
   }
 
   // Idle write-back (realtime only: its timing would make a deterministic run vary).
@@ -371,6 +407,15 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       if (ev.kind === "done") return finish("expect");
       board.consoleInput(new TextEncoder().encode(ev.text));
     }
+    // The console line is the fallback: with the pvpanic driver bound, its report follows.
+    if (panicLine && panicLineAt < 0) {
+      if (!board.pvpanic?.armed) return finish("panic", panicWatch.line!, "console");
+      panicLineAt = instretBefore + board.instret();
+    }
+    if (board.panicEvents !== 0) return finish("panic", panicWatch.line ?? "guest kernel panicked (reported by pvpanic)", "pvpanic");
+    if (panicLineAt >= 0 && instretBefore + board.instret() - panicLineAt > PANIC_GRACE_INSTRUCTIONS) {
+      return finish("panic", panicWatch.line!, "console");
+    }
 
     switch (exit) {
       case L.EXIT_BUDGET:
@@ -415,7 +460,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       case L.EXIT_SHUTDOWN:
       case L.EXIT_RESET:
         // A triple fault or a reset through the keyboard controller / port 0x92 reboots the
-        // machine, as on real hardware.
+        // machine, as on real hardware — or, with noReboot (QEMU's -no-reboot), ends the VM.
+        if (config.noReboot) return finish("reboot", exit === L.EXIT_SHUTDOWN ? "a triple fault" : "a reset request");
         post({ type: "log", message: exit === L.EXIT_SHUTDOWN ? "triple fault: resetting" : "guest requested a reset" });
         reboot();
         break;

@@ -15,7 +15,7 @@ test("a guest reboot keeps the disk, and the second boot reads what the first wr
   writeFileSync(image, new Uint8Array(1 << 20));
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", "cli/boot.ts", "--clock", "deterministic", "--stats", "--timeout", "120",
+    ["--import", "tsx", "cli/boot.ts", "--clock", "deterministic", "--stats", "--timeout", "120", "--reboot",
       "--device", `blk,transport=pci-modern,image=${image}`,
       "--cmd", "printf reboot-proof | dd of=/dev/vda bs=1 seek=5000 conv=fsync",
       "--cmd", "reboot -f",

@@ -1,12 +1,17 @@
 // decompressKernel: the default guest's LZ4 payload comes out as the vmlinux that `lz4 -d`
 // gives (hash below), split into the segments the bzImage's own decompressor would place;
-// a gzip payload gives the same; anything the host cannot vouch for is left to the guest.
+// a gzip payload gives the same; other formats are left to the guest; a damaged payload is
+// refused with one line before the guest runs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { decompressKernel, elfSegments } from "../../../devices/host/kernel-payload.ts";
+import { decompressKernel as decompress, elfSegments } from "../../../devices/host/kernel-payload.ts";
+import { BootError } from "../../../devices/board/linux-boot.ts";
+
+const RAM = 128 << 20;
+const decompressKernel = (image: Uint8Array, ram = RAM) => decompress(image, ram);
 import { lz4LegacyDecode } from "../../../devices/host/lz4.ts";
 
 const bzImage = new Uint8Array(readFileSync(new URL("../../../guest-images/bzImage", import.meta.url)));
@@ -61,21 +66,40 @@ test("a gzip payload gives the same segments", async () => {
 
 test("what the host cannot vouch for boots through the guest's own decompressor", async () => {
   const payload = bzImage.slice(payloadAt, payloadAt + payloadLen);
-  // Cut short, keeping the size trailer. (LZ4 has no checksum: a flipped literal byte decodes
-  // to a wrong kernel here exactly as in the guest's own decompressor.)
-  const truncated = new Uint8Array([...payload.subarray(0, payloadLen >> 1), ...payload.subarray(payloadLen - 4)]);
   const xz = payload.slice();
   xz.set([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
-  const wrongSize = payload.slice();
-  new DataView(wrongSize.buffer).setUint32(payloadLen - 4, 1000, true);
   const cases: [string, Uint8Array][] = [
-    ["a truncated LZ4 payload", withPayload(truncated)],
     ["an xz payload", withPayload(xz)],
-    ["a size trailer that does not match", withPayload(wrongSize)],
     ["gzip of something that is not an ELF", withPayload(new Uint8Array(gzipSync(new Uint8Array(5000))))],
     ["not a bzImage", new Uint8Array(8192)],
   ];
   for (const [what, image] of cases) assert.equal(await decompressKernel(image), undefined, what);
+});
+
+test("a damaged payload is refused before the guest runs, with the reason", async () => {
+  const payload = bzImage.slice(payloadAt, payloadAt + payloadLen);
+  const vmlinux = lz4LegacyDecode(payload);
+  // Cut short, keeping the size trailer. (LZ4 has no checksum: a flipped literal byte decodes
+  // to a wrong kernel here exactly as in the guest's own decompressor.)
+  const truncated = new Uint8Array([...payload.subarray(0, payloadLen >> 1), ...payload.subarray(payloadLen - 4)]);
+  const wrongSize = payload.slice();
+  new DataView(wrongSize.buffer).setUint32(payloadLen - 4, 1000, true);
+  const huge = payload.slice();
+  new DataView(huge.buffer).setUint32(payloadLen - 4, 1 << 30, true);
+  const gz = new Uint8Array(gzipSync(vmlinux));
+  const badCrc = gz.slice();
+  badCrc[badCrc.length - 8]! ^= 1;
+  const cases: [string, Uint8Array, RegExp][] = [
+    ["a truncated LZ4 payload", withPayload(truncated), /corrupt LZ4 payload/],
+    ["a size trailer that does not match", withPayload(wrongSize), /corrupt LZ4 payload|unpacks to/],
+    ["a size trailer larger than the RAM", withPayload(huge), /unpacks to 1024 MiB, more than the guest's 128 MiB/],
+    ["a gzip payload cut short (its size trailer kept)", withPayload(new Uint8Array([...gz.subarray(0, gz.length >> 1), ...gz.subarray(gz.length - 4)])), /ends early|corrupt gzip/],
+    ["a gzip payload with a bad CRC", withPayload(badCrc), /CRC-32 mismatch/],
+    ["the bzImage file cut in half", bzImage.subarray(0, bzImage.length >> 1), /bzImage is truncated/],
+  ];
+  for (const [what, image, reason] of cases) {
+    assert.throws(() => decompressKernel(image), (e: unknown) => e instanceof BootError && reason.test(e.message) && !e.message.includes("\n"), what);
+  }
 });
 
 test("ELF checks: class, machine, segments inside the region", () => {
