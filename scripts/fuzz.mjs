@@ -1,8 +1,7 @@
 // Runs the fuzz properties (tests/**/*.fuzz.test.ts) for longer than `npm test` does.
 // Usage: npm run fuzz -- [--time SECONDS_PER_PROPERTY] [--seed S] [path filter]
-import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
+import { root, testFiles } from "./test-files.mjs";
 
 const args = process.argv.slice(2);
 const env = { ...process.env, VIREO_FUZZ_TIME: "60" };
@@ -15,15 +14,7 @@ for (let i = 0; i < args.length; i++) {
     process.exit(0);
   } else filter = args[i];
 }
-const root = new URL("..", import.meta.url).pathname;
-const files = [];
-(function walk(dir) {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith(".fuzz.test.ts") && relative(root, p).includes(filter)) files.push(relative(root, p));
-  }
-})(join(root, "tests"));
+const files = testFiles(".fuzz.test.ts", filter);
 if (files.length === 0) {
   console.error("no fuzz test files matched");
   process.exit(1);
