@@ -1,5 +1,6 @@
 // `npm run boot`: boot a guest headless. The VM runs in a worker thread (the same code the
 // page runs in its Worker); this thread only moves console bytes and enforces the timeout.
+import { deviceTypeWithRole } from "../devices/registry.ts";
 import { Worker } from "node:worker_threads";
 import { VM_WORKER_URL } from "./vm-worker-url.ts";
 import { closeSync, existsSync, fsyncSync, openSync } from "node:fs";
@@ -133,9 +134,10 @@ async function main(): Promise<number> {
  * durable, as the worker's own power off would have (an fsync on any descriptor of a file
  * flushes the file).
  */
+const DISK = deviceTypeWithRole("disk")!.name;
 function syncImages(devices: readonly { type: string; image?: string; readonly?: boolean }[]): void {
   for (const d of devices) {
-    if (d.type !== "blk" || d.readonly || !d.image) continue;
+    if (d.type !== DISK || d.readonly || !d.image) continue;
     try {
       const fd = openSync(d.image, "r+");
       try { fsyncSync(fd); } finally { closeSync(fd); }

@@ -72,7 +72,7 @@ export function keyRecord(code: number, down: boolean): Uint8Array {
 export type ExitReason = "poweroff" | "expect" | "stopped" | "panic" | "reboot" | "image" | "error";
 
 /** How a panic was learned of: the pvpanic device, or the console line (the fallback). */
-export type PanicVia = "pvpanic" | "console";
+export type PanicVia = "pvpanic" | "console"; // not-a-device-name (how a panic was learned of)
 
 /**
  * With pvpanic armed (its driver probed), the console's panic line waits this many guest
@@ -409,12 +409,12 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     }
     // The console line is the fallback: with the pvpanic driver bound, its report follows.
     if (panicLine && panicLineAt < 0) {
-      if (!board.pvpanic?.armed) return finish("panic", panicWatch.line!, "console");
+      if (!board.pvpanic?.armed) return finish("panic", panicWatch.line!, "console"); // not-a-device-name (how a panic was learned of)
       panicLineAt = instretBefore + board.instret();
     }
     if (board.panicEvents !== 0) return finish("panic", panicWatch.line ?? "guest kernel panicked (reported by pvpanic)", "pvpanic");
     if (panicLineAt >= 0 && instretBefore + board.instret() - panicLineAt > PANIC_GRACE_INSTRUCTIONS) {
-      return finish("panic", panicWatch.line!, "console");
+      return finish("panic", panicWatch.line!, "console"); // not-a-device-name (how a panic was learned of)
     }
 
     switch (exit) {
