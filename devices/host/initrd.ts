@@ -80,10 +80,19 @@ export function inflateInitrd(bytes: Uint8Array, maxBytes: number): Uint8Array {
   let size = 0;
   let archives = 0;
   let at = 0;
+  // Inflating changes where later archives fall: the kernel finds a cpio header only at a 4-byte
+  // boundary of what it unpacks, so zeros (which it skips anywhere) put each part where its
+  // archives start on one again — a plain run at the same offset mod 4 as in the file, an
+  // inflated member at a boundary.
+  const alignTo = (mod4: number) => {
+    const pad = (mod4 - size) & 3;
+    if (pad !== 0) { parts.push(new Uint8Array(pad)); size += pad; }
+  };
   while (at < bytes.length) {
     const plain = checkArchives(bytes, at, what, true);
     archives += plain.archives;
     if (plain.end > at) {
+      alignTo(at & 3);
       parts.push(bytes.subarray(at, plain.end));
       size += plain.end - at;
       at = plain.end;
@@ -96,6 +105,7 @@ export function inflateInitrd(bytes: Uint8Array, maxBytes: number): Uint8Array {
     const inside = checkArchives(member.data, 0, `${where}, inflated`, false);
     if (inside.archives === 0) throw new BootError(`${where}: holds no cpio archive`);
     archives += inside.archives;
+    alignTo(0);
     parts.push(member.data);
     size += member.data.length;
     at = member.end;
