@@ -12,6 +12,7 @@
 import { Bytes, Op, I32, I64, VOID, buildModule, modulePrefix, type FuncType, type FuncBody, type Import } from "./wasm-writer.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
 import { continuesBlock } from "../x86/derive.ts";
+import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 
 export interface JitLayout {
   REGS_BASE: number;
@@ -57,6 +58,8 @@ const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
  *  interrupts wait little (they are taken between blocks). */
 export const MAX_BLOCK = 64;
+/** Flag updates owed at once at most (each costs a call wherever the block leaves). */
+const MAX_REPLAYS = 4;
 
 
 export function jitImports(memPagesMax: number): Import[] {
@@ -146,12 +149,13 @@ export function translateRegion(page: Uint8Array, offset: number, eip: number, L
   for (let k = 0; k < plan.offsets.length; k++) plan.counted(k, first.block(page, plan.offsets[k]!, k));
   plan.open = false;
   if (first.inlined === 0) return null;
-  const t = new Translator(L, eip >>> 0, plan);
+  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten });
   const codes: Bytes[] = [];
   for (let k = 0; k < plan.offsets.length; k++) {
     t.block(page, plan.offsets[k]!, k);
     codes.push(t.takeCode());
   }
+  if ((t.regsUsed & ~first.regsUsed) || (t.regsWritten & ~first.regsWritten)) throw new Error("translator: the passes disagree on registers");
   return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length };
 }
 
@@ -175,6 +179,18 @@ class Translator {
   /** Locals: the block to run next (the br_table index), instructions retired by the blocks
    *  already run in this call. */
   private idx: number; private done: number;
+  /** The core's readNeed / writeNeed (TLB permission bits for this CPL), read once at entry:
+   *  nothing inside a region changes them (an instruction that could ends its block). */
+  private readNeed: number; private writeNeed: number;
+  private usesNeed = [false, false];
+  /** The return value on the way out; the GPR locals. */
+  private ret: number;
+  private readonly R: number[] = [];
+  /** Registers used (read or written) and written by the code generated so far; the sets
+   *  loaded and stored (the first pass's, for the whole region). */
+  regsUsed = 0;
+  regsWritten = 0;
+  private loadSet: number; private storeSet: number;
   /** Temporaries of the current block: a block's locals die at its end, so blocks share them. */
   private tempStart: number;
   private nTemp = 0;
@@ -183,10 +199,14 @@ class Translator {
    *  physical page of a shared library, the vDSO), so EIPs are generated relative to it. */
   private eip0: number;
 
-  constructor(private L: JitLayout, private base: number, private plan: RegionPlan) {
+  constructor(private L: JitLayout, private base: number, private plan: RegionPlan, regs?: { used: number; written: number }) {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
+    this.readNeed = fixed(); this.writeNeed = fixed(); this.ret = fixed();
+    for (let x = 0; x < 8; x++) this.R.push(fixed());
+    this.loadSet = regs?.used ?? 0xff;
+    this.storeSet = regs?.written ?? 0xff;
     this.tempStart = this.locals.length;
   }
 
@@ -194,20 +214,31 @@ class Translator {
   block(page: Uint8Array, offset: number, k: number): number {
     this.k = k; this.depth = 0; this.nTemp = 0;
     this.count = 0; this.synced = 0; this.pending = null; this.slow = false; this.term = false;
+    // Decode the straight line first: which flags are read later is known before generating.
+    const insns: Insn[] = [];
     let at = offset;
     let pc = (this.base + offset - this.plan.offsets[0]!) >>> 0;
-    for (;;) {
-      // A long straight line: the rest is another block, of this region if the plan has room.
-      if (this.count >= MAX_BLOCK) { this.jump(pc, this.count); break; }
-      // An instruction the decoder does not know, or one crossing the page end: the run loop
-      // goes on from there (a jump would come straight back here, retiring nothing).
+    while (insns.length < MAX_BLOCK) {
+      // An instruction the decoder does not know, or one crossing the page end, stops it.
       const insn = decode(page, at, pc);
-      if (!insn) { this.exit(pc, this.count); break; }
-      const next = (pc + insn.len) >>> 0;
-      if (this.insn(insn, next) === "end") break;
+      if (!insn) break;
+      insns.push(insn);
       at += insn.len;
-      pc = next;
+      pc = (pc + insn.len) >>> 0;
+      if (!continues(insn)) break;
     }
+    this.readLater = flagsReadLater(insns);
+    this.replays = [];
+    for (let j = 0; j < insns.length; j++) {
+      this.cur = j;
+      const insn = insns[j]!;
+      if (this.insn(insn, (insn.eip + insn.len) >>> 0) === "end") return this.count;
+    }
+    // A long straight line: the rest is another block, of this region if the plan has room.
+    // An undecodable instruction: the run loop goes on from there (a jump would come straight
+    // back here, retiring nothing).
+    if (insns.length === MAX_BLOCK) this.jump(pc, this.count);
+    else this.exit(pc, this.count);
     return this.count;
   }
   /** The code generated for the current block, handed over (the next block starts anew). */
@@ -252,20 +283,41 @@ class Translator {
   private else(): this { return this.op(Op.else); }
   private end(): this { this.depth--; return this.op(Op.end); }
 
-  // ---- registers (REGS_BASE: EAX..EDI as u32; AH..BH are byte 1 of EAX..EBX) ----
-  private regAddr(sz: number, r: number): number {
-    return this.L.REGS_BASE + (sz === 1 ? ((r & 3) << 2) + (r >> 2) : r << 2);
-  }
+  // ---- registers ----
+  // Inside a region the GPRs live in locals (R[0..7]: EAX..EDI; AH..BH are bits 8-15 of
+  // EAX..EBX), loaded at entry and stored back (REGS_BASE, u32 each) wherever the core may look:
+  // at every exit and around an interpreter step. Only the registers the region uses are
+  // loaded, and only those it writes are stored: the first pass finds both sets.
+  private regOf(sz: number, r: number): number { return sz === 1 ? r & 3 : r; }
   private getReg(sz: number, r: number): this {
-    const [o, a] = this.loadOp(sz);
-    return this.i32(0).mem(o, a, this.regAddr(sz, r));
+    const x = this.regOf(sz, r);
+    this.regsUsed |= 1 << x;
+    this.get(this.R[x]!);
+    if (sz === 1 && r >= 4) this.i32(8).op(Op.i32_shr_u);
+    if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+    return this;
   }
-  /** reg ← the value `emit` pushes. */
+  /** reg ← the value `emit` pushes (only its low sz bytes count). */
   private setReg(sz: number, r: number, emit: () => void): this {
-    const [o, a] = this.storeOp(sz);
-    this.i32(0);
+    const x = this.regOf(sz, r);
+    this.regsUsed |= 1 << x;
+    this.regsWritten |= 1 << x;
+    if (sz === 4) { emit(); return this.set(this.R[x]!); }
+    const hi = sz === 1 && r >= 4;
+    this.get(this.R[x]!).i32(~(mask(sz) << (hi ? 8 : 0))).op(Op.i32_and);
     emit();
-    return this.mem(o, a, this.regAddr(sz, r));
+    this.i32(mask(sz)).op(Op.i32_and);
+    if (hi) this.i32(8).op(Op.i32_shl);
+    this.op(Op.i32_or);
+    return this.set(this.R[x]!);
+  }
+  /** Store the registers the region writes (their locals are what the core must see). */
+  private storeRegs(): void {
+    for (let x = 0; x < 8; x++) if (this.storeSet & (1 << x)) this.i32(0).get(this.R[x]!).mem(Op.i32_store, 2, this.L.REGS_BASE + x * 4);
+  }
+  /** Reload the registers the region uses (after the interpreter ran an instruction). */
+  private loadRegs(): void {
+    for (let x = 0; x < 8; x++) if (this.loadSet & (1 << x)) this.i32(0).mem(Op.i32_load, 2, this.L.REGS_BASE + x * 4).set(this.R[x]!);
   }
 
   // ---- exits ----
@@ -274,9 +326,20 @@ class Translator {
     this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
     this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
   }
-  /** Store the flag locals into the core's lazy flags (before the core may read them). */
+  /** Store the flag locals into the core's lazy flags (before the core may read them), then
+   *  apply what is owed: from here the core holds the flags. */
   private flushFlags(): void {
     if (this.pending && !this.pending.stored) { this.flagStores(); this.pending.stored = true; }
+    if (this.replays.length) {
+      for (const r of this.replays) r();
+      this.replays = [];
+      this.pending = null;
+    }
+  }
+  /** The same on a path that leaves (the translator's state stays as it is for the code after). */
+  private exitFlags(): void {
+    if (this.pending && !this.pending.stored) this.flagStores();
+    for (const r of this.replays) r();
   }
   private addInstret(n: number): void {
     if (n === 0) return;
@@ -297,13 +360,20 @@ class Translator {
    *  already set), `retired` instructions of this block counted (and those of the blocks run
    *  before it in this call, `done`). */
   exit(eipTo: number | { local: number } | null, retired: number): void {
-    if (this.pending && !this.pending.stored) this.flagStores();
+    this.exitFlags();
     if (typeof eipTo === "number") this.eipc(eipTo).gset(G_EIP);
     else if (eipTo) this.get(eipTo.local).gset(G_EIP);
     this.addInstret(retired - this.synced);
     this.get(this.done);
     if (retired !== 0) this.i32(retired).op(Op.i32_add);
-    this.op(Op.return);
+    this.leave();
+  }
+  /** Return the i32 on the stack, through the region's one way out (finish), which stores the
+   *  registers first. */
+  private leave(): void {
+    this.set(this.ret);
+    // Past the ifs open here, the blocks after this one and the loop, to the outer block.
+    this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k + 1);
   }
   /** A direct branch to `target` after `retired` instructions of this block: on to the target's
    *  block if it is in the region and the budget allows all of it (the run loop's rule for
@@ -311,13 +381,14 @@ class Translator {
   private jump(target: number, retired: number): void {
     const j = this.plan.target(target);
     if (j < 0) { this.exit(target, retired); return; }
-    if (this.pending && !this.pending.stored) this.flagStores();
+    this.exitFlags();
     this.addInstret(retired - this.synced);
     this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
     this.get(0).get(this.done).op(Op.i32_sub).i32(this.plan.counts[j]! + 1).op(Op.i32_lt_u);
     this.if();
     this.eipc(target).gset(G_EIP);
-    this.get(this.done).op(Op.return);
+    this.get(this.done);
+    this.leave();
     this.end();
     this.i32(j).set(this.idx);
     // To the loop around the dispatch: past the ifs open here and the blocks after this one.
@@ -353,7 +424,9 @@ class Translator {
   }
   private tlbCheck(sz: number, lin: number, e: number, need: number): void {
     this.get(lin).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
-    this.gget(need).op(Op.i32_and).gget(need).op(Op.i32_eq);
+    const l = need === G_READNEED ? this.readNeed : this.writeNeed;
+    this.usesNeed[need === G_READNEED ? 0 : 1] = true;
+    this.get(l).op(Op.i32_and).get(l).op(Op.i32_eq);
     if (sz > 1) this.get(lin).i32(0xfff).op(Op.i32_and).i32(0x1000 - sz).op(Op.i32_le_u).op(Op.i32_and);
   }
   /** And-in "the page of TLB entry e holds no translated code": a write there must go through
@@ -442,10 +515,11 @@ class Translator {
   /** Set the flag locals for an ALU result: fa, fb operands (locals), fr = result (masked). */
   private aluFlags(lf: number, sz: number): void {
     this.pending = { lf, sz, stored: false, incdec: false };
+    this.replays = []; // all six flags overwritten
   }
   /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
   private cond(cc: number): void {
-    const p = this.pending;
+    const p = this.replays.length ? null : this.pending;
     const neg = (cc & 1) !== 0;
     const not = () => { if (neg) this.op(Op.i32_eqz); };
     const sf = () => { this.get(this.fr).i32(sign(p!.sz)).op(Op.i32_and).i32(0).op(Op.i32_ne); };
@@ -500,7 +574,9 @@ class Translator {
     this.eipc(i.eip).gset(G_EIP);
     this.addInstret(this.count - this.synced);
     this.synced = this.count;
+    this.storeRegs();
     this.call(F_STEP);
+    this.loadRegs();
     this.gget(G_FAULT).if();
     this.exit(null, this.count); // the interpreter has put EIP back on the instruction
     this.end();
@@ -513,6 +589,18 @@ class Translator {
     return "cont";
   }
   private term = false;
+  /** Flags a later instruction of the current block reads, after each of its instructions;
+   *  the current instruction's index. */
+  private readLater: number[] = [];
+  private cur = 0;
+  /** No later instruction of the block reads what the current instruction does to the flags:
+   *  generate the value only, and owe the flags (replays) to whatever leaves or steps. */
+  private flagsDeferred(i: Insn): boolean {
+    return (flagEffect(i).write & this.readLater[this.cur]!) === 0 && this.replays.length < MAX_REPLAYS;
+  }
+  /** Flag updates owed, in order, on top of `pending` (or of the core's flags if it is null or
+   *  stored): each emits a call of the core helper that applies the instruction's flags. */
+  private replays: (() => void)[] = [];
 
   /** Generate i inline if it is one of the common cases; false leaves it to the interpreter. */
   private inline(i: Insn, next: number): boolean {
@@ -626,6 +714,17 @@ class Translator {
       return true;
     }
     // ---- INC / DEC ----
+    if (((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2 && reg)) && this.flagsDeferred(i)) {
+      // No later instruction reads its flags: a plain add, the flags owed.
+      const sz = op < 0x50 ? osz : op === 0xfe ? 1 : osz;
+      const r = op < 0x50 ? op & 7 : i.rm;
+      const down = op < 0x50 ? op >= 0x48 : i.reg === 1;
+      const v = this.local();
+      this.getReg(sz, r).set(v);
+      this.setReg(sz, r, () => { this.get(v).i32(down ? -1 : 1).op(Op.i32_add); });
+      this.replays.push(() => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); });
+      return true;
+    }
     if (op >= 0x40 && op <= 0x4f) {
       this.incDec(op >= 0x48, osz, () => this.getReg(osz, op & 7), () => this.setReg(osz, op & 7, () => this.get(this.fr)));
       return true;
@@ -645,6 +744,7 @@ class Translator {
     if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
       const sz = (op & 1) === 0 ? 1 : osz;
       if (op <= 0xc1 && (i.imm & 31) === 0) return false; // a no-op shift: rare, interpret
+      if (reg && i.reg !== 2 && i.reg !== 3 && this.flagsDeferred(i)) { this.shiftDeferred(i, sz); return true; }
       const cnt = this.local();
       if (op <= 0xc1) this.i32(i.imm).set(cnt); else if (op <= 0xd1) this.i32(1).set(cnt); else this.getReg(1, ECX).set(cnt);
       const v = this.local();
@@ -661,6 +761,16 @@ class Translator {
       if (reg) this.setReg(sz, i.rm, () => this.get(v)); else this.rmwWrite(sz, ph, v);
       this.end();
       this.pending = null;
+      return true;
+    }
+    // ---- NOT / NEG ----
+    if ((op === 0xf6 || op === 0xf7) && (i.reg === 2 || i.reg === 3)) {
+      const sz = op === 0xf6 ? 1 : osz;
+      if (i.reg === 3) { this.aluRm(i, 5, sz, () => this.i32(0), true); return true; }
+      if (reg) { this.setReg(sz, i.rm, () => { this.getReg(sz, i.rm).i32(mask(sz)).op(Op.i32_xor); }); return true; }
+      const lin = this.memLocal(i.mem!), ph = this.local(), v = this.local();
+      this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.i32(mask(sz)).op(Op.i32_xor).set(v);
+      this.rmwWrite(sz, ph, v);
       return true;
     }
     // ---- SETcc / CMOVcc ----
@@ -684,6 +794,12 @@ class Translator {
     if (!i.o16 && op >= 0x50 && op <= 0x57) {
       const v = this.local();
       this.getReg(4, op & 7).set(v);
+      this.push(i, v);
+      return true;
+    }
+    if (!i.o16 && op === 0xff && i.reg === 6) {
+      const v = this.local();
+      this.rmValue(i, 4, v);
       this.push(i, v);
       return true;
     }
@@ -768,13 +884,13 @@ class Translator {
     this.set(this.fr);
     this.aluFlags(Translator.lf(alu), sz);
   }
-  /** r/m ← r/m op b (CMP: only compares). */
-  private aluRm(i: Insn, alu: number, sz: number, b: () => void): void {
+  /** r/m ← r/m op b (CMP: only compares); with `neg`, r/m ← b - r/m (NEG, b = 0). */
+  private aluRm(i: Insn, alu: number, sz: number, b: () => void, neg = false): void {
     const vb = this.local();
     b(); this.set(vb);
     if (i.mod === 3) {
-      this.getReg(sz, i.rm).set(this.fa);
-      this.get(vb).set(this.fb);
+      this.getReg(sz, i.rm).set(neg ? this.fb : this.fa);
+      this.get(vb).set(neg ? this.fa : this.fb);
       this.aluCompute(alu, sz);
       if (alu !== 7) this.setReg(sz, i.rm, () => this.get(this.fr));
       return;
@@ -792,10 +908,11 @@ class Translator {
     const ph = this.local(), tb = this.local(), tr = this.local();
     this.rmwRead(i, sz, m.seg, lin, ph); this.set(va);
     this.get(vb).set(tb);
-    this.aluOp(alu, sz, va, tb);
+    if (neg) this.aluOp(alu, sz, tb, va); else this.aluOp(alu, sz, va, tb);
     this.set(tr);
     this.rmwWrite(sz, ph, tr);
-    this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
+    if (neg) this.get(tb).set(this.fa).get(va).set(this.fb).get(tr).set(this.fr);
+    else this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
     this.aluFlags(Translator.lf(alu), sz);
   }
   /** reg ← reg op b (CMP: only compares). */
@@ -804,6 +921,41 @@ class Translator {
     b(); this.set(this.fb);
     this.aluCompute(alu, sz);
     if (alu !== 7) this.setReg(sz, r, () => this.get(this.fr));
+  }
+  /** A shift or rotate of a register whose flags no later instruction reads: the value, and
+   *  the flags owed (the core's shift of the same operands sets them). */
+  private shiftDeferred(i: Insn, sz: number): void {
+    const op = i.op, bits = sz * 8;
+    const count = () => {
+      if (op <= 0xc1) this.i32(i.imm & 31); else if (op <= 0xd1) this.i32(1); else this.getReg(1, ECX).i32(31).op(Op.i32_and);
+    };
+    const v = this.local(), c = this.local();
+    count(); this.set(c);
+    this.getReg(sz, i.rm).set(v); // zero-extended to 32 bits
+    this.replays.push(() => {
+      // A masked count of 0 changes no flag (and the core's shift is not called for it).
+      this.get(c).if().i32(i.reg).i32(sz).get(v).get(c).call(F_SHIFT).op(Op.drop).end();
+    });
+    this.setReg(sz, i.rm, () => {
+      switch (i.reg) {
+        case 0: case 1: { // ROL, ROR
+          if (sz === 4) { this.get(v).get(c).op(i.reg === 0 ? Op.i32_rotl : Op.i32_rotr); break; }
+          const n = this.local();
+          this.get(c).i32(bits - 1).op(Op.i32_and).set(n);
+          const left = i.reg === 0 ? Op.i32_shl : Op.i32_shr_u, right = i.reg === 0 ? Op.i32_shr_u : Op.i32_shl;
+          this.get(v).get(n).op(left).get(v).i32(bits).get(n).op(Op.i32_sub).op(right).op(Op.i32_or);
+          this.i32(mask(sz)).op(Op.i32_and);
+          break;
+        }
+        case 4: case 6: this.get(v).get(c).op(Op.i32_shl); if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and); break;
+        case 5: this.get(v).get(c).op(Op.i32_shr_u); break;
+        default: // SAR
+          this.get(v);
+          if (sz !== 4) this.op(sz === 1 ? Op.i32_extend8_s : Op.i32_extend16_s);
+          this.get(c).op(Op.i32_shr_s);
+          if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+      }
+    });
   }
   private incDec(dec: boolean, sz: number, value: () => void, store: () => void): void {
     this.flushFlags(); // INC/DEC keep CF: the core folds it from the stored flags
@@ -848,14 +1000,19 @@ class Translator {
     if (this.stack) this.gget(G_STACKB).op(Op.i32_eqz).op(Op.i32_or);
     this.if().i32(0).op(Op.return).end();
     this.gget(G_EIP).set(this.eip0);
-    this.b.byte(Op.loop).byte(VOID);
+    this.loadRegs();
+    if (this.usesNeed[0]) this.gget(G_READNEED).set(this.readNeed);
+    if (this.usesNeed[1]) this.gget(G_WRITENEED).set(this.writeNeed);
+    this.b.byte(Op.block).byte(VOID).byte(Op.loop).byte(VOID);
     for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
     this.get(this.idx);
     this.b.byte(Op.br_table).u32(n);
     for (let k = 0; k < n; k++) this.b.u32(k);
     this.b.u32(n - 1);
     for (const code of codes) this.b.byte(Op.end).bytes(code.view());
-    this.b.byte(Op.end).byte(Op.unreachable);
+    this.b.byte(Op.end).byte(Op.unreachable).byte(Op.end); // the loop, the outer block
+    this.storeRegs();
+    this.get(this.ret).op(Op.return);
     return this.b;
   }
 }
