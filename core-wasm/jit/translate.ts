@@ -60,6 +60,7 @@ const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
 export const MAX_BLOCK = 64;
 /** Flag updates owed at once at most (each costs a call wherever the block leaves). */
 const MAX_REPLAYS = 4;
+const FLAGS_ACROSS = false;
 
 
 export function jitImports(memPagesMax: number): Import[] {
@@ -84,7 +85,13 @@ const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
-interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean }
+interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; dynamic?: boolean }
+/** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
+ *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
+interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
+/** At the start of a block: the flags are whatever the branch there left in the flag locals —
+ *  `lk` the lazy kind (0: the core holds them), `ls` the sign bit, fa fb fr the operands. */
+const DYNAMIC: Pending = { lf: 0, sz: 4, stored: false, incdec: false, dynamic: true };
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -165,8 +172,6 @@ class Translator {
   /** Instructions completed so far on the straight-line path of the current block. */
   count = 0;
   inlined = 0;
-  /** Of `count`, how many are already added to instretCount (before interpreter calls). */
-  private synced = 0;
   private pending: Pending | null = null;
   private segs = new Set<number>();
   private stack = false;
@@ -185,6 +190,9 @@ class Translator {
   private usesNeed = [false, false];
   /** The return value on the way out; the GPR locals. */
   private ret: number;
+  /** The flag locals' lazy kind and sign bit across blocks (DYNAMIC); instructions added to
+   *  instretCount; "a slow path asked to leave"; a scratch i32. */
+  private lk: number; private ls: number; private cred: number; private xl: number; private tmp64i: number;
   private readonly R: number[] = [];
   /** Registers used (read or written) and written by the code generated so far; the sets
    *  loaded and stored (the first pass's, for the whole region). */
@@ -204,6 +212,7 @@ class Translator {
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
     this.readNeed = fixed(); this.writeNeed = fixed(); this.ret = fixed();
+    this.lk = fixed(); this.ls = fixed(); this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
     for (let x = 0; x < 8; x++) this.R.push(fixed());
     this.loadSet = regs?.used ?? 0xff;
     this.storeSet = regs?.written ?? 0xff;
@@ -213,7 +222,7 @@ class Translator {
   /** Generate block k, which starts at byte `offset` of the page; returns its instruction count. */
   block(page: Uint8Array, offset: number, k: number): number {
     this.k = k; this.depth = 0; this.nTemp = 0;
-    this.count = 0; this.synced = 0; this.pending = null; this.slow = false; this.term = false;
+    this.count = 0; this.pending = FLAGS_ACROSS ? { ...DYNAMIC } : null; this.slow = false; this.term = false;
     // Decode the straight line first: which flags are read later is known before generating.
     const insns: Insn[] = [];
     let at = offset;
@@ -323,15 +332,19 @@ class Translator {
   // ---- exits ----
   private flagStores(): void {
     const p = this.pending!;
-    this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
+    if (p.dynamic) {
+      this.get(this.lk).if();
+      this.get(this.lk).gset(G_LFOP).get(this.ls).gset(G_LFSIGN);
+    } else this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
     this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
+    if (p.dynamic) this.end();
   }
   /** Store the flag locals into the core's lazy flags (before the core may read them), then
    *  apply what is owed: from here the core holds the flags. */
   private flushFlags(): void {
     if (this.pending && !this.pending.stored) { this.flagStores(); this.pending.stored = true; }
     if (this.replays.length) {
-      for (const r of this.replays) r();
+      for (const r of this.replays) r.emit();
       this.replays = [];
       this.pending = null;
     }
@@ -339,22 +352,27 @@ class Translator {
   /** The same on a path that leaves (the translator's state stays as it is for the code after). */
   private exitFlags(): void {
     if (this.pending && !this.pending.stored) this.flagStores();
-    for (const r of this.replays) r();
+    for (const r of this.replays) r.emit();
   }
-  private addInstret(n: number): void {
-    if (n === 0) return;
-    this.gget(G_INSTRET).op(Op.i64_const);
-    this.b.s64(n);
-    this.op(Op.i64_add).gset(G_INSTRET);
+  // instretCount: a region adds what it retires when it leaves or steps, not at every branch
+  // inside it; local `cred` is how much of this call's work (done + count) it has added.
+  /** Push this call's instructions retired after `n` more of this block, not yet added. */
+  private owed(n: number): void {
+    this.get(this.done);
+    if (n !== 0) this.i32(n).op(Op.i32_add);
+    this.get(this.cred).op(Op.i32_sub);
+  }
+  /** instretCount += the (signed) i32 on the stack. */
+  private addInstret(): void {
+    this.op(Op.i64_extend_i32_s).gget(G_INSTRET).op(Op.i64_add).gset(G_INSTRET);
   }
   /** Around a slow-path call: the core may trap to a device, whose clock (deterministic mode)
-   *  is the instruction count, so it must include this block's instructions so far. The call
+   *  is the instruction count, so it must include this call's instructions so far. The call
    *  is on a conditional path, so the count is taken back after it: exits add it again. */
   private slowCall(f: number): void {
-    const d = this.count - this.synced;
-    this.addInstret(d);
+    this.owed(this.count); this.tee(this.tmp64i).addInstret();
     this.call(f);
-    this.addInstret(-d);
+    this.i32(0).get(this.tmp64i).op(Op.i32_sub).addInstret();
   }
   /** Leave the region: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
    *  already set), `retired` instructions of this block counted (and those of the blocks run
@@ -363,7 +381,7 @@ class Translator {
     this.exitFlags();
     if (typeof eipTo === "number") this.eipc(eipTo).gset(G_EIP);
     else if (eipTo) this.get(eipTo.local).gset(G_EIP);
-    this.addInstret(retired - this.synced);
+    this.owed(retired); this.addInstret();
     this.get(this.done);
     if (retired !== 0) this.i32(retired).op(Op.i32_add);
     this.leave();
@@ -381,15 +399,21 @@ class Translator {
   private jump(target: number, retired: number): void {
     const j = this.plan.target(target);
     if (j < 0) { this.exit(target, retired); return; }
-    this.exitFlags();
-    this.addInstret(retired - this.synced);
-    this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
-    this.get(0).get(this.done).op(Op.i32_sub).i32(this.plan.counts[j]! + 1).op(Op.i32_lt_u);
+    // A slow path of this instruction asked to leave (a code page written, a device's exit).
+    if (this.slow) { this.get(this.xl).if(); this.exit(target, retired); this.end(); }
+    // The flags stay in the flag locals for the next block (lk says what they hold).
+    if (!FLAGS_ACROSS) this.flushFlags();
+    else {
+      if (this.replays.length) this.flushFlags();
+      const p = this.pending;
+      if (!p || p.stored) this.i32(0).set(this.lk);
+      else if (!p.dynamic) this.i32(p.lf).set(this.lk).i32(sign(p.sz)).set(this.ls);
+    }
+    this.get(0).get(this.done).op(Op.i32_sub).i32(retired + this.plan.counts[j]! + 1).op(Op.i32_lt_u);
     this.if();
-    this.eipc(target).gset(G_EIP);
-    this.get(this.done);
-    this.leave();
+    this.exit(target, retired);
     this.end();
+    this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
     this.i32(j).set(this.idx);
     // To the loop around the dispatch: past the ifs open here and the blocks after this one.
     this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k);
@@ -399,6 +423,12 @@ class Translator {
     this.gget(G_FAULT).if();
     this.exit(insn.eip, this.count);
     this.end();
+    this.slowDone();
+  }
+  /** On a slow path: remember whether the core asked to leave after this instruction (a local
+   *  the fast path never touches; it is 0 until the one time it is not, which leaves). */
+  private slowDone(): void {
+    this.gget(G_EXIT).set(this.xl);
     this.slow = true;
   }
 
@@ -501,8 +531,8 @@ class Translator {
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
     this.i32(sz).get(v).slowCall(F_RMW_WRITE);
+    this.slowDone();
     this.end();
-    this.slow = true;
   }
   private memLocal(m: Mem): number {
     const lin = this.local();
@@ -519,6 +549,8 @@ class Translator {
   }
   /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
   private cond(cc: number): void {
+    const last = this.replays[this.replays.length - 1];
+    if (last?.incdec && this.incDecCond(cc, last.incdec)) return;
     const p = this.replays.length ? null : this.pending;
     const neg = (cc & 1) !== 0;
     const not = () => { if (neg) this.op(Op.i32_eqz); };
@@ -557,6 +589,25 @@ class Translator {
     this.i32(cc).call(F_COND);
   }
 
+  /** Push condition cc after INC/DEC v → r, if it reads only ZF SF OF (true); else false. */
+  private incDecCond(cc: number, x: { v: number; r: number; sz: number; dec: boolean }): boolean {
+    const sg = sign(x.sz);
+    const zf = () => this.get(x.r).op(Op.i32_eqz);
+    const sf = () => this.get(x.r).i32(sg).op(Op.i32_and).i32(0).op(Op.i32_ne);
+    // INC overflows to the sign bit alone; DEC from it.
+    const of = () => this.get(x.dec ? x.v : x.r).i32(sg).op(Op.i32_eq);
+    switch (cc >> 1) {
+      case 0: of(); break;
+      case 2: zf(); break;
+      case 4: sf(); break;
+      case 6: sf(); of(); this.op(Op.i32_ne); break;
+      case 7: zf(); sf(); of(); this.op(Op.i32_ne).op(Op.i32_or); break;
+      default: return false;
+    }
+    if (cc & 1) this.op(Op.i32_eqz);
+    return true;
+  }
+
   // ---- instructions ----
   /** Translate one instruction; "end" when the block ends with it (exit emitted). */
   insn(i: Insn, next: number): "cont" | "end" {
@@ -564,7 +615,7 @@ class Translator {
       this.inlined++;
       if (this.term) { this.count++; return "end"; } // its exits already counted it
       this.count++;
-      if (this.slow) { this.gget(G_EXIT).if(); this.exit(next, this.count); this.end(); this.slow = false; }
+      if (this.slow) { this.get(this.xl).if(); this.exit(next, this.count); this.end(); this.slow = false; }
       return "cont";
     }
     this.slow = false;
@@ -572,8 +623,8 @@ class Translator {
     // The interpreter runs it: it reads and writes the core's lazy flags itself.
     this.flushFlags();
     this.eipc(i.eip).gset(G_EIP);
-    this.addInstret(this.count - this.synced);
-    this.synced = this.count;
+    this.owed(this.count); this.addInstret();
+    this.get(this.done).i32(this.count).op(Op.i32_add).set(this.cred);
     this.storeRegs();
     this.call(F_STEP);
     this.loadRegs();
@@ -600,7 +651,7 @@ class Translator {
   }
   /** Flag updates owed, in order, on top of `pending` (or of the core's flags if it is null or
    *  stored): each emits a call of the core helper that applies the instruction's flags. */
-  private replays: (() => void)[] = [];
+  private replays: Replay[] = [];
 
   /** Generate i inline if it is one of the common cases; false leaves it to the interpreter. */
   private inline(i: Insn, next: number): boolean {
@@ -714,15 +765,18 @@ class Translator {
       return true;
     }
     // ---- INC / DEC ----
-    if (((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2 && reg)) && this.flagsDeferred(i)) {
-      // No later instruction reads its flags: a plain add, the flags owed.
+    if (((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2 && reg)) && this.replays.length < MAX_REPLAYS) {
+      // A plain add; the flags owed (CF is the one before, which the core has), ZF SF OF for
+      // a Jcc from the locals.
       const sz = op < 0x50 ? osz : op === 0xfe ? 1 : osz;
       const r = op < 0x50 ? op & 7 : i.rm;
       const down = op < 0x50 ? op >= 0x48 : i.reg === 1;
-      const v = this.local();
-      this.getReg(sz, r).set(v);
-      this.setReg(sz, r, () => { this.get(v).i32(down ? -1 : 1).op(Op.i32_add); });
-      this.replays.push(() => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); });
+      const v = this.local(), res = this.local();
+      this.getReg(sz, r).tee(v).i32(down ? -1 : 1).op(Op.i32_add);
+      if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+      this.set(res);
+      this.setReg(sz, r, () => this.get(res));
+      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
       return true;
     }
     if (op >= 0x40 && op <= 0x4f) {
@@ -932,10 +986,10 @@ class Translator {
     const v = this.local(), c = this.local();
     count(); this.set(c);
     this.getReg(sz, i.rm).set(v); // zero-extended to 32 bits
-    this.replays.push(() => {
+    this.replays.push({ emit: () => {
       // A masked count of 0 changes no flag (and the core's shift is not called for it).
       this.get(c).if().i32(i.reg).i32(sz).get(v).get(c).call(F_SHIFT).op(Op.drop).end();
-    });
+    } });
     this.setReg(sz, i.rm, () => {
       switch (i.reg) {
         case 0: case 1: { // ROL, ROR
