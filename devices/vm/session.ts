@@ -390,7 +390,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (stepHit) continue; // a device's interrupt from advance() ended the step: pause first
     // A device waits for host I/O: give the event loop a turn each slice until it settles.
     // The JIT's background compiles finish in the event loop too (core-wasm/jit/jit.ts).
-    if (writeBack || board.hostIo() || board.core.jit.busy) await macrotask();
+    if (writeBack || board.hostIo() || board.core.jit.tick()) await macrotask();
     // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
     // at the same instruction on every run.
     const ahead = (board.nextDeadlineNs() - board.clock.nowNs()) / board.clock.nsPerInstruction();

@@ -223,10 +223,10 @@ test("a background compile of code rewritten while it was in flight is not insta
   // old code ran (the cause of the kernel's jump into its freed init text).
   const m = boot("jit-dma", 3);
   m.core.jit.background = true;
-  const settle = async () => { while (m.core.jit.busy) await new Promise((r) => setImmediate(r)); };
+  const settle = async () => { while (m.core.jit.tick()) await new Promise((r) => setImmediate(r)); };
   run(m, L.EXIT_POWEROFF);
   assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x1111", 1], "round 1");
-  assert.ok(m.core.jit.busy, "fn's compile is in flight");
+  assert.ok(m.core.jit.tick(), "fn's compile is in flight");
   const at = m.res(2);
   new DataView(m.core.ram.buffer, m.core.ram.byteOffset).setUint32(at + 1, 0x2222, true);
   m.invalidate(at + 1, 4);

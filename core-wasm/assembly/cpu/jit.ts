@@ -176,6 +176,12 @@ export function jitSeen(phys: u32): u32 {
   const hits = load<u32>(p, 12);
   return hits < PENDING && hits >= max<u32>(1, jitThreshold >>> 2) ? 1 : 0;
 }
+/** The translator declined the block at phys, queued as hot: it is interpreted from now on
+ *  (until its page is written). */
+export function jitDecline(phys: u32): void {
+  const p = find(phys, load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2)));
+  if (p != 0 && load<u32>(p, 8) == 0) store<u32>(p, NEVER, 12);
+}
 /** The translator is about to read code from phys's page: writes there now invalidate. Returns
  *  the page's generation, which the translation is then of (jitInstall). */
 export function jitMarkCode(phys: u32): u32 {
