@@ -15,6 +15,7 @@ import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 
 export interface JitLayout {
+  PAGE_GEN_BASE: number;
   REGS_BASE: number;
   SEGCHK_BASE: number;
   TLB_BASE: number;
@@ -86,6 +87,17 @@ const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
 interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; dynamic?: boolean }
+/** Where a PC thunk (`mov reg, [esp]; ret`) is, and the register it loads. `at`: in another
+ *  page, read from physical page `phys` at generation `gen` (null: in the region's page). */
+interface Thunk { reg: number; at: { phys: number; gen: number } | null }
+/** Code in another page, for a call the translator looks into: the bytes at linear `lin` (at
+ *  least 4, or fewer at a page end) and the physical page and generation they were read at. */
+export type Peek = (lin: number) => { bytes: Uint8Array; phys: number; gen: number } | null;
+function thunkIn(b: Uint8Array, at: { phys: number; gen: number } | null): Thunk | null {
+  if (b.length < 4 || b[0] !== 0x8b || (b[1]! & 0xc7) !== 0x04 || b[2] !== 0x24 || b[3] !== 0xc3) return null;
+  const reg = (b[1]! >> 3) & 7;
+  return reg === ESP ? null : { reg, at };
+}
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
 interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
@@ -150,13 +162,13 @@ class RegionPlan {
  *  there is nothing worth translating there. Two passes: the first finds the blocks (and their
  *  lengths), the second generates them knowing where each branch goes. */
 export function translateRegion(page: Uint8Array, offset: number, eip: number, L: JitLayout,
-  seen: (offset: number) => boolean = () => true): Translation | null {
+  seen: (offset: number) => boolean = () => true, peek: Peek = () => null): Translation | null {
   const plan = new RegionPlan(offset, eip >>> 0, seen);
-  const first = new Translator(L, eip >>> 0, plan);
+  const first = new Translator(L, eip >>> 0, plan, undefined, page, peek);
   for (let k = 0; k < plan.offsets.length; k++) plan.counted(k, first.block(page, plan.offsets[k]!, k));
   plan.open = false;
   if (first.inlined === 0) return null;
-  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten });
+  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten }, page, peek);
   const codes: Bytes[] = [];
   for (let k = 0; k < plan.offsets.length; k++) {
     t.block(page, plan.offsets[k]!, k);
@@ -207,7 +219,8 @@ class Translator {
    *  physical page of a shared library, the vDSO), so EIPs are generated relative to it. */
   private eip0: number;
 
-  constructor(private L: JitLayout, private base: number, private plan: RegionPlan, regs?: { used: number; written: number }) {
+  constructor(private L: JitLayout, private base: number, private plan: RegionPlan, regs: { used: number; written: number } | undefined,
+    private page: Uint8Array, private peek: Peek) {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
@@ -227,6 +240,7 @@ class Translator {
     const insns: Insn[] = [];
     let at = offset;
     let pc = (this.base + offset - this.plan.offsets[0]!) >>> 0;
+    this.thunks.clear();
     while (insns.length < MAX_BLOCK) {
       // An instruction the decoder does not know, or one crossing the page end, stops it.
       const insn = decode(page, at, pc);
@@ -234,7 +248,7 @@ class Translator {
       insns.push(insn);
       at += insn.len;
       pc = (pc + insn.len) >>> 0;
-      if (!continues(insn)) break;
+      if (!continues(insn) && !this.findThunk(insn, insns.length - 1)) break;
     }
     this.readLater = flagsReadLater(insns);
     this.replays = [];
@@ -614,7 +628,7 @@ class Translator {
     if (!i.a16 && !i.lock && this.inline(i, next)) {
       this.inlined++;
       if (this.term) { this.count++; return "end"; } // its exits already counted it
-      this.count++;
+      this.count += this.retires;
       if (this.slow) { this.get(this.xl).if(); this.exit(next, this.count); this.end(); this.slow = false; }
       return "cont";
     }
@@ -640,6 +654,61 @@ class Translator {
     return "cont";
   }
   private term = false;
+  /** Instructions the current one stands for (a call of a PC thunk: the CALL, MOV and RET). */
+  private retires = 1;
+  /** The calls of the current block that go to a PC thunk, by instruction index. */
+  private readonly thunks = new Map<number, Thunk>();
+
+  /** Is `i` (instruction k of the block) a CALL of a PC thunk — `mov reg, [esp]; ret`, which
+   *  position-independent i386 code calls at every function entry to learn its own address?
+   *  Then it is generated as the three instructions it runs (reg = return address, the return
+   *  address written below ESP), and the block goes on after it: without this, every such call
+   *  left the region twice (a third of the region exits of gzip and md5sum). */
+  private findThunk(i: Insn, k: number): boolean {
+    if (i.op !== 0xe8 || i.o16 || i.a16 || i.lock) return false;
+    const target = (i.eip + i.len + i.imm) >>> 0;
+    const off = this.plan.offsets[0]! + ((target - this.base) | 0);
+    let t: Thunk | null = null;
+    if (off >= 0 && off <= 4096 - 4) t = thunkIn(this.page.subarray(off, off + 4), null);
+    else if (off < 0 || off >= 4096) {
+      const p = this.peek(target);
+      if (p) t = thunkIn(p.bytes, p);
+    }
+    if (!t) return false;
+    this.thunks.set(k, t);
+    return true;
+  }
+  /** CALL of a PC thunk (findThunk), inline. A thunk in another page is checked at run time:
+   *  still mapped at the physical page it was read from, and that page not written since; if
+   *  not, this is an ordinary call. */
+  private thunkCall(i: Insn, next: number, t: Thunk): void {
+    const target = (next + i.imm) >>> 0;
+    const v = this.local();
+    this.eipc(next).set(v);
+    if (t.at) {
+      const e = this.local();
+      this.usesNeed[0] = true;
+      this.eipc(target).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
+      this.get(this.readNeed).op(Op.i32_and).get(this.readNeed).op(Op.i32_eq);
+      this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).i32(t.at.phys).op(Op.i32_eq).op(Op.i32_and);
+      this.i32(0).mem(Op.i32_load, 2, this.L.PAGE_GEN_BASE + (t.at.phys >>> 12) * 4).i32(t.at.gen).op(Op.i32_eq).op(Op.i32_and);
+      this.if();
+    }
+    this.push(i, v); // a fault leaves EIP on the CALL
+    // The return address went through the core (not plain RAM, or a code page): go on at the
+    // thunk if the core asked to leave.
+    if (this.slow) { this.get(this.xl).if(); this.exit(target, this.count + 1); this.end(); this.slow = false; }
+    this.setReg(4, t.reg, () => this.get(v));
+    this.setReg(4, ESP, () => this.getReg(4, ESP).i32(4).op(Op.i32_add));
+    if (t.at) {
+      this.else();
+      this.push(i, v);
+      this.exit(target, this.count + 1);
+      this.end();
+      this.slow = false;
+    }
+    this.retires = 3;
+  }
   /** Flags a later instruction of the current block reads, after each of its instructions;
    *  the current instruction's index. */
   private readLater: number[] = [];
@@ -656,6 +725,7 @@ class Translator {
   /** Generate i inline if it is one of the common cases; false leaves it to the interpreter. */
   private inline(i: Insn, next: number): boolean {
     this.term = false;
+    this.retires = 1;
     this.slow = false;
     const op = i.op;
     const osz = i.o16 ? 2 : 4;
@@ -885,6 +955,7 @@ class Translator {
       this.jump((next + rel) >>> 0, this.count + 1);
       return this.ends();
     }
+    if (op === 0xe8 && this.thunks.has(this.cur)) { this.thunkCall(i, next, this.thunks.get(this.cur)!); return true; }
     if (op === 0xe8) {
       const v = this.local();
       this.eipc(next).set(v);
