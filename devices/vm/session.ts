@@ -129,6 +129,14 @@ export async function stopVm(
   };
 }
 
+/** Host side: the reset button. True when the worker took the request within graceMs; false
+ *  when it did not — its run loop is stuck and will not (the host should terminate it). */
+export async function resetVm(control: Int32Array, graceMs = STOP_GRACE_MS): Promise<boolean> {
+  kick(control, CMD_RESET);
+  await new Promise((r) => setTimeout(r, graceMs));
+  return Atomics.load(control, CTL_CMD) !== CMD_RESET;
+}
+
 /** Host side: ask for a snapshot unless another command is pending (it is asked again later). */
 export function requestInspect(control: Int32Array): boolean {
   if (Atomics.compareExchange(control, CTL_CMD, CMD_NONE, CMD_INSPECT) !== CMD_NONE) return false;
