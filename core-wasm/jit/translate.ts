@@ -39,19 +39,20 @@ const TYPES: FuncType[] = [
 export const JIT_FUNCS: [string, number][] = [
   ["jitRead8", 1], ["jitRead16", 1], ["jitRead32", 1], ["jitWrite8", 2], ["jitWrite16", 2], ["jitWrite32", 2],
   ["jitRmwRead", 3], ["jitRmwWrite", 4], ["jitStep", 5], ["jitCond", 0], ["jitInc", 1], ["jitDec", 1], ["jitShift", 6],
+  ["jitImulFlags", 2],
 ];
 const F_READ = [0, 0, 1, 0, 2], F_WRITE = [0, 3, 4, 0, 5]; // by operand size
-const F_RMW_READ = 6, F_RMW_WRITE = 7, F_STEP = 8, F_COND = 9, F_INC = 10, F_DEC = 11, F_SHIFT = 12;
+const F_RMW_READ = 6, F_RMW_WRITE = 7, F_STEP = 8, F_COND = 9, F_INC = 10, F_DEC = 11, F_SHIFT = 12, F_IMUL_FLAGS = 13;
 /** Core globals a block reads or writes, in import order (global index = position). */
 export const JIT_GLOBALS: [string, number][] = [
   ["eip", I32], ["lfOp", I32], ["lfA", I32], ["lfB", I32], ["lfRes", I32], ["lfSign", I32], ["fault", I32],
-  ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32], ["instretCount", I64],
+  ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32], ["instretCount", I64], ["lfCin", I32],
 ];
 const G_EIP = 0, G_LFOP = 1, G_LFA = 2, G_LFB = 3, G_LFRES = 4, G_LFSIGN = 5, G_FAULT = 6, G_EXIT = 7;
-const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11;
+const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11, G_LFCIN = 12;
 
 // Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
-const LF_ADD = 1, LF_SUB = 3, LF_LOGIC = 5;
+const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
 const ESP = 4, ECX = 1;
 /** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
 const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
@@ -86,7 +87,7 @@ const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
-interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; dynamic?: boolean }
+interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; dynamic?: boolean; cin?: number }
 /** Where a PC thunk (`mov reg, [esp]; ret`) is, and the register it loads. `at`: in another
  *  page, read from physical page `phys` at generation `gen` (null: in the region's page). */
 interface Thunk { reg: number; at: { phys: number; gen: number } | null }
@@ -350,6 +351,7 @@ class Translator {
       this.get(this.lk).if();
       this.get(this.lk).gset(G_LFOP).get(this.ls).gset(G_LFSIGN);
     } else this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
+    if (p.cin !== undefined) this.get(p.cin).gset(G_LFCIN);
     this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
     if (p.dynamic) this.end();
   }
@@ -557,8 +559,8 @@ class Translator {
 
   // ---- flags ----
   /** Set the flag locals for an ALU result: fa, fb operands (locals), fr = result (masked). */
-  private aluFlags(lf: number, sz: number): void {
-    this.pending = { lf, sz, stored: false, incdec: false };
+  private aluFlags(lf: number, sz: number, cin?: number): void {
+    this.pending = { lf, sz, stored: false, incdec: false, ...(cin !== undefined ? { cin } : {}) };
     this.replays = []; // all six flags overwritten
   }
   /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
@@ -733,10 +735,10 @@ class Translator {
     // A memory operand is decoded for 32-bit addressing only (insn() leaves 67h to the
     // interpreter), so below, mod != 3 means i.mem is set.
     if (i.hasModrm && !reg && !i.mem) return false;
-    // ---- ALU: ADD OR AND SUB XOR CMP (not ADC/SBB, which read CF) ----
+    // ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ----
     if (op < 0x40 && (op & 7) < 6) {
       const alu = op >> 3;
-      if (alu === 2 || alu === 3) return false;
+      if (alu === 2 || alu === 3) this.carryIn();
       const sz = (op & 1) === 0 ? 1 : osz;
       switch (op & 7) {
         case 0: case 1: { this.aluRm(i, alu, sz, () => this.getReg(sz, i.reg)); return true; }
@@ -751,7 +753,7 @@ class Translator {
       }
     }
     if (op === 0x80 || op === 0x81 || op === 0x83) {
-      if (i.reg === 2 || i.reg === 3) return false;
+      if (i.reg === 2 || i.reg === 3) this.carryIn();
       const sz = op === 0x80 ? 1 : osz;
       const imm = op === 0x83 ? ((i.imm << 24) >> 24) & mask(sz) : i.imm & mask(sz);
       this.aluRm(i, i.reg, sz, () => this.i32(imm));
@@ -887,6 +889,19 @@ class Translator {
       this.pending = null;
       return true;
     }
+    // ---- IMUL r, r/m (and an immediate) ----
+    if (op === 0x1af || op === 0x69 || op === 0x6b) {
+      const a = this.local(), b = this.local();
+      if (op === 0x1af) { this.rmValue(i, osz, b); this.getReg(osz, i.reg).set(a); }
+      else { this.rmValue(i, osz, a); this.i32((op === 0x6b ? (i.imm << 24) >> 24 : i.imm) & mask(osz)).set(b); }
+      this.setReg(osz, i.reg, () => this.get(a).get(b).op(Op.i32_mul));
+      // CF = OF = the signed product does not fit; SF ZF PF of the result: the core's helper
+      // computes them where they are read (they usually are not).
+      const flags = () => { this.i32(osz).get(a).get(b).call(F_IMUL_FLAGS); };
+      if (this.flagsDeferred(i)) { this.replays = [{ emit: flags }]; this.pending = null; }
+      else { this.flushFlags(); flags(); this.pending = null; }
+      return true;
+    }
     // ---- NOT / NEG ----
     if ((op === 0xf6 || op === 0xf7) && (i.reg === 2 || i.reg === 3)) {
       const sz = op === 0xf6 ? 1 : osz;
@@ -996,18 +1011,43 @@ class Translator {
     const m = i.mem!;
     this.writeMem(i, sz, m.seg, this.memLocal(m), v);
   }
-  /** Push a op b, masked to sz, for group-1 op `alu` (ADD OR - - AND SUB XOR CMP). */
+  /** Push a op b, masked to sz, for group-1 op `alu` (ADD OR ADC SBB AND SUB XOR CMP; ADC and
+   *  SBB add or subtract the carry carryIn() left in `cin`). */
   private aluOp(alu: number, sz: number, a: number, b: number): void {
     this.get(a).get(b);
-    this.op(alu === 0 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
+    this.op(alu === 0 || alu === 2 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
+    if (alu === 2 || alu === 3) this.get(this.cin).op(alu === 2 ? Op.i32_add : Op.i32_sub);
     if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
   }
-  private static lf(alu: number): number { return alu === 0 ? LF_ADD : alu === 5 || alu === 7 ? LF_SUB : LF_LOGIC; }
+  private static lf(alu: number): number {
+    return alu === 0 ? LF_ADD : alu === 2 ? LF_ADC : alu === 3 ? LF_SBB : alu === 5 || alu === 7 ? LF_SUB : LF_LOGIC;
+  }
+  /** The carry ADC/SBB read, into a new local `cin` (before the instruction touches the flag
+   *  locals): from the flag locals when the last flag-setting instruction of the block is known
+   *  here, else from the core. */
+  private carryIn(): void {
+    this.cin = this.local();
+    const p = this.replays.length ? null : this.pending;
+    if (p && !p.stored && !p.dynamic && !p.incdec) {
+      switch (p.lf) {
+        case LF_ADD: this.get(this.fr).get(this.fa).op(Op.i32_lt_u).set(this.cin); return;
+        case LF_SUB: this.get(this.fa).get(this.fb).op(Op.i32_lt_u).set(this.cin); return;
+        case LF_LOGIC: this.i32(0).set(this.cin); return;
+        case LF_ADC: this.get(p.cin!).if().get(this.fr).get(this.fa).op(Op.i32_le_u).set(this.cin).else()
+          .get(this.fr).get(this.fa).op(Op.i32_lt_u).set(this.cin).end(); return;
+        case LF_SBB: this.get(p.cin!).if().get(this.fa).get(this.fb).op(Op.i32_le_u).set(this.cin).else()
+          .get(this.fa).get(this.fb).op(Op.i32_lt_u).set(this.cin).end(); return;
+      }
+    }
+    this.flushFlags();
+    this.i32(2).call(F_COND).set(this.cin); // condition B: CF
+  }
+  private cin = 0;
   /** fr ← fa op fb; the caller writes fr back. */
   private aluCompute(alu: number, sz: number): void {
     this.aluOp(alu, sz, this.fa, this.fb);
     this.set(this.fr);
-    this.aluFlags(Translator.lf(alu), sz);
+    this.aluFlags(Translator.lf(alu), sz, alu === 2 || alu === 3 ? this.cin : undefined);
   }
   /** r/m ← r/m op b (CMP: only compares); with `neg`, r/m ← b - r/m (NEG, b = 0). */
   private aluRm(i: Insn, alu: number, sz: number, b: () => void, neg = false): void {
@@ -1038,7 +1078,7 @@ class Translator {
     this.rmwWrite(sz, ph, tr);
     if (neg) this.get(tb).set(this.fa).get(va).set(this.fb).get(tr).set(this.fr);
     else this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
-    this.aluFlags(Translator.lf(alu), sz);
+    this.aluFlags(Translator.lf(alu), sz, alu === 2 || alu === 3 ? this.cin : undefined);
   }
   /** reg ← reg op b (CMP: only compares). */
   private aluReg(alu: number, sz: number, r: number, b: () => void): void {

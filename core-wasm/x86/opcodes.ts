@@ -124,9 +124,9 @@ one(0x62, "BOUND Gv,Ma", { modrm: true, x64: "i64" }); // #BR is a fault, not a 
 one(0x63, "ARPL Ew,Gw", { modrm: true, write: ZF, ends: true, x64: "movsxd" });
 // 64 65 66 67: prefixes.
 one(0x68, "PUSH Iz", { imm: "iz", jit: "inline", precise: true, x64: "d64" });
-one(0x69, "IMUL Gv,Ev,Iz", { modrm: true, imm: "iz", write: ARITH, precise: true });
+one(0x69, "IMUL Gv,Ev,Iz", { modrm: true, imm: "iz", write: ARITH, jit: "inline", precise: true });
 one(0x6a, "PUSH Ib", { imm: "ib", jit: "inline", precise: true, x64: "d64" });
-one(0x6b, "IMUL Gv,Ev,Ib", { modrm: true, imm: "ib", write: ARITH, precise: true });
+one(0x6b, "IMUL Gv,Ev,Ib", { modrm: true, imm: "ib", write: ARITH, jit: "inline", precise: true });
 one(0x6c, "INSB", { read: DF, ends: true });
 one(0x6d, "INSW/D", { read: DF, ends: true });
 one(0x6e, "OUTSB", { read: DF, ends: true });
@@ -309,7 +309,7 @@ two(0xab, "BTS Ev,Gv", { modrm: true, write: CF, lock: true, precise: true });
 two(0xac, "SHRD Ev,Gv,Ib", { modrm: true, imm: "ib", write: ARITH, precise: true });
 two(0xad, "SHRD Ev,Gv,CL", { modrm: true, write: ARITH, precise: true });
 two(0xae, "(FXSAVE group)", { modrm: true, impl: false, ends: true });
-two(0xaf, "IMUL Gv,Ev", { modrm: true, write: ARITH, precise: true });
+two(0xaf, "IMUL Gv,Ev", { modrm: true, write: ARITH, jit: "inline", precise: true });
 two(0xb0, "CMPXCHG Eb,Gb", { modrm: true, write: ARITH, lock: true, precise: true });
 two(0xb1, "CMPXCHG Ev,Gv", { modrm: true, write: ARITH, lock: true, precise: true });
 two(0xb2, "LSS Gv,Mp", { modrm: true, ends: true });
