@@ -62,7 +62,6 @@ const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
 export const MAX_BLOCK = 64;
 /** Flag updates owed at once at most (each costs a call wherever the block leaves). */
 const MAX_REPLAYS = 4;
-const FLAGS_ACROSS = false;
 
 
 export function jitImports(memPagesMax: number): Import[] {
@@ -87,7 +86,7 @@ const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
-interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; dynamic?: boolean; cin?: number }
+interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; cin?: number }
 /** Where a PC thunk (`mov reg, [esp]; ret`) is, and the register it loads. `at`: in another
  *  page, read from physical page `phys` at generation `gen` (null: in the region's page). */
 interface Thunk { reg: number; at: { phys: number; gen: number } | null }
@@ -102,9 +101,6 @@ function thunkIn(b: Uint8Array, at: { phys: number; gen: number } | null): Thunk
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
 interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
-/** At the start of a block: the flags are whatever the branch there left in the flag locals —
- *  `lk` the lazy kind (0: the core holds them), `ls` the sign bit, fa fb fr the operands. */
-const DYNAMIC: Pending = { lf: 0, sz: 4, stored: false, incdec: false, dynamic: true };
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -203,9 +199,8 @@ class Translator {
   private usesNeed = [false, false];
   /** The return value on the way out; the GPR locals. */
   private ret: number;
-  /** The flag locals' lazy kind and sign bit across blocks (DYNAMIC); instructions added to
-   *  instretCount; "a slow path asked to leave"; a scratch i32. */
-  private lk: number; private ls: number; private cred: number; private xl: number; private tmp64i: number;
+  /** Instructions added to instretCount; "a slow path asked to leave"; a scratch i32. */
+  private cred: number; private xl: number; private tmp64i: number;
   private readonly R: number[] = [];
   /** Registers used (read or written) and written by the code generated so far; the sets
    *  loaded and stored (the first pass's, for the whole region). */
@@ -226,7 +221,7 @@ class Translator {
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
     this.readNeed = fixed(); this.writeNeed = fixed(); this.ret = fixed();
-    this.lk = fixed(); this.ls = fixed(); this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
+    this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
     for (let x = 0; x < 8; x++) this.R.push(fixed());
     this.loadSet = regs?.used ?? 0xff;
     this.storeSet = regs?.written ?? 0xff;
@@ -236,7 +231,7 @@ class Translator {
   /** Generate block k, which starts at byte `offset` of the page; returns its instruction count. */
   block(page: Uint8Array, offset: number, k: number): number {
     this.k = k; this.depth = 0; this.nTemp = 0;
-    this.count = 0; this.pending = FLAGS_ACROSS ? { ...DYNAMIC } : null; this.slow = false; this.term = false;
+    this.count = 0; this.pending = null; this.slow = false; this.term = false;
     // Decode the straight line first: which flags are read later is known before generating.
     const insns: Insn[] = [];
     let at = offset;
@@ -347,13 +342,9 @@ class Translator {
   // ---- exits ----
   private flagStores(): void {
     const p = this.pending!;
-    if (p.dynamic) {
-      this.get(this.lk).if();
-      this.get(this.lk).gset(G_LFOP).get(this.ls).gset(G_LFSIGN);
-    } else this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
+    this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
     if (p.cin !== undefined) this.get(p.cin).gset(G_LFCIN);
     this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
-    if (p.dynamic) this.end();
   }
   /** Store the flag locals into the core's lazy flags (before the core may read them), then
    *  apply what is owed: from here the core holds the flags. */
@@ -417,14 +408,10 @@ class Translator {
     if (j < 0) { this.exit(target, retired); return; }
     // A slow path of this instruction asked to leave (a code page written, a device's exit).
     if (this.slow) { this.get(this.xl).if(); this.exit(target, retired); this.end(); }
-    // The flags stay in the flag locals for the next block (lk says what they hold).
-    if (!FLAGS_ACROSS) this.flushFlags();
-    else {
-      if (this.replays.length) this.flushFlags();
-      const p = this.pending;
-      if (!p || p.stored) this.i32(0).set(this.lk);
-      else if (!p.dynamic) this.i32(p.lf).set(this.lk).i32(sign(p.sz)).set(this.ls);
-    }
+    // The next block reads the flags from the core. (Keeping them in the flag locals across
+    // blocks, with their kind in a local, was slower in an A/B run under load: more values
+    // live around the loop.)
+    this.flushFlags();
     this.get(0).get(this.done).op(Op.i32_sub).i32(retired + this.plan.counts[j]! + 1).op(Op.i32_lt_u);
     this.if();
     this.exit(target, retired);
@@ -1028,7 +1015,7 @@ class Translator {
   private carryIn(): void {
     this.cin = this.local();
     const p = this.replays.length ? null : this.pending;
-    if (p && !p.stored && !p.dynamic && !p.incdec) {
+    if (p && !p.stored && !p.incdec) {
       switch (p.lf) {
         case LF_ADD: this.get(this.fr).get(this.fa).op(Op.i32_lt_u).set(this.cin); return;
         case LF_SUB: this.get(this.fa).get(this.fb).op(Op.i32_lt_u).set(this.cin); return;
