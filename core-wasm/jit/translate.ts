@@ -876,6 +876,52 @@ class Translator {
       this.pending = null;
       return true;
     }
+    // ---- XCHG, CBW/CWDE, CWD/CDQ, BSWAP ----
+    if (op >= 0x91 && op <= 0x97) {
+      const t = this.local();
+      this.getReg(osz, 0).set(t);
+      this.setReg(osz, 0, () => this.getReg(osz, op & 7));
+      this.setReg(osz, op & 7, () => this.get(t));
+      return true;
+    }
+    if (op === 0x86 || op === 0x87) {
+      const sz = op === 0x86 ? 1 : osz;
+      const r = this.local(), old = this.local();
+      this.getReg(sz, i.reg).set(r);
+      if (reg) {
+        this.getReg(sz, i.rm).set(old);
+        this.setReg(sz, i.rm, () => this.get(r));
+      } else {
+        const lin = this.memLocal(i.mem!), ph = this.local();
+        this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(old);
+        this.rmwWrite(sz, ph, r);
+      }
+      this.setReg(sz, i.reg, () => this.get(old));
+      return true;
+    }
+    if (op === 0x98) { // CWDE: EAX = sign-extended AX; CBW: AX = sign-extended AL
+      this.setReg(osz, 0, () => this.getReg(osz === 4 ? 2 : 1, 0).op(osz === 4 ? Op.i32_extend16_s : Op.i32_extend8_s));
+      return true;
+    }
+    if (op === 0x99) { // CDQ: EDX = EAX's sign; CWD: DX = AX's sign
+      this.setReg(osz, 2, () => {
+        this.getReg(osz, 0);
+        if (osz === 2) this.op(Op.i32_extend16_s);
+        this.i32(31).op(Op.i32_shr_s);
+      });
+      return true;
+    }
+    if (op >= 0x1c8 && op <= 0x1cf && !i.o16) { // BSWAP (with a 16-bit operand: undefined)
+      const v = this.local(), r = op & 7;
+      this.getReg(4, r).set(v);
+      this.setReg(4, r, () => {
+        this.get(v).i32(24).op(Op.i32_shr_u);
+        this.get(v).i32(8).op(Op.i32_shr_u).i32(0xff00).op(Op.i32_and).op(Op.i32_or);
+        this.get(v).i32(8).op(Op.i32_shl).i32(0xff0000).op(Op.i32_and).op(Op.i32_or);
+        this.get(v).i32(24).op(Op.i32_shl).op(Op.i32_or);
+      });
+      return true;
+    }
     // ---- IMUL r, r/m (and an immediate) ----
     if (op === 0x1af || op === 0x69 || op === 0x6b) {
       const a = this.local(), b = this.local();

@@ -140,8 +140,8 @@ for (const [op, imm] of [[0x80, "ib"], [0x81, "iz"], [0x82, "ib"], [0x83, "ib"]]
 }
 one(0x84, "TEST Eb,Gb", { modrm: true, write: ARITH, jit: "inline", precise: true });
 one(0x85, "TEST Ev,Gv", { modrm: true, write: ARITH, jit: "inline", precise: true });
-one(0x86, "XCHG Eb,Gb", { modrm: true, lock: true, precise: true });
-one(0x87, "XCHG Ev,Gv", { modrm: true, lock: true, precise: true });
+one(0x86, "XCHG Eb,Gb", { modrm: true, lock: true, jit: "inline", precise: true });
+one(0x87, "XCHG Ev,Gv", { modrm: true, lock: true, jit: "inline", precise: true });
 one(0x88, "MOV Eb,Gb", { modrm: true, jit: "inline", precise: true });
 one(0x89, "MOV Ev,Gv", { modrm: true, jit: "inline", precise: true });
 one(0x8a, "MOV Gb,Eb", { modrm: true, jit: "inline", precise: true });
@@ -151,9 +151,9 @@ one(0x8d, "LEA Gv,M", { modrm: true, jit: "inline", precise: true });
 one(0x8e, "MOV Sw,Ew", { modrm: true, ends: true });
 group(0, 0x8f, ["POP Ev", null, null, null, null, null, null, null], () => ({ modrm: true, x64: "d64" }));
 one(0x90, "NOP / PAUSE", { jit: "inline", precise: true }); // F3 90 (PAUSE) may end the run loop: see the translator
-range(0x91, 0x97, (op) => one(op, "XCHG Zv,eAX", { precise: true }));
-one(0x98, "CBW/CWDE", { precise: true });
-one(0x99, "CWD/CDQ", { precise: true });
+range(0x91, 0x97, (op) => one(op, "XCHG Zv,eAX", { jit: "inline", precise: true }));
+one(0x98, "CBW/CWDE", { jit: "inline", precise: true });
+one(0x99, "CWD/CDQ", { jit: "inline", precise: true });
 one(0x9a, "CALL Ap", { imm: "ptr", flow: "far", ends: true, x64: "i64" });
 one(0x9b, "FWAIT");
 one(0x9c, "PUSHF", { read: ALL, precise: true, x64: "d64" });
@@ -336,7 +336,7 @@ range(0xc4, 0xc6, (op) => two(op, "(MMX/SSE, Ib)", { modrm: true, imm: "ib", imp
 group(0x0f, 0xc7, [null, "CMPXCHG8B Mq", null, null, null, null, null, null], (k) => ({
   modrm: true, write: k === 1 ? ZF : 0, lock: k === 1, precise: true,
 }));
-range(0xc8, 0xcf, (op) => two(op, "BSWAP Zv", { precise: true }));
+range(0xc8, 0xcf, (op) => two(op, "BSWAP Zv", { jit: "inline", precise: true }));
 range(0xd0, 0xfe, (op) => two(op, "(MMX/SSE)", { modrm: true, impl: false, ends: true }));
 two(0xff, "UD0 Gv,Ev", { modrm: true, ends: true, precise: true });
 
