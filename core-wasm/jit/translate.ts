@@ -12,8 +12,10 @@
 import { Bytes, Op, I32, I64, VOID, buildModule, modulePrefix, type FuncType, type FuncBody, type Import } from "./wasm-writer.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
 import { continuesBlock } from "../x86/derive.ts";
+import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 
 export interface JitLayout {
+  PAGE_GEN_BASE: number;
   REGS_BASE: number;
   SEGCHK_BASE: number;
   TLB_BASE: number;
@@ -57,6 +59,9 @@ const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
  *  interrupts wait little (they are taken between blocks). */
 export const MAX_BLOCK = 64;
+/** Flag updates owed at once at most (each costs a call wherever the block leaves). */
+const MAX_REPLAYS = 4;
+const FLAGS_ACROSS = false;
 
 
 export function jitImports(memPagesMax: number): Import[] {
@@ -81,7 +86,24 @@ const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
-interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean }
+interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; dynamic?: boolean }
+/** Where a PC thunk (`mov reg, [esp]; ret`) is, and the register it loads. `at`: in another
+ *  page, read from physical page `phys` at generation `gen` (null: in the region's page). */
+interface Thunk { reg: number; at: { phys: number; gen: number } | null }
+/** Code in another page, for a call the translator looks into: the bytes at linear `lin` (at
+ *  least 4, or fewer at a page end) and the physical page and generation they were read at. */
+export type Peek = (lin: number) => { bytes: Uint8Array; phys: number; gen: number } | null;
+function thunkIn(b: Uint8Array, at: { phys: number; gen: number } | null): Thunk | null {
+  if (b.length < 4 || b[0] !== 0x8b || (b[1]! & 0xc7) !== 0x04 || b[2] !== 0x24 || b[3] !== 0xc3) return null;
+  const reg = (b[1]! >> 3) & 7;
+  return reg === ESP ? null : { reg, at };
+}
+/** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
+ *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
+interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
+/** At the start of a block: the flags are whatever the branch there left in the flag locals —
+ *  `lk` the lazy kind (0: the core holds them), `ls` the sign bit, fa fb fr the operands. */
+const DYNAMIC: Pending = { lf: 0, sz: 4, stored: false, incdec: false, dynamic: true };
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -140,18 +162,19 @@ class RegionPlan {
  *  there is nothing worth translating there. Two passes: the first finds the blocks (and their
  *  lengths), the second generates them knowing where each branch goes. */
 export function translateRegion(page: Uint8Array, offset: number, eip: number, L: JitLayout,
-  seen: (offset: number) => boolean = () => true): Translation | null {
+  seen: (offset: number) => boolean = () => true, peek: Peek = () => null): Translation | null {
   const plan = new RegionPlan(offset, eip >>> 0, seen);
-  const first = new Translator(L, eip >>> 0, plan);
+  const first = new Translator(L, eip >>> 0, plan, undefined, page, peek);
   for (let k = 0; k < plan.offsets.length; k++) plan.counted(k, first.block(page, plan.offsets[k]!, k));
   plan.open = false;
   if (first.inlined === 0) return null;
-  const t = new Translator(L, eip >>> 0, plan);
+  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten }, page, peek);
   const codes: Bytes[] = [];
   for (let k = 0; k < plan.offsets.length; k++) {
     t.block(page, plan.offsets[k]!, k);
     codes.push(t.takeCode());
   }
+  if ((t.regsUsed & ~first.regsUsed) || (t.regsWritten & ~first.regsWritten)) throw new Error("translator: the passes disagree on registers");
   return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length };
 }
 
@@ -161,8 +184,6 @@ class Translator {
   /** Instructions completed so far on the straight-line path of the current block. */
   count = 0;
   inlined = 0;
-  /** Of `count`, how many are already added to instretCount (before interpreter calls). */
-  private synced = 0;
   private pending: Pending | null = null;
   private segs = new Set<number>();
   private stack = false;
@@ -175,6 +196,21 @@ class Translator {
   /** Locals: the block to run next (the br_table index), instructions retired by the blocks
    *  already run in this call. */
   private idx: number; private done: number;
+  /** The core's readNeed / writeNeed (TLB permission bits for this CPL), read once at entry:
+   *  nothing inside a region changes them (an instruction that could ends its block). */
+  private readNeed: number; private writeNeed: number;
+  private usesNeed = [false, false];
+  /** The return value on the way out; the GPR locals. */
+  private ret: number;
+  /** The flag locals' lazy kind and sign bit across blocks (DYNAMIC); instructions added to
+   *  instretCount; "a slow path asked to leave"; a scratch i32. */
+  private lk: number; private ls: number; private cred: number; private xl: number; private tmp64i: number;
+  private readonly R: number[] = [];
+  /** Registers used (read or written) and written by the code generated so far; the sets
+   *  loaded and stored (the first pass's, for the whole region). */
+  regsUsed = 0;
+  regsWritten = 0;
+  private loadSet: number; private storeSet: number;
   /** Temporaries of the current block: a block's locals die at its end, so blocks share them. */
   private tempStart: number;
   private nTemp = 0;
@@ -183,31 +219,49 @@ class Translator {
    *  physical page of a shared library, the vDSO), so EIPs are generated relative to it. */
   private eip0: number;
 
-  constructor(private L: JitLayout, private base: number, private plan: RegionPlan) {
+  constructor(private L: JitLayout, private base: number, private plan: RegionPlan, regs: { used: number; written: number } | undefined,
+    private page: Uint8Array, private peek: Peek) {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
+    this.readNeed = fixed(); this.writeNeed = fixed(); this.ret = fixed();
+    this.lk = fixed(); this.ls = fixed(); this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
+    for (let x = 0; x < 8; x++) this.R.push(fixed());
+    this.loadSet = regs?.used ?? 0xff;
+    this.storeSet = regs?.written ?? 0xff;
     this.tempStart = this.locals.length;
   }
 
   /** Generate block k, which starts at byte `offset` of the page; returns its instruction count. */
   block(page: Uint8Array, offset: number, k: number): number {
     this.k = k; this.depth = 0; this.nTemp = 0;
-    this.count = 0; this.synced = 0; this.pending = null; this.slow = false; this.term = false;
+    this.count = 0; this.pending = FLAGS_ACROSS ? { ...DYNAMIC } : null; this.slow = false; this.term = false;
+    // Decode the straight line first: which flags are read later is known before generating.
+    const insns: Insn[] = [];
     let at = offset;
     let pc = (this.base + offset - this.plan.offsets[0]!) >>> 0;
-    for (;;) {
-      // A long straight line: the rest is another block, of this region if the plan has room.
-      if (this.count >= MAX_BLOCK) { this.jump(pc, this.count); break; }
-      // An instruction the decoder does not know, or one crossing the page end: the run loop
-      // goes on from there (a jump would come straight back here, retiring nothing).
+    this.thunks.clear();
+    while (insns.length < MAX_BLOCK) {
+      // An instruction the decoder does not know, or one crossing the page end, stops it.
       const insn = decode(page, at, pc);
-      if (!insn) { this.exit(pc, this.count); break; }
-      const next = (pc + insn.len) >>> 0;
-      if (this.insn(insn, next) === "end") break;
+      if (!insn) break;
+      insns.push(insn);
       at += insn.len;
-      pc = next;
+      pc = (pc + insn.len) >>> 0;
+      if (!continues(insn) && !this.findThunk(insn, insns.length - 1)) break;
     }
+    this.readLater = flagsReadLater(insns);
+    this.replays = [];
+    for (let j = 0; j < insns.length; j++) {
+      this.cur = j;
+      const insn = insns[j]!;
+      if (this.insn(insn, (insn.eip + insn.len) >>> 0) === "end") return this.count;
+    }
+    // A long straight line: the rest is another block, of this region if the plan has room.
+    // An undecodable instruction: the run loop goes on from there (a jump would come straight
+    // back here, retiring nothing).
+    if (insns.length === MAX_BLOCK) this.jump(pc, this.count);
+    else this.exit(pc, this.count);
     return this.count;
   }
   /** The code generated for the current block, handed over (the next block starts anew). */
@@ -252,58 +306,106 @@ class Translator {
   private else(): this { return this.op(Op.else); }
   private end(): this { this.depth--; return this.op(Op.end); }
 
-  // ---- registers (REGS_BASE: EAX..EDI as u32; AH..BH are byte 1 of EAX..EBX) ----
-  private regAddr(sz: number, r: number): number {
-    return this.L.REGS_BASE + (sz === 1 ? ((r & 3) << 2) + (r >> 2) : r << 2);
-  }
+  // ---- registers ----
+  // Inside a region the GPRs live in locals (R[0..7]: EAX..EDI; AH..BH are bits 8-15 of
+  // EAX..EBX), loaded at entry and stored back (REGS_BASE, u32 each) wherever the core may look:
+  // at every exit and around an interpreter step. Only the registers the region uses are
+  // loaded, and only those it writes are stored: the first pass finds both sets.
+  private regOf(sz: number, r: number): number { return sz === 1 ? r & 3 : r; }
   private getReg(sz: number, r: number): this {
-    const [o, a] = this.loadOp(sz);
-    return this.i32(0).mem(o, a, this.regAddr(sz, r));
+    const x = this.regOf(sz, r);
+    this.regsUsed |= 1 << x;
+    this.get(this.R[x]!);
+    if (sz === 1 && r >= 4) this.i32(8).op(Op.i32_shr_u);
+    if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+    return this;
   }
-  /** reg ← the value `emit` pushes. */
+  /** reg ← the value `emit` pushes (only its low sz bytes count). */
   private setReg(sz: number, r: number, emit: () => void): this {
-    const [o, a] = this.storeOp(sz);
-    this.i32(0);
+    const x = this.regOf(sz, r);
+    this.regsUsed |= 1 << x;
+    this.regsWritten |= 1 << x;
+    if (sz === 4) { emit(); return this.set(this.R[x]!); }
+    const hi = sz === 1 && r >= 4;
+    this.get(this.R[x]!).i32(~(mask(sz) << (hi ? 8 : 0))).op(Op.i32_and);
     emit();
-    return this.mem(o, a, this.regAddr(sz, r));
+    this.i32(mask(sz)).op(Op.i32_and);
+    if (hi) this.i32(8).op(Op.i32_shl);
+    this.op(Op.i32_or);
+    return this.set(this.R[x]!);
+  }
+  /** Store the registers the region writes (their locals are what the core must see). */
+  private storeRegs(): void {
+    for (let x = 0; x < 8; x++) if (this.storeSet & (1 << x)) this.i32(0).get(this.R[x]!).mem(Op.i32_store, 2, this.L.REGS_BASE + x * 4);
+  }
+  /** Reload the registers the region uses (after the interpreter ran an instruction). */
+  private loadRegs(): void {
+    for (let x = 0; x < 8; x++) if (this.loadSet & (1 << x)) this.i32(0).mem(Op.i32_load, 2, this.L.REGS_BASE + x * 4).set(this.R[x]!);
   }
 
   // ---- exits ----
   private flagStores(): void {
     const p = this.pending!;
-    this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
+    if (p.dynamic) {
+      this.get(this.lk).if();
+      this.get(this.lk).gset(G_LFOP).get(this.ls).gset(G_LFSIGN);
+    } else this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
     this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
+    if (p.dynamic) this.end();
   }
-  /** Store the flag locals into the core's lazy flags (before the core may read them). */
+  /** Store the flag locals into the core's lazy flags (before the core may read them), then
+   *  apply what is owed: from here the core holds the flags. */
   private flushFlags(): void {
     if (this.pending && !this.pending.stored) { this.flagStores(); this.pending.stored = true; }
+    if (this.replays.length) {
+      for (const r of this.replays) r.emit();
+      this.replays = [];
+      this.pending = null;
+    }
   }
-  private addInstret(n: number): void {
-    if (n === 0) return;
-    this.gget(G_INSTRET).op(Op.i64_const);
-    this.b.s64(n);
-    this.op(Op.i64_add).gset(G_INSTRET);
+  /** The same on a path that leaves (the translator's state stays as it is for the code after). */
+  private exitFlags(): void {
+    if (this.pending && !this.pending.stored) this.flagStores();
+    for (const r of this.replays) r.emit();
+  }
+  // instretCount: a region adds what it retires when it leaves or steps, not at every branch
+  // inside it; local `cred` is how much of this call's work (done + count) it has added.
+  /** Push this call's instructions retired after `n` more of this block, not yet added. */
+  private owed(n: number): void {
+    this.get(this.done);
+    if (n !== 0) this.i32(n).op(Op.i32_add);
+    this.get(this.cred).op(Op.i32_sub);
+  }
+  /** instretCount += the (signed) i32 on the stack. */
+  private addInstret(): void {
+    this.op(Op.i64_extend_i32_s).gget(G_INSTRET).op(Op.i64_add).gset(G_INSTRET);
   }
   /** Around a slow-path call: the core may trap to a device, whose clock (deterministic mode)
-   *  is the instruction count, so it must include this block's instructions so far. The call
+   *  is the instruction count, so it must include this call's instructions so far. The call
    *  is on a conditional path, so the count is taken back after it: exits add it again. */
   private slowCall(f: number): void {
-    const d = this.count - this.synced;
-    this.addInstret(d);
+    this.owed(this.count); this.tee(this.tmp64i).addInstret();
     this.call(f);
-    this.addInstret(-d);
+    this.i32(0).get(this.tmp64i).op(Op.i32_sub).addInstret();
   }
   /** Leave the region: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
    *  already set), `retired` instructions of this block counted (and those of the blocks run
    *  before it in this call, `done`). */
   exit(eipTo: number | { local: number } | null, retired: number): void {
-    if (this.pending && !this.pending.stored) this.flagStores();
+    this.exitFlags();
     if (typeof eipTo === "number") this.eipc(eipTo).gset(G_EIP);
     else if (eipTo) this.get(eipTo.local).gset(G_EIP);
-    this.addInstret(retired - this.synced);
+    this.owed(retired); this.addInstret();
     this.get(this.done);
     if (retired !== 0) this.i32(retired).op(Op.i32_add);
-    this.op(Op.return);
+    this.leave();
+  }
+  /** Return the i32 on the stack, through the region's one way out (finish), which stores the
+   *  registers first. */
+  private leave(): void {
+    this.set(this.ret);
+    // Past the ifs open here, the blocks after this one and the loop, to the outer block.
+    this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k + 1);
   }
   /** A direct branch to `target` after `retired` instructions of this block: on to the target's
    *  block if it is in the region and the budget allows all of it (the run loop's rule for
@@ -311,14 +413,21 @@ class Translator {
   private jump(target: number, retired: number): void {
     const j = this.plan.target(target);
     if (j < 0) { this.exit(target, retired); return; }
-    if (this.pending && !this.pending.stored) this.flagStores();
-    this.addInstret(retired - this.synced);
-    this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
-    this.get(0).get(this.done).op(Op.i32_sub).i32(this.plan.counts[j]! + 1).op(Op.i32_lt_u);
+    // A slow path of this instruction asked to leave (a code page written, a device's exit).
+    if (this.slow) { this.get(this.xl).if(); this.exit(target, retired); this.end(); }
+    // The flags stay in the flag locals for the next block (lk says what they hold).
+    if (!FLAGS_ACROSS) this.flushFlags();
+    else {
+      if (this.replays.length) this.flushFlags();
+      const p = this.pending;
+      if (!p || p.stored) this.i32(0).set(this.lk);
+      else if (!p.dynamic) this.i32(p.lf).set(this.lk).i32(sign(p.sz)).set(this.ls);
+    }
+    this.get(0).get(this.done).op(Op.i32_sub).i32(retired + this.plan.counts[j]! + 1).op(Op.i32_lt_u);
     this.if();
-    this.eipc(target).gset(G_EIP);
-    this.get(this.done).op(Op.return);
+    this.exit(target, retired);
     this.end();
+    this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
     this.i32(j).set(this.idx);
     // To the loop around the dispatch: past the ifs open here and the blocks after this one.
     this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k);
@@ -328,6 +437,12 @@ class Translator {
     this.gget(G_FAULT).if();
     this.exit(insn.eip, this.count);
     this.end();
+    this.slowDone();
+  }
+  /** On a slow path: remember whether the core asked to leave after this instruction (a local
+   *  the fast path never touches; it is 0 until the one time it is not, which leaves). */
+  private slowDone(): void {
+    this.gget(G_EXIT).set(this.xl);
     this.slow = true;
   }
 
@@ -353,7 +468,9 @@ class Translator {
   }
   private tlbCheck(sz: number, lin: number, e: number, need: number): void {
     this.get(lin).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
-    this.gget(need).op(Op.i32_and).gget(need).op(Op.i32_eq);
+    const l = need === G_READNEED ? this.readNeed : this.writeNeed;
+    this.usesNeed[need === G_READNEED ? 0 : 1] = true;
+    this.get(l).op(Op.i32_and).get(l).op(Op.i32_eq);
     if (sz > 1) this.get(lin).i32(0xfff).op(Op.i32_and).i32(0x1000 - sz).op(Op.i32_le_u).op(Op.i32_and);
   }
   /** And-in "the page of TLB entry e holds no translated code": a write there must go through
@@ -428,8 +545,8 @@ class Translator {
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
     this.i32(sz).get(v).slowCall(F_RMW_WRITE);
+    this.slowDone();
     this.end();
-    this.slow = true;
   }
   private memLocal(m: Mem): number {
     const lin = this.local();
@@ -442,10 +559,13 @@ class Translator {
   /** Set the flag locals for an ALU result: fa, fb operands (locals), fr = result (masked). */
   private aluFlags(lf: number, sz: number): void {
     this.pending = { lf, sz, stored: false, incdec: false };
+    this.replays = []; // all six flags overwritten
   }
   /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
   private cond(cc: number): void {
-    const p = this.pending;
+    const last = this.replays[this.replays.length - 1];
+    if (last?.incdec && this.incDecCond(cc, last.incdec)) return;
+    const p = this.replays.length ? null : this.pending;
     const neg = (cc & 1) !== 0;
     const not = () => { if (neg) this.op(Op.i32_eqz); };
     const sf = () => { this.get(this.fr).i32(sign(p!.sz)).op(Op.i32_and).i32(0).op(Op.i32_ne); };
@@ -483,14 +603,33 @@ class Translator {
     this.i32(cc).call(F_COND);
   }
 
+  /** Push condition cc after INC/DEC v → r, if it reads only ZF SF OF (true); else false. */
+  private incDecCond(cc: number, x: { v: number; r: number; sz: number; dec: boolean }): boolean {
+    const sg = sign(x.sz);
+    const zf = () => this.get(x.r).op(Op.i32_eqz);
+    const sf = () => this.get(x.r).i32(sg).op(Op.i32_and).i32(0).op(Op.i32_ne);
+    // INC overflows to the sign bit alone; DEC from it.
+    const of = () => this.get(x.dec ? x.v : x.r).i32(sg).op(Op.i32_eq);
+    switch (cc >> 1) {
+      case 0: of(); break;
+      case 2: zf(); break;
+      case 4: sf(); break;
+      case 6: sf(); of(); this.op(Op.i32_ne); break;
+      case 7: zf(); sf(); of(); this.op(Op.i32_ne).op(Op.i32_or); break;
+      default: return false;
+    }
+    if (cc & 1) this.op(Op.i32_eqz);
+    return true;
+  }
+
   // ---- instructions ----
   /** Translate one instruction; "end" when the block ends with it (exit emitted). */
   insn(i: Insn, next: number): "cont" | "end" {
     if (!i.a16 && !i.lock && this.inline(i, next)) {
       this.inlined++;
       if (this.term) { this.count++; return "end"; } // its exits already counted it
-      this.count++;
-      if (this.slow) { this.gget(G_EXIT).if(); this.exit(next, this.count); this.end(); this.slow = false; }
+      this.count += this.retires;
+      if (this.slow) { this.get(this.xl).if(); this.exit(next, this.count); this.end(); this.slow = false; }
       return "cont";
     }
     this.slow = false;
@@ -498,9 +637,11 @@ class Translator {
     // The interpreter runs it: it reads and writes the core's lazy flags itself.
     this.flushFlags();
     this.eipc(i.eip).gset(G_EIP);
-    this.addInstret(this.count - this.synced);
-    this.synced = this.count;
+    this.owed(this.count); this.addInstret();
+    this.get(this.done).i32(this.count).op(Op.i32_add).set(this.cred);
+    this.storeRegs();
     this.call(F_STEP);
+    this.loadRegs();
     this.gget(G_FAULT).if();
     this.exit(null, this.count); // the interpreter has put EIP back on the instruction
     this.end();
@@ -513,10 +654,78 @@ class Translator {
     return "cont";
   }
   private term = false;
+  /** Instructions the current one stands for (a call of a PC thunk: the CALL, MOV and RET). */
+  private retires = 1;
+  /** The calls of the current block that go to a PC thunk, by instruction index. */
+  private readonly thunks = new Map<number, Thunk>();
+
+  /** Is `i` (instruction k of the block) a CALL of a PC thunk — `mov reg, [esp]; ret`, which
+   *  position-independent i386 code calls at every function entry to learn its own address?
+   *  Then it is generated as the three instructions it runs (reg = return address, the return
+   *  address written below ESP), and the block goes on after it: without this, every such call
+   *  left the region twice (a third of the region exits of gzip and md5sum). */
+  private findThunk(i: Insn, k: number): boolean {
+    if (i.op !== 0xe8 || i.o16 || i.a16 || i.lock) return false;
+    const target = (i.eip + i.len + i.imm) >>> 0;
+    const off = this.plan.offsets[0]! + ((target - this.base) | 0);
+    let t: Thunk | null = null;
+    if (off >= 0 && off <= 4096 - 4) t = thunkIn(this.page.subarray(off, off + 4), null);
+    else if (off < 0 || off >= 4096) {
+      const p = this.peek(target);
+      if (p) t = thunkIn(p.bytes, p);
+    }
+    if (!t) return false;
+    this.thunks.set(k, t);
+    return true;
+  }
+  /** CALL of a PC thunk (findThunk), inline. A thunk in another page is checked at run time:
+   *  still mapped at the physical page it was read from, and that page not written since; if
+   *  not, this is an ordinary call. */
+  private thunkCall(i: Insn, next: number, t: Thunk): void {
+    const target = (next + i.imm) >>> 0;
+    const v = this.local();
+    this.eipc(next).set(v);
+    if (t.at) {
+      const e = this.local();
+      this.usesNeed[0] = true;
+      this.eipc(target).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
+      this.get(this.readNeed).op(Op.i32_and).get(this.readNeed).op(Op.i32_eq);
+      this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).i32(t.at.phys).op(Op.i32_eq).op(Op.i32_and);
+      this.i32(0).mem(Op.i32_load, 2, this.L.PAGE_GEN_BASE + (t.at.phys >>> 12) * 4).i32(t.at.gen).op(Op.i32_eq).op(Op.i32_and);
+      this.if();
+    }
+    this.push(i, v); // a fault leaves EIP on the CALL
+    // The return address went through the core (not plain RAM, or a code page): go on at the
+    // thunk if the core asked to leave.
+    if (this.slow) { this.get(this.xl).if(); this.exit(target, this.count + 1); this.end(); this.slow = false; }
+    this.setReg(4, t.reg, () => this.get(v));
+    this.setReg(4, ESP, () => this.getReg(4, ESP).i32(4).op(Op.i32_add));
+    if (t.at) {
+      this.else();
+      this.push(i, v);
+      this.exit(target, this.count + 1);
+      this.end();
+      this.slow = false;
+    }
+    this.retires = 3;
+  }
+  /** Flags a later instruction of the current block reads, after each of its instructions;
+   *  the current instruction's index. */
+  private readLater: number[] = [];
+  private cur = 0;
+  /** No later instruction of the block reads what the current instruction does to the flags:
+   *  generate the value only, and owe the flags (replays) to whatever leaves or steps. */
+  private flagsDeferred(i: Insn): boolean {
+    return (flagEffect(i).write & this.readLater[this.cur]!) === 0 && this.replays.length < MAX_REPLAYS;
+  }
+  /** Flag updates owed, in order, on top of `pending` (or of the core's flags if it is null or
+   *  stored): each emits a call of the core helper that applies the instruction's flags. */
+  private replays: Replay[] = [];
 
   /** Generate i inline if it is one of the common cases; false leaves it to the interpreter. */
   private inline(i: Insn, next: number): boolean {
     this.term = false;
+    this.retires = 1;
     this.slow = false;
     const op = i.op;
     const osz = i.o16 ? 2 : 4;
@@ -626,6 +835,20 @@ class Translator {
       return true;
     }
     // ---- INC / DEC ----
+    if (((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2 && reg)) && this.replays.length < MAX_REPLAYS) {
+      // A plain add; the flags owed (CF is the one before, which the core has), ZF SF OF for
+      // a Jcc from the locals.
+      const sz = op < 0x50 ? osz : op === 0xfe ? 1 : osz;
+      const r = op < 0x50 ? op & 7 : i.rm;
+      const down = op < 0x50 ? op >= 0x48 : i.reg === 1;
+      const v = this.local(), res = this.local();
+      this.getReg(sz, r).tee(v).i32(down ? -1 : 1).op(Op.i32_add);
+      if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+      this.set(res);
+      this.setReg(sz, r, () => this.get(res));
+      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
+      return true;
+    }
     if (op >= 0x40 && op <= 0x4f) {
       this.incDec(op >= 0x48, osz, () => this.getReg(osz, op & 7), () => this.setReg(osz, op & 7, () => this.get(this.fr)));
       return true;
@@ -645,6 +868,7 @@ class Translator {
     if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
       const sz = (op & 1) === 0 ? 1 : osz;
       if (op <= 0xc1 && (i.imm & 31) === 0) return false; // a no-op shift: rare, interpret
+      if (reg && i.reg !== 2 && i.reg !== 3 && this.flagsDeferred(i)) { this.shiftDeferred(i, sz); return true; }
       const cnt = this.local();
       if (op <= 0xc1) this.i32(i.imm).set(cnt); else if (op <= 0xd1) this.i32(1).set(cnt); else this.getReg(1, ECX).set(cnt);
       const v = this.local();
@@ -661,6 +885,16 @@ class Translator {
       if (reg) this.setReg(sz, i.rm, () => this.get(v)); else this.rmwWrite(sz, ph, v);
       this.end();
       this.pending = null;
+      return true;
+    }
+    // ---- NOT / NEG ----
+    if ((op === 0xf6 || op === 0xf7) && (i.reg === 2 || i.reg === 3)) {
+      const sz = op === 0xf6 ? 1 : osz;
+      if (i.reg === 3) { this.aluRm(i, 5, sz, () => this.i32(0), true); return true; }
+      if (reg) { this.setReg(sz, i.rm, () => { this.getReg(sz, i.rm).i32(mask(sz)).op(Op.i32_xor); }); return true; }
+      const lin = this.memLocal(i.mem!), ph = this.local(), v = this.local();
+      this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.i32(mask(sz)).op(Op.i32_xor).set(v);
+      this.rmwWrite(sz, ph, v);
       return true;
     }
     // ---- SETcc / CMOVcc ----
@@ -684,6 +918,12 @@ class Translator {
     if (!i.o16 && op >= 0x50 && op <= 0x57) {
       const v = this.local();
       this.getReg(4, op & 7).set(v);
+      this.push(i, v);
+      return true;
+    }
+    if (!i.o16 && op === 0xff && i.reg === 6) {
+      const v = this.local();
+      this.rmValue(i, 4, v);
       this.push(i, v);
       return true;
     }
@@ -715,6 +955,7 @@ class Translator {
       this.jump((next + rel) >>> 0, this.count + 1);
       return this.ends();
     }
+    if (op === 0xe8 && this.thunks.has(this.cur)) { this.thunkCall(i, next, this.thunks.get(this.cur)!); return true; }
     if (op === 0xe8) {
       const v = this.local();
       this.eipc(next).set(v);
@@ -768,13 +1009,13 @@ class Translator {
     this.set(this.fr);
     this.aluFlags(Translator.lf(alu), sz);
   }
-  /** r/m ← r/m op b (CMP: only compares). */
-  private aluRm(i: Insn, alu: number, sz: number, b: () => void): void {
+  /** r/m ← r/m op b (CMP: only compares); with `neg`, r/m ← b - r/m (NEG, b = 0). */
+  private aluRm(i: Insn, alu: number, sz: number, b: () => void, neg = false): void {
     const vb = this.local();
     b(); this.set(vb);
     if (i.mod === 3) {
-      this.getReg(sz, i.rm).set(this.fa);
-      this.get(vb).set(this.fb);
+      this.getReg(sz, i.rm).set(neg ? this.fb : this.fa);
+      this.get(vb).set(neg ? this.fa : this.fb);
       this.aluCompute(alu, sz);
       if (alu !== 7) this.setReg(sz, i.rm, () => this.get(this.fr));
       return;
@@ -792,10 +1033,11 @@ class Translator {
     const ph = this.local(), tb = this.local(), tr = this.local();
     this.rmwRead(i, sz, m.seg, lin, ph); this.set(va);
     this.get(vb).set(tb);
-    this.aluOp(alu, sz, va, tb);
+    if (neg) this.aluOp(alu, sz, tb, va); else this.aluOp(alu, sz, va, tb);
     this.set(tr);
     this.rmwWrite(sz, ph, tr);
-    this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
+    if (neg) this.get(tb).set(this.fa).get(va).set(this.fb).get(tr).set(this.fr);
+    else this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
     this.aluFlags(Translator.lf(alu), sz);
   }
   /** reg ← reg op b (CMP: only compares). */
@@ -804,6 +1046,41 @@ class Translator {
     b(); this.set(this.fb);
     this.aluCompute(alu, sz);
     if (alu !== 7) this.setReg(sz, r, () => this.get(this.fr));
+  }
+  /** A shift or rotate of a register whose flags no later instruction reads: the value, and
+   *  the flags owed (the core's shift of the same operands sets them). */
+  private shiftDeferred(i: Insn, sz: number): void {
+    const op = i.op, bits = sz * 8;
+    const count = () => {
+      if (op <= 0xc1) this.i32(i.imm & 31); else if (op <= 0xd1) this.i32(1); else this.getReg(1, ECX).i32(31).op(Op.i32_and);
+    };
+    const v = this.local(), c = this.local();
+    count(); this.set(c);
+    this.getReg(sz, i.rm).set(v); // zero-extended to 32 bits
+    this.replays.push({ emit: () => {
+      // A masked count of 0 changes no flag (and the core's shift is not called for it).
+      this.get(c).if().i32(i.reg).i32(sz).get(v).get(c).call(F_SHIFT).op(Op.drop).end();
+    } });
+    this.setReg(sz, i.rm, () => {
+      switch (i.reg) {
+        case 0: case 1: { // ROL, ROR
+          if (sz === 4) { this.get(v).get(c).op(i.reg === 0 ? Op.i32_rotl : Op.i32_rotr); break; }
+          const n = this.local();
+          this.get(c).i32(bits - 1).op(Op.i32_and).set(n);
+          const left = i.reg === 0 ? Op.i32_shl : Op.i32_shr_u, right = i.reg === 0 ? Op.i32_shr_u : Op.i32_shl;
+          this.get(v).get(n).op(left).get(v).i32(bits).get(n).op(Op.i32_sub).op(right).op(Op.i32_or);
+          this.i32(mask(sz)).op(Op.i32_and);
+          break;
+        }
+        case 4: case 6: this.get(v).get(c).op(Op.i32_shl); if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and); break;
+        case 5: this.get(v).get(c).op(Op.i32_shr_u); break;
+        default: // SAR
+          this.get(v);
+          if (sz !== 4) this.op(sz === 1 ? Op.i32_extend8_s : Op.i32_extend16_s);
+          this.get(c).op(Op.i32_shr_s);
+          if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+      }
+    });
   }
   private incDec(dec: boolean, sz: number, value: () => void, store: () => void): void {
     this.flushFlags(); // INC/DEC keep CF: the core folds it from the stored flags
@@ -848,14 +1125,19 @@ class Translator {
     if (this.stack) this.gget(G_STACKB).op(Op.i32_eqz).op(Op.i32_or);
     this.if().i32(0).op(Op.return).end();
     this.gget(G_EIP).set(this.eip0);
-    this.b.byte(Op.loop).byte(VOID);
+    this.loadRegs();
+    if (this.usesNeed[0]) this.gget(G_READNEED).set(this.readNeed);
+    if (this.usesNeed[1]) this.gget(G_WRITENEED).set(this.writeNeed);
+    this.b.byte(Op.block).byte(VOID).byte(Op.loop).byte(VOID);
     for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
     this.get(this.idx);
     this.b.byte(Op.br_table).u32(n);
     for (let k = 0; k < n; k++) this.b.u32(k);
     this.b.u32(n - 1);
     for (const code of codes) this.b.byte(Op.end).bytes(code.view());
-    this.b.byte(Op.end).byte(Op.unreachable);
+    this.b.byte(Op.end).byte(Op.unreachable).byte(Op.end); // the loop, the outer block
+    this.storeRegs();
+    this.get(this.ret).op(Op.return);
     return this.b;
   }
 }

@@ -226,7 +226,7 @@ one(0xf5, "CMC", { read: CF, write: CF, precise: true });
 for (const [op, imm] of [[0xf6, "ib"], [0xf7, "iz"]] as const) {
   group(0, op, ["TEST E,I", "TEST E,I", "NOT E", "NEG E", "MUL E", "IMUL E", "DIV E", "IDIV E"], (k) => ({
     modrm: true, imm: k < 2 ? imm : "none", write: k === 2 ? 0 : ARITH, lock: k === 2 || k === 3, precise: true,
-    jit: k === 0 ? "inline" : "step",
+    jit: k === 0 || k === 2 || k === 3 ? "inline" : "step",
   }));
 }
 one(0xf8, "CLC", { write: CF, precise: true });
@@ -244,7 +244,7 @@ group(0, 0xff, ["INC Ev", "DEC Ev", "CALL Ev", "CALLF Mp", "JMP Ev", "JMPF Mp", 
   write: k < 2 ? ARITH & ~CF : k === 3 || k === 5 ? ALL : 0,
   lock: k < 2,
   flow: k === 2 ? "call" : k === 4 ? "jmp" : k === 3 || k === 5 ? "far" : "none",
-  jit: k < 2 || k === 2 || k === 4 ? "inline" : "step",
+  jit: k < 2 || k === 2 || k === 4 || k === 6 ? "inline" : "step",
   ends: k >= 2 && k !== 6,
   precise: true, // CALLF/JMPF save the boundary state themselves before the far transfer
   ...(k === 2 || k === 4 ? { x64: "f64" as const } : k === 6 ? { x64: "d64" as const } : {}),

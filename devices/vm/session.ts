@@ -129,6 +129,14 @@ export async function stopVm(
   };
 }
 
+/** Host side: the reset button. True when the worker took the request within graceMs; false
+ *  when it did not — its run loop is stuck and will not (the host should terminate it). */
+export async function resetVm(control: Int32Array, graceMs = STOP_GRACE_MS): Promise<boolean> {
+  kick(control, CMD_RESET);
+  await new Promise((r) => setTimeout(r, graceMs));
+  return Atomics.load(control, CTL_CMD) !== CMD_RESET;
+}
+
 /** Host side: ask for a snapshot unless another command is pending (it is asked again later). */
 export function requestInspect(control: Int32Array): boolean {
   if (Atomics.compareExchange(control, CTL_CMD, CMD_NONE, CMD_INSPECT) !== CMD_NONE) return false;
@@ -390,7 +398,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (stepHit) continue; // a device's interrupt from advance() ended the step: pause first
     // A device waits for host I/O: give the event loop a turn each slice until it settles.
     // The JIT's background compiles finish in the event loop too (core-wasm/jit/jit.ts).
-    if (writeBack || board.hostIo() || board.core.jit.busy) await macrotask();
+    if (writeBack || board.hostIo() || board.core.jit.tick()) await macrotask();
     // Stop at the next timer deadline so the interrupt lands on time — in deterministic mode
     // at the same instruction on every run.
     const ahead = (board.nextDeadlineNs() - board.clock.nowNs()) / board.clock.nsPerInstruction();

@@ -67,8 +67,23 @@ export function jitInvalidate(phys: u32, len: u32): void {
   }
 }
 
-@inline function slotOf(phys: u32): u32 {
-  return JIT_MAP_BASE + (((phys * 0x9E37_79B1) >>> (32 - JIT_MAP_BITS)) * JIT_ENTRY);
+// The map is 4-way set-associative: a block's entry is one of the four of its set, which share
+// a 64-byte cache line. Two ways were not enough: hot blocks that hashed to the same set as a
+// translated one evicted each other while counting and never reached the threshold (the
+// cpu workload's two hottest return addresses were interpreted 8 million times each).
+const WAYS: u32 = 4;
+const SET_BYTES: u32 = WAYS * JIT_ENTRY;
+const SET_BITS: u32 = JIT_MAP_BITS - 2;
+@inline function setOf(phys: u32): u32 {
+  return JIT_MAP_BASE + ((phys * 0x9E37_79B1) >>> (32 - SET_BITS)) * SET_BYTES;
+}
+/** The entry of the block at phys read from its page's generation gen, or 0. */
+@inline function find(phys: u32, gen: u32): u32 {
+  const s = setOf(phys);
+  for (let p = s; p < s + SET_BYTES; p += JIT_ENTRY) {
+    if (load<u32>(p) == phys && load<u32>(p, 4) == gen) return p;
+  }
+  return 0;
 }
 
 /** At an instruction boundary with the JIT on: run the block at EIP if there is one (or if
@@ -87,13 +102,8 @@ export function jitEnter(budget: u32): u32 {
   }
   const phys = (e & 0xFFFF_F000) | (eip & 0xFFF);
   const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
-  // Two-way: the block is in slot a or its neighbour b.
-  const a = slotOf(phys), b = a ^ JIT_ENTRY;
-  let p = a;
-  if (load<u32>(a) != phys || load<u32>(a, 4) != gen) {
-    if (load<u32>(b) == phys && load<u32>(b, 4) == gen) p = b;
-    else return jitMiss(phys, gen, a, b, budget);
-  }
+  const p = find(phys, gen);
+  if (p == 0) return jitMiss(phys, gen, budget);
   let fn = load<u32>(p, 8);
   if (fn != 0) return chain(fn, budget);
   const hits = load<u32>(p, 12);
@@ -139,12 +149,8 @@ function chain(fn: u32, budget: u32): u32 {
   const e = load<u32>(TLB_BASE + ((eip >>> 12) << 2));
   if ((e & readNeed) != readNeed) return 0;
   const phys = (e & 0xFFFF_F000) | (eip & 0xFFF);
-  const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
-  const a = slotOf(phys);
-  if (load<u32>(a) == phys && load<u32>(a, 4) == gen) return load<u32>(a, 8);
-  const b = a ^ JIT_ENTRY;
-  if (load<u32>(b) == phys && load<u32>(b, 4) == gen) return load<u32>(b, 8);
-  return 0;
+  const p = find(phys, load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2)));
+  return p != 0 ? load<u32>(p, 8) : 0;
 }
 
 /** The translator compiled the block at phys (a warm one, or one compiled in the background)
@@ -154,14 +160,10 @@ function chain(fn: u32, budget: u32): u32 {
  *  carries the new generation, and an older compile still in flight must not land there. */
 export function jitInstall(phys: u32, gen: u32, fn: u32): u32 {
   if (gen != load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2))) return 0;
-  const a = slotOf(phys), b = a ^ JIT_ENTRY;
-  for (let p = a, k = 0; k < 2; k++, p = b) {
-    if (load<u32>(p) == phys && load<u32>(p, 4) == gen && load<u32>(p, 8) == 0 && load<u32>(p, 12) != NEVER) {
-      store<u32>(p, fn, 8);
-      return 1;
-    }
-  }
-  return 0;
+  const p = find(phys, gen);
+  if (p == 0 || load<u32>(p, 8) != 0 || load<u32>(p, 12) == NEVER) return 0;
+  store<u32>(p, fn, 8);
+  return 1;
 }
 /** 1 if the block at phys is warm — it has run a quarter of the threshold times since its page
  *  was last written — and is not translated or being translated on its own: the translator
@@ -169,14 +171,16 @@ export function jitInstall(phys: u32, gen: u32, fn: u32): u32 {
  *  compiled into many regions (a branch to one with a region of its own leaves, and chain()
  *  goes there). */
 export function jitSeen(phys: u32): u32 {
-  const gen = load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
-  const a = slotOf(phys), b = a ^ JIT_ENTRY;
-  let p: u32 = 0;
-  if (load<u32>(a) == phys && load<u32>(a, 4) == gen) p = a;
-  else if (load<u32>(b) == phys && load<u32>(b, 4) == gen) p = b;
+  const p = find(phys, load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2)));
   if (p == 0 || load<u32>(p, 8) != 0) return 0;
   const hits = load<u32>(p, 12);
   return hits < PENDING && hits >= max<u32>(1, jitThreshold >>> 2) ? 1 : 0;
+}
+/** The translator declined the block at phys, queued as hot: it is interpreted from now on
+ *  (until its page is written). */
+export function jitDecline(phys: u32): void {
+  const p = find(phys, load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2)));
+  if (p != 0 && load<u32>(p, 8) == 0) store<u32>(p, NEVER, 12);
 }
 /** The translator is about to read code from phys's page: writes there now invalidate. Returns
  *  the page's generation, which the translation is then of (jitInstall). */
@@ -185,11 +189,16 @@ export function jitMarkCode(phys: u32): u32 {
   return load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
 }
 
-/** Not in the map: start counting it, in whichever of its two slots holds nothing worth
- *  keeping (empty, stale or not yet translated) — a translated block is evicted last. */
-function jitMiss(phys: u32, gen: u32, a: u32, b: u32, budget: u32): u32 {
-  let p = b;
-  if (!keep(a)) p = a;
+/** Not in the map: start counting it in the way of its set worth least — an empty or stale
+ *  one, else the block counted fewest times so far; a translated block, or one being compiled
+ *  or declined, only if all four are. */
+function jitMiss(phys: u32, gen: u32, budget: u32): u32 {
+  const s = setOf(phys);
+  let p = s, least: u32 = 0xFFFF_FFFF;
+  for (let q = s; q < s + SET_BYTES; q += JIT_ENTRY) {
+    const w = worth(q);
+    if (w < least) { least = w; p = q; }
+  }
   const old = load<u32>(p, 8);
   if (old != 0) vmmJitFree(old);
   store<u32>(p, phys);
@@ -199,9 +208,12 @@ function jitMiss(phys: u32, gen: u32, a: u32, b: u32, budget: u32): u32 {
   if (jitThreshold <= 1) return jitEnter(budget);
   return 0;
 }
-@inline function keep(p: u32): bool {
+@inline function worth(p: u32): u32 {
   const k = load<u32>(p);
-  return k != EMPTY && load<u32>(p, 8) != 0 && load<u32>(p, 4) == load<u32>(PAGE_GEN_BASE + ((k >>> 12) << 2));
+  if (k == EMPTY || load<u32>(p, 4) != load<u32>(PAGE_GEN_BASE + ((k >>> 12) << 2))) return 0;
+  if (load<u32>(p, 8) != 0) return 0xFFFF_FFFE;
+  const hits = load<u32>(p, 12);
+  return hits >= PENDING ? 0xFFFF_FFFD : hits;
 }
 
 // ---- slow paths of translated code --------------------------------------------------------
