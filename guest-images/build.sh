@@ -97,6 +97,11 @@ missing=()
 for p in "${deps[@]}"; do [ -n "$(pkgver "$p")" ] || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] || die "missing Debian packages: ${missing[*]} (run: guest-images/build.sh --deps)"
 
+# The initramfs's applet links come from running busybox (i386) on the build host; a host kernel
+# without 32-bit support cannot, and the loop below would then link nothing. Refuse up front.
+/bin/busybox true 2>/dev/null ||
+  die "cannot run /bin/busybox (i386) on this host (a kernel without 32-bit support?): its applet list is needed for the initramfs"
+
 src_tar=/usr/src/linux-source-6.1.tar.xz
 src_ver=$(pkgver linux-source-6.1)
 bb_ver=$(pkgver busybox-static:i386)
@@ -154,8 +159,9 @@ build_initramfs() {
   rm -rf "$root"
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,mnt}
   cp /bin/busybox "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list-full); do
+  local applet applets
+  applets=$("$root/bin/busybox" --list-full) || die "busybox --list-full failed"
+  for applet in $applets; do
     [ "$applet" = bin/busybox ] || ln -s /bin/busybox "$root/$applet"
   done
   install -m 0755 "$here/initramfs/init" "$root/init"

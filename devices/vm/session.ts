@@ -162,8 +162,8 @@ export function instretSlot(control: SharedArrayBuffer): BigInt64Array {
 
 /**
  * Deterministic clock: guest time a PAUSE (a spin-wait's cpu_relax) lets pass, at most, and
- * never past the next timer deadline. Linux's boot spins ~270 ms of guest time in APIC timer
- * checks and calibration; executed at 1 ns per instruction that is ~270 M instructions.
+ * never past the next timer deadline. Linux's boot spins ~50 ms of guest time in APIC timer
+ * checks and calibration; executed at 1 ns per instruction that is ~50 M instructions.
  */
 export const PAUSE_SKIP_NS = 10_000;
 

@@ -18,8 +18,8 @@ const bzImage = new Uint8Array(readFileSync(new URL("../../../guest-images/bzIma
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 // guest-images/bzImage as committed, and `lz4 -d` of its payload (bytes payload_offset ..
 // + payload_length - 4 after the setup sectors). A rebuilt kernel changes both: re-derive.
-const BZIMAGE_SHA = "c7768f0156e91ec54c0ade8349ee1ae3a895dde3c1aefe974d9bb622a1c1a106";
-const VMLINUX_SHA = "40c96ba4b7c3e137399e3fd2a1e18ea4dffe1d7dd2932e98a5b02cc0d9294e56";
+const BZIMAGE_SHA = "3cba7a539719a3fe9688d556d360018e7fbad555fecade533c41c6272f56a9aa";
+const VMLINUX_SHA = "36f93ac8407262e969edd5be50e66f4699c54b05029aaf957c3f9616791bd64b";
 
 const view = new DataView(bzImage.buffer, bzImage.byteOffset);
 const setupBytes = (bzImage[0x1f1]! + 1) * 512;
