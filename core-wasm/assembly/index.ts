@@ -43,5 +43,5 @@ export { fault } from "./cpu/access";
 export { readNeed, writeNeed } from "./cpu/paging";
 export {
   jitExit, jitRead8, jitRead16, jitRead32, jitWrite8, jitWrite16, jitWrite32, jitRmwRead, jitRmwWrite,
-  jitStep, jitCond, jitInc, jitDec, jitShift, jitInvalidate, jitSetThreshold, jitFlush, jitInstall, jitMarkCode, jitSeen, jitDecline, jitImulFlags,
+  jitStep, jitCond, jitInc, jitDec, jitShift, jitInvalidate, jitSetThreshold, jitFlush, jitInstall, jitMarkCode, jitSeen, jitDecline, jitRecount, jitImulFlags,
 } from "./cpu/jit";

@@ -18,9 +18,13 @@ import type { Peek } from "./pc-thunk.ts";
 
 /** vmm.jitCompile's answer when the block will be installed later (core jit.ts COMPILING). */
 const COMPILING = 0xffffffff;
-/** Blocks per module at most: in a VM, a full queue is compiled at once. */
+/** Blocks per module at most (a hot block and warm ones). */
 const BATCH = 16;
+/** With a low threshold (below QUEUE_BELOW) nearly every block turns hot: in a VM, hot blocks
+ *  are then queued and compiled up to QUEUE_MAX to a module; with a higher one each is compiled
+ *  as soon as it is hot (with warm ones), so it arrives soonest. */
 const QUEUE_MAX = 64;
+const QUEUE_BELOW = 50;
 /** Warm blocks remembered (the most recent are compiled first). */
 const WARM_MAX = 256;
 
@@ -48,6 +52,7 @@ export interface JitStats {
 
 interface CoreJitExports {
   jitDecline(phys: number): void;
+  jitRecount(phys: number): void;
   jitMarkCode(phys: number): number;
   jitSeen(phys: number): number;
   jitInstall(phys: number, gen: number, slot: number): number;
@@ -66,6 +71,8 @@ export class Jit {
   private nextSlot = 0;
   /** Compile in the background (the VM); synchronously otherwise (tests: a block runs at once). */
   background = false;
+  /** The core's threshold (loader.ts setJit). */
+  threshold = 0;
   /** Modules being compiled in the background. */
   private inFlight = 0;
 
@@ -109,7 +116,7 @@ export class Jit {
     this.warm.delete(phys);
     if (this.background) {
       this.queue.push([phys, eip]);
-      if (this.queue.length >= QUEUE_MAX) this.compileQueued();
+      if (this.queue.length >= (this.threshold < QUEUE_BELOW ? QUEUE_MAX : 1)) this.compileQueued();
       return COMPILING;
     }
     const t0 = performance.now();
@@ -155,15 +162,18 @@ export class Jit {
   }
 
   /** Translate blocks [phys, eip]; `declined` hears of those with nothing to translate. */
-  private translate(want: [number, number][], declined: (phys: number) => void = () => {}): Block[] {
+  private translate(want: [number, number][], declined: (phys: number) => void = () => {}, covered?: Set<number>): Block[] {
     const blocks: Block[] = [];
     for (const [p, e] of want) {
+      if (covered?.has(p)) { this.core.jitRecount(p); continue; }
       // Mark the page before reading it: from here on a write to it makes the block stale.
       const gen = this.core.jitMarkCode(p);
       const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
       const tr = translateRegion(page, p & 0xfff, e, this.L, (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0, this.peek);
-      if (tr) blocks.push({ phys: p, gen, tr });
-      else declined(p);
+      if (tr) {
+        blocks.push({ phys: p, gen, tr });
+        for (const off of tr.members.slice(1)) covered?.add((p & ~0xfff) + off);
+      } else declined(p);
     }
     return blocks;
   }
@@ -173,8 +183,12 @@ export class Jit {
     const t0 = performance.now();
     const hot = this.queue.splice(0);
     const warm = this.takeWarm(Math.max(0, BATCH - hot.length));
-    // A queued block the translator declines is waiting as "being compiled": say it never will be.
-    const blocks = this.translate(hot, (p) => { this.stats.declined++; this.core.jitDecline(p); }).concat(this.translate(warm));
+    // A queued block the translator declines is waiting as "being compiled": say it never will
+    // be. One that a region of this batch already holds (the blocks of a loop turn hot together)
+    // is not compiled again on its own: it counts again, and gets a region of its own only if it
+    // turns hot entered from elsewhere.
+    const covered = new Set<number>();
+    const blocks = this.translate(hot, (p) => { this.stats.declined++; this.core.jitDecline(p); }, covered).concat(this.translate(warm));
     if (blocks.length === 0) { this.stats.compileMs += performance.now() - t0; return; }
     const bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages);
     this.stats.bytes += bytes.length;

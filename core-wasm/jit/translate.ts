@@ -61,6 +61,8 @@ export interface Translation extends FuncBody {
   inline: number;
   /** Basic blocks in the region. */
   blocks: number;
+  /** Their byte offsets in the page (the entry's first). */
+  members: readonly number[];
 }
 
 /** Translate the region entered at byte `offset` of the code page `page` (4 KiB), EIP `eip`:
@@ -82,7 +84,7 @@ export function translateRegion(page: Uint8Array, offset: number, eip: number, L
     codes.push(t.takeCode());
   }
   if ((t.regsUsed & ~first.regsUsed) || (t.regsWritten & ~first.regsWritten)) throw new Error("translator: the passes disagree on registers");
-  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length };
+  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length, members: plan.offsets };
 }
 
 class Translator {

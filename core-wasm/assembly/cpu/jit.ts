@@ -187,6 +187,13 @@ export function jitDecline(phys: u32): void {
   const p = find(phys, load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2)));
   if (p != 0 && load<u32>(p, 8) == 0) store<u32>(p, NEVER, 12);
 }
+/** The block at phys, queued as hot, was compiled into a region of the same batch instead: it
+ *  counts again from warm, and is compiled on its own only if it turns hot again (entered from
+ *  outside that region). */
+export function jitRecount(phys: u32): void {
+  const p = find(phys, load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2)));
+  if (p != 0 && load<u32>(p, 8) == 0 && load<u32>(p, 12) == PENDING) store<u32>(p, max<u32>(1, jitThreshold >>> 2), 12);
+}
 /** The translator is about to read code from phys's page: writes there now invalidate. Returns
  *  the page's generation, which the translation is then of (jitInstall). */
 export function jitMarkCode(phys: u32): u32 {
