@@ -82,7 +82,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
         name, kind: spec.transport, mem: parts.mem, log: parts.log, classCode: type.pciClass,
         ...(spec.irq === "msix" ? { msix: { send: msi } } : {}),
       });
-      attachBars(p.fn, p.regions, parts.ports, parts.mmio, parts.log);
+      attachBars(p.fn, p.bars, parts.ports, parts.mmio, parts.log);
       parts.pci.add(slot++, 0, p.fn);
       devices.push({ spec, type, device, transport: p.t, info: () => p.info(), pci: p });
     } else {
