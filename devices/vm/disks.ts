@@ -3,21 +3,21 @@
 // in the background while the guest idles (realtime only: its timing would make a
 // deterministic run vary), and flushed and closed when the VM ends.
 import type { BlockBackend } from "../host/block.ts";
-import type { VirtioDeviceSpec } from "./config.ts";
+import type { BlockDeviceSpec } from "../virtio/device-type.ts";
 
 /** Least time between idle write-backs of a disk's unflushed writes (BlockBackend.writeBack). */
 export const WRITE_BACK_MS = 500;
 
 export class VmDisks {
-  private readonly disks = new Map<VirtioDeviceSpec, BlockBackend>();
+  private readonly disks = new Map<BlockDeviceSpec, BlockBackend>();
   /** The idle write-back in flight, or null. */
   private pending: Promise<unknown> | null = null;
   private nextAt = 0;
   private failed = false;
   /** What the board opens a blk device's backend with: once per spec, then the same backend. */
-  readonly openBlock: ((spec: VirtioDeviceSpec) => BlockBackend) | undefined;
+  readonly openBlock: ((spec: BlockDeviceSpec) => BlockBackend) | undefined;
 
-  constructor(open: ((spec: VirtioDeviceSpec) => BlockBackend) | undefined, private readonly log: (message: string) => void) {
+  constructor(open: ((spec: BlockDeviceSpec) => BlockBackend) | undefined, private readonly log: (message: string) => void) {
     this.openBlock = open && ((spec) => {
       let disk = this.disks.get(spec);
       if (!disk) this.disks.set(spec, (disk = open(spec)));

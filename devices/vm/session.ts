@@ -18,6 +18,7 @@ import { BootError } from "../board/linux-boot.ts";
 import { PanicWatch } from "./panic-watch.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
+import type { BlockDeviceSpec, FsDeviceSpec } from "../virtio/device-type.ts";
 import { CMD_INSPECT, CMD_RESET, CMD_STOP, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
 import { VmDisks } from "./disks.ts";
 import { macrotask, sleepWhileHalted } from "./halt.ts";
@@ -111,9 +112,9 @@ const SLICE = 200_000;
 
 /** What only the host environment can provide (Node: files; page: IndexedDB). */
 export interface VmHost {
-  openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  openBlock?: (spec: BlockDeviceSpec) => BlockBackend;
   /** The folder of a virtio-9p spec (opened anew by each board a reset builds). */
-  openFs?: (spec: VirtioDeviceSpec) => FsBackend;
+  openFs?: (spec: FsDeviceSpec) => FsBackend;
 }
 
 /**
