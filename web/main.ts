@@ -83,7 +83,7 @@ const runStatus = new RunStatus();
 
 const controls = new Controls(settings, {
   powerOn: () => void powerOn().catch(report),
-  reset: () => vm?.reset(),
+  reset: () => vm?.reset(() => void powerOn().catch(report)),
   powerOff: () => void vm?.stop(),
   settingsChanged: (s) => {
     settings = s;
@@ -281,7 +281,7 @@ async function start(): Promise<void> {
     }),
     transcript: () => term.transcript(),
     type: (text) => vm?.send(new TextEncoder().encode(text)),
-    reset: () => vm?.reset(),
+    reset: () => vm?.reset(() => void powerOn().catch(report)),
     powerOff: async () => (vm ? vm.stop() : lastExit),
     state: () => state,
     lastExit: () => lastExit,

@@ -2,7 +2,7 @@
 // console bytes (never a postMessage per byte, docs/ARCHITECTURE.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import {
-  CMD_RESET, CTL_BALLOON, CTL_WORDS, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize, stopVm,
+  CTL_BALLOON, CTL_WORDS, STOP_GRACE_MS, resetVm, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize, stopVm,
   type VmChannels, type VmEvent, type VmStats,
 } from "../devices/vm/session.ts";
 import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
@@ -99,8 +99,22 @@ export class VmSession {
     if (this.running) kick(this.control);
   }
 
-  reset(): void {
-    if (this.running) kick(this.control, CMD_RESET);
+  /**
+   * Reset: the worker takes the request at its next run slice. One that has not taken it within
+   * STOP_GRACE_MS never will (its run loop is stuck): it is terminated — `exited` says why —
+   * and `stuck` is called, so the page can power on again.
+   */
+  reset(stuck: () => void = () => {}): void {
+    if (!this.running) return;
+    void resetVm(this.control).then((taken) => {
+      if (taken || !this.running) return;
+      this.finish();
+      this.resolveExit({
+        type: "exit", reason: "stopped", message: `the VM worker did not take the reset within ${STOP_GRACE_MS} ms; terminated`,
+        stats: { ...emptyStats(), instructions: this.instructions() },
+      });
+      void this.exited.then(stuck); // after the page has seen the exit
+    });
   }
 
   /** Ask the worker for an inspector snapshot (false: another command is pending; ask later). */

@@ -36,12 +36,12 @@ export function instret(): f64 { return instretF64(); }
 
 // ---- the JIT (cpu/jit.ts; the translator is core-wasm/jit/, in the worker) -------------------
 // Translated blocks import these: the state they touch directly, and the slow paths they call.
-export { REGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE } from "./cpu/scratch";
+export { REGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./cpu/scratch";
 export { eip, stackB, instretCount } from "./cpu/state";
-export { lfOp, lfA, lfB, lfRes, lfSign } from "./cpu/flags";
+export { lfOp, lfA, lfB, lfRes, lfSign, lfCin } from "./cpu/flags";
 export { fault } from "./cpu/access";
 export { readNeed, writeNeed } from "./cpu/paging";
 export {
   jitExit, jitRead8, jitRead16, jitRead32, jitWrite8, jitWrite16, jitWrite32, jitRmwRead, jitRmwWrite,
-  jitStep, jitCond, jitInc, jitDec, jitShift, jitInvalidate, jitSetThreshold, jitFlush, jitInstall, jitMarkCode, jitSeen, jitDecline,
+  jitStep, jitCond, jitInc, jitDec, jitShift, jitInvalidate, jitSetThreshold, jitFlush, jitInstall, jitMarkCode, jitSeen, jitDecline, jitImulFlags,
 } from "./cpu/jit";

@@ -26,6 +26,8 @@ export function flagEffect(i: Insn): FlagEffect {
   if (op < 0x40 && (op & 7) < 6) kill = ARITH;
   else if (op === 0x80 || op === 0x81 || op === 0x83 || op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) kill = ARITH;
   else if ((op === 0xf6 || op === 0xf7) && (i.reg === 0 || i.reg === 3)) kill = ARITH;
+  // IMUL r, r/m (and an immediate): CF OF from the product, SF ZF PF from the result, AF 0.
+  else if (op === 0x1af || op === 0x69 || op === 0x6b) kill = ARITH;
   // INC/DEC keep CF.
   else if ((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2)) kill = ARITH & ~CF;
   // Shifts and rotates by a constant: a masked count of 0 writes nothing; RCL/RCR may rotate

@@ -12,7 +12,7 @@
 // is hot once: one module per block made a boot 100 times slower (55,000 modules, 2.4 ms each).
 // Guest-visible behaviour does not depend on when a block arrives: blocks take interrupts at
 // the same instruction boundaries as the interpreter.
-import { translateRegion, blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout, type Translation } from "./translate.ts";
+import { translateRegion, blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout, type Peek, type Translation } from "./translate.ts";
 
 /** vmm.jitCompile's answer when the block will be installed later (core jit.ts COMPILING). */
 const COMPILING = 0xffffffff;
@@ -57,6 +57,7 @@ export class Jit {
   private readonly freeSlots: number[] = [];
   private readonly maxPages: number;
   private readonly core: CoreJitExports;
+  private readonly exportsRef: Record<string, unknown>;
   /** phys → EIP of warm blocks, oldest first (a Map keeps insertion order). */
   private readonly warm = new Map<number, number>();
   private failed = false;
@@ -90,6 +91,7 @@ export class Jit {
     for (const [name] of JIT_GLOBALS) c[name] = exports[name] as WebAssembly.ImportValue;
     this.imports = { c };
     this.core = exports as unknown as CoreJitExports;
+    this.exportsRef = exports;
   }
 
   warmBlock(phys: number, eip: number): void {
@@ -125,6 +127,20 @@ export class Jit {
     return hot;
   }
 
+  /** Code at linear address `lin` as the CPU would fetch it now (its TLB entry; nothing if the
+   *  page is not in the TLB, not readable at this CPL, or not RAM), its page marked as code so a
+   *  write to it moves the generation the translation is checked against. */
+  private readonly peek: Peek = (lin) => {
+    const tlb = new Uint32Array(this.memory.buffer, this.L.TLB_BASE + (lin >>> 12) * 4, 1)[0]!;
+    const need = (this.exportsRef.readNeed as WebAssembly.Global).value as number;
+    if ((tlb & need) !== need) return null;
+    const phys = (tlb & 0xfffff000) >>> 0;
+    if (this.L.GUEST_RAM_BASE + phys + 4096 > this.memory.buffer.byteLength) return null;
+    const gen = this.core.jitMarkCode(phys);
+    const at = phys + (lin & 0xfff);
+    return { bytes: new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + at, Math.min(8, 4096 - (lin & 0xfff))), phys, gen };
+  };
+
   /** The most recently warmed blocks, up to n, taken off the warm list. */
   private takeWarm(n: number): [number, number][] {
     const out: [number, number][] = [];
@@ -143,7 +159,7 @@ export class Jit {
       // Mark the page before reading it: from here on a write to it makes the block stale.
       const gen = this.core.jitMarkCode(p);
       const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
-      const tr = translateRegion(page, p & 0xfff, e, this.L, (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0);
+      const tr = translateRegion(page, p & 0xfff, e, this.L, (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0, this.peek);
       if (tr) blocks.push({ phys: p, gen, tr });
       else declined(p);
     }

@@ -15,6 +15,7 @@ import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 
 export interface JitLayout {
+  PAGE_GEN_BASE: number;
   REGS_BASE: number;
   SEGCHK_BASE: number;
   TLB_BASE: number;
@@ -38,19 +39,20 @@ const TYPES: FuncType[] = [
 export const JIT_FUNCS: [string, number][] = [
   ["jitRead8", 1], ["jitRead16", 1], ["jitRead32", 1], ["jitWrite8", 2], ["jitWrite16", 2], ["jitWrite32", 2],
   ["jitRmwRead", 3], ["jitRmwWrite", 4], ["jitStep", 5], ["jitCond", 0], ["jitInc", 1], ["jitDec", 1], ["jitShift", 6],
+  ["jitImulFlags", 2],
 ];
 const F_READ = [0, 0, 1, 0, 2], F_WRITE = [0, 3, 4, 0, 5]; // by operand size
-const F_RMW_READ = 6, F_RMW_WRITE = 7, F_STEP = 8, F_COND = 9, F_INC = 10, F_DEC = 11, F_SHIFT = 12;
+const F_RMW_READ = 6, F_RMW_WRITE = 7, F_STEP = 8, F_COND = 9, F_INC = 10, F_DEC = 11, F_SHIFT = 12, F_IMUL_FLAGS = 13;
 /** Core globals a block reads or writes, in import order (global index = position). */
 export const JIT_GLOBALS: [string, number][] = [
   ["eip", I32], ["lfOp", I32], ["lfA", I32], ["lfB", I32], ["lfRes", I32], ["lfSign", I32], ["fault", I32],
-  ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32], ["instretCount", I64],
+  ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32], ["instretCount", I64], ["lfCin", I32],
 ];
 const G_EIP = 0, G_LFOP = 1, G_LFA = 2, G_LFB = 3, G_LFRES = 4, G_LFSIGN = 5, G_FAULT = 6, G_EXIT = 7;
-const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11;
+const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11, G_LFCIN = 12;
 
 // Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
-const LF_ADD = 1, LF_SUB = 3, LF_LOGIC = 5;
+const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
 const ESP = 4, ECX = 1;
 /** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
 const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
@@ -60,7 +62,6 @@ const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
 export const MAX_BLOCK = 64;
 /** Flag updates owed at once at most (each costs a call wherever the block leaves). */
 const MAX_REPLAYS = 4;
-const FLAGS_ACROSS = false;
 
 
 export function jitImports(memPagesMax: number): Import[] {
@@ -85,13 +86,21 @@ const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
-interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; dynamic?: boolean }
+interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; cin?: number }
+/** Where a PC thunk (`mov reg, [esp]; ret`) is, and the register it loads. `at`: in another
+ *  page, read from physical page `phys` at generation `gen` (null: in the region's page). */
+interface Thunk { reg: number; at: { phys: number; gen: number } | null }
+/** Code in another page, for a call the translator looks into: the bytes at linear `lin` (at
+ *  least 4, or fewer at a page end) and the physical page and generation they were read at. */
+export type Peek = (lin: number) => { bytes: Uint8Array; phys: number; gen: number } | null;
+function thunkIn(b: Uint8Array, at: { phys: number; gen: number } | null): Thunk | null {
+  if (b.length < 4 || b[0] !== 0x8b || (b[1]! & 0xc7) !== 0x04 || b[2] !== 0x24 || b[3] !== 0xc3) return null;
+  const reg = (b[1]! >> 3) & 7;
+  return reg === ESP ? null : { reg, at };
+}
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
 interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
-/** At the start of a block: the flags are whatever the branch there left in the flag locals —
- *  `lk` the lazy kind (0: the core holds them), `ls` the sign bit, fa fb fr the operands. */
-const DYNAMIC: Pending = { lf: 0, sz: 4, stored: false, incdec: false, dynamic: true };
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -150,13 +159,13 @@ class RegionPlan {
  *  there is nothing worth translating there. Two passes: the first finds the blocks (and their
  *  lengths), the second generates them knowing where each branch goes. */
 export function translateRegion(page: Uint8Array, offset: number, eip: number, L: JitLayout,
-  seen: (offset: number) => boolean = () => true): Translation | null {
+  seen: (offset: number) => boolean = () => true, peek: Peek = () => null): Translation | null {
   const plan = new RegionPlan(offset, eip >>> 0, seen);
-  const first = new Translator(L, eip >>> 0, plan);
+  const first = new Translator(L, eip >>> 0, plan, undefined, page, peek);
   for (let k = 0; k < plan.offsets.length; k++) plan.counted(k, first.block(page, plan.offsets[k]!, k));
   plan.open = false;
   if (first.inlined === 0) return null;
-  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten });
+  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten }, page, peek);
   const codes: Bytes[] = [];
   for (let k = 0; k < plan.offsets.length; k++) {
     t.block(page, plan.offsets[k]!, k);
@@ -190,9 +199,8 @@ class Translator {
   private usesNeed = [false, false];
   /** The return value on the way out; the GPR locals. */
   private ret: number;
-  /** The flag locals' lazy kind and sign bit across blocks (DYNAMIC); instructions added to
-   *  instretCount; "a slow path asked to leave"; a scratch i32. */
-  private lk: number; private ls: number; private cred: number; private xl: number; private tmp64i: number;
+  /** Instructions added to instretCount; "a slow path asked to leave"; a scratch i32. */
+  private cred: number; private xl: number; private tmp64i: number;
   private readonly R: number[] = [];
   /** Registers used (read or written) and written by the code generated so far; the sets
    *  loaded and stored (the first pass's, for the whole region). */
@@ -207,12 +215,13 @@ class Translator {
    *  physical page of a shared library, the vDSO), so EIPs are generated relative to it. */
   private eip0: number;
 
-  constructor(private L: JitLayout, private base: number, private plan: RegionPlan, regs?: { used: number; written: number }) {
+  constructor(private L: JitLayout, private base: number, private plan: RegionPlan, regs: { used: number; written: number } | undefined,
+    private page: Uint8Array, private peek: Peek) {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
     this.readNeed = fixed(); this.writeNeed = fixed(); this.ret = fixed();
-    this.lk = fixed(); this.ls = fixed(); this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
+    this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
     for (let x = 0; x < 8; x++) this.R.push(fixed());
     this.loadSet = regs?.used ?? 0xff;
     this.storeSet = regs?.written ?? 0xff;
@@ -222,11 +231,12 @@ class Translator {
   /** Generate block k, which starts at byte `offset` of the page; returns its instruction count. */
   block(page: Uint8Array, offset: number, k: number): number {
     this.k = k; this.depth = 0; this.nTemp = 0;
-    this.count = 0; this.pending = FLAGS_ACROSS ? { ...DYNAMIC } : null; this.slow = false; this.term = false;
+    this.count = 0; this.pending = null; this.slow = false; this.term = false;
     // Decode the straight line first: which flags are read later is known before generating.
     const insns: Insn[] = [];
     let at = offset;
     let pc = (this.base + offset - this.plan.offsets[0]!) >>> 0;
+    this.thunks.clear();
     while (insns.length < MAX_BLOCK) {
       // An instruction the decoder does not know, or one crossing the page end, stops it.
       const insn = decode(page, at, pc);
@@ -234,7 +244,7 @@ class Translator {
       insns.push(insn);
       at += insn.len;
       pc = (pc + insn.len) >>> 0;
-      if (!continues(insn)) break;
+      if (!continues(insn) && !this.findThunk(insn, insns.length - 1)) break;
     }
     this.readLater = flagsReadLater(insns);
     this.replays = [];
@@ -332,12 +342,9 @@ class Translator {
   // ---- exits ----
   private flagStores(): void {
     const p = this.pending!;
-    if (p.dynamic) {
-      this.get(this.lk).if();
-      this.get(this.lk).gset(G_LFOP).get(this.ls).gset(G_LFSIGN);
-    } else this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
+    this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
+    if (p.cin !== undefined) this.get(p.cin).gset(G_LFCIN);
     this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
-    if (p.dynamic) this.end();
   }
   /** Store the flag locals into the core's lazy flags (before the core may read them), then
    *  apply what is owed: from here the core holds the flags. */
@@ -401,14 +408,10 @@ class Translator {
     if (j < 0) { this.exit(target, retired); return; }
     // A slow path of this instruction asked to leave (a code page written, a device's exit).
     if (this.slow) { this.get(this.xl).if(); this.exit(target, retired); this.end(); }
-    // The flags stay in the flag locals for the next block (lk says what they hold).
-    if (!FLAGS_ACROSS) this.flushFlags();
-    else {
-      if (this.replays.length) this.flushFlags();
-      const p = this.pending;
-      if (!p || p.stored) this.i32(0).set(this.lk);
-      else if (!p.dynamic) this.i32(p.lf).set(this.lk).i32(sign(p.sz)).set(this.ls);
-    }
+    // The next block reads the flags from the core. (Keeping them in the flag locals across
+    // blocks, with their kind in a local, was slower in an A/B run under load: more values
+    // live around the loop.)
+    this.flushFlags();
     this.get(0).get(this.done).op(Op.i32_sub).i32(retired + this.plan.counts[j]! + 1).op(Op.i32_lt_u);
     this.if();
     this.exit(target, retired);
@@ -543,8 +546,8 @@ class Translator {
 
   // ---- flags ----
   /** Set the flag locals for an ALU result: fa, fb operands (locals), fr = result (masked). */
-  private aluFlags(lf: number, sz: number): void {
-    this.pending = { lf, sz, stored: false, incdec: false };
+  private aluFlags(lf: number, sz: number, cin?: number): void {
+    this.pending = { lf, sz, stored: false, incdec: false, ...(cin !== undefined ? { cin } : {}) };
     this.replays = []; // all six flags overwritten
   }
   /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
@@ -614,7 +617,7 @@ class Translator {
     if (!i.a16 && !i.lock && this.inline(i, next)) {
       this.inlined++;
       if (this.term) { this.count++; return "end"; } // its exits already counted it
-      this.count++;
+      this.count += this.retires;
       if (this.slow) { this.get(this.xl).if(); this.exit(next, this.count); this.end(); this.slow = false; }
       return "cont";
     }
@@ -640,6 +643,61 @@ class Translator {
     return "cont";
   }
   private term = false;
+  /** Instructions the current one stands for (a call of a PC thunk: the CALL, MOV and RET). */
+  private retires = 1;
+  /** The calls of the current block that go to a PC thunk, by instruction index. */
+  private readonly thunks = new Map<number, Thunk>();
+
+  /** Is `i` (instruction k of the block) a CALL of a PC thunk — `mov reg, [esp]; ret`, which
+   *  position-independent i386 code calls at every function entry to learn its own address?
+   *  Then it is generated as the three instructions it runs (reg = return address, the return
+   *  address written below ESP), and the block goes on after it: without this, every such call
+   *  left the region twice (a third of the region exits of gzip and md5sum). */
+  private findThunk(i: Insn, k: number): boolean {
+    if (i.op !== 0xe8 || i.o16 || i.a16 || i.lock) return false;
+    const target = (i.eip + i.len + i.imm) >>> 0;
+    const off = this.plan.offsets[0]! + ((target - this.base) | 0);
+    let t: Thunk | null = null;
+    if (off >= 0 && off <= 4096 - 4) t = thunkIn(this.page.subarray(off, off + 4), null);
+    else if (off < 0 || off >= 4096) {
+      const p = this.peek(target);
+      if (p) t = thunkIn(p.bytes, p);
+    }
+    if (!t) return false;
+    this.thunks.set(k, t);
+    return true;
+  }
+  /** CALL of a PC thunk (findThunk), inline. A thunk in another page is checked at run time:
+   *  still mapped at the physical page it was read from, and that page not written since; if
+   *  not, this is an ordinary call. */
+  private thunkCall(i: Insn, next: number, t: Thunk): void {
+    const target = (next + i.imm) >>> 0;
+    const v = this.local();
+    this.eipc(next).set(v);
+    if (t.at) {
+      const e = this.local();
+      this.usesNeed[0] = true;
+      this.eipc(target).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
+      this.get(this.readNeed).op(Op.i32_and).get(this.readNeed).op(Op.i32_eq);
+      this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).i32(t.at.phys).op(Op.i32_eq).op(Op.i32_and);
+      this.i32(0).mem(Op.i32_load, 2, this.L.PAGE_GEN_BASE + (t.at.phys >>> 12) * 4).i32(t.at.gen).op(Op.i32_eq).op(Op.i32_and);
+      this.if();
+    }
+    this.push(i, v); // a fault leaves EIP on the CALL
+    // The return address went through the core (not plain RAM, or a code page): go on at the
+    // thunk if the core asked to leave.
+    if (this.slow) { this.get(this.xl).if(); this.exit(target, this.count + 1); this.end(); this.slow = false; }
+    this.setReg(4, t.reg, () => this.get(v));
+    this.setReg(4, ESP, () => this.getReg(4, ESP).i32(4).op(Op.i32_add));
+    if (t.at) {
+      this.else();
+      this.push(i, v);
+      this.exit(target, this.count + 1);
+      this.end();
+      this.slow = false;
+    }
+    this.retires = 3;
+  }
   /** Flags a later instruction of the current block reads, after each of its instructions;
    *  the current instruction's index. */
   private readLater: number[] = [];
@@ -656,6 +714,7 @@ class Translator {
   /** Generate i inline if it is one of the common cases; false leaves it to the interpreter. */
   private inline(i: Insn, next: number): boolean {
     this.term = false;
+    this.retires = 1;
     this.slow = false;
     const op = i.op;
     const osz = i.o16 ? 2 : 4;
@@ -663,10 +722,10 @@ class Translator {
     // A memory operand is decoded for 32-bit addressing only (insn() leaves 67h to the
     // interpreter), so below, mod != 3 means i.mem is set.
     if (i.hasModrm && !reg && !i.mem) return false;
-    // ---- ALU: ADD OR AND SUB XOR CMP (not ADC/SBB, which read CF) ----
+    // ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ----
     if (op < 0x40 && (op & 7) < 6) {
       const alu = op >> 3;
-      if (alu === 2 || alu === 3) return false;
+      if (alu === 2 || alu === 3) this.carryIn();
       const sz = (op & 1) === 0 ? 1 : osz;
       switch (op & 7) {
         case 0: case 1: { this.aluRm(i, alu, sz, () => this.getReg(sz, i.reg)); return true; }
@@ -681,7 +740,7 @@ class Translator {
       }
     }
     if (op === 0x80 || op === 0x81 || op === 0x83) {
-      if (i.reg === 2 || i.reg === 3) return false;
+      if (i.reg === 2 || i.reg === 3) this.carryIn();
       const sz = op === 0x80 ? 1 : osz;
       const imm = op === 0x83 ? ((i.imm << 24) >> 24) & mask(sz) : i.imm & mask(sz);
       this.aluRm(i, i.reg, sz, () => this.i32(imm));
@@ -817,6 +876,65 @@ class Translator {
       this.pending = null;
       return true;
     }
+    // ---- XCHG, CBW/CWDE, CWD/CDQ, BSWAP ----
+    if (op >= 0x91 && op <= 0x97) {
+      const t = this.local();
+      this.getReg(osz, 0).set(t);
+      this.setReg(osz, 0, () => this.getReg(osz, op & 7));
+      this.setReg(osz, op & 7, () => this.get(t));
+      return true;
+    }
+    if (op === 0x86 || op === 0x87) {
+      const sz = op === 0x86 ? 1 : osz;
+      const r = this.local(), old = this.local();
+      this.getReg(sz, i.reg).set(r);
+      if (reg) {
+        this.getReg(sz, i.rm).set(old);
+        this.setReg(sz, i.rm, () => this.get(r));
+      } else {
+        const lin = this.memLocal(i.mem!), ph = this.local();
+        this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(old);
+        this.rmwWrite(sz, ph, r);
+      }
+      this.setReg(sz, i.reg, () => this.get(old));
+      return true;
+    }
+    if (op === 0x98) { // CWDE: EAX = sign-extended AX; CBW: AX = sign-extended AL
+      this.setReg(osz, 0, () => this.getReg(osz === 4 ? 2 : 1, 0).op(osz === 4 ? Op.i32_extend16_s : Op.i32_extend8_s));
+      return true;
+    }
+    if (op === 0x99) { // CDQ: EDX = EAX's sign; CWD: DX = AX's sign
+      this.setReg(osz, 2, () => {
+        this.getReg(osz, 0);
+        if (osz === 2) this.op(Op.i32_extend16_s);
+        this.i32(31).op(Op.i32_shr_s);
+      });
+      return true;
+    }
+    if (op >= 0x1c8 && op <= 0x1cf && !i.o16) { // BSWAP (with a 16-bit operand: undefined)
+      const v = this.local(), r = op & 7;
+      this.getReg(4, r).set(v);
+      this.setReg(4, r, () => {
+        this.get(v).i32(24).op(Op.i32_shr_u);
+        this.get(v).i32(8).op(Op.i32_shr_u).i32(0xff00).op(Op.i32_and).op(Op.i32_or);
+        this.get(v).i32(8).op(Op.i32_shl).i32(0xff0000).op(Op.i32_and).op(Op.i32_or);
+        this.get(v).i32(24).op(Op.i32_shl).op(Op.i32_or);
+      });
+      return true;
+    }
+    // ---- IMUL r, r/m (and an immediate) ----
+    if (op === 0x1af || op === 0x69 || op === 0x6b) {
+      const a = this.local(), b = this.local();
+      if (op === 0x1af) { this.rmValue(i, osz, b); this.getReg(osz, i.reg).set(a); }
+      else { this.rmValue(i, osz, a); this.i32((op === 0x6b ? (i.imm << 24) >> 24 : i.imm) & mask(osz)).set(b); }
+      this.setReg(osz, i.reg, () => this.get(a).get(b).op(Op.i32_mul));
+      // CF = OF = the signed product does not fit; SF ZF PF of the result: the core's helper
+      // computes them where they are read (they usually are not).
+      const flags = () => { this.i32(osz).get(a).get(b).call(F_IMUL_FLAGS); };
+      if (this.flagsDeferred(i)) { this.replays = [{ emit: flags }]; this.pending = null; }
+      else { this.flushFlags(); flags(); this.pending = null; }
+      return true;
+    }
     // ---- NOT / NEG ----
     if ((op === 0xf6 || op === 0xf7) && (i.reg === 2 || i.reg === 3)) {
       const sz = op === 0xf6 ? 1 : osz;
@@ -885,6 +1003,7 @@ class Translator {
       this.jump((next + rel) >>> 0, this.count + 1);
       return this.ends();
     }
+    if (op === 0xe8 && this.thunks.has(this.cur)) { this.thunkCall(i, next, this.thunks.get(this.cur)!); return true; }
     if (op === 0xe8) {
       const v = this.local();
       this.eipc(next).set(v);
@@ -925,18 +1044,43 @@ class Translator {
     const m = i.mem!;
     this.writeMem(i, sz, m.seg, this.memLocal(m), v);
   }
-  /** Push a op b, masked to sz, for group-1 op `alu` (ADD OR - - AND SUB XOR CMP). */
+  /** Push a op b, masked to sz, for group-1 op `alu` (ADD OR ADC SBB AND SUB XOR CMP; ADC and
+   *  SBB add or subtract the carry carryIn() left in `cin`). */
   private aluOp(alu: number, sz: number, a: number, b: number): void {
     this.get(a).get(b);
-    this.op(alu === 0 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
+    this.op(alu === 0 || alu === 2 ? Op.i32_add : alu === 1 ? Op.i32_or : alu === 4 ? Op.i32_and : alu === 6 ? Op.i32_xor : Op.i32_sub);
+    if (alu === 2 || alu === 3) this.get(this.cin).op(alu === 2 ? Op.i32_add : Op.i32_sub);
     if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
   }
-  private static lf(alu: number): number { return alu === 0 ? LF_ADD : alu === 5 || alu === 7 ? LF_SUB : LF_LOGIC; }
+  private static lf(alu: number): number {
+    return alu === 0 ? LF_ADD : alu === 2 ? LF_ADC : alu === 3 ? LF_SBB : alu === 5 || alu === 7 ? LF_SUB : LF_LOGIC;
+  }
+  /** The carry ADC/SBB read, into a new local `cin` (before the instruction touches the flag
+   *  locals): from the flag locals when the last flag-setting instruction of the block is known
+   *  here, else from the core. */
+  private carryIn(): void {
+    this.cin = this.local();
+    const p = this.replays.length ? null : this.pending;
+    if (p && !p.stored && !p.incdec) {
+      switch (p.lf) {
+        case LF_ADD: this.get(this.fr).get(this.fa).op(Op.i32_lt_u).set(this.cin); return;
+        case LF_SUB: this.get(this.fa).get(this.fb).op(Op.i32_lt_u).set(this.cin); return;
+        case LF_LOGIC: this.i32(0).set(this.cin); return;
+        case LF_ADC: this.get(p.cin!).if().get(this.fr).get(this.fa).op(Op.i32_le_u).set(this.cin).else()
+          .get(this.fr).get(this.fa).op(Op.i32_lt_u).set(this.cin).end(); return;
+        case LF_SBB: this.get(p.cin!).if().get(this.fa).get(this.fb).op(Op.i32_le_u).set(this.cin).else()
+          .get(this.fa).get(this.fb).op(Op.i32_lt_u).set(this.cin).end(); return;
+      }
+    }
+    this.flushFlags();
+    this.i32(2).call(F_COND).set(this.cin); // condition B: CF
+  }
+  private cin = 0;
   /** fr ← fa op fb; the caller writes fr back. */
   private aluCompute(alu: number, sz: number): void {
     this.aluOp(alu, sz, this.fa, this.fb);
     this.set(this.fr);
-    this.aluFlags(Translator.lf(alu), sz);
+    this.aluFlags(Translator.lf(alu), sz, alu === 2 || alu === 3 ? this.cin : undefined);
   }
   /** r/m ← r/m op b (CMP: only compares); with `neg`, r/m ← b - r/m (NEG, b = 0). */
   private aluRm(i: Insn, alu: number, sz: number, b: () => void, neg = false): void {
@@ -967,7 +1111,7 @@ class Translator {
     this.rmwWrite(sz, ph, tr);
     if (neg) this.get(tb).set(this.fa).get(va).set(this.fb).get(tr).set(this.fr);
     else this.get(va).set(this.fa).get(tb).set(this.fb).get(tr).set(this.fr);
-    this.aluFlags(Translator.lf(alu), sz);
+    this.aluFlags(Translator.lf(alu), sz, alu === 2 || alu === 3 ? this.cin : undefined);
   }
   /** reg ← reg op b (CMP: only compares). */
   private aluReg(alu: number, sz: number, r: number, b: () => void): void {

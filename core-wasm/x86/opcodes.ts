@@ -124,9 +124,9 @@ one(0x62, "BOUND Gv,Ma", { modrm: true, x64: "i64" }); // #BR is a fault, not a 
 one(0x63, "ARPL Ew,Gw", { modrm: true, write: ZF, ends: true, x64: "movsxd" });
 // 64 65 66 67: prefixes.
 one(0x68, "PUSH Iz", { imm: "iz", jit: "inline", precise: true, x64: "d64" });
-one(0x69, "IMUL Gv,Ev,Iz", { modrm: true, imm: "iz", write: ARITH, precise: true });
+one(0x69, "IMUL Gv,Ev,Iz", { modrm: true, imm: "iz", write: ARITH, jit: "inline", precise: true });
 one(0x6a, "PUSH Ib", { imm: "ib", jit: "inline", precise: true, x64: "d64" });
-one(0x6b, "IMUL Gv,Ev,Ib", { modrm: true, imm: "ib", write: ARITH, precise: true });
+one(0x6b, "IMUL Gv,Ev,Ib", { modrm: true, imm: "ib", write: ARITH, jit: "inline", precise: true });
 one(0x6c, "INSB", { read: DF, ends: true });
 one(0x6d, "INSW/D", { read: DF, ends: true });
 one(0x6e, "OUTSB", { read: DF, ends: true });
@@ -140,8 +140,8 @@ for (const [op, imm] of [[0x80, "ib"], [0x81, "iz"], [0x82, "ib"], [0x83, "ib"]]
 }
 one(0x84, "TEST Eb,Gb", { modrm: true, write: ARITH, jit: "inline", precise: true });
 one(0x85, "TEST Ev,Gv", { modrm: true, write: ARITH, jit: "inline", precise: true });
-one(0x86, "XCHG Eb,Gb", { modrm: true, lock: true, precise: true });
-one(0x87, "XCHG Ev,Gv", { modrm: true, lock: true, precise: true });
+one(0x86, "XCHG Eb,Gb", { modrm: true, lock: true, jit: "inline", precise: true });
+one(0x87, "XCHG Ev,Gv", { modrm: true, lock: true, jit: "inline", precise: true });
 one(0x88, "MOV Eb,Gb", { modrm: true, jit: "inline", precise: true });
 one(0x89, "MOV Ev,Gv", { modrm: true, jit: "inline", precise: true });
 one(0x8a, "MOV Gb,Eb", { modrm: true, jit: "inline", precise: true });
@@ -151,9 +151,9 @@ one(0x8d, "LEA Gv,M", { modrm: true, jit: "inline", precise: true });
 one(0x8e, "MOV Sw,Ew", { modrm: true, ends: true });
 group(0, 0x8f, ["POP Ev", null, null, null, null, null, null, null], () => ({ modrm: true, x64: "d64" }));
 one(0x90, "NOP / PAUSE", { jit: "inline", precise: true }); // F3 90 (PAUSE) may end the run loop: see the translator
-range(0x91, 0x97, (op) => one(op, "XCHG Zv,eAX", { precise: true }));
-one(0x98, "CBW/CWDE", { precise: true });
-one(0x99, "CWD/CDQ", { precise: true });
+range(0x91, 0x97, (op) => one(op, "XCHG Zv,eAX", { jit: "inline", precise: true }));
+one(0x98, "CBW/CWDE", { jit: "inline", precise: true });
+one(0x99, "CWD/CDQ", { jit: "inline", precise: true });
 one(0x9a, "CALL Ap", { imm: "ptr", flow: "far", ends: true, x64: "i64" });
 one(0x9b, "FWAIT");
 one(0x9c, "PUSHF", { read: ALL, precise: true, x64: "d64" });
@@ -309,7 +309,7 @@ two(0xab, "BTS Ev,Gv", { modrm: true, write: CF, lock: true, precise: true });
 two(0xac, "SHRD Ev,Gv,Ib", { modrm: true, imm: "ib", write: ARITH, precise: true });
 two(0xad, "SHRD Ev,Gv,CL", { modrm: true, write: ARITH, precise: true });
 two(0xae, "(FXSAVE group)", { modrm: true, impl: false, ends: true });
-two(0xaf, "IMUL Gv,Ev", { modrm: true, write: ARITH, precise: true });
+two(0xaf, "IMUL Gv,Ev", { modrm: true, write: ARITH, jit: "inline", precise: true });
 two(0xb0, "CMPXCHG Eb,Gb", { modrm: true, write: ARITH, lock: true, precise: true });
 two(0xb1, "CMPXCHG Ev,Gv", { modrm: true, write: ARITH, lock: true, precise: true });
 two(0xb2, "LSS Gv,Mp", { modrm: true, ends: true });
@@ -336,7 +336,7 @@ range(0xc4, 0xc6, (op) => two(op, "(MMX/SSE, Ib)", { modrm: true, imm: "ib", imp
 group(0x0f, 0xc7, [null, "CMPXCHG8B Mq", null, null, null, null, null, null], (k) => ({
   modrm: true, write: k === 1 ? ZF : 0, lock: k === 1, precise: true,
 }));
-range(0xc8, 0xcf, (op) => two(op, "BSWAP Zv", { precise: true }));
+range(0xc8, 0xcf, (op) => two(op, "BSWAP Zv", { jit: "inline", precise: true }));
 range(0xd0, 0xfe, (op) => two(op, "(MMX/SSE)", { modrm: true, impl: false, ends: true }));
 two(0xff, "UD0 Gv,Ev", { modrm: true, ends: true, precise: true });
 

@@ -19,7 +19,7 @@ import { PanicWatch } from "./panic-watch.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
 import type { BlockDeviceSpec, FsDeviceSpec } from "../virtio/device-type.ts";
-import { CMD_INSPECT, CMD_RESET, CMD_STOP, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
+import { CMD_INSPECT, CMD_RESET, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
 import { VmDisks } from "./disks.ts";
 import { macrotask, sleepWhileHalted } from "./halt.ts";
 import { RunModeMachine } from "./run-mode.ts";
@@ -98,6 +98,14 @@ export async function stopVm(
     type: "exit", reason: "stopped", message: `the VM worker did not stop within ${graceMs} ms; terminated`,
     stats: { instructions: Number(Atomics.load(instretSlot(control.buffer as SharedArrayBuffer), 0)), wallSeconds: 0, mips: 0, resets: 0 },
   };
+}
+
+/** Host side: the reset button. True when the worker took the request within graceMs; false
+ *  when it did not — its run loop is stuck and will not (the host should terminate it). */
+export async function resetVm(control: Int32Array, graceMs = STOP_GRACE_MS): Promise<boolean> {
+  kick(control, CMD_RESET);
+  await new Promise((r) => setTimeout(r, graceMs));
+  return Atomics.load(control, CTL_CMD) !== CMD_RESET;
 }
 
 /**

@@ -237,3 +237,23 @@ test("a background compile of code rewritten while it was in flight is not insta
   assert.deepEqual([hex(m.res(0)), m.res(1)], ["0x2222", 3], "round 3 runs the new bytes");
   translated(m);
 });
+
+for (const [mode, threshold] of MODES) {
+  test(`calls of PC thunks, in the page and in another one whose mapping and bytes change [${mode}]`, { skip }, () => {
+    const m = boot("jit-thunk", threshold);
+    run(m, L.EXIT_POWEROFF);
+    assert.equal(m.res(0x40 >> 2), 0xd0e, "reached the end");
+    const far = hex(m.res(0x44 >> 2)), near = hex(m.res(0x48 >> 2));
+    const round = (k: number) => [0, 1, 2, 3, 4].map((i) => hex(m.res(5 * k + i)));
+    // EAX EBX ECX EDX, and the return address left below ESP by the far call.
+    assert.deepEqual(round(0), [near, far, "0x0", "0x0", far], "the far thunk loads EBX");
+    assert.deepEqual(round(1), [near, "0x0", "0x0", far, far], "remapped: it loads EDX");
+    assert.deepEqual(round(2), [near, "0x0", far, "0x0", far], "rewritten: it loads ECX");
+    if (threshold) {
+      translated(m);
+      const ref = boot("jit-thunk", 0);
+      run(ref, L.EXIT_POWEROFF);
+      assert.equal(m.cpu.instret(), ref.cpu.instret(), "a thunk call retires three instructions");
+    }
+  });
+}

@@ -14,7 +14,7 @@ import { flags, saveFlags, restoreFlags, cond } from "./flags";
 import { RUN_PAGE_BASE, RUN_INTR, RUN_NMI } from "../layout";
 import { fault, clearFault, readMem8, readMem16, readMem32, writeMem8, writeMem16, writeMem32, rmwBegin, rmwRead, rmwWrite } from "./access";
 import { readNeed, runExit, NO_EXIT, ramBytes, xlate } from "./paging";
-import { inc, dec, shift } from "./alu";
+import { inc, dec, shift, mulFlags } from "./alu";
 import { step } from "./run";
 
 @external("vmm", "jitCompile") declare function vmmJitCompile(phys: u32, eip: u32): u32;
@@ -254,3 +254,13 @@ export function jitCond(cc: u32): u32 { return cond(cc) ? 1 : 0; }
 export function jitInc(sz: u32, v: u32): u32 { return inc(sz, v); }
 export function jitDec(sz: u32, v: u32): u32 { return dec(sz, v); }
 export function jitShift(op: u32, sz: u32, v: u32, count: u32): u32 { return shift(op, sz, v, count); }
+/** The flags of IMUL r, r/m (two and three operands) of sz-byte operands a and b. */
+export function jitImulFlags(sz: u32, a: u32, b: u32): void {
+  if (sz == 4) {
+    const r = <i64><i32>a * <i64><i32>b;
+    mulFlags(4, <u32>r, r != <i64><i32>r);
+  } else {
+    const r = <i32><i16>a * <i32><i16>b;
+    mulFlags(2, <u32>r, r != <i32><i16>r);
+  }
+}

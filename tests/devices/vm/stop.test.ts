@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
 import { readFileSync } from "node:fs";
 import { ByteRing } from "../../../devices/host/byte-ring.ts";
-import { CTL_WORDS, STOP_GRACE_MS, stopVm, type VmChannels, type VmEvent } from "../../../devices/vm/session.ts";
+import { CMD_NONE, CMD_RESET, CTL_CMD, CTL_WORDS, STOP_GRACE_MS, resetVm, stopVm, type VmChannels, type VmEvent } from "../../../devices/vm/session.ts";
 import { DEFAULT_CMDLINE, READY_LINE, type VmConfig } from "../../../devices/vm/config.ts";
 
 const images = new URL("../../../guest-images/", import.meta.url);
@@ -89,4 +89,28 @@ test("a worker that never answers is terminated after the grace period", async (
   await new Promise((r) => setTimeout(r, 20));
   assert.ok(gone, "the worker thread is gone");
   assert.equal(STOP_GRACE_MS, 2000);
+});
+
+test("reset: a worker that takes the request is left running; one that never does is reported stuck", async () => {
+  const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
+  // A stand-in for the run loop: it takes whatever command arrives (as runVm does each slice).
+  const taker = new Worker(`
+    const { workerData } = require("node:worker_threads");
+    const c = new Int32Array(workerData);
+    setInterval(() => Atomics.exchange(c, ${CTL_CMD}, ${CMD_NONE}), 5);
+  `, { eval: true, workerData: control.buffer });
+  try {
+    assert.equal(await resetVm(control, 300), true, "taken");
+  } finally {
+    await taker.terminate();
+  }
+  const hung = new Worker("for (;;) {}", { eval: true });
+  try {
+    const t0 = performance.now();
+    assert.equal(await resetVm(control, 300), false, "never taken: stuck");
+    assert.ok(performance.now() - t0 >= 300);
+    assert.equal(Atomics.load(control, CTL_CMD), CMD_RESET);
+  } finally {
+    await hung.terminate();
+  }
 });
