@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, JIT_THRESHOLD, READY_LINE } from "../devices/vm/config.ts";
 import {
-  BUS_SLOTS, DEVICE_TYPES, TRANSPORTS, TRANSPORT_NAMES, deviceType, deviceTypeWithRole, isTransportName, transportDef, type OptionDef,
+  BUS_SLOTS, DEVICE_TYPES, TRANSPORTS, TRANSPORT_NAMES, deviceType, isBlockSpec, isFsSpec, isTransportName, transportDef, type OptionDef,
 } from "../devices/registry.ts";
 import { optionField, type OptionValue } from "../devices/virtio/device-type.ts";
 import { IRQ_MODES, type Bus, type IrqMode } from "../devices/virtio/transports.ts";
@@ -166,14 +166,14 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 function checkImages(specs: VirtioDeviceSpec[]): void {
   const images = new Map<string, string>();
   for (const d of specs) {
-    if (d.type !== deviceTypeWithRole("disk")!.name || !d.image) continue;
+    if (!isBlockSpec(d) || !d.image) continue;
     const real = realpathSync(d.image);
     const other = images.get(real);
     if (other !== undefined) throw new UsageError(`--device: image '${d.image}' is already the disk of another blk device ('${other}')`);
     images.set(real, d.image);
   }
   for (const d of specs) {
-    if (d.type !== deviceTypeWithRole("share")!.name || !d.path) continue;
+    if (!isFsSpec(d) || !d.path) continue;
     const dir = realpathSync(d.path);
     const prefix = dir.endsWith(sep) ? dir : dir + sep;
     for (const [real, image] of images) {

@@ -11,11 +11,11 @@ const shares = new Map<object, NodeFsBackend>();
 const module = new WebAssembly.Module(readFileSync(new URL("../core-wasm/build/core.wasm", import.meta.url)));
 const post = (e: VmEvent) => parentPort!.postMessage(e);
 await runVm(module, config, channels, post, {
-  openBlock: (spec) => new NodeFileBlockBackend(spec.image!, { readonly: spec.readonly }),
+  openBlock: (spec) => new NodeFileBlockBackend(spec.image, { readonly: spec.readonly }),
   openFs: (spec) => {
     // A reset builds a new board and a new 9p server: close what the old one left open.
     shares.get(spec)?.dispose();
-    const fs = new NodeFsBackend(spec.path!, { securityModel: spec.securityModel });
+    const fs = new NodeFsBackend(spec.path, { securityModel: spec.securityModel });
     shares.set(spec, fs);
     return fs;
   },

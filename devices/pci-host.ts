@@ -9,7 +9,7 @@
 // per-byte write masks, RW1C status bits, BARs with sizing (§6.2.5.1), a capability list
 // (§6.7), Interrupt Line/Pin, the command register's INTx-disable bit and the status
 // register's Interrupt Status bit (§6.2.2, §6.2.3).
-import { W1, W2, W4, W_ANY, allOnes, type Region, type Width } from "./bus/region.ts";
+import { W1, W2, W4, W_ANY, allOnes, type Region, type SubRegion, type Width } from "./bus/region.ts";
 import type { PortBus } from "./bus/ports.ts";
 import type { MmioBus } from "./bus/mmio.ts";
 
@@ -344,29 +344,32 @@ export class PciHost {
 }
 
 /**
- * Glue for a PCI device model: keep `regions[i]` mapped wherever BAR i decodes — I/O BARs on
- * the port bus, memory BARs on the MMIO bus — as firmware or the guest moves, enables and
- * disables them. A region is registered at the BAR address (its own `base` is ignored) and
- * may be smaller than the BAR. A BAR the guest programs onto another device is left unmapped
- * and logged, never fatal.
+ * Glue for a PCI device model: keep each BAR's contents mapped wherever BAR i decodes — I/O
+ * BARs on the port bus, memory BARs on the MMIO bus — as firmware or the guest moves, enables
+ * and disables them. A BAR holds one region, or several sub-regions at offsets in it (each with
+ * its own widths, so the bus enforces them per structure); each is registered at the BAR
+ * address plus its offset (a region's own `base` is ignored) and may leave parts of the BAR
+ * unclaimed. A BAR the guest programs onto another device is left unmapped and logged, never fatal.
  */
 export function attachBars(
-  f: PciFunction, regions: readonly (Region | undefined)[], ports: PortBus, mmio: MmioBus,
+  f: PciFunction, bars: readonly (Region | readonly SubRegion[] | undefined)[], ports: PortBus, mmio: MmioBus,
   log: (message: string) => void = () => {},
 ): void {
   f.onBarMap = (bar, base) => {
-    const r = regions[bar];
+    const contents = bars[bar];
     const spec = f.bars[bar];
-    if (!r || !spec) return;
+    if (!contents || !spec) return;
+    const subs: readonly SubRegion[] = "read" in contents ? [{ offset: 0, region: contents }] : contents;
     if (spec.kind === "io") {
-      ports.unregister(r);
+      for (const s of subs) ports.unregister(s.region);
       if (base === null) return;
-      if (ports.isFree(base, r.size)) ports.register(r, base);
+      if (subs.every((s) => ports.isFree(base + s.offset, s.region.size))) for (const s of subs) ports.register(s.region, base + s.offset);
       else log(`pci: ${f.name} BAR${bar} at port 0x${base.toString(16)} overlaps another device; not mapped`);
-    } else if (base === null) {
-      mmio.unmap(r);
     } else {
-      mmio.map(r, base);
+      for (const s of subs) {
+        mmio.unmap(s.region);
+        if (base !== null) mmio.map(s.region, base + s.offset);
+      }
     }
   };
 }

@@ -3,7 +3,8 @@
 // `DeviceType` of device-type.ts); the transports are declared in devices/virtio/transports.ts.
 // The CLI, the page, the board, the bench and the inspector read both (docs/ARCHITECTURE.md
 // "The device registry").
-import type { DeviceRole, DeviceType } from "./virtio/device-type.ts";
+import type { BlockDeviceSpec, DeviceRole, DeviceType, FsDeviceSpec } from "./virtio/device-type.ts";
+import type { VirtioDeviceSpec } from "./vm/config.ts";
 import { blkType } from "./virtio/blk.ts";
 import { consoleType } from "./virtio/console.ts";
 import { rngType } from "./virtio/rng.ts";
@@ -13,7 +14,7 @@ import { netType } from "./virtio/net.ts";
 import { p9Type } from "./virtio/p9.ts";
 
 export { TRANSPORTS, TRANSPORT_NAMES, BUS_SLOTS, transportDef, isTransportName, type TransportDef, type TransportName } from "./virtio/transports.ts";
-export type { DeviceType, DeviceRole, OptionDef, PageControl } from "./virtio/device-type.ts";
+export type { BlockDeviceSpec, DeviceType, DeviceRole, FsDeviceSpec, OptionDef, PageControl } from "./virtio/device-type.ts";
 
 const types: DeviceType[] = [
   blkType,
@@ -51,6 +52,16 @@ export function deviceTypeById(id: number): DeviceType | undefined {
 /** The device type that plays `role` for the host (the page's data disk, its keyboard …). */
 export function deviceTypeWithRole(role: DeviceRole): DeviceType | undefined {
   return types.find((t) => t.roles?.includes(role));
+}
+
+/** A spec whose device type has a block backend, with the image the host opens. */
+export function isBlockSpec(spec: VirtioDeviceSpec): spec is BlockDeviceSpec {
+  return deviceType(spec.type)?.backend === "block" && typeof spec.image === "string";
+}
+
+/** A spec whose device type has a folder backend, with the folder the host opens. */
+export function isFsSpec(spec: VirtioDeviceSpec): spec is FsDeviceSpec {
+  return deviceType(spec.type)?.backend === "fs" && typeof spec.path === "string";
 }
 
 /** The device types the page offers, in the order it plugs them. */

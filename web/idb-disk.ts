@@ -13,7 +13,7 @@
 // once: each would overwrite the other's blocks and corrupt the file system.
 import { createStore, get, promisifyRequest, setMany, type UseStore } from "idb-keyval";
 import { OVERLAY_BLOCK_SIZE, OverlayBlockBackend, mergeOverlay, type OverlayStore } from "../devices/host/overlay-block.ts";
-import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
+import type { BlockDeviceSpec } from "../devices/registry.ts";
 
 const IDB_PREFIX = "idb:";
 
@@ -117,7 +117,7 @@ export function deleteIdbDisk(disk: string): Promise<void> {
 }
 
 /** Open an `idb:NAME` spec over `base`: the stored blocks are loaded before this resolves. */
-export async function openIdbDisk(spec: VirtioDeviceSpec, base: Uint8Array, log: (message: string) => void): Promise<OverlayBlockBackend> {
+export async function openIdbDisk(spec: BlockDeviceSpec, base: Uint8Array, log: (message: string) => void): Promise<OverlayBlockBackend> {
   const disk = idbDiskName(spec.image);
   if (disk === null) throw new Error(`virtio-blk: the page opens only idb:NAME images, not '${spec.image ?? ""}'`);
   await holdIdbDiskLock(disk);

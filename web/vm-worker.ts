@@ -12,7 +12,7 @@ import type { VmConfig } from "../devices/vm/config.ts";
 import { MemoryBlockBackend, type BlockBackend } from "../devices/host/block.ts";
 import { openIdbDisk } from "./idb-disk.ts";
 import { openIdbShare } from "./idb-share.ts";
-import { deviceType } from "../devices/registry.ts";
+import { deviceType, isBlockSpec, type FsDeviceSpec } from "../devices/registry.ts";
 import type { PersistentFs } from "../devices/p9/persistent-fs.ts";
 
 export interface StartMessage {
@@ -32,7 +32,8 @@ self.onmessage = async (ev: MessageEvent<StartMessage>) => {
     const opened = new Map<string, BlockBackend>();
     for (const spec of config.devices ?? []) {
       if (deviceType(spec.type)?.backend !== "block") continue;
-      const image = spec.image ?? "";
+      if (!isBlockSpec(spec)) throw new Error(`virtio-blk: no image for a ${spec.type} device`);
+      const image = spec.image;
       const base = disks[image];
       if (!base) throw new Error(`virtio-blk: no image bytes for '${image}'`);
       // Two devices on one image would each cache the file system and corrupt it.
@@ -48,12 +49,12 @@ self.onmessage = async (ev: MessageEvent<StartMessage>) => {
       if (spec.path !== "idb:share") throw new Error(`virtio-9p: unknown folder '${spec.path}'`);
       if (!shares.has(spec.path)) shares.set(spec.path, await openIdbShare());
     }
-    const openFs = (spec: { path?: string }) => {
-      const fs = shares.get(spec.path!)! as PersistentFs;
+    const openFs = (spec: FsDeviceSpec) => {
+      const fs = shares.get(spec.path)!;
       void fs.closeAll(); // a reset: the old board's server is gone; keep what its open files hold
       return fs;
     };
-    await runVm(module, config, channels, post, { openBlock: (spec) => opened.get(spec.image!)!, openFs });
+    await runVm(module, config, channels, post, { openBlock: (spec) => opened.get(spec.image)!, openFs });
   } catch (e) {
     post({ type: "exit", reason: "error", message: e instanceof Error ? e.message : String(e), stats: { instructions: 0, wallSeconds: 0, mips: 0, resets: 0 } });
   }

@@ -52,7 +52,7 @@ export interface PcOptions {
   /** Virtio devices to plug (docs/ARCHITECTURE.md "Virtio"). */
   virtio?: readonly VirtioDeviceSpec[];
   /** Opens the backend of a virtio-blk spec (the host decides: file, memory, IndexedDB). */
-  openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  openBlock?: VirtioHost["openBlock"];
   /**
    * A local APIC, an I/O APIC and an MP table (the APIC path, apic-wiring.ts). Off: the
    * PIC-only board, whose CPU reports no APIC.

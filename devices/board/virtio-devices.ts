@@ -15,7 +15,7 @@ import type { GuestMemory } from "../virtio/guest-memory.ts";
 import { VirtioMmio } from "../virtio/mmio.ts";
 import { VirtioPci } from "../virtio/pci.ts";
 import type { VirtioTransport } from "../virtio/transport.ts";
-import type { DeviceType } from "../virtio/device-type.ts";
+import type { BlockDeviceSpec, DeviceType, FsDeviceSpec } from "../virtio/device-type.ts";
 
 export const MMIO_BASE = 0xd000_0000;
 export const MMIO_STRIDE = 0x200;
@@ -25,9 +25,9 @@ export const MMIO_IRQS = [5, 9, 7, 6, 12, 3, 15, 14] as const;
 
 export interface VirtioHost {
   /** Open a block backend for a `blk` spec (Node: a file; page: IndexedDB). */
-  openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  openBlock?: (spec: BlockDeviceSpec) => BlockBackend;
   /** Open the folder of a `9p` spec (Node: a host directory; page: an in-memory folder). */
-  openFs?: (spec: VirtioDeviceSpec) => FsBackend;
+  openFs?: (spec: FsDeviceSpec) => FsBackend;
   /** Output of a virtio-console: the same console stream the UART feeds. */
   onConsole: (byte: number) => void;
 }
@@ -82,7 +82,7 @@ export function placeVirtio(specs: readonly VirtioDeviceSpec[], parts: VirtioBoa
         name, kind: spec.transport, mem: parts.mem, log: parts.log, classCode: type.pciClass,
         ...(spec.irq === "msix" ? { msix: { send: msi } } : {}),
       });
-      attachBars(p.fn, p.regions, parts.ports, parts.mmio, parts.log);
+      attachBars(p.fn, p.bars, parts.ports, parts.mmio, parts.log);
       parts.pci.add(slot++, 0, p.fn);
       devices.push({ spec, type, device, transport: p.t, info: () => p.info(), pci: p });
     } else {

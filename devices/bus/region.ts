@@ -37,6 +37,15 @@ export interface Region {
   readonly registers?: readonly RegisterInfo[];
 }
 
+/**
+ * A region placed at `offset` inside a larger window that the bus maps as a whole: a PCI BAR
+ * holding several structures, each with its own accepted widths (virtio-pci's modern BAR).
+ */
+export interface SubRegion {
+  readonly offset: number;
+  readonly region: Region;
+}
+
 /** "name.REGISTER" for an offset in `r` (trace labels). */
 export function describeOffset(r: Region, offset: number): string {
   const reg = r.registers?.find((x) => x.offset === offset);

@@ -1,12 +1,13 @@
 // The transport's register table with current values and the last guest accesses to each
-// register. The names, offsets and widths come from the transports' own tables (pci.ts
-// LEGACY_REGISTERS / COMMON_REGISTERS / MODERN_LAYOUT, mmio.ts MMIO_REGISTERS), and
-// values are read from the model's state without side effects (reading ISR through the
-// register would clear it, §4.1.4.5).
+// register. The names, offsets, widths and values come from the transports' own tables, the
+// ones that decode (pci-registers.ts LEGACY_REGISTERS / COMMON_REGISTERS, pci.ts MODERN_LAYOUT,
+// mmio-registers.ts MMIO_REGISTERS): each row's `peek` reads its value without side effects
+// (reading ISR through the register would clear it, §4.1.4.5).
 import type { ConfigField } from "../virtio/config-space.ts";
 import type { RegisterInfo } from "../bus/region.ts";
 import { COMMON_REGISTERS, LEGACY_CONFIG, LEGACY_REGISTERS, MODERN_BAR, MODERN_LAYOUT, NOTIFY_OFF_MULTIPLIER, type VirtioPci } from "../virtio/pci.ts";
-import { MMIO_CONFIG, MMIO_MAGIC, MMIO_REGISTERS, MMIO_VENDOR_ID, type VirtioMmio } from "../virtio/mmio.ts";
+import { MMIO_CONFIG, MMIO_REGISTERS, type VirtioMmio } from "../virtio/mmio.ts";
+import { peekRegister } from "../virtio/register-table.ts";
 import type { VirtioTransport } from "../virtio/transport.ts";
 import type { AccessEntry } from "./access-log.ts";
 
@@ -31,97 +32,27 @@ export interface AccessRow extends AccessEntry {
   name: string;
 }
 
-const lo32 = (v: number): number => v % 0x1_0000_0000;
-const hi32 = (v: number): number => Math.floor(v / 0x1_0000_0000);
 
 /** The register table of a virtio-pci function: legacy block, modern common/ISR/notify. */
 export function pciRegisters(p: VirtioPci): RegisterRow[] {
   const t = p.t, q = t.selected();
   const rows: RegisterRow[] = [];
-  if (p.regions[0]) {
-    const value = (name: string): number | null => {
-      switch (name) {
-        case "HostFeatures": return t.offeredWord(0);
-        case "GuestFeatures": return t.driverWord(0);
-        case "QueueAddress": return q && q.enabled ? Math.floor(q.desc / 4096) : 0;
-        case "QueueSize": return q ? q.maxSize : 0;
-        case "QueueSelect": return t.queueSel;
-        case "QueueNotify": return null;
-        case "DeviceStatus": return t.status;
-        case "ISRStatus": return t.isr;
-        default: return 0xffff; // MSI-X vectors: VIRTIO_MSI_NO_VECTOR
-      }
-    };
-    for (const r of LEGACY_REGISTERS) rows.push(row("legacy", 0, r.offset, r, r.width, value(r.name)));
+  if (p.bars[0]) {
+    for (const r of LEGACY_REGISTERS) rows.push(row("legacy", 0, r.offset, r, r.width, peekRegister(r, p, q)));
   }
-  if (p.regions[MODERN_BAR]) {
-    const common = MODERN_LAYOUT.find((c) => c.name === "common")!.offset;
-    const value = (name: string): number | null => {
-      switch (name) {
-        case "device_feature_select": return p.devFeatSel;
-        case "device_feature": return t.offeredWord(p.devFeatSel);
-        case "driver_feature_select": return p.drvFeatSel;
-        case "driver_feature": return t.driverWord(p.drvFeatSel);
-        case "config_msix_vector": case "queue_msix_vector": return 0xffff;
-        case "num_queues": return t.queues.length;
-        case "device_status": return t.status;
-        case "config_generation": return t.configGeneration;
-        case "queue_select": return t.queueSel;
-        case "queue_size": return q ? q.size : 0;
-        case "queue_enable": return q && q.enabled ? 1 : 0;
-        case "queue_notify_off": case "queue_notify_data": return q ? q.index : 0;
-        case "queue_desc_lo": return q ? lo32(q.desc) : 0;
-        case "queue_desc_hi": return q ? hi32(q.desc) : 0;
-        case "queue_driver_lo": return q ? lo32(q.driver) : 0;
-        case "queue_driver_hi": return q ? hi32(q.driver) : 0;
-        case "queue_device_lo": return q ? lo32(q.device) : 0;
-        case "queue_device_hi": return q ? hi32(q.device) : 0;
-        default: return 0;
-      }
-    };
-    for (const r of COMMON_REGISTERS) rows.push(row("common", MODERN_BAR, common + r.offset, r, r.width, value(r.name)));
-    const isr = MODERN_LAYOUT.find((c) => c.name === "isr")!.offset;
-    rows.push(row("isr", MODERN_BAR, isr, { offset: 0, name: "isr", access: "r", ref: "§4.1.4.5 (read clears)" }, 1, t.isr));
-    const notify = MODERN_LAYOUT.find((c) => c.name === "notify")!.offset;
-    t.queues.forEach((vq, i) => rows.push(row("notify", MODERN_BAR, notify + NOTIFY_OFF_MULTIPLIER * i, { offset: 0, name: `queue ${vq.index} notify`, access: "w", ref: "§4.1.4.4" }, 2, null)));
+  if (p.bars[MODERN_BAR]) {
+    const at = (name: string): number => MODERN_LAYOUT.find((c) => c.name === name)!.offset;
+    for (const r of COMMON_REGISTERS) rows.push(row("common", MODERN_BAR, at("common") + r.offset, r, r.width, peekRegister(r, p, q)));
+    rows.push(row("isr", MODERN_BAR, at("isr"), { offset: 0, name: "isr", access: "r", ref: "§4.1.4.5 (read clears)" }, 1, t.isr));
+    t.queues.forEach((vq, i) => rows.push(row("notify", MODERN_BAR, at("notify") + NOTIFY_OFF_MULTIPLIER * i, { offset: 0, name: `queue ${vq.index} notify`, access: "w", ref: "§4.1.4.4" }, 2, null)));
   }
   return rows;
 }
 
 /** The virtio-mmio register block of this version (registers of the other version left out). */
 export function mmioRegisters(m: VirtioMmio): RegisterRow[] {
-  const t = m.t, q = t.selected();
-  const value = (name: string): number | null => {
-    switch (name) {
-      case "MagicValue": return MMIO_MAGIC;
-      case "Version": return m.version;
-      case "DeviceID": return m.device.deviceId;
-      case "VendorID": return MMIO_VENDOR_ID;
-      case "DeviceFeatures": return t.offeredWord(m.devFeatSel);
-      case "DeviceFeaturesSel": return m.devFeatSel;
-      case "DriverFeatures": return t.driverWord(m.drvFeatSel);
-      case "DriverFeaturesSel": return m.drvFeatSel;
-      case "GuestPageSize": return m.pageSize;
-      case "QueueSel": return t.queueSel;
-      case "QueueNumMax": return q ? q.maxSize : 0;
-      case "QueueNum": return q ? q.size : 0;
-      case "QueueAlign": return q ? m.align[q.index]! : 0;
-      case "QueuePFN": return q ? m.pfn[q.index]! : 0;
-      case "QueueReady": return q && q.enabled ? 1 : 0;
-      case "InterruptStatus": return t.isr;
-      case "Status": return t.status;
-      case "QueueDescLow": return q ? lo32(q.desc) : 0;
-      case "QueueDescHigh": return q ? hi32(q.desc) : 0;
-      case "QueueDriverLow": return q ? lo32(q.driver) : 0;
-      case "QueueDriverHigh": return q ? hi32(q.driver) : 0;
-      case "QueueDeviceLow": return q ? lo32(q.device) : 0;
-      case "QueueDeviceHigh": return q ? hi32(q.device) : 0;
-      case "ConfigGeneration": return t.configGeneration;
-      case "SHMLenLow": case "SHMLenHigh": case "SHMBaseLow": case "SHMBaseHigh": return 0xffff_ffff;
-      default: return null; // QueueNotify, InterruptACK, SHMSel, QueueReset: triggers
-    }
-  };
-  return MMIO_REGISTERS.filter((r) => !r.only || r.only === m.version).map((r) => row("mmio", 0, r.offset, r, 4, value(r.name)));
+  const q = m.t.selected();
+  return MMIO_REGISTERS.filter((r) => !r.only || r.only === m.version).map((r) => row("mmio", 0, r.offset, r, r.width, peekRegister(r, m, q)));
 }
 
 function row(block: string, region: number, offset: number, r: RegisterInfo, width: number, value: number | null): RegisterRow {

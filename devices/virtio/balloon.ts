@@ -20,6 +20,7 @@ import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./d
 import { serveQueue, PARKED } from "./notify-loop.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { DeviceType } from "./device-type.ts";
+import type { VirtioDeviceSpec } from "../vm/config.ts";
 
 // Feature bits (§5.5.3).
 export const VIRTIO_BALLOON_F_MUST_TELL_HOST = 0n;
@@ -223,7 +224,13 @@ export class VirtioBalloon implements VirtioDevice {
 }
 
 /** The registry entry (devices/registry.ts). */
-export const balloonType: DeviceType = {
+/** A balloon `--device`. */
+export interface BalloonSpec extends VirtioDeviceSpec {
+  /** MiB the host asks the guest to give up from power-on (default 0). */
+  balloonMiB?: number;
+}
+
+export const balloonType: DeviceType<BalloonSpec> = {
   name: "balloon",
   deviceId: 5,
   summary: "a memory balloon; --stats shows the memory statistics its driver reports",
@@ -238,6 +245,6 @@ export const balloonType: DeviceType = {
   roles: ["memory"],
   page: { param: "balloon", label: "Balloon", off: "off", default: "off", order: 3 },
   create: (spec, ctx) => new VirtioBalloon({
-    ramBytes: ctx.mem.size, targetPages: ((typeof spec.balloonMiB === "number" ? spec.balloonMiB : 0) << 20) / BALLOON_PAGE,
+    ramBytes: ctx.mem.size, targetPages: ((spec.balloonMiB ?? 0) << 20) / BALLOON_PAGE,
   }),
 };

@@ -19,7 +19,7 @@ import { type Width } from "../bus/region.ts";
 import { SECTOR_SIZE, inBounds, type BlockBackend } from "../host/block.ts";
 import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
-import type { DeviceType } from "./device-type.ts";
+import type { BlockDeviceSpec, DeviceType } from "./device-type.ts";
 
 // Feature bits, §5.2.3.
 export const VIRTIO_BLK_F_SIZE_MAX = 1n;
@@ -388,8 +388,11 @@ export class VirtioBlk implements VirtioDevice {
   }
 }
 
+/** A blk `--device`: the image (and read-only) its block backend opens. */
+export type BlkSpec = BlockDeviceSpec;
+
 /** The registry entry (devices/registry.ts). */
-export const blkType: DeviceType = {
+export const blkType: DeviceType<BlkSpec> = {
   name: "blk",
   deviceId: 2,
   summary: "a disk over a raw image the guest writes through to",

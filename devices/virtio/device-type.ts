@@ -11,6 +11,28 @@ import type { VirtioDevice } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import type { TransportDef } from "./transports.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
+import type { SecurityModel } from "../p9/security-model.ts";
+
+/**
+ * The spec of a device type with a block backend (`backend: "block"`): the image the host opens.
+ * Node: a host path the worker opens — writes go back to the file. Page: `idb:NAME`, a
+ * copy-on-write overlay kept in IndexedDB over base bytes the page sends (web/idb-disk.ts).
+ */
+export interface BlockDeviceSpec extends VirtioDeviceSpec {
+  image: string;
+  /** Refuse writes (and say so to the driver). */
+  readonly?: boolean;
+}
+
+/** The spec of a device type with a folder backend (`backend: "fs"`). */
+export interface FsDeviceSpec extends VirtioDeviceSpec {
+  /** The shared folder. Node: a host directory. Page: `mem:NAME` / `idb:NAME` (web/idb-share.ts). */
+  path: string;
+  /** Refuse every change (EROFS). */
+  readonly?: boolean;
+  /** On a host directory: how guest modes and owners reach host files (node-fs.ts SECURITY_MODELS); default "none". */
+  securityModel?: SecurityModel;
+}
 
 /** An option's value in a spec. */
 export type OptionValue = string | number | boolean;
@@ -48,9 +70,9 @@ export interface DeviceContext {
   mem: GuestMemory;
   log: (message: string) => void;
   /** The block backend of a spec (Node: a file; page: IndexedDB); absent where the host has none. */
-  openBlock?: (spec: VirtioDeviceSpec) => BlockBackend;
+  openBlock?: (spec: BlockDeviceSpec) => BlockBackend;
   /** The folder of a spec (Node: a host directory; page: IndexedDB). */
-  openFs?: (spec: VirtioDeviceSpec) => FsBackend;
+  openFs?: (spec: FsDeviceSpec) => FsBackend;
   /** Console output (the same stream the UART feeds). */
   onConsole: (byte: number) => void;
 }
@@ -82,7 +104,12 @@ export interface PageControl {
   readonly optional?: boolean;
 }
 
-export interface DeviceType {
+/**
+ * A device type whose factory takes its own spec type `S`. The registry's parser builds a spec
+ * from the type's option table (fields, types, checks), and the board hands it to that type's
+ * factory only: the table is what makes a parsed spec an `S`.
+ */
+export interface DeviceType<S extends VirtioDeviceSpec = VirtioDeviceSpec> {
   /** `--device NAME,…`, the inspector's type, stats keys: "blk", "console". */
   readonly name: string;
   /** Virtio device id (virtio 1.2 §5). */
@@ -106,7 +133,7 @@ export interface DeviceType {
   readonly backend?: "block" | "fs";
   readonly page?: PageControl;
   /** Build the device model for `spec` (options already checked). */
-  create(spec: VirtioDeviceSpec, ctx: DeviceContext): VirtioDevice;
+  create(spec: S, ctx: DeviceContext): VirtioDevice;
 }
 
 /** The field of a spec an option fills. */

@@ -6,8 +6,8 @@
 // bitmap of codes it can send.
 //
 // What the guest's driver does (Linux 6.1 drivers/virtio/virtio_input.c): refuses devices
-// without VIRTIO_F_VERSION_1, so only modern-capable transports work (pci-modern,
-// pci-transitional, mmio-v2); at probe it reads ID_NAME, ID_SERIAL, ID_DEVIDS, PROP_BITS, then
+// without VIRTIO_F_VERSION_1, and a device type new in virtio 1.0 has no transitional PCI id
+// (§4.1.2.1), so only the modern transports work (pci-modern, mmio-v2); at probe it reads ID_NAME, ID_SERIAL, ID_DEVIDS, PROP_BITS, then
 // EV_BITS for EV_REP and for each event type, setting the type's evbit when the bitmap is
 // non-empty; it fills eventq with buffers of exactly one virtio_input_event each.
 import type { Width } from "../bus/region.ts";
@@ -15,7 +15,7 @@ import type { VirtioContext, VirtioDevice } from "./device.ts";
 import { serveQueue } from "./notify-loop.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { DeviceType } from "./device-type.ts";
-import { offersVersion1 } from "./transports.ts";
+import { modernOnly } from "./transports.ts";
 import { LINUX_KEYS } from "./input-keys.ts";
 
 // Config selectors (§5.8.2).
@@ -226,8 +226,8 @@ export const inputType: DeviceType = {
   summary: "a keyboard: /dev/input/event0",
   options: [],
   // drivers/virtio/virtio_input.c refuses a device without VIRTIO_F_VERSION_1.
-  transports: offersVersion1,
-  transportsWhy: "Linux's virtio-input driver needs VIRTIO_F_VERSION_1",
+  transports: modernOnly,
+  transportsWhy: "Linux's virtio-input driver needs VIRTIO_F_VERSION_1, and virtio-input has no transitional PCI id (virtio 1.2 §4.1.2.1)",
   features: {},
   config: INPUT_CONFIG,
   roles: ["keyboard"],

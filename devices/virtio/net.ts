@@ -23,6 +23,7 @@ import type { NetBackend } from "../net/backend.ts";
 import { HostStack } from "../net/host-stack.ts";
 import { RingNetBackend, type NetLinkEnd } from "../net/ring-backend.ts";
 import type { DeviceType } from "./device-type.ts";
+import type { VirtioDeviceSpec } from "../vm/config.ts";
 import { onesSum } from "../net/checksum.ts";
 import { RxFilter, VIRTIO_NET_ERR } from "./net-rx-filter.ts";
 
@@ -340,7 +341,19 @@ export class VirtioNet implements VirtioDevice {
 }
 
 /** The registry entry (devices/registry.ts). */
-export const netType: DeviceType = {
+/** A net `--device`. */
+export interface NetSpec extends VirtioDeviceSpec {
+  /**
+   * Where frames go. "host": the built-in host stack (devices/net/host-stack.ts: ARP, DHCP,
+   * ping, one web page). "link": the frame rings in `link` (another VM, or the page's tab link).
+   */
+  backend?: "host" | "link";
+  link?: NetLinkEnd;
+  /** The MAC address, "02:76:69:72:65:00" by default. */
+  mac?: string;
+}
+
+export const netType: DeviceType<NetSpec> = {
   name: "net",
   deviceId: 1,
   summary: "a NIC; backend=host is the built-in host (DHCP gives 10.0.2.15, 10.0.2.2 answers ping and http)",
@@ -387,9 +400,9 @@ export const netType: DeviceType = {
   // Last, so adding a NIC leaves the other devices' numbering alone.
   page: { param: "net", label: "Network", off: "off", default: "off", order: 6 },
   create(spec, ctx) {
-    const link = spec.link as NetLinkEnd | undefined;
+    const link = spec.link;
     if (spec.backend === "link" && !link) throw new Error("virtio-net: backend=link without a link");
     const backend = spec.backend === "link" ? new RingNetBackend(link!) : new HostStack({ log: ctx.log });
-    return new VirtioNet({ backend, mac: (typeof spec.mac === "string" && parseMac(spec.mac)) || undefined });
+    return new VirtioNet({ backend, mac: (spec.mac !== undefined && parseMac(spec.mac)) || undefined });
   },
 };

@@ -21,7 +21,7 @@ import { EPROTO } from "../p9/errno.ts";
 import { HEADER_BYTES, RDATA_HEADER, rlerror, peekHeader, NOTAG } from "../p9/messages.ts";
 import { serveQueue, PARKED, STOP } from "./notify-loop.ts";
 import { bit, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
-import type { DeviceType } from "./device-type.ts";
+import type { DeviceType, FsDeviceSpec } from "./device-type.ts";
 
 /** Feature bit: the config space holds a mount tag (Linux uapi virtio_9p.h). */
 export const VIRTIO_9P_MOUNT_TAG = 0n;
@@ -198,7 +198,13 @@ export class Virtio9p implements VirtioDevice {
 }
 
 /** The registry entry (devices/registry.ts). */
-export const p9Type: DeviceType = {
+/** A 9p `--device`: the folder its backend opens, and the mount tag. */
+export interface P9Spec extends FsDeviceSpec {
+  /** The mount tag (`mount -t 9p -o trans=virtio TAG /mnt`); default "share". */
+  tag?: string;
+}
+
+export const p9Type: DeviceType<P9Spec> = {
   name: "9p",
   deviceId: 9,
   summary: "a shared folder (in the guest: mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt)",
@@ -222,7 +228,7 @@ export const p9Type: DeviceType = {
   create(spec, ctx) {
     if (!ctx.openFs) throw new Error("virtio-9p: no shared folder available in this host");
     return new Virtio9p({
-      fs: ctx.openFs(spec), tag: typeof spec.tag === "string" ? spec.tag : undefined, readonly: spec.readonly === true, log: ctx.log,
+      fs: ctx.openFs(spec), tag: spec.tag, readonly: spec.readonly === true, log: ctx.log,
     });
   },
 };

@@ -7,91 +7,48 @@
 // and PBA in memory BAR 1; the driver maps notifications to vectors through config_msix_vector /
 // queue_msix_vector (§4.1.4.3) or the legacy registers at 20/22 (§4.1.4.8), which exist — and
 // move the legacy device config from 20 to 24 — only while MSI-X is enabled (§4.1.5.1.2).
-import { W_ANY, type RegisterInfo, type Region, type Width } from "../bus/region.ts";
+import { W1, W2, W4, W_ANY, type Region, type SubRegion, type Width } from "../bus/region.ts";
 import { PciFunction, type BarSpec } from "../pci-host.ts";
 import { MsixCapability } from "../pci-msix.ts";
 import type { TransportKind, VirtioDevice, VirtioDeviceInfo, VirtioRegionInfo } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
-import { legacyLayout } from "./queue.ts";
+import {
+  COMMON_REGISTERS, LEGACY_BY_OFFSET, LEGACY_CONFIG, LEGACY_REGISTERS, LEGACY_CONFIG_MSIX, VIRTIO_MSI_NO_VECTOR, type PciRegister,
+} from "./pci-registers.ts";
+import { bySlot } from "./register-table.ts";
 import { VirtioTransport } from "./transport.ts";
 import { transportDef } from "./transports.ts";
 import { PCI_CONFIG_SLOT } from "./transport.ts";
+
+export { COMMON_REGISTERS, LEGACY_CONFIG, LEGACY_CONFIG_MSIX, LEGACY_REGISTERS, VIRTIO_MSI_NO_VECTOR } from "./pci-registers.ts";
 
 export const VIRTIO_PCI_VENDOR = 0x1af4;
 /** §4.1.2: transitional ids are 0x1000 + (id − 1) for the original device types. */
 const TRANSITIONAL_ID: Record<number, number> = { 1: 0x1000, 2: 0x1001, 3: 0x1003, 4: 0x1005, 5: 0x1002, 8: 0x1004, 9: 0x1009 };
 
-// ---- legacy register block (§4.1.4.8) --------------------------------------------------------
-export const LEGACY_REGISTERS: readonly (RegisterInfo & { width: Width })[] = [
-  { offset: 0, width: 4, name: "HostFeatures", access: "r", ref: "§4.1.4.8" },
-  { offset: 4, width: 4, name: "GuestFeatures", access: "rw", ref: "§4.1.4.8" },
-  { offset: 8, width: 4, name: "QueueAddress", access: "rw", ref: "§4.1.4.8 (PFN, 4096-byte pages)" },
-  { offset: 12, width: 2, name: "QueueSize", access: "r", ref: "§4.1.4.8" },
-  { offset: 14, width: 2, name: "QueueSelect", access: "rw", ref: "§4.1.4.8" },
-  { offset: 16, width: 2, name: "QueueNotify", access: "rw", ref: "§4.1.4.8" },
-  { offset: 18, width: 1, name: "DeviceStatus", access: "rw", ref: "§4.1.4.8" },
-  { offset: 19, width: 1, name: "ISRStatus", access: "r", ref: "§4.1.4.8 (read clears)" },
-  { offset: 20, width: 2, name: "ConfigMsixVector", access: "rw", ref: "§4.1.4.8 (MSI-X only)" },
-  { offset: 22, width: 2, name: "QueueMsixVector", access: "rw", ref: "§4.1.4.8 (MSI-X only)" },
-];
-export const LEGACY_CONFIG = 20, LEGACY_CONFIG_MSIX = 24;
-
-// ---- modern common configuration (§4.1.4.3 struct virtio_pci_common_cfg) ---------------------
-export const COMMON_REGISTERS: readonly (RegisterInfo & { width: Width })[] = [
-  { offset: 0, width: 4, name: "device_feature_select", access: "rw", ref: "§4.1.4.3" },
-  { offset: 4, width: 4, name: "device_feature", access: "r", ref: "§4.1.4.3" },
-  { offset: 8, width: 4, name: "driver_feature_select", access: "rw", ref: "§4.1.4.3" },
-  { offset: 12, width: 4, name: "driver_feature", access: "rw", ref: "§4.1.4.3" },
-  { offset: 16, width: 2, name: "config_msix_vector", access: "rw", ref: "§4.1.4.3" },
-  { offset: 18, width: 2, name: "num_queues", access: "r", ref: "§4.1.4.3" },
-  { offset: 20, width: 1, name: "device_status", access: "rw", ref: "§4.1.4.3" },
-  { offset: 21, width: 1, name: "config_generation", access: "r", ref: "§4.1.4.3" },
-  { offset: 22, width: 2, name: "queue_select", access: "rw", ref: "§4.1.4.3" },
-  { offset: 24, width: 2, name: "queue_size", access: "rw", ref: "§4.1.4.3" },
-  { offset: 26, width: 2, name: "queue_msix_vector", access: "rw", ref: "§4.1.4.3" },
-  { offset: 28, width: 2, name: "queue_enable", access: "rw", ref: "§4.1.4.3" },
-  { offset: 30, width: 2, name: "queue_notify_off", access: "r", ref: "§4.1.4.3" },
-  { offset: 32, width: 4, name: "queue_desc_lo", access: "rw", ref: "§4.1.4.3" },
-  { offset: 36, width: 4, name: "queue_desc_hi", access: "rw", ref: "§4.1.4.3" },
-  { offset: 40, width: 4, name: "queue_driver_lo", access: "rw", ref: "§4.1.4.3" },
-  { offset: 44, width: 4, name: "queue_driver_hi", access: "rw", ref: "§4.1.4.3" },
-  { offset: 48, width: 4, name: "queue_device_lo", access: "rw", ref: "§4.1.4.3" },
-  { offset: 52, width: 4, name: "queue_device_hi", access: "rw", ref: "§4.1.4.3" },
-  { offset: 56, width: 2, name: "queue_notify_data", access: "r", ref: "§4.1.4.3" },
-  { offset: 58, width: 2, name: "queue_reset", access: "rw", ref: "§4.1.4.3" },
-];
-
 /** §4.1.4 cfg_type values. */
 export const VIRTIO_PCI_CAP_COMMON_CFG = 1, VIRTIO_PCI_CAP_NOTIFY_CFG = 2, VIRTIO_PCI_CAP_ISR_CFG = 3;
 export const VIRTIO_PCI_CAP_DEVICE_CFG = 4, VIRTIO_PCI_CAP_PCI_CFG = 5;
 
-/** Layout of the modern memory BAR: one table, from which the capabilities are derived. */
+/**
+ * Layout of the modern memory BAR: one table, from which the capabilities and the BAR's bus
+ * sub-regions (one per structure, with the access widths it takes) are derived. Common config
+ * takes every width and its table checks each register's natural one (§4.1.3.1); ISR is one byte
+ * (§4.1.4.5); a notification is a 16-bit queue index, or 32 bits with VIRTIO_F_NOTIFICATION_DATA
+ * (§4.1.4.4); device config takes any width (§4.1.4.6).
+ */
 export const MODERN_BAR = 4;
 export const NOTIFY_OFF_MULTIPLIER = 4;
 export const MODERN_LAYOUT = [
-  { type: VIRTIO_PCI_CAP_COMMON_CFG, name: "common", offset: 0x0000, length: 0x40, ref: "§4.1.4.3" },
-  { type: VIRTIO_PCI_CAP_ISR_CFG, name: "isr", offset: 0x1000, length: 0x4, ref: "§4.1.4.5" },
-  { type: VIRTIO_PCI_CAP_DEVICE_CFG, name: "device", offset: 0x2000, length: 0x1000, ref: "§4.1.4.6" },
-  { type: VIRTIO_PCI_CAP_NOTIFY_CFG, name: "notify", offset: 0x3000, length: 0x1000, ref: "§4.1.4.4" },
+  { type: VIRTIO_PCI_CAP_COMMON_CFG, name: "common", offset: 0x0000, length: 0x40, widths: W_ANY, ref: "§4.1.4.3" },
+  { type: VIRTIO_PCI_CAP_ISR_CFG, name: "isr", offset: 0x1000, length: 0x4, widths: W1, ref: "§4.1.4.5" },
+  { type: VIRTIO_PCI_CAP_DEVICE_CFG, name: "device", offset: 0x2000, length: 0x1000, widths: W_ANY, ref: "§4.1.4.6" },
+  { type: VIRTIO_PCI_CAP_NOTIFY_CFG, name: "notify", offset: 0x3000, length: 0x1000, widths: W2 | W4, ref: "§4.1.4.4" },
 ] as const;
+type ModernStructure = (typeof MODERN_LAYOUT)[number]["name"];
 const MODERN_BAR_SIZE = 0x4000;
-const at = (type: number): number => MODERN_LAYOUT.find((c) => c.type === type)!.offset;
-const COMMON_AT = at(VIRTIO_PCI_CAP_COMMON_CFG), ISR_AT = at(VIRTIO_PCI_CAP_ISR_CFG);
-const DEVICE_AT = at(VIRTIO_PCI_CAP_DEVICE_CFG), NOTIFY_AT = at(VIRTIO_PCI_CAP_NOTIFY_CFG);
-/** Each structure owns one 4 KiB page of the BAR, in this order (checked at load). */
-if (COMMON_AT !== 0 || ISR_AT !== 0x1000 || DEVICE_AT !== 0x2000 || NOTIFY_AT !== 0x3000) throw new Error("virtio-pci: MODERN_LAYOUT out of order");
+const COMMON_BY_OFFSET = bySlot(COMMON_REGISTERS, MODERN_LAYOUT[0].length);
 
-/** Offset → register, for O(1) decode without allocation. */
-function bySlot(regs: readonly (RegisterInfo & { width: Width })[], size: number): (RegisterInfo & { width: Width })[] {
-  const t = new Array(size);
-  for (const r of regs) t[r.offset] = r;
-  return t;
-}
-const LEGACY_BY_OFF = bySlot(LEGACY_REGISTERS, 24);
-const COMMON_BY_OFF = bySlot(COMMON_REGISTERS, 64);
-
-/** §4.1.4.3, §4.1.4.8: "no vector" in config_msix_vector / queue_msix_vector. */
-export const VIRTIO_MSI_NO_VECTOR = 0xffff;
 /** The MSI-X BAR (table at 0, PBA at MSIX_PBA_OFFSET), apart from the legacy I/O BAR 0 and the modern BAR 4. */
 export const MSIX_BAR = 1;
 const MSIX_BAR_SIZE = 0x1000;
@@ -112,8 +69,8 @@ export interface VirtioPciOptions {
 export class VirtioPci {
   readonly t: VirtioTransport;
   readonly fn: PciFunction;
-  /** Region per BAR index, for attachBars. */
-  readonly regions: (Region | undefined)[] = [];
+  /** The bus sub-regions of each BAR, for attachBars: the legacy header block, each modern structure, the MSI-X table. */
+  readonly bars: (readonly SubRegion[] | undefined)[] = [];
   /** The MSI-X capability, when the device offers it. */
   readonly msix: MsixCapability | null = null;
   /** config_msix_vector and queue_msix_vector per queue (NO_VECTOR until the driver maps one). */
@@ -154,7 +111,7 @@ export class VirtioPci {
         send: o.msix.send, log: o.log,
       });
       this.msix = msix;
-      this.regions[MSIX_BAR] = msix.region;
+      this.bars[MSIX_BAR] = [{ offset: 0, region: msix.region }];
       this.t.msi = {
         queue: (i) => this.msiNotify(this.queueVectors[i] ?? VIRTIO_MSI_NO_VECTOR),
         config: () => this.msiNotify(this.configVector),
@@ -166,19 +123,18 @@ export class VirtioPci {
     };
     if (legacy) {
       const size = bars[0]!.size;
-      this.regions[0] = {
-        name: `${o.name}.legacy`, base: 0, size, widths: W_ANY, registers: LEGACY_REGISTERS,
-        // Through the transport's access log: the inspector's "last accesses" are these traps.
-        read: (off, w) => { const v = this.legacyRead(off, w); this.t.accessed(0, off, w, false, v); return v; },
-        write: (off, w, v) => { this.t.accessed(0, off, w, true, v); this.legacyWrite(off, w, v); },
-      };
+      this.bars[0] = [{
+        offset: 0,
+        region: {
+          name: `${o.name}.legacy`, base: 0, size, widths: W_ANY, registers: LEGACY_REGISTERS,
+          // Through the transport's access log: the inspector's "last accesses" are these traps.
+          read: (off, w) => { const v = this.legacyRead(off, w); this.t.accessed(0, off, w, false, v); return v; },
+          write: (off, w, v) => { this.t.accessed(0, off, w, true, v); this.legacyWrite(off, w, v); },
+        },
+      }];
     }
     if (modern) {
-      this.regions[MODERN_BAR] = {
-        name: `${o.name}.modern`, base: 0, size: MODERN_BAR_SIZE, widths: W_ANY,
-        read: (off, w) => { const v = this.modernRead(off, w); this.t.accessed(MODERN_BAR, off, w, false, v); return v; },
-        write: (off, w, v) => { this.t.accessed(MODERN_BAR, off, w, true, v); this.modernWrite(off, w, v); },
-      };
+      this.bars[MODERN_BAR] = MODERN_LAYOUT.map((c) => ({ offset: c.offset, region: this.structure(o.name, c) }));
       this.addCapabilities();
     }
     // Configuration space accesses (the driver walking the capability list, PCI_CFG data) go to
@@ -209,7 +165,7 @@ export class VirtioPci {
   }
 
   /** A vector the driver asks for: kept if the table has it, else NO_VECTOR (§4.1.5.1.2.1). */
-  private mapVector(v: number): number {
+  vectorFor(v: number): number {
     if (!this.msix || v >= this.msix.vectors) {
       if (v !== VIRTIO_MSI_NO_VECTOR) this.log(`${this.t.name}: MSI-X vector ${v} not available; NO_VECTOR`);
       return VIRTIO_MSI_NO_VECTOR;
@@ -219,7 +175,7 @@ export class VirtioPci {
 
   info(): VirtioDeviceInfo {
     const regions: VirtioRegionInfo[] = [{ index: 0, name: "config", kind: "config", base: null, size: 256, flags: { read: true, write: true } }];
-    this.regions.forEach((r, i) => {
+    this.bars.forEach((r, i) => {
       if (r) regions.push({ index: i + 1, name: `BAR${i}`, kind: this.fn.bars[i]!.kind === "io" ? "pio" : "mmio", base: this.fn.barBase(i), size: this.fn.bars[i]!.size, flags: { read: true, write: true } });
     });
     return {
@@ -262,8 +218,9 @@ export class VirtioPci {
     const at = this.fn.get(this.pciCfgCap + 8, 4);
     const len = this.fn.get(this.pciCfgCap + 12, 4);
     if (bar !== MODERN_BAR || (len !== 1 && len !== 2 && len !== 4) || at % len !== 0) return;
-    if (write) this.modernWrite(at, len as Width, v);
-    else this.fn.put(data, len, this.modernRead(at, len as Width));
+    const view = this.bar(MODERN_BAR);
+    if (write) view.write(at, len as Width, v);
+    else this.fn.put(data, len, view.read(at, len as Width));
   }
 
   // ---- legacy I/O BAR (§4.1.4.8) ----
@@ -271,148 +228,78 @@ export class VirtioPci {
     return this.msixEnabled ? LEGACY_CONFIG_MSIX : LEGACY_CONFIG;
   }
 
+  /** The legacy block: the header's registers (LEGACY_REGISTERS), then the device config. */
   private legacyRead(off: number, w: Width): number {
     const t = this.t;
     t.stats.traps++;
     const cfg = this.legacyConfig;
-    if (off >= cfg) return this.configRead(off - cfg, w);
-    const r = LEGACY_BY_OFF[off];
-    if (!r || r.width !== w) return this.reject(off, w, false, "legacy");
-    const q = t.selected();
-    switch (off) {
-      case 0: return t.offeredWord(0);
-      case 4: return t.driverWord(0);
-      case 8: return q && q.enabled ? Math.floor(q.desc / 4096) : 0;
-      case 12: return q ? q.maxSize : 0;
-      case 14: return t.queueSel;
-      case 16: return 0;
-      case 18: return t.status;
-      case 19: return t.readIsrAndClear();
-      case 20: return this.configVector; // only reachable with MSI-X enabled (else device config)
-      case 22: return q ? this.queueVectors[t.queueSel]! : VIRTIO_MSI_NO_VECTOR;
-      default: return VIRTIO_MSI_NO_VECTOR;
-    }
+    if (off >= cfg) return t.readConfig(off - cfg, w);
+    const r = this.row(LEGACY_BY_OFFSET, off, w, false, "legacy");
+    return r ? r.read!(this, t.selected()) : 0;
   }
 
   private legacyWrite(off: number, w: Width, v: number): void {
     const t = this.t;
     t.stats.traps++;
     const cfg = this.legacyConfig;
-    if (off >= cfg) { this.configWrite(off - cfg, w, v); return; }
-    const r = LEGACY_BY_OFF[off];
-    if (!r || r.width !== w) { this.reject(off, w, true, "legacy"); return; }
-    const q = t.selected();
-    switch (off) {
-      case 4: t.setDriverWord(0, v); return;
-      case 8: {
-        if (!q) return;
-        if (v === 0) { q.reset(); return; }
-        const l = legacyLayout((v >>> 0) * 4096, q.maxSize, 4096);
-        q.size = q.maxSize; // legacy: the size is the device's, fixed
-        q.desc = l.desc; q.driver = l.driver; q.device = l.device;
-        q.enabled = true;
-        if (t.driverOk) q.start(t.features);
-        return;
-      }
-      case 14: t.queueSel = v; return;
-      case 16: t.kick(v); return;
-      case 18: t.writeStatus(v); return;
-      case 20: this.configVector = this.mapVector(v); return;
-      case 22: if (q) this.queueVectors[t.queueSel] = this.mapVector(v); return;
-      default: this.log(`${t.name}: write to read-only legacy register ${r.name}`);
-    }
+    if (off >= cfg) { t.writeConfig(off - cfg, w, v); return; }
+    const r = this.row(LEGACY_BY_OFFSET, off, w, true, "legacy");
+    if (!r) return;
+    if (!r.write) { this.log(`${t.name}: write to read-only legacy register ${r.name}`); return; }
+    r.write(this, v, t.selected());
   }
 
-  // ---- modern memory BAR ----
-  private modernRead(off: number, w: Width): number {
-    const t = this.t;
-    t.stats.traps++;
-    if (off < ISR_AT) return this.commonRead(off - COMMON_AT, w);
-    if (off < DEVICE_AT) return off === ISR_AT ? t.readIsrAndClear() : 0;
-    if (off < NOTIFY_AT) return this.configRead(off - DEVICE_AT, w);
-    return 0; // notify region reads as 0
+  // ---- modern memory BAR: one bus sub-region per structure (MODERN_LAYOUT) ----
+  private structure(name: string, c: (typeof MODERN_LAYOUT)[number]): Region {
+    const decode = this.structures[c.name];
+    return {
+      name: `${name}.${c.name}`, base: 0, size: c.length, widths: c.widths,
+      ...(c.name === "common" ? { registers: COMMON_REGISTERS } : {}),
+      // Logged at the offset in the BAR: the inspector names accesses by BAR and offset.
+      read: (off, w) => { this.t.stats.traps++; const v = decode.read(off, w); this.t.accessed(MODERN_BAR, c.offset + off, w, false, v); return v; },
+      write: (off, w, v) => { this.t.stats.traps++; this.t.accessed(MODERN_BAR, c.offset + off, w, true, v); decode.write(off, w, v); },
+    };
   }
 
-  private modernWrite(off: number, w: Width, v: number): void {
-    const t = this.t;
-    t.stats.traps++;
-    if (off < ISR_AT) { this.commonWrite(off - COMMON_AT, w, v); return; }
-    if (off < DEVICE_AT) return; // ISR is read-only
-    if (off < NOTIFY_AT) { this.configWrite(off - DEVICE_AT, w, v); return; }
-    // §4.1.4.4: queue_notify_off(q) × multiplier; our notify_off is the queue index.
-    const rel = off - NOTIFY_AT;
-    if (rel % NOTIFY_OFF_MULTIPLIER !== 0) { this.reject(off, w, true, "notify"); return; }
-    t.kick(rel / NOTIFY_OFF_MULTIPLIER);
+  private readonly structures: Record<ModernStructure, { read(off: number, w: Width): number; write(off: number, w: Width, v: number): void }> = {
+    common: {
+      read: (off, w) => { const r = this.row(COMMON_BY_OFFSET, off, w, false, "common"); return r ? r.read!(this, this.t.selected()) : 0; },
+      write: (off, w, v) => {
+        const r = this.row(COMMON_BY_OFFSET, off, w, true, "common");
+        if (!r) return;
+        if (!r.write) { this.log(`${this.t.name}: write to read-only ${r.name}`); return; }
+        r.write(this, v, this.t.selected());
+      },
+    },
+    // §4.1.4.5: the first byte is ISR status, and reading it clears it; the rest reads 0.
+    isr: { read: (off) => (off === 0 ? this.t.readIsrAndClear() : 0), write: () => {} },
+    device: { read: (off, w) => this.t.readConfig(off, w), write: (off, w, v) => this.t.writeConfig(off, w, v) },
+    notify: {
+      read: () => 0,
+      // §4.1.4.4: queue_notify_off(q) × multiplier; our notify_off is the queue index.
+      write: (off, w) => {
+        if (off % NOTIFY_OFF_MULTIPLIER !== 0) { this.reject(off, w, true, "notify"); return; }
+        this.t.kick(off / NOTIFY_OFF_MULTIPLIER);
+      },
+    },
+  };
+
+  /** A BAR's sub-regions as one window at BAR offsets, as the bus would dispatch them (the PCI_CFG window, tests). */
+  bar(index: number): { read(off: number, w: Width): number; write(off: number, w: Width, v: number): void } {
+    const subs = this.bars[index] ?? [];
+    const find = (off: number, w: Width): SubRegion | undefined =>
+      subs.find((s) => off >= s.offset && off + w <= s.offset + s.region.size && (s.region.widths & w) !== 0);
+    return {
+      read: (off, w) => { const s = find(off, w); return s ? s.region.read(off - s.offset, w) : this.reject(off, w, false, `BAR${index}`); },
+      write: (off, w, v) => { const s = find(off, w); if (s) s.region.write(off - s.offset, w, v); else this.reject(off, w, true, `BAR${index}`); },
+    };
   }
 
-  private commonRead(off: number, w: Width): number {
-    const t = this.t;
-    const r = COMMON_BY_OFF[off];
-    if (!r || r.width !== w) return this.reject(off, w, false, "common");
-    const q = t.selected();
-    switch (off) {
-      case 0: return this.devFeatSel;
-      case 4: return t.offeredWord(this.devFeatSel);
-      case 8: return this.drvFeatSel;
-      case 12: return t.driverWord(this.drvFeatSel);
-      case 16: return this.configVector;
-      case 18: return t.queues.length;
-      case 20: return t.status;
-      case 21: return t.configGeneration;
-      case 22: return t.queueSel;
-      case 24: return q ? q.size : 0;
-      case 26: return q ? this.queueVectors[t.queueSel]! : VIRTIO_MSI_NO_VECTOR;
-      case 28: return q && q.enabled ? 1 : 0;
-      case 30: return q ? q.index : 0;
-      case 32: return q ? q.desc % 0x1_0000_0000 : 0;
-      case 36: return q ? Math.floor(q.desc / 0x1_0000_0000) : 0;
-      case 40: return q ? q.driver % 0x1_0000_0000 : 0;
-      case 44: return q ? Math.floor(q.driver / 0x1_0000_0000) : 0;
-      case 48: return q ? q.device % 0x1_0000_0000 : 0;
-      case 52: return q ? Math.floor(q.device / 0x1_0000_0000) : 0;
-      case 56: return q ? q.index : 0;
-      default: return 0; // queue_reset reads 0 once a reset completed
-    }
-  }
-
-  private commonWrite(off: number, w: Width, v: number): void {
-    const t = this.t;
-    const r = COMMON_BY_OFF[off];
-    if (!r || r.width !== w) { this.reject(off, w, true, "common"); return; }
-    const q = t.selected();
-    const idle = q !== null && !q.enabled; // queue fields are writable only while disabled
-    switch (off) {
-      case 0: this.devFeatSel = v; return;
-      case 8: this.drvFeatSel = v; return;
-      case 12: t.setDriverWord(this.drvFeatSel, v); return;
-      case 16: this.configVector = this.mapVector(v); return;
-      case 26: if (q) this.queueVectors[t.queueSel] = this.mapVector(v); return;
-      case 20: t.writeStatus(v); return;
-      case 22: t.queueSel = v; return;
-      case 24: if (idle) q.size = v; return;
-      case 28:
-        if (q && v === 1 && !q.enabled) { q.enabled = true; if (t.driverOk) q.start(t.features); }
-        return;
-      case 32: if (idle) q.setDescLo(v); return;
-      case 36: if (idle) q.setDescHi(v); return;
-      case 40: if (idle) q.setDriverLo(v); return;
-      case 44: if (idle) q.setDriverHi(v); return;
-      case 48: if (idle) q.setDeviceLo(v); return;
-      case 52: if (idle) q.setDeviceHi(v); return;
-      case 58: if (q && v === 1) q.reset(); return;
-      default: this.log(`${t.name}: write to read-only ${r.name}`);
-    }
-  }
-
-  // ---- device config ----
-  private configRead(off: number, w: Width): number {
-    if (off + w > this.device.configSize) return 0;
-    return this.device.readConfig(off, w);
-  }
-
-  private configWrite(off: number, w: Width, v: number): void {
-    if (off + w > this.device.configSize) { this.log(`${this.t.name}: config write past the end (+${off})`); return; }
-    this.device.writeConfig(off, w, v);
+  /** The register at `off` of a table, if the access has its natural width; else rejected (logged, counted). */
+  private row(table: readonly (PciRegister | undefined)[], off: number, w: Width, write: boolean, where: string): PciRegister | null {
+    const r = table[off];
+    if (!r || r.width !== w) { this.reject(off, w, write, where); return null; }
+    return r;
   }
 
   private reject(off: number, w: Width, write: boolean, where: string): number {

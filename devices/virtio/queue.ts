@@ -27,13 +27,11 @@ export function legacyLayout(base: number, size: number, align: number): { desc:
 }
 
 export class Virtqueue implements VirtQueue {
-  /** Negotiated ring size; the transport may lower it from maxSize (modern, mmio). */
-  size: number;
-  /** Driver-enabled (QueueReady / queue_enable / a non-zero legacy PFN). */
-  enabled = false;
-  desc = 0;
-  driver = 0;
-  device = 0;
+  private _size: number;
+  private _enabled = false;
+  private _desc = 0;
+  private _driver = 0;
+  private _device = 0;
   /** Why the queue is broken, or null. */
   broken: string | null = null;
   /** Chains popped / pushed since start, for --stats. */
@@ -51,8 +49,17 @@ export class Virtqueue implements VirtQueue {
   private held = new Uint8Array(0);
 
   constructor(private readonly mem: GuestMemory, readonly index: number, readonly maxSize: number) {
-    this.size = maxSize;
+    this._size = maxSize;
   }
+
+  /** Negotiated ring size; the transport may lower it from maxSize (modern, mmio). */
+  get size(): number { return this._size; }
+  /** Driver-enabled (QueueReady / queue_enable / a non-zero legacy PFN). */
+  get enabled(): boolean { return this._enabled; }
+  /** Guest-physical addresses of the descriptor, driver and device areas (§2.6). */
+  get desc(): number { return this._desc; }
+  get driver(): number { return this._driver; }
+  get device(): number { return this._device; }
 
   get ready(): boolean {
     return this.ring !== null && this.broken === null;
@@ -63,23 +70,40 @@ export class Virtqueue implements VirtQueue {
   }
 
   // ---- transport side ----
-  setDescLo(v: number): void { this.desc = hiOf(this.desc) + (v >>> 0); }
-  setDescHi(v: number): void { this.desc = (v >>> 0) * 0x1_0000_0000 + loOf(this.desc); }
-  setDriverLo(v: number): void { this.driver = hiOf(this.driver) + (v >>> 0); }
-  setDriverHi(v: number): void { this.driver = (v >>> 0) * 0x1_0000_0000 + loOf(this.driver); }
-  setDeviceLo(v: number): void { this.device = hiOf(this.device) + (v >>> 0); }
-  setDeviceHi(v: number): void { this.device = (v >>> 0) * 0x1_0000_0000 + loOf(this.device); }
+  // Size and addresses are the driver's to choose only while the queue is disabled (§4.1.4.3.2,
+  // §4.2.3.2): writes to an enabled queue are ignored.
+  setSize(v: number): void { if (!this._enabled) this._size = v; }
+  setDescLo(v: number): void { if (!this._enabled) this._desc = hiOf(this._desc) + (v >>> 0); }
+  setDescHi(v: number): void { if (!this._enabled) this._desc = (v >>> 0) * 0x1_0000_0000 + loOf(this._desc); }
+  setDriverLo(v: number): void { if (!this._enabled) this._driver = hiOf(this._driver) + (v >>> 0); }
+  setDriverHi(v: number): void { if (!this._enabled) this._driver = (v >>> 0) * 0x1_0000_0000 + loOf(this._driver); }
+  setDeviceLo(v: number): void { if (!this._enabled) this._device = hiOf(this._device) + (v >>> 0); }
+  setDeviceHi(v: number): void { if (!this._enabled) this._device = (v >>> 0) * 0x1_0000_0000 + loOf(this._device); }
+
+  /** The driver enables the queue (QueueReady, queue_enable); it starts once the device is live. */
+  enable(): void { this._enabled = true; }
+
+  /**
+   * A legacy interface places and enables the queue in one write (legacy virtio-pci's
+   * QueueAddress, virtio-mmio v1's QueuePFN): a split ring of `size` at `base` (legacyLayout).
+   */
+  placeLegacy(base: number, size: number, align: number): void {
+    const l = legacyLayout(base, size, align);
+    this._size = size;
+    this._desc = l.desc; this._driver = l.driver; this._device = l.device;
+    this._enabled = true;
+  }
 
   /** Build the ring walker from the addresses and `features`; a bad layout breaks the queue. */
   start(features: bigint): void {
-    if (!this.enabled || this.ring || this.broken) return;
+    if (!this._enabled || this.ring || this.broken) return;
     const packed = has(features, VIRTIO_F_RING_PACKED);
     const size = this.size;
     if (size === 0 || size > this.maxSize || (!packed && (size & (size - 1)) !== 0)) {
       this.fail(`queue size ${size} invalid (max ${this.maxSize}${packed ? "" : ", power of two"})`);
       return;
     }
-    const a = { desc: this.desc, driver: this.driver, device: this.device };
+    const a = { desc: this._desc, driver: this._driver, device: this._device };
     const indirect = has(features, VIRTIO_F_INDIRECT_DESC), eventIdx = has(features, VIRTIO_F_EVENT_IDX);
     try {
       this.ring = packed ? new PackedRing(this.mem, size, a, indirect, eventIdx) : new SplitRing(this.mem, size, a, indirect, eventIdx);
@@ -93,9 +117,9 @@ export class Virtqueue implements VirtQueue {
   reset(): void {
     this.ring = null;
     this.held = new Uint8Array(0);
-    this.enabled = false;
-    this.size = this.maxSize;
-    this.desc = this.driver = this.device = 0;
+    this._enabled = false;
+    this._size = this.maxSize;
+    this._desc = this._driver = this._device = 0;
     this.broken = null;
     this.popped = this.pushed = this.inFlight = 0;
     this.kicks = this.notified = this.suppressed = this.flushedAt = 0;

@@ -6,6 +6,7 @@ import {
   VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1, bit, has,
   type TransportKind, type VirtioContext, type VirtioDevice, type VirtQueue,
 } from "./device.ts";
+import type { Width } from "../bus/region.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { Virtqueue } from "./queue.ts";
 import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName, type StatusVerdict } from "./status.ts";
@@ -114,6 +115,33 @@ export class VirtioTransport implements VirtioContext {
   /** The queue QueueSel / queue_select names, or null when out of range. */
   selected(): Virtqueue | null {
     return this.queues[this.queueSel] ?? null;
+  }
+
+  /** The driver enables queue `q`; it starts now if the device is live, else at DRIVER_OK. */
+  enableQueue(q: Virtqueue): void {
+    q.enable();
+    if (this.driverOk) q.start(this.features);
+  }
+
+  /** A legacy interface's one-write placement of `q` (Virtqueue.placeLegacy), enabling it. */
+  placeLegacyQueue(q: Virtqueue, base: number, size: number, align: number): void {
+    q.placeLegacy(base, size, align);
+    if (this.driverOk) q.start(this.features);
+  }
+
+  /**
+   * The device-specific configuration (§4.1.4.6, §4.2.2 Config, §4.1.4.8 after the legacy
+   * header) at `off` from its start, whichever transport window it is reached through: bytes
+   * past its end read 0 and ignore writes.
+   */
+  readConfig(off: number, w: Width): number {
+    if (off + w > this.device.configSize) return 0;
+    return this.device.readConfig(off, w);
+  }
+
+  writeConfig(off: number, w: Width, v: number): void {
+    if (off + w > this.device.configSize) { this.log(`${this.name}: config write past the end (+0x${off.toString(16)})`); return; }
+    this.device.writeConfig(off, w, v);
   }
 
   /** 32 bits of the offered features, `sel` 0 = bits 0–31. */

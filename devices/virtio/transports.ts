@@ -52,5 +52,9 @@ export function transportDef(name: string): TransportDef {
   return t;
 }
 
-/** The transports on which a version-1-only device (one whose driver needs VERSION_1) works. */
-export const offersVersion1 = (t: TransportDef): boolean => t.version1 !== "none";
+/**
+ * The transports on which a device type born in virtio 1.0 works: the modern interface only.
+ * Such a type has no legacy interface to offer — a transitional virtio-pci function needs a
+ * transitional PCI device id, which exists only for the types virtio 0.9 had (virtio 1.2 §4.1.2.1).
+ */
+export const modernOnly = (t: TransportDef): boolean => t.version1 === "required";

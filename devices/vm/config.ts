@@ -1,6 +1,5 @@
 // What a VM is made of: the one description shared by the CLI, the page and the tests, and
 // passed unchanged to the VM worker.
-import type { NetLinkEnd } from "../net/ring-backend.ts";
 import type { IrqMode, TransportName } from "../virtio/transports.ts";
 
 /** The line guest-images/initramfs/init prints once userspace is up. */
@@ -71,9 +70,11 @@ export interface VmConfig {
 }
 
 /**
- * One `--device` (docs/ARCHITECTURE.md "Virtio"): a device type on a transport, with the
- * options its registry entry declares (devices/registry.ts: names, types, checks). The fields
- * below are the built-in types' options; a type added later keeps its own under its keys.
+ * One `--device` (docs/ARCHITECTURE.md "Virtio") as parsed: a device type on a transport, with
+ * the options its registry entry declares (devices/registry.ts: names, types, checks) under
+ * their fields. Each device type narrows it to its own spec type (BlkSpec in virtio/blk.ts,
+ * NetSpec in virtio/net.ts, …), which its factory takes; the host's backends take the spec of
+ * the role they serve (BlockDeviceSpec, FsDeviceSpec in virtio/device-type.ts).
  */
 export interface VirtioDeviceSpec {
   /** A registered device type's name. */
@@ -86,30 +87,6 @@ export interface VirtioDeviceSpec {
    * RING_RESET in virtio 1.2); no upstream Linux driver uses it. Off by default.
    */
   irq?: IrqMode;
-  /**
-   * blk: the image. Node: a host path the worker opens — writes go back to the file. Page:
-   * `idb:NAME`, a copy-on-write overlay kept in IndexedDB over base bytes the page sends
-   * (web/idb-disk.ts).
-   */
-  image?: string;
-  /** blk: offer VIRTIO_BLK_F_RO and refuse writes. 9p: refuse every change (EROFS). */
-  readonly?: boolean;
-  /** balloon: MiB the host asks the guest to give up from power-on (default 0). */
-  balloonMiB?: number;
-  /**
-   * net: where frames go. "host": the built-in host stack (devices/net/host-stack.ts: ARP, DHCP,
-   * ping, one web page). "link": the frame rings in `link` (another VM, or the page's tab link).
-   */
-  backend?: "host" | "link";
-  link?: NetLinkEnd;
-  /** net: the MAC address, "02:76:69:72:65:00" by default. */
-  mac?: string;
-  /** 9p: the shared folder. Node: a host directory. Page: `mem:NAME` / `idb:NAME` (web/idb-share.ts). */
-  path?: string;
-  /** 9p: the mount tag (`mount -t 9p -o trans=virtio TAG /mnt`); default "share". */
-  tag?: string;
-  /** 9p on a host directory: how guest modes and owners reach host files (node-fs.ts SECURITY_MODELS); default "none". */
-  securityModel?: "none" | "passthrough";
-  /** Options of device types registered later. */
+  /** The device type's own options (its OptionDef table), by field. */
   [option: string]: unknown;
 }

@@ -29,7 +29,7 @@ for (const transport of ["pci-legacy", "mmio-v2"]) {
     assert.equal(stats.actualPages, 8192, "the driver wrote actual");
     assert.equal(stats.heldPages, 8192);
     assert.equal(stats.refused, 0);
-    assert.ok(stats.statsUpdates >= 1, "the stats buffer primed at probe arrived");
+    assert.ok(stats.statsUpdates! >= 1, "the stats buffer primed at probe arrived");
     assert.equal(memTotalKiB + 32 * 1024, plain);
     // The stats report came at probe, before inflating and before the kernel freed its init
     // sections (a few hundred KiB): about the balloon-less total.

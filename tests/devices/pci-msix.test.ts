@@ -97,7 +97,7 @@ test("virtio-pci: vectors per queue, NO_VECTOR for a vector the table lacks, mes
   const n = p.t.queues.length;
   assert.equal(p.msix!.vectors, n + 1);
   assert.equal(p.fn.bars[MSIX_BAR]!.kind, "mem32");
-  const common = p.regions[4]!;
+  const common = p.bar(4);
   common.write(16, 2, 0);
   assert.equal(common.read(16, 2), 0);
   common.write(22, 2, 0); // queue_select

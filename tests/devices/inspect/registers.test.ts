@@ -21,7 +21,7 @@ function pci(kind: Extract<TransportKind, "pci-legacy" | "pci-modern" | "pci-tra
 
 test("modern: common-config registers by name and value; ISR shown without clearing it", () => {
   const { p, snap } = pci("pci-modern");
-  const bar = p.regions[4]!;
+  const bar = p.bar(4);
   bar.write(20, 1, 1); // device_status = ACKNOWLEDGE
   bar.write(22, 2, 1); // queue_select = 1
   bar.write(0x3000 + 4, 2, 1); // notify queue 1
@@ -41,9 +41,9 @@ test("modern: common-config registers by name and value; ISR shown without clear
 
 test("transitional: the legacy I/O block and the modern BAR; traps counted by kind", () => {
   const { p, snap } = pci("pci-transitional");
-  p.regions[0]!.write(18, 1, 1); // legacy DeviceStatus
-  p.regions[0]!.read(0, 4); // HostFeatures
-  p.regions[4]!.read(21, 1); // config_generation
+  p.bar(0).write(18, 1, 1); // legacy DeviceStatus
+  p.bar(0).read(0, 4); // HostFeatures
+  p.bar(4).read(21, 1); // config_generation
   const s = snap();
   assert.ok(s.registers.some((r) => r.block === "legacy" && r.name === "QueueAddress"));
   assert.ok(s.registers.some((r) => r.block === "common" && r.name === "queue_desc_lo"));
@@ -54,7 +54,7 @@ test("transitional: the legacy I/O block and the modern BAR; traps counted by ki
 
 test("status path: a FEATURES_OK without VERSION_1 on a modern device is shown refused", () => {
   const { p, snap } = pci("pci-modern");
-  const bar = p.regions[4]!;
+  const bar = p.bar(4);
   bar.write(20, 1, 1); bar.write(20, 1, 3); bar.write(20, 1, 11);
   const path = snap().status.path;
   assert.deepEqual(path.map((x) => [x.fromName, x.toName, x.verdict]), [
@@ -77,7 +77,7 @@ test("configuration space accesses are logged and named by header field or capab
 
 test("status path: DEVICE_NEEDS_RESET is a step the device took", () => {
   const { p, snap } = pci("pci-modern");
-  p.regions[4]!.write(20, 1, 1);
+  p.bar(4).write(20, 1, 1);
   p.t.needsReset("queue 0: descriptor table outside guest RAM");
   const s = snap();
   assert.deepEqual(s.status.path.at(-1), { from: 1, to: 0x41, written: -1, verdict: "device", fromName: "ACKNOWLEDGE", toName: "ACKNOWLEDGE|DEVICE_NEEDS_RESET" });

@@ -64,7 +64,7 @@ test("host network: random frames, TCP state sequences and SYN floods", () => {
         const seq = op.seq === -1 ? (seqs.get(key) ?? 1000) : op.seq;
         const ack = op.ack === -1 ? lastSeq + 1 : op.ack;
         const f = tcpFrame(src, op.port, op.flags, seq, ack, op.data, op.dstPort);
-        if (op.flip) f[op.flip[0] % f.length] ^= op.flip[1];
+        if (op.flip) f[op.flip[0] % f.length]! ^= op.flip[1];
         stack.send(f);
         seqs.set(key, (seq + op.data.length + (op.flags & TCP_SYN ? 1 : 0)) >>> 0);
         void TCP_ACK;

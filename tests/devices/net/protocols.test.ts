@@ -107,7 +107,7 @@ test("malformed frames: every truncation and single-byte corruption is FrameErro
     }
     for (let i = 0; i < Math.min(f.length, 80); i++) {
       const g = f.slice();
-      g[i] ^= 0xff;
+      g[i]! ^= 0xff;
       try { layers(g); } catch (e) { assert.ok(e instanceof FrameError, String(e)); errors++; }
     }
   }
@@ -120,7 +120,7 @@ test("malformed by hand: short Ethernet, 802.3 length field, IPv4 fragments, lyi
   llc[12] = 0x00; llc[13] = 0x40;
   assert.throws(() => parseEthernet(llc), /802\.3/);
   const frag = G_ECHO.slice(14);
-  frag[6] |= 0x20; // MF
+  frag[6]! |= 0x20; // MF
   assert.throws(() => parseIpv4(frag), FrameError);
   const long = G_ECHO.slice(14);
   long[2] = 0xff; // total length beyond the frame

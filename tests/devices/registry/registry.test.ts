@@ -4,9 +4,10 @@
 // outside the registry spells a transport or device-type name.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { DEVICE_TYPES, TRANSPORT_NAMES, deviceType, registerDeviceType } from "../../../devices/registry.ts";
+import { DEVICE_TYPES, TRANSPORT_NAMES, deviceType, deviceTypeWithRole, isBlockSpec, isFsSpec, registerDeviceType } from "../../../devices/registry.ts";
 import { helpText, parseDevice } from "../../../cli/options.ts";
 import { PAGE_DEVICES, deviceChoices, deviceSpecs, parseSettings, settingsQuery } from "../../../web/settings.ts";
 import { PcBoard } from "../../../devices/board/pc.ts";
@@ -89,4 +90,21 @@ test("each built-in device type's name is declared in the file the grep exempts 
     const file = `devices/virtio/${t.name === "9p" ? "p9" : t.name}.ts`;
     assert.match(readFileSync(join(root, file), "utf8"), new RegExp(`name: "${t.name}",`), file);
   }
+});
+
+test("a parsed spec reaches a host backend only as the spec of its role: a block image, a folder", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vireo-spec-"));
+  const image = join(dir, "disk.img");
+  writeFileSync(image, new Uint8Array(4096)); // the parser checks it exists and holds whole sectors
+  const disk = deviceTypeWithRole("disk")!, share = deviceTypeWithRole("share")!;
+  const blk = parseDevice(`${disk.name},transport=${TRANSPORT_NAMES[0]},image=${image}`);
+  const p9 = parseDevice(`${share.name},transport=${TRANSPORT_NAMES[0]},path=${root}`);
+  assert.ok(isBlockSpec(blk) && blk.image === image);
+  assert.ok(!isFsSpec(blk));
+  assert.ok(isFsSpec(p9) && p9.path === root);
+  assert.ok(!isBlockSpec(p9));
+  assert.ok(!isBlockSpec({ type: disk.name, transport: TRANSPORT_NAMES[0]! }), "no image: nothing for the host to open");
+  const other = DEVICE_TYPES.find((t) => t.backend === undefined)!;
+  assert.ok(!isBlockSpec({ type: other.name, transport: TRANSPORT_NAMES[0]!, image }), "an image option on a type without a block backend");
+  rmSync(dir, { recursive: true });
 });

@@ -103,7 +103,7 @@ export class SplitDriver {
     q.setDescLo(this.desc);
     q.setDriverLo(this.avail);
     q.setDeviceLo(this.used);
-    q.enabled = true;
+    q.enable();
     this.free = Array.from({ length: this.size }, (_, i) => i);
   }
 

@@ -30,8 +30,7 @@ export class SplitDriver {
   constructor(readonly mem: RamMemory, readonly size: number, features = 0n) {
     this.q = new Virtqueue(mem, 0, size);
     this.q.onError = (r) => void this.errors.push(r);
-    this.q.desc = this.desc; this.q.driver = this.avail; this.q.device = this.used;
-    this.q.enabled = true;
+    place(this.q, this.desc, this.avail, this.used);
     this.q.start(features);
   }
 
@@ -87,8 +86,7 @@ export class PackedDriver {
   constructor(readonly mem: RamMemory, readonly size: number, features = 0n) {
     this.q = new Virtqueue(mem, 0, size);
     this.q.onError = (r) => void this.errors.push(r);
-    this.q.desc = this.desc; this.q.driver = this.drv; this.q.device = this.dev;
-    this.q.enabled = true;
+    place(this.q, this.desc, this.drv, this.dev);
     this.q.start(features | FEAT_PACKED);
   }
 
@@ -133,4 +131,12 @@ export class PackedDriver {
       if (this.lastUsed >= this.size) { this.lastUsed -= this.size; this.usedWrap = !this.usedWrap; }
     }
   }
+}
+
+/** What a driver does through the transport: the three area addresses, then queue enable. */
+export function place(q: Virtqueue, desc: number, driver: number, device: number): void {
+  q.setDescLo(desc); q.setDescHi(0);
+  q.setDriverLo(driver); q.setDriverHi(0);
+  q.setDeviceLo(device); q.setDeviceHi(0);
+  q.enable();
 }

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RamMemory } from "../../../devices/virtio/guest-memory.ts";
-import { FEAT_EVENT, FEAT_INDIRECT, PackedDriver, SplitDriver, makeMem } from "./queue-driver-mock.ts";
+import { FEAT_EVENT, FEAT_INDIRECT, PackedDriver, SplitDriver, makeMem, place } from "./queue-driver-mock.ts";
 
 test("split: a chain's readable and writable bytes, push and flush", () => {
   const { ram, mem } = makeMem();
@@ -154,15 +154,15 @@ test("split: rings outside RAM or misaligned break the queue at start", () => {
   const { mem } = makeMem();
   const d = new SplitDriver(mem, 8);
   d.q.reset();
-  d.q.desc = 0xffff8; d.q.driver = 0x2000; d.q.device = 0x3000; d.q.enabled = true;
+  place(d.q, 0xffff8, 0x2000, 0x3000);
   d.q.start(0n);
   assert.match(d.errors[0]!, /descriptor table .* outside guest RAM/);
   d.q.reset();
-  d.q.desc = 0x1008; d.q.driver = 0x2000; d.q.device = 0x3000; d.q.enabled = true;
+  place(d.q, 0x1008, 0x2000, 0x3000);
   d.q.start(0n);
   assert.match(d.errors[1]!, /not 16-byte aligned/);
   d.q.reset();
-  d.q.size = 6; d.q.enabled = true;
+  d.q.setSize(6); d.q.enable();
   d.q.start(0n);
   assert.match(d.errors[2]!, /queue size 6 invalid/);
 });
@@ -377,7 +377,7 @@ test("a chain pushed after the queue was reset and restarted is not published", 
   d.add([{ addr: 0x10000, len: 4, write: true }]);
   const stale = d.q.pop()!;
   d.q.reset();
-  d.q.desc = d.desc; d.q.driver = d.avail; d.q.device = d.used; d.q.enabled = true;
+  place(d.q, d.desc, d.avail, d.used);
   d.q.start(0n);
   d.q.push(stale, 4);
   assert.equal(d.q.flush(), false);

@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { RamMemory } from "../../../devices/virtio/guest-memory.ts";
 import { Virtqueue } from "../../../devices/virtio/queue.ts";
+import { place } from "./queue-driver-mock.ts";
 import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1, bit, type VirtioContext, type VirtioDevice } from "../../../devices/virtio/device.ts";
 import { VirtioBlk } from "../../../devices/virtio/blk.ts";
 import { VirtioConsole } from "../../../devices/virtio/console.ts";
@@ -130,10 +131,9 @@ export function runCase(c: FuzzCase, packed: boolean): void {
   const features = dev.features | bit(VIRTIO_F_VERSION_1) | (c.indirect ? bit(VIRTIO_F_INDIRECT_DESC) : 0n) | (c.eventIdx ? bit(VIRTIO_F_EVENT_IDX) : 0n) | (packed ? bit(VIRTIO_F_RING_PACKED) : 0n);
   const queues = dev.queueSizes.map((n, i) => {
     const q = new Virtqueue(mem, i, n);
-    q.size = Math.min(QSIZE, n);
+    q.setSize(Math.min(QSIZE, n));
     // Every queue on the same rings: hostile, and it makes the device's queues interact.
-    q.desc = DESC; q.driver = DRIVER; q.device = DEVICE;
-    q.enabled = true;
+    place(q, DESC, DRIVER, DEVICE);
     return q;
   });
   const ctx: VirtioContext = {

@@ -55,10 +55,10 @@ function build(kind: Kind, seed: number): Target {
   // PCI config space first: BARs, command register, capabilities (the MSI-X enable bit).
   windows.push((off, width, v) => void (v === null ? p.fn.readConfig(off & 0xff, width) : p.fn.writeConfig(off & 0xff, width, v)));
   hot.push([0x04, 0x10, 0x20, 0x34, 0x40, 0x42, 0x50, 0x52, 0x60, 0x70, 0x80, 0x90]);
-  p.regions.forEach((r, i) => {
-    if (!r) return;
+  p.bars.forEach((subs, i) => {
+    if (!subs) return;
     const base = i === 0 ? 0xc000 : 0xe000_0000 + i * 0x10_0000;
-    if (i === 0) ports.register(r, base); else mmio.map(r, base);
+    for (const s of subs) if (i === 0) ports.register(s.region, base + s.offset); else mmio.map(s.region, base + s.offset);
     const bus = i === 0 ? ports : mmio;
     windows.push((off, width, v) => void (v === null ? bus.read(base + off, width) : bus.write(base + off, width, v)));
     // Legacy header (§4.1.4.8), and the modern BAR's common/notify/ISR/device structures.

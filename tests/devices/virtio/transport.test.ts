@@ -220,7 +220,7 @@ test("pci ids: legacy 0x1005 rev 0, modern 0x1044 rev 1, transitional 0x1005 rev
 
 test("pci legacy: every register, widths, ISR read-to-clear drives INTx, device config at 20 or 24 (MSI-X)", () => {
   const { p, dev, intx, logs } = pci("pci-legacy", true);
-  const io = p.regions[0]!;
+  const io = p.bar(0);
   assert.equal(io.read(0, 4), (1 << 3) | (1 << 28) | (1 << 29));
   io.write(18, 1, A); io.write(18, 1, A | D);
   io.write(4, 4, 1 << 3);
@@ -261,7 +261,7 @@ test("pci legacy: every register, widths, ISR read-to-clear drives INTx, device 
 
 test("pci modern: common config registers, notify offsets, ISR and device regions, PCI_CFG window", () => {
   const { p, dev, intx, logs } = pci("pci-modern");
-  const bar = p.regions[4]!;
+  const bar = p.bar(4);
   const c = Object.fromEntries(caps(p).map((x) => [x.type, x]));
   const common = c[1]!.offset, isr = c[3]!.offset, device = c[4]!.offset, notify = c[2]!.offset;
   bar.write(common + 0, 4, 1);
@@ -310,9 +310,9 @@ test("pci modern: common config registers, notify offsets, ISR and device region
 
 test("pci transitional: the legacy BAR and the modern capabilities drive the same device", () => {
   const { p, dev } = pci("pci-transitional");
-  const io = p.regions[0]!;
+  const io = p.bar(0);
   assert.equal(io.read(0, 4) >>> 0, (1 << 3) | (1 << 28) | (1 << 29), "legacy view: low 32 bits");
   io.write(18, 1, A); io.write(18, 1, A | D); io.write(4, 4, 1 << 3); io.write(18, 1, A | D | O);
   assert.equal(dev.activations, 1, "a legacy driver need not accept VERSION_1 on a transitional device");
-  assert.equal(p.regions[4]!.read(0x14, 1), A | D | O, "the modern common config sees the same status");
+  assert.equal(p.bar(4).read(0x14, 1), A | D | O, "the modern common config sees the same status");
 });
