@@ -16,7 +16,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=${VIREO_GUEST_WORK:-/var/tmp/vireo-guest}
-deps=(linux-source-6.1 busybox-static:i386 gcc make bc flex bison libelf-dev cpio xz-utils e2fsprogs gzip)
+# gcc-multilib: kconfig sets CONFIG_CC_CAN_LINK(_STATIC) only if gcc can link a 32-bit program,
+# and the config is built into the kernel (IKCONFIG), so without it the images differ.
+# qemu-user-static: the i386 busybox is asked for its applet list under qemu-i386-static on every
+# host, whether or not the host kernel runs 32-bit programs itself.
+deps=(linux-source-6.1 busybox-static:i386 gcc gcc-multilib make bc flex bison libelf-dev cpio xz-utils
+  e2fsprogs gzip qemu-user-static)
 
 # Everything that would otherwise stamp the build machine or the time into the images.
 export SOURCE_DATE_EPOCH=1735689600 # 2025-01-01T00:00:00Z
@@ -97,10 +102,9 @@ missing=()
 for p in "${deps[@]}"; do [ -n "$(pkgver "$p")" ] || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] || die "missing Debian packages: ${missing[*]} (run: guest-images/build.sh --deps)"
 
-# The initramfs's applet links come from running busybox (i386) on the build host; a host kernel
-# without 32-bit support cannot, and the loop below would then link nothing. Refuse up front.
-/bin/busybox true 2>/dev/null ||
-  die "cannot run /bin/busybox (i386) on this host (a kernel without 32-bit support?): its applet list is needed for the initramfs"
+# Same reason as gcc-multilib above: a compiler that cannot link 32-bit code changes the config.
+echo 'int main(void) { return 0; }' | gcc -m32 -static -x c - -o /dev/null 2>/dev/null ||
+  die "gcc -m32 -static cannot link a program (gcc-multilib): the kernel config would lack CONFIG_CC_CAN_LINK_STATIC"
 
 src_tar=/usr/src/linux-source-6.1.tar.xz
 src_ver=$(pkgver linux-source-6.1)
@@ -160,7 +164,9 @@ build_initramfs() {
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,mnt}
   cp /bin/busybox "$root/bin/busybox"
   local applet applets
-  applets=$("$root/bin/busybox" --list-full) || die "busybox --list-full failed"
+  # Emulated, so that hosts whose kernel cannot run i386 programs build the same links.
+  applets=$(qemu-i386-static "$root/bin/busybox" --list-full) || die "busybox --list-full failed"
+  grep -qx bin/sh <<< "$applets" || die "busybox --list-full has no bin/sh: $(wc -l <<< "$applets") lines"
   for applet in $applets; do
     [ "$applet" = bin/busybox ] || ln -s /bin/busybox "$root/$applet"
   done
