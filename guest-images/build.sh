@@ -22,6 +22,10 @@ work=${VIREO_GUEST_WORK:-/var/tmp/vireo-guest}
 # host, whether or not the host kernel runs 32-bit programs itself.
 deps=(linux-source-6.1 busybox-static:i386 gcc gcc-multilib make bc flex bison libelf-dev cpio xz-utils
   e2fsprogs gzip qemu-user-static)
+# The packages whose contents become the images, held at the versions they were built from: an
+# unrelated apt-get install may otherwise move linux-source-6.1 to the newest security release.
+# Moving a pin is a deliberate change: rebuild, and re-measure what the README derives from them.
+declare -A pinned=([linux-source-6.1]=6.1.176-1 [busybox-static:i386]=1:1.35.0-4+deb12u1+b1)
 
 # Everything that would otherwise stamp the build machine or the time into the images.
 export SOURCE_DATE_EPOCH=1735689600 # 2025-01-01T00:00:00Z
@@ -93,7 +97,9 @@ case "${1:-}" in
   --deps)
     dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
     apt-get update -q || true # a mirror mid-sync fails one index; the rest is still usable
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${deps[@]}" ;;
+    wanted=()
+    for p in "${deps[@]}"; do wanted+=("$p${pinned[$p]:+=${pinned[$p]}}"); done
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades "${wanted[@]}" ;;
   "") ;;
   *) die "unknown option '$1' (use --check, --deps or --data-disk)" ;;
 esac
@@ -101,6 +107,10 @@ esac
 missing=()
 for p in "${deps[@]}"; do [ -n "$(pkgver "$p")" ] || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] || die "missing Debian packages: ${missing[*]} (run: guest-images/build.sh --deps)"
+for p in "${!pinned[@]}"; do
+  [ "$(pkgver "$p")" = "${pinned[$p]}" ] ||
+    die "$p is $(pkgver "$p"), the images are built from ${pinned[$p]} (run: guest-images/build.sh --deps)"
+done
 
 # Same reason as gcc-multilib above: a compiler that cannot link 32-bit code changes the config.
 echo 'int main(void) { return 0; }' | gcc -m32 -static -x c - -o /dev/null 2>/dev/null ||
