@@ -12,7 +12,9 @@
 // is hot once: one module per block made a boot 100 times slower (55,000 modules, 2.4 ms each).
 // Guest-visible behaviour does not depend on when a block arrives: blocks take interrupts at
 // the same instruction boundaries as the interpreter.
-import { translateRegion, blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout, type Peek, type Translation } from "./translate.ts";
+import { translateRegion, type Translation } from "./translate.ts";
+import { blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout } from "./core-imports.ts";
+import type { Peek } from "./pc-thunk.ts";
 
 /** vmm.jitCompile's answer when the block will be installed later (core jit.ts COMPILING). */
 const COMPILING = 0xffffffff;

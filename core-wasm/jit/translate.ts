@@ -1,55 +1,26 @@
-// x86 basic block → one WebAssembly function `(budget) => retired`, run against the core's own
-// memory and state (assembly/cpu/jit.ts has the contract). The common integer instructions are
-// generated inline: register file in memory at REGS_BASE, memory operands through the core's TLB
-// with a call into the core on a miss, lazy flags kept in locals and stored only where something
-// can read them. Everything else is one call into the interpreter (jitStep), so a block may hold
-// any instruction; those that change what a block assumes (segments, paging, EFLAGS.IF/TF,
-// control flow) end it.
+// An x86 region (region-plan.ts: a hot entry's block and the warm blocks it branches to in its
+// page) → one WebAssembly function `(budget) => retired`, run against the core's own memory and
+// state (assembly/cpu/jit.ts has the contract). The common integer instructions are generated
+// inline: the GPRs in wasm locals, memory operands through the core's TLB with a call into the
+// core on a miss, lazy flags kept in locals and stored only where something can read them (and
+// flags no later instruction reads owed, flag-liveness.ts). Everything else is one call into
+// the interpreter (jitStep), so a block may hold any instruction; those that change what a
+// block assumes (segments, paging, EFLAGS.IF/TF, control flow) end it.
 //
 // Precise exceptions: every instruction does its memory accesses (which may fault) before it
 // writes a register or the flags, so a fault leaves the state as it was before the instruction,
 // with EIP pointing at it — what the interpreter's snapshot gives.
-import { Bytes, Op, I32, I64, VOID, buildModule, modulePrefix, type FuncType, type FuncBody, type Import } from "./wasm-writer.ts";
+import { Bytes, Op, I32, VOID, type FuncBody } from "./wasm-writer.ts";
+import {
+  F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, F_STEP, F_COND, F_INC, F_DEC, F_SHIFT, F_IMUL_FLAGS, JIT_FUNCS,
+  G_EIP, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN,
+  type JitLayout,
+} from "./core-imports.ts";
+import { RegionPlan } from "./region-plan.ts";
+import { thunkIn, type Peek, type Thunk } from "./pc-thunk.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
 import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
-
-export interface JitLayout {
-  PAGE_GEN_BASE: number;
-  REGS_BASE: number;
-  SEGCHK_BASE: number;
-  TLB_BASE: number;
-  CODE_PAGES_BASE: number;
-  GUEST_RAM_BASE: number;
-}
-
-const TYPES: FuncType[] = [
-  { params: [I32], results: [I32] }, // 0: the block; jitCond
-  { params: [I32, I32], results: [I32] }, // 1: jitRead*, jitInc, jitDec
-  { params: [I32, I32, I32], results: [] }, // 2: jitWrite*
-  { params: [I32, I32, I32], results: [I32] }, // 3: jitRmwRead
-  { params: [I32, I32], results: [] }, // 4: jitRmwWrite
-  { params: [], results: [] }, // 5: jitStep
-  { params: [I32, I32, I32, I32], results: [I32] }, // 6: jitShift
-];
-/** Core exports a block calls. They sit in a table of their own (slot = position), and blocks
- *  reach them by call_indirect: importing them as functions would make V8 compile call wrappers
- *  for every module (≈0.35 ms each, ten times a small block's code). It is not the core's table
- *  of blocks: V8 updates every importing instance on each table.set, so that one stays private. */
-export const JIT_FUNCS: [string, number][] = [
-  ["jitRead8", 1], ["jitRead16", 1], ["jitRead32", 1], ["jitWrite8", 2], ["jitWrite16", 2], ["jitWrite32", 2],
-  ["jitRmwRead", 3], ["jitRmwWrite", 4], ["jitStep", 5], ["jitCond", 0], ["jitInc", 1], ["jitDec", 1], ["jitShift", 6],
-  ["jitImulFlags", 2],
-];
-const F_READ = [0, 0, 1, 0, 2], F_WRITE = [0, 3, 4, 0, 5]; // by operand size
-const F_RMW_READ = 6, F_RMW_WRITE = 7, F_STEP = 8, F_COND = 9, F_INC = 10, F_DEC = 11, F_SHIFT = 12, F_IMUL_FLAGS = 13;
-/** Core globals a block reads or writes, in import order (global index = position). */
-export const JIT_GLOBALS: [string, number][] = [
-  ["eip", I32], ["lfOp", I32], ["lfA", I32], ["lfB", I32], ["lfRes", I32], ["lfSign", I32], ["fault", I32],
-  ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32], ["instretCount", I64], ["lfCin", I32],
-];
-const G_EIP = 0, G_LFOP = 1, G_LFA = 2, G_LFB = 3, G_LFRES = 4, G_LFSIGN = 5, G_FAULT = 6, G_EXIT = 7;
-const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11, G_LFCIN = 12;
 
 // Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
 const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
@@ -64,40 +35,11 @@ export const MAX_BLOCK = 64;
 const MAX_REPLAYS = 4;
 
 
-export function jitImports(memPagesMax: number): Import[] {
-  const imports: Import[] = [
-    { module: "c", name: "memory", kind: "memory", min: 1, max: memPagesMax, shared: true },
-    { module: "c", name: "helpers", kind: "table", min: JIT_FUNCS.length },
-  ];
-  for (const [name, valType] of JIT_GLOBALS) imports.push({ module: "c", name, kind: "global", valType, mutable: true });
-  return imports;
-}
-
-const prefixes = new Map<string, Uint8Array>();
-/** A module of translated blocks, exported as "0", "1", ... in order. */
-export function blocksModule(blocks: FuncBody[], memPagesMax: number): Uint8Array<ArrayBuffer> {
-  const key = `${memPagesMax}/${blocks.length}`;
-  let prefix = prefixes.get(key);
-  if (!prefix) prefixes.set(key, prefix = modulePrefix(TYPES, jitImports(memPagesMax), 0, blocks.length));
-  return buildModule(prefix, blocks);
-}
-
 const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
 interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; cin?: number }
-/** Where a PC thunk (`mov reg, [esp]; ret`) is, and the register it loads. `at`: in another
- *  page, read from physical page `phys` at generation `gen` (null: in the region's page). */
-interface Thunk { reg: number; at: { phys: number; gen: number } | null }
-/** Code in another page, for a call the translator looks into: the bytes at linear `lin` (at
- *  least 4, or fewer at a page end) and the physical page and generation they were read at. */
-export type Peek = (lin: number) => { bytes: Uint8Array; phys: number; gen: number } | null;
-function thunkIn(b: Uint8Array, at: { phys: number; gen: number } | null): Thunk | null {
-  if (b.length < 4 || b[0] !== 0x8b || (b[1]! & 0xc7) !== 0x04 || b[2] !== 0x24 || b[3] !== 0xc3) return null;
-  const reg = (b[1]! >> 3) & 7;
-  return reg === ESP ? null : { reg, at };
-}
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
 interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
@@ -119,38 +61,6 @@ export interface Translation extends FuncBody {
   inline: number;
   /** Basic blocks in the region. */
   blocks: number;
-}
-
-/** A region is at most this many blocks, and stops taking new ones past REGION_INSNS. */
-export const REGION_BLOCKS = 32;
-const REGION_INSNS = 768;
-
-/** The blocks of a region: their byte offsets in the page, in discovery order (block 0 is the
- *  entry), and their instruction counts. While `open` (the first pass) the direct branch
- *  targets in the page that have run before (`seen`) are taken in, up to the limits. */
-class RegionPlan {
-  readonly offsets: number[];
-  readonly index = new Map<number, number>();
-  readonly counts: number[] = [];
-  open = true;
-  private insns = 0;
-  constructor(private entryOff: number, private entryEip: number, private seen: (offset: number) => boolean) {
-    this.offsets = [entryOff];
-    this.index.set(entryOff, 0);
-  }
-  /** The block index of the code at EIP `eip`, or -1 when a branch there leaves the region. */
-  target(eip: number): number {
-    const off = this.entryOff + ((eip - this.entryEip) | 0);
-    if (off < 0 || off >= 4096) return -1;
-    const k = this.index.get(off);
-    if (k !== undefined || !this.open) return k ?? -1;
-    if (this.offsets.length < REGION_BLOCKS && this.insns < REGION_INSNS && this.seen(off)) {
-      this.index.set(off, this.offsets.length);
-      this.offsets.push(off);
-    }
-    return -1; // the first pass emits exits; the second knows every block
-  }
-  counted(k: number, n: number): void { this.counts[k] = n; this.insns += n; }
 }
 
 /** Translate the region entered at byte `offset` of the code page `page` (4 KiB), EIP `eip`:
