@@ -6,7 +6,7 @@
 #   data-ext2.img.gz   an empty 64 MiB ext2 file system: the page's default data disk
 #   manifest.json      versions, config and image sha256, sizes
 #
-# Usage: guest-images/build.sh              build everything (about 5 min on 2 cores)
+# Usage: guest-images/build.sh              build everything (about 30 min on a loaded 2-core machine)
 #        guest-images/build.sh --check      verify the committed images against manifest.json
 #        guest-images/build.sh --deps       apt-get install what the build needs, then build
 #        guest-images/build.sh --data-disk  rebuild only data-ext2.img.gz (seconds, no kernel)
