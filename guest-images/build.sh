@@ -6,7 +6,7 @@
 #   data-ext2.img.gz   an empty 64 MiB ext2 file system: the page's default data disk
 #   manifest.json      versions, config and image sha256, sizes
 #
-# Usage: guest-images/build.sh              build everything (about 5 min on 2 cores)
+# Usage: guest-images/build.sh              build everything (about 30 min on a loaded 2-core machine)
 #        guest-images/build.sh --check      verify the committed images against manifest.json
 #        guest-images/build.sh --deps       apt-get install what the build needs, then build
 #        guest-images/build.sh --data-disk  rebuild only data-ext2.img.gz (seconds, no kernel)
@@ -16,7 +16,16 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=${VIREO_GUEST_WORK:-/var/tmp/vireo-guest}
-deps=(linux-source-6.1 busybox-static:i386 gcc make bc flex bison libelf-dev cpio xz-utils e2fsprogs gzip)
+# gcc-multilib: kconfig sets CONFIG_CC_CAN_LINK(_STATIC) only if gcc can link a 32-bit program,
+# and the config is built into the kernel (IKCONFIG), so without it the images differ.
+# qemu-user-static: the i386 busybox is asked for its applet list under qemu-i386-static on every
+# host, whether or not the host kernel runs 32-bit programs itself.
+deps=(linux-source-6.1 busybox-static:i386 gcc gcc-multilib make bc flex bison libelf-dev cpio xz-utils
+  e2fsprogs gzip qemu-user-static)
+# The packages whose contents become the images, held at the versions they were built from: an
+# unrelated apt-get install may otherwise move linux-source-6.1 to the newest security release.
+# Moving a pin is a deliberate change: rebuild, and re-measure what the README derives from them.
+declare -A pinned=([linux-source-6.1]=6.1.176-1 [busybox-static:i386]=1:1.35.0-4+deb12u1+b1)
 
 # Everything that would otherwise stamp the build machine or the time into the images.
 export SOURCE_DATE_EPOCH=1735689600 # 2025-01-01T00:00:00Z
@@ -88,7 +97,9 @@ case "${1:-}" in
   --deps)
     dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
     apt-get update -q || true # a mirror mid-sync fails one index; the rest is still usable
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${deps[@]}" ;;
+    wanted=()
+    for p in "${deps[@]}"; do wanted+=("$p${pinned[$p]:+=${pinned[$p]}}"); done
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades "${wanted[@]}" ;;
   "") ;;
   *) die "unknown option '$1' (use --check, --deps or --data-disk)" ;;
 esac
@@ -96,11 +107,14 @@ esac
 missing=()
 for p in "${deps[@]}"; do [ -n "$(pkgver "$p")" ] || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] || die "missing Debian packages: ${missing[*]} (run: guest-images/build.sh --deps)"
+for p in "${!pinned[@]}"; do
+  [ "$(pkgver "$p")" = "${pinned[$p]}" ] ||
+    die "$p is $(pkgver "$p"), the images are built from ${pinned[$p]} (run: guest-images/build.sh --deps)"
+done
 
-# The initramfs's applet links come from running busybox (i386) on the build host; a host kernel
-# without 32-bit support cannot, and the loop below would then link nothing. Refuse up front.
-/bin/busybox true 2>/dev/null ||
-  die "cannot run /bin/busybox (i386) on this host (a kernel without 32-bit support?): its applet list is needed for the initramfs"
+# Same reason as gcc-multilib above: a compiler that cannot link 32-bit code changes the config.
+echo 'int main(void) { return 0; }' | gcc -m32 -static -x c - -o /dev/null 2>/dev/null ||
+  die "gcc -m32 -static cannot link a program (gcc-multilib): the kernel config would lack CONFIG_CC_CAN_LINK_STATIC"
 
 src_tar=/usr/src/linux-source-6.1.tar.xz
 src_ver=$(pkgver linux-source-6.1)
@@ -160,7 +174,9 @@ build_initramfs() {
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,mnt}
   cp /bin/busybox "$root/bin/busybox"
   local applet applets
-  applets=$("$root/bin/busybox" --list-full) || die "busybox --list-full failed"
+  # Emulated, so that hosts whose kernel cannot run i386 programs build the same links.
+  applets=$(qemu-i386-static "$root/bin/busybox" --list-full) || die "busybox --list-full failed"
+  grep -qx bin/sh <<< "$applets" || die "busybox --list-full has no bin/sh: $(wc -l <<< "$applets") lines"
   for applet in $applets; do
     [ "$applet" = bin/busybox ] || ln -s /bin/busybox "$root/$applet"
   done
