@@ -44,13 +44,7 @@ test:
   mov dword [0x20000], 0x21003
   mov dword [0x21000], 3
   ; identity map first 4 MiB except page 0x400 region via a page table
-  mov edi, 0x21000
-  mov eax, 3
-  mov ecx, 1024
-.fill:
-  stosd
-  add eax, 0x1000
-  loop .fill
+  identity_map 0x21000
   mov dword [0x21000 + 0x100*4], 0      ; page 0x100000 not present
   mov eax, 0x20000
   mov cr3, eax

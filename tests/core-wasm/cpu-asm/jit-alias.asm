@@ -6,20 +6,9 @@
 %define PT 0x21000
 %define ALIAS 0x300000
 test:
-  mov edi, PT                   ; identity-map 0..4 MiB
-  mov eax, 3
-  mov ecx, 1024
-.fill:
-  stosd
-  add eax, 0x1000
-  loop .fill
+  identity_map PT
   mov dword [PT + (ALIAS >> 12) * 4], shared + 3   ; and the shared page again at ALIAS
-  mov dword [PD], PT | 3
-  mov eax, PD
-  mov cr3, eax
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
+  paging_on PD, PT
 
   mov ebx, shared
   mov edi, RES

@@ -7,20 +7,9 @@
 %define PT 0x21000
 %define FAR 0x300000            ; linear address of the other page's thunk
 test:
-  mov edi, PT                   ; identity-map 0..4 MiB
-  mov eax, 3
-  mov ecx, 1024
-.fill:
-  stosd
-  add eax, 0x1000
-  loop .fill
+  identity_map PT
   mov dword [PT + (FAR >> 12) * 4], thunk_a + 3
-  mov dword [PD], PT | 3
-  mov eax, PD
-  mov cr3, eax
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
+  paging_on PD, PT
 
   mov edi, RES
   call round                    ; FAR: thunk_a (EBX)

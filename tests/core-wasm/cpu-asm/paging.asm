@@ -4,13 +4,7 @@
 %define PD 0x20000
 %define PT 0x21000
 test:
-  mov edi, PT                   ; identity-map 0..4 MiB, supervisor read/write
-  mov eax, 3
-  mov ecx, 1024
-.fill:
-  stosd
-  add eax, 0x1000
-  loop .fill
+  identity_map PT
   mov edi, PD
   xor eax, eax
   mov ecx, 1024

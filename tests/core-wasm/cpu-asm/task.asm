@@ -35,13 +35,7 @@ test:
   mov word [idt + 8*8 + 2], 0x48          ; task gate: TSS selector
   mov byte [idt + 8*8 + 5], 0x85
   and byte [idt + 14*8 + 5], 0x7F
-  mov edi, 0x21000
-  mov eax, 3
-  mov ecx, 1024
-.fill:
-  stosd
-  add eax, 0x1000
-  loop .fill
+  identity_map 0x21000
   mov dword [0x21000 + 0x100*4], 0
   mov dword [0x20000], 0x21003
   mov eax, 0x20000
