@@ -28,6 +28,8 @@ export interface HostStackOptions {
   /** The HTML served at http://<ip>/. */
   page?: string;
   log?: (message: string) => void;
+  /** Host time in ms (TCP half-open expiry); default performance.now. Tests pass a fake clock. */
+  now?: () => number;
 }
 
 /** Ethernet's minimum frame without FCS: shorter frames are padded, as a NIC would (IEEE 802.3). */
@@ -48,7 +50,8 @@ export class HostStack implements NetBackend {
   private ipId = 1;
   /** The MAC the last frame to us came from: the only neighbour on this segment. */
   private peerMac: Uint8Array | null = null;
-  readonly counters = { framesIn: 0, framesOut: 0, malformed: 0, ignored: 0, arpReplies: 0, dhcpReplies: 0, echoReplies: 0 };
+  /** `internalErrors`: drops that were not a FrameError, i.e. a bug here (counted past the log limit). */
+  readonly counters = { framesIn: 0, framesOut: 0, malformed: 0, internalErrors: 0, ignored: 0, arpReplies: 0, dhcpReplies: 0, echoReplies: 0 };
 
   constructor(opts: HostStackOptions = {}) {
     this.mac = opts.mac ?? Uint8Array.of(0x02, 0x76, 0x69, 0x72, 0x65, 0xfe);
@@ -57,7 +60,7 @@ export class HostStack implements NetBackend {
     this.netmask = opts.netmask ?? Uint8Array.of(255, 255, 255, 0);
     this.page = opts.page ?? DEFAULT_PAGE;
     this.log = opts.log ?? (() => {});
-    this.tcp = new TcpServer(this.ip, 80, () => new HttpConnection(this.page), (to, seg) => this.emitIp(to, IPPROTO_TCP, seg));
+    this.tcp = new TcpServer(this.ip, 80, () => new HttpConnection(this.page), (to, seg) => this.emitIp(to, IPPROTO_TCP, seg), opts.now);
   }
 
   /** A frame from the guest. Never throws. */
@@ -67,6 +70,7 @@ export class HostStack implements NetBackend {
       this.handle(frame);
     } catch (e) {
       this.counters.malformed++;
+      if (!(e instanceof FrameError)) this.counters.internalErrors++;
       if (this.counters.malformed <= LOG_LIMIT) {
         const why = e instanceof FrameError ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
         this.log(`host network: dropped a ${frame.length}-byte frame: ${why}${this.counters.malformed === LOG_LIMIT ? " (further drops not logged)" : ""}`);
