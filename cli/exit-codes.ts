@@ -2,7 +2,7 @@
 // README list them (a test checks --help against this table).
 
 export const EXIT = {
-  ok: { code: 0, text: "success: the guest powered off, --expect's text appeared, or the --cmd script ran" },
+  ok: { code: 0, text: "success: the guest powered off, --expect's text appeared, the --cmd script ran, or Ctrl-A x quit" },
   internal: { code: 1, text: "internal error (the emulator failed)" },
   usage: { code: 2, text: "bad option, or a kernel/initrd refused before the guest ran (damaged, too big)" },
   timeout: { code: 3, text: "timeout (--timeout, or the default for --cmd/--expect runs)" },
