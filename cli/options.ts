@@ -160,23 +160,27 @@ function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 
 /**
  * One disk image is one device, and never a file the guest can also reach through a shared
- * folder: two writers of one file (two blk devices, or blk and 9p) corrupt it. Compared by real
- * path, so links and `..` do not hide it.
+ * folder: two writers of one file (two blk devices, or blk and 9p) corrupt it. Two images are
+ * the same file when their device and inode numbers are (so no symlink, hard link or `..`
+ * hides it); an image is in a folder when its real path is below the folder's (a hard link
+ * from inside the folder to an image outside it is not found: that would take a walk of the
+ * whole folder).
  */
 function checkImages(specs: VirtioDeviceSpec[]): void {
-  const images = new Map<string, string>();
+  const images = new Map<string, { image: string; real: string }>();
   for (const d of specs) {
     if (!isBlockSpec(d) || !d.image) continue;
-    const real = realpathSync(d.image);
-    const other = images.get(real);
-    if (other !== undefined) throw new UsageError(`--device: image '${d.image}' is already the disk of another blk device ('${other}')`);
-    images.set(real, d.image);
+    const st = statSync(d.image);
+    const file = `${st.dev}:${st.ino}`;
+    const other = images.get(file);
+    if (other !== undefined) throw new UsageError(`--device: image '${d.image}' is already the disk of another blk device ('${other.image}')`);
+    images.set(file, { image: d.image, real: realpathSync(d.image) });
   }
   for (const d of specs) {
     if (!isFsSpec(d) || !d.path) continue;
     const dir = realpathSync(d.path);
     const prefix = dir.endsWith(sep) ? dir : dir + sep;
-    for (const [real, image] of images) {
+    for (const { real, image } of images.values()) {
       if (real.startsWith(prefix)) throw new UsageError(`--device: image '${image}' is inside the 9p folder '${d.path}' (the guest would reach the disk through both)`);
     }
   }

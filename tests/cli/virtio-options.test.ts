@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError, parseDevice, parseOptions } from "../../cli/options.ts";
@@ -79,17 +79,19 @@ test("the CLI prints a bad --device as one line and exits 2", () => {
   assert.match(r.stderr, /^vireo: --device 'blk,transport=mmio-v2': blk needs image=FILE\n$/);
 });
 
-test("one image twice, or an image inside a 9p folder, is refused (real paths compared); the CLI exits 2", () => {
+test("one image twice (symlink, hard link, `..`), or an image inside a 9p folder, is refused; the CLI exits 2", () => {
   const share = mkdtempSync(join(tmpdir(), "vireo-share-"));
   const inside = join(share, "sub", "disk.img");
   mkdirSync(join(share, "sub"));
   writeFileSync(inside, new Uint8Array(1024));
   symlinkSync(img, join(dir, "alias.img"));
+  linkSync(img, join(dir, "hard.img"));
   const cases: [string[], RegExp][] = [
     [["--device", `blk,transport=pci-modern,image=${img}`, "--device", `blk,transport=mmio-v2,image=${join(dir, "alias.img")},readonly`], /is already the disk of another blk device/],
     [["--device", `blk,transport=pci-modern,image=${img}`, "--device", `blk,transport=pci-legacy,image=${join(dir, ".", "disk.img")}`], /already the disk/],
     [["--device", `9p,transport=pci-modern,path=${share}`, "--device", `blk,transport=pci-modern,image=${inside}`], /is inside the 9p folder/],
     [["--device", `9p,transport=pci-modern,path=${join(share, "sub", "..")}`, "--device", `blk,transport=mmio-v2,image=${inside},readonly`], /inside the 9p folder/],
+    [["--device", `blk,transport=pci-modern,image=${img}`, "--device", `blk,transport=mmio-v2,image=${join(dir, "hard.img")}`], /is already the disk of another blk device/],
   ];
   for (const [args, re] of cases) {
     assert.throws(() => parseOptions(args), (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"), args.join(" "));
