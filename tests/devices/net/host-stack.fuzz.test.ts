@@ -17,7 +17,7 @@ import { fuzz } from "../../fuzz.ts";
 import { HostStack } from "../../../devices/net/host-stack.ts";
 import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../../devices/net/ethernet.ts";
 import { buildIpv4, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../../../devices/net/ipv4.ts";
-import { buildTcp, HALF_OPEN_MS, MAX_CONNECTIONS, TCP_ACK, TCP_SYN } from "../../../devices/net/tcp.ts";
+import { buildTcp, HALF_OPEN_MS, MAX_CONNECTIONS, MAX_HALF_OPEN, TCP_ACK, TCP_SYN } from "../../../devices/net/tcp.ts";
 
 /** CPU time of this process in ms: bounds that hold on a loaded machine (wall time does not). */
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
@@ -57,7 +57,9 @@ const opArb = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({
-      k: fc.constant("flood" as const), n: fc.integer({ min: 1, max: (5 * MAX_CONNECTIONS) / 2 }), base: fc.nat(),
+      // Past the half-open cap, or past the connection cap (completed, they fill it).
+      k: fc.constant("flood" as const), base: fc.nat(),
+      n: fc.oneof(fc.integer({ min: 1, max: MAX_HALF_OPEN + 8 }), fc.integer({ min: MAX_CONNECTIONS - 8, max: 2 * MAX_CONNECTIONS })),
       // Each SYN's SYN-ACK answered with the ACK that completes the handshake.
       complete: fc.boolean(),
     }),
