@@ -17,9 +17,23 @@ export function fuzz<Ts>(name: string, property: fc.IProperty<Ts>, defaultRuns: 
   // The property's own error (what differed) belongs in the report, not only the raw input.
   params.includeErrorInReport = true;
   const t0 = performance.now();
-  const details = fc.check(property, params);
+  const details = fc.check(runs > 0 || timeS > 0 ? withProgress(name, property, t0) : property, params);
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   process.stderr.write(`fuzz ${name}: ${details.numRuns} cases in ${s} s, seed ${details.seed}${details.failed ? ", FAILED" : ""}\n`);
   if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `fuzz ${name} failed`);
   return details.numRuns;
+}
+
+/** Cases between progress lines of a long run, so a run stopped early still says how far it got. */
+const PROGRESS_EVERY = 100_000;
+
+/** `property`, printing a progress line every PROGRESS_EVERY cases it runs. */
+function withProgress<Ts>(name: string, property: fc.IProperty<Ts>, t0: number): fc.IProperty<Ts> {
+  let n = 0;
+  const counted = Object.create(property) as fc.IProperty<Ts>;
+  counted.run = (v) => {
+    if (++n % PROGRESS_EVERY === 0) process.stderr.write(`fuzz ${name}: ${n} cases in ${((performance.now() - t0) / 1000).toFixed(0)} s so far\n`);
+    return property.run(v);
+  };
+  return counted;
 }
