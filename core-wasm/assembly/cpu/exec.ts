@@ -12,7 +12,7 @@ import {
 import { fault, raiseException, gp, ud, readMem16, readMemSz, writeMemSz } from "./access";
 import {
   o32, a32, segOvr, rep, modrm, mrReg, mrRm, mrIsReg, eaSeg, eaOff, fetch8, fetch16, fetch32, fetchSz, sext8,
-  sext16, decodeModrm, rmRead, rmWrite, rmRmwRead, rmRmwWrite, dataSeg, SEG_NONE, eaBaseEsp,
+  sext16, decodeModrm, decodeModrmInline, rmRead, rmWrite, rmRmwRead, rmRmwWrite, dataSeg, SEG_NONE, eaBaseEsp,
 } from "./decode";
 import { alu, inc, dec, neg, shift, logicFlags, mulFlags } from "./alu";
 import { push32, push16, pushSz, popSz, pop16, spGet, spSet, spAdd, spOff, peek } from "./stack";
@@ -25,6 +25,7 @@ import { runExit, NO_EXIT } from "./paging";
 import { EXIT_HLT, EXIT_POWEROFF, EXIT_PAUSE, RUN_PAGE_BASE, RUN_PAUSE_EXIT } from "../layout";
 import { exec0f } from "./exec0f";
 import { fpuExecute, fpuWait } from "../fpu/index";
+import { OP_INFO, OPI_MODRM } from "../../build/opcode-tables";
 
 @inline function jumpTo(t: u32): void { eip = o32 ? t : t & 0xFFFF; }
 
@@ -37,7 +38,6 @@ function aluRm(op: u32, sz: u32, src: u32): void {
 }
 
 function group1(sz: u32, immSz: u32): void {
-  decodeModrm();
   let imm = immSz == 1 ? fetch8() : fetchSz(sz);
   if (immSz == 1 && sz != 1) imm = sext8(imm) & sizeMask(sz);
   if (fault) return;
@@ -46,7 +46,6 @@ function group1(sz: u32, immSz: u32): void {
 
 /** Group 2 (C0 C1 D0-D3): count source 0 = imm8, 1 = one, 2 = CL. */
 function group2(sz: u32, countSrc: u32): void {
-  decodeModrm();
   let cnt: u32;
   if (countSrc == 0) cnt = fetch8(); else if (countSrc == 1) cnt = 1; else cnt = r8(ECX);
   if (fault) return;
@@ -57,7 +56,6 @@ function group2(sz: u32, countSrc: u32): void {
 }
 
 function group3(sz: u32): void {
-  decodeModrm();
   const op = mrReg;
   switch (op) {
     case 0: case 1: { // TEST r/m, imm
@@ -129,7 +127,6 @@ function group3(sz: u32): void {
 }
 
 function group5(sz: u32): void {
-  decodeModrm();
   switch (mrReg) {
     case 0: { const v = rmRmwRead(sz); if (fault) return; rmRmwWrite(sz, inc(sz, v)); return; }
     case 1: { const v = rmRmwRead(sz); if (fault) return; rmRmwWrite(sz, dec(sz, v)); return; }
@@ -233,14 +230,19 @@ function fpuOp(op: u32): void {
 /** Execute the instruction whose first non-prefix byte is b. */
 export function exec(b: u32): void {
   const osz: u32 = o32 ? 4 : 2;
+  // ModRM (SIB, displacement) once here for every opcode that has one, except those that check
+  // something before reading it: ARPL (#UD outside protected mode) and x87 (#NM).
+  if ((<u32>load<u8>(OP_INFO + b) & OPI_MODRM) != 0 && b != 0x63 && (b & 0xF8) != 0xD8) {
+    decodeModrmInline();
+    if (fault) return;
+  }
   switch (b) {
     // ---- ALU 00-3F ----
     case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38:
-      decodeModrm(); aluRm(b >> 3, 1, r8(mrReg)); return;
+      aluRm(b >> 3, 1, r8(mrReg)); return;
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39:
-      decodeModrm(); aluRm(b >> 3, osz, rget(osz, mrReg)); return;
+      aluRm(b >> 3, osz, rget(osz, mrReg)); return;
     case 0x02: case 0x0A: case 0x12: case 0x1A: case 0x22: case 0x2A: case 0x32: case 0x3A: {
-      decodeModrm();
       const v = rmRead(1);
       if (fault) return;
       const r = alu(b >> 3, 1, r8(mrReg), v);
@@ -248,7 +250,6 @@ export function exec(b: u32): void {
       return;
     }
     case 0x03: case 0x0B: case 0x13: case 0x1B: case 0x23: case 0x2B: case 0x33: case 0x3B: {
-      decodeModrm();
       const v = rmRead(osz);
       if (fault) return;
       const r = alu(b >> 3, osz, rget(osz, mrReg), v);
@@ -311,7 +312,6 @@ export function exec(b: u32): void {
       return;
     }
     case 0x62: { // BOUND
-      decodeModrm();
       if (mrIsReg) { ud(); return; }
       const lo = readMemSz(osz, eaSeg, eaOff), hi = readMemSz(osz, eaSeg, eaOff + osz);
       if (fault) return;
@@ -334,7 +334,6 @@ export function exec(b: u32): void {
     case 0x68: { const v = fetchSz(osz); if (fault) return; pushSz(o32, v); return; }
     case 0x6A: { const v = fetch8(); if (fault) return; pushSz(o32, sext8(v)); return; }
     case 0x69: case 0x6B: { // IMUL Gv, Ev, imm
-      decodeModrm();
       let imm = b == 0x6B ? sext8(fetch8()) : fetchSz(osz);
       const v = rmRead(osz);
       if (fault) return;
@@ -359,35 +358,31 @@ export function exec(b: u32): void {
     case 0x80: case 0x82: group1(1, 1); return;
     case 0x81: group1(osz, osz); return;
     case 0x83: group1(osz, 1); return;
-    case 0x84: { decodeModrm(); const v = rmRead(1); if (fault) return; logicFlags(1, v & r8(mrReg)); return; }
-    case 0x85: { decodeModrm(); const v = rmRead(osz); if (fault) return; logicFlags(osz, v & rget(osz, mrReg)); return; }
+    case 0x84: { const v = rmRead(1); if (fault) return; logicFlags(1, v & r8(mrReg)); return; }
+    case 0x85: { const v = rmRead(osz); if (fault) return; logicFlags(osz, v & rget(osz, mrReg)); return; }
     case 0x86: case 0x87: { // XCHG r/m, reg
       const sz: u32 = b == 0x86 ? 1 : osz;
-      decodeModrm();
       const v = rmRmwRead(sz);
       if (fault) return;
       rmRmwWrite(sz, rget(sz, mrReg));
       rset(sz, mrReg, v);
       return;
     }
-    case 0x88: decodeModrm(); rmWrite(1, r8(mrReg)); return;
-    case 0x89: decodeModrm(); rmWrite(osz, rget(osz, mrReg)); return;
-    case 0x8A: { decodeModrm(); const v = rmRead(1); if (fault) return; w8(mrReg, v); return; }
-    case 0x8B: { decodeModrm(); const v = rmRead(osz); if (fault) return; rset(osz, mrReg, v); return; }
+    case 0x88: rmWrite(1, r8(mrReg)); return;
+    case 0x89: rmWrite(osz, rget(osz, mrReg)); return;
+    case 0x8A: { const v = rmRead(1); if (fault) return; w8(mrReg, v); return; }
+    case 0x8B: { const v = rmRead(osz); if (fault) return; rset(osz, mrReg, v); return; }
     case 0x8C: { // MOV r/m, Sreg
-      decodeModrm();
       if (mrReg > 5) { ud(); return; }
       if (mrIsReg) rset(osz, mrRm, segSel(mrReg)); else rmWrite(2, segSel(mrReg));
       return;
     }
     case 0x8D: { // LEA
-      decodeModrm();
       if (mrIsReg) { ud(); return; }
       rset(osz, mrReg, eaOff);
       return;
     }
     case 0x8E: { // MOV Sreg, r/m16
-      decodeModrm();
       if (mrReg == CS || mrReg > 5) { ud(); return; }
       const v = rmRead(2);
       if (fault) return;
@@ -396,7 +391,6 @@ export function exec(b: u32): void {
       return;
     }
     case 0x8F: { // POP r/m (the address is computed after ESP is incremented)
-      decodeModrm();
       const v = popSz(o32);
       if (fault) return;
       if (mrIsReg) rset(osz, mrRm, v);
@@ -488,7 +482,6 @@ export function exec(b: u32): void {
       return;
     }
     case 0xC4: case 0xC5: { // LES / LDS
-      decodeModrm();
       if (mrIsReg) { ud(); return; }
       const off = readMemSz(osz, eaSeg, eaOff);
       const sel = readMem16(eaSeg, eaOff + osz);
@@ -498,8 +491,8 @@ export function exec(b: u32): void {
       rset(osz, mrReg, off);
       return;
     }
-    case 0xC6: { decodeModrm(); const v = fetch8(); if (fault) return; rmWrite(1, v); return; }
-    case 0xC7: { decodeModrm(); const v = fetchSz(osz); if (fault) return; rmWrite(osz, v); return; }
+    case 0xC6: { const v = fetch8(); if (fault) return; rmWrite(1, v); return; }
+    case 0xC7: { const v = fetchSz(osz); if (fault) return; rmWrite(osz, v); return; }
     case 0xC8: enter(); return;
     case 0xC9: { // LEAVE
       spSet(stackB ? r32(EBP) : r16(EBP));
@@ -622,7 +615,6 @@ export function exec(b: u32): void {
     case 0xFC: flags &= ~F_DF; return;
     case 0xFD: flags |= F_DF; return;
     case 0xFE: {
-      decodeModrm();
       if (mrReg > 1) { ud(); return; }
       const v = rmRmwRead(1);
       if (fault) return;
