@@ -18,7 +18,7 @@ import {
 } from "./core-imports.ts";
 import { RegionPlan } from "./region-plan.ts";
 import { thunkIn, type Peek, type Thunk } from "./pc-thunk.ts";
-import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
+import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS } from "./x86-decode.ts";
 import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 
@@ -26,7 +26,9 @@ import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
 const ESP = 4, ECX = 1;
 /** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
-const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
+const CHK_FLAT = 0x10, CHK_WIDE = 0x20, CHK_NOREAD = 1, CHK_NOWRITE = 2;
+/** Segment hidden cache stride and the base's offset in it (assembly/cpu/scratch.ts). */
+const SEG_STRIDE = 16, SEG_BASE_AT = 4;
 
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
  *  interrupts wait little (they are taken between blocks). */
@@ -366,12 +368,26 @@ class Translator {
     if (!any) this.i32(m.disp);
     else if (m.disp !== 0) this.i32(m.disp).op(Op.i32_add);
   }
-  /** The TLB lets this access take the fast path: segment flat (checked at block entry), page
-   *  mapped for this CPL, access within the page. Leaves the condition; `e` = TLB entry. */
+  /** The TLB lets this access take the fast path: segment flat (ES SS DS) or 4 GiB (FS GS),
+   *  checked at region entry; page mapped for this CPL, access within the page. */
   private fastSeg(seg: number): boolean {
-    if (seg !== SEG_ES && seg !== SEG_SS && seg !== SEG_DS) return false;
+    if (seg !== SEG_ES && seg !== SEG_SS && seg !== SEG_DS && seg !== SEG_FS && seg !== SEG_GS) return false;
     this.segs.add(seg);
     return true;
+  }
+  /** The local holding the linear address of offset `off` in seg: the offset itself in a flat
+   *  segment, else offset + base (the base is fixed inside a region: a segment load ends it). */
+  private linear(seg: number, off: number): number {
+    if (seg !== SEG_FS && seg !== SEG_GS) return off;
+    const lin = this.local();
+    this.get(off).i32(0).mem(Op.i32_load, 2, this.L.SEGS_BASE + seg * SEG_STRIDE + SEG_BASE_AT).op(Op.i32_add).set(lin);
+    return lin;
+  }
+  /** Push "the TLB lets sz bytes at seg:off (linear lin) take the fast path"; `e` = TLB entry.
+   *  With a base, the offset must not wrap past 4 GiB (the limit, which the core faults). */
+  private fastCheck(sz: number, off: number, lin: number, e: number, need: number): void {
+    this.tlbCheck(sz, lin, e, need);
+    if (lin !== off) this.get(off).i32(-sz).op(Op.i32_le_u).op(Op.i32_and);
   }
   private tlbCheck(sz: number, lin: number, e: number, need: number): void {
     this.get(lin).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
@@ -397,10 +413,10 @@ class Translator {
   /** Push the sz-byte value at seg:lin (lin a local holding the offset). */
   private readMem(insn: Insn, sz: number, seg: number, lin: number): void {
     if (this.fastSeg(seg)) {
-      const e = this.local();
-      this.tlbCheck(sz, lin, e, G_READNEED);
+      const e = this.local(), at = this.linear(seg, lin);
+      this.fastCheck(sz, lin, at, e, G_READNEED);
       this.ifI32();
-      this.phys(lin, e);
+      this.phys(at, e);
       const [o, a] = this.loadOp(sz);
       this.mem(o, a, this.L.GUEST_RAM_BASE);
       this.else();
@@ -416,11 +432,11 @@ class Translator {
   private writeMem(insn: Insn, sz: number, seg: number, lin: number, v: number): void {
     const slowPath = () => { this.i32(seg).get(lin).get(v).slowCall(F_WRITE[sz]!); this.faultExit(insn); };
     if (!this.fastSeg(seg)) { slowPath(); return; }
-    const e = this.local();
-    this.tlbCheck(sz, lin, e, G_WRITENEED);
+    const e = this.local(), at = this.linear(seg, lin);
+    this.fastCheck(sz, lin, at, e, G_WRITENEED);
     this.notCodePage(e);
     this.if();
-    this.phys(lin, e);
+    this.phys(at, e);
     this.get(v);
     const [o, a] = this.storeOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
@@ -433,11 +449,11 @@ class Translator {
   private rmwRead(insn: Insn, sz: number, seg: number, lin: number, ph: number): void {
     const slowPath = () => { this.i32(seg).get(lin).i32(sz).slowCall(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
     if (!this.fastSeg(seg)) { slowPath(); return; }
-    const e = this.local();
-    this.tlbCheck(sz, lin, e, G_WRITENEED);
+    const e = this.local(), at = this.linear(seg, lin);
+    this.fastCheck(sz, lin, at, e, G_WRITENEED);
     this.notCodePage(e);
     this.ifI32();
-    this.phys(lin, e);
+    this.phys(at, e);
     this.tee(ph);
     const [o, a] = this.loadOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
@@ -1109,10 +1125,11 @@ class Translator {
     this.b = new Bytes();
     // Not enough budget left for the whole entry block: let the interpreter go on.
     this.get(0).i32(this.plan.counts[this.plan.entry]! + 1).op(Op.i32_lt_u);
-    // The segments used inline must still be flat (and the stack 32-bit).
+    // The segments used inline must still be flat, FS and GS 4 GiB (and the stack 32-bit).
     for (const s of this.segs) {
-      this.i32(0).mem(Op.i32_load, 2, this.L.SEGCHK_BASE + s * 4).i32(CHK_FLAT | CHK_NOREAD | CHK_NOWRITE).op(Op.i32_and)
-        .i32(CHK_FLAT).op(Op.i32_ne).op(Op.i32_or);
+      const need = s === SEG_FS || s === SEG_GS ? CHK_WIDE : CHK_FLAT;
+      this.i32(0).mem(Op.i32_load, 2, this.L.SEGCHK_BASE + s * 4).i32(need | CHK_NOREAD | CHK_NOWRITE).op(Op.i32_and)
+        .i32(need).op(Op.i32_ne).op(Op.i32_or);
     }
     if (this.stack) this.gget(G_STACKB).op(Op.i32_eqz).op(Op.i32_or);
     // Made for this CPL's permission bits.
