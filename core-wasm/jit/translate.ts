@@ -41,7 +41,7 @@ const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
-interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; cin?: number }
+interface Pending { lf: number; sz: number; stored: boolean; cin?: number }
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
 interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
@@ -481,7 +481,7 @@ class Translator {
   // ---- flags ----
   /** Set the flag locals for an ALU result: fa, fb operands (locals), fr = result (masked). */
   private aluFlags(lf: number, sz: number, cin?: number): void {
-    this.pending = { lf, sz, stored: false, incdec: false, ...(cin !== undefined ? { cin } : {}) };
+    this.pending = { lf, sz, stored: false, ...(cin !== undefined ? { cin } : {}) };
     this.replays = []; // all six flags overwritten
   }
   /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
@@ -493,7 +493,7 @@ class Translator {
     const not = () => { if (neg) this.op(Op.i32_eqz); };
     const sf = () => { this.get(this.fr).i32(sign(p!.sz)).op(Op.i32_and).i32(0).op(Op.i32_ne); };
     const sx = (l: number) => { this.get(l); if (p!.sz === 1) this.op(Op.i32_extend8_s); else if (p!.sz === 2) this.op(Op.i32_extend16_s); };
-    if (p && !p.incdec && p.lf === LF_SUB) {
+    if (p && p.lf === LF_SUB) {
       switch (cc) {
         case 2: this.get(this.fa).get(this.fb).op(Op.i32_lt_u); return;
         case 3: this.get(this.fa).get(this.fb).op(Op.i32_ge_u); return;
@@ -507,7 +507,7 @@ class Translator {
         case 0xe: sx(this.fa); sx(this.fb); this.op(Op.i32_le_s); return;
         case 0xf: sx(this.fa); sx(this.fb); this.op(Op.i32_gt_s); return;
       }
-    } else if (p && !p.incdec && p.lf === LF_LOGIC) {
+    } else if (p && p.lf === LF_LOGIC) {
       switch (cc) { // CF = OF = 0
         case 0: case 1: this.i32(neg ? 1 : 0); return;
         case 2: case 3: this.i32(neg ? 1 : 0); return;
@@ -515,9 +515,9 @@ class Translator {
         case 8: case 9: case 0xc: case 0xd: sf(); not(); return;
         case 0xe: case 0xf: this.get(this.fr).op(Op.i32_eqz); sf(); this.op(Op.i32_or); not(); return;
       }
-    } else if (p && (p.incdec || p.lf === LF_ADD)) {
+    } else if (p && p.lf === LF_ADD) {
       switch (cc) {
-        case 2: case 3: if (p.incdec) break; this.get(this.fr).get(this.fa).op(Op.i32_lt_u); not(); return;
+        case 2: case 3: this.get(this.fr).get(this.fa).op(Op.i32_lt_u); not(); return;
         case 4: case 5: this.get(this.fr).op(Op.i32_eqz); not(); return;
         case 8: case 9: sf(); not(); return;
       }
@@ -758,33 +758,30 @@ class Translator {
       return true;
     }
     // ---- INC / DEC ----
-    if (((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2 && reg)) && this.replays.length < MAX_REPLAYS) {
+    if ((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2)) {
       // A plain add; the flags owed (CF is the one before, which the core has), ZF SF OF for
-      // a Jcc from the locals.
+      // a Jcc from the locals (incDecCond). With as many owed as allowed, those are paid first.
+      if (this.replays.length >= MAX_REPLAYS) this.flushFlags();
       const sz = op < 0x50 ? osz : op === 0xfe ? 1 : osz;
-      const r = op < 0x50 ? op & 7 : i.rm;
       const down = op < 0x50 ? op >= 0x48 : i.reg === 1;
       const v = this.local(), res = this.local();
-      this.getReg(sz, r).tee(v).i32(down ? -1 : 1).op(Op.i32_add);
-      if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
-      this.set(res);
-      this.setReg(sz, r, () => this.get(res));
-      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
-      return true;
-    }
-    if (op >= 0x40 && op <= 0x4f) {
-      this.incDec(op >= 0x48, osz, () => this.getReg(osz, op & 7), () => this.setReg(osz, op & 7, () => this.get(this.fr)));
-      return true;
-    }
-    if ((op === 0xfe || op === 0xff) && i.reg < 2) {
-      const sz = op === 0xfe ? 1 : osz;
-      if (reg) {
-        this.incDec(i.reg === 1, sz, () => this.getReg(sz, i.rm), () => this.setReg(sz, i.rm, () => this.get(this.fr)));
-        return true;
+      const add = () => {
+        this.get(v).i32(down ? -1 : 1).op(Op.i32_add);
+        if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+        this.set(res);
+      };
+      if (op < 0x50 || reg) {
+        const r = op < 0x50 ? op & 7 : i.rm;
+        this.getReg(sz, r).set(v);
+        add();
+        this.setReg(sz, r, () => this.get(res));
+      } else {
+        const lin = this.memLocal(i.mem!), ph = this.local();
+        this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(v);
+        add();
+        this.rmwWrite(sz, ph, res);
       }
-      const lin = this.memLocal(i.mem!), ph = this.local(), v = this.local();
-      this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(v);
-      this.incDec(i.reg === 1, sz, () => this.get(v), () => this.rmwWrite(sz, ph, this.fr));
+      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
       return true;
     }
     // ---- shifts and rotates by imm8, 1 or CL (not RCL/RCR, same helper though) ----
@@ -995,7 +992,7 @@ class Translator {
   private carryIn(): void {
     this.cin = this.local();
     const p = this.replays.length ? null : this.pending;
-    if (p && !p.stored && !p.incdec) {
+    if (p && !p.stored) {
       switch (p.lf) {
         case LF_ADD: this.get(this.fr).get(this.fa).op(Op.i32_lt_u).set(this.cin); return;
         case LF_SUB: this.get(this.fa).get(this.fb).op(Op.i32_lt_u).set(this.cin); return;
@@ -1088,14 +1085,6 @@ class Translator {
           if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
       }
     });
-  }
-  private incDec(dec: boolean, sz: number, value: () => void, store: () => void): void {
-    this.flushFlags(); // INC/DEC keep CF: the core folds it from the stored flags
-    this.i32(sz);
-    value();
-    this.call(dec ? F_DEC : F_INC).set(this.fr);
-    store();
-    this.pending = { lf: 0, sz, stored: true, incdec: true };
   }
   /** PUSH local v (32-bit, flat SS with SS.B = 1, checked at block entry). */
   private push(i: Insn, v: number): void {
