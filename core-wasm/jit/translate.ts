@@ -118,8 +118,9 @@ class Translator {
   private usesNeed = [false, false];
   /** The return value on the way out; the GPR locals. */
   private ret: number;
-  /** Instructions added to instretCount; "a slow path asked to leave"; a scratch i32. */
-  private cred: number; private xl: number; private tmp64i: number;
+  /** Instructions added to instretCount; "a slow path asked to leave"; the count a slow call
+   *  added for its duration (slowCall). */
+  private cred: number; private xl: number; private slowOwed: number;
   private readonly R: number[] = [];
   /** Registers used (read or written) and written by the code generated so far; the sets
    *  loaded and stored (the first pass's, for the whole region). */
@@ -139,7 +140,7 @@ class Translator {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.idx = fixed(); this.done = fixed(); this.ret = fixed();
-    this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
+    this.cred = fixed(); this.xl = fixed(); this.slowOwed = fixed();
     for (let x = 0; x < 8; x++) this.R.push(fixed());
     this.loadSet = regs?.used ?? 0xff;
     this.storeSet = regs?.written ?? 0xff;
@@ -295,9 +296,9 @@ class Translator {
    *  is the instruction count, so it must include this call's instructions so far. The call
    *  is on a conditional path, so the count is taken back after it: exits add it again. */
   private slowCall(f: number): void {
-    this.owed(this.count); this.tee(this.tmp64i).addInstret();
+    this.owed(this.count); this.tee(this.slowOwed).addInstret();
     this.call(f);
-    this.i32(0).get(this.tmp64i).op(Op.i32_sub).addInstret();
+    this.i32(0).get(this.slowOwed).op(Op.i32_sub).addInstret();
   }
   /** Leave the region: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
    *  already set), `retired` instructions of this block counted (and those of the blocks run
