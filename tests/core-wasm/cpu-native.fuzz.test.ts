@@ -26,7 +26,7 @@ test("Vireo agrees with the host CPU on random instruction sequences (native dif
   const start = process.env.VIREO_FUZZ_SEED !== undefined ? Number(process.env.VIREO_FUZZ_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
   const t0 = Date.now(), deadline = t0 + timeS * 1000;
   const found: Difference[] = [];
-  let n = 0, viaJit = 0;
+  let n = 0, viaJit = 0, report = t0 + 300_000;
   while (timeS > 0 ? Date.now() < deadline : n < DEFAULT_CASES) {
     const seeds = Array.from({ length: BATCH }, (_, i) => (start + n + i) >>> 0);
     const cases = seeds.map((s) => generate(s));
@@ -37,6 +37,10 @@ test("Vireo agrees with the host CPU on random instruction sequences (native dif
       for (const d of differ.check(seeds[i]!, cases[i]!, out[i]!, jit)) if (found.length < 200) found.push(d);
     }
     n += BATCH;
+    if (timeS > 0 && Date.now() > report) { // a long run reports its progress every 5 minutes
+      report += 300_000;
+      process.stderr.write(`fuzz cpu-native: ${n} sequences in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${found.length} differences so far\n`);
+    }
     if (timeS > 0 && found.length >= 200) break;
   }
   const s = ((Date.now() - t0) / 1000).toFixed(1);
