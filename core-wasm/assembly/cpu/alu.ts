@@ -4,7 +4,7 @@ import {
   flags, lfCin, setLazy, getCF, materialize, setArith, szp, sizeMask, sizeSign,
   LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
 } from "./flags";
-import { F_CF, F_AF, F_OF } from "./state";
+import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF } from "./state";
 
 /** Group-1 op (ADD OR ADC SBB AND SUB XOR CMP = 0..7); returns the result (CMP: a - b). */
 @inline export function alu(op: u32, sz: u32, a: u32, b: u32): u32 {
@@ -75,7 +75,14 @@ export function shift(op: u32, sz: u32, v: u32, count: u32): u32 {
     }
     case 2: case 3: { // RCL / RCR through a (bits+1)-bit value
       const c = cnt % (bits + 1);
-      if (c == 0) return v;
+      if (c == 0) {
+        // Nothing rotates and CF stays, but OF is set as for a rotation (AMD Zen, vectors/undefined.json).
+        materialize();
+        const cin = (flags & F_CF) != 0;
+        ovf = op == 2 ? ((v & sign) != 0) != cin : ((v & sign) != 0) != ((v & (sign >>> 1)) != 0);
+        setArith((flags & ~F_OF) | (ovf ? F_OF : 0));
+        return v;
+      }
       const m65: u64 = (<u64>1 << (bits + 1)) - 1;
       const x: u64 = (<u64>(getCF() ? 1 : 0) << bits) | <u64>v;
       let y: u64;
@@ -99,7 +106,7 @@ export function shift(op: u32, sz: u32, v: u32, count: u32): u32 {
     case 5: { // SHR
       r = cnt >= 32 ? 0 : v >>> cnt;
       cf = ((v >>> (cnt - 1)) & 1) != 0;
-      ovf = (v & sign) != 0;
+      ovf = (r & (sign >>> 1)) != 0; // the top two result bits differ (count 1: the old MSB)
       break;
     }
     default: { // SAR
@@ -110,7 +117,8 @@ export function shift(op: u32, sz: u32, v: u32, count: u32): u32 {
       break;
     }
   }
-  setArith(szp(sz, r) | (cf ? F_CF : 0) | (ovf ? F_OF : 0));
+  // AF (undefined) is set, as the AMD Zen host does.
+  setArith(szp(sz, r) | F_AF | (cf ? F_CF : 0) | (ovf ? F_OF : 0));
   return r;
 }
 
@@ -141,7 +149,15 @@ export function shiftDouble(left: bool, sz: u32, dst: u32, src: u32, count: u32)
   return r;
 }
 
-/** Flags after MUL/IMUL: CF = OF = `over`; SF ZF PF from the low result (undefined by the SDM). */
+/** Flags after MUL/IMUL: CF = OF = `over`; SF ZF AF PF (undefined) stay as they were, as on
+ *  the AMD Zen host (vectors/undefined.json). */
 export function mulFlags(sz: u32, lo: u32, over: bool): void {
-  setArith(szp(sz, lo) | (over ? F_CF | F_OF : 0));
+  materialize();
+  setArith((flags & (F_SF | F_ZF | F_AF | F_PF)) | (over ? F_CF | F_OF : 0));
+}
+/** Flags after a DIV/IDIV that did not fault (all undefined): CF and OF stay, AF is set, SF ZF
+ *  PF clear, as on the AMD Zen host. */
+export function divFlags(): void {
+  materialize();
+  setArith((flags & (F_CF | F_OF)) | F_AF);
 }

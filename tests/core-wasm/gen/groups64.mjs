@@ -6,7 +6,7 @@
 // "host"). Vireo matches that CPU; a vector from another vendor would differ on purpose.
 import { Group } from "./groups.mjs";
 import {
-  ALL, BUF, CF, EAX, EBX, ECX, EDX, ESP, Rng, edges, home, imm, mask, modrm, osz, setOp, values, w,
+  ALL, BUF, EAX, EBX, ECX, EDI, EDX, ESI, ESP, edges, home, imm, le32, mask, modrm, osz, setOp, values, w,
 } from "./x86.mjs";
 
 /** Two registers with different homes, neither ESP's nor in `avoid`. */
@@ -135,6 +135,15 @@ export function undefinedCorners() {
       t.add([...p, w(opc, size), modrm(3, b, a)], (r) => { setOp(r, size, a, rng.operand(size)); setOp(r, size, b, rng.operand(size)); }, flagsIn(rng));
     }
   }
+  // The flags MUL/IMUL keep come from the instruction before: here an ADD (a translated block
+  // must not drop them as if the multiply overwrote all six).
+  for (const size of [16, 32]) {
+    const t = g.test(`ADD r${size}, r${size}; IMUL r${size}, r/m${size} (0f af) / MUL r/m${size}: SF ZF AF PF from the ADD`, ALL);
+    for (let i = 0; i < 48; i++) {
+      const code = [...osz(size), 0x01, modrm(3, EBX, ESI), ...osz(size), ...(i & 1 ? [0x0f, 0xaf, modrm(3, ECX, EDI)] : [0xf7, modrm(3, 4, EDI)])];
+      t.add(code, (r) => { for (const x of [EBX, ESI, ECX, EDI, EAX]) setOp(r, size, x, rng.operand(size)); }, flagsIn(rng));
+    }
+  }
   for (const size of [16, 32]) {
     const t = g.test(`BT/BTS/BTR/BTC r${size}, imm8 (0f ba): OF SF AF PF`, ALL);
     for (let i = 0; i < 48; i++) {
@@ -148,6 +157,9 @@ export function undefinedCorners() {
 
 // x87: FNINIT, an instruction under test with operands from [ebx], then FNSTSW AX: C0-C3 (and
 // every other status bit) as the host leaves them. FNINIT clears the stack faults' state first.
+// Left out: FSIN, FCOS, FPTAN and FSCALE, whose C1 (rounded up) follows the host's 64-bit
+// result; Vireo computes transcendentals in f64 (core-wasm/assembly/fpu/transcend.ts), so it
+// cannot know which way the host rounded.
 function x87Status(g, rng) {
   const f64 = (x) => { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, x, true); return [...b]; };
   const VALS = [0, -0, 1, -1, 0.5, 3, -7.25, 1e300, 5e-324, Infinity, -Infinity, NaN, Math.PI, 1e-5, 2 ** 70, -(2 ** 63)];
@@ -178,17 +190,22 @@ function x87Status(g, rng) {
     ["FLD; FLD; FXCH", [...LD_B, ...LD_A, 0xd9, 0xc9]],
     ["FLD; FLD; FPREM", [...LD_B, ...LD_A, 0xd9, 0xf8]],
     ["FLD; FLD; FPREM1", [...LD_B, ...LD_A, 0xd9, 0xf5]],
-    ["FLD; FLD; FSCALE", [...LD_B, ...LD_A, 0xd9, 0xfd]],
     ["FLD; FXTRACT", [...LD_A, 0xd9, 0xf4]],
-    ["FLD; FPTAN", [...LD_A, 0xd9, 0xf2]],
-    ["FLD; FSIN", [...LD_A, 0xd9, 0xfe]],
-    ["FLD; FCOS", [...LD_A, 0xd9, 0xff]],
     ["FLD; FINCSTP", [...LD_A, 0xd9, 0xf7]], ["FLD; FDECSTP", [...LD_A, 0xd9, 0xf6]],
     ["FLD; FFREE st0", [...LD_A, 0xdd, 0xc0]],
     ["FADD st0, st1 (empty: stack underflow)", [0xd8, 0xc1]],
     ["FLD x9 (stack overflow)", [...Array(9).fill(LD_A).flat()]],
     ["FSTP m64 (empty)", [0xdd, 0x5b, 16]],
   ];
+  // A NaN operand takes precedence over a denormal one: no #D (DE) with either order.
+  const t = g.test("x87 status word: QNaN/SNaN with a denormal m64 operand (FADD, FDIV, FCOM m64) and the reverse; FNSTSW AX", ALL);
+  const nanBits = [[0, 0x7ff80000], [0, 0xfff80000], [1, 0x7ff00000]], den = [[1, 0], [0, 0x80000], [5, 0x80000000]];
+  const q = ([lo, hi]) => [...le32(lo), ...le32(hi)];
+  for (const [a, b] of [...nanBits.flatMap((n) => den.map((d) => [n, d])), ...den.flatMap((d) => nanBits.map((n) => [d, n]))]) {
+    for (const op of [[0xdc, 0x43, 8], [0xdc, 0x73, 8], [0xdc, 0x53, 8]]) {
+      t.add([...FNINIT, ...LD_A, ...op, ...FNSTSW_AX], (r) => { r[EBX] = BUF; r[EAX] = rng.u32(); }, flagsIn(rng), { mem: [...q(a), ...q(b), ...Array(16).fill(0xcc)] });
+    }
+  }
   for (const [name, code] of OPS) {
     const t = g.test(`x87 status word after ${name}; FNSTSW AX`, ALL);
     for (let i = 0; i < 10; i++) {
