@@ -45,8 +45,9 @@ export interface OpcodeDef {
   /** Arithmetic flags (and DF, IF) the instruction reads / may change (undefined ones too). */
   read: number;
   write: number;
-  /** Of `write`, the flags the SDM leaves undefined afterwards (count-dependent shifts: those
-   *  undefined for some count). Set from UNDEFINED_FLAGS below. */
+  /** The flags the SDM leaves undefined afterwards (count-dependent shifts: those undefined for
+   *  some count), whether or not Vireo changes them (`write`; BT* leaves them as they were).
+   *  Set from UNDEFINED_FLAGS below. */
   undef?: number;
   /** LOCK is valid with a memory destination (SDM Vol. 2A LOCK); otherwise #UD. */
   lock: boolean;
