@@ -110,8 +110,12 @@ export class Differ {
     this.jit = new VectorRunner(wasm, true, true);
     this.file = { group: "native", about: "", host, base: [0, 0, 0, 0, 0, 0, 0, 0], tests: [] };
   }
+  private jitCases = 0;
   /** Checks one case (interpreter always, the JIT if `withJit`); returns its differences. */
   check(seed: number, c: NativeCase, line: string, withJit: boolean): Difference[] {
+    // Every translated case compiles WebAssembly modules the core keeps until it goes: a fresh
+    // core now and then, or a long run exhausts V8's wasm code space (seen after ~47,000).
+    if (withJit && ++this.jitCases % 2000 === 0) this.jit.reset();
     const row = toRow(c, line);
     if (typeof row === "string") return [{ seed, row: [hex(c.guest), [], []], where: "native run", diffs: [row], listing: c.listing }];
     const found: Difference[] = [];
