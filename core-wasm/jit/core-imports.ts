@@ -40,6 +40,12 @@ export const JIT_GLOBALS: [string, number][] = [
 ];
 export const G_EIP = 0, G_LFOP = 1, G_LFA = 2, G_LFB = 3, G_LFRES = 4, G_LFSIGN = 5, G_FAULT = 6, G_EXIT = 7;
 export const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11, G_LFCIN = 12;
+/** A module's own global: the EIP the running region was entered at. Exits compute their EIP
+ *  from it. In a local it was a value the compiler saw as fixed through the whole function, so
+ *  V8 computed every exit's EIP at the entry, once per call, and spilled them all (a 500-
+ *  instruction region: 400 stack slots filled before its first instruction). */
+export const G_EIP0 = JIT_GLOBALS.length;
+const OWN_GLOBALS = [I32];
 
 
 export function jitImports(memPagesMax: number): Import[] {
@@ -52,10 +58,11 @@ export function jitImports(memPagesMax: number): Import[] {
 }
 
 const prefixes = new Map<string, Uint8Array>();
-/** A module of translated blocks, exported as "0", "1", ... in order. */
-export function blocksModule(blocks: FuncBody[], memPagesMax: number): Uint8Array<ArrayBuffer> {
+/** A module of translated blocks, exported as "0", "1", ... in order (named `names` in
+ *  profiles, if given). */
+export function blocksModule(blocks: FuncBody[], memPagesMax: number, names?: readonly string[]): Uint8Array<ArrayBuffer> {
   const key = `${memPagesMax}/${blocks.length}`;
   let prefix = prefixes.get(key);
-  if (!prefix) prefixes.set(key, prefix = modulePrefix(TYPES, jitImports(memPagesMax), 0, blocks.length));
-  return buildModule(prefix, blocks);
+  if (!prefix) prefixes.set(key, prefix = modulePrefix(TYPES, jitImports(memPagesMax), 0, blocks.length, OWN_GLOBALS));
+  return buildModule(prefix, blocks, names);
 }

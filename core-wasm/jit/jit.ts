@@ -12,7 +12,7 @@
 // is hot once: one module per block made a boot 100 times slower (55,000 modules, 2.4 ms each).
 // Guest-visible behaviour does not depend on when a block arrives: blocks take interrupts at
 // the same instruction boundaries as the interpreter.
-import { translateRegion, type Translation } from "./translate.ts";
+import { translateRegion, type Needs, type Translation } from "./translate.ts";
 import { blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout } from "./core-imports.ts";
 import type { Peek } from "./pc-thunk.ts";
 
@@ -20,16 +20,20 @@ import type { Peek } from "./pc-thunk.ts";
 const COMPILING = 0xffffffff;
 /** Blocks per module at most (a hot block and warm ones). */
 const BATCH = 16;
-/** With a low threshold (below QUEUE_BELOW) nearly every block turns hot: in a VM, hot blocks
- *  are then queued and compiled up to QUEUE_MAX to a module; with a higher one each is compiled
- *  as soon as it is hot (with warm ones), so it arrives soonest. */
+/** In a VM a hot block is compiled at once (with warm ones) when no module is being compiled,
+ *  so it arrives soonest; while one is, hot blocks queue and go together, up to QUEUE_MAX, in
+ *  the next (when it lands, or when the queue is full). So a boot's burst of hot blocks — or
+ *  every block at `--jit 1` — comes in few modules, and a steady workload's rare hot block
+ *  alone. (Compiling each at once cost the default boot ≈10 %; queueing always, until eight
+ *  were hot, made md5sum's first pass 1.5× slower.) */
 const QUEUE_MAX = 64;
-const QUEUE_BELOW = 50;
 /** Warm blocks remembered (the most recent are compiled first). */
 const WARM_MAX = 256;
 
 /** A translated block: its physical address, the generation of its page it was read at. */
-interface Block { phys: number; gen: number; tr: Translation }
+interface Block { phys: number; gen: number; tr: Translation; name: string }
+/** A block to translate: [phys, eip]. */
+type Want = [number, number];
 
 export interface JitStats {
   /** Regions compiled (one per hot entry), the basic blocks in them, and the modules they
@@ -71,18 +75,19 @@ export class Jit {
   private nextSlot = 0;
   /** Compile in the background (the VM); synchronously otherwise (tests: a block runs at once). */
   background = false;
-  /** The core's threshold (loader.ts setJit). */
-  threshold = 0;
+  /** Name each region after its entry (`r<eip>_<phys>`, hex) in the modules, so that a CPU
+   *  profile (node --cpu-prof) shows which guest code the time went to. */
+  names = false;
   /** Modules being compiled in the background. */
   private inFlight = 0;
 
   /** Hot blocks waiting for the next module (background). */
-  private readonly queue: [number, number][] = [];
+  private readonly queue: Want[] = [];
 
   /** Between run slices: compile what is queued. True while compiles are in flight (the run
    *  loop should let the event loop turn). */
   tick(): boolean {
-    if (this.queue.length) this.compileQueued();
+    if (this.queue.length && this.inFlight === 0) this.compileQueued();
     return this.inFlight > 0;
   }
 
@@ -116,13 +121,19 @@ export class Jit {
     this.warm.delete(phys);
     if (this.background) {
       this.queue.push([phys, eip]);
-      if (this.queue.length >= (this.threshold < QUEUE_BELOW ? QUEUE_MAX : 1)) this.compileQueued();
+      if (this.inFlight === 0 || this.queue.length >= QUEUE_MAX) this.compileQueued();
       return COMPILING;
     }
     const t0 = performance.now();
     const blocks = this.translate([[phys, eip], ...this.takeWarm(BATCH - 1)], (p) => { if (p === phys) this.stats.declined++; });
-    if (blocks.length === 0) return 0;
-    const bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages);
+    return this.compileNow(blocks, phys, eip, t0);
+  }
+
+  /** Compile blocks (translated since t0) into a module at once and install them; the slot of
+   *  the one at `hotPhys`. */
+  private compileNow(blocks: Block[], hotPhys: number, eip: number, t0: number): number {
+    if (blocks.length === 0) { this.stats.compileMs += performance.now() - t0; return 0; }
+    const bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages, this.names ? blocks.map((b) => b.name) : undefined);
     this.stats.bytes += bytes.length;
     let exported: Record<string, unknown>;
     try {
@@ -131,7 +142,7 @@ export class Jit {
       this.broken(e, eip);
       return 0;
     }
-    const hot = this.install(blocks, exported, phys);
+    const hot = this.install(blocks, exported, hotPhys);
     this.stats.compileMs += performance.now() - t0;
     return hot;
   }
@@ -141,7 +152,7 @@ export class Jit {
    *  write to it moves the generation the translation is checked against. */
   private readonly peek: Peek = (lin) => {
     const tlb = new Uint32Array(this.memory.buffer, this.L.TLB_BASE + (lin >>> 12) * 4, 1)[0]!;
-    const need = (this.exportsRef.readNeed as WebAssembly.Global).value as number;
+    const need = this.needs().read;
     if ((tlb & need) !== need) return null;
     const phys = (tlb & 0xfffff000) >>> 0;
     if (this.L.GUEST_RAM_BASE + phys + 4096 > this.memory.buffer.byteLength) return null;
@@ -150,9 +161,15 @@ export class Jit {
     return { bytes: new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + at, Math.min(8, 4096 - (lin & 0xfff))), phys, gen };
   };
 
+  /** The permission bits the core's accesses need now (its CPL's). */
+  private needs(): Needs {
+    const g = (name: string) => (this.exportsRef[name] as WebAssembly.Global).value as number;
+    return { read: g("readNeed"), write: g("writeNeed") };
+  }
+
   /** The most recently warmed blocks, up to n, taken off the warm list. */
-  private takeWarm(n: number): [number, number][] {
-    const out: [number, number][] = [];
+  private takeWarm(n: number): Want[] {
+    const out: Want[] = [];
     for (const w of [...this.warm].reverse()) {
       if (out.length >= n) break;
       out.push(w);
@@ -162,16 +179,16 @@ export class Jit {
   }
 
   /** Translate blocks [phys, eip]; `declined` hears of those with nothing to translate. */
-  private translate(want: [number, number][], declined: (phys: number) => void = () => {}, covered?: Set<number>): Block[] {
+  private translate(want: Want[], declined: (phys: number) => void = () => {}, covered?: Set<number>): Block[] {
     const blocks: Block[] = [];
     for (const [p, e] of want) {
       if (covered?.has(p)) { this.core.jitRecount(p); continue; }
       // Mark the page before reading it: from here on a write to it makes the block stale.
       const gen = this.core.jitMarkCode(p);
       const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
-      const tr = translateRegion(page, p & 0xfff, e, this.L, (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0, this.peek);
+      const tr = translateRegion(page, p & 0xfff, e, this.L, this.needs(), (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0, this.peek);
       if (tr) {
-        blocks.push({ phys: p, gen, tr });
+        blocks.push({ phys: p, gen, tr, name: `r${(e >>> 0).toString(16)}_${p.toString(16)}` });
         for (const off of tr.members.slice(1)) covered?.add((p & ~0xfff) + off);
       } else declined(p);
     }
@@ -190,7 +207,7 @@ export class Jit {
     const covered = new Set<number>();
     const blocks = this.translate(hot, (p) => { this.stats.declined++; this.core.jitDecline(p); }, covered).concat(this.translate(warm));
     if (blocks.length === 0) { this.stats.compileMs += performance.now() - t0; return; }
-    const bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages);
+    const bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages, this.names ? blocks.map((b) => b.name) : undefined);
     this.stats.bytes += bytes.length;
     this.inFlight++;
     WebAssembly.compile(bytes)

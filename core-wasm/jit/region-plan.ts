@@ -5,16 +5,18 @@
 export const REGION_BLOCKS = 32;
 export const REGION_INSNS = 768;
 
-/** The blocks of a region: their byte offsets in the page, in discovery order (block 0 is the
- *  entry), and their instruction counts. While `open` (the first pass) the direct branch
- *  targets in the page that have run before (`seen`) are taken in, up to the limits. */
+/** The blocks of a region: their byte offsets in the page and their instruction counts. While
+ *  `open` (the first pass) the direct branch targets in the page that have run before (`seen`)
+ *  are taken in, up to the limits, in discovery order (block 0 the entry); layOut() then puts
+ *  them in address order for the second pass, `entry` the entry's index. */
 export class RegionPlan {
-  readonly offsets: number[];
-  readonly index = new Map<number, number>();
-  readonly counts: number[] = [];
+  offsets: number[];
+  index = new Map<number, number>();
+  counts: number[] = [];
+  entry = 0;
   open = true;
   private insns = 0;
-  constructor(private entryOff: number, private entryEip: number, private seen: (offset: number) => boolean) {
+  constructor(readonly entryOff: number, private entryEip: number, private seen: (offset: number) => boolean) {
     this.offsets = [entryOff];
     this.index.set(entryOff, 0);
   }
@@ -31,4 +33,14 @@ export class RegionPlan {
     return -1; // the first pass emits exits; the second knows every block
   }
   counted(k: number, n: number): void { this.counts[k] = n; this.insns += n; }
+  /** Close the plan and order the blocks by address: a branch forward in the page is then a
+   *  branch forward in the function too, which needs no dispatch (translate.ts jump()). */
+  layOut(): void {
+    this.open = false;
+    const order = this.offsets.map((_, k) => k).sort((a, b) => this.offsets[a]! - this.offsets[b]!);
+    this.counts = order.map((k) => this.counts[k]!);
+    this.offsets = order.map((k) => this.offsets[k]!);
+    this.index = new Map(this.offsets.map((o, k) => [o, k]));
+    this.entry = this.index.get(this.entryOff)!;
+  }
 }

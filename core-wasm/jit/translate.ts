@@ -13,7 +13,7 @@
 import { Bytes, Op, I32, VOID, type FuncBody } from "./wasm-writer.ts";
 import {
   F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, F_STEP, F_COND, F_INC, F_DEC, F_SHIFT, F_IMUL_FLAGS, JIT_FUNCS,
-  G_EIP, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN,
+  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN,
   type JitLayout,
 } from "./core-imports.ts";
 import { RegionPlan } from "./region-plan.ts";
@@ -54,6 +54,10 @@ function continues(i: Insn): boolean {
   return continuesBlock(i.op, i.reg);
 }
 
+/** The TLB permission bits an access needs at the CPL the code runs at (the core's readNeed
+ *  and writeNeed). */
+export interface Needs { read: number; write: number }
+
 export interface Translation extends FuncBody {
   /** Instructions in the block. */
   length: number;
@@ -70,21 +74,21 @@ export interface Translation extends FuncBody {
  *  whose internal branches stay in WebAssembly (a loop over a br_table of the blocks). Null when
  *  there is nothing worth translating there. Two passes: the first finds the blocks (and their
  *  lengths), the second generates them knowing where each branch goes. */
-export function translateRegion(page: Uint8Array, offset: number, eip: number, L: JitLayout,
+export function translateRegion(page: Uint8Array, offset: number, eip: number, L: JitLayout, needs: Needs,
   seen: (offset: number) => boolean = () => true, peek: Peek = () => null): Translation | null {
   const plan = new RegionPlan(offset, eip >>> 0, seen);
-  const first = new Translator(L, eip >>> 0, plan, undefined, page, peek);
+  const first = new Translator(L, eip >>> 0, plan, undefined, page, peek, needs);
   for (let k = 0; k < plan.offsets.length; k++) plan.counted(k, first.block(page, plan.offsets[k]!, k));
-  plan.open = false;
+  plan.layOut();
   if (first.inlined === 0) return null;
-  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten }, page, peek);
+  const t = new Translator(L, eip >>> 0, plan, { used: first.regsUsed, written: first.regsWritten }, page, peek, needs);
   const codes: Bytes[] = [];
   for (let k = 0; k < plan.offsets.length; k++) {
     t.block(page, plan.offsets[k]!, k);
     codes.push(t.takeCode());
   }
   if ((t.regsUsed & ~first.regsUsed) || (t.regsWritten & ~first.regsWritten)) throw new Error("translator: the passes disagree on registers");
-  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length, members: plan.offsets };
+  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length, members: [plan.entryOff, ...plan.offsets.filter((o) => o !== plan.entryOff)] };
 }
 
 class Translator {
@@ -105,9 +109,10 @@ class Translator {
   /** Locals: the block to run next (the br_table index), instructions retired by the blocks
    *  already run in this call. */
   private idx: number; private done: number;
-  /** The core's readNeed / writeNeed (TLB permission bits for this CPL), read once at entry:
-   *  nothing inside a region changes them (an instruction that could ends its block). */
-  private readNeed: number; private writeNeed: number;
+  /** The core's readNeed / writeNeed (TLB permission bits for the CPL), constants of the
+   *  translation: a region checks at entry that they are what it was made for (a page's code
+   *  runs at one CPL), and nothing inside it changes them (an instruction that could ends its
+   *  block). As locals they held two registers through every region. */
   private usesNeed = [false, false];
   /** The return value on the way out; the GPR locals. */
   private ret: number;
@@ -123,16 +128,15 @@ class Translator {
   private tempStart: number;
   private nTemp = 0;
 
-  /** EIP at entry: blocks are shared by every linear address their page is mapped at (one
-   *  physical page of a shared library, the vDSO), so EIPs are generated relative to it. */
-  private eip0: number;
+  /** EIP at entry (global G_EIP0): blocks are shared by every linear address their page is
+   *  mapped at (one physical page of a shared library, the vDSO), so EIPs are generated
+   *  relative to it. */
 
   constructor(private L: JitLayout, private base: number, private plan: RegionPlan, regs: { used: number; written: number } | undefined,
-    private page: Uint8Array, private peek: Peek) {
+    private page: Uint8Array, private peek: Peek, private needs: Needs) {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
-    this.eip0 = fixed(); this.idx = fixed(); this.done = fixed();
-    this.readNeed = fixed(); this.writeNeed = fixed(); this.ret = fixed();
+    this.idx = fixed(); this.done = fixed(); this.ret = fixed();
     this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
     for (let x = 0; x < 8; x++) this.R.push(fixed());
     this.loadSet = regs?.used ?? 0xff;
@@ -147,7 +151,7 @@ class Translator {
     // Decode the straight line first: which flags are read later is known before generating.
     const insns: Insn[] = [];
     let at = offset;
-    let pc = (this.base + offset - this.plan.offsets[0]!) >>> 0;
+    let pc = (this.base + offset - this.plan.entryOff) >>> 0;
     this.thunks.clear();
     while (insns.length < MAX_BLOCK) {
       // An instruction the decoder does not know, or one crossing the page end, stops it.
@@ -181,7 +185,7 @@ class Translator {
 
   /** Push the EIP that is `x` in the translated mapping, relative to this entry's EIP. */
   private eipc(x: number): this {
-    this.get(this.eip0);
+    this.gget(G_EIP0);
     const d = (x - this.base) | 0;
     if (d !== 0) this.i32(d).op(Op.i32_add);
     return this;
@@ -329,8 +333,10 @@ class Translator {
     this.exit(target, retired);
     this.end();
     this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
+    // Forward: out of the blocks up to the one whose end block j's code follows. Back: to the
+    // loop around the dispatch, past the ifs open here and the blocks after this one.
+    if (j > this.k) { this.b.byte(Op.br).u32(this.depth + j - this.k - 1); return; }
     this.i32(j).set(this.idx);
-    // To the loop around the dispatch: past the ifs open here and the blocks after this one.
     this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k);
   }
   /** After a slow-path call: if it faulted, leave with EIP at this instruction. */
@@ -369,9 +375,9 @@ class Translator {
   }
   private tlbCheck(sz: number, lin: number, e: number, need: number): void {
     this.get(lin).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
-    const l = need === G_READNEED ? this.readNeed : this.writeNeed;
+    const bits = need === G_READNEED ? this.needs.read : this.needs.write;
     this.usesNeed[need === G_READNEED ? 0 : 1] = true;
-    this.get(l).op(Op.i32_and).get(l).op(Op.i32_eq);
+    this.i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_eq);
     if (sz > 1) this.get(lin).i32(0xfff).op(Op.i32_and).i32(0x1000 - sz).op(Op.i32_le_u).op(Op.i32_and);
   }
   /** And-in "the page of TLB entry e holds no translated code": a write there must go through
@@ -568,7 +574,7 @@ class Translator {
   private findThunk(i: Insn, k: number): boolean {
     if (i.op !== 0xe8 || i.o16 || i.a16 || i.lock) return false;
     const target = (i.eip + i.len + i.imm) >>> 0;
-    const off = this.plan.offsets[0]! + ((target - this.base) | 0);
+    const off = this.plan.entryOff + ((target - this.base) | 0);
     let t: Thunk | null = null;
     if (off >= 0 && off <= 4096 - 4) t = thunkIn(this.page.subarray(off, off + 4), null);
     else if (off < 0 || off >= 4096) {
@@ -590,7 +596,7 @@ class Translator {
       const e = this.local();
       this.usesNeed[0] = true;
       this.eipc(target).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
-      this.get(this.readNeed).op(Op.i32_and).get(this.readNeed).op(Op.i32_eq);
+      this.i32(this.needs.read).op(Op.i32_and).i32(this.needs.read).op(Op.i32_eq);
       this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).i32(t.at.phys).op(Op.i32_eq).op(Op.i32_and);
       this.i32(0).mem(Op.i32_load, 2, this.L.PAGE_GEN_BASE + (t.at.phys >>> 12) * 4).i32(t.at.gen).op(Op.i32_eq).op(Op.i32_and);
       this.if();
@@ -1096,23 +1102,26 @@ class Translator {
 
   /** The function body: entry checks, then the blocks' code (`codes`, block k's at k) in a
    *  loop around a br_table on `idx`: block k's code follows the end of the k-th nested
-   *  wasm block, and a branch to block j sets idx = j and goes back to the loop's top. */
+   *  wasm block (blocks in address order, the entry's idx set first). A branch to a later
+   *  block j leaves the wasm blocks up to j's; one back sets idx = j and goes to the loop's top. */
   finish(codes: Bytes[]): Bytes {
     const n = codes.length;
     this.b = new Bytes();
     // Not enough budget left for the whole entry block: let the interpreter go on.
-    this.get(0).i32(this.plan.counts[0]! + 1).op(Op.i32_lt_u);
+    this.get(0).i32(this.plan.counts[this.plan.entry]! + 1).op(Op.i32_lt_u);
     // The segments used inline must still be flat (and the stack 32-bit).
     for (const s of this.segs) {
       this.i32(0).mem(Op.i32_load, 2, this.L.SEGCHK_BASE + s * 4).i32(CHK_FLAT | CHK_NOREAD | CHK_NOWRITE).op(Op.i32_and)
         .i32(CHK_FLAT).op(Op.i32_ne).op(Op.i32_or);
     }
     if (this.stack) this.gget(G_STACKB).op(Op.i32_eqz).op(Op.i32_or);
+    // Made for this CPL's permission bits.
+    if (this.usesNeed[0]) this.gget(G_READNEED).i32(this.needs.read).op(Op.i32_ne).op(Op.i32_or);
+    if (this.usesNeed[1]) this.gget(G_WRITENEED).i32(this.needs.write).op(Op.i32_ne).op(Op.i32_or);
     this.if().i32(0).op(Op.return).end();
-    this.gget(G_EIP).set(this.eip0);
+    this.gget(G_EIP).gset(G_EIP0);
+    if (this.plan.entry !== 0) this.i32(this.plan.entry).set(this.idx);
     this.loadRegs();
-    if (this.usesNeed[0]) this.gget(G_READNEED).set(this.readNeed);
-    if (this.usesNeed[1]) this.gget(G_WRITENEED).set(this.writeNeed);
     this.b.byte(Op.block).byte(VOID).byte(Op.loop).byte(VOID);
     for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
     this.get(this.idx);

@@ -83,10 +83,11 @@ export type Import =
   | { module: string; name: string; kind: "memory"; min: number; max: number; shared: boolean }
   | { module: string; name: string; kind: "table"; min: number };
 
-/** The part of a module before its code section: header, types, imports, and `nFuncs`
- *  functions of type `funcType` exported as "0", "1", ... The same for every batch of a size,
- *  so it is built once per size. */
-export function modulePrefix(types: FuncType[], imports: Import[], funcType: number, nFuncs: number): Uint8Array {
+/** The part of a module before its code section: header, types, imports, `nFuncs` functions
+ *  of type `funcType` exported as "0", "1", ..., and mutable globals of its own (types
+ *  `ownGlobals`, zero at start, indexed after the imported ones). The same for every batch of
+ *  a size, so it is built once per size. */
+export function modulePrefix(types: FuncType[], imports: Import[], funcType: number, nFuncs: number, ownGlobals: readonly number[] = []): Uint8Array {
   const out = new Bytes();
   out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const section = (id: number, content: Bytes) => { out.byte(id).sized(content); };
@@ -108,6 +109,11 @@ export function modulePrefix(types: FuncType[], imports: Import[], funcType: num
   const fs = new Bytes().u32(nFuncs);
   for (let k = 0; k < nFuncs; k++) fs.u32(funcType);
   section(3, fs);
+  if (ownGlobals.length) {
+    const gs = new Bytes().u32(ownGlobals.length);
+    for (const t of ownGlobals) gs.byte(t).byte(1).byte(t === I64 ? Op.i64_const : Op.i32_const).byte(0).byte(Op.end);
+    section(6, gs);
+  }
   const nImportedFuncs = imports.filter((i) => i.kind === "func").length;
   const ex = new Bytes().u32(nFuncs);
   for (let k = 0; k < nFuncs; k++) ex.name(String(k)).byte(0x00).u32(nImportedFuncs + k);
@@ -122,8 +128,9 @@ export interface FuncBody {
   body: Bytes;
 }
 
-/** A whole module: `prefix` (modulePrefix for funcs.length), then the code section. */
-export function buildModule(prefix: Uint8Array, funcs: FuncBody[]): Uint8Array<ArrayBuffer> {
+/** A whole module: `prefix` (modulePrefix for funcs.length), then the code section, and a
+ *  name section when `names` are given (function k is called names[k] in profiles). */
+export function buildModule(prefix: Uint8Array, funcs: FuncBody[], names?: readonly string[]): Uint8Array<ArrayBuffer> {
   const code = new Bytes().u32(funcs.length);
   for (const fn of funcs) {
     const f = new Bytes();
@@ -141,5 +148,10 @@ export function buildModule(prefix: Uint8Array, funcs: FuncBody[]): Uint8Array<A
   }
   const out = new Bytes();
   out.bytes(prefix).byte(10).sized(code);
+  if (names) { // custom section "name", subsection 1: function names (appendix 7.4.1)
+    const map = new Bytes().u32(names.length);
+    names.forEach((n, k) => map.u32(k).name(n));
+    out.byte(0).sized(new Bytes().name("name").byte(1).sized(map));
+  }
   return out.view().slice();
 }

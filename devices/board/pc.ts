@@ -130,6 +130,8 @@ export class PcBoard {
     this.rp = this.core.runPage;
     this.core.setJit(opts.jit ?? 0);
     this.core.jit.background = true; // the run loop (devices/vm/session.ts) lets compiles finish
+    // VIREO_JIT_NAMES=1 (Node): regions named after their guest EIP in CPU profiles (README, The JIT).
+    this.core.jit.names = typeof process !== "undefined" && process.env?.VIREO_JIT_NAMES === "1";
     const exports = this.core.exports;
     this.clock = new VirtualClock({ mode: opts.clock, instret: () => exports.instret() });
     // Deterministic time may skip ahead in a spin-wait (devices/vm/session.ts, EXIT_PAUSE).

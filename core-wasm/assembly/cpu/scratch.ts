@@ -34,7 +34,7 @@ export const TLB_LIST_SIZE: u32 = TLB_LIST_ENTRIES * 4;
 
 // The JIT (jit.ts): blocks by physical address, and which physical pages hold translated code.
 export const JIT_MAP_BASE: u32 = TLB_LIST_BASE + TLB_LIST_SIZE;
-// Two-way: a block may sit in slot h or h ^ 1. Small enough (512 KiB) to stay in the host's
+// Set-associative (jit.ts find). Small enough (512 KiB) to stay in the host's
 // L2 cache: a lookup happens at every control transfer, and in an idle guest every one of them
 // would otherwise miss the cache (measured: 4 MiB made an idle guest cost 0.8 % of a core more).
 export const JIT_MAP_BITS: u32 = 15;
