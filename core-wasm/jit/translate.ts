@@ -860,10 +860,10 @@ class Translator {
       if (op === 0x1af) { this.rmValue(i, osz, b); this.getReg(osz, i.reg).set(a); }
       else { this.rmValue(i, osz, a); this.i32((op === 0x6b ? (i.imm << 24) >> 24 : i.imm) & mask(osz)).set(b); }
       this.setReg(osz, i.reg, () => this.get(a).get(b).op(Op.i32_mul));
-      // CF = OF = the signed product does not fit; SF ZF PF of the result: the core's helper
-      // computes them where they are read (they usually are not).
+      // CF = OF = the signed product does not fit; SF ZF AF PF stay as the instruction before
+      // left them (the core's helper, where they are read): owed after that one's flags.
       const flags = () => { this.i32(osz).get(a).get(b).call(F_IMUL_FLAGS); };
-      if (this.flagsDeferred(i)) { this.replays = [{ emit: flags }]; this.pending = null; }
+      if (this.flagsDeferred(i)) this.replays.push({ emit: flags });
       else { this.flushFlags(); flags(); this.pending = null; }
       return true;
     }

@@ -14,7 +14,7 @@ import {
   o32, a32, segOvr, rep, modrm, mrReg, mrRm, mrIsReg, eaSeg, eaOff, fetch8, fetch16, fetch32, fetchSz, sext8,
   sext16, decodeModrm, decodeModrmInline, rmRead, rmWrite, rmRmwRead, rmRmwWrite, dataSeg, SEG_NONE, eaBaseEsp,
 } from "./decode";
-import { alu, inc, dec, neg, shift, logicFlags, mulFlags } from "./alu";
+import { alu, inc, dec, neg, shift, logicFlags, mulFlags, divFlags } from "./alu";
 import { push32, push16, pushSz, popSz, pop16, spGet, spSet, spAdd, spOff, peek } from "./stack";
 import { loadSeg } from "./seg";
 import { farTransfer, farReturn, iret, mergeFlags } from "./control";
@@ -103,6 +103,7 @@ function group3(sz: u32): void {
       if (q > 0xFFFF_FFFF) { raiseException(0, -1); return; }
       w32(EAX, <u32>q); w32(EDX, <u32>(n % <u64>v));
     }
+    divFlags();
     return;
   }
   // IDIV (quotient overflow, including MIN / -1, raises #DE before the host division)
@@ -124,6 +125,7 @@ function group3(sz: u32): void {
     if (q > 0x7FFF_FFFF || q < -0x8000_0000) { raiseException(0, -1); return; }
     w32(EAX, <u32>q); w32(EDX, <u32>(n % d));
   }
+  divFlags();
 }
 
 function group5(sz: u32): void {

@@ -145,7 +145,9 @@ export function run(budget: u32): u32 {
     if (fault) { saveBoundary(); handleFault(); jitTry = true; }
     else {
       instretCount++;
-      if (tf) { // single-step trap after the instruction (SDM Vol. 3 §17.3.1.4)
+      // Single-step trap after the instruction (SDM Vol. 3 §17.3.1.4), but not after MOV SS /
+      // POP SS: their shadow holds it back to the next instruction (§6.8.3). STI's does not.
+      if (tf && !(shadow && (lastOp == 0x8E || lastOp == 0x17))) {
         dr6 |= 0x4000;
         snapshot(); saveFlags(); instrEip = eip;
         deliverException(1, -1);
