@@ -65,7 +65,7 @@ export function instantiateCore(module: WebAssembly.Module, ramBytes: number, im
     memory,
     exports,
     jit,
-    setJit: (threshold: number) => { exports.jitSetThreshold(threshold); jit!.threshold = threshold; },
+    setJit: (threshold: number) => exports.jitSetThreshold(threshold),
     ram: new Uint8Array(memory.buffer, L.GUEST_RAM_BASE, ramBytes),
     runPage: new Int32Array(memory.buffer, L.RUN_PAGE_BASE, L.RUN_PAGE_SIZE >> 2),
   };

@@ -7,6 +7,7 @@ import { I32, I64, buildModule, modulePrefix, type FuncType, type FuncBody, type
 export interface JitLayout {
   PAGE_GEN_BASE: number;
   REGS_BASE: number;
+  SEGS_BASE: number;
   SEGCHK_BASE: number;
   TLB_BASE: number;
   CODE_PAGES_BASE: number;

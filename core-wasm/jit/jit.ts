@@ -20,11 +20,13 @@ import type { Peek } from "./pc-thunk.ts";
 const COMPILING = 0xffffffff;
 /** Blocks per module at most (a hot block and warm ones). */
 const BATCH = 16;
-/** With a low threshold (below QUEUE_BELOW) nearly every block turns hot: in a VM, hot blocks
- *  are then queued and compiled up to QUEUE_MAX to a module; with a higher one each is compiled
- *  as soon as it is hot (with warm ones), so it arrives soonest. */
+/** In a VM a hot block is compiled at once (with warm ones) when no module is being compiled,
+ *  so it arrives soonest; while one is, hot blocks queue and go together, up to QUEUE_MAX, in
+ *  the next (when it lands, or when the queue is full). So a boot's burst of hot blocks — or
+ *  every block at `--jit 1` — comes in few modules, and a steady workload's rare hot block
+ *  alone. (Compiling each at once cost the default boot ≈10 %; queueing always, until eight
+ *  were hot, made md5sum's first pass 1.5× slower.) */
 const QUEUE_MAX = 64;
-const QUEUE_BELOW = 50;
 /** Warm blocks remembered (the most recent are compiled first). */
 const WARM_MAX = 256;
 
@@ -76,8 +78,6 @@ export class Jit {
   /** Name each region after its entry (`r<eip>_<phys>`, hex) in the modules, so that a CPU
    *  profile (node --cpu-prof) shows which guest code the time went to. */
   names = false;
-  /** The core's threshold (loader.ts setJit). */
-  threshold = 0;
   /** Modules being compiled in the background. */
   private inFlight = 0;
 
@@ -87,7 +87,7 @@ export class Jit {
   /** Between run slices: compile what is queued. True while compiles are in flight (the run
    *  loop should let the event loop turn). */
   tick(): boolean {
-    if (this.queue.length) this.compileQueued();
+    if (this.queue.length && this.inFlight === 0) this.compileQueued();
     return this.inFlight > 0;
   }
 
@@ -121,7 +121,7 @@ export class Jit {
     this.warm.delete(phys);
     if (this.background) {
       this.queue.push([phys, eip]);
-      if (this.queue.length >= (this.threshold < QUEUE_BELOW ? QUEUE_MAX : 1)) this.compileQueued();
+      if (this.inFlight === 0 || this.queue.length >= QUEUE_MAX) this.compileQueued();
       return COMPILING;
     }
     const t0 = performance.now();

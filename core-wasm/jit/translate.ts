@@ -18,7 +18,7 @@ import {
 } from "./core-imports.ts";
 import { RegionPlan } from "./region-plan.ts";
 import { thunkIn, type Peek, type Thunk } from "./pc-thunk.ts";
-import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS } from "./x86-decode.ts";
+import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS } from "./x86-decode.ts";
 import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 
@@ -26,7 +26,9 @@ import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
 const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
 const ESP = 4, ECX = 1;
 /** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
-const CHK_FLAT = 0x10, CHK_NOREAD = 1, CHK_NOWRITE = 2;
+const CHK_FLAT = 0x10, CHK_WIDE = 0x20, CHK_NOREAD = 1, CHK_NOWRITE = 2;
+/** Segment hidden cache stride and the base's offset in it (assembly/cpu/scratch.ts). */
+const SEG_STRIDE = 16, SEG_BASE_AT = 4;
 
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
  *  interrupts wait little (they are taken between blocks). */
@@ -39,7 +41,7 @@ const mask = (sz: number) => (sz === 4 ? 0xffffffff : (1 << (sz * 8)) - 1);
 const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
-interface Pending { lf: number; sz: number; stored: boolean; incdec: boolean; cin?: number }
+interface Pending { lf: number; sz: number; stored: boolean; cin?: number }
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
 interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
@@ -116,8 +118,9 @@ class Translator {
   private usesNeed = [false, false];
   /** The return value on the way out; the GPR locals. */
   private ret: number;
-  /** Instructions added to instretCount; "a slow path asked to leave"; a scratch i32. */
-  private cred: number; private xl: number; private tmp64i: number;
+  /** Instructions added to instretCount; "a slow path asked to leave"; the count a slow call
+   *  added for its duration (slowCall). */
+  private cred: number; private xl: number; private slowOwed: number;
   private readonly R: number[] = [];
   /** Registers used (read or written) and written by the code generated so far; the sets
    *  loaded and stored (the first pass's, for the whole region). */
@@ -137,7 +140,7 @@ class Translator {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.idx = fixed(); this.done = fixed(); this.ret = fixed();
-    this.cred = fixed(); this.xl = fixed(); this.tmp64i = fixed();
+    this.cred = fixed(); this.xl = fixed(); this.slowOwed = fixed();
     for (let x = 0; x < 8; x++) this.R.push(fixed());
     this.loadSet = regs?.used ?? 0xff;
     this.storeSet = regs?.written ?? 0xff;
@@ -293,9 +296,9 @@ class Translator {
    *  is the instruction count, so it must include this call's instructions so far. The call
    *  is on a conditional path, so the count is taken back after it: exits add it again. */
   private slowCall(f: number): void {
-    this.owed(this.count); this.tee(this.tmp64i).addInstret();
+    this.owed(this.count); this.tee(this.slowOwed).addInstret();
     this.call(f);
-    this.i32(0).get(this.tmp64i).op(Op.i32_sub).addInstret();
+    this.i32(0).get(this.slowOwed).op(Op.i32_sub).addInstret();
   }
   /** Leave the region: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
    *  already set), `retired` instructions of this block counted (and those of the blocks run
@@ -366,12 +369,26 @@ class Translator {
     if (!any) this.i32(m.disp);
     else if (m.disp !== 0) this.i32(m.disp).op(Op.i32_add);
   }
-  /** The TLB lets this access take the fast path: segment flat (checked at block entry), page
-   *  mapped for this CPL, access within the page. Leaves the condition; `e` = TLB entry. */
+  /** The TLB lets this access take the fast path: segment flat (ES SS DS) or 4 GiB (FS GS),
+   *  checked at region entry; page mapped for this CPL, access within the page. */
   private fastSeg(seg: number): boolean {
-    if (seg !== SEG_ES && seg !== SEG_SS && seg !== SEG_DS) return false;
+    if (seg !== SEG_ES && seg !== SEG_SS && seg !== SEG_DS && seg !== SEG_FS && seg !== SEG_GS) return false;
     this.segs.add(seg);
     return true;
+  }
+  /** The local holding the linear address of offset `off` in seg: the offset itself in a flat
+   *  segment, else offset + base (the base is fixed inside a region: a segment load ends it). */
+  private linear(seg: number, off: number): number {
+    if (seg !== SEG_FS && seg !== SEG_GS) return off;
+    const lin = this.local();
+    this.get(off).i32(0).mem(Op.i32_load, 2, this.L.SEGS_BASE + seg * SEG_STRIDE + SEG_BASE_AT).op(Op.i32_add).set(lin);
+    return lin;
+  }
+  /** Push "the TLB lets sz bytes at seg:off (linear lin) take the fast path"; `e` = TLB entry.
+   *  With a base, the offset must not wrap past 4 GiB (the limit, which the core faults). */
+  private fastCheck(sz: number, off: number, lin: number, e: number, need: number): void {
+    this.tlbCheck(sz, lin, e, need);
+    if (lin !== off) this.get(off).i32(-sz).op(Op.i32_le_u).op(Op.i32_and);
   }
   private tlbCheck(sz: number, lin: number, e: number, need: number): void {
     this.get(lin).i32(12).op(Op.i32_shr_u).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, this.L.TLB_BASE).tee(e);
@@ -397,10 +414,10 @@ class Translator {
   /** Push the sz-byte value at seg:lin (lin a local holding the offset). */
   private readMem(insn: Insn, sz: number, seg: number, lin: number): void {
     if (this.fastSeg(seg)) {
-      const e = this.local();
-      this.tlbCheck(sz, lin, e, G_READNEED);
+      const e = this.local(), at = this.linear(seg, lin);
+      this.fastCheck(sz, lin, at, e, G_READNEED);
       this.ifI32();
-      this.phys(lin, e);
+      this.phys(at, e);
       const [o, a] = this.loadOp(sz);
       this.mem(o, a, this.L.GUEST_RAM_BASE);
       this.else();
@@ -416,11 +433,11 @@ class Translator {
   private writeMem(insn: Insn, sz: number, seg: number, lin: number, v: number): void {
     const slowPath = () => { this.i32(seg).get(lin).get(v).slowCall(F_WRITE[sz]!); this.faultExit(insn); };
     if (!this.fastSeg(seg)) { slowPath(); return; }
-    const e = this.local();
-    this.tlbCheck(sz, lin, e, G_WRITENEED);
+    const e = this.local(), at = this.linear(seg, lin);
+    this.fastCheck(sz, lin, at, e, G_WRITENEED);
     this.notCodePage(e);
     this.if();
-    this.phys(lin, e);
+    this.phys(at, e);
     this.get(v);
     const [o, a] = this.storeOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
@@ -433,11 +450,11 @@ class Translator {
   private rmwRead(insn: Insn, sz: number, seg: number, lin: number, ph: number): void {
     const slowPath = () => { this.i32(seg).get(lin).i32(sz).slowCall(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
     if (!this.fastSeg(seg)) { slowPath(); return; }
-    const e = this.local();
-    this.tlbCheck(sz, lin, e, G_WRITENEED);
+    const e = this.local(), at = this.linear(seg, lin);
+    this.fastCheck(sz, lin, at, e, G_WRITENEED);
     this.notCodePage(e);
     this.ifI32();
-    this.phys(lin, e);
+    this.phys(at, e);
     this.tee(ph);
     const [o, a] = this.loadOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
@@ -465,7 +482,7 @@ class Translator {
   // ---- flags ----
   /** Set the flag locals for an ALU result: fa, fb operands (locals), fr = result (masked). */
   private aluFlags(lf: number, sz: number, cin?: number): void {
-    this.pending = { lf, sz, stored: false, incdec: false, ...(cin !== undefined ? { cin } : {}) };
+    this.pending = { lf, sz, stored: false, ...(cin !== undefined ? { cin } : {}) };
     this.replays = []; // all six flags overwritten
   }
   /** Push 1 if condition cc (Jcc/SETcc/CMOVcc low nibble, SDM Vol. 1 App. B) holds. */
@@ -477,7 +494,7 @@ class Translator {
     const not = () => { if (neg) this.op(Op.i32_eqz); };
     const sf = () => { this.get(this.fr).i32(sign(p!.sz)).op(Op.i32_and).i32(0).op(Op.i32_ne); };
     const sx = (l: number) => { this.get(l); if (p!.sz === 1) this.op(Op.i32_extend8_s); else if (p!.sz === 2) this.op(Op.i32_extend16_s); };
-    if (p && !p.incdec && p.lf === LF_SUB) {
+    if (p && p.lf === LF_SUB) {
       switch (cc) {
         case 2: this.get(this.fa).get(this.fb).op(Op.i32_lt_u); return;
         case 3: this.get(this.fa).get(this.fb).op(Op.i32_ge_u); return;
@@ -491,7 +508,7 @@ class Translator {
         case 0xe: sx(this.fa); sx(this.fb); this.op(Op.i32_le_s); return;
         case 0xf: sx(this.fa); sx(this.fb); this.op(Op.i32_gt_s); return;
       }
-    } else if (p && !p.incdec && p.lf === LF_LOGIC) {
+    } else if (p && p.lf === LF_LOGIC) {
       switch (cc) { // CF = OF = 0
         case 0: case 1: this.i32(neg ? 1 : 0); return;
         case 2: case 3: this.i32(neg ? 1 : 0); return;
@@ -499,9 +516,9 @@ class Translator {
         case 8: case 9: case 0xc: case 0xd: sf(); not(); return;
         case 0xe: case 0xf: this.get(this.fr).op(Op.i32_eqz); sf(); this.op(Op.i32_or); not(); return;
       }
-    } else if (p && (p.incdec || p.lf === LF_ADD)) {
+    } else if (p && p.lf === LF_ADD) {
       switch (cc) {
-        case 2: case 3: if (p.incdec) break; this.get(this.fr).get(this.fa).op(Op.i32_lt_u); not(); return;
+        case 2: case 3: this.get(this.fr).get(this.fa).op(Op.i32_lt_u); not(); return;
         case 4: case 5: this.get(this.fr).op(Op.i32_eqz); not(); return;
         case 8: case 9: sf(); not(); return;
       }
@@ -742,33 +759,30 @@ class Translator {
       return true;
     }
     // ---- INC / DEC ----
-    if (((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2 && reg)) && this.replays.length < MAX_REPLAYS) {
+    if ((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2)) {
       // A plain add; the flags owed (CF is the one before, which the core has), ZF SF OF for
-      // a Jcc from the locals.
+      // a Jcc from the locals (incDecCond). With as many owed as allowed, those are paid first.
+      if (this.replays.length >= MAX_REPLAYS) this.flushFlags();
       const sz = op < 0x50 ? osz : op === 0xfe ? 1 : osz;
-      const r = op < 0x50 ? op & 7 : i.rm;
       const down = op < 0x50 ? op >= 0x48 : i.reg === 1;
       const v = this.local(), res = this.local();
-      this.getReg(sz, r).tee(v).i32(down ? -1 : 1).op(Op.i32_add);
-      if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
-      this.set(res);
-      this.setReg(sz, r, () => this.get(res));
-      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
-      return true;
-    }
-    if (op >= 0x40 && op <= 0x4f) {
-      this.incDec(op >= 0x48, osz, () => this.getReg(osz, op & 7), () => this.setReg(osz, op & 7, () => this.get(this.fr)));
-      return true;
-    }
-    if ((op === 0xfe || op === 0xff) && i.reg < 2) {
-      const sz = op === 0xfe ? 1 : osz;
-      if (reg) {
-        this.incDec(i.reg === 1, sz, () => this.getReg(sz, i.rm), () => this.setReg(sz, i.rm, () => this.get(this.fr)));
-        return true;
+      const add = () => {
+        this.get(v).i32(down ? -1 : 1).op(Op.i32_add);
+        if (sz !== 4) this.i32(mask(sz)).op(Op.i32_and);
+        this.set(res);
+      };
+      if (op < 0x50 || reg) {
+        const r = op < 0x50 ? op & 7 : i.rm;
+        this.getReg(sz, r).set(v);
+        add();
+        this.setReg(sz, r, () => this.get(res));
+      } else {
+        const lin = this.memLocal(i.mem!), ph = this.local();
+        this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(v);
+        add();
+        this.rmwWrite(sz, ph, res);
       }
-      const lin = this.memLocal(i.mem!), ph = this.local(), v = this.local();
-      this.rmwRead(i, sz, i.mem!.seg, lin, ph); this.set(v);
-      this.incDec(i.reg === 1, sz, () => this.get(v), () => this.rmwWrite(sz, ph, this.fr));
+      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
       return true;
     }
     // ---- shifts and rotates by imm8, 1 or CL (not RCL/RCR, same helper though) ----
@@ -846,10 +860,10 @@ class Translator {
       if (op === 0x1af) { this.rmValue(i, osz, b); this.getReg(osz, i.reg).set(a); }
       else { this.rmValue(i, osz, a); this.i32((op === 0x6b ? (i.imm << 24) >> 24 : i.imm) & mask(osz)).set(b); }
       this.setReg(osz, i.reg, () => this.get(a).get(b).op(Op.i32_mul));
-      // CF = OF = the signed product does not fit; SF ZF PF of the result: the core's helper
-      // computes them where they are read (they usually are not).
+      // CF = OF = the signed product does not fit; SF ZF AF PF stay as the instruction before
+      // left them (the core's helper, where they are read): owed after that one's flags.
       const flags = () => { this.i32(osz).get(a).get(b).call(F_IMUL_FLAGS); };
-      if (this.flagsDeferred(i)) { this.replays = [{ emit: flags }]; this.pending = null; }
+      if (this.flagsDeferred(i)) this.replays.push({ emit: flags });
       else { this.flushFlags(); flags(); this.pending = null; }
       return true;
     }
@@ -979,7 +993,7 @@ class Translator {
   private carryIn(): void {
     this.cin = this.local();
     const p = this.replays.length ? null : this.pending;
-    if (p && !p.stored && !p.incdec) {
+    if (p && !p.stored) {
       switch (p.lf) {
         case LF_ADD: this.get(this.fr).get(this.fa).op(Op.i32_lt_u).set(this.cin); return;
         case LF_SUB: this.get(this.fa).get(this.fb).op(Op.i32_lt_u).set(this.cin); return;
@@ -1073,14 +1087,6 @@ class Translator {
       }
     });
   }
-  private incDec(dec: boolean, sz: number, value: () => void, store: () => void): void {
-    this.flushFlags(); // INC/DEC keep CF: the core folds it from the stored flags
-    this.i32(sz);
-    value();
-    this.call(dec ? F_DEC : F_INC).set(this.fr);
-    store();
-    this.pending = { lf: 0, sz, stored: true, incdec: true };
-  }
   /** PUSH local v (32-bit, flat SS with SS.B = 1, checked at block entry). */
   private push(i: Insn, v: number): void {
     this.stack = true;
@@ -1109,10 +1115,11 @@ class Translator {
     this.b = new Bytes();
     // Not enough budget left for the whole entry block: let the interpreter go on.
     this.get(0).i32(this.plan.counts[this.plan.entry]! + 1).op(Op.i32_lt_u);
-    // The segments used inline must still be flat (and the stack 32-bit).
+    // The segments used inline must still be flat, FS and GS 4 GiB (and the stack 32-bit).
     for (const s of this.segs) {
-      this.i32(0).mem(Op.i32_load, 2, this.L.SEGCHK_BASE + s * 4).i32(CHK_FLAT | CHK_NOREAD | CHK_NOWRITE).op(Op.i32_and)
-        .i32(CHK_FLAT).op(Op.i32_ne).op(Op.i32_or);
+      const need = s === SEG_FS || s === SEG_GS ? CHK_WIDE : CHK_FLAT;
+      this.i32(0).mem(Op.i32_load, 2, this.L.SEGCHK_BASE + s * 4).i32(need | CHK_NOREAD | CHK_NOWRITE).op(Op.i32_and)
+        .i32(need).op(Op.i32_ne).op(Op.i32_or);
     }
     if (this.stack) this.gget(G_STACKB).op(Op.i32_eqz).op(Op.i32_or);
     // Made for this CPL's permission bits.

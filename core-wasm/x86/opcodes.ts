@@ -45,6 +45,10 @@ export interface OpcodeDef {
   /** Arithmetic flags (and DF, IF) the instruction reads / may change (undefined ones too). */
   read: number;
   write: number;
+  /** The flags the SDM leaves undefined afterwards (count-dependent shifts: those undefined for
+   *  some count), whether or not Vireo changes them (`write`; BT* leaves them as they were).
+   *  Set from UNDEFINED_FLAGS below. */
+  undef?: number;
   /** LOCK is valid with a memory destination (SDM Vol. 2A LOCK); otherwise #UD. */
   lock: boolean;
   flow: Flow;
@@ -339,6 +343,28 @@ group(0x0f, 0xc7, [null, "CMPXCHG8B Mq", null, null, null, null, null, null], (k
 range(0xc8, 0xcf, (op) => two(op, "BSWAP Zv", { jit: "inline", precise: true }));
 range(0xd0, 0xfe, (op) => two(op, "(MMX/SSE)", { modrm: true, impl: false, ends: true }));
 two(0xff, "UD0 Gv,Ev", { modrm: true, ends: true, precise: true });
+
+// Flags the SDM leaves undefined ("Flags Affected" of each instruction): [map, op, regs (null:
+// every row of the opcode), flags]. Real CPUs still produce values there, which differ by vendor.
+const LOGIC = [0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x84, 0x85, 0xa8, 0xa9];
+const UNDEFINED_FLAGS: [0 | 0x0f, number, number[] | null, number][] = [
+  ...LOGIC.map((op) => [0, op, null, AF] as [0, number, null, number]), // OR AND XOR TEST
+  ...[0x80, 0x81, 0x82, 0x83].map((op) => [0, op, [1, 4, 6], AF] as [0, number, number[], number]),
+  [0, 0xf6, [0, 1], AF], [0, 0xf7, [0, 1], AF],
+  ...[0xc0, 0xc1, 0xd2, 0xd3].flatMap((op) => [[0, op, [0, 1, 2, 3], OF], [0, op, [4, 5, 6], OF | AF | CF], [0, op, [7], OF | AF]] as [0, number, number[], number][]),
+  [0, 0xd0, [4, 5, 6, 7], AF], [0, 0xd1, [4, 5, 6, 7], AF], // by 1: only AF
+  [0, 0xf6, [4, 5], SF | ZF | AF | PF], [0, 0xf7, [4, 5], SF | ZF | AF | PF], // MUL IMUL
+  [0, 0xf6, [6, 7], ARITH], [0, 0xf7, [6, 7], ARITH], // DIV IDIV
+  [0, 0x69, null, SF | ZF | AF | PF], [0, 0x6b, null, SF | ZF | AF | PF], [0x0f, 0xaf, null, SF | ZF | AF | PF],
+  [0, 0x27, null, OF], [0, 0x2f, null, OF], [0, 0x37, null, OF | SF | ZF | PF], [0, 0x3f, null, OF | SF | ZF | PF],
+  [0, 0xd4, null, OF | AF | CF], [0, 0xd5, null, OF | AF | CF], // AAM AAD
+  ...[0xa3, 0xab, 0xb3, 0xbb, 0xba].map((op) => [0x0f, op, null, OF | SF | AF | PF] as [0x0f, number, null, number]), // BT*
+  ...[0xa4, 0xa5, 0xac, 0xad].map((op) => [0x0f, op, null, OF | AF] as [0x0f, number, null, number]), // SHLD SHRD (16-bit count > 16: CF and the result too)
+  [0x0f, 0xbc, null, CF | OF | SF | AF | PF], [0x0f, 0xbd, null, CF | OF | SF | AF | PF], // BSF BSR
+];
+for (const [map, op, regs, f] of UNDEFINED_FLAGS) {
+  for (const r of rows) if (r.map === map && r.op === op && (regs === null || regs.includes(r.reg!))) r.undef = f;
+}
 
 export const OPCODES: readonly OpcodeDef[] = rows;
 

@@ -263,3 +263,39 @@ both("tasks: CALL to a TSS and IRET back (NT, back link), #DF through a task gat
   assert.equal(m.res(6), 0x5151, "interrupted ESI saved in the old TSS");
   assert.equal(m.res(7), 0x100000, "CR2");
 });
+
+// The expectations come from the SDM text (Vol. 3 §17.3.1.4 single-step, §6.8.3 the MOV SS /
+// POP SS shadow, Vol. 2 STI): this host cannot run ring-0 code, and no other x86 machine was
+// available to record them. DR6 reads 0xFFFF0FF0 before any debug exception; a single-step
+// trap sets BS (bit 14) and leaves the rest.
+both("single-step: a #DB after each REP iteration, none after MOV SS / POP SS, one after STI; DR6.BS", { skip }, (jit) => {
+  const m = boot("singlestep", jit);
+  runToOff(m);
+  assert.equal(m.res(0x12), 0xd0e, "reached the end");
+  assert.equal(hex(m.res(0x11)), "0xffff0ff0", "DR6 at reset");
+  const dv = new DataView(m.core.ram.buffer, m.core.ram.byteOffset);
+  const log = Array.from({ length: m.res(0) }, (_, i) => {
+    const g = (o: number) => dv.getUint32(0x8900 + 16 * i + o, true);
+    return [hex(g(0)), g(4), hex(g(8)), g(12) & 0x100 ? "TF" : "-"];
+  });
+  // The program's labels (singlestep.asm), in order.
+  const [r1, r1end, r2end, m1, m2, r3, r3end, s1, s2, s3, s4, s5, s6, s7, s8] = Array.from({ length: 15 }, (_, i) => hex(m.res(1 + i)));
+  const dr6 = "0xffff4ff0";
+  const ecx2 = [2, dr6, "TF"];
+  assert.deepEqual(log, [
+    [r1, 2, dr6, "TF"], [r1, 1, dr6, "TF"], [r1end, 0, dr6, "TF"], // REP MOVSB, ECX 3: EIP stays on it
+    [r2end, 0, dr6, "TF"], // REP STOSB with ECX 0
+    [m1, 4, dr6, "TF"], [m2, 4, dr6, "TF"], [r3, 4, dr6, "TF"], // MOV ECX; MOV ESI; MOV EDI
+    [r3, 3, dr6, "TF"], [r3end, 2, dr6, "TF"], // REPE CMPSB stops at the second byte
+    [s1, ...ecx2], // MOV AX, SS
+    [s2, ...ecx2], // MOV SS, AX; INC EBX: one trap, after INC
+    [s3, ...ecx2], // PUSH SS
+    [s4, ...ecx2], // POP SS; NOP: one trap, after NOP
+    [s5, ...ecx2], // CLI
+    [s6, ...ecx2], // STI: its trap is not held back
+    [s7, ...ecx2], // NOP
+    [hex(Number(s7) + 1), ...ecx2], // PUSHFD (at s7)
+    [hex(Number(s7) + 1 + 7), ...ecx2], // AND [ESP], ~TF
+    [s8, 2, dr6, "-"], // POPFD that clears TF: EFLAGS pushed with TF clear
+  ]);
+});

@@ -93,14 +93,20 @@ export class VectorRunner {
   private cpu!: CpuExports;
   private view!: DataView;
 
+  /** Whether the machine is still flat 32-bit ring 0 after the last case (see `reuse`). */
+  private flat = false;
+
   /** jit: translate every block on its first run (core-wasm/jit/), so the vectors check the
-   *  generated code instead of the interpreter. */
-  constructor(private readonly wasm: WebAssembly.Module, private readonly jit = false) {
+   *  generated code instead of the interpreter. reuse: skip setupFlat32 (its TLB flush is most
+   *  of a case's cost) while the last case ended in its HLT, which leaves the flat machine as
+   *  it was; for cases that load no segment or system register (the native differential test). */
+  constructor(private readonly wasm: WebAssembly.Module, private readonly jit = false, private readonly reuse = false) {
     this.reset();
   }
 
   /** A fresh core (after a case made the module throw, its state is not trusted). */
   reset(): void {
+    this.flat = false;
     this.core = instantiateCore(this.wasm, RAM, { trap() {}, intack: () => 0, rdtsc: () => 0n });
     this.cpu = this.core.exports as unknown as CpuExports;
     this.view = new DataView(this.core.ram.buffer, this.core.ram.byteOffset, this.core.ram.byteLength);
@@ -148,7 +154,8 @@ export class VectorRunner {
     for (let i = 1; i < out.length; i += 2) want[out[i]!] = out[i + 1]!;
     const inFlags = inp[0]!, wantFlags = out[0]!, mask = extra.m ?? test.mask, undef = extra.u ?? 0;
 
-    cpu.setupFlat32(CODE);
+    if (this.reuse && this.flat) cpu.setReg(8, CODE);
+    else cpu.setupFlat32(CODE);
     // This case's code and data replaced the last one's: its blocks are stale (as after DMA).
     if (this.jit) (cpu as unknown as { jitInvalidate(a: number, n: number): void }).jitInvalidate(0, RAM);
     for (let r = 0; r < 8; r++) cpu.setReg(r, regs[r]!);
@@ -156,6 +163,7 @@ export class VectorRunner {
     const exit = cpu.run(BUDGET) >>> 0;
 
     const diffs: string[] = [];
+    this.flat = exit === L.EXIT_POWEROFF;
     if (exit !== L.EXIT_POWEROFF) {
       const arg = this.core.runPage[L.RUN_EXIT_ARG >> 2]! >>> 0;
       const why = exit === L.EXIT_SHUTDOWN ? `triple fault (vector ${arg})` : exit === L.EXIT_BUDGET ? "budget spent (no HLT reached)" : `exit ${exit}`;

@@ -163,6 +163,21 @@ for (const [mode, threshold] of MODES) {
   });
 }
 
+for (const [mode, threshold] of MODES) {
+  test(`FS and GS with a base: loads, stores and RMW add it; an offset past 4 GiB faults though base + offset is RAM [${mode}]`, { skip }, () => {
+    const m = boot("jit-fsgs", threshold);
+    run(m, L.EXIT_POWEROFF);
+    const r = (off: number) => m.res(off >> 2);
+    assert.equal(r(0x44), 0xd0e, "reached the end");
+    // Sums by hand: fs:[0x200] += 5 + i for i = 0..9; gs:[0x104 + 9*4] = 5 + 9.
+    assert.deepEqual([r(0x04), r(0x08)], [95, 14], "RMW sum and the last store, through the base");
+    assert.deepEqual([r(0x0c), r(0x10), r(0x14)], [1, 13, 0], "one #GP(0)");
+    assert.equal(hex(r(0x00)), "0x1111", "the faulting load did not read the wrapped address");
+    assert.equal(r(0x18), 1, "faulted on the 10th iteration");
+    if (threshold) translated(m);
+  });
+}
+
 /** jit-irq in each mode: where the handler ran, and the instruction count at each trap. */
 function irqRuns() {
   return MODES.map(([mode, threshold]) => {

@@ -2,7 +2,7 @@
 import {
   eip, cpl, pmode, cr0, cr4, gdtrBase, gdtrLimit, idtrBase, idtrLimit, r32, w32, r16, w16, r8, rget, rset,
   segSel, segBase, getDr, setDr,
-  EAX, ECX, EDX, EBX, ES, SS, DS, FS, GS, LDTR, TR, CR0_TS, CR4_DE, F_CF, F_ZF,
+  EAX, ECX, EDX, EBX, ES, SS, DS, FS, GS, LDTR, TR, CR0_TS, CR4_DE, F_CF, F_PF, F_ZF,
 } from "./state";
 import { flags, materialize, setArith, cond, sizeMask, getFlags } from "./flags";
 import {
@@ -233,9 +233,12 @@ export function exec0f(): void {
       decodeModrm();
       const v = rmRead(osz);
       if (fault) return;
-      if (v == 0) { setZF(true); return; }
-      rset(osz, mrReg, b == 0xBC ? ctz<u32>(v) : 31 - clz<u32>(v));
-      setZF(false);
+      // The undefined flags as the AMD Zen host leaves them: CF OF SF AF clear, PF from the
+      // index (set for a zero source, whose destination stays as it was).
+      if (v == 0) { setArith(F_ZF | F_PF); return; }
+      const i = b == 0xBC ? ctz<u32>(v) : 31 - clz<u32>(v);
+      rset(osz, mrReg, i);
+      setArith((popcnt<u32>(i) & 1) == 0 ? F_PF : 0);
       return;
     }
     case 0xC0: case 0xC1: { // XADD

@@ -103,10 +103,13 @@ export let fetchHost: u32 = 0;
 /** Check bit set by setSegCache on a 4 GiB, base-0, expand-up segment: an access through it
  *  needs no limit arithmetic (access.ts linR/linW). That is every access of a flat-model OS. */
 export const CHK_FLAT: u32 = 0x10;
+/** ... on a 4 GiB expand-up segment whatever its base (FS/GS of a flat-model OS: thread- or
+ *  CPU-local data): translated code adds the base and needs no limit check but the wrap. */
+export const CHK_WIDE: u32 = 0x20;
 @inline export function setSegCache(s: u32, sel: u32, base: u32, limit: u32, attr: u32, chk: u32): void {
   const p = SEGS_BASE + s * SEG_STRIDE;
-  // CHK_EXPDOWN (4) and CHK_NULL (8), access.ts, rule the fast path out.
-  if (base == 0 && limit == 0xFFFF_FFFF && (chk & 0xC) == 0) chk |= CHK_FLAT;
+  // CHK_EXPDOWN (4) and CHK_NULL (8), access.ts, rule the fast paths out.
+  if (limit == 0xFFFF_FFFF && (chk & 0xC) == 0) chk |= base == 0 ? CHK_FLAT | CHK_WIDE : CHK_WIDE;
   if (s == CS) fetchLen = 0;
   store<u32>(p, sel);
   store<u32>(p, base, 4);

@@ -1,7 +1,7 @@
 // String instructions with REP/REPE/REPNE (SDM Vol. 2 MOVS/CMPS/STOS/LODS/SCAS/INS/OUTS, REP).
 // Each completed iteration is folded into the GPR snapshot, so a fault in iteration k restarts
 // the instruction with the registers of k-1 iterations done, as on hardware.
-import { eip, instrEip, r32, w32, r16, w16, rget, rset, snapKeep, segChk, ECX, ESI, EDI, EAX, EDX, ES, F_DF, CHK_FLAT } from "./state";
+import { eip, instrEip, r32, w32, r16, w16, rget, rset, snapKeep, segChk, ECX, ESI, EDI, EAX, EDX, ES, F_DF, F_TF, CHK_FLAT } from "./state";
 import { flags, lfOp, lfA, lfB, LF_SUB, getZF } from "./flags";
 import { fault, readMemSz, writeMemSz } from "./access";
 import { a32, rep, dataSeg } from "./decode";
@@ -25,7 +25,8 @@ export function stringOp(op: u32, sz: u32): void {
   const src = dataSeg();
   const repeat = rep != 0;
   if (repeat && idx(ECX) == 0) return;
-  let slice: u32 = REP_SLICE;
+  // Single-stepping (TF) traps after each iteration (SDM Vol. 3 §17.3.1.4): one per step.
+  let slice: u32 = (flags & F_TF) != 0 ? 1 : REP_SLICE;
   // REP MOVS / REP STOS forward through flat segments: whole runs within a page at a time,
   // element by element only where bulk() stops (then bulk again after that element).
   const fast = repeat && a32 && d == sz && (op == 0 || op == 2) &&

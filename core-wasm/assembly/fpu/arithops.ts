@@ -4,19 +4,25 @@
 
 import { raiseException, setFlagsZPC } from "../cpu/access";
 import {
-  SW_IE, fpuCW, physMant, physOf, physSexp, pop, precisionControl, raise, roundingControl,
+  SW_DE, SW_IE, fpuCW, physMant, physOf, physSexp, pop, precisionControl, raise, roundingControl,
   setC1, setCC, stEmpty, stSetRaw, stackFault,
 } from "./state";
-import { INDEF_MANT, INDEF_SEXP } from "./float80";
+import { INDEF_MANT, INDEF_SEXP, rawIsNaN } from "./float80";
 import { arith, opFlags, opUp, resSexp, resMant } from "./arith";
 import { CMP_EQ, CMP_LT, cFlags, cmpToCC, compareRaw } from "./compare";
 import { underflow2 } from "./stack";
 import { mFlags, mMant, mSexp, readOperand } from "./memops";
 
+/** A memory operand's #D flag (`extra`), unless an operand is a NaN: a NaN operand takes
+ *  precedence over a denormal one (SDM Vol. 1 §8.7; the host raises no #D then). */
+@inline function nanFirst(sx: u32, mx: u64, sy: u32, my: u64, extra: u32): u32 {
+  return rawIsNaN(sx, mx) || rawIsNaN(sy, my) ? extra & ~SW_DE : extra;
+}
+
 /** ST(dst) ← x op y on 80-bit images, then pop if asked (FADD/FSUB/…/FDIVRP). */
 function arithTo(dst: u32, op: u32, sx: u32, mx: u64, sy: u32, my: u64, extra: u32, doPop: bool): void {
   arith(op, sx, mx, sy, my, roundingControl(), precisionControl());
-  if (raise(opFlags | extra)) return;
+  if (raise(opFlags | nanFirst(sx, mx, sy, my, extra))) return;
   stSetRaw(dst, resSexp, resMant);
   setC1(opUp);
   if (doPop) pop();
@@ -83,7 +89,7 @@ export function compareST0(sb: u32, mb: u64, extra: u32, quietOK: bool, doPop: b
   }
   const p = physOf(0);
   const r = compareRaw(physSexp(p), physMant(p), sb, mb, quietOK);
-  if (raise(cFlags | extra)) return;
+  if (raise(cFlags | nanFirst(physSexp(p), physMant(p), sb, mb, extra))) return;
   setCC(cmpToCC(r));
   if (doPop) pop();
 }

@@ -1,7 +1,9 @@
 // Runs every case from groups.mjs on the real processor (through runner.c, built with
-// gcc -m32) and writes tests/core-wasm/vectors/<group>.json. Usage: see generate.sh.
+// gcc -m32) and every case of groups64.mjs (through runner64.c, 64-bit mode, for hosts that
+// cannot run 32-bit code) and writes tests/core-wasm/vectors/<group>.json. Usage: see generate.sh.
 //
-//   node tests/core-wasm/gen/generate.mjs <path to runner> [group ...]
+//   node tests/core-wasm/gen/generate.mjs <runner | -> <runner64 | -> [group ...]
+// ("-": that runner cannot run on this host; its groups are left as they are.)
 //
 // Vector file format (read by tests/core-wasm/cpu-vectors.test.ts):
 //   { "group", "about", "host", "base": [eax..edi], "tests": [ { "name", "mask", "cases": [...] } ] }
@@ -22,16 +24,17 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GROUPS } from "./groups.mjs";
+import { GROUPS64 } from "./groups64.mjs";
 import { ALL, hex } from "./x86.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "../vectors");
-const runner = process.argv[2];
-if (!runner) {
-  console.error("usage: node generate.mjs <runner> [group ...]");
+const runner32 = process.argv[2], runner64 = process.argv[3];
+if (!runner32 || !runner64) {
+  console.error("usage: node generate.mjs <runner | -> <runner64 | -> [group ...]");
   process.exit(2);
 }
-const only = process.argv.slice(3);
+const only = process.argv.slice(4);
 const h = (v) => (v >>> 0).toString(16);
 
 function host() {
@@ -44,7 +47,7 @@ function host() {
   }
 }
 
-function runNative(lines) {
+function runNative(runner, lines) {
   const r = spawnSync(runner, [], { input: lines.join("\n") + "\n", maxBuffer: 1 << 30, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`runner failed (${r.status}): ${r.stderr}`);
   const out = r.stdout.trim().split("\n");
@@ -71,15 +74,24 @@ const ERROR_CODE = [8, 10, 11, 12, 13, 14, 17];
 const hostName = host();
 mkdirSync(outDir, { recursive: true });
 let total = 0;
-for (const [name, make] of Object.entries(GROUPS)) {
+const ALL_GROUPS = [
+  ...Object.entries(GROUPS).map(([name, make]) => ({ name, make, runner: runner32, how: "groups.mjs + runner.c, run natively with gcc -m32" })),
+  ...Object.entries(GROUPS64).map(([name, make]) => ({ name, make, runner: runner64, how: "groups64.mjs + runner64.c, run natively in 64-bit mode" })),
+];
+for (const { name, make, runner, how } of ALL_GROUPS) {
   if (only.length && !only.includes(name)) continue;
+  if (runner === "-") {
+    if (only.includes(name)) throw new Error(`${name}: its runner cannot run on this host`);
+    console.log(`${name}: skipped (its runner cannot run on this host; the checked-in file stays)`);
+    continue;
+  }
   const g = make();
   const all = g.tests.flatMap((t) => t.cases.map((c) => ({ t, c })));
   const lines = all.map(({ c }) =>
     [hex(c.code), h(c.flags), ...c.regs.map(h), c.mem ? (c.at ? h(c.at) + ":" : "") + hex(c.mem) : "-"].join(" "));
-  const res = runNative(lines);
+  const res = runNative(runner, lines);
   // Undefined flags must at least be stable on this machine, or the vectors would churn.
-  const again = runNative(lines);
+  const again = runNative(runner, lines);
   for (let i = 0; i < res.length; i++) {
     if (res[i] !== again[i]) throw new Error(`${name}: case ${lines[i]} is not deterministic:\n${res[i]}\n${again[i]}`);
   }
@@ -117,7 +129,7 @@ for (const [name, make] of Object.entries(GROUPS)) {
     "{",
     `"group": ${JSON.stringify(name)},`,
     `"about": ${JSON.stringify(g.about)},`,
-    `"generator": "tests/core-wasm/gen/generate.sh (groups.mjs + runner.c, run natively with gcc -m32)",`,
+    `"generator": "tests/core-wasm/gen/generate.sh (${how})",`,
     `"host": ${JSON.stringify(hostName)},`,
     `"base": ${JSON.stringify(g.base)},`,
     `"tests": [`,

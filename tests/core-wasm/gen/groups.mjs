@@ -12,7 +12,7 @@ import {
   Rng, edges, home, imm, le32, mask, modrm, osz, pairs, setOp, values, w,
 } from "./x86.mjs";
 
-class Group {
+export class Group {
   constructor(name, about, seed) {
     this.name = name;
     this.about = about;

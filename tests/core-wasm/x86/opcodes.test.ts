@@ -138,3 +138,15 @@ test("rows the step loop runs without a snapshot are ones that fault before writ
   }
   assert.equal(IMM_CODES.grp3, (info[0xf6]! >> OPI_IMM_SHIFT) & 7);
 });
+
+test("undefined flags (UNDEFINED_FLAGS) are set on the rows the SDM names, and only arithmetic flags", () => {
+  for (const r of OPCODES) if (r.undef !== undefined) assert.equal(r.undef & ~0x8d5, 0, `${r.name}: undef ${hex(r.undef)}`);
+  // BT* leave OF SF AF PF undefined by the SDM; Vireo (as the AMD host) does not change them.
+  assert.deepEqual([rowFor(0x1a3)!.undef, rowFor(0x1a3)!.write], [0x894, 0x1], "BT: undefined, yet not written");
+  const undefOf = (i: number, reg = 0) => rowFor(i, reg)?.undef ?? 0;
+  assert.equal(undefOf(0xf7, 4), 0xd4, "MUL: SF ZF AF PF");
+  assert.equal(undefOf(0xf7, 6), 0x8d5, "DIV: all six");
+  assert.equal(undefOf(0x1bc), 0x895, "BSF: all but ZF");
+  assert.equal(undefOf(0x21), 0x10, "AND: AF");
+  assert.equal(undefOf(0x01), 0, "ADD: none");
+});
