@@ -45,6 +45,7 @@ export const RUN_INSTRET_HI: u32 = 0x24; // u32: high half
 // The core samples it at instruction boundaries when EFLAGS.IF=1 and then calls `vmm.intack`.
 export const RUN_INTR: u32 = 0x30; // u32: 0/1
 export const RUN_NMI: u32 = 0x34; // u32: set to 1 to deliver an NMI; the core clears it
+// (RUN_INTR and RUN_NMI are adjacent and 8-aligned: the step loop tests both with one u64 load.)
 // IA32_APIC_BASE (MSR 0x1B, SDM Vol. 3 §10.4.4), low half. 0: the board has no local APIC —
 // CPUID.1:EDX.APIC stays clear and RDMSR/WRMSR 0x1B raise #GP, as on a PIC-only CPU. The
 // board stores the power-on value (base | EN | BSP); a guest WRMSR updates it and is reported

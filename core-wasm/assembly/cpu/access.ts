@@ -7,7 +7,7 @@
 import { segBase, segLimit, segChk, segAttr, SS, cpl, CHK_FLAT } from "./state";
 import {
   readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32, xlate, physReadSz, physWriteSz,
-  physRead8, physWrite8,
+  physRead8, physWrite8, ramWriteHost,
 } from "./paging";
 
 export let fault: bool = false;
@@ -121,6 +121,9 @@ export function probeWrite(seg: u32, off: u32, len: u32): bool {
 }
 
 // ---- read-modify-write: translate for writing first, so the write cannot fault after the read.
+// Fast path: the operand lies in one RAM page the TLB already lets this CPL write, holding no
+// translated code; then the read and the write are one host load and store (rmwHost).
+let rmwHost: u32 = 0; // wasm address of the operand on the fast path, else 0
 let rmwP0: u32 = 0; // physical address of the first byte
 let rmwP1: u32 = 0; // physical address of the first byte on the second page, if crossing
 let rmwN0: u32 = 0; // bytes on the first page (== sz when not crossing)
@@ -129,6 +132,10 @@ let rmwN0: u32 = 0; // bytes on the first page (== sz when not crossing)
 export function rmwBegin(seg: u32, off: u32, sz: u32): bool {
   const lin = linW(seg, off, sz);
   if (fault) return false;
+  if ((lin & 0xFFF) <= 0x1000 - sz) {
+    rmwHost = ramWriteHost(lin);
+    if (rmwHost != 0) return true;
+  } else rmwHost = 0;
   const user = cpl == 3;
   rmwP0 = xlate(lin, true, user);
   if (fault) return false;
@@ -140,13 +147,23 @@ export function rmwBegin(seg: u32, off: u32, sz: u32): bool {
   } else rmwN0 = sz;
   return true;
 }
-export function rmwRead(sz: u32): u32 {
+@inline export function rmwRead(sz: u32): u32 {
+  const h = rmwHost;
+  if (h != 0) return sz == 4 ? load<u32>(h) : sz == 2 ? <u32>load<u16>(h) : <u32>load<u8>(h);
+  return rmwReadSlow(sz);
+}
+@inline export function rmwWrite(sz: u32, v: u32): void {
+  const h = rmwHost;
+  if (h != 0) { if (sz == 4) store<u32>(h, v); else if (sz == 2) store<u16>(h, <u16>v); else store<u8>(h, <u8>v); return; }
+  rmwWriteSlow(sz, v);
+}
+function rmwReadSlow(sz: u32): u32 {
   if (rmwN0 == sz) return physReadSz(sz, rmwP0);
   let v: u32 = 0;
   for (let i: u32 = 0; i < sz; i++) v |= physRead8(i < rmwN0 ? rmwP0 + i : rmwP1 + (i - rmwN0)) << (i << 3);
   return v;
 }
-export function rmwWrite(sz: u32, v: u32): void {
+function rmwWriteSlow(sz: u32, v: u32): void {
   if (rmwN0 == sz) { physWriteSz(sz, rmwP0, v); return; }
   for (let i: u32 = 0; i < sz; i++) physWrite8(i < rmwN0 ? rmwP0 + i : rmwP1 + (i - rmwN0), v >>> (i << 3));
 }

@@ -44,15 +44,21 @@ function fetchSlow(): u32 {
   if (o < fetchLen) { eip++; return <u32>load<u8>(fetchHost + o); }
   return fetchSlow();
 }
-export function fetch16(): u32 {
+@inline export function fetch16(): u32 {
   const o = eip - fetchEip;
   if (o < fetchLen && o + 2 <= fetchLen) { eip += 2; return <u32>load<u16>(fetchHost + o); }
+  return fetch16Slow();
+}
+function fetch16Slow(): u32 {
   const lo = fetch8();
   return lo | (fetch8() << 8);
 }
-export function fetch32(): u32 {
+@inline export function fetch32(): u32 {
   const o = eip - fetchEip;
   if (o < fetchLen && o + 4 <= fetchLen) { eip += 4; return load<u32>(fetchHost + o); }
+  return fetch32Slow();
+}
+function fetch32Slow(): u32 {
   const lo = fetch16();
   return lo | (fetch16() << 16);
 }
@@ -83,7 +89,19 @@ export function setRep(v: u32): void { rep = v; }
   else decodeEa(m);
 }
 
-function decodeEa(m: u32): void {
+/** decodeModrm with the address decoding inlined too: for the interpreter's one ModRM site. */
+@inline export function decodeModrmInline(): void {
+  const m = fetch8();
+  modrm = m;
+  mrReg = (m >> 3) & 7;
+  mrRm = m & 7;
+  if ((m >> 6) == 3) mrIsReg = true;
+  else decodeEaBody(m);
+}
+
+function decodeEa(m: u32): void { decodeEaBody(m); }
+
+@inline function decodeEaBody(m: u32): void {
   const mod = m >> 6;
   mrIsReg = false;
   let off: u32 = 0;

@@ -108,21 +108,26 @@ export function run(budget: u32): u32 {
   let jitTry = true; // EIP may start a block: run() was entered, or control was transferred
   for (let n: u32 = 0; n < budget; n++) {
     // ---- instruction boundary ----
-    if (shadow) shadow = false;
-    else if (load<u32>(rp + RUN_NMI) != 0 && !nmiBlocked) {
-      store<u32>(rp + RUN_NMI, 0);
-      nmiBlocked = true;
-      snapshot(); saveFlags();
-      deliverExternal(2); jitTry = true;
-      if (runExit != NO_EXIT) break;
-    } else if ((flags & F_IF) != 0 && load<u32>(rp + RUN_INTR) != 0) {
-      storeInstret();
-      const vec = <u32>vmmIntack();
-      snapshot(); saveFlags();
-      deliverExternal(vec); jitTry = true;
-      if (runExit != NO_EXIT) break;
+    // One test for the common case (no shadow, no TF, neither the INTR nor the NMI line up):
+    // the two lines are adjacent u32s of the run page, read as one u64.
+    let tf = false;
+    if (shadow || (flags & F_TF) != 0 || load<u64>(rp + RUN_INTR) != 0) {
+      if (shadow) shadow = false;
+      else if (load<u32>(rp + RUN_NMI) != 0 && !nmiBlocked) {
+        store<u32>(rp + RUN_NMI, 0);
+        nmiBlocked = true;
+        snapshot(); saveFlags();
+        deliverExternal(2); jitTry = true;
+        if (runExit != NO_EXIT) break;
+      } else if ((flags & F_IF) != 0 && load<u32>(rp + RUN_INTR) != 0) {
+        storeInstret();
+        const vec = <u32>vmmIntack();
+        snapshot(); saveFlags();
+        deliverExternal(vec); jitTry = true;
+        if (runExit != NO_EXIT) break;
+      }
+      tf = (flags & F_TF) != 0;
     }
-    const tf = (flags & F_TF) != 0;
     if (jitOn && jitTry && !tf && codeD) {
       // A translated block retires several instructions (jit.ts); its faults arrive with the
       // registers as they were before the faulting instruction.
@@ -136,7 +141,7 @@ export function run(budget: u32): u32 {
     }
     instrEip = eip;
     step();
-    jitTry = (load<u8>(OP_INFO + lastOp) & OPI_BRANCH) != 0;
+    if (jitOn) jitTry = (load<u8>(OP_INFO + lastOp) & OPI_BRANCH) != 0;
     if (fault) { saveBoundary(); handleFault(); jitTry = true; }
     else {
       instretCount++;
