@@ -26,7 +26,7 @@ import { placeVirtio, virtioStats, type PlacedVirtio, type VirtioHost } from "./
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
-import type { VirtioDevice, VirtioDeviceInfo } from "../virtio/device.ts";
+import { hasCapability, type HostCapability, type VirtioDeviceInfo, type WithCapability } from "../virtio/device.ts";
 import { LogLimiter } from "../log-limit.ts";
 
 /** Register indices of the core's getReg/setReg. */
@@ -77,6 +77,18 @@ export interface LinuxImage {
   cmdline: string;
 }
 
+/** The APIC path's chips: both or neither (PcOptions.apic). */
+export interface ApicChips {
+  readonly lapic: LocalApic;
+  readonly ioapic: IoApic;
+}
+
+/** The first plugged device with host capability `k` (in --device order), typed as having it. */
+function firstWith<K extends HostCapability>(placed: readonly PlacedVirtio[], k: K): WithCapability<K> | null {
+  for (const p of placed) if (hasCapability(p.device, k)) return p.device;
+  return null;
+}
+
 export class PcBoard {
   readonly core: Core;
   readonly clock: VirtualClock;
@@ -84,8 +96,7 @@ export class PcBoard {
   readonly mmio: MmioBus;
   readonly pic: PicPair;
   /** The APIC path's chips, or null on the PIC-only board. */
-  readonly lapic: LocalApic | null = null;
-  readonly ioapic: IoApic | null = null;
+  readonly apic: ApicChips | null = null;
   readonly pit: Pit;
   readonly com1: Uart16550;
   readonly cmos: Cmos;
@@ -99,7 +110,11 @@ export class PcBoard {
   /** `virtio_mmio.device=…` entries bootLinux appends to the command line. */
   private readonly virtioCmdline: string[];
   /** The first device that takes console input (a virtio-console), which then owns it. */
-  private readonly virtioConsole: VirtioDevice | null;
+  private readonly virtioConsole: WithCapability<"consoleInput"> | null;
+  /** The first device the host can ask for memory (a virtio-balloon). */
+  private readonly balloon: WithCapability<"setTargetMiB"> | null;
+  /** The first device that takes key presses (a virtio-input keyboard). */
+  private readonly keyboard: WithCapability<"inputKey"> | null;
   private readonly rp: Int32Array; // the run page, as words
   /** Guest RAM as virtio devices (and the inspector's ring decoder) see it. */
   readonly mem: RamMemory;
@@ -124,7 +139,7 @@ export class PcBoard {
     // The core's imports close over the buses; they are only called from run().
     this.core = instantiateCore(opts.module, opts.ramBytes, {
       trap: () => this.trap(),
-      intack: () => (this.lapic ? this.lapic.intack() : this.pic.intack()),
+      intack: () => (this.apic ? this.apic.lapic.intack() : this.pic.intack()),
       rdtsc: () => this.clock.tsc(),
     });
     this.rp = this.core.runPage;
@@ -138,27 +153,30 @@ export class PcBoard {
     this.rp[L.RUN_PAUSE_EXIT >> 2] = opts.clock === "deterministic" ? 1 : 0;
 
     const setIntr = (level: boolean) => void (this.rp[L.RUN_INTR >> 2] = level ? 1 : 0);
+    let apic: ApicChips | null = null;
     if (opts.apic) {
-      // The 8259's INTR goes to LINT0; the LAPIC drives the CPU's INTR (apic-wiring.ts).
-      const lapic = new LocalApic({
+      // The 8259's INTR goes to LINT0; the LAPIC drives the CPU's INTR (apic-wiring.ts). Each
+      // chip calls the other only once the board runs, never while being built.
+      const lapic: LocalApic = new LocalApic({
         clock: this.clock, setIntr, log,
         nmi: () => void (this.rp[L.RUN_NMI >> 2] = 1),
         extIntAck: () => this.pic.intack(),
-        eoiBroadcast: (v) => this.ioapic!.eoi(v),
+        eoiBroadcast: (v) => ioapic.eoi(v),
       });
-      this.lapic = lapic;
-      this.ioapic = new IoApic({
+      const ioapic = new IoApic({
         send: (m) => lapic.accept(m), extInt: (on) => lapic.setExtIntViaIoapic(on), log,
         activeLowPins: PIRQ_IOAPIC_PIN,
       });
-      this.ioapic.id = IOAPIC_ID;
+      ioapic.id = IOAPIC_ID;
       this.rp[L.RUN_APIC_BASE >> 2] = APIC_BASE_POWER_ON;
       this.mmio.map(lapic.region);
-      this.mmio.map(this.ioapic.region);
+      this.mmio.map(ioapic.region);
       lapic.virtualWire();
+      apic = { lapic, ioapic };
+      this.apic = apic;
     }
-    this.pic = new PicPair({ onIntr: this.lapic ? (level) => this.lapic!.setLint0(level) : setIntr });
-    const ioapic = this.ioapic;
+    const lapic = apic?.lapic, ioapic = apic?.ioapic;
+    this.pic = new PicPair({ onIntr: lapic ? (level) => lapic.setLint0(level) : setIntr });
     const setIsaIrq = ioapic
       ? (n: number, level: boolean) => { this.pic.setIrq(n, level); ioapic.setPin(ISA_TO_IOAPIC_PIN[n]!, level); }
       : (n: number, level: boolean) => this.pic.setIrq(n, level);
@@ -181,19 +199,21 @@ export class PcBoard {
       });
     }
     this.timed = [this.pit, this.com1, this.cmos];
-    if (this.lapic) this.timed.push(this.lapic);
+    if (lapic) this.timed.push(lapic);
 
     this.mem = new RamMemory(this.core.ram, (addr, len) => exports.jitInvalidate(addr, len));
     const placed = placeVirtio(opts.virtio ?? [], {
       mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: setIsaIrq,
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
-      ...(this.lapic ? { msi: (a: number, d: number) => this.msi(a, d) } : {}),
+      ...(lapic ? { msi: (a: number, d: number) => this.msi(lapic, a, d) } : {}),
       log,
     }, { openBlock: opts.openBlock, openFs: opts.openFs, onConsole: opts.onConsole });
     this.virtio = placed.devices;
     this.virtioCmdline = placed.cmdline;
-    this.virtioConsole = this.virtio.find((d) => d.device.consoleInput)?.device ?? null;
+    this.virtioConsole = firstWith(this.virtio, "consoleInput");
+    this.balloon = firstWith(this.virtio, "setTargetMiB");
+    this.keyboard = firstWith(this.virtio, "inputKey");
 
     if (opts.pvpanic ?? true) {
       const taken = new Set(this.pci.list().map((s) => s.device));
@@ -232,22 +252,20 @@ export class PcBoard {
 
   /** Host keyboard input: to the virtio-console if there is one, else to COM1. */
   consoleInput(bytes: Uint8Array): void {
-    if (this.virtioConsole) this.virtioConsole.consoleInput!(bytes);
+    if (this.virtioConsole) this.virtioConsole.consoleInput(bytes);
     else this.com1.receive(bytes);
   }
 
   /** Ask the virtio-balloon for `mib` MiB (a config change the driver acts on); false without one. */
   setBalloonMiB(mib: number): boolean {
-    const b = this.virtio.find((d) => d.device.setTargetMiB)?.device;
-    b?.setTargetMiB!(mib);
-    return b !== undefined;
+    this.balloon?.setTargetMiB(mib);
+    return this.balloon !== null;
   }
 
   /** A key press or release on the virtio-input keyboard (Linux KEY_* code); false without one. */
   inputKey(code: number, down: boolean): boolean {
-    const kbd = this.virtio.find((d) => d.device.inputKey)?.device;
-    kbd?.inputKey!(code, down);
-    return kbd !== undefined;
+    this.keyboard?.inputKey(code, down);
+    return this.keyboard !== null;
   }
 
   /** The host terminal's size, for a virtio-console (a UART has no way to carry it). */
@@ -257,7 +275,7 @@ export class PcBoard {
 
   /** What the BIOS would have done: PCI BARs, Interrupt Line and the ELCR for PCI INTx. */
   firmware(): void {
-    const ioapic = this.ioapic;
+    const ioapic = this.apic?.ioapic;
     assignPci(this.pci, {
       setIrq: (n, level) => this.pic.setIrq(n, level),
       setLevelTriggered: (n) => this.pic.setLevelTriggered(n),
@@ -269,10 +287,10 @@ export class PcBoard {
 
   /** The MP table (MP spec 1.4) that tells the kernel how this board's interrupts are wired. */
   private writeMpTable(): void {
-    if (!this.lapic || !this.ioapic) return;
+    if (!this.apic) return;
     writeMpTables(this.core.ram, apicMpConfig({
       lapicVersion: LAPIC_VERSION & 0xff,
-      ioapicId: this.ioapic.id,
+      ioapicId: this.apic.ioapic.id,
       levelIsaIrqs: this.levelIsaIrqs(),
       pciSlots: 31,
     }));
@@ -367,19 +385,19 @@ export class PcBoard {
   }
 
   /** A device's MSI/MSI-X write: an interrupt message for the local APIC (SDM Vol. 3 §10.11). */
-  private msi(address: number, data: number): void {
+  private msi(lapic: LocalApic, address: number, data: number): void {
     const m = msiMessage(address, data);
     if (!m) {
       // A guest can program any address into a table entry: say so a few times, then count.
       if (this.msiDropped++ < 8) this.log(`msi: message to 0x${address.toString(16)} outside the APIC window; dropped`);
       return;
     }
-    this.lapic!.accept(m);
+    lapic.accept(m);
   }
 
   /** WRMSR IA32_APIC_BASE: move the LAPIC's page, or switch it off (SDM Vol. 3 §10.4.4). */
   private apicBaseWritten(v: number): void {
-    const lapic = this.lapic;
+    const lapic = this.apic?.lapic;
     if (!lapic) return;
     const base = (v & 0xffff_f000) >>> 0;
     const on = (v & APIC_BASE_EN) !== 0;
@@ -407,7 +425,7 @@ export class PcBoard {
       mmio: this.mmio.stats(),
       logSuppressed: this.logLimit.suppressed,
       ...(this.virtio.length ? { virtio: virtioStats(this.virtio) } : {}),
-      ...(this.lapic ? { lapic: { ...this.lapic.stats }, ioapic: { ...this.ioapic!.stats } } : {}),
+      ...(this.apic ? { lapic: { ...this.apic.lapic.stats }, ioapic: { ...this.apic.ioapic.stats } } : {}),
     };
   }
 }

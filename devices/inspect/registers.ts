@@ -1,12 +1,13 @@
 // The transport's register table with current values and the last guest accesses to each
 // register. The names, offsets, widths and values come from the transports' own tables, the
 // ones that decode (pci-registers.ts LEGACY_REGISTERS / COMMON_REGISTERS, pci.ts MODERN_LAYOUT,
-// mmio-registers.ts MMIO_REGISTERS): each row's `peek` reads its value without side effects
+// mmio-registers.ts MMIO_REGISTERS, mmio-msi.ts MMIO_MSI_REGISTERS): each row's `peek` reads its value without side effects
 // (reading ISR through the register would clear it, §4.1.4.5).
 import type { ConfigField } from "../virtio/config-space.ts";
 import type { RegisterInfo } from "../bus/region.ts";
 import { COMMON_REGISTERS, LEGACY_CONFIG, LEGACY_REGISTERS, MODERN_BAR, MODERN_LAYOUT, NOTIFY_OFF_MULTIPLIER, type VirtioPci } from "../virtio/pci.ts";
 import { MMIO_CONFIG, MMIO_REGISTERS, type VirtioMmio } from "../virtio/mmio.ts";
+import { MMIO_MSI_END, MMIO_MSI_FIRST, MMIO_MSI_REGISTERS } from "../virtio/mmio-msi.ts";
 import { peekRegister } from "../virtio/register-table.ts";
 import type { VirtioTransport } from "../virtio/transport.ts";
 import type { AccessEntry } from "./access-log.ts";
@@ -49,10 +50,18 @@ export function pciRegisters(p: VirtioPci): RegisterRow[] {
   return rows;
 }
 
-/** The virtio-mmio register block of this version (registers of the other version left out). */
+/**
+ * The virtio-mmio register block of this version (registers of the other version left out); on
+ * a window that offers MSI, the MSI rows in place of what their range holds otherwise (QueueReset).
+ */
 export function mmioRegisters(m: VirtioMmio): RegisterRow[] {
   const q = m.t.selected();
-  return MMIO_REGISTERS.filter((r) => !r.only || r.only === m.version).map((r) => row("mmio", 0, r.offset, r, r.width, peekRegister(r, m, q)));
+  const msi = m.msi;
+  const rows = MMIO_REGISTERS
+    .filter((r) => (!r.only || r.only === m.version) && !(msi && r.offset >= MMIO_MSI_FIRST && r.offset < MMIO_MSI_END))
+    .map((r) => row("mmio", 0, r.offset, r, r.width, peekRegister(r, m, q)));
+  if (msi) for (const r of MMIO_MSI_REGISTERS) rows.push(row("mmio", 0, r.offset, r, r.width, peekRegister(r, msi, null)));
+  return rows.sort((a, b) => a.offset - b.offset);
 }
 
 function row(block: string, region: number, offset: number, r: RegisterInfo, width: number, value: number | null): RegisterRow {

@@ -174,6 +174,16 @@ export interface VirtioDevice {
   inspected?(): void;
 }
 
+/** The host's optional ways in (VirtioDevice's capability methods). */
+export type HostCapability = "consoleInput" | "consoleResize" | "setTargetMiB" | "inputKey";
+
+/** A device that has capability `K`: what `hasCapability` proves, so a call needs no assertion. */
+export type WithCapability<K extends HostCapability> = VirtioDevice & Required<Pick<VirtioDevice, K>>;
+
+export function hasCapability<K extends HostCapability>(d: VirtioDevice, k: K): d is WithCapability<K> {
+  return typeof d[k] === "function";
+}
+
 // ---- host-side self-description (like a VFIO device fd) ---------------------------
 
 /** A transport's name (devices/virtio/transports.ts declares them). */

@@ -20,7 +20,7 @@
 // VIRTIO_F_RING_RESET and 0x0c0 is QueueReset. Vireo offers neither RING_RESET nor QueueReset
 // on a window with MSI, so the proposal's meaning holds there; a driver that knows only 1.2
 // would misread bit 40 — hence off by default.
-import type { RegisterInfo } from "../bus/region.ts";
+import { bySlot, registers, type Register } from "./register-table.ts";
 import type { MsiRouting } from "./transport.ts";
 
 export const VIRTIO_F_MMIO_MSI = 40;
@@ -29,19 +29,29 @@ export const MSI_CMD_ENABLE = 1, MSI_CMD_DISABLE = 2, MSI_CMD_CONFIGURE = 3, MSI
 export const MSI_CMD_UNMASK = 5, MSI_CMD_MAP_CONFIG = 6, MSI_CMD_MAP_QUEUE = 7;
 export const MSI_STATE_ENABLED = 1 << 0, MSI_STATE_SHARING = 1 << 1;
 
-export const MMIO_MSI_VEC_NUM = 0x0c0, MMIO_MSI_STATE = 0x0c4, MMIO_MSI_CMD = 0x0c8, MMIO_MSI_VEC_SEL = 0x0d0;
-export const MMIO_MSI_ADDR_LO = 0x0d4, MMIO_MSI_ADDR_HI = 0x0d8, MMIO_MSI_DATA = 0x0dc;
+const PROPOSAL = "virtio-mmio MSI proposal v2 (2020)";
 
-/** The registers, once: decoding and the inspector's labels both read this. */
-export const MMIO_MSI_REGISTERS: readonly RegisterInfo[] = [
-  { offset: MMIO_MSI_VEC_NUM, name: "MsiVecNum", access: "r", ref: "virtio-mmio MSI proposal v2 (2020)" },
-  { offset: MMIO_MSI_STATE, name: "MsiState", access: "r", ref: "proposal v2: bit 0 msi_enabled, bit 1 msi_sharing" },
-  { offset: MMIO_MSI_CMD, name: "MsiCmd", access: "w", ref: "proposal v2: ENABLE..MAP_QUEUE" },
-  { offset: MMIO_MSI_VEC_SEL, name: "MsiVecSel", access: "w", ref: "proposal v2" },
-  { offset: MMIO_MSI_ADDR_LO, name: "MsiAddrLow", access: "w", ref: "proposal v2" },
-  { offset: MMIO_MSI_ADDR_HI, name: "MsiAddrHigh", access: "w", ref: "proposal v2" },
-  { offset: MMIO_MSI_DATA, name: "MsiData", access: "w", ref: "proposal v2" },
-];
+/**
+ * The registers, once: each row decodes its register for VirtioMmio, names it for traces and
+ * the inspector, and peeks its value (the staged MsiVecSel/Addr/Data too). Offsets are the
+ * window's; all are 32 bits wide.
+ */
+export const MMIO_MSI_REGISTERS: readonly Register<MmioMsi>[] = registers<MmioMsi>([
+  { offset: 0x0c0, width: 4, name: "MsiVecNum", ref: PROPOSAL, read: (s) => s.vectors },
+  { offset: 0x0c4, width: 4, name: "MsiState", ref: `${PROPOSAL}: bit 0 msi_enabled, bit 1 msi_sharing`, read: (s) => s.state() },
+  { offset: 0x0c8, width: 4, name: "MsiCmd", ref: `${PROPOSAL}: ENABLE..MAP_QUEUE`, write: (s, v) => s.command(v >>> 0) },
+  { offset: 0x0d0, width: 4, name: "MsiVecSel", ref: PROPOSAL, write: (s, v) => { s.sel = v >>> 0; }, peek: (s) => s.sel },
+  { offset: 0x0d4, width: 4, name: "MsiAddrLow", ref: PROPOSAL, write: (s, v) => { s.addrLo = v >>> 0; }, peek: (s) => s.addrLo },
+  { offset: 0x0d8, width: 4, name: "MsiAddrHigh", ref: PROPOSAL, write: (s, v) => { s.addrHi = v >>> 0; }, peek: (s) => s.addrHi },
+  { offset: 0x0dc, width: 4, name: "MsiData", ref: PROPOSAL, write: (s, v) => { s.data = v >>> 0; }, peek: (s) => s.data },
+]);
+
+/** The window offsets [first, end) the MSI block owns on a window that offers it (instead of 1.2's QueueReset). */
+export const MMIO_MSI_FIRST = Math.min(...MMIO_MSI_REGISTERS.map((r) => r.offset));
+export const MMIO_MSI_END = Math.max(...MMIO_MSI_REGISTERS.map((r) => r.offset + r.width));
+
+/** Register by window offset (up to MMIO_MSI_END), built once. */
+export const MMIO_MSI_BY_OFFSET = bySlot(MMIO_MSI_REGISTERS, MMIO_MSI_END);
 
 export interface MmioMsiOptions {
   queues: number;
@@ -50,6 +60,8 @@ export interface MmioMsiOptions {
   send: (address: number, data: number) => void;
   log: (message: string) => void;
   name: string;
+  /** The window's queue selection (its transport): MAP_QUEUE maps the queue QueueSel names. */
+  selector: { readonly queueSel: number };
 }
 
 interface Vector { address: number; data: number; masked: boolean; pending: boolean }
@@ -58,18 +70,20 @@ export class MmioMsi implements MsiRouting {
   readonly vectors: number;
   readonly sharing: boolean;
   enabled = false;
-  private sel = 0;
-  private addrLo = 0;
-  private addrHi = 0;
-  private data = 0;
+  /** MsiVecSel and the staged MsiAddrLow/High and MsiData (public for the register table). */
+  sel = 0;
+  addrLo = 0;
+  addrHi = 0;
+  data = 0;
   private readonly table: Vector[];
   /** Event → vector: index 0 = configuration change, 1 + n = queue n. */
   private readonly map: number[];
   readonly stats = { sent: 0, pended: 0 };
 
   constructor(private readonly o: MmioMsiOptions) {
-    this.sharing = o.sharedVectors !== undefined;
-    this.vectors = this.sharing ? Math.max(2, o.sharedVectors!) : o.queues + 1;
+    const shared = o.sharedVectors;
+    this.sharing = shared !== undefined;
+    this.vectors = shared !== undefined ? Math.max(2, shared) : o.queues + 1;
     this.table = Array.from({ length: this.vectors }, () => ({ address: 0, data: 0, masked: false, pending: false }));
     this.map = Array.from({ length: o.queues + 1 }, (_, i) => (this.sharing ? VIRTIO_MMIO_MSI_NO_VECTOR : i));
   }
@@ -81,27 +95,13 @@ export class MmioMsi implements MsiRouting {
     if (this.sharing) this.map.fill(VIRTIO_MMIO_MSI_NO_VECTOR);
   }
 
-  read(off: number): number | null {
-    switch (off) {
-      case MMIO_MSI_VEC_NUM: return this.vectors;
-      case MMIO_MSI_STATE: return (this.enabled ? MSI_STATE_ENABLED : 0) | (this.sharing ? MSI_STATE_SHARING : 0);
-      default: return null;
-    }
+  /** MsiState: bit 0 msi_enabled, bit 1 msi_sharing. */
+  state(): number {
+    return (this.enabled ? MSI_STATE_ENABLED : 0) | (this.sharing ? MSI_STATE_SHARING : 0);
   }
 
-  /** Returns false if `off` is not an MSI register. `queueSel` names the queue for MAP_QUEUE. */
-  write(off: number, v: number, queueSel: number): boolean {
-    switch (off) {
-      case MMIO_MSI_VEC_SEL: this.sel = v >>> 0; return true;
-      case MMIO_MSI_ADDR_LO: this.addrLo = v >>> 0; return true;
-      case MMIO_MSI_ADDR_HI: this.addrHi = v >>> 0; return true;
-      case MMIO_MSI_DATA: this.data = v >>> 0; return true;
-      case MMIO_MSI_CMD: this.command(v >>> 0, queueSel); return true;
-      default: return false;
-    }
-  }
-
-  private command(cmd: number, queueSel: number): void {
+  /** MsiCmd: act on the vector MsiVecSel names (MAP_QUEUE: for the queue QueueSel names). */
+  command(cmd: number): void {
     const vec = this.table[this.sel];
     switch (cmd) {
       case MSI_CMD_ENABLE: this.enabled = true; this.release(); return;
@@ -123,6 +123,7 @@ export class MmioMsi implements MsiRouting {
       case MSI_CMD_MAP_CONFIG:
       case MSI_CMD_MAP_QUEUE: {
         if (!this.sharing) { this.bad("MAP command in non-sharing mode (fixed mapping)"); return; }
+        const queueSel = this.o.selector.queueSel;
         const event = cmd === MSI_CMD_MAP_CONFIG ? 0 : 1 + queueSel;
         if (event >= this.map.length) { this.bad(`MAP_QUEUE of queue ${queueSel}, which does not exist`); return; }
         if (this.sel !== VIRTIO_MMIO_MSI_NO_VECTOR && this.sel >= this.vectors) { this.bad(`MAP to vector ${this.sel} (of ${this.vectors})`); return; }

@@ -2,7 +2,7 @@
 // GuestPageSize, QueuePFN, QueueAlign) or version 2 (QueueReady, 64-bit queue addresses,
 // ConfigGeneration), discovered by Linux from `virtio_mmio.device=0x200@<base>:<irq>`. One
 // level-triggered IRQ line driven by InterruptStatus and cleared through InterruptACK.
-import { W4, W_ANY, type Region, type Width } from "../bus/region.ts";
+import { W4, W_ANY, type Region, type RegisterInfo, type Width } from "../bus/region.ts";
 import type { VirtioDevice, VirtioDeviceInfo } from "./device.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { MMIO_BY_OFFSET, MMIO_CONFIG, MMIO_REGISTERS, MMIO_WINDOW, type MmioRegister, type MmioVersion as Version } from "./mmio-registers.ts";
@@ -10,7 +10,8 @@ import type { Virtqueue } from "./queue.ts";
 import { VirtioTransport } from "./transport.ts";
 import { has, type TransportKind } from "./device.ts";
 import { TRANSPORTS } from "./transports.ts";
-import { MmioMsi, VIRTIO_F_MMIO_MSI, MMIO_MSI_VEC_NUM, MMIO_MSI_DATA } from "./mmio-msi.ts";
+import { MmioMsi, VIRTIO_F_MMIO_MSI, MMIO_MSI_BY_OFFSET, MMIO_MSI_END, MMIO_MSI_FIRST, MMIO_MSI_REGISTERS } from "./mmio-msi.ts";
+import type { Register } from "./register-table.ts";
 
 export { MMIO_CONFIG, MMIO_MAGIC, MMIO_REGISTERS, MMIO_VENDOR_ID, MMIO_WINDOW } from "./mmio-registers.ts";
 
@@ -28,6 +29,17 @@ export interface VirtioMmioOptions {
    */
   msi?: { send: (address: number, data: number) => void; sharedVectors?: number };
 }
+
+const MMIO_MSI_BIT = BigInt(VIRTIO_F_MMIO_MSI);
+
+/**
+ * The register names of a window that offers MSI (traces, --stats): the MSI rows replace what
+ * the plain window has in their range (QueueReset).
+ */
+const MMIO_REGISTERS_WITH_MSI: readonly RegisterInfo[] = [
+  ...MMIO_REGISTERS.filter((r) => r.offset < MMIO_MSI_FIRST || r.offset >= MMIO_MSI_END),
+  ...MMIO_MSI_REGISTERS,
+].sort((a, b) => a.offset - b.offset);
 
 export class VirtioMmio {
   readonly t: VirtioTransport;
@@ -54,14 +66,17 @@ export class VirtioMmio {
     this.base = o.base;
     this.irq = o.irq;
     this.log = o.log;
-    const msi = o.msi && o.version === 2;
+    const msi = o.version === 2 ? o.msi : undefined;
     if (o.msi && !msi) o.log(`${o.name}: MSI needs virtio-mmio version 2 (feature bit 40); not offered`);
     this.t = new VirtioTransport(device, {
       name: o.name, kind: mmioTransport(o.version), mem: o.mem, setIrq: o.setIrq, log: o.log,
-      ...(msi ? { extraFeatures: 1n << BigInt(VIRTIO_F_MMIO_MSI) } : {}),
+      ...(msi ? { extraFeatures: 1n << MMIO_MSI_BIT } : {}),
     });
     if (msi) {
-      const m = new MmioMsi({ name: o.name, queues: device.queueSizes.length, send: o.msi!.send, log: o.log, ...(o.msi!.sharedVectors !== undefined ? { sharedVectors: o.msi!.sharedVectors } : {}) });
+      const m = new MmioMsi({
+        name: o.name, queues: device.queueSizes.length, send: msi.send, log: o.log, selector: this.t,
+        ...(msi.sharedVectors !== undefined ? { sharedVectors: msi.sharedVectors } : {}),
+      });
       this.msi = m;
       this.t.msi = m;
       this.t.onReset = () => m.reset();
@@ -70,7 +85,7 @@ export class VirtioMmio {
     this.pfn = device.queueSizes.map(() => 0);
     this.regions = [
       {
-        name: o.name, base: o.base, size: MMIO_CONFIG, widths: W4, registers: MMIO_REGISTERS,
+        name: o.name, base: o.base, size: MMIO_CONFIG, widths: W4, registers: this.msi ? MMIO_REGISTERS_WITH_MSI : MMIO_REGISTERS,
         // Through the transport's access log: the inspector's "last accesses" are these traps.
         read: (off, w) => { const v = this.read(off, w); this.t.accessed(0, off, w, false, v); return v; },
         write: (off, w, v) => { this.t.accessed(0, off, w, true, v); this.write(off, w, v); },
@@ -122,10 +137,12 @@ export class VirtioMmio {
     const t = this.t;
     t.stats.traps++;
     if (off >= MMIO_CONFIG) return t.readConfig(off - MMIO_CONFIG, w);
-    if (this.msiRegister(off)) {
-      const v = this.msiNegotiated(off, w, "read") ? this.msi!.read(off) : 0;
-      if (v === null) this.log(`${t.name}: read of write-only MSI register at +0x${off.toString(16)}`);
-      return v ?? 0;
+    const msi = this.msi;
+    if (msi !== null && off >= MMIO_MSI_FIRST && off < MMIO_MSI_END) {
+      const r = this.msiReg(off, w, false);
+      if (!r) return 0;
+      if (!r.read) { this.log(`${t.name}: read of write-only MSI register at +0x${off.toString(16)}`); return 0; }
+      return r.read(msi, null);
     }
     const r = this.reg(off, w, false);
     if (!r) return 0;
@@ -140,10 +157,12 @@ export class VirtioMmio {
     const t = this.t;
     t.stats.traps++;
     if (off >= MMIO_CONFIG) { t.writeConfig(off - MMIO_CONFIG, w, v); return; }
-    if (this.msiRegister(off)) {
-      if (this.msiNegotiated(off, w, "write") && !this.msi!.write(off, v, t.queueSel)) {
-        this.log(`${t.name}: write to read-only MSI register at +0x${off.toString(16)}`);
-      }
+    const msi = this.msi;
+    if (msi !== null && off >= MMIO_MSI_FIRST && off < MMIO_MSI_END) {
+      const r = this.msiReg(off, w, true);
+      if (!r) return;
+      if (!r.write) { this.log(`${t.name}: write to read-only MSI register at +0x${off.toString(16)}`); return; }
+      r.write(msi, v, null);
       return;
     }
     const r = this.reg(off, w, true);
@@ -152,23 +171,25 @@ export class VirtioMmio {
     r.write(this, v, t.selected());
   }
 
-  /** 0x0c0–0x0dc belong to MSI on a window that offers it (instead of 1.2's QueueReset). */
-  private msiRegister(off: number): boolean {
-    return this.msi !== null && off >= MMIO_MSI_VEC_NUM && off <= MMIO_MSI_DATA;
-  }
-
-  /** MSI registers mean something only once VIRTIO_F_MMIO_MSI is negotiated, and only as 32-bit words. */
-  private msiNegotiated(off: number, w: Width, what: string): boolean {
-    if (w !== 4 || (off & 3) !== 0) {
+  /**
+   * The MSI row at `off` (a window that offers MSI owns MMIO_MSI_FIRST..END, instead of 1.2's
+   * QueueReset), if the guest may use it: in its natural width, once VIRTIO_F_MMIO_MSI is negotiated.
+   */
+  private msiReg(off: number, w: Width, write: boolean): Register<MmioMsi> | null {
+    const what = write ? "write" : "read";
+    const r = MMIO_MSI_BY_OFFSET[off];
+    // A row's own width; between rows (0x0cc), an aligned word is a hole, anything else is rejected.
+    if (w !== (r?.width ?? 4) || (off & 3) !== 0) {
       this.t.stats.rejected++;
       this.log(`${this.t.name}: ${w}-byte MSI ${what} at +0x${off.toString(16)}; ignored`);
-      return false;
+      return null;
     }
-    if (!has(this.t.features, BigInt(VIRTIO_F_MMIO_MSI))) {
+    if (!has(this.t.features, MMIO_MSI_BIT)) {
       this.log(`${this.t.name}: MSI ${what} at +0x${off.toString(16)} before VIRTIO_F_MMIO_MSI was negotiated; ignored`);
-      return false;
+      return null;
     }
-    return true;
+    if (!r) this.log(`${this.t.name}: MSI ${what} at +0x${off.toString(16)} (no register); ignored`);
+    return r ?? null;
   }
 
   /** §4.2.4: QueuePFN × GuestPageSize is the legacy ring base; 0 stops the queue. */

@@ -21,7 +21,7 @@ test("the PIC-only board has no APIC: RUN_APIC_BASE 0, nothing at 0xFEE00000 or 
   assert.equal(b.core.runPage[L.RUN_APIC_BASE >> 2], 0);
   assert.equal(b.mmio.regionAt(0xfee00000), null);
   assert.equal(b.mmio.regionAt(0xfec00000), null);
-  assert.equal(b.lapic, null);
+  assert.equal(b.apic, null);
 });
 
 test("the APIC board: APIC base MSR value, the two pages, the MP table after power-on", () => {
@@ -45,7 +45,7 @@ test("COM1's IRQ4 reaches the CPU through I/O APIC pin 4 as the programmed vecto
   b.ports.write(0x3fc, 1, 0x08); // MCR.OUT2: the UART's interrupt output reaches the line
   b.ports.write(0x3f9, 1, 0x02); // IER: THR empty
   assert.equal(rp[L.RUN_INTR >> 2], 1);
-  assert.equal(b.lapic!.intack(), 0x44);
+  assert.equal(b.apic!.lapic.intack(), 0x44);
   assert.equal(rp[L.RUN_INTR >> 2], 0);
 });
 
@@ -57,7 +57,7 @@ test("virtual wire: with the I/O APIC untouched, the 8259's INTR arrives through
   b.ports.write(0x3fc, 1, 0x08);
   b.ports.write(0x3f9, 1, 0x02);
   assert.equal(rp[L.RUN_INTR >> 2], 1);
-  assert.equal(b.lapic!.intack(), 0x24, "the 8259's vector for IRQ4");
+  assert.equal(b.apic!.lapic.intack(), 0x24, "the 8259's vector for IRQ4");
 });
 
 test("an MSI-X message from a virtio-pci device becomes a LAPIC interrupt", () => {
@@ -78,5 +78,5 @@ test("an MSI-X message from a virtio-pci device becomes a LAPIC interrupt", () =
   assert.equal(b.mmio.read(bar(4) + 16, 2), 0);
   assert.equal(d.transport.msi!.config(), true);
   assert.equal(rp[L.RUN_INTR >> 2], 1);
-  assert.equal(b.lapic!.intack(), 0x61);
+  assert.equal(b.apic!.lapic.intack(), 0x61);
 });

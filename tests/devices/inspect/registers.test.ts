@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RamMemory } from "../../../devices/virtio/guest-memory.ts";
 import { VirtioPci } from "../../../devices/virtio/pci.ts";
+import { VirtioMmio } from "../../../devices/virtio/mmio.ts";
 import type { TransportKind } from "../../../devices/virtio/device.ts";
 import { inspectVirtio } from "../../../devices/inspect/snapshot.ts";
 import { observeTransport } from "../../../devices/inspect/observer.ts";
@@ -82,4 +83,24 @@ test("status path: DEVICE_NEEDS_RESET is a step the device took", () => {
   const s = snap();
   assert.deepEqual(s.status.path.at(-1), { from: 1, to: 0x41, written: -1, verdict: "device", fromName: "ACKNOWLEDGE", toName: "ACKNOWLEDGE|DEVICE_NEEDS_RESET" });
   assert.equal(s.status.resetReason, "queue 0: descriptor table outside guest RAM");
+});
+
+test("mmio with MSI: the MSI block's registers in place of QueueReset, staged values shown, accesses named", () => {
+  const mem = new RamMemory(new Uint8Array(1 << 20));
+  const dev = new DummyDevice();
+  const m = new VirtioMmio(dev, { name: "virtio-dummy0", version: 2, base: 0xd0000000, irq: 5, mem, setIrq: () => {}, log: () => {}, msi: { send: () => {} } });
+  observeTransport(m.t).log.enabled = true;
+  const snap = () => inspectVirtio({ spec: { type: "rng", transport: "mmio-v2" }, device: dev, transport: m.t, info: () => m.info(), mmio: m }, mem);
+  const w = (off: number, v: number) => m.regions[0].write(off, 4, v);
+  // Negotiate VERSION_1 (32) and VIRTIO_F_MMIO_MSI (40), then stage a vector.
+  w(0x070, 1); w(0x070, 3); w(0x024, 1); w(0x020, (1 << 0) | (1 << 8)); w(0x070, 11);
+  w(0x0d0, 1); w(0x0d4, 0xfee0_0000); w(0x0dc, 0x41);
+  const s = snap();
+  const at = (off: number) => s.registers.filter((r) => r.offset === off).map((r) => [r.name, r.access, r.value]);
+  assert.deepEqual(at(0x0c0), [["MsiVecNum", "r", 3]], "QueueReset is not this window's register at 0x0c0");
+  assert.deepEqual(at(0x0c4), [["MsiState", "r", 0]]);
+  assert.deepEqual(at(0x0c8), [["MsiCmd", "w", null]]);
+  assert.deepEqual([at(0x0d0), at(0x0d4), at(0x0d8), at(0x0dc)], [[["MsiVecSel", "w", 1]], [["MsiAddrLow", "w", 0xfee0_0000]], [["MsiAddrHigh", "w", 0]], [["MsiData", "w", 0x41]]]);
+  assert.deepEqual(s.accesses.slice(-3).map((a) => a.name), ["mmio.MsiVecSel", "mmio.MsiAddrLow", "mmio.MsiData"]);
+  assert.deepEqual(s.registers.map((r) => r.offset), [...s.registers.map((r) => r.offset)].sort((a, b) => a - b), "in offset order");
 });

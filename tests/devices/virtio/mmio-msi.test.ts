@@ -10,8 +10,10 @@ import { MmioBus } from "../../../devices/bus/mmio.ts";
 import { VirtioMmio } from "../../../devices/virtio/mmio.ts";
 import {
   MSI_CMD_CONFIGURE, MSI_CMD_DISABLE, MSI_CMD_ENABLE, MSI_CMD_MAP_CONFIG, MSI_CMD_MAP_QUEUE, MSI_CMD_MASK, MSI_CMD_UNMASK,
-  MSI_STATE_ENABLED, MSI_STATE_SHARING, VIRTIO_MMIO_MSI_NO_VECTOR,
+  MSI_STATE_ENABLED, MSI_STATE_SHARING, MMIO_MSI_REGISTERS, VIRTIO_MMIO_MSI_NO_VECTOR,
 } from "../../../devices/virtio/mmio-msi.ts";
+import { describeOffset } from "../../../devices/bus/region.ts";
+import { peekRegister } from "../../../devices/virtio/register-table.ts";
 import { ACKNOWLEDGE as A, DRIVER as D, FEATURES_OK as F, DRIVER_OK as O } from "../../../devices/virtio/status.ts";
 import { DummyDevice } from "./dummy-device.ts";
 
@@ -97,7 +99,7 @@ test("MASK keeps the event pending; UNMASK sends it once", () => {
 });
 
 test("sharing mode: events unmapped (NO_VECTOR) until MAP_CONFIG / MAP_QUEUE; QueueSel picks the queue", () => {
-  const { dev, sent, m, r, wr, negotiate, configure } = setup({ sharedVectors: 2 });
+  const { dev, sent, m, r, wr, logs, negotiate, configure } = setup({ sharedVectors: 2 });
   negotiate();
   assert.equal(r(VEC_NUM), 2);
   assert.equal(r(STATE), MSI_STATE_SHARING);
@@ -116,6 +118,8 @@ test("sharing mode: events unmapped (NO_VECTOR) until MAP_CONFIG / MAP_QUEUE; Qu
   wr(SEL, VIRTIO_MMIO_MSI_NO_VECTOR); wr(CMD, MSI_CMD_MAP_CONFIG);
   dev.ctx!.configChanged();
   assert.equal(sent.length, 3, "unmapped again");
+  wr(0x030, 5); wr(SEL, 0); wr(CMD, MSI_CMD_MAP_QUEUE); // QueueSel names no queue
+  assert.deepEqual(logs, ["d: MSI MAP_QUEUE of queue 5, which does not exist; ignored"]);
 });
 
 test("reset clears msi_enabled; garbage commands, vectors and widths are logged, never thrown", () => {
@@ -132,4 +136,32 @@ test("reset clears msi_enabled; garbage commands, vectors and widths are logged,
   wr(0x070, 0); // reset
   assert.equal(m.msi!.enabled, false);
   void r;
+});
+
+test("one table names and decodes the MSI block: trace names, reads, staged writes; QueueReset is not there", () => {
+  const { m, r, wr, logs, negotiate } = setup();
+  negotiate();
+  // The proposal's register names at its offsets, as traces and --stats label them.
+  const names = [[VEC_NUM, "MsiVecNum"], [STATE, "MsiState"], [CMD, "MsiCmd"], [SEL, "MsiVecSel"], [ADDR_LO, "MsiAddrLow"], [ADDR_HI, "MsiAddrHigh"], [DATA, "MsiData"]] as const;
+  for (const [off, name] of names) assert.equal(describeOffset(m.regions[0], off), `d.${name}`);
+  assert.equal(describeOffset(m.regions[0], 0x0cc), "d+0xcc", "the gap between MsiCmd and MsiVecSel is no register");
+  assert.equal(describeOffset(m.regions[0], 0x0fc), "d.ConfigGeneration", "the window's other rows stay");
+  assert.deepEqual(MMIO_MSI_REGISTERS.map((x) => [x.offset, x.name, x.access]), [
+    [VEC_NUM, "MsiVecNum", "r"], [STATE, "MsiState", "r"], [CMD, "MsiCmd", "w"], [SEL, "MsiVecSel", "w"],
+    [ADDR_LO, "MsiAddrLow", "w"], [ADDR_HI, "MsiAddrHigh", "w"], [DATA, "MsiData", "w"],
+  ]);
+  // Staged values land where the table says, seen through its peek.
+  wr(SEL, 2); wr(ADDR_LO, 0xfee0_2000); wr(ADDR_HI, 7); wr(DATA, 0x4321);
+  const peek = (name: string) => peekRegister(MMIO_MSI_REGISTERS.find((x) => x.name === name)!, m.msi!, null);
+  assert.deepEqual(["MsiVecSel", "MsiAddrLow", "MsiAddrHigh", "MsiData", "MsiCmd"].map(peek), [2, 0xfee0_2000, 7, 0x4321, null]);
+  // Write-only rows read 0, read-only rows ignore writes; a word in the gap is no register: all logged.
+  assert.equal(r(CMD), 0);
+  wr(VEC_NUM, 9);
+  assert.equal(r(VEC_NUM), 3);
+  assert.equal(r(0x0cc), 0);
+  assert.deepEqual(logs, [
+    "d: read of write-only MSI register at +0xc8",
+    "d: write to read-only MSI register at +0xc0",
+    "d: MSI read at +0xcc (no register); ignored",
+  ]);
 });
