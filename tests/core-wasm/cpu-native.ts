@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VectorRunner, type Row, type VectorFile, type VectorTest } from "./cpu-vectors.ts";
 import { generate, WINDOW, type NativeCase } from "./native-gen.ts";
+import { memDiff } from "./gen/mem-diff.mjs";
 
 const SRC = new URL("./gen/runner64.c", import.meta.url).pathname;
 /** Vectors that push an error code (SDM Vol. 3 Table 6-1). */
@@ -58,19 +59,6 @@ export function runNative(runner: string, cases: NativeCase[]): string[] {
   if (r.status !== 0) throw new Error(`runner64 failed (${r.status}): ${r.stderr}`);
   const out = r.stdout.trimEnd().split("\n");
   if (out.length !== cases.length) throw new Error(`runner64 answered ${out.length} of ${cases.length} cases`);
-  return out;
-}
-
-/** The bytes that changed, as runs [offset, hex, ...] (the vector format's `mo`). */
-function memDiff(before: string, after: string): (number | string)[] {
-  const out: (number | string)[] = [];
-  for (let i = 0; i < after.length / 2;) {
-    if (after.substr(2 * i, 2) === before.substr(2 * i, 2)) { i++; continue; }
-    let j = i;
-    while (j < after.length / 2 && after.substr(2 * j, 2) !== before.substr(2 * j, 2)) j++;
-    out.push(i, after.slice(2 * i, 2 * j));
-    i = j;
-  }
   return out;
 }
 

@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { GROUPS } from "./groups.mjs";
 import { GROUPS64 } from "./groups64.mjs";
 import { ALL, hex } from "./x86.mjs";
+import { memDiff } from "./mem-diff.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "../vectors");
@@ -52,19 +53,6 @@ function runNative(runner, lines) {
   if (r.status !== 0) throw new Error(`runner failed (${r.status}): ${r.stderr}`);
   const out = r.stdout.trim().split("\n");
   if (out.length !== lines.length) throw new Error(`runner answered ${out.length} of ${lines.length} cases`);
-  return out;
-}
-
-/** The bytes that changed, as runs: [offset, "hex", offset, "hex", ...]. */
-function memDiff(before, after) {
-  const out = [];
-  for (let i = 0; i < after.length / 2;) {
-    if (after.substr(2 * i, 2) === before.substr(2 * i, 2)) { i++; continue; }
-    let j = i;
-    while (j < after.length / 2 && after.substr(2 * j, 2) !== before.substr(2 * j, 2)) j++;
-    out.push(i, after.slice(2 * i, 2 * j));
-    i = j;
-  }
   return out;
 }
 

@@ -1,0 +1,2 @@
+/** See mem-diff.mjs. */
+export function memDiff(before: string, after: string): (number | string)[];
