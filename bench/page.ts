@@ -20,6 +20,9 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type CDPSession, type Page } from "playwright-core";
 import { PROMPT_RE } from "../devices/vm/config.ts";
 
+// What runs in the page is source text, not functions: tsx would wrap a function's inner
+// functions in its __name helper, which the page does not have (and bench/ has no DOM types).
+
 const root = fileURLToPath(new URL("../", import.meta.url));
 /** Debian's Chromium, as the e2e tests use it (playwright.config.ts). */
 const CHROMIUM = process.env.VIREO_CHROMIUM ?? "/usr/bin/chromium";
@@ -45,6 +48,8 @@ export interface FrameWork {
 
 export interface PageState {
   cpu: BrowserCpu;
+  /** The renderer's threads by name (comm: the page's main thread, "DedicatedWorker" the VM…), % of a core. */
+  threads: Record<string, number>;
   frames: FrameWork;
   seconds: number;
 }
@@ -107,6 +112,25 @@ function cpuShare(a: ReturnType<typeof processTree>, b: ReturnType<typeof proces
   return { browser: (100 * s.browser) / wallS, renderer: (100 * s.renderer) / wallS, gpu: (100 * s.gpu) / wallS };
 }
 
+/** CPU seconds of each thread of the renderer processes, by thread id, with their names. */
+function rendererThreads(tree: ReturnType<typeof processTree>): Map<string, { name: string; cpuS: number }> {
+  const out = new Map<string, { name: string; cpuS: number }>();
+  for (const [pid, p] of tree) {
+    if (p.kind !== "renderer") continue;
+    let tids: string[] = [];
+    try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const tid of tids) {
+      try {
+        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
+        const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+        out.set(`${pid}/${tid}`, { name, cpuS: (Number(f[11]) + Number(f[12])) / clkTck });
+      } catch { /* gone */ }
+    }
+  }
+  return out;
+}
+
 async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
   const { metrics: m } = await cdp.send("Performance.getMetrics");
   return Object.fromEntries(m.map((x) => [x.name, x.value]));
@@ -117,13 +141,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** One window: the browser's CPU and the renderer's frame work while nothing is done to the page. */
 async function measure(pid: number, cdp: CDPSession, seconds: number): Promise<PageState> {
   const m0 = await metrics(cdp);
-  const a = processTree(pid), t0 = performance.now();
+  const a = processTree(pid), ta = rendererThreads(a), t0 = performance.now();
   await sleep(seconds * 1000);
-  const b = processTree(pid), wallS = (performance.now() - t0) / 1000;
+  const b = processTree(pid), tb = rendererThreads(b), wallS = (performance.now() - t0) / 1000;
+  const threads: Record<string, number> = {};
+  for (const [id, t] of tb) {
+    const d = t.cpuS - (ta.get(id)?.cpuS ?? 0);
+    if (d > 0) threads[t.name] = (threads[t.name] ?? 0) + (100 * d) / wallS;
+  }
   const m1 = await metrics(cdp);
   const per = (k: string) => ((m1[k] ?? 0) - (m0[k] ?? 0)) / wallS;
   return {
     cpu: cpuShare(a, b, wallS),
+    threads,
     frames: { styleRecalcs: per("RecalcStyleCount"), layouts: per("LayoutCount"), taskPct: 100 * per("TaskDuration") },
     seconds: wallS,
   };
@@ -131,8 +161,7 @@ async function measure(pid: number, cdp: CDPSession, seconds: number): Promise<P
 
 /** The page's hidden state as the page sees it (see the top of this file). */
 async function setHidden(page: Page, hidden: boolean): Promise<void> {
-  // Source text, not a function: tsx would wrap the page's functions in its __name helper.
-  await page.evaluate(`(() => {
+    await page.evaluate(`(() => {
     const h = ${hidden};
     Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
     Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
@@ -146,9 +175,9 @@ const CSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 async function waitForPrompt(page: Page, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    const t = await page.evaluate(() => window.vireo?.transcript() ?? "");
+    const t = await page.evaluate<string>(`window.vireo?.transcript() ?? ""`);
     if (PROMPT_RE.test(t.replace(CSI_RE, "").replace(/\r/g, ""))) return;
-    const exit = await page.evaluate(() => window.vireo?.lastExit());
+    const exit = await page.evaluate<{ reason: string; message?: string } | undefined>(`window.vireo?.lastExit()`);
     if (exit) throw new Error(`the VM stopped before its prompt: ${exit.reason} ${exit.message ?? ""}`);
     await sleep(200);
   }
@@ -179,19 +208,19 @@ async function echoLatency(page: Page, keys: number): Promise<number[]> {
   for (let i = 0; i < keys; i++) {
     // A new line every 40 keys keeps the typed text on one terminal row.
     if (i % 40 === 0 && typed) {
-      await page.evaluate(() => window.vireo!.type("\x03")); // ^C: a fresh prompt
+      await page.evaluate(`window.vireo.type("\\x03")`); // ^C: a fresh prompt
       await sleep(300);
       typed = "";
     }
     const ch = alphabet[i % alphabet.length]!;
     typed += ch;
-    await page.evaluate((w) => void ((window as unknown as { echo: { want: string } }).echo.want = w), typed);
+    await page.evaluate(`window.echo.want = ${JSON.stringify(typed)}`);
     await page.keyboard.press(ch);
-    await page.waitForFunction((n) => (window as unknown as { echo: { done: number[] } }).echo.done.length >= n, i + 1, { polling: 20, timeout: 10_000 });
+    await page.waitForFunction(`window.echo.done.length >= ${i + 1}`, null, { polling: 20, timeout: 10_000 });
     await sleep(40);
   }
-  await page.evaluate(() => window.vireo!.type("\x03"));
-  return page.evaluate(() => (window as unknown as { echo: { done: number[] } }).echo.done);
+  await page.evaluate(`window.vireo.type("\\x03")`);
+  return page.evaluate<number[]>(`window.echo.done`);
 }
 
 /** The newest modification time under `dir` (ms). */
@@ -253,7 +282,7 @@ export async function measurePage(o: PageOptions): Promise<PageRun> {
     const settle = Math.min(5, o.seconds / 2) * 1000;
 
     await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction(() => window.vireo !== undefined, null, { timeout: 30_000 });
+    await page.waitForFunction(`window.vireo !== undefined`, null, { timeout: 30_000 });
     await sleep(settle);
     o.log("page: VM off");
     const off = await measure(pid, cdp, o.seconds);
@@ -275,7 +304,7 @@ export async function measurePage(o: PageOptions): Promise<PageRun> {
 
     o.log(`page: ${o.keys} keys`);
     const echoMs = await echoLatency(page, o.keys);
-    await page.evaluate(() => window.vireo!.powerOff());
+    await page.evaluate(`window.vireo.powerOff().then(() => true)`);
     return { off, idle, hidden, echoMs, bootMs };
   } finally {
     await browser?.close().catch(() => {});
@@ -291,5 +320,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const r = await measurePage({ seconds: arg("--seconds", 10), keys: arg("--keys", 50), log: (s) => console.error(s) });
   const sorted = [...r.echoMs].sort((a, b) => a - b);
-  console.log(JSON.stringify({ ...r, echoMs: undefined, echoMedianMs: sorted[sorted.length >> 1], echoMs: r.echoMs.map((x) => +x.toFixed(1)) }, null, 1));
+  console.log(JSON.stringify({ ...r, echoMedianMs: sorted[sorted.length >> 1], echoMs: r.echoMs.map((x) => +x.toFixed(1)) }, null, 1));
 }

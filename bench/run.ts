@@ -16,11 +16,12 @@ import { CPU_END, CPU_PHASES, blkScript, consoleScript, cpuScript, seqBytes } fr
 import { formatTable, pairedRatios, row, target, type Row, type Target } from "./table.ts";
 import { KERNEL_APPEND, KERNEL_END, KERNEL_MARKS, prepareKernel, qemuDisk, vireoDisk, type KernelFiles } from "./kernel.ts";
 import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
+import { measurePage, type PageRun, type PageState } from "./page.ts";
 import { TRANSPORTS as TRANSPORT_DEFS, TRANSPORT_NAMES, deviceTypeWithRole } from "../devices/registry.ts";
 
 /** The console section's name (a bench section, not the device type). */
 const CONSOLE_SECTION = "console"; // not-a-device-name
-const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", CONSOLE_SECTION, "idle", "memory", "reference"];
+const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", CONSOLE_SECTION, "idle", "page", "memory", "reference"];
 const TRANSPORTS = TRANSPORT_NAMES;
 const DISK = deviceTypeWithRole("disk")!.name;
 const CONSOLE = deviceTypeWithRole("terminal")!.name;
@@ -39,6 +40,8 @@ const HELP = `usage: npm run bench -- [options]
   --cpu-md5-mib N  md5sum input (default 32)    --cpu-gzip-mib N  gzip -c input (default 8)
   --io-mib N       blk write/read size (default 32)   --console-kib N  cat size (default 256)
   --idle-seconds S idle window (default 10)
+  --page-seconds S page section: each measured window (default 10; the section takes ~1 min)
+  --page-keys N    page section: keys typed for the key → echo latency (default 50)
   --jit N|off      the VMs' JIT threshold (default: the CLI's); off measures the interpreter
                    (cpu-nojit always runs with off)`;
 
@@ -67,6 +70,8 @@ const GZIP_MIB = Math.min(MD5_MIB, Math.ceil(num("--cpu-gzip-mib", quick ? "1" :
 const IO_MIB = Math.ceil(num("--io-mib", quick ? "8" : "32"));
 const CONSOLE_KIB = num("--console-kib", quick ? "64" : "256");
 const IDLE_S = num("--idle-seconds", quick ? "3" : "10");
+const PAGE_S = num("--page-seconds", quick ? "4" : "10");
+const PAGE_KEYS = Math.round(num("--page-keys", quick ? "10" : "50"));
 // The interpreter runs the cpu workload at a quarter of the JIT's pace or less: a quarter of the input.
 const NOJIT_MD5_MIB = Math.max(1, Math.ceil(MD5_MIB / 4)), NOJIT_GZIP_MIB = Math.max(1, Math.ceil(GZIP_MIB / 4));
 // Issue #14's baseline (bench/example-result.txt before the region JIT): peak RSS of the VM process.
@@ -347,6 +352,33 @@ if (only.has("idle")) {
   targets.push(target("#6 #14 idle guest, host CPU", row("", "", "", share).median, "% core", "<", 2));
 }
 
+// --- page: the built page in headless Chromium (bench/page.ts): VM off, idle guest, hidden tab, echo ---
+if (only.has("page")) {
+  // One run: each state is a window of PAGE_S seconds in one browser, ~1 minute in all.
+  let r: PageRun | null = null;
+  try {
+    r = await measurePage({ seconds: PAGE_S, keys: PAGE_KEYS, log });
+  } catch (e) {
+    log(`page: ${(e as Error).message}`);
+  }
+  keep("page", r);
+  const states: [string, PageState | undefined][] = [["VM off", r?.off], ["idle guest at its prompt", r?.idle], ["tab hidden, guest idle", r?.hidden]];
+  for (const [name, st] of states) {
+    const win = `${PAGE_S} s window, /proc/<pid>/stat`;
+    add(row("page", `${name}: whole browser`, "% core", [st?.cpu.browser], `every Chromium process, ${win}`));
+    add(row("page", `${name}: renderer`, "% core", [st?.cpu.renderer], "the page's process: main thread, VM worker, compositor"));
+    add(row("page", `${name}: VM worker thread`, "% core", [st?.threads.DedicatedWorker ?? (st ? 0 : null)], "the renderer's DedicatedWorker thread"));
+    add(row("page", `${name}: GPU process`, "% core", [st?.cpu.gpu]));
+    add(row("page", `${name}: style recalcs`, "per s", [st?.frames.styleRecalcs], "CDP Performance.getMetrics"));
+    add(row("page", `${name}: layouts`, "per s", [st?.frames.layouts]));
+  }
+  const echo = r ? row("", "", "", r.echoMs) : null;
+  add(row("page", "key press → echo, median", "ms", [echo?.median], echo ? `${r!.echoMs.length} keys, ${echo.min!.toFixed(1)}–${echo.max!.toFixed(1)} ms; keydown to the terminal row showing it` : undefined));
+  add(row("page", "power-on to prompt", "s", [r ? r.bootMs / 1000 : null], "page load with ?autoboot=1 to the shell prompt"));
+  targets.push(target("#22 idle guest in the page, whole browser", r?.idle.cpu.browser ?? null, "% core", "<=", 1.5));
+  targets.push(target("#22 hidden tab, whole browser", r?.hidden.cpu.browser ?? null, "% core", "<=", 1));
+}
+
 // --- memory: peak RSS of the VM process (128 MiB guest), from the runs above ---
 if (only.has("memory")) {
   if (Object.keys(rss).length === 0) {
@@ -373,7 +405,7 @@ console.log("\n" + formatTable(rows, targets, header));
 mkdirSync(dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify({
   date: started.toISOString(), minutes, commit, node: process.version, cpus: cpus().length, loadavgStart: loadStart, loadavgEnd: loadavg(), runs: RUNS, quick,
-  options: { sections: [...only], md5MiB: MD5_MIB, gzipMiB: GZIP_MIB, ioMiB: IO_MIB, consoleKiB: CONSOLE_KIB, idleSeconds: IDLE_S, transports: TRANSPORTS },
+  options: { sections: [...only], md5MiB: MD5_MIB, gzipMiB: GZIP_MIB, ioMiB: IO_MIB, consoleKiB: CONSOLE_KIB, idleSeconds: IDLE_S, pageSeconds: PAGE_S, pageKeys: PAGE_KEYS, transports: TRANSPORTS },
   rows, targets, raw,
 }, null, 1) + "\n");
 console.log(`\nwrote ${JSON_OUT}`);

@@ -34,7 +34,10 @@ export class Controls {
   private readonly status = byId<HTMLElement>("status");
   private readonly progress = byId<HTMLProgressElement>("progress");
   private readonly msg = byId<HTMLElement>("message");
-  private statusText = "";
+  /** The status line: `${state} — ${live} · ${detail}`; `live` (MIPS, uptime) is its own text node. */
+  private readonly live = document.createTextNode("");
+  private statusState: PowerState = "off";
+  private statusDetail = "";
 
   constructor(private settings: Settings, h: ControlHandlers) {
     const choices = new Set<number>([...MEM_CHOICES, settings.memMiB]);
@@ -86,9 +89,25 @@ export class Controls {
     this.off.disabled = state !== "running";
     for (const s of this.selects()) s.disabled = on; // the machine's make-up is fixed while it is on
     this.status.dataset.state = state;
-    this.statusText = detail ? `${state} — ${detail}` : state;
-    this.status.textContent = this.statusText;
+    this.statusState = state;
+    this.statusDetail = detail;
+    this.live.data = "";
+    this.showStatus();
     if (state !== "loading") this.progress.hidden = true;
+  }
+
+  /**
+   * The running VM's live figures ("12.3 MIPS · up 0:42"), ahead of the detail. Only this text
+   * node changes, and only when the text does: the rest of the line and the bar stay as they are.
+   */
+  setLive(text: string): void {
+    const data = text && (this.statusDetail ? `${text} · ` : text);
+    if (this.live.data !== data) this.live.data = data;
+  }
+
+  private showStatus(): void {
+    const s = this.statusState, d = this.statusDetail;
+    this.status.replaceChildren(d || this.live.data ? `${s} — ` : s, this.live, d);
   }
 
   /** Progress of a load (`label`: what is loading); total 0 means unknown. */
@@ -107,7 +126,7 @@ export class Controls {
   /** A load outside power-on (a picked file) finished: back to the state's own text. */
   endProgress(): void {
     this.progress.hidden = true;
-    this.status.textContent = this.statusText;
+    this.showStatus();
   }
 
   /** A message for the user (a rejected URL value or file); empty hides it. */

@@ -253,7 +253,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   if (roleChoice(settings, "memory") !== null && balloonMiB > 0) session.setBalloon(balloonMiB);
   setState("running", about);
   runStatus.start(() => session.instructions(), (live) => {
-    if (vm === session && state === "running") controls.setState("running", `${live} · ${about}`);
+    if (vm === session && state === "running") controls.setLive(live);
   });
   term.focus();
 }
@@ -304,4 +304,11 @@ async function start(): Promise<void> {
   if (settings.autoboot) void powerOn().catch(report);
 }
 
+// A hidden page draws nothing: the terminal holds the guest's output, the cursor and the status
+// line stop, the inspector stops asking for snapshots. The VM runs on in its worker.
+document.addEventListener("visibilitychange", () => {
+  const hidden = document.visibilityState === "hidden";
+  term.setHidden(hidden);
+  runStatus.setHidden(hidden);
+});
 void start();

@@ -1,29 +1,46 @@
 // The status line while the VM runs: live MIPS and uptime. The worker publishes its instruction
-// count in shared memory (VmSession.instructions()); this samples it twice a second, so no
-// message crosses from the worker per slice. When the VM stops, exitStatus says why.
+// count in shared memory (VmSession.instructions()); this samples it once a second, so no
+// message crosses from the worker per slice, and not at all while the page is hidden (the
+// first sample after shows the MIPS over the hidden stretch). When the VM stops, exitStatus says why.
 import type { ExitReason } from "../devices/vm/session.ts";
 
-export const SAMPLE_MS = 500;
+export const SAMPLE_MS = 1000;
 
 export class RunStatus {
   private timer: ReturnType<typeof setInterval> | undefined;
+  private sample: (() => void) | undefined;
+  private hidden = false;
 
   /** Call `show` every SAMPLE_MS with "12.3 MIPS · up 0:42" until stop(). */
   start(instructions: () => number, show: (text: string) => void): void {
     this.stop();
     const started = performance.now();
     let last = { t: started, n: 0 };
-    this.timer = setInterval(() => {
+    this.sample = () => {
       const now = { t: performance.now(), n: instructions() };
       const mips = (now.n - last.n) / ((now.t - last.t) * 1000);
       last = now;
       show(`${mips.toFixed(1)} MIPS · up ${uptime((now.t - started) / 1000)}`);
-    }, SAMPLE_MS);
+    };
+    this.run();
+  }
+
+  /** The page is hidden: no samples until it shows again, then one at once. */
+  setHidden(hidden: boolean): void {
+    if (hidden === this.hidden) return;
+    this.hidden = hidden;
+    if (!hidden) this.sample?.();
+    this.run();
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.sample = undefined;
+    this.run();
+  }
+
+  private run(): void {
+    clearInterval(this.timer);
+    this.timer = this.sample && !this.hidden ? setInterval(this.sample, SAMPLE_MS) : undefined;
   }
 }
 

@@ -2,19 +2,35 @@
 // guest printed (for the status line and the Playwright test hook; no DOM scraping). It fills
 // its element and follows the window's size; each new size goes to `onResize` (a virtio-console
 // passes it to the guest's tty).
+//
+// While the page is hidden nothing is drawn: output is kept (up to HIDDEN_KEEP_BYTES, the newest)
+// and handed to xterm.js when the page shows again, and the cursor stops blinking.
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
+import { CursorBlink } from "./cursor-blink.ts";
+
+/**
+ * Output kept while the page is hidden: the newest bytes, well over the 5,000 lines of
+ * scrollback a terminal this size shows; older ones are dropped (and counted in a note).
+ */
+export const HIDDEN_KEEP_BYTES = 2 << 20;
 
 export class ConsoleTerminal {
   readonly term: Terminal;
   private readonly decoder = new TextDecoder();
   private text = "";
   private readonly fitter = new FitAddon();
+  private readonly blink: CursorBlink;
+  private hidden = false;
+  /** Output held while hidden, oldest first; `heldBytes` counts it, `dropped` what did not fit. */
+  private held: (Uint8Array | string)[] = [];
+  private heldBytes = 0;
+  private dropped = 0;
 
   constructor(parent: HTMLElement, onInput: (bytes: Uint8Array) => void, onResize: (cols: number, rows: number) => void) {
     this.term = new Terminal({
-      cursorBlink: true,
+      cursorBlink: false, // blinked by CursorBlink: xterm.js's CSS animation redraws every frame
       convertEol: false,
       fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
       fontSize: 14,
@@ -31,7 +47,11 @@ export class ConsoleTerminal {
     new ResizeObserver(() => this.fit()).observe(parent);
     this.fit();
     const enc = new TextEncoder();
-    this.term.onData((data) => onInput(enc.encode(data)));
+    this.blink = new CursorBlink(parent);
+    this.term.onData((data) => {
+      this.blink.restart();
+      onInput(enc.encode(data));
+    });
     this.term.onBinary((data) => onInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
   }
 
@@ -48,13 +68,40 @@ export class ConsoleTerminal {
   }
 
   write(bytes: Uint8Array): void {
-    this.term.write(bytes);
+    this.show(bytes);
     this.text += this.decoder.decode(bytes, { stream: true });
   }
 
   /** A line from the host (not the guest), dimmed; not part of the transcript. */
   note(message: string): void {
-    this.term.write(`\r\n\x1b[2m[vireo] ${message}\x1b[0m\r\n`);
+    this.show(noteText(message));
+  }
+
+  /** The page is hidden (document.visibilityState): draw nothing until it shows again. */
+  setHidden(hidden: boolean): void {
+    if (hidden === this.hidden) return;
+    this.hidden = hidden;
+    this.blink.setHidden(hidden);
+    if (hidden) return;
+    if (this.dropped > 0) this.term.write(noteText(`${this.dropped} bytes of output while the page was hidden are not shown`));
+    for (const chunk of this.held) this.term.write(chunk);
+    this.held = [];
+    this.heldBytes = this.dropped = 0;
+  }
+
+  private show(data: Uint8Array | string): void {
+    if (!this.hidden) {
+      this.blink.restart();
+      this.term.write(data);
+      return;
+    }
+    this.held.push(data);
+    this.heldBytes += data.length;
+    while (this.heldBytes > HIDDEN_KEEP_BYTES && this.held.length > 1) {
+      const old = this.held.shift()!;
+      this.heldBytes -= old.length;
+      this.dropped += old.length;
+    }
   }
 
   /** Everything the guest printed since the last clear. */
@@ -65,9 +112,15 @@ export class ConsoleTerminal {
   clear(): void {
     this.term.reset();
     this.text = "";
+    this.held = [];
+    this.heldBytes = this.dropped = 0;
   }
 
   focus(): void {
     this.term.focus();
   }
+}
+
+function noteText(message: string): string {
+  return `\r\n\x1b[2m[vireo] ${message}\x1b[0m\r\n`;
 }

@@ -157,7 +157,7 @@ export class Inspector {
   }
 
   private poll(): void {
-    if (!this.open) return;
+    if (!this.open || document.visibilityState === "hidden") return; // nothing to show it on
     this.ask(false);
   }
 
