@@ -63,6 +63,10 @@ export const RUN_STAT_MMIO: u32 = 0x84;
 export const RUN_STAT_INTS: u32 = 0x88;
 export const RUN_STAT_EXCEPTIONS: u32 = 0x8C;
 export const RUN_STAT_TLB_MISS: u32 = 0x90;
+// Calls of translated regions that retired nothing without a fault: the budget was short of the
+// entry block, or the region's entry checks (segments, stack size, CPL) failed. Few, unless a
+// region was made for a state the code does not run in.
+export const RUN_STAT_JIT_DECLINED: u32 = 0x94;
 
 export const TRAP_PIO: u32 = 1;
 export const TRAP_MMIO: u32 = 2;

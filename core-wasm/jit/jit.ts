@@ -32,8 +32,11 @@ const WARM_MAX = 256;
 
 /** A translated block: its physical address, the generation of its page it was read at. */
 interface Block { phys: number; gen: number; tr: Translation; name: string }
-/** A block to translate: [phys, eip]. */
-type Want = [number, number];
+/** A block to translate: [phys, eip, the permission bits of the CPL it ran at]. A queued block
+ *  is translated later, between run slices, when the CPU may be at another CPL: made with
+ *  that CPL's bits, a kernel region entered from the kernel failed its entry check every time
+ *  (measured: 4 million declined entries on the cpu workload, each interpreted instead). */
+type Want = [number, number, Needs];
 
 export interface JitStats {
   /** Regions compiled (one per hot entry), the basic blocks in them, and the modules they
@@ -69,8 +72,8 @@ export class Jit {
   private readonly maxPages: number;
   private readonly core: CoreJitExports;
   private readonly exportsRef: Record<string, unknown>;
-  /** phys → EIP of warm blocks, oldest first (a Map keeps insertion order). */
-  private readonly warm = new Map<number, number>();
+  /** phys → [EIP, needs] of warm blocks, oldest first (a Map keeps insertion order). */
+  private readonly warm = new Map<number, [number, Needs]>();
   private failed = false;
   private nextSlot = 0;
   /** Compile in the background (the VM); synchronously otherwise (tests: a block runs at once). */
@@ -110,7 +113,7 @@ export class Jit {
 
   warmBlock(phys: number, eip: number): void {
     this.warm.delete(phys);
-    this.warm.set(phys, eip);
+    this.warm.set(phys, [eip, this.needs()]);
     if (this.warm.size > WARM_MAX) this.warm.delete(this.warm.keys().next().value!);
   }
 
@@ -120,12 +123,12 @@ export class Jit {
     if (this.failed) return 0;
     this.warm.delete(phys);
     if (this.background) {
-      this.queue.push([phys, eip]);
+      this.queue.push([phys, eip, this.needs()]);
       if (this.inFlight === 0 || this.queue.length >= QUEUE_MAX) this.compileQueued();
       return COMPILING;
     }
     const t0 = performance.now();
-    const blocks = this.translate([[phys, eip], ...this.takeWarm(BATCH - 1)], (p) => { if (p === phys) this.stats.declined++; });
+    const blocks = this.translate([[phys, eip, this.needs()], ...this.takeWarm(BATCH - 1)], (p) => { if (p === phys) this.stats.declined++; });
     return this.compileNow(blocks, phys, eip, t0);
   }
 
@@ -147,19 +150,19 @@ export class Jit {
     return hot;
   }
 
-  /** Code at linear address `lin` as the CPU would fetch it now (its TLB entry; nothing if the
-   *  page is not in the TLB, not readable at this CPL, or not RAM), its page marked as code so a
-   *  write to it moves the generation the translation is checked against. */
-  private readonly peek: Peek = (lin) => {
+  /** Code at linear address `lin` as the CPU would fetch it now at a CPL whose read bits are
+   *  `need` (its TLB entry; nothing if the page is not in the TLB, not readable so, or not
+   *  RAM), its page marked as code so a write to it moves the generation the translation is
+   *  checked against. (The region checks the mapping again where it uses what it saw.) */
+  private peekAt(lin: number, need: number): ReturnType<Peek> {
     const tlb = new Uint32Array(this.memory.buffer, this.L.TLB_BASE + (lin >>> 12) * 4, 1)[0]!;
-    const need = this.needs().read;
     if ((tlb & need) !== need) return null;
     const phys = (tlb & 0xfffff000) >>> 0;
     if (this.L.GUEST_RAM_BASE + phys + 4096 > this.memory.buffer.byteLength) return null;
     const gen = this.core.jitMarkCode(phys);
     const at = phys + (lin & 0xfff);
     return { bytes: new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + at, Math.min(8, 4096 - (lin & 0xfff))), phys, gen };
-  };
+  }
 
   /** The permission bits the core's accesses need now (its CPL's). */
   private needs(): Needs {
@@ -170,10 +173,10 @@ export class Jit {
   /** The most recently warmed blocks, up to n, taken off the warm list. */
   private takeWarm(n: number): Want[] {
     const out: Want[] = [];
-    for (const w of [...this.warm].reverse()) {
+    for (const [phys, [eip, needs]] of [...this.warm].reverse()) {
       if (out.length >= n) break;
-      out.push(w);
-      this.warm.delete(w[0]);
+      out.push([phys, eip, needs]);
+      this.warm.delete(phys);
     }
     return out;
   }
@@ -181,12 +184,12 @@ export class Jit {
   /** Translate blocks [phys, eip]; `declined` hears of those with nothing to translate. */
   private translate(want: Want[], declined: (phys: number) => void = () => {}, covered?: Set<number>): Block[] {
     const blocks: Block[] = [];
-    for (const [p, e] of want) {
+    for (const [p, e, needs] of want) {
       if (covered?.has(p)) { this.core.jitRecount(p); continue; }
       // Mark the page before reading it: from here on a write to it makes the block stale.
       const gen = this.core.jitMarkCode(p);
       const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
-      const tr = translateRegion(page, p & 0xfff, e, this.L, this.needs(), (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0, this.peek);
+      const tr = translateRegion(page, p & 0xfff, e, this.L, needs, (off) => this.core.jitSeen((p & ~0xfff) + off) !== 0, (lin) => this.peekAt(lin, needs.read));
       if (tr) {
         blocks.push({ phys: p, gen, tr, name: `r${(e >>> 0).toString(16)}_${p.toString(16)}` });
         for (const off of tr.members.slice(1)) covered?.add((p & ~0xfff) + off);

@@ -420,7 +420,7 @@ export class PcBoard {
       ...this.runCounters(),
       exceptions: rp[L.RUN_STAT_EXCEPTIONS >> 2]! >>> 0,
       tlbMisses: rp[L.RUN_STAT_TLB_MISS >> 2]! >>> 0,
-      jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs) },
+      jit: { ...this.core.jit.stats, compileMs: Math.round(this.core.jit.stats.compileMs), declinedEntries: rp[L.RUN_STAT_JIT_DECLINED >> 2]! >>> 0 },
       ports: this.ports.stats(),
       mmio: this.mmio.stats(),
       logSuppressed: this.logLimit.suppressed,

@@ -253,6 +253,30 @@ test("a background compile of code rewritten while it was in flight is not insta
   translated(m);
 });
 
+test("a block queued hot at one CPL and compiled while the CPU is at another runs translated at its own", { skip }, async () => {
+  // Hot blocks queue while a module is in flight and are translated between run slices, when
+  // the CPU may be at another CPL (a kernel block queued from the kernel, compiled while a
+  // user process runs). A region made with that CPL's TLB permission bits declined every
+  // entry at its own CPL (its entry check) and the block stayed interpreted. Here round 1
+  // makes fn and the call loop hot at CPL 0; the slice ends with the core's permission bits
+  // set to CPL 3's while the queue compiles; then back at CPL 0 no region may decline.
+  const m = boot("jit-dma", 3);
+  m.core.jit.background = true;
+  const x = m.core.exports as unknown as { readNeed: { value: number }; writeNeed: { value: number } };
+  const declined = () => m.core.runPage[L.RUN_STAT_JIT_DECLINED >> 2]! >>> 0;
+  run(m, L.EXIT_POWEROFF);
+  assert.ok(m.core.jit.tick(), "fn's compile is in flight, the loop's block queued");
+  const [read, write] = [x.readNeed.value, x.writeNeed.value];
+  [x.readNeed.value, x.writeNeed.value] = [read | 4, (write & ~0x10) | 8]; // user read/write bits (paging.ts T_UR, T_UW)
+  while (m.core.jit.tick()) await new Promise((r) => setImmediate(r));
+  [x.readNeed.value, x.writeNeed.value] = [read, write];
+  const before = m.core.jit.stats.blocks;
+  for (let round = 2; round <= 4; round++) run(m, L.EXIT_POWEROFF);
+  assert.equal(m.res(1), 4, "four rounds");
+  assert.ok(before >= 2, `the queued blocks were compiled: ${JSON.stringify(m.core.jit.stats)}`);
+  assert.equal(declined(), 0, "no translated region declined its entry at CPL 0");
+});
+
 for (const [mode, threshold] of MODES) {
   test(`calls of PC thunks, in the page and in another one whose mapping and bytes change [${mode}]`, { skip }, () => {
     const m = boot("jit-thunk", threshold);

@@ -11,7 +11,7 @@
 import { TLB_BASE, JIT_MAP_BASE, JIT_MAP_BITS, JIT_MAP_ENTRIES, JIT_ENTRY, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./scratch";
 import { eip, instrEip, cpl, codeD, shadow, nmiBlocked, snapshot, restoreSnapshot, segChk, CS, CHK_FLAT, F_IF, F_TF } from "./state";
 import { flags, saveFlags, restoreFlags, cond } from "./flags";
-import { RUN_PAGE_BASE, RUN_INTR, RUN_NMI } from "../layout";
+import { RUN_PAGE_BASE, RUN_INTR, RUN_NMI, RUN_STAT_JIT_DECLINED } from "../layout";
 import { fault, clearFault, readMem8, readMem16, readMem32, writeMem8, writeMem16, writeMem32, rmwBegin, rmwRead, rmwWrite } from "./access";
 import { readNeed, runExit, NO_EXIT, ramBytes, xlate } from "./paging";
 import { inc, dec, shift, mulFlags } from "./alu";
@@ -135,7 +135,11 @@ function chain(fn: u32, budget: u32): u32 {
     jitExit = false;
     const r = call_indirect<u32>(fn, budget - done);
     done += r;
-    if (r == 0 || jitExit || fault || runExit != NO_EXIT || shadow || !codeD) return done;
+    if (r == 0) {
+      if (!fault) store<u32>(RUN_PAGE_BASE + RUN_STAT_JIT_DECLINED, load<u32>(RUN_PAGE_BASE + RUN_STAT_JIT_DECLINED) + 1);
+      return done;
+    }
+    if (jitExit || fault || runExit != NO_EXIT || shadow || !codeD) return done;
     if ((flags & (F_IF | F_TF)) != 0) {
       if ((flags & F_TF) != 0 || load<u32>(RUN_PAGE_BASE + RUN_INTR) != 0) return done;
     }
