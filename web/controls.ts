@@ -36,6 +36,8 @@ export class Controls {
   private readonly msg = byId<HTMLElement>("message");
   /** The status line: `${state} — ${live} · ${detail}`; `live` (MIPS, uptime) is its own text node. */
   private readonly live = document.createTextNode("");
+  /** The live text's box (style.css #status-live): its changes stay inside it. */
+  private readonly liveBox = Object.assign(document.createElement("span"), { id: "status-live" });
   private statusState: PowerState = "off";
   private statusDetail = "";
 
@@ -107,7 +109,9 @@ export class Controls {
 
   private showStatus(): void {
     const s = this.statusState, d = this.statusDetail;
-    this.status.replaceChildren(d || this.live.data ? `${s} — ` : s, this.live, d);
+    this.liveBox.replaceChildren(this.live);
+    this.liveBox.hidden = this.live.data === "" && s !== "running";
+    this.status.replaceChildren(d || this.live.data ? `${s} — ` : s, this.liveBox, d);
   }
 
   /** Progress of a load (`label`: what is loading); total 0 means unknown. */
