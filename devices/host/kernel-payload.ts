@@ -67,8 +67,9 @@ export function decompressKernel(bzImage: Uint8Array, maxBytes: number): Decompr
     elf = gunzipMember(payload, 0, maxBytes, "kernel (gzip payload)").data;
   } else {
     // The stream, then the size trailer; like the kernel's decompressor, ignore what lies between.
+    // Bounded by the trailer, as LZ4 is: a lying stream costs no more than the kernel it claims.
     try {
-      elf = xzDecode(payload.subarray(0, length - 4), maxBytes, size).data;
+      elf = xzDecode(payload.subarray(0, length - 4), size, size).data;
     } catch (e) {
       if (!(e instanceof XzError)) throw e;
       throw new BootError(`kernel: bad xz payload: ${e.message}`);

@@ -121,8 +121,8 @@ export class LzmaDecoder {
    * out[outStart, outEnd). The dictionary began at `dictStart` (positions and the first
    * literal's context count from there); a distance must stay inside it and below `dictSize`.
    *
-   * The range decoder lives in local variables and each bit is decoded in place (the same four
-   * lines at every site): as methods on fields the decoder ran at a third of this speed.
+   * The range decoder lives in local variables and each bit is decoded in place (the same three
+   * lines at every site): as methods on fields the decoder took 1.6 times as long.
    */
   decodeChunk(input: Uint8Array, inStart: number, inEnd: number, out: Uint8Array, outStart: number, outEnd: number, dictStart: number, dictSize: number): void {
     if (!this.ready) throw new LzmaError("LZMA chunk before any properties");

@@ -16,7 +16,6 @@ import { lzma2Decode, lzma2DictSize } from "./lzma2.ts";
 import { LzmaDecoder, LzmaError } from "./lzma.ts";
 import { bcjX86Decode } from "./bcj-x86.ts";
 import { BoundedBytes } from "./bounded-bytes.ts";
-import { mib } from "./gunzip.ts";
 
 export class XzError extends Error {}
 
@@ -129,7 +128,7 @@ export function xzDecode(input: Uint8Array, maxBytes: number, sizeHint = input.l
   if (check !== 0 && check !== 1 && check !== 4) throw new XzError(`unsupported check type ${CHECK_NAME[check] ?? check} (only none, CRC-32 and CRC-64 are decoded)`);
   const checkSize = CHECK_SIZE[check]!;
 
-  const out = new BoundedBytes(maxBytes, sizeHint, () => new XzError(`unpacks to more than ${mib(maxBytes)}, the limit`));
+  const out = new BoundedBytes(maxBytes, sizeHint, () => new XzError(`unpacks to more than its limit of ${maxBytes} bytes`));
   const lzma = new LzmaDecoder();
   const records: [number, number][] = []; // per block: unpadded size, uncompressed size
   let at = HEADER_SIZE;

@@ -94,12 +94,16 @@ test("a damaged xz payload is refused before the guest runs, with the reason", (
   const badCrc = xz.slice();
   const indexSize = (new DataView(xz.buffer).getUint32(xz.length - 4 - 8, true) + 1) * 4;
   badCrc[xz.length - 4 - 12 - indexSize - 1]! ^= 1; // the block's CRC-32
-  const wrongSize = xz.slice();
-  new DataView(wrongSize.buffer).setUint32(xz.length - 4, (64 << 10) - 1, true);
+  const wrongSize = (n: number) => {
+    const out = xz.slice();
+    new DataView(out.buffer).setUint32(xz.length - 4, n, true);
+    return out;
+  };
   const cases: [string, Uint8Array, RegExp][] = [
     ["an xz payload with a bad CRC-32", withPayload(badCrc), /bad xz payload: block 1: CRC-32 mismatch/],
     ["an xz payload cut short (its size trailer kept)", withPayload(new Uint8Array([...xz.subarray(0, xz.length >> 1), ...xz.subarray(xz.length - 4)])), /bad xz payload: block 1: /],
-    ["a size trailer that does not match", withPayload(wrongSize), /the xz payload unpacks to 65536 bytes, its trailer says 65535/],
+    ["a size trailer too small", withPayload(wrongSize((64 << 10) - 1)), /bad xz payload: unpacks to more than its limit of 65535 bytes/],
+    ["a size trailer too large", withPayload(wrongSize((64 << 10) + 1)), /the xz payload unpacks to 65536 bytes, its trailer says 65537/],
   ];
   for (const [what, image, reason] of cases) {
     assert.throws(() => decompressKernel(image), (e: unknown) => e instanceof BootError && reason.test(e.message) && !e.message.includes("\n"), what);
