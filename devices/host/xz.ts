@@ -1,4 +1,4 @@
-// The .xz container (The .xz File Format, version 1.1.0, tukaani.org), one stream of it:
+// The .xz container (The .xz File Format, tukaani.org), one stream of it:
 //   stream header   magic FD '7zXZ' 00, two flag bytes (the check type), their CRC-32
 //   blocks          a header (its size, flags, optional sizes, the filter chain, CRC-32), the
 //                   filtered data, zero padding to 4 bytes, the check of the uncompressed data
@@ -6,7 +6,7 @@
 //                   padding, CRC-32
 //   stream footer   CRC-32, the index size / 4 - 1, the flags again, 'YZ'
 // Sizes are multi-byte integers (7 bits a byte, low first). Of the filters, only what a kernel
-// build uses is decoded (scripts/xz_wrap.sh: --x86 --lzma2): LZMA2 alone or after the x86 BCJ
+// build uses is decoded (Linux's scripts/xz_wrap.sh: --x86 --lzma2): LZMA2 alone or after the x86 BCJ
 // filter; the checks none, CRC-32 and CRC-64. Everything else is refused by name, and every
 // field that can be checked is: a damaged stream is an XzError, its output never more than
 // `maxBytes`. The LZMA2 dictionary costs nothing extra (the output is the dictionary), so its
@@ -24,7 +24,7 @@ const FOOTER_MAGIC = [0x59, 0x5a];
 const HEADER_SIZE = 12;
 const FILTER_BCJ_X86 = 0x04;
 const FILTER_LZMA2 = 0x21;
-/** Check types: their sizes by ID (the spec reserves sizes for unknown IDs), the ones decoded. */
+/** Check field sizes by check ID (the spec fixes them even for IDs it has not assigned). */
 const CHECK_SIZE = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
 const CHECK_NAME: Record<number, string> = { 0: "none", 1: "CRC-32", 4: "CRC-64", 10: "SHA-256" };
 /** Names of the filters the spec defines, for the refusal message. */
@@ -91,9 +91,10 @@ function blockHeader(input: Uint8Array, at: number, n: number): { size: number; 
   const names = filters.map((f) => FILTER_NAME[f.id] ?? `filter 0x${f.id.toString(16)}`).join(" + ");
   const last = filters[filters.length - 1]!;
   const first = filters[0]!;
-  const supported = last.id === FILTER_LZMA2 && last.props.length === 1 &&
-    (filters.length === 1 || (filters.length === 2 && first.id === FILTER_BCJ_X86 && (first.props.length === 0 || first.props.length === 4)));
-  if (!supported) throw new XzError(`${what}: unsupported filter chain ${names} (only LZMA2, alone or after x86 BCJ)`);
+  const bcj = filters.length === 2 && first.id === FILTER_BCJ_X86;
+  if (last.id !== FILTER_LZMA2 || (filters.length > 1 && !bcj)) throw new XzError(`${what}: unsupported filter chain ${names} (only LZMA2, alone or after x86 BCJ)`);
+  // LZMA2: the dictionary size byte; x86 BCJ: nothing, or a 32-bit start offset.
+  if (last.props.length !== 1 || (bcj && first.props.length !== 0 && first.props.length !== 4)) throw new XzError(`${what}: bad filter properties size`);
   let dictSize: number;
   try {
     dictSize = lzma2DictSize(last.props[0]!);
@@ -101,7 +102,7 @@ function blockHeader(input: Uint8Array, at: number, n: number): { size: number; 
     throw new XzError(`${what}: ${(e as Error).message}`);
   }
   const chain: Chain = { dictSize };
-  if (filters.length === 2) chain.bcjOrigin = first.props.length === 4 ? le32(first.props, 0) : 0;
+  if (bcj) chain.bcjOrigin = first.props.length === 4 ? le32(first.props, 0) : 0;
   return { size, packed, unpacked, chain };
 }
 
