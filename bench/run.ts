@@ -275,7 +275,7 @@ if (only.has("kernel")) {
     add(row("kernel", `${f.pkg}: instructions`, "instr", vs.map((r) => r?.marks.get(last)?.instret ?? null), "to the last mark (disk mounted and read)"));
     add(row("kernel", `${f.pkg}: process wall`, "s", vWall, "process start to the last mark"));
     add(row("kernel", `${f.pkg}: process CPU`, "s", vCpu, "user+sys, all threads"));
-    add(row("kernel", "to /init: instructions", "instr", vs.map((r) => r?.marks.get(first)?.instret ?? null), "kernel start-up, xz payload unpacked by the guest"));
+    add(row("kernel", "to /init: instructions", "instr", vs.map((r) => r?.marks.get(first)?.instret ?? null), "kernel start-up (its xz payload unpacked on the host)"));
     add(row("kernel", "to /init: process CPU", "s", vs.map((r) => r?.marks.get(first)?.cpuS ?? null)));
     add(row("kernel", `${f.modules.length} modules, mount: CPU`, "s", vs.map((r) => span(r, first, last, "cpuS")), "insmod, mount -t ext4, md5sum of a file"));
     rss["kernel, at the last mark"] = vs.map((r) => r?.exit?.maxRssKiB);

@@ -1,21 +1,23 @@
 // Host-side decompression of a bzImage's kernel. A bzImage's protected-mode part is a small
 // decompressor plus the compressed vmlinux (the "payload", boot protocol 2.08+: payload_offset
 // and payload_length in the setup header). Run in the interpreter, the decompressor costs the
-// default guest ~15 M instructions per boot; decompressing natively and placing vmlinux's ELF
-// segments where the decompressor would (arch/x86/boot/compressed/misc.c parse_elf) lets the
-// board enter the kernel's own startup_32 directly, with the same memory contents.
+// default guest ~15 M instructions per boot and a distribution's xz kernel ~2.3 G;
+// decompressing natively and placing vmlinux's ELF segments where the decompressor would
+// (arch/x86/boot/compressed/misc.c parse_elf) lets the board enter the kernel's own startup_32
+// directly, with the same memory contents.
 //
-// Only what is clearly understood takes this path: an LZ4 (legacy frame) or gzip payload that
-// decodes to exactly its recorded size, holding a 32-bit x86 ELF whose loadable segments all
-// sit inside the region the kernel asked for (pref_address .. + init_size). Other formats (xz,
-// zstd) and other ELF layouts (a relocatable kernel placed elsewhere) boot through the kernel's
-// own decompressor, as they always would. A payload that is damaged — cut short, failing its
-// check, decoding to another size than recorded, or unpacking to more than the guest's RAM —
-// is a BootError before the guest runs: its own decompressor would only stop with "Decoding
-// failed" and a halted CPU.
+// Only what is clearly understood takes this path: an LZ4 (legacy frame), gzip or xz payload
+// that decodes to exactly its recorded size, holding a 32-bit x86 ELF whose loadable segments
+// all sit inside the region the kernel asked for (pref_address .. + init_size). Other formats
+// (zstd, bzip2, lzma, lzo) and other ELF layouts (a relocatable kernel placed elsewhere) boot
+// through the kernel's own decompressor, as they always would. A payload that is damaged — cut
+// short, failing its check, decoding to another size than recorded, using an xz filter or check
+// a kernel build does not, or unpacking to more than the guest's RAM — is a BootError before
+// the guest runs: its own decompressor would only stop with "Decoding failed" and a halted CPU.
 import { BootError, parseBzImage, type BzImageInfo, type DecompressedKernel } from "../board/linux-boot.ts";
 import { lz4LegacyDecode, LZ4_LEGACY_MAGIC, Lz4Error } from "./lz4.ts";
 import { gunzipMember, mib } from "./gunzip.ts";
+import { isXz, xzDecode, XzError } from "./xz.ts";
 
 const HDR_PAYLOAD_OFFSET = 0x248;
 const HDR_PAYLOAD_LENGTH = 0x24c;
@@ -42,17 +44,18 @@ export function decompressKernel(bzImage: Uint8Array, maxBytes: number): Decompr
     throw new BootError(`kernel: bzImage is truncated: its compressed kernel (${length} bytes at ${info.setupBytes + offset}) runs past the end of the file (${info.setupBytes + info.kernel.length} bytes)`);
   }
   const payload = info.kernel.subarray(offset, offset + length);
-  // Both formats end with the uncompressed size, little-endian (gzip's ISIZE; the build's
-  // size_append for LZ4).
+  // All three end with the uncompressed size, little-endian (gzip's ISIZE; the build's
+  // size_append after the LZ4 frame or the xz stream).
   const size = new DataView(payload.buffer, payload.byteOffset + length - 4, 4).getUint32(0, true);
   const lz4 = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) === LZ4_LEGACY_MAGIC;
   const gzip = payload[0] === 0x1f && payload[1] === 0x8b;
-  if (!lz4 && !gzip) return undefined;
+  const xz = isXz(payload);
+  if (!lz4 && !gzip && !xz) return undefined;
   if (size > maxBytes) throw new BootError(`kernel: its compressed kernel says it unpacks to ${mib(size)}, more than the guest's ${mib(maxBytes)} of RAM`);
   if (size === 0 || size > info.initSize) return undefined;
 
   let elf: Uint8Array;
-  const format = lz4 ? "lz4" : "gzip";
+  const format = lz4 ? "lz4" : gzip ? "gzip" : "xz";
   if (lz4) {
     try {
       elf = lz4LegacyDecode(payload, size);
@@ -60,8 +63,17 @@ export function decompressKernel(bzImage: Uint8Array, maxBytes: number): Decompr
       if (!(e instanceof Lz4Error)) throw e;
       throw new BootError(`kernel: corrupt LZ4 payload: ${e.message}`);
     }
-  } else {
+  } else if (gzip) {
     elf = gunzipMember(payload, 0, maxBytes, "kernel (gzip payload)").data;
+  } else {
+    // The stream, then the size trailer; like the kernel's decompressor, ignore what lies between.
+    // Bounded by the trailer, as LZ4 is: a lying stream costs no more than the kernel it claims.
+    try {
+      elf = xzDecode(payload.subarray(0, length - 4), size, size).data;
+    } catch (e) {
+      if (!(e instanceof XzError)) throw e;
+      throw new BootError(`kernel: bad xz payload: ${e.message}`);
+    }
   }
   if (elf.length !== size) throw new BootError(`kernel: the ${format} payload unpacks to ${elf.length} bytes, its trailer says ${size}`);
   const loaded = elfSegments(elf, info.runtimeStart, info.runtimeStart + info.initSize);

@@ -1,15 +1,18 @@
-// Fuzz the boot-image loaders (host/initrd.ts, host/kernel-payload.ts) with random and mutated
-// gzip, cpio and bzImage bytes. Properties: they never throw anything but a BootError, never
-// return more than the RAM bound, and a kernel they accept lies inside its init_size region.
+// Fuzz the boot-image loaders (host/initrd.ts, host/kernel-payload.ts, and host/xz.ts beneath
+// it) with random and mutated gzip, cpio, xz and bzImage bytes. Properties: they never throw
+// anything but a BootError (XzError for the xz decoder alone), never return more than the RAM
+// bound, and a kernel they accept lies inside its init_size region.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
+import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { fuzz } from "../../fuzz.ts";
 import { inflateInitrd } from "../../../devices/host/initrd.ts";
 import { decompressKernel } from "../../../devices/host/kernel-payload.ts";
 import { BootError, parseBzImage } from "../../../devices/board/linux-boot.ts";
 import { LZ4_LEGACY_MAGIC } from "../../../devices/host/lz4.ts";
+import { xzDecode, XzError } from "../../../devices/host/xz.ts";
 
 /** Small enough that a case costs little; big enough that inflating can hit it. */
 const MAX = 64 << 10;
@@ -84,6 +87,18 @@ function lz4Legacy(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** `xz` (xz-utils) with these options over `data`. */
+const xz = (data: Uint8Array, ...opts: string[]) => new Uint8Array(execFileSync("xz", ["-c", "--format=xz", ...opts], { input: data }));
+
+/** As a kernel build packs vmlinux with xz: x86 BCJ + LZMA2, CRC-32, then the size trailer. */
+function xzKernel(data: Uint8Array): Uint8Array {
+  const stream = xz(data, "--check=crc32", "--x86", "--lzma2=dict=64KiB");
+  const out = new Uint8Array(stream.length + 4);
+  out.set(stream);
+  new DataView(out.buffer).setUint32(stream.length, data.length, true);
+  return out;
+}
+
 /** A 32-bit x86 ELF with one PT_LOAD of `code` at physical `paddr`, entered at its start. */
 function elf(paddr: number, code: Uint8Array, bss: number): Uint8Array {
   const out = new Uint8Array(52 + 32 + code.length);
@@ -127,9 +142,23 @@ function bzImage(payload: Uint8Array): Uint8Array {
 
 const seedKernels = [new Uint8Array(0), new Uint8Array(500).fill(0x90)].flatMap((code) => [0, 0x1000, 2 * INIT_SIZE].flatMap((bss) => {
   const image = elf(RUNTIME, code, bss);
-  return [bzImage(new Uint8Array(gzipSync(image, { level: 1 }))), bzImage(lz4Legacy(image))];
+  return [bzImage(new Uint8Array(gzipSync(image, { level: 1 }))), bzImage(lz4Legacy(image)), bzImage(xzKernel(image))];
 }));
 const kernels = fc.tuple(fc.integer({ min: 0, max: seedKernels.length - 1 }), edits).map(([i, e]) => mutate(seedKernels[i]!, e));
+
+// xz streams with more to them than a kernel's: several blocks (sizes in their headers),
+// uncompressed LZMA2 chunks between LZMA ones, CRC-64, a filter start offset, some that unpack
+// past the bound.
+const calls = Uint8Array.from({ length: 3000 }, (_, i) => [0xe8, 0x00, 0xff, 0xe9, i & 0xff, (i * 37) & 0xff][(i * 7) % 6]!);
+const noise = Uint8Array.from({ length: 2000 }, (_, i) => (i * 2654435761) >>> 24);
+const seedStreams = [
+  xz(new Uint8Array(0)),
+  xz(calls, "--check=crc32", "--x86", "--lzma2=dict=4KiB"),
+  xz(new Uint8Array([...calls, ...noise, ...calls]), "-T2", "--block-size=2500", "--check=crc64"),
+  xz(calls, "--x86=start=100", "--lzma2=lc=0,lp=2,pb=1"),
+  xz(new Uint8Array(4 * MAX).fill(0x90), "--check=none"),
+];
+const streams = fc.tuple(fc.integer({ min: 0, max: seedStreams.length - 1 }), edits).map(([i, e]) => mutate(seedStreams[i]!, e));
 
 function onlyBootErrors<T>(f: () => T): T | undefined {
   try {
@@ -158,6 +187,18 @@ test("fuzz: decompressKernel throws only BootError; what it accepts lies inside 
       if (!(s.paddr >= runtimeStart && s.paddr + s.bytes.length + s.zeroFill <= runtimeStart + initSize)) throw new Error(`segment at 0x${s.paddr.toString(16)} outside the init_size region`);
     }
     if (k.entry !== runtimeStart) throw new Error(`entry 0x${k.entry.toString(16)} is not pref_address`);
+  }), 300);
+  assert.ok(runs > 0);
+});
+
+test("fuzz: xzDecode throws only XzError and stays within its bound", () => {
+  const runs = fuzz("xz decoder", fc.property(streams, (bytes) => {
+    try {
+      const { data, end } = xzDecode(bytes, MAX);
+      assert.ok(data.length <= MAX && end <= bytes.length, `returned ${data.length} bytes, end ${end}`);
+    } catch (e) {
+      if (!(e instanceof XzError) || e.message.includes("\n")) throw e;
+    }
   }), 300);
   assert.ok(runs > 0);
 });
