@@ -4,8 +4,27 @@
 // a bad file leaves the page as it was, with a message.
 import type { BzImageInfo } from "../devices/board/linux-boot.ts";
 import { byId } from "./controls.ts";
-import { ImageError, checkImage, checkImageContents, classify, type ImageSlot } from "./guest-files.ts";
+import { ImageError, checkImage, classify, type ImageSlot } from "./guest-files.ts";
+import type { ImageCheckReply, ImageCheckRequest } from "./image-check.worker.ts";
 import { readFile } from "./images.ts";
+
+/** checkImageContents in a worker of its own (image-check.worker.ts), so the page stays
+ *  responsive while a big image is unpacked; the bytes go there and back without a copy. */
+function checkContents(slot: ImageSlot, name: string, bytes: Uint8Array): Promise<Uint8Array> {
+  const worker = new Worker(new URL("./image-check.worker.ts", import.meta.url), { type: "module", name: "vireo-image-check" });
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  return new Promise<Uint8Array>((resolve, reject) => {
+    worker.onmessage = (ev: MessageEvent<ImageCheckReply>) => {
+      worker.terminate();
+      const r = ev.data;
+      if (r.refused !== undefined) reject(new ImageError(r.refused));
+      else if (r.failed !== undefined) reject(new Error(r.failed));
+      else resolve(r.bytes);
+    };
+    worker.onerror = (ev) => { worker.terminate(); reject(new Error(ev.message || "the image check failed")); };
+    worker.postMessage({ slot, name, bytes: own } satisfies ImageCheckRequest, [own.buffer]);
+  });
+}
 
 export interface PickedImage {
   name: string;
@@ -74,8 +93,8 @@ export class ImagePicker {
       target ??= classify(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
       const bytes = await readFile(file, (loaded, total) => this.h.progress(`reading ${file.name}`, loaded, total));
       const kernel = checkImage(target, file.name, bytes);
-      checkImageContents(target, file.name, bytes);
-      const image: PickedImage = { name: file.name, bytes, kernel };
+      const checked = await checkContents(target, file.name, bytes);
+      const image: PickedImage = { name: file.name, bytes: checked, kernel };
       this.picked[target] = image;
       delete this.refused[target];
       this.render();
