@@ -72,6 +72,13 @@ function nanOperands(sa: u32, ma: u64, sb: u32, mb: u64): bool {
   return true;
 }
 
+/** nanOperands for the other two-operand instructions (FSCALE, the transcendentals): clears
+ *  opFlags first; the result is in resSexp/resMant and #IA in opFlags when it returns true. */
+export function nanOperands2(sa: u32, ma: u64, sb: u32, mb: u64): bool {
+  opFlags = 0;
+  return nanOperands(sa, ma, sb, mb);
+}
+
 // ---- operand decoding: value = (H + L) · 2^E with H ∈ [1, 2) --------------------------------
 
 let dE: i32 = 0;

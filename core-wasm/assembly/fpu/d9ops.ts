@@ -14,8 +14,9 @@ import {
 import { opFlags, opUp, sqrt, resSexp, resMant } from "./arith";
 import { isNaN64 } from "./transcend";
 import {
-  f2xm1, fpatan, fscale, fyl2x, tFlags, trig, trigInRange,
+  f2xm1, fpatan, fyl2x, tFlags, trig, trigInRange,
 } from "./transcend";
+import { fscale, fsFlags, fsMant, fsSexp, fsUp } from "./fscale";
 import { fprem, fpSexp, fpMant, fpFlags, fpCC } from "./fprem";
 import { pushRaw, underflow2 } from "./stack";
 import { loadConst } from "./memops";
@@ -133,27 +134,15 @@ function frndint(): void {
   setC1(up);
 }
 
-/** FSCALE: ST(0) · 2^trunc(ST(1)); an exponent add on the 80-bit image when it stays in range. */
+/** FSCALE: ST(0) · 2^trunc(ST(1)) on the 80-bit images (fscale.ts). */
 function fscaleOp(): void {
   if (underflow2(0, 1, 0)) return;
   const p = physOf(0);
-  const se = physSexp(p);
-  const m = physMant(p);
   const q = physOf(1);
-  const n = rawToInt(physSexp(q), physMant(q), 64, 3); // trunc(ST(1)), exact
-  const e = <i32>(se & 0x7FFF);
-  if (!intInvalid && e != 0 && e != 0x7FFF && (m & INT_BIT) != 0 && n > -0x8000 && n < 0x8000) {
-    const ne = e + <i32>n;
-    if (ne >= 1 && ne <= 0x7FFE) {
-      physSetRaw(p, (se & 0x8000) | <u32>ne, m);
-      setC1(false);
-      return;
-    }
-  }
-  const r = fscale(stVal(0), stVal(1));
-  if (raise(tFlags)) return;
-  stSetVal(0, r);
-  setC1(false);
+  fscale(physSexp(p), physMant(p), physSexp(q), physMant(q), roundingControl());
+  if (raise(fsFlags)) return;
+  physSetRaw(p, fsSexp, fsMant);
+  setC1(fsUp);
 }
 
 /** FYL2X (0), FPATAN (1), FYL2XP1 (2): ST(1) ← f(ST(0), ST(1)), pop. */

@@ -1,5 +1,4 @@
-// The out-of-range FSCALE cases and the transcendentals (SDM Vol. 2 FSCALE, F2XM1, FYL2X,
-// FYL2XP1, FPTAN, FPATAN, FSIN, FCOS, FSINCOS) on the f64 working values: f64 accuracy,
+// The transcendentals (SDM Vol. 2 F2XM1, FYL2X, FYL2XP1, FPTAN, FPATAN, FSIN, FCOS, FSINCOS) on the f64 working values: f64 accuracy,
 // not the x87's 64 bits. Flags go to tFlags.
 
 import { INDEF_F64 } from "./float80";
@@ -45,39 +44,6 @@ function nanResult(a: f64, b: f64): f64 {
 const TWO63: f64 = 9223372036854775808.0;
 const LOG2E: f64 = 1.4426950408889634;
 const LN2: f64 = 0.6931471805599453;
-
-/** 2^n as f64 for −1074 ≤ n ≤ 1023 (clamped beyond). */
-function pow2(n: i32): f64 {
-  if (n > 1023) return Infinity;
-  if (n >= -1022) return reinterpret<f64>(<u64>(n + 1023) << 52);
-  if (n >= -1074) return reinterpret<f64>(<u64>1 << <u64>(n + 1074));
-  return 0;
-}
-
-/** FSCALE: a · 2^trunc(b). */
-export function fscale(a: f64, b: f64): f64 {
-  tFlags = 0;
-  if (isNaN64(a) || isNaN64(b)) return nanResult(a, b);
-  if (!isFinite(b)) {
-    if (b > 0) {
-      if (a == 0) { tFlags |= F_IE; return indefinite(); }
-      return a * Infinity;
-    }
-    if (!isFinite(a)) { tFlags |= F_IE; return indefinite(); }
-    return a < 0 || (a == 0 && <i64>reinterpret<u64>(a) < 0) ? -0.0 : 0.0;
-  }
-  if (a == 0 || !isFinite(a)) return a;
-  let n = Math.trunc(b);
-  if (n > 4000) n = 4000;
-  if (n < -4000) n = -4000;
-  const r = NativeMath.scalbn(a, <i32>n);
-  if (!isFinite(r)) tFlags |= F_OE | F_PE;
-  else if (Math.abs(r) < 2.2250738585072014e-308) {
-    // Denormal or zero in f64: inexact unless scaling back is exact.
-    if (NativeMath.scalbn(r, -<i32>n) != a) tFlags |= F_UE | F_PE;
-  }
-  return r;
-}
 
 /** Common tail of the unary transcendentals: invalid → indefinite, otherwise #P. */
 function tail(x: f64, r: f64): f64 {
