@@ -116,3 +116,47 @@ export function generateX87(seed: number, op: number, listing = false): NativeCa
     listing: listing ? [`ST0 ${hexT80(a)}  ST1 ${hexT80(b)}  CW ${cw.toString(16)}`, ...parts.map(([n, bytes]) => `${n}  ; ${bytes.map((x) => x.toString(16).padStart(2, "0")).join(" ")}`)] : [],
   };
 }
+
+/** Instructions whose result the host rounds exactly (FSCALE): any difference is a failure. The
+ *  transcendentals are documented to ±1 ulp, and this host's are not always correctly
+ *  rounded (x87-measure.ts counts how often), so for them a case also passes when Vireo's
+ *  results are one ulp from the host's and the status words differ at most in C1. */
+export const isExact = (op: number) => X87_OPS[op]!.name.startsWith("FSCALE");
+
+/** The 80-bit value one ulp up or down in magnitude (finite values; others unchanged). */
+function ulpStep(t: number[], up: boolean): number[] {
+  let m = 0n;
+  for (let i = 7; i >= 0; i--) m = (m << 8n) | BigInt(t[i]!);
+  let se = t[8]! | (t[9]! << 8);
+  const e = se & 0x7fff;
+  if (e === 0x7fff || (m === 0n && e === 0)) return t;
+  if (up) {
+    m += 1n;
+    if (m === 1n << 64n) { m = 1n << 63n; se++; } else if (e === 0 && m >> 63n) se++;
+  } else if (m === 1n << 63n && e > 1) { m = (1n << 64n) - 1n; se--; } else {
+    m -= 1n;
+    if (e === 1 && !(m >> 63n)) se--;
+  }
+  return [...Array.from({ length: 8 }, (_, i) => Number((m >> BigInt(8 * i)) & 0xffn)), se & 0xff, se >> 8];
+}
+
+/** Host result lines that a transcendental case may match instead of the host's own: each
+ *  stored result ±1 ulp, AX with C1 either way. */
+export function toleratedLines(line: string): string[] {
+  const f = line.split(" ");
+  if (f[12] === "-" || f[9] !== "-1") return [];
+  const mem = Array.from(Buffer.from(f[12]!, "hex"));
+  const out: string[] = [];
+  const steps = (off: number) => [mem.slice(off, off + 10), ulpStep(mem.slice(off, off + 10), true), ulpStep(mem.slice(off, off + 10), false)];
+  for (const r0 of steps(OUT0)) for (const r1 of steps(OUT1)) for (const c1 of [0, 0x200]) {
+    const m = mem.slice();
+    m.splice(OUT0, 10, ...r0);
+    m.splice(OUT1, 10, ...r1);
+    const g = f.slice();
+    g[1] = ((parseInt(f[1]!, 16) ^ c1) >>> 0).toString(16);
+    g[12] = Buffer.from(m).toString("hex");
+    const l = g.join(" ");
+    if (l !== line) out.push(l);
+  }
+  return out;
+}

@@ -4,17 +4,17 @@
 import { raiseException } from "../cpu/access";
 import {
   SW_C2, SW_DE, SW_IE, SW_ZE, fpuCW, fpuTop, physEmpty, physMant, physOf, physSetRaw, physSetVal,
-  physSexp, physVal, pop, precisionControl, pushTop, raise, roundingControl, setC1, setCC, setTop,
-  stEmpty, stSetRaw, stSetVal, stVal, stackFault, andStatus, orStatus,
+  physSexp, pop, precisionControl, pushTop, raise, roundingControl, setC1, setCC, setTop,
+  stEmpty, stSetRaw, stackFault, andStatus, orStatus,
 } from "./state";
 import {
   EXP_BIAS, INDEF_MANT, INDEF_SEXP, INT_BIT, QUIET_BIT, rawFxamClass, rawIsNaN, rawIsSNaN,
   rawIsUnsupported, rawRoundToInt, rawSexp, rFlags, rUp, rawToInt, intInvalid,
 } from "./float80";
 import { opFlags, opUp, sqrt, resSexp, resMant } from "./arith";
-import { isNaN64 } from "./transcend";
 import {
-  f2xm1, fpatan, fyl2x, tFlags, trig, trigInRange,
+  TRIG_COS, TRIG_SIN, TRIG_SINCOS, TRIG_TAN, f2xm1, fpatan, fyl2x, fyl2xp1, t2Mant, t2Sexp,
+  tFlags, tMant, tSexp, tUp, trig, trigInRange,
 } from "./transcend";
 import { fscale, fsFlags, fsMant, fsSexp, fsUp } from "./fscale";
 import { fprem, fpSexp, fpMant, fpFlags, fpCC } from "./fprem";
@@ -97,20 +97,21 @@ function unary(k: u32): void {
     frndint();
     return;
   }
-  const x = stVal(0);
-  let r: f64;
-  if (k == 0) r = f2xm1(x);
+  const p = physOf(0);
+  const se = physSexp(p);
+  const m = physMant(p);
+  if (k == 0) f2xm1(se, m, roundingControl());
   else {
-    if (!trigInRange(x)) {
+    if (!trigInRange(se, m)) {
       orStatus(SW_C2);
       return;
     }
-    r = trig(x, k == 3 ? 0 : 1);
+    trig(se, m, k == 3 ? TRIG_SIN : TRIG_COS, roundingControl());
     andStatus(~SW_C2);
   }
   if (raise(tFlags)) return;
-  stSetVal(0, r);
-  setC1(false);
+  physSetRaw(p, tSexp, tMant);
+  setC1(tUp);
 }
 
 /** FRNDINT on the 80-bit image, exactly (SDM Vol. 2 FRNDINT). */
@@ -151,12 +152,15 @@ function binaryPop(k: u32): void {
     if ((fpuCW & SW_IE) != 0) pop();
     return;
   }
-  const x = stVal(0);
-  const y = stVal(1);
-  const r = k == 1 ? fpatan(x, y) : fyl2x(x, y, k == 2);
+  const p = physOf(0);
+  const q = physOf(1);
+  const rc = roundingControl();
+  if (k == 1) fpatan(physSexp(p), physMant(p), physSexp(q), physMant(q), rc);
+  else if (k == 0) fyl2x(physSexp(p), physMant(p), physSexp(q), physMant(q), rc);
+  else fyl2xp1(physSexp(p), physMant(p), physSexp(q), physMant(q), rc);
   if (raise(tFlags)) return;
-  stSetVal(1, r);
-  setC1(false);
+  physSetRaw(q, tSexp, tMant);
+  setC1(tUp);
   pop();
 }
 
@@ -175,30 +179,19 @@ function pushing(k: u32): void {
     fxtract(p);
     return;
   }
-  const x = physVal(p);
-  if (!trigInRange(x)) {
+  const se = physSexp(p);
+  const m = physMant(p);
+  if (!trigInRange(se, m)) {
     orStatus(SW_C2);
     return;
   }
-  let r0: f64;
-  let r1: f64;
-  let flags: u32;
-  if (k == 0) {
-    r0 = trig(x, 2);
-    flags = tFlags;
-    r1 = isNaN64(r0) ? r0 : 1.0;
-  } else {
-    r0 = trig(x, 0);
-    flags = tFlags;
-    r1 = trig(x, 1);
-    flags |= tFlags;
-  }
-  if (raise(flags)) return;
+  trig(se, m, k == 0 ? TRIG_TAN : TRIG_SINCOS, roundingControl());
+  if (raise(tFlags)) return;
   andStatus(~SW_C2);
-  setC1(false);
-  physSetVal(p, r0);
+  setC1(tUp);
+  physSetRaw(p, tSexp, tMant);
   pushTop();
-  stSetVal(0, r1);
+  stSetRaw(0, t2Sexp, t2Mant);
 }
 
 /** FXTRACT: ST(0) ← exponent, push significand (SDM Vol. 2 FXTRACT). */

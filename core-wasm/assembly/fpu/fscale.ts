@@ -2,7 +2,7 @@
 // power of two only moves the exponent, so the result is exact unless it overflows or goes
 // below the normal range; then it is rounded once under the control word's RC, at the full
 // 64-bit significand (FSCALE is not one of the instructions precision control affects, SDM
-// Vol. 1 §8.1.5.2). The result goes to resSexp/resMant, flags to opFlags, C1 to opUp.
+// Vol. 1 §8.1.5.2). The result goes to fsSexp/fsMant, flags to fsFlags, C1 to fsUp.
 
 import { EXP_BIAS, INDEF_MANT, INDEF_SEXP, INT_BIT, rawIsDenormal } from "./float80";
 import { nanOperands2, opFlags, opUp, resMant, resSexp } from "./arith";
