@@ -8,7 +8,7 @@
 export let ddH: f64 = 0;
 export let ddL: f64 = 0;
 
-// Constants to ~160 bits as hi + lo (+ lo2): ln 2, log2 e, π, π/2.
+// Constants as hi + lo (~107 bits): ln 2, log2 e, π, π/2.
 export const LN2_H: f64 = 0.6931471805599453;
 export const LN2_L: f64 = 2.3190468138462996e-17;
 export const LOG2E_H: f64 = 1.4426950408889634;
