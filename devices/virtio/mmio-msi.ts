@@ -91,6 +91,7 @@ export class MmioMsi implements MsiRouting {
   /** Device reset: MSI off, staged values and dynamic mappings forgotten. */
   reset(): void {
     this.enabled = false;
+    this.sel = this.addrLo = this.addrHi = this.data = 0;
     for (const v of this.table) { v.pending = false; v.masked = false; }
     if (this.sharing) this.map.fill(VIRTIO_MMIO_MSI_NO_VECTOR);
   }

@@ -122,10 +122,11 @@ test("sharing mode: events unmapped (NO_VECTOR) until MAP_CONFIG / MAP_QUEUE; Qu
   assert.deepEqual(logs, ["d: MSI MAP_QUEUE of queue 5, which does not exist; ignored"]);
 });
 
-test("reset clears msi_enabled; garbage commands, vectors and widths are logged, never thrown", () => {
+test("reset clears msi_enabled and the staged values; garbage commands, vectors and widths are logged, never thrown", () => {
   const { r, wr, logs, negotiate, m } = setup();
   negotiate();
   wr(CMD, MSI_CMD_ENABLE);
+  wr(ADDR_LO, 0xfee0_1000); wr(ADDR_HI, 1); wr(DATA, 0x41);
   assert.doesNotThrow(() => {
     wr(CMD, 99);
     wr(SEL, 1000); wr(CMD, MSI_CMD_CONFIGURE); wr(CMD, MSI_CMD_MASK);
@@ -135,6 +136,7 @@ test("reset clears msi_enabled; garbage commands, vectors and widths are logged,
   assert.ok(logs.length >= 4, logs.join("\n"));
   wr(0x070, 0); // reset
   assert.equal(m.msi!.enabled, false);
+  assert.deepEqual([m.msi!.sel, m.msi!.addrLo, m.msi!.addrHi, m.msi!.data], [0, 0, 0, 0], "staged MsiVecSel/Addr/Data forgotten");
   void r;
 });
 
