@@ -42,6 +42,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^guest-images\/qemu-smoke\.sh/, plan: { skip: "a developer tool: needs qemu-system-x86 and boots five QEMU guests" } },
   { match: /^\.ci\/run$/, plan: { skip: "CI's entry point: installs packages, then npm ci and npm test" } },
   { match: /^npm run fuzz(?::cpu(?:-native)?)? -- --time N/, plan: { skip: "placeholder N: the fuzz properties run in npm test with their small budgets" } },
+  { match: /^node --import tsx tests\/core-wasm\/x87-measure\.ts N$/, plan: { skip: "placeholder N: a report, not a test; npm test runs its cases in cpu-native.fuzz.test.ts" } },
   { match: /^node scripts\/build-core\.mjs --profile$/, plan: { skip: "a build variant for profiling; npm test builds and tests the release core" } },
   { match: /^node --perf-prof$/, plan: { skip: "a V8 flag named in the text, not a command" } },
   { match: /^npm run boot -- --initrd truncated\.cpio\.gz$/, plan: { skip: "a damaged file the README names: tests/cli/fail-fast.test.ts makes one and checks exit 2 and the message" } },

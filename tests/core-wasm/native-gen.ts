@@ -7,11 +7,12 @@
 //
 // What the sequences stay clear of, so that both modes agree (and all of it is checked there):
 // rows the table marks for 64-bit mode (`x64`: invalid there, REX, or stack-sized), control
-// transfers and block-ending rows (system state), x87, MOV Sreg, CPUID/RDTSC, moffs, F2/F3 on
-// anything but a string instruction (F3 0F BC is TZCNT on this host), FS/GS overrides (TLS
-// bases in a Linux process), 16-bit addressing (67 means 32-bit addressing in 64-bit mode), and
-// ModRM [disp32] (RIP-relative in 64-bit mode; the SIB form is used). ESP and the pointer
-// register P are never an operand register; memory is [P + ...] inside the 128-byte window.
+// transfers and block-ending rows (system state), x87 (x87-native-gen.ts has its own cases),
+// MOV Sreg, CPUID/RDTSC, moffs, F2/F3 on anything but a string instruction (F3 0F BC is TZCNT
+// on this host), FS/GS overrides (TLS bases in a Linux process), 16-bit addressing (67 means
+// 32-bit addressing in 64-bit mode), and ModRM [disp32] (RIP-relative in 64-bit mode; the SIB
+// form is used). ESP and the pointer register P are never an operand register; memory is
+// [P + ...] inside the 128-byte window.
 //
 // Flags: each instruction's undefined flags come from the table (`undef`); a flag an
 // instruction leaves undefined stays so until one defines it, and a CMP goes before anything

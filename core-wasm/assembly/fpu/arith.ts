@@ -72,16 +72,23 @@ function nanOperands(sa: u32, ma: u64, sb: u32, mb: u64): bool {
   return true;
 }
 
+/** nanOperands for the other two-operand instructions (FSCALE, the transcendentals): clears
+ *  opFlags first; the result is in resSexp/resMant and #IA in opFlags when it returns true. */
+export function nanOperands2(sa: u32, ma: u64, sb: u32, mb: u64): bool {
+  opFlags = 0;
+  return nanOperands(sa, ma, sb, mb);
+}
+
 // ---- operand decoding: value = (H + L) · 2^E with H ∈ [1, 2) --------------------------------
 
-let dE: i32 = 0;
-let dH: f64 = 0;
-let dL: f64 = 0;
+export let dE: i32 = 0;
+export let dH: f64 = 0;
+export let dL: f64 = 0;
 const TWO_M52: f64 = 2.220446049250313e-16; // 2^-52
 const TWO_M63: f64 = 1.0842021724855044e-19; // 2^-63
 
 /** Decode a finite nonzero raw value (denormals normalised) into dE/dH/dL (signed). */
-function decode(sexp: u32, mant: u64): void {
+export function decode(sexp: u32, mant: u64): void {
   let e = <i32>(sexp & 0x7FFF);
   if (e == 0) e = 1;
   const lz = <i32>clz<u64>(mant);
@@ -153,6 +160,14 @@ function roundDD(hi: f64, lo: f64, eoff: i32, rc: u32, pc: u32): void {
     return;
   }
   emitRaw((rawSexp & 0x8000) | <u32>e, m);
+}
+
+/** Round (hi + lo) · 2^eoff to 64 bits under rc, as roundDD: for the instructions precision
+ *  control does not affect (the transcendentals). Clears opFlags/opUp first. */
+export function roundTo64(hi: f64, lo: f64, eoff: i32, rc: u32): void {
+  opFlags = 0;
+  opUp = false;
+  roundDD(hi, lo, eoff, rc, 3);
 }
 
 /** x op y for op in OP_* on 80-bit images; the result goes to resSexp/resMant. */

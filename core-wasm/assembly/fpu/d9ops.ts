@@ -4,18 +4,19 @@
 import { raiseException } from "../cpu/access";
 import {
   SW_C2, SW_DE, SW_IE, SW_ZE, fpuCW, fpuTop, physEmpty, physMant, physOf, physSetRaw, physSetVal,
-  physSexp, physVal, pop, precisionControl, pushTop, raise, roundingControl, setC1, setCC, setTop,
-  stEmpty, stSetRaw, stSetVal, stVal, stackFault, andStatus, orStatus,
+  physSexp, pop, precisionControl, pushTop, raise, roundingControl, setC1, setCC, setTop,
+  stEmpty, stSetRaw, stackFault, andStatus, orStatus,
 } from "./state";
 import {
   EXP_BIAS, INDEF_MANT, INDEF_SEXP, INT_BIT, QUIET_BIT, rawFxamClass, rawIsNaN, rawIsSNaN,
   rawIsUnsupported, rawRoundToInt, rawSexp, rFlags, rUp, rawToInt, intInvalid,
 } from "./float80";
 import { opFlags, opUp, sqrt, resSexp, resMant } from "./arith";
-import { isNaN64 } from "./transcend";
 import {
-  f2xm1, fpatan, fscale, fyl2x, tFlags, trig, trigInRange,
+  TRIG_COS, TRIG_SIN, TRIG_SINCOS, TRIG_TAN, f2xm1, fpatan, fyl2x, fyl2xp1, t2Mant, t2Sexp,
+  tFlags, tMant, tSexp, tUp, trig, trigInRange,
 } from "./transcend";
+import { fscale, fsFlags, fsMant, fsSexp, fsUp } from "./fscale";
 import { fprem, fpSexp, fpMant, fpFlags, fpCC } from "./fprem";
 import { pushRaw, underflow2 } from "./stack";
 import { loadConst } from "./memops";
@@ -96,20 +97,21 @@ function unary(k: u32): void {
     frndint();
     return;
   }
-  const x = stVal(0);
-  let r: f64;
-  if (k == 0) r = f2xm1(x);
+  const p = physOf(0);
+  const se = physSexp(p);
+  const m = physMant(p);
+  if (k == 0) f2xm1(se, m, roundingControl());
   else {
-    if (!trigInRange(x)) {
+    if (!trigInRange(se, m)) {
       orStatus(SW_C2);
       return;
     }
-    r = trig(x, k == 3 ? 0 : 1);
+    trig(se, m, k == 3 ? TRIG_SIN : TRIG_COS, roundingControl());
     andStatus(~SW_C2);
   }
   if (raise(tFlags)) return;
-  stSetVal(0, r);
-  setC1(false);
+  physSetRaw(p, tSexp, tMant);
+  setC1(tUp);
 }
 
 /** FRNDINT on the 80-bit image, exactly (SDM Vol. 2 FRNDINT). */
@@ -133,27 +135,15 @@ function frndint(): void {
   setC1(up);
 }
 
-/** FSCALE: ST(0) · 2^trunc(ST(1)); an exponent add on the 80-bit image when it stays in range. */
+/** FSCALE: ST(0) · 2^trunc(ST(1)) on the 80-bit images (fscale.ts). */
 function fscaleOp(): void {
   if (underflow2(0, 1, 0)) return;
   const p = physOf(0);
-  const se = physSexp(p);
-  const m = physMant(p);
   const q = physOf(1);
-  const n = rawToInt(physSexp(q), physMant(q), 64, 3); // trunc(ST(1)), exact
-  const e = <i32>(se & 0x7FFF);
-  if (!intInvalid && e != 0 && e != 0x7FFF && (m & INT_BIT) != 0 && n > -0x8000 && n < 0x8000) {
-    const ne = e + <i32>n;
-    if (ne >= 1 && ne <= 0x7FFE) {
-      physSetRaw(p, (se & 0x8000) | <u32>ne, m);
-      setC1(false);
-      return;
-    }
-  }
-  const r = fscale(stVal(0), stVal(1));
-  if (raise(tFlags)) return;
-  stSetVal(0, r);
-  setC1(false);
+  fscale(physSexp(p), physMant(p), physSexp(q), physMant(q), roundingControl());
+  if (raise(fsFlags)) return;
+  physSetRaw(p, fsSexp, fsMant);
+  setC1(fsUp);
 }
 
 /** FYL2X (0), FPATAN (1), FYL2XP1 (2): ST(1) ← f(ST(0), ST(1)), pop. */
@@ -162,12 +152,15 @@ function binaryPop(k: u32): void {
     if ((fpuCW & SW_IE) != 0) pop();
     return;
   }
-  const x = stVal(0);
-  const y = stVal(1);
-  const r = k == 1 ? fpatan(x, y) : fyl2x(x, y, k == 2);
+  const p = physOf(0);
+  const q = physOf(1);
+  const rc = roundingControl();
+  if (k == 1) fpatan(physSexp(p), physMant(p), physSexp(q), physMant(q), rc);
+  else if (k == 0) fyl2x(physSexp(p), physMant(p), physSexp(q), physMant(q), rc);
+  else fyl2xp1(physSexp(p), physMant(p), physSexp(q), physMant(q), rc);
   if (raise(tFlags)) return;
-  stSetVal(1, r);
-  setC1(false);
+  physSetRaw(q, tSexp, tMant);
+  setC1(tUp);
   pop();
 }
 
@@ -186,30 +179,19 @@ function pushing(k: u32): void {
     fxtract(p);
     return;
   }
-  const x = physVal(p);
-  if (!trigInRange(x)) {
+  const se = physSexp(p);
+  const m = physMant(p);
+  if (!trigInRange(se, m)) {
     orStatus(SW_C2);
     return;
   }
-  let r0: f64;
-  let r1: f64;
-  let flags: u32;
-  if (k == 0) {
-    r0 = trig(x, 2);
-    flags = tFlags;
-    r1 = isNaN64(r0) ? r0 : 1.0;
-  } else {
-    r0 = trig(x, 0);
-    flags = tFlags;
-    r1 = trig(x, 1);
-    flags |= tFlags;
-  }
-  if (raise(flags)) return;
+  trig(se, m, k == 0 ? TRIG_TAN : TRIG_SINCOS, roundingControl());
+  if (raise(tFlags)) return;
   andStatus(~SW_C2);
-  setC1(false);
-  physSetVal(p, r0);
+  setC1(tUp);
+  physSetRaw(p, tSexp, tMant);
   pushTop();
-  stSetVal(0, r1);
+  stSetRaw(0, t2Sexp, t2Mant);
 }
 
 /** FXTRACT: ST(0) ← exponent, push significand (SDM Vol. 2 FXTRACT). */

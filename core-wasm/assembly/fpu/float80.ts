@@ -224,17 +224,6 @@ export function rawToBits(sexp: u32, mant: u64, fmt: u32, rc: u32): u64 {
   return roundPack(neg, ee, mant << <u64>lz, p, bias, fmax, signPos, rc);
 }
 
-/** 80-bit → f64 value (round to nearest), for the register file's VAL form. */
-export function rawToF64(sexp: u32, mant: u64): f64 {
-  if (rawIsNaN(sexp, mant)) {
-    // Keep the payload's top bits; never let a NaN turn into ∞.
-    let f: u64 = (mant >> 11) & 0x000F_FFFF_FFFF_FFFF;
-    if (f == 0) f = 1;
-    return reinterpret<f64>((<u64>(sexp & 0x8000) << 48) | 0x7FF0_0000_0000_0000 | f);
-  }
-  return reinterpret<f64>(rawToBits(sexp, mant, 1, 0));
-}
-
 /** f32/f64 memory operand bit patterns: NaN test, SNaN test, denormal test. */
 @inline export function f64BitsIsSNaN(b: u64): bool {
   return (b & 0x7FF8_0000_0000_0000) == 0x7FF0_0000_0000_0000 && (b & 0x000F_FFFF_FFFF_FFFF) != 0;

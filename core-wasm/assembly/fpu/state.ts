@@ -1,13 +1,10 @@
 // x87 FPU state (SDM Vol. 1 §8.1): eight data registers, control/status/tag words and the
 // last-instruction pointers. Lives in globals and static data, never in CORE_SCRATCH.
 //
-// Each physical register holds its 80-bit image and, derived from it, an f64:
-//   RAW  sign|exponent (u16) and the 64-bit significand with explicit integer bit: what
-//        arithmetic (arith.ts), FSTP m80, FNSAVE, FIST, FST m32/m64, comparisons and FXAM
-//        use, bit-exact;
-//   VAL  the nearest f64, what the transcendentals and FPREM work on.
+// Each physical register holds its 80-bit image: sign|exponent (u16) and the 64-bit significand
+// with explicit integer bit. Every instruction works on it bit-exactly.
 
-import { f64ToRaw, rawToF64, rawClassTag, rawSexp } from "./float80";
+import { f64ToRaw, rawClassTag, rawSexp } from "./float80";
 
 // Status word bits (SDM Vol. 1 §8.1.3, Figure 8-4).
 export const SW_IE: u32 = 0x0001;
@@ -40,7 +37,6 @@ export let fpuFOP: u32 = 0;
 export let fpuFDP: u32 = 0;
 export let fpuFDS: u32 = 0;
 
-const VAL: usize = memory.data(8 * 8, 8); // f64 per physical register
 const MANT: usize = memory.data(8 * 8, 8); // u64 significand per physical register
 const SEXP: usize = memory.data(8 * 2, 2); // u16 sign<<15 | exponent per physical register
 
@@ -48,9 +44,6 @@ const SEXP: usize = memory.data(8 * 2, 2); // u16 sign<<15 | exponent per physic
 
 @inline export function physOf(i: u32): u32 {
   return (fpuTop + i) & 7;
-}
-@inline export function physVal(p: u32): f64 {
-  return load<f64>(VAL + (<usize>p << 3));
 }
 @inline export function physMant(p: u32): u64 {
   return load<u64>(MANT + (<usize>p << 3));
@@ -66,22 +59,19 @@ const SEXP: usize = memory.data(8 * 2, 2); // u16 sign<<15 | exponent per physic
 export function physSetRaw(p: u32, sexp: u32, mant: u64): void {
   store<u16>(SEXP + (<usize>p << 1), <u16>sexp);
   store<u64>(MANT + (<usize>p << 3), mant);
-  store<f64>(VAL + (<usize>p << 3), rawToF64(sexp, mant));
   fpuEmpty &= ~(<u32>1 << p);
 }
 
-/** Write an f64 value into physical register p (tag becomes non-empty). */
+/** Write an f64 value into physical register p, exactly (tag becomes non-empty). */
 export function physSetVal(p: u32, v: f64): void {
-  store<f64>(VAL + (<usize>p << 3), v);
   const m = f64ToRaw(v);
   store<u64>(MANT + (<usize>p << 3), m);
   store<u16>(SEXP + (<usize>p << 1), <u16>rawSexp);
   fpuEmpty &= ~(<u32>1 << p);
 }
 
-/** Copy physical register src to dst, all forms (FLD ST(i), FST ST(i)). */
+/** Copy physical register src to dst (FLD ST(i), FST ST(i)). */
 export function physCopy(dst: u32, src: u32): void {
-  store<f64>(VAL + (<usize>dst << 3), physVal(src));
   store<u64>(MANT + (<usize>dst << 3), physMant(src));
   store<u16>(SEXP + (<usize>dst << 1), <u16>physSexp(src));
   fpuEmpty &= ~(<u32>1 << dst);
@@ -91,12 +81,6 @@ export function physCopy(dst: u32, src: u32): void {
 
 @inline export function stEmpty(i: u32): bool {
   return physEmpty(physOf(i));
-}
-@inline export function stVal(i: u32): f64 {
-  return physVal(physOf(i));
-}
-@inline export function stSetVal(i: u32, v: f64): void {
-  physSetVal(physOf(i), v);
 }
 @inline export function stSetRaw(i: u32, sexp: u32, mant: u64): void {
   physSetRaw(physOf(i), sexp, mant);
@@ -244,11 +228,9 @@ export function clearExceptions(): void {
 
 /** Exchange the contents of physical registers a and b (FXCH); both become non-empty. */
 export function physSwap(a: u32, b: u32): void {
-  const v = physVal(a);
   const m = physMant(a);
   const se = physSexp(a);
   physCopy(a, b);
-  store<f64>(VAL + (<usize>b << 3), v);
   store<u64>(MANT + (<usize>b << 3), m);
   store<u16>(SEXP + (<usize>b << 1), <u16>se);
   fpuEmpty &= ~(<u32>1 << b);

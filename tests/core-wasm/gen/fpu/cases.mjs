@@ -2,8 +2,6 @@
 // bytes are `mem`; the runner then does FNSAVE [ebx+256]. Memory operands must be [ebx+n].
 // `skip` lists [from, to) byte ranges not compared: the pointer fields (FIP, FCS, FOP, FDP,
 // FDS) of environments the case stores itself, which depend on where the host code ran.
-// `approx` lists offsets of f64 results that may differ by a few ulps (transcendentals,
-// which Vireo computes in f64); such cases also skip the register images and C1/PE.
 
 const CW = 248; // a control word to load, as a u16 at [ebx+248]
 
@@ -24,7 +22,7 @@ const M = () => new Mem();
 
 export const cases = [];
 function add(name, code, mem = M(), opts = {}) {
-  cases.push({ name, code: Array.isArray(code) ? code : code.split("\n"), mem: mem.b, eflags: opts.eflags ?? 0x202, approx: opts.approx, skip: opts.skip });
+  cases.push({ name, code: Array.isArray(code) ? code : code.split("\n"), mem: mem.b, eflags: opts.eflags ?? 0x202, skip: opts.skip });
 }
 
 // Deterministic xorshift for random operands.
@@ -335,7 +333,7 @@ add("fnstenv masks", [`fldcw [ebx+${CW}]`, "fld1", "fldz", "fdivp st1, st0", "fn
   }
 }
 
-// ---- transcendentals (approximate) --------------------------------------------------------------
+// ---- transcendentals (compared exactly: results, register images, C1 and PE) -----------------
 {
   const xs = [0.5, -1.25, 3, 100.5, 1e-5, -0.0];
   for (const ins of ["fsin", "fcos", "f2xm1"]) {
@@ -345,11 +343,11 @@ add("fnstenv masks", [`fldcw [ebx+${CW}]`, "fld1", "fldz", "fdivp st1, st0", "fn
       m.f64(j * 8, ins === "f2xm1" ? x / 128 : x);
       code.push(`fld qword [ebx+${j * 8}]`, ins, `fstp qword [ebx+${j * 8}]`, "fnstsw ax", `mov [ebx+${200 + j * 2}], ax`, "fnclex");
     });
-    add(ins, code, m, { approx: xs.map((_, j) => j * 8) });
+    add(ins, code, m);
   }
   const m = M().u16(CW, 0x027f).f64(0, 0.7).f64(8, 2 ** 64);
   add("fsincos fptan", [`fldcw [ebx+${CW}]`, "fld qword [ebx+0]", "fsincos", "fstp qword [ebx+16]", "fstp qword [ebx+24]", "fld qword [ebx+0]", "fptan", "fstp qword [ebx+32]", "fstp qword [ebx+40]",
-    "fld qword [ebx+8]", "fsin", "fnstsw [ebx+48]", "fstp qword [ebx+56]"], m, { approx: [16, 24, 32, 40] });
+    "fld qword [ebx+8]", "fsin", "fnstsw [ebx+48]", "fstp qword [ebx+56]"], m);
   const pairs = [[2, 8], [3, 0.1], [-1.5, 1e10], [1, -0.25]];
   for (const ins of ["fyl2x", "fyl2xp1", "fpatan"]) {
     const m = M().u16(CW, 0x027f);
@@ -358,7 +356,7 @@ add("fnstenv masks", [`fldcw [ebx+${CW}]`, "fld1", "fldz", "fdivp st1, st0", "fn
       m.f64(j * 16, y).f64(j * 16 + 8, ins === "fyl2xp1" ? x / 1e11 : x);
       code.push(`fld qword [ebx+${j * 16}]`, `fld qword [ebx+${j * 16 + 8}]`, ins, `fstp qword [ebx+${j * 16}]`, "fnstsw ax", `mov [ebx+${200 + j * 2}], ax`, "fnclex");
     });
-    add(ins, code, m, { approx: pairs.map((_, j) => j * 16) });
+    add(ins, code, m);
   }
   add("fyl2x invalid/zero", ["fld1", "fld qword [ebx+0]", "fyl2x", "fstp qword [ebx+16]", "fnstsw [ebx+24]", "fnclex", "fld1", "fldz", "fyl2x", "fstp qword [ebx+32]", "fnstsw [ebx+40]"],
     M().f64(0, -2));
