@@ -47,7 +47,7 @@ export interface NativeCase {
 }
 
 /** xorshift32, from a case seed: a case is reproducible from its seed alone. */
-class Rng {
+export class Rng {
   private s: number;
   constructor(seed: number) { this.s = (seed >>> 0) || 0x9e3779b9; for (let i = 0; i < 4; i++) this.u32(); }
   u32(): number {

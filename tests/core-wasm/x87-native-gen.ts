@@ -6,22 +6,13 @@
 //   FNSTSW AX; FSTP tword [P+48]; FSTP tword [P+64]; FNINIT
 // x87 encodings with [EBX+disp8] mean the same in 32-bit and 64-bit mode, so guest and native
 // bytes are equal. Registers, memory (the results) and AX (C0-C3 and the flags) are compared.
-import { WINDOW, WINDOW_SIZE, STACK, type NativeCase } from "./native-gen.ts";
+import { Rng, WINDOW, WINDOW_SIZE, STACK, type NativeCase } from "./native-gen.ts";
 
 const EBX = 3, ESP = 4;
 const T80_A = 0, T80_B = 16, CW = 32, OUT0 = 48, OUT1 = 64;
 
-class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = (seed >>> 0) || 0x9e3779b9; for (let i = 0; i < 4; i++) this.u32(); }
-  u32(): number {
-    let x = this.s;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s;
-  }
-  below(n: number): number { return this.u32() % n; }
-  pick<T>(a: readonly T[]): T { return a[this.below(a.length)]!; }
+/** The native tester's generator, and full 64-bit significands. */
+class X87Rng extends Rng {
   mant(): bigint { return (1n << 63n) | (BigInt(this.u32() & 0x7fffffff) << 32n) | BigInt(this.u32()); }
 }
 
@@ -31,13 +22,13 @@ const BIAS = 16383;
 
 /** A finite normal value with an unbiased exponent in [lo, hi]. Now and then a short
  *  significand (trailing zeros), which rounding ties and exact results need. */
-function normal(r: Rng, lo: number, hi: number, neg = r.below(2) === 1): T80 {
+function normal(r: X87Rng, lo: number, hi: number, neg = r.below(2) === 1): T80 {
   let m = r.mant();
   if (r.below(4) === 0) m &= ~((1n << BigInt(r.below(64))) - 1n) | (1n << 63n);
   return { se: (neg ? 0x8000 : 0) | (BIAS + lo + r.below(hi - lo + 1)), m };
 }
 /** Zeros, infinities, NaNs, denormals, pseudo-denormals, unsupported encodings. */
-function special(r: Rng): T80 {
+function special(r: X87Rng): T80 {
   const s = r.below(2) ? 0x8000 : 0;
   switch (r.below(9)) {
     case 0: return { se: s, m: 0n };
@@ -51,9 +42,9 @@ function special(r: Rng): T80 {
     default: return { se: s | 0x7ffe, m: r.mant() }; // near the largest
   }
 }
-const one = (r: Rng, lo: number, hi: number, pSpecial = 8) => (r.below(pSpecial) === 0 ? special(r) : normal(r, lo, hi));
+const one = (r: X87Rng, lo: number, hi: number, pSpecial = 8) => (r.below(pSpecial) === 0 ? special(r) : normal(r, lo, hi));
 /** An integer-valued or fractional scale factor for FSCALE. */
-function scale(r: Rng): T80 {
+function scale(r: X87Rng): T80 {
   switch (r.below(6)) {
     case 0: return special(r);
     case 1: return normal(r, -3, 0); // |n| < 1 (trunc 0) or just above
@@ -69,9 +60,9 @@ function scale(r: Rng): T80 {
 }
 
 /** One row per instruction: its bytes, and the operand generators for ST(0) and ST(1). */
-export interface X87Op { name: string; bytes: number[]; a: (r: Rng) => T80; b: (r: Rng) => T80 }
-const any = (r: Rng) => one(r, -70, 70);
-const wide = (r: Rng) => (r.below(3) ? one(r, -70, 70) : one(r, -16382, 16383));
+export interface X87Op { name: string; bytes: number[]; a: (r: X87Rng) => T80; b: (r: X87Rng) => T80 }
+const any = (r: X87Rng) => one(r, -70, 70);
+const wide = (r: X87Rng) => (r.below(3) ? one(r, -70, 70) : one(r, -16382, 16383));
 export const X87_OPS: X87Op[] = [
   { name: "FSCALE", bytes: [0xd9, 0xfd], a: (r) => (r.below(4) === 0 ? one(r, -16382, 16383, 4) : one(r, -16382, -16300, 3)), b: scale },
   { name: "FSCALE (near the exponent limits)", bytes: [0xd9, 0xfd], a: (r) => (r.below(2) ? one(r, 16300, 16383, 6) : one(r, -16382, -16360, 3)), b: scale },
@@ -90,7 +81,7 @@ const hexT80 = (v: T80) => `${v.se.toString(16).padStart(4, "0")}:${v.m.toString
 
 /** One case of `op` (an index into X87_OPS) from `seed`. */
 export function generateX87(seed: number, op: number, listing = false): NativeCase {
-  const r = new Rng(seed);
+  const r = new X87Rng(seed);
   const row = X87_OPS[op]!;
   const a = row.a(r), b = row.b(r);
   // Exceptions masked, any rounding control, precision control 24/53/64 bits (and the reserved 01).

@@ -107,7 +107,7 @@ export function decode(sexp: u32, mant: u64): void {
 const SPLIT: f64 = 134217729.0; // 2^27 + 1
 
 /** Exact error of p = fl(a·b) for |a|, |b| in a moderate range (Dekker): a·b = p + e. */
-function prodErr(a: f64, b: f64, p: f64): f64 {
+@inline export function prodErr(a: f64, b: f64, p: f64): f64 {
   let t = SPLIT * a;
   const ah = t - (t - a);
   const al = a - ah;

@@ -4,6 +4,7 @@
 // correctly rounded one except within ~2^-100 relative of a rounding boundary. Values stay
 // in a moderate f64 range here; transcend.ts keeps the 80-bit exponents apart.
 // Functions return hi in ddH and lo in ddL (no allocation).
+import { prodErr } from "./arith";
 
 export let ddH: f64 = 0;
 export let ddL: f64 = 0;
@@ -17,19 +18,6 @@ export const PI_H: f64 = 3.141592653589793;
 export const PI_L: f64 = 1.2246467991473532e-16;
 export const PI2_H: f64 = 1.5707963267948966;
 export const PI2_L: f64 = 6.123233995736766e-17;
-
-const SPLIT: f64 = 134217729.0; // 2^27 + 1
-
-/** Exact error of p = fl(a·b) (Dekker; |a|, |b| well inside the f64 range). */
-@inline function prodErr(a: f64, b: f64, p: f64): f64 {
-  let t = SPLIT * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLIT * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-}
 
 @inline function set(h: f64, l: f64): void {
   const s = h + l;
