@@ -99,7 +99,7 @@ export class Controls {
   }
 
   /**
-   * The running VM's live figures ("12.3 MIPS · up 0:42"), ahead of the detail. Only this text
+   * The running VM's live figures ("12.3 MIPS · up 42 min"), ahead of the detail. Only this text
    * node changes, and only when the text does: the rest of the line and the bar stay as they are.
    */
   setLive(text: string): void {

@@ -43,13 +43,15 @@ export interface PickerHandlers {
   rejected(message: string): void;
   /** Back to the bundled guest. */
   cleared(): void;
+  /** The bundled kernel's file name (it depends on the board). */
+  bundledKernel(): string;
 }
 
 const SLOTS: readonly ImageSlot[] = ["kernel", "initrd", "disk"];
-const DEFAULT_LABEL: Record<ImageSlot, string> = {
-  kernel: "bundled bzImage",
-  initrd: "bundled initramfs",
-  disk: "data disk (kept in this browser)",
+const DEFAULT_LABEL: Record<ImageSlot, (h: PickerHandlers) => string> = {
+  kernel: (h) => `bundled ${h.bundledKernel()}`,
+  initrd: () => "bundled initramfs",
+  disk: () => "data disk (kept in this browser)",
 };
 
 export class ImagePicker {
@@ -115,7 +117,7 @@ export class ImagePicker {
     for (const slot of SLOTS) {
       const p = this.picked[slot];
       const out = byId<HTMLElement>(`${slot}-file`);
-      out.textContent = p ? `${p.name} (${(p.bytes.length / 2 ** 20).toFixed(1)} MiB)` : DEFAULT_LABEL[slot];
+      out.textContent = p ? `${p.name} (${(p.bytes.length / 2 ** 20).toFixed(1)} MiB)` : DEFAULT_LABEL[slot](this.h);
       out.dataset.picked = p ? "1" : "";
       // A refused file: the slot keeps what it had, and says why the new one was not taken.
       const why = this.refused[slot];

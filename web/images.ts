@@ -1,7 +1,14 @@
 // Guest images as bytes, with progress: the bundled default guest (fetched) and files the user
 // picks or drops (read locally).
-import kernelUrl from "../guest-images/bzImage?url";
+import picKernelUrl from "../guest-images/bzImage?url";
+import apicKernelUrl from "../guest-images/bzImage-apic?url";
 import initrdUrl from "../guest-images/initramfs.cpio.gz?url";
+
+/** The bundled kernel of each board: its file name and URL. */
+const DEFAULT_KERNELS = { apic: ["bzImage-apic", apicKernelUrl], pic: ["bzImage", picKernelUrl] } as const;
+
+/** The bundled kernel's file name on the APIC board or the PIC-only one. */
+export const defaultKernelName = (apic: boolean): string => DEFAULT_KERNELS[apic ? "apic" : "pic"][0];
 
 export type Progress = (loaded: number, total: number) => void;
 
@@ -45,18 +52,30 @@ export interface GuestImages {
   initrd: Uint8Array;
 }
 
-let cached: Promise<GuestImages> | undefined;
+/** Each bundled file's bytes, fetched once per page (a failed load may be retried). */
+const loaded = new Map<string, Promise<Uint8Array>>();
 
-/** The default guest (kernel + initramfs), loaded once per page; progress sums both files. */
-export function loadDefaultGuest(onProgress: Progress): Promise<GuestImages> {
-  if (!cached) {
-    const state = { k: [0, 0], i: [0, 0] };
-    const report = () => onProgress(state.k[0]! + state.i[0]!, state.k[1]! && state.i[1]! ? state.k[1]! + state.i[1]! : 0);
-    cached = Promise.all([
-      fetchBytes(kernelUrl, (l, t) => ((state.k = [l, t]), report())),
-      fetchBytes(initrdUrl, (l, t) => ((state.i = [l, t]), report())),
-    ]).then(([kernel, initrd]) => ({ kernel, initrd }));
-    cached.catch(() => (cached = undefined)); // a failed load may be retried
+function bundled(url: string, onProgress: Progress): Promise<Uint8Array> {
+  let p = loaded.get(url);
+  if (!p) {
+    p = fetchBytes(url, onProgress);
+    loaded.set(url, p);
+    p.catch(() => loaded.delete(url));
   }
-  return cached;
+  return p;
+}
+
+/**
+ * The default guest for a board, kernel + initramfs; progress sums both files. The APIC board
+ * boots bzImage-apic (the same kernel with the local APIC, the I/O APIC and PCI MSI), the
+ * PIC-only board bzImage, the kernel built for it.
+ */
+export function loadDefaultGuest(apic: boolean, onProgress: Progress): Promise<GuestImages> {
+  const [, kernelUrl] = DEFAULT_KERNELS[apic ? "apic" : "pic"];
+  const state = { k: [0, 0], i: [0, 0] };
+  const report = () => onProgress(state.k[0]! + state.i[0]!, state.k[1]! && state.i[1]! ? state.k[1]! + state.i[1]! : 0);
+  return Promise.all([
+    bundled(kernelUrl, (l, t) => ((state.k = [l, t]), report())),
+    bundled(initrdUrl, (l, t) => ((state.i = [l, t]), report())),
+  ]).then(([kernel, initrd]) => ({ kernel, initrd }));
 }

@@ -9,7 +9,7 @@ import { ConsoleTerminal } from "./terminal.ts";
 import { Controls, writeSettings } from "./controls.ts";
 import { PAGE_DEVICES, deviceSpecs, kernelCmdline, parseSettings, roleChoice, withRole, type Settings } from "./settings.ts";
 import { deviceTypeWithRole } from "../devices/registry.ts";
-import { loadDefaultGuest } from "./images.ts";
+import { defaultKernelName, loadDefaultGuest } from "./images.ts";
 import { ImagePicker } from "./image-picker.ts";
 import { ImageError, checkFits } from "./guest-files.ts";
 import { RunStatus, exitStatus } from "./run-status.ts";
@@ -127,6 +127,7 @@ const picker = new ImagePicker({
   },
   rejected: (message) => controls.message(message),
   cleared: () => controls.message("using the default guest", "info"),
+  bundledKernel: () => defaultKernelName(settings.apic),
 });
 const diskPanel = new DiskPanel({ note: (m) => term.note(m) });
 let diskBeforeCompare: string | null | undefined;
@@ -173,7 +174,7 @@ function report(e: unknown): void {
 /** What this power-on boots: picked images where there are any, else the bundled guest. */
 async function guestImages(): Promise<{ kernel: Uint8Array; initrd: Uint8Array }> {
   const { kernel, initrd } = picker.picked;
-  const bundled = kernel && initrd ? undefined : await loadDefaultGuest((loaded, total) => controls.showProgress("loading guest images", loaded, total));
+  const bundled = kernel && initrd ? undefined : await loadDefaultGuest(settings.apic, (loaded, total) => controls.showProgress("loading guest images", loaded, total));
   const images = { kernel: kernel?.bytes ?? bundled!.kernel, initrd: initrd?.bytes ?? bundled!.initrd };
   checkFits(kernel?.kernel ?? parseBzImage(images.kernel), images.initrd.length, settings.memMiB);
   return images;
@@ -226,7 +227,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     script: { cmds: [], ready: READY_LINE },
     devices: deviceSpecs(settings, diskImageName(), { link: tabLink?.end, mac: randomMac() }),
     inspect: true, // the inspector may open any time: observe the transports from power-on
-    ...(settings.apic ? { apic: true } : {}),
+    apic: settings.apic,
     ...(settings.jit !== undefined ? { jit: settings.jit } : {}),
   };
   term.clear();

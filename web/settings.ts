@@ -12,7 +12,8 @@
 //                     of this origin's other tabs (BroadcastChannel, default); "host", the
 //                     built-in host (DHCP, ping, a web page at 10.0.2.2)
 //   &autoboot=1       power on when the page opens
-//   &apic=1           the APIC board: local APIC, I/O APIC, MP table (boot bzImage-apic on it)
+//   &apic=1|0         the board: 1, the APIC board (local APIC, I/O APIC, MP table; default),
+//                     whose bundled guest is bzImage-apic; 0, the PIC-only board and bzImage
 //   &irq=msix         every virtio-pci device offers MSI-X (default intx); or a list of the
 //                     devices that do, by their parameter name: irq=disk,net
 //   &jit=N|off        translate a block of guest code to WebAssembly after N runs (default
@@ -38,8 +39,11 @@ export interface Settings {
    */
   devices: Record<string, string>;
   netBackend: NetBackendChoice;
-  /** The APIC board (VmConfig.apic). Absent: PIC only. */
-  apic?: boolean;
+  /**
+   * The APIC board (VmConfig.apic), the default: its local APIC timer lets an idle guest sleep
+   * for seconds between ticks, where the PIT-only board's one-shot wakes it 36 times a second.
+   */
+  apic: boolean;
   /** MSI-X on every virtio-pci device, or on those named by parameter (VirtioDeviceSpec.irq). Absent: INTx. */
   irq?: "msix" | readonly string[];
   /** JIT threshold (VmConfig.jit), 0 = off. Absent: JIT_THRESHOLD. */
@@ -58,7 +62,7 @@ export function deviceChoices(t: DeviceType & { page: PageControl }): string[] {
 }
 
 export const defaultSettings = (): Settings => ({
-  memMiB: 128, autoboot: false, netBackend: "tab",
+  memMiB: 128, autoboot: false, netBackend: "tab", apic: true,
   devices: Object.fromEntries(PAGE_DEVICES().filter((t) => !t.page.optional).map((t) => [t.page.param, t.page.default])),
 });
 export const DEFAULT_SETTINGS: Readonly<Settings> = defaultSettings();
@@ -117,7 +121,7 @@ export function parseSettings(search: string): ParsedSettings {
     s.devices[p.param] = choice(p.param, deviceChoices({ ...t, page: p }), p.optional ? p.off : (s.devices[p.param] ?? p.default));
   }
   s.netBackend = choice("netbackend", NET_BACKEND_CHOICES, s.netBackend);
-  if (choice("apic", ["0", "1"], "0") === "1") s.apic = true;
+  s.apic = choice("apic", ["0", "1"], s.apic ? "1" : "0") === "1";
   const irq = q.get("irq");
   if (irq !== null && irq !== "intx") {
     const names = irq.split(",");
@@ -149,7 +153,7 @@ export function settingsQuery(s: Settings, search = ""): string {
   }
   put("netbackend", s.netBackend, DEFAULT_SETTINGS.netBackend);
   put("autoboot", s.autoboot ? "1" : "0", "0");
-  put("apic", s.apic ? "1" : "0", "0");
+  put("apic", s.apic ? "1" : "0", DEFAULT_SETTINGS.apic ? "1" : "0");
   put("irq", typeof s.irq === "object" ? s.irq.join(",") : (s.irq ?? "intx"), "intx");
   put("jit", s.jit === undefined ? String(JIT_THRESHOLD) : s.jit === 0 ? "off" : String(s.jit), String(JIT_THRESHOLD));
   return q.toString();

@@ -18,7 +18,7 @@ test("every transport for disk, console, rng and balloon parses and round-trips 
   for (const t of TRANSPORT_KINDS) {
     const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&balloon=${t}&autoboot=1`);
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings, { memMiB: 256, autoboot: true, devices: { disk: t, console: t, rng: t, balloon: t, input: "off", net: "off" }, netBackend: "tab" });
+    assert.deepEqual(settings, { memMiB: 256, autoboot: true, devices: { disk: t, console: t, rng: t, balloon: t, input: "off", net: "off" }, netBackend: "tab", apic: true });
     assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
     assert.deepEqual(deviceSpecs(settings, "mem:picked"), [
       { type: "console", transport: t },
@@ -42,6 +42,16 @@ test("the keyboard only on transports with VIRTIO_F_VERSION_1, as Linux's virtio
     assert.equal(settings.devices.input, "off");
     assert.match(errors[0]!, new RegExp(`^input=${t} is not one of off, pci-modern, mmio-v2; using off$`));
   }
+});
+
+test("the APIC board by default; apic=0 the PIC-only board, written in the link", () => {
+  assert.equal(parseSettings("").settings.apic, true);
+  assert.equal(parseSettings("?apic=1").settings.apic, true);
+  const pic = parseSettings("?apic=0");
+  assert.deepEqual(pic.errors, []);
+  assert.deepEqual(pic.settings, { ...DEFAULT_SETTINGS, apic: false });
+  assert.equal(new URLSearchParams(settingsQuery(pic.settings)).get("apic"), "0");
+  assert.deepEqual(parseSettings(settingsQuery(pic.settings)).settings, pic.settings);
 });
 
 test("apic=1 and irq=msix: the APIC board, MSI-X on virtio-pci devices only; both round-trip", () => {
