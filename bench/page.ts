@@ -3,16 +3,24 @@
 // time of every Chromium process is read from /proc/<pid>/stat at both ends of a window.
 //
 // States, each one window: the page open with the VM off; the default guest (`?autoboot=1`)
-// idle at its prompt; the same with the tab hidden. Then key press → echo on the terminal, for
-// `keys` keys. Alongside, the renderer's own counters (CDP Performance.getMetrics) over each
-// window: style recalculations, layouts and main-thread task time, which show per-frame work.
+// idle at its prompt (measured from AT_PROMPT_S after the prompt, as issue #22 did); the same
+// with the tab hidden. Then key press → echo on the terminal, for `keys` keys. Alongside, the
+// renderer's own counters (CDP Performance.getMetrics) over each window: style recalculations,
+// layouts and main-thread task time; and after it, a short trace that counts the frames the
+// main thread made, whatever asked for them (a blinking text caret restyles nothing).
+//
+// The first window starts BROWSER_WARMUP_S after the browser's launch: a fresh profile's
+// Chromium does its own chores in the first ~40 s (loading its profile databases, ~0.3 CPU s
+// around 30 s after launch, with no page open), which no tab left open pays and which would
+// otherwise land in whichever window was running then.
 //
 // Headless Chromium never hides a page (another tab in front, a minimized window: the page
 // stays "visible"), so the hidden state is the page's own: document.visibilityState reads
 // "hidden" and a visibilitychange event is sent, which is all the page reacts to. The browser
 // itself goes on as for a visible tab — a real hidden tab costs no more than this.
 //
-// `node --import tsx bench/page.ts [--seconds S] [--keys N]` runs it alone and prints JSON.
+// `node --import tsx bench/page.ts [--seconds S] [--keys N] [--warmup S] [--at-prompt S]` runs it
+// alone and prints JSON.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
@@ -48,11 +56,25 @@ export interface FrameWork {
 
 export interface PageState {
   cpu: BrowserCpu;
-  /** The renderer's threads by name (comm: the page's main thread, "DedicatedWorker" the VM…), % of a core. */
+  /**
+   * The renderer's threads by name, % of a core: MAIN_THREAD (the page's), "DedicatedWorker"
+   * (the VM), "Compositor", "ThreadPoolForeg" (raster, V8's concurrent GC)…
+   */
   threads: Record<string, number>;
   frames: FrameWork;
+  /** Frames the renderer's main thread made per second (ProxyMain::BeginMainFrame in a trace of FRAME_TRACE_S after the window). */
+  mainFrames: number;
   seconds: number;
 }
+
+/** The renderer's main thread in PageState.threads (its comm is the process's, "chromium"). */
+export const MAIN_THREAD = "main";
+/** Seconds from the browser's launch before the first window (see the top of this file). */
+export const BROWSER_WARMUP_S = 45;
+/** Seconds the guest sits at its prompt before the idle window (issue #22's 15). */
+export const AT_PROMPT_S = 15;
+/** The traced stretch that counts frames, after each window. */
+const FRAME_TRACE_S = 5;
 
 export interface PageRun {
   off: PageState;
@@ -67,6 +89,10 @@ export interface PageRun {
 export interface PageOptions {
   /** Length of each measured window. */
   seconds: number;
+  /** Seconds from the browser's launch to the first window (BROWSER_WARMUP_S). */
+  warmupS: number;
+  /** Seconds at the prompt before the idle window (AT_PROMPT_S). */
+  atPromptS: number;
   /** Keys typed for the echo latency. */
   keys: number;
   log: (s: string) => void;
@@ -122,7 +148,7 @@ function rendererThreads(tree: ReturnType<typeof processTree>): Map<string, { na
     for (const tid of tids) {
       try {
         const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-        const name = s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
+        const name = tid === String(pid) ? MAIN_THREAD : s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
         const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
         out.set(`${pid}/${tid}`, { name, cpuS: (Number(f[11]) + Number(f[12])) / clkTck });
       } catch { /* gone */ }
@@ -138,8 +164,19 @@ async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One window: the browser's CPU and the renderer's frame work while nothing is done to the page. */
-async function measure(pid: number, cdp: CDPSession, seconds: number): Promise<PageState> {
+/** Frames the renderer's main thread makes per second over `seconds` (a trace, category cc). */
+async function mainFrameRate(browser: Browser, page: Page, seconds: number): Promise<number> {
+  await browser.startTracing(page, { categories: ["cc"] });
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const buf = await browser.stopTracing();
+  const wallS = (performance.now() - t0) / 1000;
+  const events = (JSON.parse(buf.toString()) as { traceEvents: { name: string; ph: string }[] }).traceEvents;
+  return events.filter((e) => e.name === "ProxyMain::BeginMainFrame" && e.ph === "X").length / wallS;
+}
+
+/** One window: the browser's CPU and the renderer's frame work while nothing is done to the page; then its frames. */
+async function measure(pid: number, browser: Browser, page: Page, cdp: CDPSession, seconds: number): Promise<PageState> {
   const m0 = await metrics(cdp);
   const a = processTree(pid), ta = rendererThreads(a), t0 = performance.now();
   await sleep(seconds * 1000);
@@ -155,6 +192,7 @@ async function measure(pid: number, cdp: CDPSession, seconds: number): Promise<P
     cpu: cpuShare(a, b, wallS),
     threads,
     frames: { styleRecalcs: per("RecalcStyleCount"), layouts: per("LayoutCount"), taskPct: 100 * per("TaskDuration") },
+    mainFrames: await mainFrameRate(browser, page, Math.min(FRAME_TRACE_S, seconds)),
     seconds: wallS,
   };
 }
@@ -271,6 +309,7 @@ export async function measurePage(o: PageOptions): Promise<PageRun> {
   buildIfStale(o.log);
   const port = await freePort();
   const server = await preview(port);
+  const launched = Date.now();
   const bs = await chromium.launchServer({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   let browser: Browser | undefined;
   try {
@@ -283,22 +322,22 @@ export async function measurePage(o: PageOptions): Promise<PageRun> {
 
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(`window.vireo !== undefined`, null, { timeout: 30_000 });
-    await sleep(settle);
+    await sleep(Math.max(settle, launched + o.warmupS * 1000 - Date.now()));
     o.log("page: VM off");
-    const off = await measure(pid, cdp, o.seconds);
+    const off = await measure(pid, browser, page, cdp, o.seconds);
 
     const t0 = Date.now();
     await page.goto(`http://127.0.0.1:${port}/?autoboot=1`);
     await waitForPrompt(page, 120_000);
     const bootMs = Date.now() - t0;
-    await sleep(2 * settle); // past the boot's last compiles and the disk's first write-back
+    await sleep(o.atPromptS * 1000); // past the boot's last compiles, the disk's first write-back, V8's after-load GCs
     o.log("page: guest idle at its prompt");
-    const idle = await measure(pid, cdp, o.seconds);
+    const idle = await measure(pid, browser, page, cdp, o.seconds);
 
     await setHidden(page, true);
     await sleep(settle);
     o.log("page: tab hidden");
-    const hidden = await measure(pid, cdp, o.seconds);
+    const hidden = await measure(pid, browser, page, cdp, o.seconds);
     await setHidden(page, false);
     await sleep(500);
 
@@ -318,7 +357,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : def;
   };
-  const r = await measurePage({ seconds: arg("--seconds", 10), keys: arg("--keys", 50), log: (s) => console.error(s) });
+  const r = await measurePage({
+    seconds: arg("--seconds", 30), keys: arg("--keys", 50), warmupS: arg("--warmup", BROWSER_WARMUP_S), atPromptS: arg("--at-prompt", AT_PROMPT_S),
+    log: (s) => console.error(s),
+  });
   const sorted = [...r.echoMs].sort((a, b) => a - b);
   console.log(JSON.stringify({ ...r, echoMedianMs: sorted[sorted.length >> 1], echoMs: r.echoMs.map((x) => +x.toFixed(1)) }, null, 1));
 }
