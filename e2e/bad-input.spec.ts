@@ -28,7 +28,7 @@ test("bad URL values and bad files give messages; the default guest still boots"
   await page.locator("#pick-kernel").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.alloc(8192, "vireo ") });
   await expect(message).toHaveText("notes.txt: not a Linux bzImage (no boot sector signature or 'HdrS' setup header)");
   // The slot keeps the bundled kernel and says why the file was refused.
-  await expect(page.locator("#kernel-file")).toHaveText("bundled bzImage — refused: notes.txt: not a Linux bzImage (no boot sector signature or 'HdrS' setup header)");
+  await expect(page.locator("#kernel-file")).toHaveText("bundled bzImage-apic — refused: notes.txt: not a Linux bzImage (no boot sector signature or 'HdrS' setup header)");
 
   // A truncated initrd (the first 1000 bytes of the bundled one): refused on its slot with the
   // host's own check, the one the VM worker makes at power-on.
