@@ -411,6 +411,16 @@ class Translator {
   private storeOp(sz: number): [number, number] {
     return sz === 4 ? [Op.i32_store, 2] : sz === 2 ? [Op.i32_store16, 1] : [Op.i32_store8, 0];
   }
+  /** Where the TLB does not let an access take the fast path (a miss, a page crossing, MMIO,
+   *  a write to a page holding translated code), the region leaves *before* the instruction
+   *  and the interpreter does it (and the rest of its block). A call into the core there
+   *  instead made V8 keep every register local in a stack slot on the fast path too: a wasm
+   *  call clobbers every machine register, and its register allocator spills a value live
+   *  across any call where the value is made, cold path or not. Nothing of the instruction
+   *  has been done yet (accesses come before register and flag writes), so leaving is exact. */
+  private missExit(insn: Insn): void {
+    this.exit(insn.eip, this.count);
+  }
   /** Push the sz-byte value at seg:lin (lin a local holding the offset). */
   private readMem(insn: Insn, sz: number, seg: number, lin: number): void {
     if (this.fastSeg(seg)) {
@@ -421,8 +431,7 @@ class Translator {
       const [o, a] = this.loadOp(sz);
       this.mem(o, a, this.L.GUEST_RAM_BASE);
       this.else();
-      this.i32(seg).get(lin).slowCall(F_READ[sz]!);
-      this.faultExit(insn);
+      this.missExit(insn);
       this.end();
     } else {
       this.i32(seg).get(lin).slowCall(F_READ[sz]!);
@@ -442,14 +451,15 @@ class Translator {
     const [o, a] = this.storeOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
-    slowPath();
+    this.missExit(insn);
     this.end();
   }
   /** Read for a read-modify-write: pushes the value; `ph` gets the physical address on the
    *  fast path, or -1 when the core holds the (pre-translated) access. */
   private rmwRead(insn: Insn, sz: number, seg: number, lin: number, ph: number): void {
     const slowPath = () => { this.i32(seg).get(lin).i32(sz).slowCall(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
-    if (!this.fastSeg(seg)) { slowPath(); return; }
+    this.rmwFast = this.fastSeg(seg);
+    if (!this.rmwFast) { slowPath(); return; }
     const e = this.local(), at = this.linear(seg, lin);
     this.fastCheck(sz, lin, at, e, G_WRITENEED);
     this.notCodePage(e);
@@ -459,10 +469,18 @@ class Translator {
     const [o, a] = this.loadOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
-    slowPath();
+    this.missExit(insn);
     this.end();
   }
+  /** The last rmwRead took the fast path or left: its write goes straight to `ph`. */
+  private rmwFast = false;
   private rmwWrite(sz: number, ph: number, v: number): void {
+    if (this.rmwFast) {
+      this.get(ph).get(v);
+      const [o, a] = this.storeOp(sz);
+      this.mem(o, a, this.L.GUEST_RAM_BASE);
+      return;
+    }
     this.get(ph).i32(-1).op(Op.i32_ne).if();
     this.get(ph).get(v);
     const [o, a] = this.storeOp(sz);
