@@ -13,7 +13,7 @@
 import { Bytes, Op, I32, VOID, type FuncBody } from "./wasm-writer.ts";
 import {
   F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, F_STEP, F_COND, F_INC, F_DEC, F_SHIFT, F_IMUL_FLAGS, JIT_FUNCS,
-  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN,
+  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN, G_FLAGS,
   type JitLayout,
 } from "./core-imports.ts";
 import { RegionPlan } from "./region-plan.ts";
@@ -23,7 +23,7 @@ import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater, ARITH, CF, OF } from "./flag-liveness.ts";
 
 // Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
-const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
+const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
 const ESP = 4, ECX = 1;
 /** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
 const CHK_FLAT = 0x10, CHK_WIDE = 0x20, CHK_NOREAD = 1, CHK_NOWRITE = 2;
@@ -45,7 +45,7 @@ interface Pending { lf: number; sz: number; stored: boolean; cin?: number }
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF.
  *  `writes`: the flags it may change; `kills`: those it surely sets, whatever it had. */
-interface Replay { emit: () => void; writes: number; kills: number; incdec?: { v: number; r: number; sz: number; dec: boolean } }
+interface Replay { emit: () => void; writes: number; kills: number; incdec?: { v: number; r: number; sz: number; dec: boolean; cf?: number | undefined } }
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -572,6 +572,21 @@ class Translator {
     this.i32(cc).call(F_COND);
   }
 
+  /** A local holding CF as the flags stand now (0 or 1), when the translator knows it; set
+   *  here from the flag locals, or the one an owed INC/DEC (which keeps CF) already has. */
+  private cfBefore(): number | undefined {
+    const last = this.replays[this.replays.length - 1];
+    if (last) return last.incdec?.cf;
+    const p = this.pending;
+    if (!p) return undefined;
+    if (p.lf === LF_ADD) this.get(this.fr).get(this.fa).op(Op.i32_lt_u);
+    else if (p.lf === LF_SUB) this.get(this.fa).get(this.fb).op(Op.i32_lt_u);
+    else if (p.lf === LF_LOGIC) this.i32(0);
+    else return undefined;
+    const cf = this.local();
+    this.set(cf);
+    return cf;
+  }
   /** Push condition cc after INC/DEC v → r, if it reads only ZF SF OF (true); else false. */
   private incDecCond(cc: number, x: { v: number; r: number; sz: number; dec: boolean }): boolean {
     const sg = sign(x.sz);
@@ -839,7 +854,20 @@ class Translator {
         add();
         this.rmwWrite(sz, ph, res);
       }
-      this.owe({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, writes: incDecFlags, kills: incDecFlags, incdec: { v, r: res, sz, dec: down } });
+      // The owed flags are paid inline when CF before the instruction is known here (an ADD,
+      // SUB or logic result in the flag locals, or an INC/DEC owed before, which kept it):
+      // CF into the core's flags word, the rest as its lazy INC/DEC (what the core's inc()
+      // and dec() do). A call of those on the path of a loop's `dec ecx; jnz` made V8 spill
+      // every register local of the loop.
+      const cf = this.cfBefore();
+      const emit = cf === undefined
+        ? () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }
+        : () => {
+          this.gget(G_FLAGS).i32(~CF).op(Op.i32_and).get(cf).op(Op.i32_or).gset(G_FLAGS);
+          this.i32(down ? LF_DEC : LF_INC).gset(G_LFOP).i32(sign(sz)).gset(G_LFSIGN);
+          this.get(v).gset(G_LFA).i32(1).gset(G_LFB).get(res).gset(G_LFRES);
+        };
+      this.owe({ emit, writes: incDecFlags, kills: incDecFlags, incdec: { v, r: res, sz, dec: down, cf } });
       return true;
     }
     // ---- shifts and rotates by imm8, 1 or CL (not RCL/RCR, same helper though) ----
