@@ -13,17 +13,17 @@
 import { Bytes, Op, I32, VOID, type FuncBody } from "./wasm-writer.ts";
 import {
   F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, F_STEP, F_COND, F_INC, F_DEC, F_SHIFT, F_IMUL_FLAGS, JIT_FUNCS,
-  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN,
+  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN, G_FLAGS,
   type JitLayout,
 } from "./core-imports.ts";
 import { RegionPlan } from "./region-plan.ts";
 import { thunkIn, type Peek, type Thunk } from "./pc-thunk.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS } from "./x86-decode.ts";
 import { continuesBlock } from "../x86/derive.ts";
-import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
+import { flagEffect, flagsReadLater, ARITH, CF, OF } from "./flag-liveness.ts";
 
 // Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
-const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
+const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
 const ESP = 4, ECX = 1;
 /** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
 const CHK_FLAT = 0x10, CHK_WIDE = 0x20, CHK_NOREAD = 1, CHK_NOWRITE = 2;
@@ -43,8 +43,9 @@ const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
 interface Pending { lf: number; sz: number; stored: boolean; cin?: number }
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
- *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
-interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
+ *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF.
+ *  `writes`: the flags it may change; `kills`: those it surely sets, whatever it had. */
+interface Replay { emit: () => void; writes: number; kills: number; incdec?: { v: number; r: number; sz: number; dec: boolean; cf?: number | undefined } }
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -67,6 +68,8 @@ export interface Translation extends FuncBody {
   inline: number;
   /** Basic blocks in the region. */
   blocks: number;
+  /** Its branches back are one wasm loop (RegionPlan.loopHead). */
+  loop: boolean;
   /** Their byte offsets in the page (the entry's first). */
   members: readonly number[];
 }
@@ -90,7 +93,7 @@ export function translateRegion(page: Uint8Array, offset: number, eip: number, L
     codes.push(t.takeCode());
   }
   if ((t.regsUsed & ~first.regsUsed) || (t.regsWritten & ~first.regsWritten)) throw new Error("translator: the passes disagree on registers");
-  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length, members: [plan.entryOff, ...plan.offsets.filter((o) => o !== plan.entryOff)] };
+  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length, loop: plan.loopHead >= 0, members: [plan.entryOff, ...plan.offsets.filter((o) => o !== plan.entryOff)] };
 }
 
 class Translator {
@@ -118,6 +121,10 @@ class Translator {
   private usesNeed = [false, false];
   /** The return value on the way out; the GPR locals. */
   private ret: number;
+  /** What an exit hands the shared exit code at the end of the function (finish): the EIP it
+   *  leaves to, relative to the entry's; the instructions of its block it retired; and the
+   *  lazy-flags kind (lf | sign) of flags it leaves in fa fb fr for that code to store. */
+  private xEip: number; private xN: number; private xF: number;
   /** Instructions added to instretCount; "a slow path asked to leave"; the count a slow call
    *  added for its duration (slowCall). */
   private cred: number; private xl: number; private slowOwed: number;
@@ -140,6 +147,7 @@ class Translator {
     const fixed = () => { this.locals.push(I32); return this.locals.length; /* param 0 is the budget */ };
     this.fa = fixed(); this.fb = fixed(); this.fr = fixed();
     this.idx = fixed(); this.done = fixed(); this.ret = fixed();
+    this.xEip = fixed(); this.xN = fixed(); this.xF = fixed();
     this.cred = fixed(); this.xl = fixed(); this.slowOwed = fixed();
     for (let x = 0; x < 8; x++) this.R.push(fixed());
     this.loadSet = regs?.used ?? 0xff;
@@ -302,27 +310,44 @@ class Translator {
   }
   /** Leave the region: flags stored, EIP = `eipTo` (a constant, a local via {local}, or null:
    *  already set), `retired` instructions of this block counted (and those of the blocks run
-   *  before it in this call, `done`). */
+   *  before it in this call, `done`).
+   *  A region has many exits (every memory access has one), so what they have in common —
+   *  EIP, the instruction count, the flags of a pending ALU result — is done once, by the code
+   *  finish() puts at the end of the function; an exit sets three locals and branches there.
+   *  (Each exit doing all of it was 40 % of a region's code, all of it compiled by V8.) */
   exit(eipTo: number | { local: number } | null, retired: number): void {
-    this.exitFlags();
-    if (typeof eipTo === "number") this.eipc(eipTo).gset(G_EIP);
-    else if (eipTo) this.get(eipTo.local).gset(G_EIP);
-    this.owed(retired); this.addInstret();
-    this.get(this.done);
-    if (retired !== 0) this.i32(retired).op(Op.i32_add);
-    this.leave();
+    const p = this.pending;
+    const flagsInTail = p !== null && !p.stored && p.cin === undefined && this.replays.length === 0;
+    if (flagsInTail) this.i32(p.lf | sign(p.sz)).set(this.xF);
+    else this.exitFlags();
+    if (typeof eipTo === "number") this.i32((eipTo - this.base) | 0);
+    else { if (eipTo) this.get(eipTo.local); else this.gget(G_EIP); this.gget(G_EIP0).op(Op.i32_sub); }
+    this.set(this.xEip);
+    this.i32(retired).set(this.xN);
+    // Past the ifs open here, the blocks after this one and the loop: the exit code's blocks.
+    this.b.byte(Op.br).u32(this.depth + this.inner() + (flagsInTail ? 1 : 2));
   }
-  /** Return the i32 on the stack, through the region's one way out (finish), which stores the
-   *  registers first. */
-  private leave(): void {
-    this.set(this.ret);
-    // Past the ifs open here, the blocks after this one and the loop, to the outer block.
-    this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k + 1);
+  /** The wasm blocks (and loop) between the current block's code and the exit code's blocks,
+   *  less one (see finish). */
+  private inner(): number {
+    const h = this.plan.loopHead, L = this.plan.loopEnd, n = this.plan.offsets.length, k = this.k;
+    if (h < 0 || (k >= h && k <= L)) return n - 1 - k;
+    return k < h ? h - k + n - 2 - L : n - 2 - k;
+  }
+  /** The br depth (past the ifs open here) to block j's code, j > k. */
+  private forward(j: number): number {
+    const h = this.plan.loopHead, L = this.plan.loopEnd, k = this.k;
+    if (h < 0 || j <= L || k > L) {
+      if (h >= 0 && k < h && j > h && j <= L) throw new Error("translator: a branch into the loop past its head");
+      return j - k - 1;
+    }
+    return k < h ? h - k + j - L - 1 : j - k; // out of the loop, to a block after it
   }
   /** A direct branch to `target` after `retired` instructions of this block: on to the target's
    *  block if it is in the region and the budget allows all of it (the run loop's rule for
    *  entering a block), else leave. Flags are stored: the next block reads them from the core. */
   private jump(target: number, retired: number): void {
+    if (this.plan.open) this.plan.edges.push([this.plan.offsets[this.k]!, this.plan.entryOff + ((target - this.base) | 0)]);
     const j = this.plan.target(target);
     if (j < 0) { this.exit(target, retired); return; }
     // A slow path of this instruction asked to leave (a code page written, a device's exit).
@@ -338,9 +363,11 @@ class Translator {
     this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
     // Forward: out of the blocks up to the one whose end block j's code follows. Back: to the
     // loop around the dispatch, past the ifs open here and the blocks after this one.
-    if (j > this.k) { this.b.byte(Op.br).u32(this.depth + j - this.k - 1); return; }
-    this.i32(j).set(this.idx);
-    this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k);
+    if (j > this.k) { this.b.byte(Op.br).u32(this.depth + this.forward(j)); return; }
+    const h = this.plan.loopHead;
+    if (h < 0) this.i32(j).set(this.idx);
+    else if (j !== h || this.k > this.plan.loopEnd) throw new Error("translator: a branch back that is not the loop's");
+    this.b.byte(Op.br).u32(this.depth + (h < 0 ? this.plan.offsets.length - 1 - this.k : this.plan.loopEnd - this.k));
   }
   /** After a slow-path call: if it faulted, leave with EIP at this instruction. */
   private faultExit(insn: Insn): void {
@@ -411,6 +438,16 @@ class Translator {
   private storeOp(sz: number): [number, number] {
     return sz === 4 ? [Op.i32_store, 2] : sz === 2 ? [Op.i32_store16, 1] : [Op.i32_store8, 0];
   }
+  /** Where the TLB does not let an access take the fast path (a miss, a page crossing, MMIO,
+   *  a write to a page holding translated code), the region leaves *before* the instruction
+   *  and the interpreter does it (and the rest of its block). A call into the core there
+   *  instead made V8 keep every register local in a stack slot on the fast path too: a wasm
+   *  call clobbers every machine register, and its register allocator spills a value live
+   *  across any call where the value is made, cold path or not. Nothing of the instruction
+   *  has been done yet (accesses come before register and flag writes), so leaving is exact. */
+  private missExit(insn: Insn): void {
+    this.exit(insn.eip, this.count);
+  }
   /** Push the sz-byte value at seg:lin (lin a local holding the offset). */
   private readMem(insn: Insn, sz: number, seg: number, lin: number): void {
     if (this.fastSeg(seg)) {
@@ -421,8 +458,7 @@ class Translator {
       const [o, a] = this.loadOp(sz);
       this.mem(o, a, this.L.GUEST_RAM_BASE);
       this.else();
-      this.i32(seg).get(lin).slowCall(F_READ[sz]!);
-      this.faultExit(insn);
+      this.missExit(insn);
       this.end();
     } else {
       this.i32(seg).get(lin).slowCall(F_READ[sz]!);
@@ -442,14 +478,15 @@ class Translator {
     const [o, a] = this.storeOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
-    slowPath();
+    this.missExit(insn);
     this.end();
   }
   /** Read for a read-modify-write: pushes the value; `ph` gets the physical address on the
    *  fast path, or -1 when the core holds the (pre-translated) access. */
   private rmwRead(insn: Insn, sz: number, seg: number, lin: number, ph: number): void {
     const slowPath = () => { this.i32(seg).get(lin).i32(sz).slowCall(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
-    if (!this.fastSeg(seg)) { slowPath(); return; }
+    this.rmwFast = this.fastSeg(seg);
+    if (!this.rmwFast) { slowPath(); return; }
     const e = this.local(), at = this.linear(seg, lin);
     this.fastCheck(sz, lin, at, e, G_WRITENEED);
     this.notCodePage(e);
@@ -459,10 +496,18 @@ class Translator {
     const [o, a] = this.loadOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
-    slowPath();
+    this.missExit(insn);
     this.end();
   }
+  /** The last rmwRead took the fast path or left: its write goes straight to `ph`. */
+  private rmwFast = false;
   private rmwWrite(sz: number, ph: number, v: number): void {
+    if (this.rmwFast) {
+      this.get(ph).get(v);
+      const [o, a] = this.storeOp(sz);
+      this.mem(o, a, this.L.GUEST_RAM_BASE);
+      return;
+    }
     this.get(ph).i32(-1).op(Op.i32_ne).if();
     this.get(ph).get(v);
     const [o, a] = this.storeOp(sz);
@@ -527,6 +572,21 @@ class Translator {
     this.i32(cc).call(F_COND);
   }
 
+  /** A local holding CF as the flags stand now (0 or 1), when the translator knows it; set
+   *  here from the flag locals, or the one an owed INC/DEC (which keeps CF) already has. */
+  private cfBefore(): number | undefined {
+    const last = this.replays[this.replays.length - 1];
+    if (last) return last.incdec?.cf;
+    const p = this.pending;
+    if (!p) return undefined;
+    if (p.lf === LF_ADD) this.get(this.fr).get(this.fa).op(Op.i32_lt_u);
+    else if (p.lf === LF_SUB) this.get(this.fa).get(this.fb).op(Op.i32_lt_u);
+    else if (p.lf === LF_LOGIC) this.i32(0);
+    else return undefined;
+    const cf = this.local();
+    this.set(cf);
+    return cf;
+  }
   /** Push condition cc after INC/DEC v → r, if it reads only ZF SF OF (true); else false. */
   private incDecCond(cc: number, x: { v: number; r: number; sz: number; dec: boolean }): boolean {
     const sg = sign(x.sz);
@@ -639,8 +699,19 @@ class Translator {
   private cur = 0;
   /** No later instruction of the block reads what the current instruction does to the flags:
    *  generate the value only, and owe the flags (replays) to whatever leaves or steps. */
-  private flagsDeferred(i: Insn): boolean {
-    return (flagEffect(i).write & this.readLater[this.cur]!) === 0 && this.replays.length < MAX_REPLAYS;
+  private flagsDeferred(i: Insn, kills = flagEffect(i).kill): boolean {
+    return (flagEffect(i).write & this.readLater[this.cur]!) === 0 && this.superseding(kills).length < MAX_REPLAYS;
+  }
+  /** The replays owed that still count after one that surely sets `kills`: those writing
+   *  nothing else are dropped (four IMULs in a row owe the last one's CF and OF only — the
+   *  multiply step of the kernel's RSA check of module signatures, 7 % of a distro boot
+   *  when each of them called the core). */
+  private superseding(kills: number): Replay[] {
+    return this.replays.filter((r) => (r.writes & ~kills) !== 0);
+  }
+  private owe(r: Replay): void {
+    this.replays = this.superseding(r.kills);
+    this.replays.push(r);
   }
   /** Flag updates owed, in order, on top of `pending` (or of the core's flags if it is null or
    *  stored): each emits a call of the core helper that applies the instruction's flags. */
@@ -762,7 +833,8 @@ class Translator {
     if ((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2)) {
       // A plain add; the flags owed (CF is the one before, which the core has), ZF SF OF for
       // a Jcc from the locals (incDecCond). With as many owed as allowed, those are paid first.
-      if (this.replays.length >= MAX_REPLAYS) this.flushFlags();
+      const incDecFlags = ARITH & ~CF;
+      if (this.superseding(incDecFlags).length >= MAX_REPLAYS) this.flushFlags();
       const sz = op < 0x50 ? osz : op === 0xfe ? 1 : osz;
       const down = op < 0x50 ? op >= 0x48 : i.reg === 1;
       const v = this.local(), res = this.local();
@@ -782,7 +854,20 @@ class Translator {
         add();
         this.rmwWrite(sz, ph, res);
       }
-      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
+      // The owed flags are paid inline when CF before the instruction is known here (an ADD,
+      // SUB or logic result in the flag locals, or an INC/DEC owed before, which kept it):
+      // CF into the core's flags word, the rest as its lazy INC/DEC (what the core's inc()
+      // and dec() do). A call of those on the path of a loop's `dec ecx; jnz` made V8 spill
+      // every register local of the loop.
+      const cf = this.cfBefore();
+      const emit = cf === undefined
+        ? () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }
+        : () => {
+          this.gget(G_FLAGS).i32(~CF).op(Op.i32_and).get(cf).op(Op.i32_or).gset(G_FLAGS);
+          this.i32(down ? LF_DEC : LF_INC).gset(G_LFOP).i32(sign(sz)).gset(G_LFSIGN);
+          this.get(v).gset(G_LFA).i32(1).gset(G_LFB).get(res).gset(G_LFRES);
+        };
+      this.owe({ emit, writes: incDecFlags, kills: incDecFlags, incdec: { v, r: res, sz, dec: down, cf } });
       return true;
     }
     // ---- shifts and rotates by imm8, 1 or CL (not RCL/RCR, same helper though) ----
@@ -863,7 +948,8 @@ class Translator {
       // CF = OF = the signed product does not fit; SF ZF AF PF stay as the instruction before
       // left them (the core's helper, where they are read): owed after that one's flags.
       const flags = () => { this.i32(osz).get(a).get(b).call(F_IMUL_FLAGS); };
-      if (this.flagsDeferred(i)) this.replays.push({ emit: flags });
+      // The core's helper sets CF and OF only (SF ZF AF PF stay: undefined after IMUL).
+      if (this.flagsDeferred(i, CF | OF)) this.owe({ emit: flags, writes: CF | OF, kills: CF | OF });
       else { this.flushFlags(); flags(); this.pending = null; }
       return true;
     }
@@ -1062,10 +1148,10 @@ class Translator {
     const v = this.local(), c = this.local();
     count(); this.set(c);
     this.getReg(sz, i.rm).set(v); // zero-extended to 32 bits
-    this.replays.push({ emit: () => {
+    this.owe({ emit: () => {
       // A masked count of 0 changes no flag (and the core's shift is not called for it).
       this.get(c).if().i32(i.reg).i32(sz).get(v).get(c).call(F_SHIFT).op(Op.drop).end();
-    } });
+    }, writes: i.reg < 2 ? CF | OF : ARITH, kills: flagEffect(i).kill }); // ROL ROR: CF OF
     this.setReg(sz, i.rm, () => {
       switch (i.reg) {
         case 0: case 1: { // ROL, ROR
@@ -1109,7 +1195,16 @@ class Translator {
   /** The function body: entry checks, then the blocks' code (`codes`, block k's at k) in a
    *  loop around a br_table on `idx`: block k's code follows the end of the k-th nested
    *  wasm block (blocks in address order, the entry's idx set first). A branch to a later
-   *  block j leaves the wasm blocks up to j's; one back sets idx = j and goes to the loop's top. */
+   *  block j leaves the wasm blocks up to j's; one back sets idx = j and goes to the loop's top.
+   *  After the loop, the code every exit shares (exit()): the flags an exit left in the flag
+   *  locals, then EIP and the instruction count, then the registers stored. */
+  /** br_table on idx over the m innermost blocks. */
+  private dispatch(m: number): void {
+    this.get(this.idx);
+    this.b.byte(Op.br_table).u32(m);
+    for (let k = 0; k < m; k++) this.b.u32(k);
+    this.b.u32(m - 1);
+  }
   finish(codes: Bytes[]): Bytes {
     const n = codes.length;
     this.b = new Bytes();
@@ -1127,16 +1222,39 @@ class Translator {
     if (this.usesNeed[1]) this.gget(G_WRITENEED).i32(this.needs.write).op(Op.i32_ne).op(Op.i32_or);
     this.if().i32(0).op(Op.return).end();
     this.gget(G_EIP).gset(G_EIP0);
-    if (this.plan.entry !== 0) this.i32(this.plan.entry).set(this.idx);
+    if (this.plan.entry !== 0 && this.plan.loopHead < 0) this.i32(this.plan.entry).set(this.idx);
     this.loadRegs();
-    this.b.byte(Op.block).byte(VOID).byte(Op.loop).byte(VOID);
-    for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
-    this.get(this.idx);
-    this.b.byte(Op.br_table).u32(n);
-    for (let k = 0; k < n; k++) this.b.u32(k);
-    this.b.u32(n - 1);
-    for (const code of codes) this.b.byte(Op.end).bytes(code.view());
-    this.b.byte(Op.end).byte(Op.unreachable).byte(Op.end); // the loop, the outer block
+    const h = this.plan.loopHead;
+    if (h < 0) {
+      // block (exit) block (exit with flags) loop (dispatch) block * n
+      this.b.byte(Op.block).byte(VOID).byte(Op.block).byte(VOID).byte(Op.loop).byte(VOID);
+      for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
+      this.dispatch(n);
+      for (const code of codes) this.b.byte(Op.end).bytes(code.view());
+      this.b.byte(Op.end); // the loop
+    } else {
+      // block (exit) block (exit with flags); the blocks after the loop, outermost, then those
+      // before it and the loop's (whose end is the loop's start): block * (n - 1 - L + h + 1);
+      // a br to the entry's; the blocks before the loop; the loop, with the blocks inside it
+      // nested in it (the head's code first); the blocks after it.
+      const L = this.plan.loopEnd, e = this.plan.entry;
+      this.b.byte(Op.block).byte(VOID).byte(Op.block).byte(VOID);
+      for (let k = 0; k < n - 1 - L + h + 1; k++) this.b.byte(Op.block).byte(VOID);
+      if (e > 0) this.b.byte(Op.br).u32(e <= h ? e : h + e - L);
+      for (let k = 0; k < h; k++) this.b.byte(Op.end).bytes(codes[k]!.view());
+      this.b.byte(Op.end).byte(Op.loop).byte(VOID);
+      for (let k = h + 1; k <= L; k++) this.b.byte(Op.block).byte(VOID);
+      this.b.bytes(codes[h]!.view());
+      for (let k = h + 1; k <= L; k++) this.b.byte(Op.end).bytes(codes[k]!.view());
+      this.b.byte(Op.end); // the loop
+      for (let k = L + 1; k < n; k++) this.b.byte(Op.end).bytes(codes[k]!.view());
+    }
+    this.b.byte(Op.unreachable).byte(Op.end); // exits with flags go on here
+    this.get(this.xF).i32(7).op(Op.i32_and).gset(G_LFOP).get(this.xF).i32(~7).op(Op.i32_and).gset(G_LFSIGN);
+    this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
+    this.b.byte(Op.end); // every exit goes on here
+    this.gget(G_EIP0).get(this.xEip).op(Op.i32_add).gset(G_EIP);
+    this.get(this.done).get(this.xN).op(Op.i32_add).tee(this.ret).get(this.cred).op(Op.i32_sub).addInstret();
     this.storeRegs();
     this.get(this.ret).op(Op.return);
     return this.b;
