@@ -70,7 +70,7 @@ test("deterministic: boot + A + B is (boot + A, --save-state) then (--restore + 
   }
 });
 
-test("--restore refuses a missing, truncated, damaged or foreign file, or another disk: exit 6, one line, nothing runs", () => {
+test("--restore refuses a truncated file, a missing disk or another disk: exit 6, one line, nothing runs", () => {
   const dir = mkdtempSync(join(tmpdir(), "vireo-snap-"));
   try {
     const disk = join(dir, "disk.img");
@@ -79,12 +79,9 @@ test("--restore refuses a missing, truncated, damaged or foreign file, or anothe
     const saved = boot(["--clock", "deterministic", "--device", `blk,transport=mmio-v2,image=${disk}`, "--cmd", "echo hi > /tmp/x", "--save-state", state], 120);
     assert.equal(saved.code, 0, saved.err);
     const good = readFileSync(state);
+    // The other kinds of damage are tests/devices/state/file.test.ts's; this one shows the CLI's outcome.
     const cases: [string, (f: string) => void, RegExp][] = [
-      ["missing", () => {}, /cannot read state file .*ENOENT/],
       ["truncated", (f) => writeFileSync(f, good.subarray(0, good.length - 1000)), /truncated state file/],
-      ["damaged", (f) => { const b = Buffer.from(good); b[b.length - 5]! ^= 0x40; writeFileSync(f, b); }, /damaged state file: checksum/],
-      ["not a state", (f) => writeFileSync(f, "hello, world, this is not a state file at all"), /not a Vireo state file/],
-      ["another build", (f) => { const b = Buffer.from(good); b[16]! ^= 1; writeFileSync(f, b); }, /incompatible state file: made by core build/],
     ];
     for (const [what, make, re] of cases) {
       const f = join(dir, `${what}.vmstate`);
