@@ -1,18 +1,15 @@
 // Guest RAM in a state file: pages that are all zero are not stored (a bitmap says which are),
-// and the rest is deflated (fflate, level RAM_DEFLATE_LEVEL) in chunks of CHUNK_PAGES pages, so
-// neither side ever holds more than one chunk's scratch on top of RAM itself. Loading trusts
-// nothing in the file: a chunk's size comes from the bitmap, and inflating stops at it.
-import { deflateSync, inflateSync } from "fflate";
+// and the rest is LZ4-compressed (host/lz4-encode.ts, one block per chunk of CHUNK_PAGES
+// pages), so neither side ever holds more than one chunk's scratch on top of RAM itself.
+// Loading trusts nothing in the file: a chunk's size comes from the bitmap, and decoding stops
+// at it. Why LZ4 and not deflate: host/lz4-encode.ts (measured).
+import { lz4BlockBound, lz4BlockEncode } from "../host/lz4-encode.ts";
+import { lz4BlockDecode } from "../host/lz4.ts";
 import { StateError, StateReader, StateWriter } from "./wire.ts";
 
 export const PAGE = 4096;
 /** Pages per compressed chunk: 1 MiB of RAM. */
 export const CHUNK_PAGES = 256;
-/**
- * Deflate level. Measured on the default guest's RAM after boot (README "Snapshots"): level 1
- * is ~3× faster to save than 6 for a few percent more bytes, and inflating is the same speed.
- */
-export const RAM_DEFLATE_LEVEL = 1;
 
 function zeroPage(words: BigUint64Array, page: number): boolean {
   const end = (page + 1) * (PAGE / 8);
@@ -40,12 +37,14 @@ export function saveRam(ram: Uint8Array): Uint8Array {
   w.u32(CHUNK_PAGES);
   w.bytes(map);
   const chunk = new Uint8Array(CHUNK_PAGES * PAGE);
+  const packed = new Uint8Array(lz4BlockBound(chunk.length));
+  const table = new Int32Array(1 << 16);
   for (let first = 0; first < pages; first += CHUNK_PAGES) {
     let n = 0;
     for (let p = first; p < Math.min(pages, first + CHUNK_PAGES); p++) {
       if (isStored(map, p)) chunk.set(ram.subarray(p * PAGE, (p + 1) * PAGE), PAGE * n++);
     }
-    if (n > 0) w.blob(deflateSync(chunk.subarray(0, n * PAGE), { level: RAM_DEFLATE_LEVEL }));
+    if (n > 0) w.blob(packed.subarray(0, lz4BlockEncode(chunk.subarray(0, n * PAGE), packed, table)));
   }
   return w.finish();
 }
@@ -64,13 +63,11 @@ export function loadRam(body: Uint8Array, ram: Uint8Array): void {
     for (let p = first; p < last; p++) if (isStored(map, p)) n++;
     if (n === 0) { ram.fill(0, first * PAGE, last * PAGE); continue; }
     const packed = r.blob(r.left, "a RAM chunk");
-    let out: Uint8Array;
     try {
-      out = inflateSync(packed, { out: chunk.subarray(0, n * PAGE) });
+      lz4BlockDecode(packed, chunk.subarray(0, n * PAGE));
     } catch (e) {
-      throw new StateError(`RAM: chunk at page ${first} does not inflate (${(e as Error).message})`);
+      throw new StateError(`RAM: chunk at page ${first} is damaged (${(e as Error).message})`);
     }
-    if (out.length !== n * PAGE) throw new StateError(`RAM: chunk at page ${first} inflates to ${out.length} bytes, not ${n * PAGE}`);
     let k = 0;
     for (let p = first; p < last; p++) {
       if (isStored(map, p)) ram.set(chunk.subarray(PAGE * k, PAGE * ++k), p * PAGE);
