@@ -16,6 +16,8 @@ import { fpuEmpty } from "./fpu/state";
 import { tlbFlushAll, updateAccessMasks } from "./cpu/paging";
 import { clearFault } from "./cpu/access";
 import { jitFlush } from "./cpu/jit";
+import { ramBytes } from "./cpu/paging";
+import { GUEST_RAM_BASE } from "./layout";
 
 /** Physical x87 register p's significand (64 bits, explicit integer bit). */
 export function fpuRegMant(p: u32): u64 { return physMant(p & 7); }
@@ -34,4 +36,14 @@ export function stateLoaded(): void {
   tlbFlushAll();
   updateAccessMasks();
   jitFlush();
+}
+
+/** Guest page `page` holds only zero bytes (a snapshot stores no such page); true past RAM. */
+export function ramPageIsZero(page: u32): bool {
+  if (page >= ramBytes >>> 12) return true;
+  const start: usize = GUEST_RAM_BASE + (<usize>page << 12);
+  for (let p = start; p < start + 4096; p += 32) {
+    if ((load<u64>(p) | load<u64>(p, 8) | load<u64>(p, 16) | load<u64>(p, 24)) != 0) return false;
+  }
+  return true;
 }

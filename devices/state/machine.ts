@@ -61,14 +61,15 @@ export function saveMachine(board: PcBoard): Section[] {
     const w = new StateWriter();
     saveState(w, c, name);
     out.push({ name, schema: schemaHash(stateShape(c)), body: w.finish().slice() });
-    if (name === "cpu") out.push({ name: RAM_SECTION, schema: 0, body: saveRam(board.core.ram) });
+    if (name === "cpu") out.push({ name: RAM_SECTION, schema: 0, body: saveRam(board.core.ram, (p) => Boolean(board.core.exports.ramPageIsZero(p))) });
   }
   return out;
 }
 
 /**
- * Load a freshly built board (the same configuration, not booted) from `sections`. Any
- * mistake in the file is a StateError naming the section; the board is then unusable.
+ * Load a freshly built board (the same configuration, never run: its RAM is all zero) from
+ * `sections`. Any mistake in the file is a StateError naming the section; the board is then
+ * unusable.
  */
 export function loadMachine(board: PcBoard, sections: ReadonlyMap<string, Section>): void {
   const parts = machineParts(board);
@@ -92,7 +93,7 @@ export function loadMachine(board: PcBoard, sections: ReadonlyMap<string, Sectio
     if (name === "cpu") {
       const ram = sections.get(RAM_SECTION);
       if (!ram) throw new StateError("the state has no RAM");
-      loadRam(ram.body, board.core.ram);
+      loadRam(ram.body, board.core.ram, true);
     }
   }
 }

@@ -159,6 +159,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   );
   const started = performance.now();
   let resets = 0;
+  /** How long a restore and a save took (--stats: restoreSeconds, saveSeconds). */
+  const stateTimes: { restoreSeconds?: number; saveSeconds?: number } = {};
 
   // Checked, and unpacked once, natively, rather than by the guest on every boot (host/initrd.ts,
   // host/kernel-payload.ts); the guest gets the packed images if the config asks for the real
@@ -233,7 +235,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const stats = (): VmStats => {
     const n = instructions();
     const wallSeconds = (performance.now() - started) / 1000;
-    return { instructions: n, wallSeconds, mips: n / wallSeconds / 1e6, resets, ...board.stats() };
+    return { instructions: n, wallSeconds, mips: n / wallSeconds / 1e6, resets, ...board.stats(), ...stateTimes };
   };
   // Stopping: whatever ended the VM, the disks are written back and closed before the exit.
   const finish = async (reason: ExitReason, message?: string, panicVia?: PanicVia) => {
@@ -254,8 +256,10 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       board.advance();
     }
     let bytes: Uint8Array;
+    const t0 = performance.now();
     try {
       bytes = await saveSnapshot(board, config, true);
+      stateTimes.saveSeconds = (performance.now() - t0) / 1000;
     } catch (e) {
       return finish("error", `cannot save the machine: ${(e as Error).message}`);
     }
@@ -283,9 +287,11 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     // The board is built as power-on builds it; the firmware wires PCI interrupts (and assigns
     // BARs, which the PCI functions' loads then put where the guest had them); then every
     // component takes its saved state.
+    const t0 = performance.now();
     try {
       board.firmware();
       await restoreSnapshot(board, image);
+      stateTimes.restoreSeconds = (performance.now() - t0) / 1000;
     } catch (e) {
       if (!(e instanceof StateError)) throw e;
       board.flushLog();
