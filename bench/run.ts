@@ -389,9 +389,14 @@ if (only.has("snapshot")) {
   add(row("snapshot", "restore", "s", r.restoreS, "check, build the board, load every component and RAM (--stats restoreSeconds)"));
   add(row("snapshot", "fresh boot to first command output", "s", r.bootS, "process start to the output of the first --cmd"));
   add(row("snapshot", "restore to first command output", "s", r.resumeS, "process start to the same output, --restore"));
-  const speedup = row("snapshot", "restore vs boot to first output", "x", pairedRatios(r.bootS, r.resumeS), "paired runs");
+  const speedup = row("snapshot", "restore vs boot to first output", "x", pairedRatios(r.bootS, r.resumeS), "paired runs, from process start");
   add(speedup);
-  targets.push(target("#18 restore to first output, faster than boot", speedup.median, "x", ">=", 4));
+  add(row("snapshot", "fresh boot to first output, from VM start", "s", r.vmBootS, "the worker's runVm start to the output (Node, CLI and worker start-up left out)"));
+  add(row("snapshot", "restore to first output, from VM start", "s", r.vmResumeS, "the same for --restore"));
+  const vmSpeedup = row("snapshot", "restore vs boot to first output, from VM start", "x", pairedRatios(r.vmBootS, r.vmResumeS), "paired runs");
+  add(vmSpeedup);
+  targets.push(target("#18 restore to first output, faster than boot (process start)", speedup.median, "x", ">=", 4));
+  targets.push(target("#18 restore to first output, faster than boot (VM start)", vmSpeedup.median, "x", ">=", 4));
   targets.push(target("#18 state size after boot", row("", "", "", r.sizeMiB).median, "MiB", "<=", 8));
 }
 

@@ -235,7 +235,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const stats = (): VmStats => {
     const n = instructions();
     const wallSeconds = (performance.now() - started) / 1000;
-    return { instructions: n, wallSeconds, mips: n / wallSeconds / 1e6, resets, ...board.stats(), ...stateTimes };
+    // startedAtMs: when the VM started, on the wall clock (the bench subtracts the host's start-up).
+    return { instructions: n, wallSeconds, startedAtMs: Math.round(performance.timeOrigin + started), mips: n / wallSeconds / 1e6, resets, ...board.stats(), ...stateTimes };
   };
   // Stopping: whatever ended the VM, the disks are written back and closed before the exit.
   const finish = async (reason: ExitReason, message?: string, panicVia?: PanicVia) => {
