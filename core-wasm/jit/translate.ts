@@ -20,7 +20,7 @@ import { RegionPlan } from "./region-plan.ts";
 import { thunkIn, type Peek, type Thunk } from "./pc-thunk.ts";
 import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS } from "./x86-decode.ts";
 import { continuesBlock } from "../x86/derive.ts";
-import { flagEffect, flagsReadLater } from "./flag-liveness.ts";
+import { flagEffect, flagsReadLater, ARITH, CF, OF } from "./flag-liveness.ts";
 
 // Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
 const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
@@ -43,8 +43,9 @@ const sign = (sz: number) => (sz === 4 ? 0x80000000 : 1 << (sz * 8 - 1));
 /** What the flag locals hold: the last flag-setting instruction translated in this block. */
 interface Pending { lf: number; sz: number; stored: boolean; cin?: number }
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
- *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF. */
-interface Replay { emit: () => void; incdec?: { v: number; r: number; sz: number; dec: boolean } }
+ *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF.
+ *  `writes`: the flags it may change; `kills`: those it surely sets, whatever it had. */
+interface Replay { emit: () => void; writes: number; kills: number; incdec?: { v: number; r: number; sz: number; dec: boolean } }
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -411,6 +412,16 @@ class Translator {
   private storeOp(sz: number): [number, number] {
     return sz === 4 ? [Op.i32_store, 2] : sz === 2 ? [Op.i32_store16, 1] : [Op.i32_store8, 0];
   }
+  /** Where the TLB does not let an access take the fast path (a miss, a page crossing, MMIO,
+   *  a write to a page holding translated code), the region leaves *before* the instruction
+   *  and the interpreter does it (and the rest of its block). A call into the core there
+   *  instead made V8 keep every register local in a stack slot on the fast path too: a wasm
+   *  call clobbers every machine register, and its register allocator spills a value live
+   *  across any call where the value is made, cold path or not. Nothing of the instruction
+   *  has been done yet (accesses come before register and flag writes), so leaving is exact. */
+  private missExit(insn: Insn): void {
+    this.exit(insn.eip, this.count);
+  }
   /** Push the sz-byte value at seg:lin (lin a local holding the offset). */
   private readMem(insn: Insn, sz: number, seg: number, lin: number): void {
     if (this.fastSeg(seg)) {
@@ -421,8 +432,7 @@ class Translator {
       const [o, a] = this.loadOp(sz);
       this.mem(o, a, this.L.GUEST_RAM_BASE);
       this.else();
-      this.i32(seg).get(lin).slowCall(F_READ[sz]!);
-      this.faultExit(insn);
+      this.missExit(insn);
       this.end();
     } else {
       this.i32(seg).get(lin).slowCall(F_READ[sz]!);
@@ -442,14 +452,15 @@ class Translator {
     const [o, a] = this.storeOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
-    slowPath();
+    this.missExit(insn);
     this.end();
   }
   /** Read for a read-modify-write: pushes the value; `ph` gets the physical address on the
    *  fast path, or -1 when the core holds the (pre-translated) access. */
   private rmwRead(insn: Insn, sz: number, seg: number, lin: number, ph: number): void {
     const slowPath = () => { this.i32(seg).get(lin).i32(sz).slowCall(F_RMW_READ); this.faultExit(insn); this.i32(-1).set(ph); };
-    if (!this.fastSeg(seg)) { slowPath(); return; }
+    this.rmwFast = this.fastSeg(seg);
+    if (!this.rmwFast) { slowPath(); return; }
     const e = this.local(), at = this.linear(seg, lin);
     this.fastCheck(sz, lin, at, e, G_WRITENEED);
     this.notCodePage(e);
@@ -459,10 +470,18 @@ class Translator {
     const [o, a] = this.loadOp(sz);
     this.mem(o, a, this.L.GUEST_RAM_BASE);
     this.else();
-    slowPath();
+    this.missExit(insn);
     this.end();
   }
+  /** The last rmwRead took the fast path or left: its write goes straight to `ph`. */
+  private rmwFast = false;
   private rmwWrite(sz: number, ph: number, v: number): void {
+    if (this.rmwFast) {
+      this.get(ph).get(v);
+      const [o, a] = this.storeOp(sz);
+      this.mem(o, a, this.L.GUEST_RAM_BASE);
+      return;
+    }
     this.get(ph).i32(-1).op(Op.i32_ne).if();
     this.get(ph).get(v);
     const [o, a] = this.storeOp(sz);
@@ -639,8 +658,19 @@ class Translator {
   private cur = 0;
   /** No later instruction of the block reads what the current instruction does to the flags:
    *  generate the value only, and owe the flags (replays) to whatever leaves or steps. */
-  private flagsDeferred(i: Insn): boolean {
-    return (flagEffect(i).write & this.readLater[this.cur]!) === 0 && this.replays.length < MAX_REPLAYS;
+  private flagsDeferred(i: Insn, kills = flagEffect(i).kill): boolean {
+    return (flagEffect(i).write & this.readLater[this.cur]!) === 0 && this.superseding(kills).length < MAX_REPLAYS;
+  }
+  /** The replays owed that still count after one that surely sets `kills`: those writing
+   *  nothing else are dropped (four IMULs in a row owe the last one's CF and OF only — the
+   *  multiply step of the kernel's RSA check of module signatures, 7 % of a distro boot
+   *  when each of them called the core). */
+  private superseding(kills: number): Replay[] {
+    return this.replays.filter((r) => (r.writes & ~kills) !== 0);
+  }
+  private owe(r: Replay): void {
+    this.replays = this.superseding(r.kills);
+    this.replays.push(r);
   }
   /** Flag updates owed, in order, on top of `pending` (or of the core's flags if it is null or
    *  stored): each emits a call of the core helper that applies the instruction's flags. */
@@ -762,7 +792,8 @@ class Translator {
     if ((op >= 0x40 && op <= 0x4f) || ((op === 0xfe || op === 0xff) && i.reg < 2)) {
       // A plain add; the flags owed (CF is the one before, which the core has), ZF SF OF for
       // a Jcc from the locals (incDecCond). With as many owed as allowed, those are paid first.
-      if (this.replays.length >= MAX_REPLAYS) this.flushFlags();
+      const incDecFlags = ARITH & ~CF;
+      if (this.superseding(incDecFlags).length >= MAX_REPLAYS) this.flushFlags();
       const sz = op < 0x50 ? osz : op === 0xfe ? 1 : osz;
       const down = op < 0x50 ? op >= 0x48 : i.reg === 1;
       const v = this.local(), res = this.local();
@@ -782,7 +813,7 @@ class Translator {
         add();
         this.rmwWrite(sz, ph, res);
       }
-      this.replays.push({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, incdec: { v, r: res, sz, dec: down } });
+      this.owe({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, writes: incDecFlags, kills: incDecFlags, incdec: { v, r: res, sz, dec: down } });
       return true;
     }
     // ---- shifts and rotates by imm8, 1 or CL (not RCL/RCR, same helper though) ----
@@ -863,7 +894,8 @@ class Translator {
       // CF = OF = the signed product does not fit; SF ZF AF PF stay as the instruction before
       // left them (the core's helper, where they are read): owed after that one's flags.
       const flags = () => { this.i32(osz).get(a).get(b).call(F_IMUL_FLAGS); };
-      if (this.flagsDeferred(i)) this.replays.push({ emit: flags });
+      // The core's helper sets CF and OF only (SF ZF AF PF stay: undefined after IMUL).
+      if (this.flagsDeferred(i, CF | OF)) this.owe({ emit: flags, writes: CF | OF, kills: CF | OF });
       else { this.flushFlags(); flags(); this.pending = null; }
       return true;
     }
@@ -1062,10 +1094,10 @@ class Translator {
     const v = this.local(), c = this.local();
     count(); this.set(c);
     this.getReg(sz, i.rm).set(v); // zero-extended to 32 bits
-    this.replays.push({ emit: () => {
+    this.owe({ emit: () => {
       // A masked count of 0 changes no flag (and the core's shift is not called for it).
       this.get(c).if().i32(i.reg).i32(sz).get(v).get(c).call(F_SHIFT).op(Op.drop).end();
-    } });
+    }, writes: i.reg < 2 ? CF | OF : ARITH, kills: flagEffect(i).kill }); // ROL ROR: CF OF
     this.setReg(sz, i.rm, () => {
       switch (i.reg) {
         case 0: case 1: { // ROL, ROR
