@@ -6,8 +6,7 @@
 // file is untrusted. Host paths in it (a disk image, a 9p folder) are never used on their own:
 // the host gives its devices again and they must match (matchDevices).
 import type { VirtioDeviceSpec, VmConfig } from "../vm/config.ts";
-import { deviceType } from "../registry.ts";
-import { isTransportName } from "../registry.ts";
+import { deviceType, isTransportName } from "../registry.ts";
 import { optionField } from "../virtio/device-type.ts";
 import type { ContentId } from "./digest.ts";
 import { StateError } from "./wire.ts";
@@ -29,8 +28,8 @@ export interface SavedConfig {
   atPrompt: boolean;
 }
 
-const MAX_CONFIG = 1 << 20;
-export { MAX_CONFIG };
+/** Longest configuration JSON a state may carry. */
+export const MAX_CONFIG = 1 << 20;
 
 function fail(what: string): never {
   throw new StateError(`damaged state file: its board configuration has ${what}`);

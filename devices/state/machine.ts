@@ -15,6 +15,8 @@ import { StateError, StateReader, StateWriter } from "./wire.ts";
 
 /** The RAM section's name (not a Stateful component: ram.ts encodes it). */
 export const RAM_SECTION = "ram";
+/** The board configuration's section (config.ts, written by snapshot.ts). */
+export const CONFIG_SECTION = "config";
 
 /** A virtio device type keeps the transport it was activated with here (every one does). */
 type Attachable = Stateful & { ctx: VirtioContext | null };
@@ -97,6 +99,3 @@ export function loadMachine(board: PcBoard, sections: ReadonlyMap<string, Sectio
     }
   }
 }
-
-/** The board configuration's section (config.ts, written by the session). */
-export const CONFIG_SECTION = "config";

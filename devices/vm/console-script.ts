@@ -30,7 +30,7 @@ export class ConsoleScriptRunner {
    * command (or the end) — as if that prompt had just been printed.
    */
   resumeAtPrompt(): ScriptEvent | null {
-    if (this.finished || this.script.cmds.length === 0) return null;
+    if (this.finished || (this.script.cmds.length === 0 && !this.save)) return null;
     this.ready = true;
     this.tail = "";
     return this.atPrompt();
