@@ -84,7 +84,7 @@ export class Cmos implements Timed, Stateful {
 
   /** Snapshot fields (devices/state/): registers, RAM, and the RTC's time base (guest ns, f64). */
   readonly stateTable: StateTable = {
-    ram: { u8s: 128 }, index: "u8", regA: "u8", regB: "u8", regC: "u8", irqLevel: "bool", baseSec: "f64", baseNs: "f64",
+    ram: { u8s: 128 }, index: { upTo: 127 }, regA: "u8", regB: "u8", regC: "u8", irqLevel: "bool", baseSec: "f64", baseNs: "f64",
     held: { record: RTC_FIELDS }, scratch: { record: RTC_FIELDS }, lastFlagsNs: "f64",
   };
 

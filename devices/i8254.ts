@@ -64,7 +64,7 @@ class Channel implements Stateful {
   nextEdge = Infinity; // channel 0: counted-edge index of the next OUT rising edge
   /** Snapshot fields (devices/state/): the whole channel; tick counts are f64 (they pass 2^32). */
   readonly stateTable: StateTable = {
-    mode: "u8", rw: "u8", bcd: "bool", reload: "u32", gate: "bool", armed: "bool", triggered: "bool", paused: "bool",
+    mode: { upTo: 7 }, rw: { upTo: 3 }, bcd: "bool", reload: "u32", gate: "bool", armed: "bool", triggered: "bool", paused: "bool",
     startTick: "f64", acc: "f64", writeHigh: "bool", lsbWritten: "u8", readHigh: "bool", countLatched: "bool",
     latchValue: "u32", latchHigh: "bool", statusLatched: "bool", statusValue: "u8", nextEdge: "f64",
   };

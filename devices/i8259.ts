@@ -30,8 +30,8 @@ class Pic8259 implements Stateful {
   single = false; // ICW1.SNGL
   /** Snapshot fields (devices/state/): every register above; elcrMask is the chip's wiring. */
   readonly stateTable: StateTable = {
-    irr: "u8", isr: "u8", imr: "u8", level: "u8", elcr: "u8", vectorBase: "u8", lowest: "u8", autoEoi: "bool",
-    rotateOnAutoEoi: "bool", ltim: "bool", specialMask: "bool", readIsr: "bool", pollPending: "bool", initStep: "u8",
+    irr: "u8", isr: "u8", imr: "u8", level: "u8", elcr: "u8", vectorBase: "u8", lowest: { upTo: 7 }, autoEoi: "bool",
+    rotateOnAutoEoi: "bool", ltim: "bool", specialMask: "bool", readIsr: "bool", pollPending: "bool", initStep: { upTo: 4 },
     expectIcw4: "bool", single: "bool",
   };
 

@@ -97,9 +97,9 @@ export class Uart16550 implements Timed, Stateful {
    * behind it (inputQueue, in order); times are guest ns (f64).
    */
   readonly stateTable: StateTable = {
-    ier: "u8", lcr: "u8", mcr: "u8", lsr: "u8", scr: "u8", dll: "u8", dlm: "u8", fifoEnabled: "bool", rxTrigger: "u8",
+    ier: "u8", lcr: "u8", mcr: "u8", lsr: "u8", scr: "u8", dll: "u8", dlm: "u8", fifoEnabled: "bool", rxTrigger: { upTo: FIFO_SIZE },
     thrPending: "bool", msrDeltas: "u8", msrLines: "u8", timeoutPending: "bool", lastRxActivityNs: "f64", irqLevel: "bool",
-    burst: "u32", refillAtNs: "f64", rx: { u8s: FIFO_SIZE }, rxFromHost: { u8s: FIFO_SIZE }, rxHead: "u8", rxCount: "u8",
+    burst: "u32", refillAtNs: "f64", rx: { u8s: FIFO_SIZE }, rxFromHost: { u8s: FIFO_SIZE }, rxHead: { upTo: FIFO_SIZE - 1 }, rxCount: { upTo: FIFO_SIZE },
     inputQueue: { blob: 1 << 24 }, lastMsr: "u8",
   };
 

@@ -11,6 +11,8 @@ import { StateError, type StateReader, type StateWriter } from "./wire.ts";
 export type Scalar = "u8" | "u16" | "u32" | "i32" | "f64" | "bool" | "u64";
 export type Field =
   | Scalar
+  /** A whole number from 0 to `upTo` (an index, a mode): a state saying more is damaged. */
+  | { readonly upTo: number }
   /** A Uint8Array / Uint32Array property of fixed length, loaded in place. */
   | { readonly u8s: number }
   | { readonly u32s: number }
@@ -65,7 +67,10 @@ function writeValue(w: StateWriter, f: Field, v: unknown, path: string): void {
       case "child": saveState(w, v as Stateful, path); return;
     }
   }
-  if ("u8s" in f || "u32s" in f) {
+  if ("upTo" in f) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > f.upTo) bad(path, `${String(v)} is not in 0..${f.upTo}`);
+    w.u32(v);
+  } else if ("u8s" in f || "u32s" in f) {
     const n = "u8s" in f ? f.u8s : f.u32s;
     const ok = "u8s" in f ? v instanceof Uint8Array : v instanceof Uint32Array;
     if (!ok || (v as ArrayLike<number>).length !== n) bad(path, `not a typed array of ${n}`);
@@ -113,6 +118,11 @@ function readValue(r: StateReader, f: Field, into: unknown, path: string): unkno
       case "u64": return r.u64(path);
       case "child": loadState(r, into as Stateful, path); return into;
     }
+  }
+  if ("upTo" in f) {
+    const v = r.u32(path);
+    if (v > f.upTo) bad(path, `${v} is not in 0..${f.upTo}`);
+    return v;
   }
   if ("u8s" in f) {
     (into as Uint8Array).set(r.bytes(f.u8s, path));
