@@ -67,13 +67,18 @@ function fetch32Slow(): u32 {
 @inline export function sext8(v: u32): u32 { return <u32><i32><i8>v; }
 @inline export function sext16(v: u32): u32 { return <u32><i32><i16>v; }
 
-export function resetPrefixes(d32: bool): void {
-  o32 = d32; a32 = d32; segOvr = SEG_NONE; rep = 0;
+/** A prefix was decoded since the last reset: most instructions have none, and the four
+ *  stores of a reset at every instruction cost the interpreter measurably. */
+let prefixed = false;
+/** Back to the defaults of a code segment of size d32 — if anything moved them: a prefix, or
+ *  a change of the code segment's size (o32 then differs from it). */
+@inline export function resetPrefixes(d32: bool): void {
+  if (prefixed || o32 != d32) { o32 = d32; a32 = d32; segOvr = SEG_NONE; rep = 0; prefixed = false; }
 }
-export function setO32(v: bool): void { o32 = v; }
-export function setA32(v: bool): void { a32 = v; }
-export function setSegOvr(v: u32): void { segOvr = v; }
-export function setRep(v: u32): void { rep = v; }
+export function setO32(v: bool): void { o32 = v; prefixed = true; }
+export function setA32(v: bool): void { a32 = v; prefixed = true; }
+export function setSegOvr(v: u32): void { segOvr = v; prefixed = true; }
+export function setRep(v: u32): void { rep = v; prefixed = true; }
 
 /** Default data segment DS unless overridden. */
 @inline export function dataSeg(): u32 { return segOvr != SEG_NONE ? segOvr : DS; }
