@@ -39,7 +39,7 @@ export function instret(): f64 { return instretF64(); }
 // Translated blocks import these: the state they touch directly, and the slow paths they call.
 export { REGS_BASE, SEGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./cpu/scratch";
 export { eip, stackB, instretCount } from "./cpu/state";
-export { lfOp, lfA, lfB, lfRes, lfSign, lfCin } from "./cpu/flags";
+export { lfOp, lfA, lfB, lfRes, lfSign, lfCin, flags } from "./cpu/flags";
 export { fault } from "./cpu/access";
 export { readNeed, writeNeed } from "./cpu/paging";
 export {

@@ -44,6 +44,9 @@ export interface JitStats {
   blocks: number;
   regionBlocks: number;
   modules: number;
+  /** Regions whose branches back all go to one block: a wasm loop of their own, not the loop
+   *  around a br_table (translate.ts finish). */
+  loops: number;
   /** Instructions in them, and how many were generated inline (the rest call the interpreter). */
   instructions: number;
   inline: number;
@@ -66,7 +69,7 @@ interface CoreJitExports {
 }
 
 export class Jit {
-  readonly stats: JitStats = { blocks: 0, regionBlocks: 0, modules: 0, instructions: 0, inline: 0, declined: 0, compileMs: 0, bytes: 0, live: 0 };
+  readonly stats: JitStats = { blocks: 0, regionBlocks: 0, modules: 0, loops: 0, instructions: 0, inline: 0, declined: 0, compileMs: 0, bytes: 0, live: 0 };
   private readonly imports: WebAssembly.Imports;
   private readonly freeSlots: number[] = [];
   private readonly maxPages: number;
@@ -231,7 +234,7 @@ export class Jit {
       s.live++;
       if (b.phys === hotPhys) hot = slot;
       else if (!this.core.jitInstall(b.phys, b.gen, slot)) { this.free(slot); return; }
-      s.blocks++; s.regionBlocks += b.tr.blocks; s.instructions += b.tr.length; s.inline += b.tr.inline;
+      s.blocks++; s.regionBlocks += b.tr.blocks; if (b.tr.loop) s.loops++; s.instructions += b.tr.length; s.inline += b.tr.inline;
     });
     s.modules++;
     return hot;

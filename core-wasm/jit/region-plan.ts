@@ -15,6 +15,15 @@ export class RegionPlan {
   counts: number[] = [];
   entry = 0;
   open = true;
+  /** The direct branches between offsets of the page seen by the first pass: [from, to]. */
+  readonly edges: [number, number][] = [];
+  /** The block every branch back in the region goes to (-1: none, or more than one) and the
+   *  last block that branches there. When nothing outside [loopHead, loopEnd] branches into it
+   *  but to the head, and the entry is not inside it past the head, those blocks are a wasm
+   *  `loop` of their own (translate.ts finish) and a branch back is one `br`: no index, no
+   *  br_table. Else (loopHead -1) a loop around a br_table dispatches every branch back. */
+  loopHead = -1;
+  loopEnd = -1;
   private insns = 0;
   constructor(readonly entryOff: number, private entryEip: number, private seen: (offset: number) => boolean) {
     this.offsets = [entryOff];
@@ -42,5 +51,24 @@ export class RegionPlan {
     this.offsets = order.map((k) => this.offsets[k]!);
     this.index = new Map(this.offsets.map((o, k) => [o, k]));
     this.entry = this.index.get(this.entryOff)!;
+    this.singleLoop();
+  }
+  private singleLoop(): void {
+    let head = -1, end = -1;
+    const inside: [number, number][] = [];
+    for (const [f, t] of this.edges) {
+      const a = this.index.get(f), b = this.index.get(t);
+      if (a === undefined || b === undefined) continue;
+      inside.push([a, b]);
+      if (b <= a) {
+        if (head >= 0 && head !== b) return;
+        head = b;
+        end = Math.max(end, a);
+      }
+    }
+    if (head < 0 || (this.entry > head && this.entry <= end)) return;
+    for (const [a, b] of inside) if (a < head && b > head && b <= end) return;
+    this.loopHead = head;
+    this.loopEnd = end;
   }
 }

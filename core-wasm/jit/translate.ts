@@ -13,7 +13,7 @@
 import { Bytes, Op, I32, VOID, type FuncBody } from "./wasm-writer.ts";
 import {
   F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, F_STEP, F_COND, F_INC, F_DEC, F_SHIFT, F_IMUL_FLAGS, JIT_FUNCS,
-  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN,
+  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN, G_FLAGS,
   type JitLayout,
 } from "./core-imports.ts";
 import { RegionPlan } from "./region-plan.ts";
@@ -23,7 +23,7 @@ import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater, ARITH, CF, OF } from "./flag-liveness.ts";
 
 // Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
-const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5;
+const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
 const ESP = 4, ECX = 1;
 /** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
 const CHK_FLAT = 0x10, CHK_WIDE = 0x20, CHK_NOREAD = 1, CHK_NOWRITE = 2;
@@ -45,7 +45,7 @@ interface Pending { lf: number; sz: number; stored: boolean; cin?: number }
 /** A flag update owed (see flag-liveness.ts): `emit` applies it in the core; an INC/DEC of a
  *  register also keeps its operand and result in locals, from which cond() reads ZF SF OF.
  *  `writes`: the flags it may change; `kills`: those it surely sets, whatever it had. */
-interface Replay { emit: () => void; writes: number; kills: number; incdec?: { v: number; r: number; sz: number; dec: boolean } }
+interface Replay { emit: () => void; writes: number; kills: number; incdec?: { v: number; r: number; sz: number; dec: boolean; cf?: number | undefined } }
 
 /** The interpreter may run i inside a block without ending it: it computes, moves data or
  *  touches the x87, but changes nothing a block assumes (segments, paging, CPL, EFLAGS.IF/TF)
@@ -68,6 +68,8 @@ export interface Translation extends FuncBody {
   inline: number;
   /** Basic blocks in the region. */
   blocks: number;
+  /** Its branches back are one wasm loop (RegionPlan.loopHead). */
+  loop: boolean;
   /** Their byte offsets in the page (the entry's first). */
   members: readonly number[];
 }
@@ -91,7 +93,7 @@ export function translateRegion(page: Uint8Array, offset: number, eip: number, L
     codes.push(t.takeCode());
   }
   if ((t.regsUsed & ~first.regsUsed) || (t.regsWritten & ~first.regsWritten)) throw new Error("translator: the passes disagree on registers");
-  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length, members: [plan.entryOff, ...plan.offsets.filter((o) => o !== plan.entryOff)] };
+  return { locals: t.locals, body: t.finish(codes), length: plan.counts.reduce((a, b) => a + b, 0), inline: t.inlined, blocks: codes.length, loop: plan.loopHead >= 0, members: [plan.entryOff, ...plan.offsets.filter((o) => o !== plan.entryOff)] };
 }
 
 class Translator {
@@ -323,12 +325,29 @@ class Translator {
     this.set(this.xEip);
     this.i32(retired).set(this.xN);
     // Past the ifs open here, the blocks after this one and the loop: the exit code's blocks.
-    this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k + (flagsInTail ? 1 : 2));
+    this.b.byte(Op.br).u32(this.depth + this.inner() + (flagsInTail ? 1 : 2));
+  }
+  /** The wasm blocks (and loop) between the current block's code and the exit code's blocks,
+   *  less one (see finish). */
+  private inner(): number {
+    const h = this.plan.loopHead, L = this.plan.loopEnd, n = this.plan.offsets.length, k = this.k;
+    if (h < 0 || (k >= h && k <= L)) return n - 1 - k;
+    return k < h ? h - k + n - 2 - L : n - 2 - k;
+  }
+  /** The br depth (past the ifs open here) to block j's code, j > k. */
+  private forward(j: number): number {
+    const h = this.plan.loopHead, L = this.plan.loopEnd, k = this.k;
+    if (h < 0 || j <= L || k > L) {
+      if (h >= 0 && k < h && j > h && j <= L) throw new Error("translator: a branch into the loop past its head");
+      return j - k - 1;
+    }
+    return k < h ? h - k + j - L - 1 : j - k; // out of the loop, to a block after it
   }
   /** A direct branch to `target` after `retired` instructions of this block: on to the target's
    *  block if it is in the region and the budget allows all of it (the run loop's rule for
    *  entering a block), else leave. Flags are stored: the next block reads them from the core. */
   private jump(target: number, retired: number): void {
+    if (this.plan.open) this.plan.edges.push([this.plan.offsets[this.k]!, this.plan.entryOff + ((target - this.base) | 0)]);
     const j = this.plan.target(target);
     if (j < 0) { this.exit(target, retired); return; }
     // A slow path of this instruction asked to leave (a code page written, a device's exit).
@@ -344,9 +363,11 @@ class Translator {
     this.get(this.done).i32(retired).op(Op.i32_add).set(this.done);
     // Forward: out of the blocks up to the one whose end block j's code follows. Back: to the
     // loop around the dispatch, past the ifs open here and the blocks after this one.
-    if (j > this.k) { this.b.byte(Op.br).u32(this.depth + j - this.k - 1); return; }
-    this.i32(j).set(this.idx);
-    this.b.byte(Op.br).u32(this.depth + this.plan.offsets.length - 1 - this.k);
+    if (j > this.k) { this.b.byte(Op.br).u32(this.depth + this.forward(j)); return; }
+    const h = this.plan.loopHead;
+    if (h < 0) this.i32(j).set(this.idx);
+    else if (j !== h || this.k > this.plan.loopEnd) throw new Error("translator: a branch back that is not the loop's");
+    this.b.byte(Op.br).u32(this.depth + (h < 0 ? this.plan.offsets.length - 1 - this.k : this.plan.loopEnd - this.k));
   }
   /** After a slow-path call: if it faulted, leave with EIP at this instruction. */
   private faultExit(insn: Insn): void {
@@ -551,6 +572,21 @@ class Translator {
     this.i32(cc).call(F_COND);
   }
 
+  /** A local holding CF as the flags stand now (0 or 1), when the translator knows it; set
+   *  here from the flag locals, or the one an owed INC/DEC (which keeps CF) already has. */
+  private cfBefore(): number | undefined {
+    const last = this.replays[this.replays.length - 1];
+    if (last) return last.incdec?.cf;
+    const p = this.pending;
+    if (!p) return undefined;
+    if (p.lf === LF_ADD) this.get(this.fr).get(this.fa).op(Op.i32_lt_u);
+    else if (p.lf === LF_SUB) this.get(this.fa).get(this.fb).op(Op.i32_lt_u);
+    else if (p.lf === LF_LOGIC) this.i32(0);
+    else return undefined;
+    const cf = this.local();
+    this.set(cf);
+    return cf;
+  }
   /** Push condition cc after INC/DEC v → r, if it reads only ZF SF OF (true); else false. */
   private incDecCond(cc: number, x: { v: number; r: number; sz: number; dec: boolean }): boolean {
     const sg = sign(x.sz);
@@ -818,7 +854,20 @@ class Translator {
         add();
         this.rmwWrite(sz, ph, res);
       }
-      this.owe({ emit: () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }, writes: incDecFlags, kills: incDecFlags, incdec: { v, r: res, sz, dec: down } });
+      // The owed flags are paid inline when CF before the instruction is known here (an ADD,
+      // SUB or logic result in the flag locals, or an INC/DEC owed before, which kept it):
+      // CF into the core's flags word, the rest as its lazy INC/DEC (what the core's inc()
+      // and dec() do). A call of those on the path of a loop's `dec ecx; jnz` made V8 spill
+      // every register local of the loop.
+      const cf = this.cfBefore();
+      const emit = cf === undefined
+        ? () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }
+        : () => {
+          this.gget(G_FLAGS).i32(~CF).op(Op.i32_and).get(cf).op(Op.i32_or).gset(G_FLAGS);
+          this.i32(down ? LF_DEC : LF_INC).gset(G_LFOP).i32(sign(sz)).gset(G_LFSIGN);
+          this.get(v).gset(G_LFA).i32(1).gset(G_LFB).get(res).gset(G_LFRES);
+        };
+      this.owe({ emit, writes: incDecFlags, kills: incDecFlags, incdec: { v, r: res, sz, dec: down, cf } });
       return true;
     }
     // ---- shifts and rotates by imm8, 1 or CL (not RCL/RCR, same helper though) ----
@@ -1149,6 +1198,13 @@ class Translator {
    *  block j leaves the wasm blocks up to j's; one back sets idx = j and goes to the loop's top.
    *  After the loop, the code every exit shares (exit()): the flags an exit left in the flag
    *  locals, then EIP and the instruction count, then the registers stored. */
+  /** br_table on idx over the m innermost blocks. */
+  private dispatch(m: number): void {
+    this.get(this.idx);
+    this.b.byte(Op.br_table).u32(m);
+    for (let k = 0; k < m; k++) this.b.u32(k);
+    this.b.u32(m - 1);
+  }
   finish(codes: Bytes[]): Bytes {
     const n = codes.length;
     this.b = new Bytes();
@@ -1166,17 +1222,34 @@ class Translator {
     if (this.usesNeed[1]) this.gget(G_WRITENEED).i32(this.needs.write).op(Op.i32_ne).op(Op.i32_or);
     this.if().i32(0).op(Op.return).end();
     this.gget(G_EIP).gset(G_EIP0);
-    if (this.plan.entry !== 0) this.i32(this.plan.entry).set(this.idx);
+    if (this.plan.entry !== 0 && this.plan.loopHead < 0) this.i32(this.plan.entry).set(this.idx);
     this.loadRegs();
-    // block (exit) block (exit with flags) loop (dispatch) block * n
-    this.b.byte(Op.block).byte(VOID).byte(Op.block).byte(VOID).byte(Op.loop).byte(VOID);
-    for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
-    this.get(this.idx);
-    this.b.byte(Op.br_table).u32(n);
-    for (let k = 0; k < n; k++) this.b.u32(k);
-    this.b.u32(n - 1);
-    for (const code of codes) this.b.byte(Op.end).bytes(code.view());
-    this.b.byte(Op.end).byte(Op.unreachable).byte(Op.end); // the loop; exits with flags go on here
+    const h = this.plan.loopHead;
+    if (h < 0) {
+      // block (exit) block (exit with flags) loop (dispatch) block * n
+      this.b.byte(Op.block).byte(VOID).byte(Op.block).byte(VOID).byte(Op.loop).byte(VOID);
+      for (let k = 0; k < n; k++) this.b.byte(Op.block).byte(VOID);
+      this.dispatch(n);
+      for (const code of codes) this.b.byte(Op.end).bytes(code.view());
+      this.b.byte(Op.end); // the loop
+    } else {
+      // block (exit) block (exit with flags); the blocks after the loop, outermost, then those
+      // before it and the loop's (whose end is the loop's start): block * (n - 1 - L + h + 1);
+      // a br to the entry's; the blocks before the loop; the loop, with the blocks inside it
+      // nested in it (the head's code first); the blocks after it.
+      const L = this.plan.loopEnd, e = this.plan.entry;
+      this.b.byte(Op.block).byte(VOID).byte(Op.block).byte(VOID);
+      for (let k = 0; k < n - 1 - L + h + 1; k++) this.b.byte(Op.block).byte(VOID);
+      if (e > 0) this.b.byte(Op.br).u32(e <= h ? e : h + e - L);
+      for (let k = 0; k < h; k++) this.b.byte(Op.end).bytes(codes[k]!.view());
+      this.b.byte(Op.end).byte(Op.loop).byte(VOID);
+      for (let k = h + 1; k <= L; k++) this.b.byte(Op.block).byte(VOID);
+      this.b.bytes(codes[h]!.view());
+      for (let k = h + 1; k <= L; k++) this.b.byte(Op.end).bytes(codes[k]!.view());
+      this.b.byte(Op.end); // the loop
+      for (let k = L + 1; k < n; k++) this.b.byte(Op.end).bytes(codes[k]!.view());
+    }
+    this.b.byte(Op.unreachable).byte(Op.end); // exits with flags go on here
     this.get(this.xF).i32(7).op(Op.i32_and).gset(G_LFOP).get(this.xF).i32(~7).op(Op.i32_and).gset(G_LFSIGN);
     this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
     this.b.byte(Op.end); // every exit goes on here

@@ -296,3 +296,19 @@ for (const [mode, threshold] of MODES) {
     }
   });
 }
+
+test("region shapes: a loop after the entry block (a wasm loop) and a loop in a loop (the dispatch) run as interpreted", { skip }, () => {
+  const ref = boot("jit-loops", 0);
+  run(ref, L.EXIT_POWEROFF);
+  assert.equal(ref.res(0x10), 0xd0e, "reached the end");
+  assert.deepEqual([ref.res(0), ref.res(1)], [40 * 4, 40 * 50], "the sums, by hand");
+  // At threshold 8 `sum` turns hot while its loop block is only warm: one region, the loop
+  // after the entry block.
+  for (const [mode, threshold] of [...MODES.slice(1), ["jit threshold 8", 8] as [string, number]]) {
+    const m = boot("jit-loops", threshold);
+    run(m, L.EXIT_POWEROFF);
+    assert.deepEqual([m.res(0), m.res(1), m.cpu.instret()], [ref.res(0), ref.res(1), ref.cpu.instret()], mode);
+    translated(m);
+    assert.ok(m.core.jit.stats.loops > 0, `${mode}: a region made as a wasm loop: ${JSON.stringify(m.core.jit.stats)}`);
+  }
+});
