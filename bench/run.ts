@@ -17,11 +17,12 @@ import { formatTable, pairedRatios, row, target, type Row, type Target } from ".
 import { KERNEL_APPEND, KERNEL_END, KERNEL_MARKS, prepareKernel, qemuDisk, vireoDisk, type KernelFiles } from "./kernel.ts";
 import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
 import { AT_PROMPT_S, BROWSER_WARMUP_S, MAIN_THREAD, measurePage, type PageRun, type PageState } from "./page.ts";
+import { measureSnapshots } from "./snapshot.ts";
 import { TRANSPORTS as TRANSPORT_DEFS, TRANSPORT_NAMES, deviceTypeWithRole } from "../devices/registry.ts";
 
 /** The console section's name (a bench section, not the device type). */
 const CONSOLE_SECTION = "console"; // not-a-device-name
-const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", CONSOLE_SECTION, "idle", "page", "memory", "reference"];
+const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", CONSOLE_SECTION, "idle", "page", "snapshot", "memory", "reference"];
 const TRANSPORTS = TRANSPORT_NAMES;
 const DISK = deviceTypeWithRole("disk")!.name;
 const CONSOLE = deviceTypeWithRole("terminal")!.name;
@@ -45,7 +46,8 @@ const HELP = `usage: npm run bench -- [options]
   --page-runs N    page section: runs, each in a new browser (default 1)
   --page-keys N    page section: keys typed for the key → echo latency (default 50)
   --jit N|off      the VMs' JIT threshold (default: the CLI's); off measures the interpreter
-                   (cpu-nojit always runs with off)`;
+                   (cpu-nojit always runs with off)
+                   snapshot: --save-state and --restore of the default guest (bench/snapshot.ts)`;
 
 const argv = process.argv.slice(2);
 if (argv.includes("-h") || argv.includes("--help")) {
@@ -397,6 +399,24 @@ if (only.has("page")) {
 }
 
 // --- memory: peak RSS of the VM process (128 MiB guest), from the runs above ---
+if (only.has("snapshot")) {
+  const r = await measureSnapshots(RUNS, tmp, log);
+  add(row("snapshot", "state size, default guest after boot", "MiB", r.sizeMiB, "128 MiB guest, zero pages skipped, LZ4"));
+  add(row("snapshot", "save", "s", r.saveS, "quiesce, every component, RAM, disk hashes (--stats saveSeconds)"));
+  add(row("snapshot", "restore", "s", r.restoreS, "check, build the board, load every component and RAM (--stats restoreSeconds)"));
+  add(row("snapshot", "fresh boot to first command output", "s", r.bootS, "process start to the output of the first --cmd"));
+  add(row("snapshot", "restore to first command output", "s", r.resumeS, "process start to the same output, --restore"));
+  const speedup = row("snapshot", "restore vs boot to first output", "x", pairedRatios(r.bootS, r.resumeS), "paired runs, from process start");
+  add(speedup);
+  add(row("snapshot", "fresh boot to first output, from VM start", "s", r.vmBootS, "the worker's runVm start to the output (Node, CLI and worker start-up left out)"));
+  add(row("snapshot", "restore to first output, from VM start", "s", r.vmResumeS, "the same for --restore"));
+  const vmSpeedup = row("snapshot", "restore vs boot to first output, from VM start", "x", pairedRatios(r.vmBootS, r.vmResumeS), "paired runs");
+  add(vmSpeedup);
+  targets.push(target("#18 restore to first output, faster than boot (process start)", speedup.median, "x", ">=", 4));
+  targets.push(target("#18 restore to first output, faster than boot (VM start)", vmSpeedup.median, "x", ">=", 4));
+  targets.push(target("#18 state size after boot", row("", "", "", r.sizeMiB).median, "MiB", "<=", 8));
+}
+
 if (only.has("memory")) {
   if (Object.keys(rss).length === 0) {
     const rs: (VmRun | null)[] = [];

@@ -3,13 +3,15 @@
 import { deviceTypeWithRole } from "../devices/registry.ts";
 import { Worker } from "node:worker_threads";
 import { VM_WORKER_URL } from "./vm-worker-url.ts";
-import { closeSync, existsSync, fsyncSync, openSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeFileSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_WORDS, kick, stopVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import { parseOptions, UsageError, helpText } from "./options.ts";
 import { drainConsole } from "./console-drain.ts";
 import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
 import { EXIT } from "./exit-codes.ts";
+import { restoredConfig } from "./restore.ts";
+import { StateError } from "../devices/state/wire.ts";
 
 const CTRL_A = 0x01;
 
@@ -31,6 +33,14 @@ async function main(): Promise<number> {
     if (e instanceof UsageError || e instanceof BootError) fail(e.message, EXIT.usage.code);
     throw e;
   }
+  if (opts.restore !== undefined) {
+    try {
+      opts.vm = restoredConfig(opts.restore, opts.vm);
+    } catch (e) {
+      if (e instanceof StateError) fail(e.message, EXIT.state.code);
+      throw e;
+    }
+  }
   if (!existsSync(new URL("../core-wasm/build/core.wasm", import.meta.url))) fail("core-wasm/build/core.wasm is missing: run npm install (or npm run build:core)");
 
   const out = new ByteRing(1 << 20);
@@ -39,10 +49,12 @@ async function main(): Promise<number> {
   const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
   const worker = new Worker(VM_WORKER_URL, { workerData: { config: opts.vm, channels } });
   type Exit = Extract<VmEvent, { type: "exit" }>;
+  let saved: string | null = null; // why the state could not be written, or "" once it was
   let terminated = false;
   const exited = new Promise<Exit>((resolve, reject) => {
     worker.on("message", (e: VmEvent) => {
       if (e.type === "exit") resolve(e);
+      else if (e.type === "state") saved = writeState(opts.saveState!, e.bytes);
       else if (e.type === "log") process.stderr.write(`vireo: ${e.message}\n`);
     });
     worker.on("error", reject);
@@ -123,8 +135,25 @@ async function main(): Promise<number> {
       fail(`the guest rebooted (${exit.message}) and --no-reboot is in effect`, EXIT.reboot.code);
     case "image":
       fail(exit.message ?? "image refused", EXIT.usage.code);
+    case "saved":
+      if (saved) fail(saved);
+      return EXIT.ok.code;
+    case "state":
+      fail(exit.message ?? "state refused", EXIT.state.code);
     case "error":
       fail(exit.message ?? "the VM failed");
+  }
+}
+
+/** Write the saved machine to `file` whole or not at all (a temporary file, then renamed); returns "" or why not. */
+function writeState(file: string, bytes: Uint8Array): string {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
+    return "";
+  } catch (e) {
+    return `cannot write the state to '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
 }
 

@@ -43,6 +43,13 @@ ${deviceHelp()}
                        off interprets every instruction
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
                        real hardware (default: the host unpacks them first; faster boot)
+  --save-state FILE    after the last --cmd (the guest at its prompt) save the machine to FILE
+                       instead of powering off, and exit 0
+  --restore FILE       resume the machine saved in FILE instead of booting (no boot: its
+                       processes and files as they were), then run the --cmd commands; memory,
+                       clock, board, command line and JIT come from the state; give the same
+                       --kernel/--initrd and, for disks and 9p folders, the same --device options
+                       (host files and folders are never taken from a state file)
   --stats              print one JSON line of statistics on exit
   -h, --help           this text
 A guest kernel panic ends the run at once (the pvpanic device, or the kernel's
@@ -51,6 +58,10 @@ ${exitCodeHelp("  ")}`;
 
 export interface CliOptions {
   vm: VmConfig;
+  /** --save-state FILE. */
+  saveState?: string;
+  /** --restore FILE: the VmConfig is then built from the state (cli/restore.ts). */
+  restore?: string;
   timeoutS: number;
   stats: boolean;
 }
@@ -91,6 +102,8 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         reboot: { type: "boolean" },
         apic: { type: "boolean" },
         jit: { type: "string" },
+        "save-state": { type: "string" },
+        restore: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -99,12 +112,20 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   }
   const o = parsed.values;
   if (o.help) return "help";
+  if (o.restore !== undefined) {
+    // The board is the state's: options that would build another one contradict it.
+    for (const k of ["mem", "clock", "append", "apic", "jit", "guest-decompress"] as const) {
+      if (o[k] !== undefined) throw new UsageError(`--${k} cannot be given with --restore: the state file says it`);
+    }
+  }
+  if (o["save-state"] === "" || o.restore === "") throw new UsageError("--save-state and --restore need a file name");
 
   const mem = o.mem === undefined ? 128 : Number(o.mem);
   if (!Number.isInteger(mem) || mem < 16 || mem > 2000) throw new UsageError(`--mem must be a whole number of MiB from 16 to 2000, not '${o.mem}'`);
   const clock = o.clock ?? "realtime";
   if (clock !== "realtime" && clock !== "deterministic") throw new UsageError(`--clock must be 'realtime' or 'deterministic', not '${clock}'`);
-  const scripted = (o.cmd ?? []).length > 0 || o.expect !== undefined;
+  if (o["save-state"] !== undefined && o.expect !== undefined) throw new UsageError("--save-state saves after the last --cmd; --expect ends the run instead: give one");
+  const scripted = (o.cmd ?? []).length > 0 || o.expect !== undefined || o["save-state"] !== undefined;
   const timeoutS = o.timeout === undefined ? (scripted ? SCRIPTED_TIMEOUT_S : Infinity) : o.timeout === "none" ? Infinity : Number(o.timeout);
   if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds or 'none', not '${o.timeout}'`);
   if (o["no-reboot"] && o.reboot) throw new UsageError("--no-reboot and --reboot contradict each other: give one");
@@ -128,11 +149,14 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       devices,
       guestDecompress: o["guest-decompress"] ?? false,
       noReboot,
+      ...(o["save-state"] !== undefined ? { saveState: true } : {}),
       ...(o.apic ? { apic: true } : {}),
       ...(jit !== undefined ? { jit } : {}),
     },
     timeoutS,
     stats: o.stats ?? false,
+    ...(o["save-state"] !== undefined ? { saveState: o["save-state"] } : {}),
+    ...(o.restore !== undefined ? { restore: o.restore } : {}),
   };
 }
 

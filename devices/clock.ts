@@ -27,6 +27,8 @@
 // by nsPerInstruction()) or its Atomics.wait timeout when the guest halts, then calls
 // `advance(nowNs)` on each device once time passes.
 
+import type { StateTable, Stateful } from "./state/fields.ts";
+
 export const NS_PER_SECOND = 1_000_000_000;
 /** Deterministic mode: guest nanoseconds per retired instruction. */
 export const NS_PER_INSTRUCTION = 1;
@@ -71,13 +73,13 @@ export interface ClockOptions {
   initialNsPerInstruction?: number;
 }
 
-export class VirtualClock {
+export class VirtualClock implements Stateful {
   readonly mode: ClockMode;
   /** Wall-clock time (ms since the Unix epoch) that corresponds to nowNs() === 0. */
   readonly epochMs: number;
   private readonly instret: (() => number) | null;
   private readonly hostNowMs: () => number;
-  private readonly hostStartMs: number;
+  private hostStartMs: number;
   private idleNs = 0; // deterministic: time skipped while halted
   // realtime
   private paused = false;
@@ -110,6 +112,30 @@ export class VirtualClock {
       const i = this.instret ? this.instret() : 0;
       this.lastInstret = this.winInstret = i;
     }
+  }
+
+  /**
+   * Snapshot fields (devices/state/): guest time at the save, and the deterministic mode's idle
+   * time (its "now" is then the restored instruction count plus it). Loaded after the vCPU.
+   */
+  readonly stateTable: StateTable = { idleNs: "f64", timeNs: "f64" };
+
+  /** Guest time now, as a snapshot saves it; setting it resumes guest time from there. */
+  get timeNs(): number {
+    return this.nowNs();
+  }
+
+  set timeNs(ns: number) {
+    if (this.mode === "deterministic") return; // instructions and idleNs say it already
+    // Realtime: guest time continues from `ns` at this host instant, as if it had been paused.
+    const host = this.hostNowMs();
+    this.pausedTotalMs = 0;
+    this.paused = false;
+    this.halted = false;
+    this.hostStartMs = host - ns / 1e6;
+    this.guestNs = this.lastHostNs = this.winHostNs = this.lastReturned = ns;
+    this.lastInstret = this.winInstret = this.instret ? this.instret() : 0;
+    this.winBusyNs = 0;
   }
 
   /** Guest nanoseconds since power-on. Monotonic. */

@@ -15,6 +15,7 @@
 // realtime mode, DETERMINISTIC_EPOCH_MS in deterministic mode) plus guest time since.
 import { W1, type Region } from "./bus/region.ts";
 import type { Timed, VirtualClock } from "./clock.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 const NS = 1_000_000_000;
 const UIP_WINDOW_NS = 244_000 + 1_984_000;
@@ -56,13 +57,16 @@ function daysFromCivil(year: number, mon: number, mday: number): number {
 const toBcd = (v: number): number => ((Math.floor(v / 10) % 10) << 4) | (v % 10);
 const fromBcd = (v: number): number => (v >> 4) * 10 + (v & 15);
 
+/** A Fields record's snapshot table. */
+const RTC_FIELDS: StateTable = { sec: "u8", min: "u8", hour: "u8", wday: "u8", mday: "u8", mon: "u8", year: "u16" };
+
 export interface CmosOptions {
   clock: VirtualClock;
   /** IRQ8 output (IRQF); the board wires it to PIC IRQ8. */
   setIrq: (level: boolean) => void;
 }
 
-export class Cmos implements Timed {
+export class Cmos implements Timed, Stateful {
   readonly ram = new Uint8Array(128); // 0x0e–0x7f: battery-backed RAM (0x00–0x0d are clock)
   readonly ports: readonly Region[];
   private readonly clock: VirtualClock;
@@ -77,6 +81,12 @@ export class Cmos implements Timed {
   private readonly held: Fields = { sec: 0, min: 0, hour: 0, wday: 1, mday: 1, mon: 1, year: 1970 };
   private readonly scratch: Fields = { sec: 0, min: 0, hour: 0, wday: 1, mday: 1, mon: 1, year: 1970 };
   private lastFlagsNs = 0;
+
+  /** Snapshot fields (devices/state/): registers, RAM, and the RTC's time base (guest ns, f64). */
+  readonly stateTable: StateTable = {
+    ram: { u8s: 128 }, index: { upTo: 127 }, regA: "u8", regB: "u8", regC: "u8", irqLevel: "bool", baseSec: "f64", baseNs: "f64",
+    held: { record: RTC_FIELDS }, scratch: { record: RTC_FIELDS }, lastFlagsNs: "f64",
+  };
 
   constructor(opts: CmosOptions) {
     this.clock = opts.clock;

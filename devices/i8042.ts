@@ -6,6 +6,7 @@
 // Reference: IBM PC/AT Technical Reference, "Keyboard Controller" (status register bits,
 // command list 0x20/0x60/0xA7–0xAB/0xAD/0xAE/0xC0/0xD0/0xD1/0xF0–0xFF).
 import { W1, type Region } from "./bus/region.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 const ST_OBF = 0x01, ST_SYS = 0x04, ST_CMD = 0x08, ST_UNLOCKED = 0x10;
 
@@ -18,7 +19,7 @@ export interface I8042Options {
   setIrq?: (level: boolean) => void;
 }
 
-export class I8042 {
+export class I8042 implements Stateful {
   readonly ports: readonly Region[];
   private readonly requestReset: () => void;
   private readonly onA20: (enabled: boolean) => void;
@@ -29,6 +30,9 @@ export class I8042 {
   private outputPort = 0x03; // bit 0 reset deasserted, bit 1 A20 enabled
   private pending = 0; // controller command waiting for its data byte (0x60, 0xD1), or 0
   private irq = false;
+
+  /** Snapshot fields (devices/state/). */
+  readonly stateTable: StateTable = { status: "u8", out: "u8", commandByte: "u8", outputPort: "u8", pending: "u8", irq: "bool" };
 
   constructor(opts: I8042Options) {
     this.requestReset = opts.requestReset;

@@ -11,6 +11,7 @@
 // loop only wakes the PIT at channel 0's next rising edge, which raises IRQ0.
 import { W1, type Region } from "./bus/region.ts";
 import type { Timed, VirtualClock } from "./clock.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 /** PIT input clock: 14.31818 MHz / 12. */
 export const PIT_HZ = 1_193_182;
@@ -41,7 +42,7 @@ function fromBcd(v: number): number {
 /** Access modes (control word bits 5:4). */
 const RW_LSB = 1, RW_MSB = 2, RW_LOHI = 3;
 
-class Channel {
+class Channel implements Stateful {
   mode = 0;
   rw = RW_LOHI;
   bcd = false;
@@ -61,6 +62,12 @@ class Channel {
   statusLatched = false;
   statusValue = 0;
   nextEdge = Infinity; // channel 0: counted-edge index of the next OUT rising edge
+  /** Snapshot fields (devices/state/): the whole channel; tick counts are f64 (they pass 2^32). */
+  readonly stateTable: StateTable = {
+    mode: { upTo: 7 }, rw: { upTo: 3 }, bcd: "bool", reload: "u32", gate: "bool", armed: "bool", triggered: "bool", paused: "bool",
+    startTick: "f64", acc: "f64", writeHigh: "bool", lsbWritten: "u8", readHigh: "bool", countLatched: "bool",
+    latchValue: "u32", latchHigh: "bool", statusLatched: "bool", statusValue: "u8", nextEdge: "f64",
+  };
 
   constructor(gate: boolean) {
     this.gate = gate;
@@ -141,11 +148,13 @@ export interface PitOptions {
   irq0: (level: boolean) => void;
 }
 
-export class Pit implements Timed {
+export class Pit implements Timed, Stateful {
   readonly channels = [new Channel(true), new Channel(true), new Channel(false)];
   private readonly clock: VirtualClock;
   private readonly irq0: (level: boolean) => void;
   private portB = 0; // 0x61 bits 0–3 as written
+  /** Snapshot fields: the three channels and port B. */
+  readonly stateTable: StateTable = { channels: { children: 3 }, portB: "u8" };
   /** Ports 0x40–0x43 and 0x61. */
   readonly ports: readonly Region[];
 

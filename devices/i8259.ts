@@ -7,9 +7,10 @@
 // (init_8259A: ICW1 0x11, ICW2 0x20/0x28, ICW3 4/2, ICW4 1; mask_and_ack_8259A: specific EOI
 // 0x60+irq on the slave, then 0x62 on the master; OCW3 0x0A/0x0B to read IRR/ISR).
 import { W1, type Region } from "./bus/region.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 /** One 8259A. The pair below wires two of them together. */
-class Pic8259 {
+class Pic8259 implements Stateful {
   irr = 0; // interrupt request register
   isr = 0; // in-service register
   imr = 0; // interrupt mask register (OCW1)
@@ -27,6 +28,12 @@ class Pic8259 {
   initStep = 0; // 0 = operational; 2/3/4 = expecting ICW2/3/4
   expectIcw4 = false;
   single = false; // ICW1.SNGL
+  /** Snapshot fields (devices/state/): every register above; elcrMask is the chip's wiring. */
+  readonly stateTable: StateTable = {
+    irr: "u8", isr: "u8", imr: "u8", level: "u8", elcr: "u8", vectorBase: "u8", lowest: { upTo: 7 }, autoEoi: "bool",
+    rotateOnAutoEoi: "bool", ltim: "bool", specialMask: "bool", readIsr: "bool", pollPending: "bool", initStep: { upTo: 4 },
+    expectIcw4: "bool", single: "bool",
+  };
 
   constructor(readonly name: string, elcrMask: number) {
     this.elcrMask = elcrMask;
@@ -174,9 +181,11 @@ const PIC_REGISTERS = [
   { offset: 1, name: "ICW2-4/OCW1|IMR", access: "rw", ref: "8259A ICW2-ICW4, OCW1" },
 ] as const;
 
-export class PicPair {
+export class PicPair implements Stateful {
   readonly master = new Pic8259("pic-master", 0xf8); // IRQ0-2 are always edge (PIIX ELCR1)
   readonly slave = new Pic8259("pic-slave", 0xde); // IRQ8 and IRQ13 are always edge (ELCR2)
+  /** Snapshot fields: both chips and the INTR output they drive (the run page holds its copy). */
+  readonly stateTable: StateTable = { master: "child", slave: "child", intr: "bool" };
   private intr = false;
   private readonly onIntr: (level: boolean) => void;
   /** Ports: 0x20/0x21, 0xA0/0xA1, 0x4D0/0x4D1. */

@@ -13,6 +13,7 @@
 // ioapic_write_entry writes the high dword first, ioapic_mask_entry; check_timer probes pin 2).
 import { W4, type RegisterInfo, type Region, type Width } from "./bus/region.ts";
 import { DM_EXTINT, DM_FIXED, DM_LOWEST, DM_NMI, type ApicMessage } from "./lapic.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 export const IOAPIC_DEFAULT_BASE = 0xfec0_0000;
 export const IOAPIC_PINS = 24;
@@ -58,7 +59,7 @@ export interface IoApicOptions {
   log?: (message: string) => void;
 }
 
-export class IoApic {
+export class IoApic implements Stateful {
   readonly region: Region;
   id = 0;
   private sel = 0;
@@ -72,6 +73,9 @@ export class IoApic {
   private logged = 0;
   private extIntPins = 0;
   readonly stats = { messages: 0, eoiClears: 0 };
+
+  /** Snapshot fields (devices/state/). */
+  readonly stateTable: StateTable = { id: "u8", sel: "u8", lo: { u32s: IOAPIC_PINS }, hi: { u32s: IOAPIC_PINS }, asserted: "u32", extIntPins: "u32" };
 
   constructor(o: IoApicOptions) {
     this.o = o;

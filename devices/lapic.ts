@@ -17,6 +17,7 @@
 // 0xFFFFFFFF, divide 16, reads the current count on each tick of the global clockevent).
 import { W4, type RegisterInfo, type Region, type Width } from "./bus/region.ts";
 import type { Timed, VirtualClock } from "./clock.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 /** Power-on IA32_APIC_BASE base (SDM §10.4.4). */
 export const LAPIC_DEFAULT_BASE = 0xfee0_0000;
@@ -157,7 +158,7 @@ export function timerDivisor(tdcr: number): number {
   return v === 7 ? 1 : 2 << v;
 }
 
-export class LocalApic implements Timed {
+export class LocalApic implements Timed, Stateful {
   readonly region: Region;
   id = 0;
   tpr = 0;
@@ -193,6 +194,13 @@ export class LocalApic implements Timed {
   private logged = 0;
   /** Counters for --stats. */
   readonly stats = { accepted: 0, eois: 0, timerFires: 0, spurious: 0, extInt: 0, ipis: 0, currentCountReads: 0 };
+
+  /** Snapshot fields (devices/state/): every register, the timer's base (guest ns, f64) and the input lines. */
+  readonly stateTable: StateTable = {
+    id: "u32", tpr: "u8", ldr: "u32", dfr: "u32", svr: "u32", irr: { u32s: 8 }, isr: { u32s: 8 }, tmr: { u32s: 8 }, lvt: { u32s: 7 },
+    esr: "u32", esrPending: "u32", icrLo: "u32", icrHi: "u32", tmict: "u32", tdcr: "u32", div: "u32", tBase: "f64", cBase: "f64",
+    next: "f64", lint0: "bool", extIntViaIoapic: "bool", intr: "bool", hwEnabled: "bool",
+  };
 
   constructor(o: LapicOptions) {
     this.o = o;

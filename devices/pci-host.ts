@@ -12,6 +12,7 @@
 import { W1, W2, W4, W_ANY, allOnes, type Region, type SubRegion, type Width } from "./bus/region.ts";
 import type { PortBus } from "./bus/ports.ts";
 import type { MmioBus } from "./bus/mmio.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 // Type-0 header offsets (§6.1, figure 6-1).
 export const PCI_VENDOR_ID = 0x00, PCI_DEVICE_ID = 0x02, PCI_COMMAND = 0x04, PCI_STATUS = 0x06;
@@ -54,7 +55,7 @@ export interface PciFunctionOptions {
   onBarMap?: (bar: number, base: number | null) => void;
 }
 
-export class PciFunction {
+export class PciFunction implements Stateful {
   readonly name: string;
   readonly config = new Uint8Array(256);
   /** 1 bits are writable by the guest. */
@@ -74,6 +75,14 @@ export class PciFunction {
   private intxOut = false;
   private capEnd = 0x40;
   private lastCap = 0;
+
+  /** Snapshot fields (devices/state/): config space and the INTx pin; masks and BARs are the device's. */
+  readonly stateTable: StateTable = { config: { u8s: 256 }, intxLevel: "bool", intxOut: "bool" };
+
+  /** After a load: decode the BARs the restored config space programs (mapping them on the buses). */
+  stateLoaded(): void {
+    this.updateDecode();
+  }
 
   constructor(o: PciFunctionOptions) {
     this.name = o.name;
@@ -259,12 +268,15 @@ export interface PciHostOptions {
   requestReset?: () => void;
 }
 
-export class PciHost {
+export class PciHost implements Stateful {
   readonly ports: readonly Region[];
   private address = 0;
   private rcr = 0; // 0xCF9 reset control register
   private readonly requestReset: () => void;
   private readonly slots: (PciFunction | undefined)[] = new Array(256).fill(undefined); // devfn
+
+  /** Snapshot fields: CONFIG_ADDRESS and RCR (each function is a component of its own). */
+  readonly stateTable: StateTable = { address: "i32", rcr: "u8" }; // address as the bus mask leaves it (signed)
 
   constructor(opts: PciHostOptions = {}) {
     this.requestReset = opts.requestReset ?? (() => {});

@@ -11,6 +11,7 @@
 // Function Mask set while it programs them, then Enable; pci_msix_mask/unmask per vector).
 import { W4, type RegisterInfo, type Region, type Width } from "./bus/region.ts";
 import type { PciFunction } from "./pci-host.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 export const PCI_CAP_ID_MSIX = 0x11;
 /** Capability layout (PCI 3.0 §6.8.2, Figure 6-10). */
@@ -46,7 +47,7 @@ export interface MsixOptions {
   name: string;
 }
 
-export class MsixCapability {
+export class MsixCapability implements Stateful {
   /** Offset of the capability in config space. */
   readonly cap: number;
   readonly vectors: number;
@@ -58,6 +59,11 @@ export class MsixCapability {
   private readonly log: (message: string) => void;
   private logged = 0;
   readonly stats = { sent: 0, pended: 0 };
+
+  /** Snapshot fields (devices/state/): the table and the PBA; the capability's bits are in config space. */
+  get stateTable(): StateTable {
+    return { table: { u32s: this.table.length }, pending: { u32s: this.pending.length } };
+  }
 
   constructor(private readonly fn: PciFunction, o: MsixOptions) {
     if (!(o.vectors >= 1 && o.vectors <= 2048)) throw new RangeError(`${o.name}: MSI-X vector count ${o.vectors}`);

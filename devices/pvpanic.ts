@@ -6,6 +6,7 @@
 // once instead of watching the guest spin in its panic loop.
 import { PciFunction, W1, type BarSpec } from "./pci-host.ts";
 import type { Region } from "./bus/region.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 /** Event bits (include/uapi/misc/pvpanic.h). */
 export const PVPANIC_PANICKED = 1 << 0; // a panic the host should act on
@@ -25,7 +26,7 @@ export interface PvPanicOptions {
   onEvent: (events: number) => void;
 }
 
-export class PvPanic {
+export class PvPanic implements Stateful {
   readonly fn: PciFunction;
   /** BAR0's register window, for attachBars. */
   readonly regions: readonly (Region | undefined)[];
@@ -34,6 +35,9 @@ export class PvPanic {
    * the host need not watch the console for it.
    */
   armed = false;
+
+  /** Snapshot fields (devices/state/): the PCI function is a component of its own. */
+  readonly stateTable: StateTable = { armed: "bool" };
 
   constructor(opts: PvPanicOptions) {
     this.fn = new PciFunction({

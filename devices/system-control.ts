@@ -8,17 +8,21 @@
 //    empty bus. Separate from SystemControl so a board can leave them out or supply its own.
 // Port 0x61 (system control port B) lives with the PIT (i8254.ts): it is the PIT's gate.
 import { W1, allOnes, type Region } from "./bus/region.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 export interface SystemControlOptions {
   requestReset: () => void;
   onA20?: (enabled: boolean) => void;
 }
 
-export class SystemControl {
+export class SystemControl implements Stateful {
   readonly ports: readonly Region[];
   private portA = 0x02; // A20 enabled
   private readonly requestReset: () => void;
   private readonly onA20: (enabled: boolean) => void;
+
+  /** Snapshot fields (devices/state/). */
+  readonly stateTable: StateTable = { portA: "u8" };
 
   constructor(opts: SystemControlOptions) {
     this.requestReset = opts.requestReset;

@@ -17,6 +17,7 @@
 // open (see clearRx).
 import { W1, type Region } from "./bus/region.ts";
 import type { Timed, VirtualClock } from "./clock.ts";
+import type { StateTable, Stateful } from "./state/fields.ts";
 
 // Register offsets (DLAB = 0 unless noted), NS16550A Table II.
 export const UART_REGS = [
@@ -56,7 +57,7 @@ export interface UartOptions {
   name?: string;
 }
 
-export class Uart16550 implements Timed {
+export class Uart16550 implements Timed, Stateful {
   readonly base: number;
   readonly irq: number;
   readonly ports: readonly Region[];
@@ -90,6 +91,32 @@ export class Uart16550 implements Timed {
   private queue = new Uint8Array(256);
   private qHead = 0;
   private qLen = 0;
+
+  /**
+   * Snapshot fields (devices/state/): the registers, the RX FIFO and the host input queued
+   * behind it (inputQueue, in order); times are guest ns (f64).
+   */
+  readonly stateTable: StateTable = {
+    ier: "u8", lcr: "u8", mcr: "u8", lsr: "u8", scr: "u8", dll: "u8", dlm: "u8", fifoEnabled: "bool", rxTrigger: { upTo: FIFO_SIZE },
+    thrPending: "bool", msrDeltas: "u8", msrLines: "u8", timeoutPending: "bool", lastRxActivityNs: "f64", irqLevel: "bool",
+    burst: "u32", refillAtNs: "f64", rx: { u8s: FIFO_SIZE }, rxFromHost: { u8s: FIFO_SIZE }, rxHead: { upTo: FIFO_SIZE - 1 }, rxCount: { upTo: FIFO_SIZE },
+    inputQueue: { blob: 1 << 24 }, lastMsr: "u8",
+  };
+
+  /** The host input not yet in the FIFO, oldest first (a snapshot field). */
+  get inputQueue(): Uint8Array {
+    const q = new Uint8Array(this.qLen);
+    for (let i = 0; i < this.qLen; i++) q[i] = this.queue[(this.qHead + i) % this.queue.length]!;
+    return q;
+  }
+
+  set inputQueue(bytes: Uint8Array) {
+    this.queue = new Uint8Array(256);
+    this.qHead = this.qLen = 0;
+    if (bytes.length > this.queue.length) this.grow(bytes.length);
+    this.queue.set(bytes);
+    this.qLen = bytes.length;
+  }
 
   constructor(opts: UartOptions) {
     this.base = opts.base;

@@ -36,6 +36,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^npm run build$/, plan: { skip: "npm test runs its steps (build:core, typecheck, and vite build in test:e2e)" } },
   { match: /^npm run test:e2e$|^npx playwright test /, plan: { skip: "the Playwright tests: part of npm test" } },
   { match: /^npm run bench$/, plan: { skip: "minutes of benchmarks (5 on 2 cores)" } },
+  { match: /^npm run bench -- --only snapshot$/, plan: { skip: "a benchmark: about 15 save/boot/restore runs, a minute" } },
   { match: /^node --import tsx bench\//, plan: { skip: "a benchmark: many boots, minutes" } },
   { match: / …$/, plan: { skip: "placeholder arguments: the CLI that `npm run boot` runs, whose examples run here" } },
   { match: /^guest-images\/build\.sh(?: --deps)?$/, plan: { skip: "builds two kernels from source: about 5 minutes (--deps installs Debian packages first)" } },
@@ -45,6 +46,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^node --import tsx tests\/core-wasm\/x87-measure\.ts N$/, plan: { skip: "placeholder N: a report, not a test; npm test runs its cases in cpu-native.fuzz.test.ts" } },
   { match: /^node scripts\/build-core\.mjs --profile$/, plan: { skip: "a build variant for profiling; npm test builds and tests the release core" } },
   { match: /^node --perf-prof$/, plan: { skip: "a V8 flag named in the text, not a command" } },
+  { match: /--save-state s\.vmstate$|^npm run boot -- --restore s\.vmstate /, plan: { skip: "a pair (save, then resume the file the first made): tests/cli/snapshot.test.ts runs both halves and checks vireo-42" } },
   { match: /^npm run boot -- --initrd truncated\.cpio\.gz$/, plan: { skip: "a damaged file the README names: tests/cli/fail-fast.test.ts makes one and checks exit 2 and the message" } },
   { match: /^node dist-node\/boot\.mjs --kernel ~\/\.cache\/vireo-bench\//, plan: { skip: "boots the stock kernel the bench downloads (npm run bench -- --only kernel); minutes" } },
   // It rewrites dist-node/, which the boots run.

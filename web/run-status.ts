@@ -79,6 +79,10 @@ export function exitStatus(e: { reason: ExitReason; message?: string }, mips: st
       return { state: "halted", text: `the guest rebooted (${why})`, note: `the guest rebooted: ${why}` };
     case "image":
       return { state: "halted", text: why, note: `image refused: ${why}` };
+    case "saved":
+      return { state: "off", text: mips, note: "the machine was saved" };
+    case "state":
+      return { state: "halted", text: why, note: `state refused: ${why}` };
     case "error":
       return { state: "halted", text: `${why || "error"} (${mips})`, note: `VM error: ${why || "unknown"}` };
   }

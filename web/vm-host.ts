@@ -41,6 +41,7 @@ export class VmSession {
         const e = ev.data;
         if (e.type === "log") return on.log(e.message);
         if (e.type === "inspect") return on.inspect?.(e.snapshot, e.stepped === true);
+        if (e.type === "state") return; // only with VmConfig.saveState, which the page does not set
         this.finish();
         resolve(e);
       };

@@ -1,5 +1,6 @@
 // core.wasm entry: the exports the VMM (devices/) calls. Knows no device.
 export * from "./layout";
+export * from "./machine-state";
 import { STATIC_SIZE, GUEST_RAM_BASE, GUEST_RAM_MAX } from "./layout";
 import { SCRATCH_OK } from "./cpu/scratch";
 import { setRamBytes, ramBytes } from "./cpu/paging";

@@ -15,8 +15,9 @@ export class RegionPlan {
   counts: number[] = [];
   entry = 0;
   open = true;
-  /** The direct branches between offsets of the page seen by the first pass: [from, to]. */
-  readonly edges: [number, number][] = [];
+  /** The direct branches between offsets of the page seen by the first pass: [from, to, the
+   *  lazy flags they leave in the core: lf | sign of the ALU result, 0 when not known]. */
+  readonly edges: [number, number, number][] = [];
   /** The block every branch back in the region goes to (-1: none, or more than one) and the
    *  last block that branches there. When nothing outside [loopHead, loopEnd] branches into it
    *  but to the head, and the entry is not inside it past the head, those blocks are a wasm

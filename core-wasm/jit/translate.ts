@@ -155,6 +155,26 @@ class Translator {
     this.tempStart = this.locals.length;
   }
 
+  /** Block k (not the entry) is reached only by the region's own branches: when all of them
+   *  leave the same kind of ALU result in the core's lazy flags, the block starts with it as
+   *  its pending flags (stored already; the operands read back into the flag locals), so a
+   *  Jcc there compares inline instead of calling the core's cond() — `cmp; je a; jb b` ends
+   *  a block at `je`, and `jb` begins the next. */
+  private flagsIn(offset: number, k: number): void {
+    if (this.plan.open || k === this.plan.entry) return;
+    let kind: number | undefined;
+    for (const [f, t, known] of this.plan.edges) {
+      if (t !== offset || !this.plan.index.has(f)) continue;
+      if (kind !== undefined && known !== kind) return;
+      kind = known;
+    }
+    if (!kind) return; // no branch here from the region, or one whose flags are not known
+    const lf = kind & 7;
+    if (lf !== LF_ADD && lf !== LF_SUB && lf !== LF_LOGIC) return;
+    const sz = (kind & 0x80000000) !== 0 ? 4 : (kind & 0x8000) !== 0 ? 2 : 1;
+    this.gget(G_LFA).set(this.fa).gget(G_LFB).set(this.fb).gget(G_LFRES).set(this.fr);
+    this.pending = { lf, sz, stored: true };
+  }
   /** Generate block k, which starts at byte `offset` of the page; returns its instruction count. */
   block(page: Uint8Array, offset: number, k: number): number {
     this.k = k; this.depth = 0; this.nTemp = 0;
@@ -175,6 +195,7 @@ class Translator {
     }
     this.readLater = flagsReadLater(insns);
     this.replays = [];
+    this.flagsIn(offset, k);
     for (let j = 0; j < insns.length; j++) {
       this.cur = j;
       const insn = insns[j]!;
@@ -347,7 +368,10 @@ class Translator {
    *  block if it is in the region and the budget allows all of it (the run loop's rule for
    *  entering a block), else leave. Flags are stored: the next block reads them from the core. */
   private jump(target: number, retired: number): void {
-    if (this.plan.open) this.plan.edges.push([this.plan.offsets[this.k]!, this.plan.entryOff + ((target - this.base) | 0)]);
+    if (this.plan.open) {
+      const p = this.pending, known = p && !this.replays.length && p.cin === undefined ? p.lf | sign(p.sz) : 0;
+      this.plan.edges.push([this.plan.offsets[this.k]!, this.plan.entryOff + ((target - this.base) | 0), known]);
+    }
     const j = this.plan.target(target);
     if (j < 0) { this.exit(target, retired); return; }
     // A slow path of this instruction asked to leave (a code page written, a device's exit).

@@ -28,6 +28,7 @@ import type { BlockBackend } from "../host/block.ts";
 import { RamMemory } from "../virtio/guest-memory.ts";
 import { hasCapability, type HostCapability, type VirtioDeviceInfo, type WithCapability } from "../virtio/device.ts";
 import { LogLimiter } from "../log-limit.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 /** Register indices of the core's getReg/setReg. */
 const REG_ESI = 6;
@@ -89,7 +90,7 @@ function firstWith<K extends HostCapability>(placed: readonly PlacedVirtio[], k:
   return null;
 }
 
-export class PcBoard {
+export class PcBoard implements Stateful {
   readonly core: Core;
   readonly clock: VirtualClock;
   readonly ports: PortBus;
@@ -101,6 +102,8 @@ export class PcBoard {
   readonly com1: Uart16550;
   readonly cmos: Cmos;
   readonly pci: PciHost;
+  readonly kbc: I8042;
+  readonly sysctl: SystemControl;
   readonly ramBytes: number;
   /** Devices with time-driven behaviour, advanced by the run loop. */
   readonly timed: Timed[];
@@ -187,8 +190,8 @@ export class PcBoard {
     this.cmos.setMemorySize(opts.ramBytes);
     this.pci = new PciHost();
     const requestReset = () => void (this.rp[L.RUN_REQUEST >> 2] = L.EXIT_RESET);
-    const kbc = new I8042({ requestReset, setIrq: irq(1) });
-    const sysctl = new SystemControl({ requestReset });
+    const kbc = this.kbc = new I8042({ requestReset, setIrq: irq(1) });
+    const sysctl = this.sysctl = new SystemControl({ requestReset });
 
     for (const chip of [this.pic, this.pit, this.com1, this.cmos, this.pci, kbc, sysctl]) this.ports.registerAll(chip.ports);
     for (const port of POST_PORTS) {
@@ -232,6 +235,14 @@ export class PcBoard {
         this.pvpanic = pvpanic;
       }
     }
+  }
+
+  /** Snapshot fields (devices/state/): the board's own latch; each chip is a component of its own. */
+  readonly stateTable: StateTable = { lastPostCode: "u8" };
+
+  /** After a load: the local APIC where the restored IA32_APIC_BASE puts it (or off). */
+  stateLoaded(): void {
+    if (this.apic) this.apicBaseWritten(this.rp[L.RUN_APIC_BASE >> 2]! >>> 0);
   }
 
   /** Every virtio device's self-description (regions and IRQs, VFIO style) for the inspector. */

@@ -41,6 +41,15 @@ export function lz4LegacyDecode(input: Uint8Array, expectedSize?: number): Uint8
   return out.subarray(0, o);
 }
 
+/**
+ * One independent LZ4 block (no frame) into `out`, which it must fill exactly: the output size
+ * is known to the caller (a state file's RAM chunk), and nothing is written past `out`.
+ */
+export function lz4BlockDecode(input: Uint8Array, out: Uint8Array): void {
+  const o = decodeBlock(input, 0, input.length, out, 0, out.length);
+  if (o !== out.length) throw new Lz4Error(`block decoded to ${o} bytes, expected ${out.length}`);
+}
+
 /** One LZ4 block from input[i, end) into out[o, outEnd); returns the new output position. */
 function decodeBlock(input: Uint8Array, i: number, end: number, out: Uint8Array, o: number, outEnd: number): number {
   const blockStart = o;

@@ -15,6 +15,7 @@ import { echoReply, parseIcmp } from "./icmp.ts";
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, buildIpv4, parseIpv4 } from "./ipv4.ts";
 import { TcpServer, parseTcp } from "./tcp.ts";
 import { buildUdp, parseUdp } from "./udp.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 export interface HostStackOptions {
   /** Default 02:76:69:72:65:fe. */
@@ -38,7 +39,7 @@ const LIMITED_BROADCAST = Uint8Array.of(255, 255, 255, 255);
 /** Malformed frames logged before the stack goes quiet (they are still counted). */
 const LOG_LIMIT = 10;
 
-export class HostStack implements NetBackend {
+export class HostStack implements NetBackend, Stateful {
   onReceive: ((frame: Uint8Array) => void) | null = null;
   readonly mac: Uint8Array;
   readonly ip: Uint8Array;
@@ -52,6 +53,9 @@ export class HostStack implements NetBackend {
   private peerMac: Uint8Array | null = null;
   /** `internalErrors`: drops that were not a FrameError, i.e. a bug here (counted past the log limit). */
   readonly counters = { framesIn: 0, framesOut: 0, malformed: 0, internalErrors: 0, ignored: 0, arpReplies: 0, dhcpReplies: 0, echoReplies: 0 };
+
+  /** Snapshot fields (devices/state/): the IP id counter, the neighbour's MAC, the TCP server. */
+  readonly stateTable: StateTable = { ipId: "u16", peerMac: { nullable: { blob: 6 } }, tcp: "child" };
 
   constructor(opts: HostStackOptions = {}) {
     this.mac = opts.mac ?? Uint8Array.of(0x02, 0x76, 0x69, 0x72, 0x65, 0xfe);

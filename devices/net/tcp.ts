@@ -15,6 +15,7 @@
 import { internetChecksum, onesSum, pseudoHeaderSum } from "./checksum.ts";
 import { FrameError } from "./ethernet.ts";
 import { IPPROTO_TCP, ipString } from "./ipv4.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 export const TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10;
 /** Our MSS: an Ethernet MTU of 1500 minus 20 (IPv4) and 20 (TCP) header bytes. */
@@ -112,12 +113,19 @@ interface Connection {
 const diff = (a: number, b: number): number => (a - b) | 0;
 const add = (a: number, n: number): number => (a + n) >>> 0;
 
-export class TcpServer {
+export class TcpServer implements Stateful {
   private readonly conns = new Map<string, Connection>();
   /** The keys of SYN-RECEIVED connections, oldest first (a Map keeps insertion order). */
   private readonly halfOpen = new Map<string, Connection>();
   private nextIss = 0x1000_0000;
   readonly counters = { accepted: 0, closed: 0, resets: 0, dropped: 0, expired: 0, refused: 0 };
+
+  /**
+   * Snapshot fields (devices/state/): the next initial sequence number. Open connections are not
+   * kept (their handlers are host objects mid-request): a restored guest's next segment on one
+   * finds no connection and gets a reset, as after the host restarted.
+   */
+  readonly stateTable: StateTable = { nextIss: "u32" };
 
   constructor(
     private readonly localIp: Uint8Array,

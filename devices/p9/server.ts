@@ -19,6 +19,8 @@ import {
   peekHeader, rdata, rempty, rgetattr, rlerror, ropen, rqid, rstatfs, type FieldValue,
 } from "./messages.ts";
 import { ProtoError, type Qid } from "./wire.ts";
+import type { Field, StateTable, Stateful } from "../state/fields.ts";
+import { StateError } from "../state/wire.ts";
 
 // qid.type bits (9p.h P9_QT*).
 export const QT_DIR = 0x80, QT_SYMLINK = 0x02, QT_FILE = 0x00;
@@ -57,6 +59,8 @@ interface Fid {
   /** Lopen'd / Lcreate'd (a directory opens with no handle). */
   open: boolean;
   access: 0 | 1 | 2;
+  /** Opened with O_APPEND (a snapshot reopens the file so). */
+  append: boolean;
   /** Snapshot of a directory's entries, taken at Treaddir offset 0; offsets index it. */
   entries: DirEntry[] | null;
 }
@@ -89,7 +93,24 @@ function checkName(name: string): void {
   if (new TextEncoder().encode(name).length > NAME_MAX) throw new FsError(ENAMETOOLONG);
 }
 
-export class P9Server {
+const QID_RECORD: Field = { record: { type: "u8", version: "u32", path: "u64" } };
+const FID_RECORD: Field = {
+  record: {
+    fid: "u32", path: { list: { str: NAME_MAX * 4 }, max: 4096 }, open: "bool", access: "u8", append: "bool", hasHandle: "bool",
+    entries: { nullable: { list: { record: { qid: QID_RECORD, type: "u8", name: { str: NAME_MAX * 4 } } }, max: 1 << 20 } },
+  },
+};
+interface FidRecord {
+  fid: number;
+  path: string[];
+  open: boolean;
+  access: number;
+  append: boolean;
+  hasHandle: boolean;
+  entries: DirEntry[] | null;
+}
+
+export class P9Server implements Stateful {
   /** Negotiated by Tversion; 0 before it. */
   msize = 0;
   readonly counters: P9Counters = { requests: 0, errors: 0, protoErrors: 0, bytesRead: 0, bytesWritten: 0 };
@@ -107,6 +128,43 @@ export class P9Server {
     this.log = (m) => {
       if (left > 0) log(--left === 0 ? `${m} (further 9p messages of this kind not logged)` : m);
     };
+  }
+
+  /**
+   * Snapshot fields (devices/state/): msize and the fid table. An open file's host handle is not
+   * state: a load opens the file again by its path (as it was opened: access, O_APPEND, never
+   * O_TRUNC); a file that is gone by then leaves its fid closed, and the guest's next use of it
+   * fails with EBADF, as after a server restart.
+   */
+  readonly stateTable: StateTable = { msize: "u32", fidTable: { list: FID_RECORD, max: MAX_FIDS } };
+
+  get fidTable(): FidRecord[] {
+    return [...this.fids].map(([fid, f]) => ({
+      fid, path: [...f.path], open: f.open, access: f.access, append: f.append, hasHandle: f.handle !== null, entries: f.entries,
+    }));
+  }
+
+  set fidTable(v: FidRecord[]) {
+    for (const f of this.fids.values()) if (f.handle !== null) void this.fs.close(f.handle);
+    this.fids.clear();
+    for (const r of v) {
+      for (const name of r.path) checkName(name);
+      if (r.access > 2) throw new StateError(`9p: fid ${r.fid} access ${r.access}`);
+      let handle: number | null = null;
+      let open = r.open;
+      if (r.hasHandle) {
+        try {
+          const h = this.fs.open(r.path, { access: r.access as 0 | 1 | 2, trunc: false, append: r.append });
+          if (h instanceof Promise) throw new StateError("9p: this folder's backend opens files asynchronously; a snapshot cannot reopen them");
+          handle = h;
+        } catch (e) {
+          if (e instanceof StateError) throw e;
+          this.log(`9p: fid ${r.fid} (${r.path.join("/")}) could not be reopened after a restore: ${(e as Error)?.message ?? e}`);
+          open = false;
+        }
+      }
+      this.fids.set(r.fid, { path: r.path, handle, open, access: r.access as 0 | 1 | 2, append: r.append, entries: r.entries });
+    }
   }
 
   get fidCount(): number {
@@ -208,6 +266,7 @@ export class P9Server {
         }
         fid.open = true;
         fid.access = access;
+        fid.append = (flags & DOTL_APPEND) !== 0;
         return ropen(T.lopen + 1, tag, qidOf(st), 0);
       }
       case T.lcreate: {
@@ -227,7 +286,7 @@ export class P9Server {
           throw e;
         }
         // Lcreate turns the directory fid into the new, open file (9P2000.L lcreate).
-        Object.assign(fid, { path, handle: h, open: true, access: (flags & DOTL_ACCMODE) === 3 ? 2 : flags & DOTL_ACCMODE, entries: null });
+        Object.assign(fid, { path, handle: h, open: true, access: (flags & DOTL_ACCMODE) === 3 ? 2 : flags & DOTL_ACCMODE, append: (flags & DOTL_APPEND) !== 0, entries: null });
         return ropen(T.lcreate + 1, tag, qidOf(st), 0);
       }
       case T.read: {
@@ -397,7 +456,7 @@ export class P9Server {
     if (id === NOFID) throw new FsError(EINVAL, "NOFID");
     if (this.fids.has(id)) throw new FsError(EBADF, `fid ${id} in use`);
     if (this.fids.size >= MAX_FIDS) throw new FsError(ENFILE, "too many fids");
-    const f: Fid = { path, handle: null, open: false, access: 0, entries: null };
+    const f: Fid = { path, handle: null, open: false, access: 0, append: false, entries: null };
     this.fids.set(id, f);
     return f;
   }

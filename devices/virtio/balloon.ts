@@ -21,6 +21,9 @@ import { serveQueue, PARKED } from "./notify-loop.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { DeviceType } from "./device-type.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
+import { CHAIN_FIELD, chainRecord, type ChainRecord } from "../state/chain.ts";
+import { StateError } from "../state/wire.ts";
 
 // Feature bits (§5.5.3).
 export const VIRTIO_BALLOON_F_MUST_TELL_HOST = 0n;
@@ -64,7 +67,7 @@ export interface VirtioBalloonOptions {
   queueSize?: number;
 }
 
-export class VirtioBalloon implements VirtioDevice {
+export class VirtioBalloon implements VirtioDevice, Stateful {
   readonly name = balloonType.name;
   readonly deviceId = balloonType.deviceId;
   readonly features = bit(VIRTIO_BALLOON_F_STATS_VQ);
@@ -139,6 +142,30 @@ export class VirtioBalloon implements VirtioDevice {
     this.ctx = ctx;
     // The driver queued its first stats buffer before DRIVER_OK: pick it up now.
     if (has(ctx.features, VIRTIO_BALLOON_F_STATS_VQ) && ctx.queue(STATS)?.ready) this.notify(STATS);
+  }
+
+  /** Snapshot fields (devices/state/): config, the pages the guest gave, the held stats buffer, the last stats. */
+  get stateTable(): StateTable {
+    return {
+      config: "child", heldPages: { list: "u32", max: this.ramPages }, statsBuffer: { nullable: CHAIN_FIELD },
+      latestStats: { list: { record: { name: { str: 64 }, value: "f64" } }, max: 64 }, statsAt: "f64",
+    };
+  }
+
+  get heldPages(): number[] { return [...this.held]; }
+  set heldPages(v: number[]) { this.held.clear(); for (const p of v) this.held.add(p); }
+
+  get statsBuffer(): ChainRecord | null { return this.statsChain && chainRecord(this.statsChain); }
+  set statsBuffer(v: ChainRecord | null) {
+    if (v && !this.ctx) throw new StateError("virtio-balloon: a stats buffer held by a device that is not live");
+    this.statsChain = v && this.ctx!.queue(STATS).restoreChain(v);
+  }
+
+  get latestStats(): { name: string; value: number }[] {
+    return Object.entries(this.latest).map(([name, value]) => ({ name, value }));
+  }
+  set latestStats(v: { name: string; value: number }[]) {
+    this.latest = Object.fromEntries(v.map((s) => [s.name, s.value]));
   }
 
   reset(): void {

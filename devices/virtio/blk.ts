@@ -20,6 +20,8 @@ import { SECTOR_SIZE, inBounds, type BlockBackend } from "../host/block.ts";
 import { bit, has, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { BlockDeviceSpec, DeviceType } from "./device-type.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
+import { StateError } from "../state/wire.ts";
 
 // Feature bits, §5.2.3.
 export const VIRTIO_BLK_F_SIZE_MAX = 1n;
@@ -88,7 +90,7 @@ export interface VirtioBlkOptions {
 /** The source of WRITE_ZEROES data (never written to). */
 const ZEROS = new Uint8Array(0x10000);
 
-export class VirtioBlk implements VirtioDevice {
+export class VirtioBlk implements VirtioDevice, Stateful {
   readonly name = blkType.name;
   readonly deviceId = 2;
   readonly features: bigint;
@@ -149,6 +151,21 @@ export class VirtioBlk implements VirtioDevice {
 
   activate(ctx: VirtioContext): void {
     this.ctx = ctx;
+  }
+
+  /**
+   * Snapshot fields (devices/state/): the config space (the driver writes the cache mode). The
+   * machine is quiesced before a save, so no flush is in flight and flushQueue is empty.
+   */
+  readonly stateTable: StateTable = { config: "child", pendingFlushes: "u32" };
+
+  /** Flushes queued or running: must be 0 in a snapshot (the run loop lets them finish first). */
+  get pendingFlushes(): number {
+    return this.flushQueue.length + (this.flushing ? 1 : 0);
+  }
+
+  set pendingFlushes(n: number) {
+    if (n !== 0) throw new StateError("virtio-blk: a snapshot with flushes in flight");
   }
 
   reset(): void {

@@ -3,6 +3,7 @@
 // labels, and the spec references their home. The image is little-endian, as virtio 1.x
 // defines it and as legacy x86 guests read it (guest-native = little-endian).
 import type { Width } from "../bus/region.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 export interface ConfigField {
   offset: number;
@@ -12,7 +13,7 @@ export interface ConfigField {
   ref: string;
 }
 
-export class ConfigSpace {
+export class ConfigSpace implements Stateful {
   readonly bytes: Uint8Array;
   private readonly dv: DataView;
 
@@ -20,6 +21,11 @@ export class ConfigSpace {
   constructor(readonly fields: readonly ConfigField[], size?: number) {
     this.bytes = new Uint8Array(size ?? Math.max(0, ...fields.map((f) => f.offset + f.width)));
     this.dv = new DataView(this.bytes.buffer);
+  }
+
+  /** Snapshot fields (devices/state/): the bytes, whoever wrote them (device or driver). */
+  get stateTable(): StateTable {
+    return { bytes: { u8s: this.bytes.length } };
   }
 
   get size(): number {

@@ -15,6 +15,7 @@ import type { Width } from "../bus/region.ts";
 import { bit, has, type VirtioContext, type VirtioDevice } from "./device.ts";
 import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { DeviceType } from "./device-type.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 // Feature bits, §5.3.3.
 export const VIRTIO_CONSOLE_F_SIZE = 0n;
@@ -51,7 +52,7 @@ export interface VirtioConsoleOptions {
   queueSize?: number;
 }
 
-export class VirtioConsole implements VirtioDevice {
+export class VirtioConsole implements VirtioDevice, Stateful {
   readonly name = consoleType.name;
   readonly deviceId = consoleType.deviceId;
   readonly features = bit(VIRTIO_CONSOLE_F_SIZE);
@@ -92,6 +93,22 @@ export class VirtioConsole implements VirtioDevice {
     // the virtio core until probe returns (virtio.c virtio_config_enable), when port 0 exists.
     if (has(ctx.features, VIRTIO_CONSOLE_F_SIZE)) ctx.configChanged();
     this.deliver(); // anything typed before the driver came up
+  }
+
+  /** Snapshot fields (devices/state/): the config space (size) and the host input not yet delivered. */
+  readonly stateTable: StateTable = { config: "child", undelivered: { blob: 1 << 24 } };
+
+  get undelivered(): Uint8Array {
+    const parts = this.input.map((c, i) => (i === 0 ? c.subarray(this.inputHead) : c));
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  }
+
+  set undelivered(v: Uint8Array) {
+    this.input = v.length ? [v] : [];
+    this.inputHead = 0;
   }
 
   reset(): void {

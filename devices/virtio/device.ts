@@ -13,6 +13,7 @@
 // the device is reset.
 import type { Width } from "../bus/region.ts";
 import { TRANSPORT_NAMES, type TransportName } from "./transports.ts";
+import type { ChainRecord } from "../state/chain.ts";
 
 // ---- feature bits (virtio 1.2 §6 "Reserved Feature Bits") --------------------------------------
 // Bigints because the feature space is 64 bits (and more in principle). Device-specific bits
@@ -99,6 +100,11 @@ export interface VirtQueue {
    * device must loop again instead of waiting for a kick that will not come).
    */
   enableNotifications(): boolean;
+  /**
+   * A chain this queue handed out before a snapshot, rebuilt from its record (devices/state/
+   * chain.ts) with every range checked against guest RAM: the device held it across the save.
+   */
+  restoreChain(record: ChainRecord): Chain;
   /** Chains popped and not yet pushed (for --stats and the inspector). */
   readonly inFlight: number;
 }

@@ -17,6 +17,7 @@ import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { DeviceType } from "./device-type.ts";
 import { modernOnly } from "./transports.ts";
 import { LINUX_KEYS } from "./input-keys.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 // Config selectors (§5.8.2).
 export const VIRTIO_INPUT_CFG = {
@@ -47,7 +48,7 @@ export interface VirtioInputOptions {
   queueSize?: number;
 }
 
-export class VirtioInput implements VirtioDevice {
+export class VirtioInput implements VirtioDevice, Stateful {
   readonly name = inputType.name;
   readonly deviceId = inputType.deviceId;
   readonly features = 0n;
@@ -145,6 +146,9 @@ export class VirtioInput implements VirtioDevice {
     this.ctx = ctx;
     this.deliver();
   }
+
+  /** Snapshot fields (devices/state/): config (the driver's select), events not yet delivered, LEDs. */
+  readonly stateTable: StateTable = { config: "child", pending: { list: "u32", max: 1 << 16 }, ledState: "u32" };
 
   reset(): void {
     this.ctx = null;

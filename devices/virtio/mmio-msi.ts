@@ -22,6 +22,7 @@
 // would misread bit 40 — hence off by default.
 import { bySlot, registers, type Register } from "./register-table.ts";
 import type { MsiRouting } from "./transport.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 export const VIRTIO_F_MMIO_MSI = 40;
 export const VIRTIO_MMIO_MSI_NO_VECTOR = 0xffff_ffff;
@@ -66,7 +67,7 @@ export interface MmioMsiOptions {
 
 interface Vector { address: number; data: number; masked: boolean; pending: boolean }
 
-export class MmioMsi implements MsiRouting {
+export class MmioMsi implements MsiRouting, Stateful {
   readonly vectors: number;
   readonly sharing: boolean;
   enabled = false;
@@ -75,10 +76,19 @@ export class MmioMsi implements MsiRouting {
   addrLo = 0;
   addrHi = 0;
   data = 0;
-  private readonly table: Vector[];
+  private table: Vector[];
   /** Event → vector: index 0 = configuration change, 1 + n = queue n. */
-  private readonly map: number[];
+  private map: number[];
   readonly stats = { sent: 0, pended: 0 };
+
+  /** Snapshot fields (devices/state/): staged values, the vector table and the event map. */
+  get stateTable(): StateTable {
+    return {
+      enabled: "bool", sel: "u32", addrLo: "u32", addrHi: "u32", data: "u32",
+      table: { list: { record: { address: "f64", data: "u32", masked: "bool", pending: "bool" } }, max: this.vectors },
+      map: { list: "u32", max: this.map.length },
+    };
+  }
 
   constructor(private readonly o: MmioMsiOptions) {
     const shared = o.sharedVectors;

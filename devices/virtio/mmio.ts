@@ -12,6 +12,7 @@ import { has, type TransportKind } from "./device.ts";
 import { TRANSPORTS } from "./transports.ts";
 import { MmioMsi, VIRTIO_F_MMIO_MSI, MMIO_MSI_BY_OFFSET, MMIO_MSI_END, MMIO_MSI_FIRST, MMIO_MSI_REGISTERS } from "./mmio-msi.ts";
 import type { Register } from "./register-table.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 export { MMIO_CONFIG, MMIO_MAGIC, MMIO_REGISTERS, MMIO_VENDOR_ID, MMIO_WINDOW } from "./mmio-registers.ts";
 
@@ -41,7 +42,7 @@ const MMIO_REGISTERS_WITH_MSI: readonly RegisterInfo[] = [
   ...MMIO_MSI_REGISTERS,
 ].sort((a, b) => a.offset - b.offset);
 
-export class VirtioMmio {
+export class VirtioMmio implements Stateful {
   readonly t: VirtioTransport;
   /**
    * Two regions so the bus enforces widths (docs/ARCHITECTURE.md "Buses and the board"): the registers take 32-bit accesses only
@@ -55,11 +56,19 @@ export class VirtioMmio {
   devFeatSel = 0;
   drvFeatSel = 0;
   pageSize = 4096;
-  readonly align: number[];
-  readonly pfn: number[];
+  align: number[];
+  pfn: number[];
   private readonly log: (message: string) => void;
   /** MSI (the 2020 proposal), when opted in. */
   readonly msi: MmioMsi | null = null;
+
+  /** Snapshot fields (devices/state/): selectors, legacy placement, MSI, the transport. */
+  get stateTable(): StateTable {
+    return {
+      devFeatSel: "u32", drvFeatSel: "u32", pageSize: "u32", align: { list: "u32", max: this.align.length }, pfn: { list: "u32", max: this.pfn.length },
+      ...(this.msi ? { msi: "child" as const } : {}), t: "child",
+    };
+  }
 
   constructor(readonly device: VirtioDevice, o: VirtioMmioOptions) {
     this.version = o.version;

@@ -7,6 +7,7 @@
 //
 // A command arrives as one chain (§5.1.6.5): u8 class, u8 command, the command's data, and one
 // device-writable ack byte. The parser here sees the readable bytes only.
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 // Classes and commands, §5.1.6.5.
 export const VIRTIO_NET_CTRL_RX = 0;
@@ -19,7 +20,7 @@ export const VIRTIO_NET_ERR = 1;
 /** Addresses kept per table; a longer table accepts every address of its kind (§5.1.6.5.2 allows a device to be lax). */
 export const MAC_TABLE_MAX = 64;
 
-export class RxFilter {
+export class RxFilter implements Stateful {
   /** Power-on state: everything passes, as for a driver that never sends a command. */
   promisc = true;
   allmulti = false;
@@ -27,6 +28,12 @@ export class RxFilter {
   private multicast: string[] = [];
   private unicastOverflow = false;
   private multicastOverflow = false;
+
+  /** Snapshot fields (devices/state/). */
+  readonly stateTable: StateTable = {
+    promisc: "bool", allmulti: "bool", unicast: { list: { str: 64 }, max: 1 << 16 }, multicast: { list: { str: 64 }, max: 1 << 16 },
+    unicastOverflow: "bool", multicastOverflow: "bool",
+  };
 
   constructor(private readonly mac: Uint8Array) {}
 

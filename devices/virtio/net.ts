@@ -26,6 +26,9 @@ import type { DeviceType } from "./device-type.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import { onesSum } from "../net/checksum.ts";
 import { RxFilter, VIRTIO_NET_ERR } from "./net-rx-filter.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
+import { CHAIN_FIELD, chainRecord, type ChainRecord } from "../state/chain.ts";
+import { StateError } from "../state/wire.ts";
 
 // Feature bits, §5.1.3.
 export const VIRTIO_NET_F_CSUM = 0n; // device completes partial checksums of transmitted frames
@@ -86,7 +89,7 @@ export function parseMac(text: string): Uint8Array | null {
   return m ? Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16))) : null;
 }
 
-export class VirtioNet implements VirtioDevice {
+export class VirtioNet implements VirtioDevice, Stateful {
   readonly name = netType.name;
   readonly deviceId = netType.deviceId;
   readonly features = bit(VIRTIO_NET_F_CSUM) | bit(VIRTIO_NET_F_MTU) | bit(VIRTIO_NET_F_MAC) |
@@ -143,6 +146,30 @@ export class VirtioNet implements VirtioDevice {
     this.mergeable = has(ctx.features, VIRTIO_NET_F_MRG_RXBUF);
     this.filtering = has(ctx.features, VIRTIO_NET_F_CTRL_VQ) && has(ctx.features, VIRTIO_NET_F_CTRL_RX);
     this.deliver();
+  }
+
+  /**
+   * Snapshot fields (devices/state/): negotiated header layout, the receive filter, frames
+   * waiting for receive buffers, buffers held for a mergeable frame, and the backend (the
+   * built-in host's state; a link to another VM cannot be saved: its frames are in flight in
+   * rings another thread owns).
+   */
+  get stateTable(): StateTable {
+    if (!("stateTable" in this.backend)) throw new StateError("virtio-net: its backend (a link to another VM) cannot be saved");
+    return {
+      config: "child", hdrLen: "u8", mergeable: "bool", filtering: "bool", filter: "child",
+      backlogFrames: { list: { blob: 65536 + 64 }, max: NET_RX_BACKLOG }, heldChains: { list: CHAIN_FIELD, max: 65536 },
+      backend: "child",
+    };
+  }
+
+  get backlogFrames(): Uint8Array[] { return this.backlog; }
+  set backlogFrames(v: Uint8Array[]) { this.backlog = v; }
+
+  get heldChains(): ChainRecord[] { return this.held.map(chainRecord); }
+  set heldChains(v: ChainRecord[]) {
+    if (v.length > 0 && !this.ctx) throw new StateError("virtio-net: receive buffers held by a device that is not live");
+    this.held = v.map((r) => this.ctx!.queue(NET_RECEIVEQ).restoreChain(r));
   }
 
   reset(): void {

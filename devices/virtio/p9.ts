@@ -22,6 +22,8 @@ import { HEADER_BYTES, RDATA_HEADER, rlerror, peekHeader, NOTAG } from "../p9/me
 import { serveQueue, PARKED, STOP } from "./notify-loop.ts";
 import { bit, type Chain, type VirtioContext, type VirtioDevice } from "./device.ts";
 import type { DeviceType, FsDeviceSpec } from "./device-type.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
+import { StateError } from "../state/wire.ts";
 
 /** Feature bit: the config space holds a mount tag (Linux uapi virtio_9p.h). */
 export const VIRTIO_9P_MOUNT_TAG = 0n;
@@ -43,7 +45,7 @@ export interface Virtio9pOptions {
   log?: (message: string) => void;
 }
 
-export class Virtio9p implements VirtioDevice {
+export class Virtio9p implements VirtioDevice, Stateful {
   readonly name = p9Type.name;
   readonly deviceId = p9Type.deviceId;
   readonly features = bit(VIRTIO_9P_MOUNT_TAG);
@@ -93,6 +95,20 @@ export class Virtio9p implements VirtioDevice {
 
   activate(ctx: VirtioContext): void {
     this.ctx = ctx;
+  }
+
+  /**
+   * Snapshot fields (devices/state/): the 9P server (msize, open fids). The machine is quiesced
+   * before a save, so no request is in flight or waiting to be pushed.
+   */
+  readonly stateTable: StateTable = { server: "child", requestsInFlight: "u32" };
+
+  get requestsInFlight(): number {
+    return this.inflight.length + this.ready.length + this.busy;
+  }
+
+  set requestsInFlight(n: number) {
+    if (n !== 0) throw new StateError("virtio-9p: a snapshot with requests in flight");
   }
 
   reset(): void {

@@ -6,6 +6,7 @@ import { GuestChain } from "./chain.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { needEvent } from "./split-ring.ts";
 import { ChainBuilder, DESC_SIZE, RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 // §2.8.13 struct pvirtq_desc { le64 addr; le32 len; le16 id; le16 flags; }
 export const PACKED_DESC_F_NEXT = 1, PACKED_DESC_F_WRITE = 2, PACKED_DESC_F_INDIRECT = 4;
@@ -13,7 +14,7 @@ export const PACKED_DESC_F_AVAIL = 1 << 7, PACKED_DESC_F_USED = 1 << 15;
 // §2.8.14 struct pvirtq_event_suppress { le16 desc (off 0–14, wrap 15); le16 flags; }
 export const RING_EVENT_FLAGS_ENABLE = 0, RING_EVENT_FLAGS_DISABLE = 1, RING_EVENT_FLAGS_DESC = 2;
 
-export class PackedRing implements Ring {
+export class PackedRing implements Ring, Stateful {
   private nextAvail = 0;
   private availWrap = true;
   private nextUsed = 0;
@@ -23,6 +24,22 @@ export class PackedRing implements Ring {
   private publishedUsed = 0; // nextUsed at the last flush, as a free-running counter
   private usedCounter = 0; // free-running count of used slots
   private notifyOn = true;
+  /** Snapshot fields (devices/state/): the device's private indices and wrap counters. */
+  readonly stateTable: StateTable = {
+    nextAvail: "u16", availWrap: "bool", nextUsed: "u16", usedWrap: "bool", unpublishedSlots: { list: "u16", max: 65536 },
+    publishedUsed: "f64", usedCounter: "f64", notifyOn: "bool",
+  };
+
+  /** The unpublished used descriptors as [slot, flags] pairs (a snapshot field). */
+  get unpublishedSlots(): number[] {
+    return [...this.unpublished];
+  }
+
+  set unpublishedSlots(v: number[]) {
+    if (v.length % 2 !== 0 || v.length > 2 * this.size) throw new RingError("snapshot: unpublished used descriptors malformed");
+    this.unpublished.length = 0;
+    this.unpublished.push(...v);
+  }
 
   constructor(
     private readonly mem: GuestMemory,

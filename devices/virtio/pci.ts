@@ -19,6 +19,7 @@ import { bySlot } from "./register-table.ts";
 import { VirtioTransport } from "./transport.ts";
 import { transportDef } from "./transports.ts";
 import { PCI_CONFIG_SLOT } from "./transport.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 export { COMMON_REGISTERS, LEGACY_CONFIG, LEGACY_CONFIG_MSIX, LEGACY_REGISTERS, VIRTIO_MSI_NO_VECTOR } from "./pci-registers.ts";
 
@@ -66,7 +67,7 @@ export interface VirtioPciOptions {
   msix?: { send: (address: number, data: number) => void };
 }
 
-export class VirtioPci {
+export class VirtioPci implements Stateful {
   readonly t: VirtioTransport;
   readonly fn: PciFunction;
   /** The bus sub-regions of each BAR, for attachBars: the legacy header block, each modern structure, the MSI-X table. */
@@ -75,12 +76,20 @@ export class VirtioPci {
   readonly msix: MsixCapability | null = null;
   /** config_msix_vector and queue_msix_vector per queue (NO_VECTOR until the driver maps one). */
   configVector = VIRTIO_MSI_NO_VECTOR;
-  readonly queueVectors: number[];
+  queueVectors: number[];
   /** Feature selectors (public for the inspector's register table). */
   devFeatSel = 0;
   drvFeatSel = 0;
   private pciCfgCap = 0;
   private readonly log: (message: string) => void;
+
+  /** Snapshot fields (devices/state/): vectors and selectors, MSI-X, the transport (its PCI function is the bus's). */
+  get stateTable(): StateTable {
+    return {
+      configVector: "u16", queueVectors: { list: "u16", max: this.queueVectors.length }, devFeatSel: "u32", drvFeatSel: "u32",
+      ...(this.msix ? { msix: "child" as const } : {}), t: "child",
+    };
+  }
 
   constructor(readonly device: VirtioDevice, o: VirtioPciOptions) {
     this.log = o.log;

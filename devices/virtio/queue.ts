@@ -12,6 +12,9 @@ import type { GuestMemory } from "./guest-memory.ts";
 import { PackedRing } from "./packed-ring.ts";
 import { RingError, type Ring } from "./ring.ts";
 import { SplitRing } from "./split-ring.ts";
+import { loadState, saveState, type StateTable, type Stateful } from "../state/fields.ts";
+import { StateError, StateReader, StateWriter } from "../state/wire.ts";
+import { chainFromRecord, type ChainRecord } from "../state/chain.ts";
 
 export { RingError };
 
@@ -26,7 +29,7 @@ export function legacyLayout(base: number, size: number, align: number): { desc:
   return { desc: base, driver, device: Math.ceil(end / align) * align };
 }
 
-export class Virtqueue implements VirtQueue {
+export class Virtqueue implements VirtQueue, Stateful {
   private _size: number;
   private _enabled = false;
   private _desc = 0;
@@ -47,6 +50,40 @@ export class Virtqueue implements VirtQueue {
   private ring: Ring | null = null;
   /** Buffer ids popped and not yet pushed, one byte each (ids are < size, checked by the ring). */
   private held = new Uint8Array(0);
+
+  /** The features the ring walker was built with (start()). */
+  private ringFeatures = 0n;
+
+  /**
+   * Snapshot fields (devices/state/): placement, counters, the buffer ids in flight and the
+   * walker's indices (`walker`, rebuilt by start() on load — before `held`, which start() resets).
+   */
+  readonly stateTable: StateTable = {
+    _size: "u16", _enabled: "bool", _desc: "f64", _driver: "f64", _device: "f64", broken: { nullable: { str: 4096 } },
+    popped: "f64", pushed: "f64", inFlight: "u16", kicks: "f64", notified: "f64", suppressed: "f64", flushedAt: "f64",
+    walker: { nullable: { record: { features: "u64", indices: { blob: 1 << 20 } } } }, held: { blob: 32768 },
+  };
+
+  /** The ring walker as a snapshot holds it: the features it was built with and its indices. */
+  get walker(): { features: bigint; indices: Uint8Array } | null {
+    if (!this.ring) return null;
+    const w = new StateWriter();
+    saveState(w, this.ring as unknown as Stateful, `queue ${this.index} ring`);
+    return { features: this.ringFeatures, indices: w.finish().slice() };
+  }
+
+  set walker(v: { features: bigint; indices: Uint8Array } | null) {
+    this.ring = null;
+    if (v === null) return;
+    const broken = this.broken;
+    this.broken = null; // a broken queue keeps its walker: rebuild it, then break it again
+    this.start(v.features);
+    this.broken = broken;
+    if (!this.ring) throw new StateError(`queue ${this.index}: its ring does not fit guest RAM`);
+    const r = new StateReader(v.indices, `queue ${this.index} ring`);
+    loadState(r, this.ring as unknown as Stateful, `queue ${this.index} ring`);
+    r.end();
+  }
 
   constructor(private readonly mem: GuestMemory, readonly index: number, readonly maxSize: number) {
     this._size = maxSize;
@@ -108,6 +145,7 @@ export class Virtqueue implements VirtQueue {
     try {
       this.ring = packed ? new PackedRing(this.mem, size, a, indirect, eventIdx) : new SplitRing(this.mem, size, a, indirect, eventIdx);
       this.held = new Uint8Array(size);
+      this.ringFeatures = features;
     } catch (e) {
       this.catch(e);
     }
@@ -178,6 +216,11 @@ export class Virtqueue implements VirtQueue {
       else this.suppressed++;
     }
     return need;
+  }
+
+  restoreChain(record: ChainRecord): Chain {
+    if (this.held[record.id] !== 1) throw new StateError(`queue ${this.index}: a held chain's buffer id ${record.id} is not in flight`);
+    return chainFromRecord(this.mem, record);
   }
 
   disableNotifications(): void {

@@ -11,6 +11,7 @@ import { serveQueue } from "./notify-loop.ts";
 import type { Width } from "../bus/region.ts";
 import type { VirtioContext, VirtioDevice } from "./device.ts";
 import type { DeviceType } from "./device-type.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 /** The getRandomValues limit per call (Web Crypto: QuotaExceededError above it). */
 export const RNG_CHUNK = 65536;
@@ -29,7 +30,7 @@ export interface VirtioRngOptions {
   fill?: (dst: Uint8Array) => void;
 }
 
-export class VirtioRng implements VirtioDevice {
+export class VirtioRng implements VirtioDevice, Stateful {
   readonly name = rngType.name;
   readonly deviceId = rngType.deviceId;
   readonly features = 0n;
@@ -50,6 +51,9 @@ export class VirtioRng implements VirtioDevice {
   }
 
   writeConfig(_offset: number, _width: Width, _value: number): void {}
+
+  /** Snapshot fields (devices/state/): only the byte count; the entropy itself is not state. */
+  readonly stateTable: StateTable = { bytes: "f64" };
 
   activate(ctx: VirtioContext): void {
     this.ctx = ctx;

@@ -5,6 +5,7 @@
 import { GuestChain } from "./chain.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { ChainBuilder, DESC_SIZE, RingError, checkRingAreas, type Ring, type RingAddresses, type RingArea } from "./ring.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 // §2.7.5 struct virtq_desc { le64 addr; le32 len; le16 flags; le16 next; }
 export const VIRTQ_DESC_F_NEXT = 1, VIRTQ_DESC_F_WRITE = 2, VIRTQ_DESC_F_INDIRECT = 4;
@@ -18,11 +19,13 @@ export function needEvent(event: number, newIdx: number, old: number): boolean {
   return ((newIdx - event - 1) & 0xffff) < ((newIdx - old) & 0xffff);
 }
 
-export class SplitRing implements Ring {
+export class SplitRing implements Ring, Stateful {
   private lastAvail = 0; // next avail entry to consume (free-running u16)
   private usedIdx = 0; // next used entry to fill (shadow)
   private publishedUsed = 0; // used.idx as the driver sees it
   private notifyOn = true;
+  /** Snapshot fields (devices/state/): the device's private indices; the rest is in guest RAM. */
+  readonly stateTable: StateTable = { lastAvail: "u16", usedIdx: "u16", publishedUsed: "u16", notifyOn: "bool" };
 
   constructor(
     private readonly mem: GuestMemory,

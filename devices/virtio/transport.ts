@@ -12,6 +12,7 @@ import { Virtqueue } from "./queue.ts";
 import { DEVICE_NEEDS_RESET, DRIVER_OK, FEATURES_OK, judgeStatus, statusName, type StatusVerdict } from "./status.ts";
 import type { StatusStep, TransportObserver } from "./observer.ts";
 import { transportDef, type TransportDef } from "./transports.ts";
+import type { StateTable, Stateful } from "../state/fields.ts";
 
 /** Interrupt status bits (§4.1.4.5 ISR, §4.2.2 InterruptStatus). */
 export const ISR_QUEUE = 1, ISR_CONFIG = 2;
@@ -57,7 +58,7 @@ export interface TransportOptions {
   extraFeatures?: bigint;
 }
 
-export class VirtioTransport implements VirtioContext {
+export class VirtioTransport implements VirtioContext, Stateful {
   readonly name: string;
   readonly kind: TransportKind;
   /** Its row in virtio/transports.ts. */
@@ -93,6 +94,17 @@ export class VirtioTransport implements VirtioContext {
   msi: MsiRouting | null = null;
   /** Called at the end of a device reset (the PCI transport forgets its MSI-X vectors). */
   onReset: (() => void) | null = null;
+
+  /**
+   * Snapshot fields (devices/state/): status, features, ISR and the interrupt line as it is (the
+   * interrupt controllers hold their side), and each queue; the device is a component of its own.
+   */
+  get stateTable(): StateTable {
+    return {
+      status: "u8", driverFeatures: "u64", features: "u64", isr: "u8", configGeneration: "u8", queueSel: "u16",
+      resetReason: { nullable: { str: 4096 } }, line: "bool", accesses: "f64", queues: { children: this.queues.length },
+    };
+  }
 
   constructor(readonly device: VirtioDevice, o: TransportOptions) {
     this.name = o.name;

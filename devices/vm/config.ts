@@ -67,6 +67,17 @@ export interface VmConfig {
   pvpanic?: boolean;
   /** A guest reboot (reset request, triple fault) ends the VM (reason "reboot") instead of resetting it. */
   noReboot?: boolean;
+  /**
+   * At the end of the --cmd script (the guest at its prompt after the last command) save the
+   * machine — a "state" event with the state file (devices/state/) — and end with reason
+   * "saved", instead of powering off.
+   */
+  saveState?: boolean;
+  /**
+   * Resume this state file instead of booting: the board is built from this config (which the
+   * host took from the state's own, devices/state/config.ts) and every component loaded from it.
+   */
+  restore?: Uint8Array;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { ConsoleScript } from "./config.ts";
 import { PROMPT_RE } from "./config.ts";
 
-export type ScriptEvent = { kind: "type"; text: string } | { kind: "done"; reason: "expect" | "cmds" };
+export type ScriptEvent = { kind: "type"; text: string } | { kind: "done"; reason: "expect" | "cmds" | "save" };
 
 const TAIL_MAX = 512;
 /** Terminal control sequences (busybox's line editor asks for the cursor position, ESC[6n). */
@@ -19,11 +19,26 @@ export class ConsoleScriptRunner {
   private finished = false;
   private poweringOff = false;
 
-  constructor(private readonly script: ConsoleScript) {}
+  /**
+   * `save`: after the last command, end with "save" (the guest stays at its prompt) instead of
+   * typing poweroff.
+   */
+  constructor(private readonly script: ConsoleScript, private readonly save = false) {}
+
+  /**
+   * The machine was resumed from a state saved at a prompt: what to do at once — the first
+   * command (or the end) — as if that prompt had just been printed.
+   */
+  resumeAtPrompt(): ScriptEvent | null {
+    if (this.finished || (this.script.cmds.length === 0 && !this.save)) return null;
+    this.ready = true;
+    this.tail = "";
+    return this.atPrompt();
+  }
 
   /** True when the script has nothing to do (an interactive session). */
   get idle(): boolean {
-    return this.script.expect === undefined && this.script.cmds.length === 0;
+    return this.script.expect === undefined && this.script.cmds.length === 0 && !this.save;
   }
 
   /** Feed transmitted console bytes; returns what to do now, if anything. */
@@ -37,16 +52,24 @@ export class ConsoleScriptRunner {
       this.finished = true;
       return { kind: "done", reason: "expect" };
     }
-    if (this.script.cmds.length === 0 || this.poweringOff) return null;
+    if ((this.script.cmds.length === 0 && !this.save) || this.poweringOff) return null;
     if (!this.ready) {
       if (!this.tail.includes(this.script.ready)) return null;
       this.ready = true;
     }
     if (!PROMPT_RE.test(this.tail.replace(CSI_RE, ""))) return null;
-    // At a prompt: type the next command, or power off after the last one.
     this.tail = "";
+    return this.atPrompt();
+  }
+
+  /** At a prompt: type the next command, or power off (or save) after the last one. */
+  private atPrompt(): ScriptEvent {
     if (this.next < this.script.cmds.length) return { kind: "type", text: this.script.cmds[this.next++]! + "\n" };
     this.poweringOff = true;
+    if (this.save) {
+      this.finished = true;
+      return { kind: "done", reason: "save" };
+    }
     return { kind: "type", text: "poweroff -f\n" };
   }
 }

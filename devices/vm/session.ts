@@ -26,6 +26,7 @@ import { RunModeMachine } from "./run-mode.ts";
 export * from "./control.ts";
 export { WRITE_BACK_MS } from "./disks.ts";
 import { BoardInspector } from "../inspect/board-inspector.ts";
+import { StateError, checkImages, readSnapshot, restoreSnapshot, saveSnapshot, type StateImage } from "../state/snapshot.ts";
 
 export interface VmChannels {
   consoleOut: SharedArrayBuffer; // ByteRing: guest → host
@@ -45,9 +46,11 @@ export function keyRecord(code: number, down: boolean): Uint8Array {
  * Why the VM ended: the guest powered off; --expect's text appeared (or the --cmd script ran);
  * the host stopped it; the guest kernel panicked; the guest rebooted with VmConfig.noReboot;
  * the kernel or initrd was refused before the guest ran (a BootError: damaged, too big for the
- * RAM); anything else went wrong.
+ * RAM); the machine was saved (VmConfig.saveState: a "state" event came first); the state to
+ * resume was refused before anything ran (damaged, another build, another disk); anything else
+ * went wrong.
  */
-export type ExitReason = "poweroff" | "expect" | "stopped" | "panic" | "reboot" | "image" | "error";
+export type ExitReason = "poweroff" | "expect" | "stopped" | "panic" | "reboot" | "image" | "saved" | "state" | "error";
 
 /** How a panic was learned of: the pvpanic device, or the console line (the fallback). */
 export type PanicVia = "pvpanic" | "console"; // not-a-device-name (how a panic was learned of)
@@ -69,6 +72,8 @@ export interface VmStats {
 export type VmEvent =
   | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats; panicVia?: PanicVia }
   | { type: "log"; message: string }
+  /** The saved machine (VmConfig.saveState), just before the "saved" exit. */
+  | { type: "state"; bytes: Uint8Array }
   /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
   | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
 
@@ -115,6 +120,9 @@ export async function resetVm(control: Int32Array, graceMs = STOP_GRACE_MS): Pro
  */
 export const PAUSE_SKIP_NS = 10_000;
 
+/** Event-loop turns a save waits, at most, for devices' host I/O to finish (quiescing). */
+const QUIESCE_TURNS = 10_000;
+
 /** Most instructions between looks at the host (input, commands, realtime timers). */
 const SLICE = 200_000;
 
@@ -139,7 +147,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const input = new ByteRing(ch.consoleIn);
   const keys = ch.keys && new ByteRing(ch.keys);
   const port = new ControlPort(ch.control);
-  const script = new ConsoleScriptRunner(config.script);
+  const script = new ConsoleScriptRunner(config.script, config.saveState ?? false);
   const panicWatch = new PanicWatch();
   let panicLineAt = -1; // instructions when the console's panic line came with pvpanic armed
   let panicLine = false; // the console has shown the kernel's panic line
@@ -151,6 +159,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   );
   const started = performance.now();
   let resets = 0;
+  /** How long a restore and a save took (--stats: restoreSeconds, saveSeconds). */
+  const stateTimes: { restoreSeconds?: number; saveSeconds?: number } = {};
 
   // Checked, and unpacked once, natively, rather than by the guest on every boot (host/initrd.ts,
   // host/kernel-payload.ts); the guest gets the packed images if the config asks for the real
@@ -158,16 +168,33 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const ramBytes = config.memMiB << 20;
   let initrd: Uint8Array | undefined;
   let decompressed: ReturnType<typeof decompressKernel>;
-  try {
-    const unpacked = config.initrd && inflateInitrd(config.initrd, ramBytes);
+  let unpacked = false;
+  const unpackImages = () => {
+    if (unpacked) return;
+    const packed = config.initrd && inflateInitrd(config.initrd, ramBytes);
     const kernel = decompressKernel(config.kernel, ramBytes);
-    initrd = config.guestDecompress ? config.initrd : unpacked;
+    initrd = config.guestDecompress ? config.initrd : packed;
     decompressed = config.guestDecompress ? undefined : kernel;
+    unpacked = true;
+  };
+  const refused = (reason: ExitReason, message: string) => {
+    // No board ran: the exit carries empty counters.
+    post({ type: "exit", reason, message, stats: { instructions: 0, wallSeconds: (performance.now() - started) / 1000, mips: 0, resets: 0 } });
+  };
+  // A resumed machine has its kernel in RAM already: the images are checked against the state
+  // (the same bytes it booted) and unpacked only if the guest reboots.
+  let image: StateImage | null = null;
+  try {
+    if (config.restore) {
+      image = readSnapshot(config.restore);
+      await checkImages(image, config.kernel, config.initrd);
+    } else {
+      unpackImages();
+    }
   } catch (e) {
-    if (!(e instanceof BootError)) throw e;
-    // No board was built and nothing ran: the exit carries empty counters.
-    post({ type: "exit", reason: "image", message: e.message, stats: { instructions: 0, wallSeconds: (performance.now() - started) / 1000, mips: 0, resets: 0 } });
-    return;
+    if (e instanceof BootError) return refused("image", e.message);
+    if (e instanceof StateError) return refused("state", e.message);
+    throw e;
   }
 
   const log = (message: string) => post({ type: "log", message });
@@ -208,7 +235,8 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const stats = (): VmStats => {
     const n = instructions();
     const wallSeconds = (performance.now() - started) / 1000;
-    return { instructions: n, wallSeconds, mips: n / wallSeconds / 1e6, resets, ...board.stats() };
+    // startedAtMs: when the VM started, on the wall clock (the bench subtracts the host's start-up).
+    return { instructions: n, wallSeconds, startedAtMs: Math.round(performance.timeOrigin + started), mips: n / wallSeconds / 1e6, resets, ...board.stats(), ...stateTimes };
   };
   // Stopping: whatever ended the VM, the disks are written back and closed before the exit.
   const finish = async (reason: ExitReason, message?: string, panicVia?: PanicVia) => {
@@ -217,7 +245,33 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     post({ type: "exit", reason, message, stats: stats(), ...(panicVia ? { panicVia } : {}) });
   };
 
-  const boot = () => board.bootLinux({ kernel: config.kernel, decompressed, initrd, cmdline: config.cmdline });
+  /**
+   * Save the machine and end ("saved"). First it is quiesced: a device waiting for host I/O (a
+   * disk flush, a 9p request on an asynchronous folder) finishes it, between slices, as the run
+   * loop would let it — a consistent cut has no request half done. Then the state is posted.
+   */
+  const saveAndFinish = async () => {
+    for (let waited = 0; board.hostIo() || disks.writeBack; waited++) {
+      if (waited > QUIESCE_TURNS) return finish("error", "cannot save: a device's host I/O did not finish");
+      await macrotask();
+      board.advance();
+    }
+    let bytes: Uint8Array;
+    const t0 = performance.now();
+    try {
+      bytes = await saveSnapshot(board, config, true);
+      stateTimes.saveSeconds = (performance.now() - t0) / 1000;
+    } catch (e) {
+      return finish("error", `cannot save the machine: ${(e as Error).message}`);
+    }
+    post({ type: "state", bytes });
+    return finish("saved");
+  };
+
+  const boot = () => {
+    unpackImages();
+    return board.bootLinux({ kernel: config.kernel, decompressed, initrd, cmdline: config.cmdline });
+  };
   // A reset puts every chip back in its power-on state too: build the board anew.
   let winsize = 0; // the size the current board's console was given
   let balloonAsked = 0; // the balloon size the current board was given (MiB)
@@ -230,10 +284,32 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     if (config.inspect) inspector(); // observed from power-on, like the first board
     boot();
   };
-  try {
-    boot();
-  } catch (e) {
-    return finish(e instanceof BootError ? "image" : "error", (e as Error).message);
+  if (image) {
+    // The board is built as power-on builds it; the firmware wires PCI interrupts (and assigns
+    // BARs, which the PCI functions' loads then put where the guest had them); then every
+    // component takes its saved state.
+    const t0 = performance.now();
+    try {
+      board.firmware();
+      await restoreSnapshot(board, image);
+      stateTimes.restoreSeconds = (performance.now() - t0) / 1000;
+    } catch (e) {
+      if (!(e instanceof StateError)) throw e;
+      board.flushLog();
+      await disks.close();
+      return refused("state", e.message);
+    }
+    // Saved at a prompt by a --cmd script: its first command is typed at once, as it would have
+    // been had the machine never stopped.
+    const ev = image.config.atPrompt ? script.resumeAtPrompt() : null;
+    if (ev?.kind === "type") board.consoleInput(new TextEncoder().encode(ev.text));
+    else if (ev?.kind === "done") return saveAndFinish();
+  } else {
+    try {
+      boot();
+    } catch (e) {
+      return finish(e instanceof BootError ? "image" : "error", (e as Error).message);
+    }
   }
 
   const deterministic = config.clock === "deterministic";
@@ -303,7 +379,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     port.publishInstret(instructions());
 
     for (const ev of sink.take()) {
-      if (ev.kind === "done") return finish("expect");
+      if (ev.kind === "done") return ev.reason === "save" ? saveAndFinish() : finish("expect");
       board.consoleInput(new TextEncoder().encode(ev.text));
     }
     // The console line is the fallback: with the pvpanic driver bound, its report follows.

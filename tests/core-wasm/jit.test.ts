@@ -312,3 +312,18 @@ test("region shapes: a loop after the entry block (a wasm loop) and a loop in a 
     assert.ok(m.core.jit.stats.loops > 0, `${mode}: a region made as a wasm loop: ${JSON.stringify(m.core.jit.stats)}`);
   }
 });
+
+test("a condition at the start of a block reads the flags its region's previous block left in the core (CMP at every size, TEST, ADD)", { skip }, () => {
+  const ref = boot("jit-flags-in", 0);
+  run(ref, L.EXIT_POWEROFF);
+  assert.equal(ref.res(0x10), 0xd0e, "reached the end");
+  const want = [ref.res(0), ref.res(1), ref.res(2), ref.cpu.instret()];
+  // Every outcome taken somewhere (a sum with a zero digit would hide a wrong branch).
+  for (const v of want.slice(0, 3)) assert.ok(v > 0xff, `sums ${want.map(hex)}`);
+  for (const [mode, threshold] of [...MODES.slice(1), ["jit threshold 20", 20] as [string, number]]) {
+    const m = boot("jit-flags-in", threshold);
+    run(m, L.EXIT_POWEROFF);
+    assert.deepEqual([m.res(0), m.res(1), m.res(2), m.cpu.instret()].map(hex), want.map(hex), mode);
+    translated(m);
+  }
+});

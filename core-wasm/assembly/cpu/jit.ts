@@ -8,7 +8,7 @@
 // holding blocks (CODE_PAGES) bumps the page's generation: every block compiled from the older
 // generation is stale and found so at its next lookup. Device DMA reaches the same path via
 // the exported jitInvalidate.
-import { TLB_BASE, JIT_MAP_BASE, JIT_MAP_BITS, JIT_MAP_ENTRIES, JIT_ENTRY, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./scratch";
+import { TLB_BASE, JIT_MAP_BASE, JIT_MAP_BITS, JIT_MAP_ENTRIES, JIT_ENTRY, CODE_PAGES_BASE, PAGE_GEN_BASE, CHAIN_CACHE_BASE, CHAIN_CACHE_BITS, CHAIN_CACHE_SIZE } from "./scratch";
 import { eip, instrEip, cpl, codeD, shadow, nmiBlocked, snapshot, restoreSnapshot, segChk, CS, CHK_FLAT, F_IF, F_TF } from "./state";
 import { flags, saveFlags, restoreFlags, cond } from "./flags";
 import { RUN_PAGE_BASE, RUN_INTR, RUN_NMI, RUN_STAT_JIT_DECLINED } from "../layout";
@@ -39,8 +39,18 @@ export function jitSetThreshold(n: u32): void {
   jitFlush();
 }
 
+/** Moves whenever a block's function may change or die (a page written, an entry evicted, a
+ *  flush): chain()'s cache holds what it found at one epoch and trusts it only at that one. */
+let epoch: u32 = 1;
+@inline function newEpoch(): void {
+  if (++epoch == 0) { memory.fill(CHAIN_CACHE_BASE, 0, CHAIN_CACHE_SIZE); epoch = 1; }
+}
+
 /** Forget every block (reset, or the translator's function table is full). */
 export function jitFlush(): void {
+  // Cleared, not only a new epoch: after a state restore the cache's bytes may carry any epoch.
+  memory.fill(CHAIN_CACHE_BASE, 0, CHAIN_CACHE_SIZE);
+  newEpoch();
   for (let i: u32 = 0; i < JIT_MAP_ENTRIES; i++) {
     const p = JIT_MAP_BASE + i * JIT_ENTRY;
     const fn = load<u32>(p, 8);
@@ -63,6 +73,7 @@ export function jitInvalidate(phys: u32, len: u32): void {
   if (load<u8>(CODE_PAGES_BASE + pg) != 0) {
     store<u8>(CODE_PAGES_BASE + pg, 0);
     store<u32>(PAGE_GEN_BASE + (pg << 2), load<u32>(PAGE_GEN_BASE + (pg << 2)) + 1);
+    newEpoch();
     jitExit = true; // the running block may be the one written
   }
 }
@@ -150,14 +161,21 @@ function chain(fn: u32, budget: u32): u32 {
   return done; // (not reached: the loop only returns)
 }
 
-/** The translated block at EIP, or 0 (none yet, not flat, not mapped, MMIO). */
+/** The translated block at EIP, or 0 (none yet, not flat, not mapped, MMIO). The cache
+ *  entry of EIP answers while EIP's TLB entry (its mapping) and the epoch are what they were. */
 @inline function translated(): u32 {
   if ((segChk(CS) & CHK_FLAT) == 0) return 0;
   const e = load<u32>(TLB_BASE + ((eip >>> 12) << 2));
   if ((e & readNeed) != readNeed) return 0;
+  const c = CHAIN_CACHE_BASE + (((eip ^ (eip >>> CHAIN_CACHE_BITS)) & ((1 << CHAIN_CACHE_BITS) - 1)) << 4);
+  const key = (<u64>e << 32) | <u64>eip;
+  if (load<u64>(c) == key && load<u32>(c, 8) == epoch) return load<u32>(c, 12);
   const phys = (e & 0xFFFF_F000) | (eip & 0xFFF);
   const p = find(phys, load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2)));
-  return p != 0 ? load<u32>(p, 8) : 0;
+  if (p == 0) return 0;
+  const fn = load<u32>(p, 8);
+  if (fn != 0) { store<u64>(c, key); store<u32>(c, epoch, 8); store<u32>(c, fn, 12); }
+  return fn;
 }
 
 /** The translator compiled the block at phys (a warm one, or one compiled in the background)
@@ -216,7 +234,7 @@ function jitMiss(phys: u32, gen: u32, budget: u32): u32 {
     if (w < least) { least = w; p = q; }
   }
   const old = load<u32>(p, 8);
-  if (old != 0) vmmJitFree(old);
+  if (old != 0) { vmmJitFree(old); newEpoch(); }
   store<u32>(p, phys);
   store<u32>(p, gen, 4);
   store<u32>(p, 0, 8);

@@ -8,7 +8,8 @@
 //   TLB_LIST_BASE     ├─────────────────────────────┤
 //                     │ TLB_LIST 64 Ki × u32        │ pages filled since the last flush
 //   JIT_MAP_BASE      ├─────────────────────────────┤
-//                     │ JIT map, code pages, gens   │ translated blocks (jit.ts)
+//                     │ JIT map, code pages, gens,  │ translated blocks (jit.ts)
+//                     │ chain cache                 │
 //                     └─────────────────────────────┘ SCRATCH_END ≤ CORE_SCRATCH_BASE + SIZE
 import { CORE_SCRATCH_BASE, CORE_SCRATCH_SIZE } from "../layout";
 
@@ -49,6 +50,13 @@ export const CODE_PAGES_SIZE: u32 = 0x8_0000; // GUEST_RAM_MAX / 4 KiB, rounded 
 export const PAGE_GEN_BASE: u32 = CODE_PAGES_BASE + CODE_PAGES_SIZE;
 export const PAGE_GEN_SIZE: u32 = CODE_PAGES_SIZE * 4;
 
-export const SCRATCH_END: u32 = PAGE_GEN_BASE + PAGE_GEN_SIZE;
+/** chain()'s cache of the regions it went on to (jit.ts translated), direct-mapped by EIP:
+ *  EIP, its TLB entry, the JIT's epoch and the function, u32 each. 16 KiB: in the L1/L2 cache,
+ *  where the map's set and the page's generation were the two loads chain() waited on most. */
+export const CHAIN_CACHE_BASE: u32 = PAGE_GEN_BASE + PAGE_GEN_SIZE;
+export const CHAIN_CACHE_BITS: u32 = 10;
+export const CHAIN_CACHE_SIZE: u32 = (1 << CHAIN_CACHE_BITS) * 16;
+
+export const SCRATCH_END: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
 // Checked by init(): the sub-layout must fit in CORE_SCRATCH.
 export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE;

@@ -1,0 +1,37 @@
+// --restore FILE: the VmConfig of a resumed machine. Memory, clock, board, command line and JIT
+// are the state's; the kernel and initrd are the ones given (the worker checks they are the ones
+// the state booted); devices are the state's, with host files and folders from the command
+// line's --device options (devices/state/config.ts matchDevices). Every refusal is one line.
+import { readFileSync, statSync } from "node:fs";
+import type { VmConfig } from "../devices/vm/config.ts";
+import { matchDevices } from "../devices/state/config.ts";
+import { readSnapshot, StateError } from "../devices/state/snapshot.ts";
+
+/** Larger than any state this board makes (2000 MiB of RAM, incompressible): not read at all. */
+const MAX_STATE_BYTES = 2100 * 1048576;
+
+export function restoredConfig(file: string, given: VmConfig): VmConfig {
+  let bytes: Uint8Array;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new StateError(`state file '${file}' is not a file`);
+    if (st.size > MAX_STATE_BYTES) throw new StateError(`state file '${file}' is ${st.size} bytes: larger than any state`);
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    if (e instanceof StateError) throw e;
+    throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const { config: c } = readSnapshot(bytes);
+  return {
+    ...given,
+    memMiB: c.memMiB,
+    clock: c.clock,
+    cmdline: c.cmdline,
+    guestDecompress: c.guestDecompress,
+    pvpanic: c.pvpanic,
+    devices: matchDevices(c.devices, given.devices ?? []),
+    ...(c.apic ? { apic: true } : { apic: false }),
+    ...(c.jit !== null ? { jit: c.jit } : {}),
+    restore: bytes,
+  };
+}

@@ -1,0 +1,37 @@
+// Content identities a state records of what it does not contain: the kernel and initrd it
+// booted (a reboot after a restore boots them again) and each disk (a restore must see the disk
+// as it was at the save). SHA-256 through Web Crypto, in both the page and Node; a disk is
+// hashed in DIGEST_CHUNK pieces (the digest of the pieces' digests), so no more than one piece
+// is ever held.
+import type { BlockBackend } from "../host/block.ts";
+
+export const DIGEST_CHUNK = 1 << 20;
+
+const subtle = (globalThis as unknown as { crypto: { subtle: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto.subtle;
+
+const hex = (b: ArrayBuffer): string => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+export interface ContentId {
+  size: number;
+  sha256: string;
+}
+
+export async function bytesId(bytes: Uint8Array): Promise<ContentId> {
+  return { size: bytes.length, sha256: hex(await subtle.digest("SHA-256", bytes)) };
+}
+
+/** A disk's identity: its size and the SHA-256 of its chunks' SHA-256s, read through the backend. */
+export async function diskId(disk: BlockBackend): Promise<ContentId> {
+  const n = Math.ceil(disk.size / DIGEST_CHUNK);
+  const digests = new Uint8Array(32 * n);
+  const buf = new Uint8Array(Math.min(DIGEST_CHUNK, disk.size));
+  for (let i = 0; i < n; i++) {
+    const len = Math.min(DIGEST_CHUNK, disk.size - i * DIGEST_CHUNK);
+    const piece = buf.subarray(0, len);
+    disk.read(i * DIGEST_CHUNK, piece);
+    digests.set(new Uint8Array(await subtle.digest("SHA-256", piece)), 32 * i);
+  }
+  return { size: disk.size, sha256: hex(await subtle.digest("SHA-256", digests)) };
+}
+
+export const sameContent = (a: ContentId, b: ContentId): boolean => a.size === b.size && a.sha256 === b.sha256;
