@@ -38,6 +38,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^npm run bench$/, plan: { skip: "minutes of benchmarks (5 on 2 cores)" } },
   { match: /^npm run bench -- --only snapshot$/, plan: { skip: "a benchmark: about 15 save/boot/restore runs, a minute" } },
   { match: /^npm run bench -- --only page$/, plan: { skip: "a benchmark: the page in headless Chromium, about 3 minutes" } },
+  { match: /^npm run bench -- --only cpu,cpu-nojit,boot,kernel,reference --runs 3$/, plan: { skip: "a benchmark: the speed sections, about 3 minutes" } },
   { match: /^node --import tsx bench\//, plan: { skip: "a benchmark: many boots, minutes" } },
   { match: / …$/, plan: { skip: "placeholder arguments: the CLI that `npm run boot` runs, whose examples run here" } },
   { match: /^guest-images\/build\.sh(?: --deps)?$/, plan: { skip: "builds two kernels from source: about 5 minutes (--deps installs Debian packages first)" } },
