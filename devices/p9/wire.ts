@@ -5,6 +5,8 @@
 // and the 9P2000.L additions (Linux include/net/9p/9p.h, net/9p/protocol.c format letters
 // b w d q s Q).
 
+import { LeReader } from "../host/le-reader.ts";
+
 /** A message that does not parse (short, a length past the end, bad UTF-8 …). */
 export class ProtoError extends Error {}
 
@@ -19,30 +21,11 @@ export const QID_BYTES = 13;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const utf8Enc = new TextEncoder();
 
-export class Reader {
-  private at: number;
-  private readonly dv: DataView;
-
+export class Reader extends LeReader {
   /** Read `buf` from `start` up to (not including) `end`. */
-  constructor(private readonly buf: Uint8Array, start = 0, private readonly end = buf.length) {
-    this.at = start;
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+    super(buf, start, end, (what, n, left) => new ProtoError(`${what}: needs ${n} bytes, ${left} left`));
   }
-
-  get offset(): number { return this.at; }
-  get remaining(): number { return this.end - this.at; }
-
-  private need(n: number, what: string): number {
-    if (n > this.end - this.at) throw new ProtoError(`${what}: needs ${n} bytes, ${this.end - this.at} left`);
-    const at = this.at;
-    this.at += n;
-    return at;
-  }
-
-  u8(what = "u8"): number { return this.buf[this.need(1, what)]!; }
-  u16(what = "u16"): number { return this.dv.getUint16(this.need(2, what), true); }
-  u32(what = "u32"): number { return this.dv.getUint32(this.need(4, what), true); }
-  u64(what = "u64"): bigint { return this.dv.getBigUint64(this.need(8, what), true); }
 
   /** A u64 that must fit a JS number exactly (file offsets, sizes): larger is EINVAL-worthy, so ProtoError. */
   u64n(what = "u64"): number {
@@ -60,12 +43,6 @@ export class Reader {
     } catch {
       throw new ProtoError(`${what}: not UTF-8`);
     }
-  }
-
-  /** n raw bytes (a view, not a copy). */
-  bytes(n: number, what = "data"): Uint8Array {
-    const at = this.need(n, what);
-    return this.buf.subarray(at, at + n);
   }
 
   qid(what = "qid"): Qid {

@@ -4,6 +4,8 @@
 // allocated; a breach is a StateError naming what was being read.
 
 /** A state that cannot be resumed: damaged, truncated, from another build, or not a state. */
+import { LeReader } from "../host/le-reader.ts";
+
 export class StateError extends Error {}
 
 export class StateWriter {
@@ -40,32 +42,13 @@ export class StateWriter {
   finish(): Uint8Array { return this.buf.subarray(0, this.n); }
 }
 
-export class StateReader {
-  private readonly view: DataView;
-  private p = 0;
-
-  constructor(private readonly buf: Uint8Array, private readonly what = "state") {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+export class StateReader extends LeReader {
+  constructor(buf: Uint8Array, private readonly what = "state") {
+    super(buf, 0, buf.length, (w) => new StateError(`${what}: ${w} runs past the end (the file is truncated or damaged)`));
   }
 
-  get offset(): number { return this.p; }
-  get left(): number { return this.buf.length - this.p; }
+  get left(): number { return this.remaining; }
 
-  private need(k: number, what: string): number {
-    if (k > this.left) throw new StateError(`${this.what}: ${what} runs past the end (the file is truncated or damaged)`);
-    const at = this.p;
-    this.p += k;
-    return at;
-  }
-
-  u8(what = "a byte"): number { return this.buf[this.need(1, what)]!; }
-  u16(what = "a u16"): number { return this.view.getUint16(this.need(2, what), true); }
-  u32(what = "a u32"): number { return this.view.getUint32(this.need(4, what), true); }
-  i32(what = "an i32"): number { return this.view.getInt32(this.need(4, what), true); }
-  f64(what = "an f64"): number { return this.view.getFloat64(this.need(8, what), true); }
-  u64(what = "a u64"): bigint { return this.view.getBigUint64(this.need(8, what), true); }
-  /** `n` bytes as a view of the input (no copy). */
-  bytes(n: number, what = "bytes"): Uint8Array { const at = this.need(n, what); return this.buf.subarray(at, at + n); }
   /** A length-prefixed byte string of at most `max` bytes, as a view. */
   blob(max: number, what = "a byte string"): Uint8Array {
     const n = this.u32(what);
