@@ -95,19 +95,24 @@ export function ddDivSmall(ah: f64, al: f64, n: f64): void {
   set(q1, r / n);
 }
 
-/** atanh(s) for |s| ≤ 0.18: s(1 + s²/3 + s⁴/5 + ...). */
-export function ddAtanh(sh: f64, sl: f64): void {
-  ddMul(sh, sl, sh, sl);
-  const s2h = ddH, s2l = ddL;
+/** 1 + x/3 + x²/5 + ... + x^(n−1)/(2n − 1), by Horner: the series of atanh (x = s²) and
+ *  atan (x = −t²) after their first factor. */
+function ddOddSeries(xh: f64, xl: f64, n: i32): void {
   let th: f64 = 0, tl: f64 = 0;
-  for (let k = 23; k >= 0; k--) {
-    ddMul(s2h, s2l, th, tl);
+  for (let k = n - 1; k >= 0; k--) {
+    ddMul(xh, xl, th, tl);
     const ph = ddH, pl = ddL;
     ddDivSmall(1, 0, <f64>(2 * k + 1));
     ddAdd(ddH, ddL, ph, pl);
     th = ddH; tl = ddL;
   }
-  ddMul(sh, sl, th, tl);
+}
+
+/** atanh(s) for |s| ≤ 0.18: s(1 + s²/3 + s⁴/5 + ...). */
+export function ddAtanh(sh: f64, sl: f64): void {
+  ddMul(sh, sl, sh, sl);
+  ddOddSeries(ddH, ddL, 24);
+  ddMul(sh, sl, ddH, ddL);
 }
 
 /** ln(m) for m in [√½, √2]: 2·atanh((m − 1)/(m + 1)). */
@@ -135,16 +140,8 @@ export function ddAtan(th0: f64, tl0: f64): void {
     th = ddH; tl = ddL;
   }
   ddMul(th, tl, th, tl);
-  const t2h = -ddH, t2l = -ddL;
-  let sh: f64 = 0, sl: f64 = 0;
-  for (let k = 20; k >= 0; k--) {
-    ddMul(t2h, t2l, sh, sl);
-    const ph = ddH, pl = ddL;
-    ddDivSmall(1, 0, <f64>(2 * k + 1));
-    ddAdd(ddH, ddL, ph, pl);
-    sh = ddH; sl = ddL;
-  }
-  ddMul(th, tl, sh, sl);
+  ddOddSeries(-ddH, -ddL, 21);
+  ddMul(th, tl, ddH, ddL);
   const f = <f64>(1 << halvings);
   ddH *= f;
   ddL *= f;
