@@ -22,13 +22,9 @@ import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS } f
 import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater, ARITH, CF, OF } from "./flag-liveness.ts";
 
-// Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
-const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
+// The core's lazy-flag kinds, segment check bits and segment cache shape, as it exports them.
+import { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, CHK_FLAT, CHK_WIDE, CHK_NOREAD, CHK_NOWRITE, SEG_STRIDE, SEG_BASE_AT } from "../build/layout.ts";
 const ESP = 4, ECX = 1;
-/** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
-const CHK_FLAT = 0x10, CHK_WIDE = 0x20, CHK_NOREAD = 1, CHK_NOWRITE = 2;
-/** Segment hidden cache stride and the base's offset in it (assembly/cpu/scratch.ts). */
-const SEG_STRIDE = 16, SEG_BASE_AT = 4;
 
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
  *  interrupts wait little (they are taken between blocks). */
