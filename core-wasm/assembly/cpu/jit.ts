@@ -151,11 +151,14 @@ function chain(fn: u32, budget: u32): u32 {
       if (!fault) store<u32>(RUN_PAGE_BASE + RUN_STAT_JIT_DECLINED, load<u32>(RUN_PAGE_BASE + RUN_STAT_JIT_DECLINED) + 1);
       return done;
     }
-    if (jitExit || fault || runExit != NO_EXIT || shadow || !codeD) return done;
-    if ((flags & (F_IF | F_TF)) != 0) {
-      if ((flags & F_TF) != 0 || load<u32>(RUN_PAGE_BASE + RUN_INTR) != 0) return done;
+    // A fault, an exit request, a trap, a code page written, or an instruction the interpreter
+    // ran that changed what the boundary checks (jitStep): each sets jitExit.
+    if (jitExit) return done;
+    // An interrupt line up (INTR and NMI are adjacent u32s: one load for both, as in run()).
+    if (load<u64>(RUN_PAGE_BASE + RUN_INTR) != 0) {
+      if ((flags & F_IF) != 0 && load<u32>(RUN_PAGE_BASE + RUN_INTR) != 0) return done;
+      if (!nmiBlocked && load<u32>(RUN_PAGE_BASE + RUN_NMI) != 0) return done;
     }
-    if (!nmiBlocked && load<u32>(RUN_PAGE_BASE + RUN_NMI) != 0) return done;
     fn = translated();
     if (fn == 0) return done;
   }
@@ -284,7 +287,11 @@ export function jitStep(): void {
     restoreSnapshot(); restoreFlags();
     eip = instrEip;
     jitExit = true;
-  } else if (runExit != NO_EXIT) jitExit = true;
+  } else if (runExit != NO_EXIT || shadow || !codeD || (flags & F_TF) != 0) {
+    // An exit, an interrupt shadow (MOV SS, STI), a 16-bit code segment or TF: the run loop
+    // must see the next boundary (chain() tests jitExit alone).
+    jitExit = true;
+  }
 }
 
 // Flag helpers: the lazy-flags rules live in flags.ts / alu.ts only.
