@@ -74,6 +74,24 @@ export class FrameRing {
     return out;
   }
 
+  /** Consumer: the next frame copied into `dst` (which must hold FRAME_MAX bytes or the frame); its length, or -1 when empty. */
+  popInto(dst: Uint8Array): number {
+    const head = Atomics.load(this.idx, HEAD);
+    const used = (Atomics.load(this.idx, TAIL) - head) | 0;
+    if (used < 2) return -1;
+    const m = this.mask;
+    const n = this.data[head & m]! | (this.data[(head + 1) & m]! << 8);
+    if (n + 2 > used) return -1;
+    if (n <= dst.length) {
+      const start = (head + 2) & m;
+      const first = Math.min(n, this.data.length - start);
+      dst.set(this.data.subarray(start, start + first));
+      if (first < n) dst.set(this.data.subarray(0, n - first), first);
+    }
+    Atomics.store(this.idx, HEAD, (head + 2 + n) | 0);
+    return n <= dst.length ? n : 0; // a frame too large for dst is skipped (length 0: dropped)
+  }
+
   /** Where a consumer sleeps for the next frame: Atomics.wait(array, index, value). */
   get waitCell(): { array: Int32Array; index: number; value: number } {
     return { array: this.idx, index: TAIL, value: Atomics.load(this.idx, TAIL) };

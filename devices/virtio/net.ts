@@ -22,6 +22,7 @@ import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { NetBackend } from "../net/backend.ts";
 import { HostStack } from "../net/host-stack.ts";
 import { RingNetBackend, type NetLinkEnd } from "../net/ring-backend.ts";
+import { parseForwards } from "../net/port-forward.ts";
 import type { DeviceType } from "./device-type.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import { onesSum } from "../net/checksum.ts";
@@ -155,7 +156,7 @@ export class VirtioNet implements VirtioDevice, Stateful {
    * rings another thread owns).
    */
   get stateTable(): StateTable {
-    if (!("stateTable" in this.backend)) throw new StateError("virtio-net: its backend (a link to another VM) cannot be saved");
+    if (!("stateTable" in this.backend)) throw new StateError("virtio-net: its backend (a link to another VM, or the NAT on the host thread) cannot be saved");
     return {
       config: "child", hdrLen: "u8", mergeable: "bool", filtering: "bool", filter: "child",
       backlogFrames: { list: { blob: 65536 + 64 }, max: NET_RX_BACKLOG }, heldChains: { list: CHAIN_FIELD, max: 65536 },
@@ -372,10 +373,14 @@ export class VirtioNet implements VirtioDevice, Stateful {
 export interface NetSpec extends VirtioDeviceSpec {
   /**
    * Where frames go. "host": the built-in host stack (devices/net/host-stack.ts: ARP, DHCP,
-   * ping, one web page). "link": the frame rings in `link` (another VM, or the page's tab link).
+   * ping, one web page). "nat": the host stack as a gateway to the real network
+   * (devices/net/nat.ts); it runs on the host thread (its sockets need the event loop), which
+   * hands the worker `link`. "link": the frame rings in `link` (another VM, or the page's tab link).
    */
-  backend?: "host" | "link";
+  backend?: "host" | "nat" | "link";
   link?: NetLinkEnd;
+  /** backend=nat: host ports forwarded into the guest (devices/net/port-forward.ts). */
+  forward?: string;
   /** The MAC address, "02:76:69:72:65:00" by default. */
   mac?: string;
 }
@@ -383,10 +388,17 @@ export interface NetSpec extends VirtioDeviceSpec {
 export const netType: DeviceType<NetSpec> = {
   name: "net",
   deviceId: 1,
-  summary: "a NIC; backend=host is the built-in host (DHCP gives 10.0.2.15, 10.0.2.2 answers ping and http)",
+  summary: "a NIC; backend=host is the built-in host (DHCP gives 10.0.2.15, 10.0.2.2 answers ping and http); backend=nat is the same host as a gateway to the real network (10.0.2.2 is this machine's 127.0.0.1, 10.0.2.3 answers DNS)",
   options: [
     // "link" (another VM, the page's tab link) needs frame rings from the same process: not from a command line.
-    { key: "backend", kind: "choice", choices: ["host"], required: true, help: "where frames go" },
+    { key: "backend", kind: "choice", choices: ["host", "nat"], required: true, help: "where frames go" },
+    {
+      key: "forward", kind: "string", meta: "RULES", help: "backend=nat: host ports into the guest, tcp:[HOSTADDR:]HOSTPORT-:GUESTPORT joined by + (host address default 127.0.0.1)",
+      check: (v) => {
+        const r = parseForwards(String(v));
+        return typeof r === "string" ? r : null;
+      },
+    },
     {
       key: "mac", kind: "string", meta: "M", help: "the MAC address (default 02:76:69:72:65:00)",
       check: (v) => {
@@ -428,8 +440,8 @@ export const netType: DeviceType<NetSpec> = {
   page: { param: "net", label: "Network", off: "off", default: "off", order: 6 },
   create(spec, ctx) {
     const link = spec.link;
-    if (spec.backend === "link" && !link) throw new Error("virtio-net: backend=link without a link");
-    const backend = spec.backend === "link" ? new RingNetBackend(link!) : new HostStack({ log: ctx.log });
+    if ((spec.backend === "link" || spec.backend === "nat") && !link) throw new Error(`virtio-net: backend=${spec.backend} without a link (the NAT runs on the host thread, which makes one)`);
+    const backend = link ? new RingNetBackend(link) : new HostStack({ log: ctx.log });
     return new VirtioNet({ backend, mac: (spec.mac !== undefined && parseMac(spec.mac)) || undefined });
   },
 };
