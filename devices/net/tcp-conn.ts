@@ -193,6 +193,7 @@ export class TcpConn {
     const wnd = Math.max(0, seqDiff(this.rcvEdge, this.rcvNxt));
     const d = seqDiff(seq, this.rcvNxt);
     const off = -d;
+    let probe = false;
     let acceptable = segLen === 0
       ? (wnd === 0 ? d === 0 : d >= 0 && d < wnd)
       : wnd > 0 && ((d >= 0 && d < wnd) || (d + segLen - 1 >= 0 && d + segLen - 1 < wnd));
@@ -202,6 +203,7 @@ export class TcpConn {
       flags &= ~TCP_FIN;
       len = 0;
       acceptable = true;
+      probe = true;
     }
     if (!acceptable) {
       if (!(flags & TCP_RST)) this.ack();
@@ -253,8 +255,8 @@ export class TcpConn {
       const now = this.state as TcpState; // acked() may have moved it
       if (now === "CLOSED" || now === "TIME-WAIT") return;
     }
-    // Text (§3.10.7.4 seventh): the part past rcvNxt, within the window.
-    let needAck = false;
+    // Text (§3.10.7.4 seventh): the part past rcvNxt, within the window. A probe is answered.
+    let needAck = probe;
     let fin = (flags & TCP_FIN) !== 0;
     if (len > 0 || fin) {
       let data = payload;
