@@ -38,8 +38,12 @@ export class FrameRing {
     return (Atomics.load(this.idx, TAIL) - Atomics.load(this.idx, HEAD)) | 0;
   }
 
-  /** Producer: append `frame`; false (nothing written) when it does not fit. */
-  push(frame: Uint8Array): boolean {
+  /**
+   * Producer: append `frame`; false (nothing written) when it does not fit. `notify` false
+   * leaves waking the consumer to a later notify() (one wake-up for a batch: a notify that
+   * reaches a waiter costs tens of microseconds).
+   */
+  push(frame: Uint8Array, notify = true): boolean {
     const n = frame.length;
     if (n > FRAME_MAX) return false;
     const tail = Atomics.load(this.idx, TAIL);
@@ -53,8 +57,13 @@ export class FrameRing {
     this.data.set(frame.subarray(0, first), start);
     if (first < n) this.data.set(frame.subarray(first), 0);
     Atomics.store(this.idx, TAIL, (tail + 2 + n) | 0);
-    Atomics.notify(this.idx, TAIL);
+    if (notify) Atomics.notify(this.idx, TAIL);
     return true;
+  }
+
+  /** Wake a consumer sleeping on waitCell (after pushes with notify false). */
+  notify(): void {
+    Atomics.notify(this.idx, TAIL);
   }
 
   /** Consumer: the next frame (a copy), or null when empty. */

@@ -91,6 +91,11 @@ export class HostStack implements NetBackend, Stateful, IpOut {
     this.nat?.attach(this);
   }
 
+  /** The end of a batch of guest frames: the NAT's deferred ACKs go out. */
+  flush(): void {
+    this.nat?.flush();
+  }
+
   /** Timers of the NAT (retransmission, idle expiry); the link's host side calls this every ~100 ms. */
   tick(): void {
     this.nat?.tick();

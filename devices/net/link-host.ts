@@ -39,7 +39,8 @@ export class LinkHost {
     this.fromVm = new FrameRing(bytes);
     this.end = { rx: this.toVm.sab, tx: this.fromVm.sab };
     backend.onReceive = (frame) => {
-      if (!this.toVm.push(frame)) {
+      // No notify on the ring: the worker sleeps on its control word, kicked once per turn.
+      if (!this.toVm.push(frame, false)) {
         this.counters.toGuestDropped++; // a full wire drops; TCP resends
         return;
       }
@@ -68,6 +69,7 @@ export class LinkHost {
         this.counters.fromGuest++;
         this.backend.send(this.scratch.subarray(0, n));
       }
+      this.backend.flush?.();
       const t = performance.now();
       if (t - this.lastTick >= TICK_MS) {
         this.lastTick = t;

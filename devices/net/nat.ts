@@ -207,6 +207,8 @@ export class Nat implements TcpWire {
   private nextIss: number;
   private nextEphemeral = 0;
   private readonly listeners: { close(): void }[] = [];
+  /** Connections owing an ACK at the end of this batch of guest frames. */
+  private acksOwed: TcpConn[] = [];
   private closed = false;
   /** Things said once per NAT (ICMP not offered, foreign sources). */
   private readonly said = new Set<string>();
@@ -305,6 +307,19 @@ export class Nat implements TcpWire {
       default:
         return false;
     }
+  }
+
+  /** TcpWire: an ACK for the end of the batch. */
+  deferAck(c: TcpConn): void {
+    this.acksOwed.push(c);
+  }
+
+  /** The end of a batch of guest frames: the deferred ACKs go out. */
+  flush(): void {
+    if (this.acksOwed.length === 0) return;
+    const owed = this.acksOwed;
+    this.acksOwed = [];
+    for (const c of owed) c.flushAck();
   }
 
   /** Timers: retransmission, TIME-WAIT, idle connections and flows. Call every ~100 ms. */

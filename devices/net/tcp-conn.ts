@@ -55,6 +55,11 @@ export interface TcpApp {
 /** A segment as the connection emits it: the NAT writes headers and copies `len` bytes of the send buffer from `from`. */
 export interface TcpWire {
   segment(c: TcpConn, seq: number, ack: number, flags: number, window: number, from: number, len: number, mss: boolean): void;
+  /**
+   * Take `c` for an ACK at the end of the current batch of guest frames (flushAck), so a burst
+   * of segments is acknowledged once. Absent: ACKs go at once.
+   */
+  deferAck?(c: TcpConn): void;
 }
 
 /** Sequence-space comparison (RFC 9293 §3.4): a − b as a signed 32-bit distance. */
@@ -80,6 +85,8 @@ export class TcpConn {
   /** A SYN|ACK is owed once the application is ready (passive open waits for the outside connect). */
   private synAckOwed = false;
   private reading = true;
+  /** An ACK is owed and deferred to the end of the batch (TcpWire.deferAck). */
+  private ackOwed = false;
   private dupAcks = 0;
   private rto = RTO_INITIAL_MS;
   private retries = 0;
@@ -277,7 +284,22 @@ export class TcpConn {
       needAck = needAck || fin;
     }
     if ((this.state as TcpState) === "CLOSED") return;
-    if (!this.output() && needAck) this.ack();
+    if (this.output() || !needAck) return;
+    // Text is acknowledged once per batch of guest frames (RFC 9293 §3.8.6.3 allows delaying
+    // ACKs; the batch is what the guest sent in one go). A FIN or a probe is answered at once.
+    if (this.wire.deferAck && !fin && !probe) {
+      if (!this.ackOwed) this.wire.deferAck(this);
+      this.ackOwed = true;
+    } else {
+      this.ack();
+    }
+  }
+
+  /** The end of a batch of guest frames: send the ACK deferred for it, unless a segment carried it. */
+  flushAck(): void {
+    if (!this.ackOwed) return;
+    this.ackOwed = false;
+    if (this.state !== "CLOSED") this.ack();
   }
 
   /** The retransmission / persist / TIME-WAIT timer, at host time `t`. */
@@ -427,6 +449,7 @@ export class TcpConn {
     const win = Math.min(w, MAX_WINDOW);
     if (seqDiff(add(this.rcvNxt, win), this.rcvEdge) > 0) this.rcvEdge = add(this.rcvNxt, win);
     this.lastActive = this.now();
+    if (flags & TCP_ACK) this.ackOwed = false; // this segment carries it
     this.wire.segment(this, seq, flags & TCP_SYN && !(flags & TCP_ACK) ? 0 : this.rcvNxt, flags, win, from, len, mss);
   }
 

@@ -246,6 +246,11 @@ export class VirtioNet implements VirtioDevice, Stateful {
 
   private transmit(): void {
     const ctx = this.ctx!;
+    this.transmitBatch(ctx);
+    this.backend.flush?.();
+  }
+
+  private transmitBatch(ctx: VirtioContext): void {
     serveQueue(ctx, NET_TRANSMITQ, (c) => {
       if (c.writableBytes !== 0) {
         ctx.needsReset(`virtio-net: transmit chain ${c.id} has writable buffers (§5.1.6.2)`);

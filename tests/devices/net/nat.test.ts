@@ -78,8 +78,10 @@ function gateway(limits: Partial<NatLimits> = {}) {
   const tcp = (dst: number[], sport: number, dport: number, seq: number, ack: number, flags: number, data = "", window = 64240) =>
     ip(dst, 6, buildTcp(GUEST, Uint8Array.from(dst), { srcPort: sport, dstPort: dport, seq: seq >>> 0, ack: ack >>> 0, flags, window, payload: Buffer.from(data, "latin1"), mss: flags & TCP_SYN ? 1460 : undefined }));
   const udp = (dst: number[], sport: number, dport: number, data: Uint8Array) => ip(dst, 17, buildUdp(GUEST, Uint8Array.from(dst), sport, dport, data));
+  // One frame is one batch: the deferred ACKs go out at its end, as the link's pump does.
   const send = (f: Uint8Array) => {
     stack.send(f);
+    stack.flush();
     return take();
   };
   return { nat, stack, outside, logs, take, tcp, udp, ip, send, advance: (ms: number) => void (t += ms) };
@@ -217,6 +219,16 @@ test("half-close: the guest's FIN ends the outside's writing side; the outside's
   assert.equal(g.take().map(seg)[0]!.flags, TCP_FIN | TCP_ACK);
   g.send(g.tcp(REMOTE, 40000, 80, ISN + 5, g.iss + 1 + 6 + 1, TCP_ACK));
   assert.equal(g.nat.tcpConnections, 0); // LAST-ACK → CLOSED
+});
+
+test("a burst of guest segments in one batch is acknowledged once, at the batch's end", () => {
+  const g = connected();
+  for (let i = 0; i < 5; i++) g.stack.send(g.tcp(REMOTE, 40000, 80, ISN + 1 + 100 * i, g.iss + 1, TCP_ACK, "d".repeat(100)));
+  assert.deepEqual(g.take(), []);
+  g.stack.flush();
+  const acks = g.take().map(seg);
+  assert.deepEqual(acks.map((a) => [a.flags, a.ack]), [[TCP_ACK, ISN + 1 + 500]]);
+  assert.equal(g.s.written.join(""), "d".repeat(500));
 });
 
 test("a slow outside closes the guest's window (bounded buffering: at most the window already offered); drain reopens it", () => {
