@@ -448,11 +448,6 @@ class Translator {
     this.i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_eq);
     if (sz > 1) this.get(lin).i32(0xfff).op(Op.i32_and).i32(0x1000 - sz).op(Op.i32_le_u).op(Op.i32_and);
   }
-  /** And-in "the page of TLB entry e holds no translated code": a write there must go through
-   *  the core, which invalidates the page's blocks. */
-  private notCodePage(e: number): void {
-    this.get(e).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, this.L.CODE_PAGES_BASE).op(Op.i32_eqz).op(Op.i32_and);
-  }
   private phys(lin: number, e: number): void {
     this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).get(lin).i32(0xfff).op(Op.i32_and).op(Op.i32_or);
   }
@@ -495,7 +490,6 @@ class Translator {
     if (!this.fastSeg(seg)) { slowPath(); return; }
     const e = this.local(), at = this.linear(seg, lin);
     this.fastCheck(sz, lin, at, e, G_WRITENEED);
-    this.notCodePage(e);
     this.if();
     this.phys(at, e);
     this.get(v);
@@ -513,7 +507,6 @@ class Translator {
     if (!this.rmwFast) { slowPath(); return; }
     const e = this.local(), at = this.linear(seg, lin);
     this.fastCheck(sz, lin, at, e, G_WRITENEED);
-    this.notCodePage(e);
     this.ifI32();
     this.phys(at, e);
     this.tee(ph);

@@ -142,6 +142,19 @@ for (const [mode, threshold] of MODES) {
 }
 
 for (const [mode, threshold] of MODES) {
+  test(`self-modifying code through other linear addresses of the page, which wrote to it before it held code [${mode}]`, { skip }, () => {
+    const m = boot("jit-smc-alias", threshold);
+    run(m, L.EXIT_POWEROFF);
+    assert.equal(m.res(4), 0xd0e, "reached the end");
+    assert.equal(m.res(1), 70, "the code ran 10 times before the patch");
+    assert.equal(m.res(0), 100, "patched through the one alias that had written to the page");
+    assert.equal(m.res(2), 200, "patched through one of two aliases that had written to it");
+    assert.equal(m.res(3), 300, "and through the other");
+    if (threshold) translated(m);
+  });
+}
+
+for (const [mode, threshold] of MODES) {
   test(`#PF inside a translated block: restart at the load, earlier instructions kept, later ones once [${mode}]`, { skip }, () => {
     const m = boot("jit-pf", threshold);
     run(m, L.EXIT_POWEROFF);

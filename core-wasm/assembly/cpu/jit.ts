@@ -13,7 +13,7 @@ import { eip, instrEip, cpl, codeD, shadow, nmiBlocked, snapshot, restoreSnapsho
 import { flags, saveFlags, restoreFlags, cond } from "./flags";
 import { RUN_PAGE_BASE, RUN_INTR, RUN_NMI, RUN_STAT_JIT_DECLINED } from "../layout";
 import { fault, clearFault, readMem8, readMem16, readMem32, writeMem8, writeMem16, writeMem32, rmwBegin, rmwRead, rmwWrite } from "./access";
-import { readNeed, runExit, NO_EXIT, ramBytes, xlate } from "./paging";
+import { readNeed, runExit, NO_EXIT, ramBytes, xlate, ncRevoke } from "./paging";
 import { inc, dec, shift, mulFlags } from "./alu";
 import { step } from "./run";
 
@@ -219,7 +219,10 @@ export function jitRecount(phys: u32): void {
 /** The translator is about to read code from phys's page: writes there now invalidate. Returns
  *  the page's generation, which the translation is then of (jitInstall). */
 export function jitMarkCode(phys: u32): u32 {
-  store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
+  if (load<u8>(CODE_PAGES_BASE + (phys >>> 12)) == 0) {
+    store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
+    ncRevoke(phys >>> 12);
+  }
   return load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
 }
 

@@ -57,6 +57,13 @@ export const CHAIN_CACHE_BASE: u32 = PAGE_GEN_BASE + PAGE_GEN_SIZE;
 export const CHAIN_CACHE_BITS: u32 = 10;
 export const CHAIN_CACHE_SIZE: u32 = (1 << CHAIN_CACHE_BITS) * 16;
 
-export const SCRATCH_END: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
+/** u32 per guest physical page: which TLB entry grants a direct write to it (paging.ts T_NC):
+ *  0 none, the linear page number + 1 of the one, or NC_MANY. When the page comes to hold
+ *  translated code, that grant is taken back. */
+export const NC_LIN_BASE: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
+export const NC_LIN_SIZE: u32 = CODE_PAGES_SIZE * 4;
+export const NC_MANY: u32 = 0xFFFF_FFFF;
+
+export const SCRATCH_END: u32 = NC_LIN_BASE + NC_LIN_SIZE;
 // Checked by init(): the sub-layout must fit in CORE_SCRATCH.
 export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE;
