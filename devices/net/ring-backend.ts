@@ -32,6 +32,8 @@ export class RingNetBackend implements NetBackend {
   private readonly wake: Int32Array | null;
   private readonly wakeIndex: number;
   private readonly counters = { linkTx: 0, linkRx: 0, linkTxDropped: 0 };
+  /** Where poll() reads each frame (a frame record's length is a u16). */
+  private readonly scratch = new Uint8Array(0x10000);
   /** Frames pushed since the peer was last woken. */
   private unsignalled = false;
   /** Ping round trips across the link, on the host's clock (--stats). */
@@ -66,7 +68,9 @@ export class RingNetBackend implements NetBackend {
   }
 
   poll(): void {
-    for (let f = this.rx.pop(); f; f = this.rx.pop()) {
+    // Into one reused buffer: the device copies what it keeps (NetBackend.onReceive).
+    for (let n = this.rx.popInto(this.scratch); n >= 0; n = this.rx.popInto(this.scratch)) {
+      const f = this.scratch.subarray(0, n);
       this.counters.linkRx++;
       this.echo.incoming(f);
       this.onReceive?.(f);
