@@ -17,7 +17,7 @@ import { echoReply, parseIcmp } from "./icmp.ts";
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, buildIpv4, parseIpv4 } from "./ipv4.ts";
 import { TcpServer, parseTcp } from "./tcp.ts";
 import { PAYLOAD_OFFSET, type IpOut, type Nat } from "./nat.ts";
-import { internetChecksum } from "./checksum.ts";
+import { internetChecksum, onesSumRange } from "./checksum.ts";
 import { buildUdp, parseUdp } from "./udp.ts";
 import type { StateTable, Stateful } from "../state/fields.ts";
 
@@ -169,7 +169,8 @@ export class HostStack implements NetBackend, Stateful, IpOut {
     const protocol = f[23]!;
     if (protocol === IPPROTO_ICMP && (dst === this.ipU32 || dst === this.dnsU32)) return false;
     if (protocol === IPPROTO_UDP && f.length >= 14 + ihl + 4 && ((f[14 + ihl + 2]! << 8) | f[14 + ihl + 3]!) === DHCP_SERVER_PORT) return false;
-    parseIpv4(f.subarray(14)); // header checksum, fragments: throws FrameError
+    if (onesSumRange(f, 14, 14 + ihl) !== 0xffff) throw new FrameError("ipv4: bad header checksum");
+    if (((f[20]! << 8) | f[21]!) & 0x3fff) throw new FrameError("ipv4: fragments are not reassembled"); // MF or an offset
     if (this.peerMac === null) this.peerMac = new Uint8Array(6);
     for (let i = 0; i < 6; i++) this.peerMac[i] = f[6 + i]!;
     return this.nat!.ipv4(f, 14 + ihl, 14 + total, protocol, u32(f, 26), dst);

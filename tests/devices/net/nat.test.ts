@@ -399,3 +399,20 @@ test("an established connection idle past the limit is reset both ways", () => {
   assert.equal(g.take().map(seg)[0]!.flags & TCP_RST, TCP_RST);
   assert.equal(g.nat.tcpConnections, 0);
 });
+
+test("a relayed packet with a bad IPv4 header checksum, or a fragment, is dropped as malformed (RFC 791)", () => {
+  const g = gateway();
+  const bad = g.tcp(REMOTE, 40000, 80, ISN, 0, TCP_SYN);
+  bad[24]! ^= 0xff;
+  g.send(bad);
+  const frag = g.tcp(REMOTE, 40000, 80, ISN, 0, TCP_SYN);
+  frag[20] = 0x20; // MF, with the header checksum made right again
+  frag[24] = frag[25] = 0;
+  const s = ~rfc1071Sum(frag, 14, 34) & 0xffff;
+  frag[24] = s >> 8;
+  frag[25] = s & 0xff;
+  g.send(frag);
+  assert.equal(g.outside.streams.length, 0);
+  assert.equal(g.stack.stats().malformed, 2);
+  assert.equal(g.stack.stats().internalErrors, 0);
+});
