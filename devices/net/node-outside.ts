@@ -12,6 +12,12 @@ export const CONNECT_TIMEOUT_MS = 15_000;
 
 function wrap(s: Socket, ev: OutsideTcpEvents): OutsideTcp {
   let done = false;
+  // The guest's segments of one batch go out in one write: corked until the next tick.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    s.uncork();
+  };
   s.on("data", (b: Buffer) => ev.data(b));
   s.on("end", () => ev.end());
   s.on("drain", () => ev.drain());
@@ -23,7 +29,14 @@ function wrap(s: Socket, ev: OutsideTcpEvents): OutsideTcp {
     ev.closed(err ? err.code ?? err.message : null);
   });
   return {
-    write: (bytes) => void s.write(bytes),
+    write: (bytes) => {
+      if (!corked) {
+        corked = true;
+        s.cork();
+        process.nextTick(uncork);
+      }
+      s.write(bytes);
+    },
     get buffered() {
       return s.writableLength;
     },
