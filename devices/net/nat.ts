@@ -367,7 +367,7 @@ export class Nat implements TcpWire {
     }
     let r = this.findTcp(srcPort, dst, dstPort);
     if (r && r.conn.state === "TIME-WAIT" && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-      r.conn.abort(); // a new connection on a TIME-WAIT's ports (RFC 9293 §3.6.1 allows reopening)
+      r.conn.release(); // a new connection on a TIME-WAIT's ports (RFC 9293 §3.6.1 allows reopening)
       r = undefined;
     }
     if (r) return r.conn.segment(seq, ack, flags, window, mss, off === len ? EMPTY : f.subarray(start + off, end));
@@ -468,7 +468,7 @@ export class Nat implements TcpWire {
   /** Below the cap, after letting TIME-WAIT connections go if that makes room. */
   private roomForTcp(): boolean {
     if (this.tcpCount < this.limits.tcp) return true;
-    for (const list of [...this.tcp.values()]) for (const r of [...list]) if (r.conn.state === "TIME-WAIT") r.conn.abort();
+    for (const list of [...this.tcp.values()]) for (const r of [...list]) r.conn.release();
     return this.tcpCount < this.limits.tcp;
   }
 

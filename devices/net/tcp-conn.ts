@@ -176,6 +176,11 @@ export class TcpConn {
     this.close("reset");
   }
 
+  /** Forget a TIME-WAIT connection at once, silently (its ports are wanted, or room is). */
+  release(): void {
+    if (this.state === "TIME-WAIT") this.close("closed");
+  }
+
   /** The application can take more now: tell the guest if the window reopened by a useful amount. */
   windowUpdate(): void {
     if (this.state === "CLOSED" || this.state === "SYN-SENT" || this.synAckOwed) return;

@@ -416,3 +416,15 @@ test("a relayed packet with a bad IPv4 header checksum, or a fragment, is droppe
   assert.equal(g.stack.stats().malformed, 2);
   assert.equal(g.stack.stats().internalErrors, 0);
 });
+
+test("TIME-WAIT gives way: a new SYN on its ports opens a new connection, and at the cap it makes room, with no reset either time", () => {
+  const g = connected(gateway({ tcp: 1 }));
+  g.s.ev.end(); // the outside closes first: our FIN, the guest's ACK and FIN → TIME-WAIT
+  const [fin] = g.take().map(seg);
+  g.send(g.tcp(REMOTE, 40000, 80, ISN + 1, fin!.seq + 1, TCP_ACK | TCP_FIN));
+  assert.equal(g.nat.table()[0]!.state, "TIME-WAIT");
+  const again = g.send(g.tcp(REMOTE, 40000, 80, ISN + 5000, 0, TCP_SYN)).map(seg);
+  assert.deepEqual(again, []); // no reset: the new SYN waits for its outside connect
+  assert.equal(g.outside.streams.length, 2);
+  assert.deepEqual(g.nat.table().map((r) => r.state), ["SYN-RECEIVED"]);
+});
