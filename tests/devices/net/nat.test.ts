@@ -423,8 +423,16 @@ test("TIME-WAIT gives way: a new SYN on its ports opens a new connection, and at
   const [fin] = g.take().map(seg);
   g.send(g.tcp(REMOTE, 40000, 80, ISN + 1, fin!.seq + 1, TCP_ACK | TCP_FIN));
   assert.equal(g.nat.table()[0]!.state, "TIME-WAIT");
-  const again = g.send(g.tcp(REMOTE, 40000, 80, ISN + 5000, 0, TCP_SYN)).map(seg);
-  assert.deepEqual(again, []); // no reset: the new SYN waits for its outside connect
+  // Another port, at the cap of 1: the TIME-WAIT one makes room.
+  const other = g.send(g.tcp(REMOTE, 40001, 80, ISN, 0, TCP_SYN)).map(seg);
+  assert.deepEqual(other, []); // no reset: the new SYN waits for its outside connect
   assert.equal(g.outside.streams.length, 2);
-  assert.deepEqual(g.nat.table().map((r) => r.state), ["SYN-RECEIVED"]);
+  assert.deepEqual(g.nat.table().map((r) => [r.guestPort, r.state]), [[40001, "SYN-RECEIVED"]]);
+  // The same ports again: the TIME-WAIT one is replaced.
+  const h = connected(gateway());
+  h.s.ev.end();
+  const [fin2] = h.take().map(seg);
+  h.send(h.tcp(REMOTE, 40000, 80, ISN + 1, fin2!.seq + 1, TCP_ACK | TCP_FIN));
+  assert.deepEqual(h.send(h.tcp(REMOTE, 40000, 80, ISN + 5000, 0, TCP_SYN)), []);
+  assert.deepEqual(h.nat.table().map((r) => [r.guestPort, r.state]), [[40000, "SYN-RECEIVED"]]);
 });
