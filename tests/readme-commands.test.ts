@@ -65,7 +65,7 @@ const CLAIMS: { about: RegExp; says: string; check: (out: string, files: Made) =
   { about: /md5sum \/dev\/vda/, says: "the guest reads the image file's bytes", check: (out, f) => out.includes(f.diskMd5) },
   { about: /irq=msix.*\/proc\/interrupts/, says: "irq=msix gives the virtio-pci device MSI-X", check: (out) => /PCI-MSI/.test(afterFirstPrompt(out)) },
   { about: /path=\S+.*mount -t 9p.*ls -l \/mnt/, says: "the guest sees the shared folder's files", check: (out, f) => afterFirstPrompt(out).includes(f.sharedFile) },
-  { about: /backend=nat.*nslookup localhost/, says: "the NAT's DNS server answers from this machine's resolver", check: (out) => /Server:\s+10\.0\.2\.3\n[^]*Address:\s+127\.0\.0\.1/.test(afterFirstPrompt(out)) },
+  { about: /backend=nat.*nslookup -type=a localhost/, says: "the NAT's DNS server answers from this machine's resolver", check: (out) => /Server:\s+10\.0\.2\.3\n[^]*Address:\s+127\.0\.0\.1/.test(afterFirstPrompt(out)) },
   { about: /ping -c 3 10\.0\.2\.2/, says: "the built-in host answers ping", check: (out) => / 0% packet loss/.test(out) },
 ];
 

@@ -2,7 +2,8 @@
 // guest gets its address, router and resolver by DHCP, fetches a page from an HTTP server this
 // test runs on 127.0.0.1 (the gateway 10.0.2.2 is the host machine), sees a host socket that
 // breaks mid-answer end its wget with an error, resolves a name through the NAT's DNS
-// (10.0.2.3, answered from this machine's resolver), and serves a page with busybox httpd that
+// (10.0.2.3, answered from this machine's resolver; an A query only: "localhost" has no AAAA
+// in /etc/hosts, and asking the network for one may take seconds where there is no network), and serves a page with busybox httpd that
 // a client here reaches through a forwarded port. The CLI runs as a child process (its NAT needs
 // this machine's sockets; the test's servers need this process's event loop).
 import { test } from "node:test";
@@ -61,7 +62,7 @@ test("virtio-net on the NAT: DHCP with router and resolver, a host page, a broke
     "udhcpc -i eth0 -q -n -t 5 -s /tmp/d",
     `wget -q -O - http://10.0.2.2:${port}/page`,
     `wget -q -O /dev/null http://10.0.2.2:${port}/broken; echo rc=$?`,
-    "nslookup localhost",
+    "nslookup -type=a localhost",
     "mkdir /tmp/www; echo guest-page > /tmp/www/index.html",
     "httpd -p 80 -h /tmp/www; echo httpd-$((6*7))-up",
     `wget -q -O - http://10.0.2.2:${port}/wait`,
