@@ -23,7 +23,9 @@ import { TRANSPORTS as TRANSPORT_DEFS, TRANSPORT_NAMES, deviceTypeWithRole } fro
 
 /** The console section's name (a bench section, not the device type). */
 const CONSOLE_SECTION = "console"; // not-a-device-name
-const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", "net", CONSOLE_SECTION, "idle", "page", "snapshot", "memory", "reference"];
+/** The network section's name (a bench section, not the device type). */
+const NET_SECTION = "net"; // not-a-device-name
+const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", NET_SECTION, CONSOLE_SECTION, "idle", "page", "snapshot", "memory", "reference"];
 const TRANSPORTS = TRANSPORT_NAMES;
 const DISK = deviceTypeWithRole("disk")!.name;
 const CONSOLE = deviceTypeWithRole("terminal")!.name;
@@ -140,7 +142,7 @@ const div = (a: number | null | undefined, b: number | null | undefined) => (typ
 
 const tmp = mkdtempSync(join(tmpdir(), "vireo-bench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
-const withRef = only.has("reference") && (only.has("boot") || only.has("cpu") || only.has("kernel") || only.has("net"));
+const withRef = only.has("reference") && (only.has("boot") || only.has("cpu") || only.has("kernel") || only.has(NET_SECTION));
 const haveQemu = withRef && ensureQemu();
 if (withRef && !haveQemu) log("qemu-system-i386 is not available: no reference figures");
 const initrd = haveQemu ? plainInitrd("guest-images/initramfs.cpio.gz", tmp) : "";
@@ -325,14 +327,14 @@ if (only.has("io")) {
 }
 
 // --- net: a download and an upload through user-mode NAT, QEMU's slirp beside it ---
-if (only.has("net")) {
+if (only.has(NET_SECTION)) {
   const srv = await netServer(NET_MIB);
   const script = netScript(srv.port, NET_MIB);
   const NIC = deviceTypeWithRole("network")!.name;
   const vs: (VmRun | null)[] = [], qs: (WatchedRun | null)[] = [];
   for (let i = 0; i < RUNS; i++) {
     srv.reset();
-    const v = await vm("net", ["--device", `${NIC},transport=${MODERN_PCI},backend=nat`, "--cmd", script], 600);
+    const v = await vm(NET_SECTION, ["--device", `${NIC},transport=${MODERN_PCI},backend=nat`, "--cmd", script], 600);
     vs.push(v && srv.check("vireo") ? v : null);
     if (haveQemu) {
       srv.reset();
@@ -346,8 +348,8 @@ if (only.has("net")) {
   srv.close();
   for (const [dir, a, b] of [["download", "d0", "d1"], ["upload", "d1", "u1"]] as const) {
     const wall = vs.map((r) => span(r, a, b, "wallS")), cpu = vs.map((r) => span(r, a, b, "cpuS"));
-    add(row("net", `${NIC} ${MODERN_PCI} NAT: ${dir} ${NET_MIB} MiB`, "MiB/s", wall.map((w) => div(NET_MIB, w)), "busybox wget, HTTP server on the host's 127.0.0.1"));
-    add(row("net", `${NIC} ${MODERN_PCI} NAT: ${dir} per CPU s`, "MiB/s", cpu.map((c) => div(NET_MIB, c)), "MiB per CPU second of the VM process (the NAT included)"));
+    add(row(NET_SECTION, `${NIC} ${MODERN_PCI} NAT: ${dir} ${NET_MIB} MiB`, "MiB/s", wall.map((w) => div(NET_MIB, w)), "busybox wget, HTTP server on the host's 127.0.0.1"));
+    add(row(NET_SECTION, `${NIC} ${MODERN_PCI} NAT: ${dir} per CPU s`, "MiB/s", cpu.map((c) => div(NET_MIB, c)), "MiB per CPU second of the VM process (the NAT included)"));
     if (haveQemu) {
       const qWall = qs.map((q) => span(q, a, b, "wallS")), qCpu = qs.map((q) => span(q, a, b, "cpuS"));
       add(row("reference", `qemu net ${dir}: MiB/s`, "MiB/s", qWall.map((w) => div(NET_MIB, w)), "-netdev user, virtio-net-pci disable-legacy=on"));
