@@ -31,7 +31,8 @@ export function setJitExit(): void { jitExit = true; }
 
 const NEVER: u32 = 0xFFFF_FFFF; // hit count of a block the translator declined
 const PENDING: u32 = 0xFFFF_FFFE; // ... of a block being compiled in the background (jitInstall)
-const COMPILING: u32 = 0xFFFF_FFFF; // vmm.jitCompile: compiled asynchronously, installed later
+/** vmm.jitCompile's answer: compiled asynchronously, installed later (jitInstall). */
+export const JIT_COMPILING: u32 = 0xFFFF_FFFF;
 const EMPTY: u32 = 0xFFFF_FFFF; // key of an unused entry (never a RAM address)
 
 export function jitSetThreshold(n: u32): void {
@@ -130,7 +131,7 @@ export function jitEnter(budget: u32): u32 {
   }
   // Hot: translate (the translator marks the page as code before it reads it).
   fn = vmmJitCompile(phys, eip);
-  if (fn == COMPILING) { store<u32>(p, PENDING, 12); return 0; }
+  if (fn == JIT_COMPILING) { store<u32>(p, PENDING, 12); return 0; }
   store<u32>(p, fn, 8);
   if (fn == 0) { store<u32>(p, NEVER, 12); return 0; }
   return chain(fn, budget);

@@ -21,7 +21,8 @@ export const SNAP_BASE: u32 = REGS_BASE + REGS_SIZE;
 export const SNAP_SIZE: u32 = 0x20;
 // Segment hidden caches: selector, base, limit, attr (descriptor bits 40..55 as (hi >> 8) & 0xF0FF).
 export const SEGS_BASE: u32 = SNAP_BASE + SNAP_SIZE;
-export const SEG_STRIDE: u32 = 0x10;
+export const SEG_STRIDE: u32 = 0x10; // selector, base, limit, attributes: u32 each
+export const SEG_BASE_AT: u32 = 4;
 export const SEGS_SIZE: u32 = 8 * SEG_STRIDE;
 // Per-segment access-check bits (u32 each), see seg.ts CHK_*.
 export const SEGCHK_BASE: u32 = SEGS_BASE + SEGS_SIZE;
