@@ -12,6 +12,7 @@ import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
 import { EXIT } from "./exit-codes.ts";
 import { restoredConfig } from "./restore.ts";
 import { StateError } from "../devices/state/wire.ts";
+import { NatError, startNats, type NatHost } from "./nat.ts";
 
 const CTRL_A = 0x01;
 
@@ -47,7 +48,15 @@ async function main(): Promise<number> {
   const input = new ByteRing(1 << 16);
   const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
   const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
-  const worker = new Worker(VM_WORKER_URL, { workerData: { config: opts.vm, channels } });
+  // A NIC with backend=nat: its NAT runs on this thread (cli/nat.ts); a forwarded port in use is a usage error.
+  let nats: NatHost;
+  try {
+    nats = await startNats(opts.vm.devices ?? [], () => kick(control), (m) => process.stderr.write(`vireo: ${m}\n`));
+  } catch (e) {
+    if (e instanceof NatError) fail(e.message, EXIT.usage.code);
+    throw e;
+  }
+  const worker = new Worker(VM_WORKER_URL, { workerData: { config: { ...opts.vm, devices: nats.devices }, channels } });
   type Exit = Extract<VmEvent, { type: "exit" }>;
   let saved: string | null = null; // why the state could not be written, or "" once it was
   let terminated = false;
@@ -120,8 +129,10 @@ async function main(): Promise<number> {
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
   process.stdin.pause();
   await worker.terminate();
+  const natStats = nats.stats();
+  nats.close();
 
-  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...(exit.panicVia ? { panicVia: exit.panicVia } : {}), ...exit.stats }) + "\n");
+  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...(exit.panicVia ? { panicVia: exit.panicVia } : {}), ...exit.stats, ...(Object.keys(natStats).length ? { nat: natStats } : {}) }) + "\n");
   switch (exit.reason) {
     case "poweroff":
     case "expect":
