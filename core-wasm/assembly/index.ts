@@ -37,7 +37,7 @@ export function instret(): f64 { return instretF64(); }
 
 // ---- the JIT (cpu/jit.ts; the translator is core-wasm/jit/, in the worker) -------------------
 // Translated blocks import these: the state they touch directly, and the slow paths they call.
-export { REGS_BASE, SEGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE } from "./cpu/scratch";
+export { REGS_BASE, SEGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE, DIRTY_PAGES_BASE } from "./cpu/scratch";
 export { eip, stackB, instretCount } from "./cpu/state";
 export { lfOp, lfA, lfB, lfRes, lfSign, lfCin, flags } from "./cpu/flags";
 export { fault } from "./cpu/access";

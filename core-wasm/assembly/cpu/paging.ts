@@ -9,7 +9,7 @@ import {
   GUEST_RAM_BASE, RUN_PAGE_BASE, TRAP_KIND, TRAP_WRITE, TRAP_SIZE, TRAP_ADDR, TRAP_DATA, TRAP_PIO, TRAP_MMIO,
   RUN_INSTRET_LO, RUN_INSTRET_HI, RUN_STAT_MMIO, RUN_STAT_PIO, RUN_STAT_TLB_MISS, RUN_REQUEST,
 } from "../layout";
-import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES, CODE_PAGES_BASE } from "./scratch";
+import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES, CODE_PAGES_BASE, DIRTY_PAGES_BASE } from "./scratch";
 import { codePageWritten, setJitExit } from "./jit";
 import { cr0, cr3, cr4, cpl, CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, instretCount, cr2, fetchFlush } from "./state";
 import { raiseException, fault } from "./access";
@@ -67,6 +67,24 @@ export function tlbInvlpg(lin: u32): void {
     else tlbOverflow = true;
   }
   store<u32>(p, e);
+}
+
+// ---- written pages (incremental snapshots) ------------------------------------------------
+// A store on the fast path does nothing extra: a page is marked in DIRTY_PAGES when a TLB entry
+// that lets the fast path write it is filled. A fill for a read gets the write bits only if the
+// page is marked already, so a page that is only read stays unmarked (its first write then
+// walks again). A snapshot clears the marks and flushes the TLB (machine-state.ts), so the
+// next write to any page fills, and marks, again.
+@inline function writeFill(e: u32, write: bool): u32 {
+  if ((e & T_RAM) == 0 || (e & (T_UW | T_SW)) == 0) return e;
+  const m = DIRTY_PAGES_BASE + (e >>> 12);
+  if (write) store<u8>(m, 1);
+  else if (load<u8>(m) == 0) return e & ~(T_UW | T_SW);
+  return e;
+}
+/** The page walk sets A/D bits in a page table without a TLB entry for it: mark that page. */
+@inline function walkWrote(p: u32): void {
+  if (p < ramBytes) store<u8>(DIRTY_PAGES_BASE + (p >>> 12), 1);
 }
 
 // ---- traps ---------------------------------------------------------------------------------
@@ -134,7 +152,7 @@ function pageFault(lin: u32, present: bool, write: bool, user: bool): u32 {
 export function translateSlow(lin: u32, write: bool, user: bool): u32 {
   store<u32>(RUN_PAGE_BASE + RUN_STAT_TLB_MISS, load<u32>(RUN_PAGE_BASE + RUN_STAT_TLB_MISS) + 1);
   if ((cr0 & CR0_PG) == 0) {
-    tlbFill(lin, (lin & 0xFFFF_F000) | T_V | T_UR | T_UW | T_SW | (lin < ramBytes ? T_RAM : 0));
+    tlbFill(lin, writeFill((lin & 0xFFFF_F000) | T_V | T_UR | T_UW | T_SW | (lin < ramBytes ? T_RAM : 0), write));
     return lin;
   }
   const wp = (cr0 & CR0_WP) != 0;
@@ -148,7 +166,7 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
     if (user && (!u || (write && !w))) return pageFault(lin, true, write, user);
     if (!user && write && !w && wp) return pageFault(lin, true, write, user);
     const npde = pde | 0x20 | (write ? 0x40 : 0);
-    if (npde != pde) { physWrite32(pdeAddr, npde); pde = npde; }
+    if (npde != pde) { physWrite32(pdeAddr, npde); walkWrote(pdeAddr); pde = npde; }
     phys = (pde & 0xFFC0_0000) | (lin & 0x003F_FFFF);
     dirty = (pde & 0x40) != 0;
     global = (pde & 0x100) != 0;
@@ -159,9 +177,9 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
     u = (pde & pte & 4) != 0; w = (pde & pte & 2) != 0;
     if (user && (!u || (write && !w))) return pageFault(lin, true, write, user);
     if (!user && write && !w && wp) return pageFault(lin, true, write, user);
-    if ((pde & 0x20) == 0) physWrite32(pdeAddr, pde | 0x20);
+    if ((pde & 0x20) == 0) { physWrite32(pdeAddr, pde | 0x20); walkWrote(pdeAddr); }
     const npte = pte | 0x20 | (write ? 0x40 : 0);
-    if (npte != pte) { physWrite32(pteAddr, npte); pte = npte; }
+    if (npte != pte) { physWrite32(pteAddr, npte); walkWrote(pteAddr); pte = npte; }
     phys = (pte & 0xFFFF_F000) | (lin & 0xFFF);
     dirty = (pte & 0x40) != 0;
     global = (pte & 0x100) != 0;
@@ -174,7 +192,7 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
     if (w || !wp) e |= T_SW;
   }
   if (global && (cr4 & CR4_PGE) != 0) e |= T_G;
-  tlbFill(lin, e);
+  tlbFill(lin, writeFill(e, write));
   return phys;
 }
 

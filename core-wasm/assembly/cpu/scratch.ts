@@ -10,6 +10,8 @@
 //   JIT_MAP_BASE      ├─────────────────────────────┤
 //                     │ JIT map, code pages, gens,  │ translated blocks (jit.ts)
 //                     │ chain cache                 │
+//   DIRTY_PAGES_BASE  ├─────────────────────────────┤
+//                     │ 1 byte per guest page       │ written since the last snapshot
 //                     └─────────────────────────────┘ SCRATCH_END ≤ CORE_SCRATCH_BASE + SIZE
 import { CORE_SCRATCH_BASE, CORE_SCRATCH_SIZE } from "../layout";
 
@@ -57,6 +59,12 @@ export const CHAIN_CACHE_BASE: u32 = PAGE_GEN_BASE + PAGE_GEN_SIZE;
 export const CHAIN_CACHE_BITS: u32 = 10;
 export const CHAIN_CACHE_SIZE: u32 = (1 << CHAIN_CACHE_BITS) * 16;
 
-export const SCRATCH_END: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
+/** One byte per guest physical page: 1 once the page may have been written since the last
+ *  snapshot (paging.ts marks it where a TLB entry that allows writes is filled; the devices'
+ *  DMA marks it from TypeScript). An incremental snapshot stores only these pages. */
+export const DIRTY_PAGES_BASE: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
+export const DIRTY_PAGES_SIZE: u32 = CODE_PAGES_SIZE;
+
+export const SCRATCH_END: u32 = DIRTY_PAGES_BASE + DIRTY_PAGES_SIZE;
 // Checked by init(): the sub-layout must fit in CORE_SCRATCH.
 export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE;
