@@ -20,6 +20,15 @@ test("a reload comes back to the running shell: its /tmp file and its history, n
   expect(await vm.exec("cat /tmp/x")).toBe("vireo-42");
   // After a command, once the console is quiet, the page saves the machine by itself.
   await storedWith(page, "vireo-42");
+  // The next command's save is an increment over it: only the pages written since (issue #18:
+  // ≤ 1 MiB after ls).
+  expect(await vm.exec("ls /")).toContain("tmp");
+  await storedWith(page, "usr");
+  const parts = (await page.evaluate(() => window.vireo!.stored()))!.parts;
+  expect(parts.length).toBeGreaterThan(1);
+  const increment = parts[parts.length - 1]!.bytes;
+  console.log(`vireo e2e: the page's increment after ls: ${(increment / 1024).toFixed(0)} KiB (whole state ${(parts[0]!.bytes / 1048576).toFixed(1)} MiB)`);
+  expect(increment).toBeLessThanOrEqual(1 << 20);
 
   await page.reload();
   await page.waitForFunction(() => window.vireo !== undefined);
@@ -30,7 +39,9 @@ test("a reload comes back to the running shell: its /tmp file and its history, n
   await running(vm);
   // The screen as it was is shown again (not part of the new transcript).
   await expect(page.locator("#terminal")).toContainText("vireo-42");
-  // Up arrow, Enter: the shell's history gives back its last command, which finds the file.
+  // Up arrow twice, Enter: the shell's history gives back the command before `ls /`, which
+  // finds the file.
+  await vm.type("\x1b[A");
   await vm.type("\x1b[A");
   await vm.type("\n");
   await vm.waitFor("vireo-42", 30_000);
