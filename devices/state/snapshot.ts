@@ -84,13 +84,20 @@ export function readSnapshot(bytes: Uint8Array): StateImage {
  * and configuration are the machine; RAM is the base's with every increment's pages over it.
  */
 export async function readSnapshotChain(files: readonly Uint8Array[]): Promise<StateImage> {
+  const ids: string[] = [];
+  for (const f of files.slice(0, -1)) ids.push(await stateId(f));
+  return snapshotChain(files, ids);
+}
+
+/** readSnapshotChain with the identities of every file but the last already known (`ids`). */
+export function snapshotChain(files: readonly Uint8Array[], ids: readonly string[]): StateImage {
   if (files.length === 0) throw new StateError("no state");
   const first = readSnapshot(files[0]!);
   if (first.base !== null) throw new StateError("the state is an increment: it needs the state it was saved after (its base)");
   let image = first;
   for (let i = 1; i < files.length; i++) {
     const next = readSnapshot(files[i]!);
-    const prev = await stateId(files[i - 1]!);
+    const prev = ids[i - 1]!;
     if (next.base !== prev) throw new StateError(`increment ${i} was not saved after the state before it (its base is ${next.base === null ? "none: it is a whole state" : next.base.slice(0, 12)}, that state is ${prev.slice(0, 12)})`);
     if (next.config.memMiB !== first.config.memMiB) throw new StateError(`increment ${i} has ${next.config.memMiB} MiB of RAM, its base ${first.config.memMiB} MiB`);
     image = { ...next, sections: new Map([...next.sections, [RAM_SECTION, first.sections.get(RAM_SECTION)!]]), base: null, written: [...image.written, next.sections.get(RAM_WRITTEN_SECTION)!.body] };
