@@ -83,7 +83,7 @@ export class AutoSuspend {
    * store failed.
    */
   save(whole = false): Promise<StoredSave | null> {
-    if (this.running) return this.running.then(() => this.save(whole));
+    if (this.running) return this.running.catch(() => null).then(() => this.save(whole));
     const s = this.h.session();
     if (!s?.alive || this.off) return Promise.resolve(null);
     this.running = this.saveTo(s, whole).finally(() => (this.running = null));

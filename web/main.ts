@@ -337,7 +337,7 @@ async function resume(files?: Uint8Array[]): Promise<void> {
   hideResumeOffer();
   let meta: SuspendMeta | null = null;
   if (!files) {
-    const got = await store.load((loaded, total) => controls.showProgress("loading the saved machine", loaded, total));
+    const got = await store.load((loaded, total) => controls.showProgress("loading the saved machine", loaded, total)).catch(() => null);
     if (!got) {
       controls.message("The saved machine is gone from this browser's storage. Booting the guest instead.");
       controls.setResumable(false);

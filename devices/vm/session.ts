@@ -368,6 +368,15 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       logging = false;
       inspector().setAccessLogging(false);
     }
+    if (cmd === CMD_SAVE || cmd === CMD_SAVE_WHOLE) {
+      // The host's save (the page's suspend): between slices, running or paused, the guest
+      // wherever it is. Always answered, so the host never waits on a save for ever.
+      try {
+        await save(cmd === CMD_SAVE, false);
+      } catch (e) {
+        post({ type: "save-failed", message: (e as Error).message });
+      }
+    }
     const decision = mode.next(port.runState(), cmd === CMD_INSPECT);
     if (decision === "again") continue;
     if (decision === "wait") {
@@ -376,14 +385,6 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
       continue;
     }
     if (cmd === CMD_INSPECT) snapshot();
-    if (cmd === CMD_SAVE || cmd === CMD_SAVE_WHOLE) {
-      // The host's save (the page's suspend): between slices, the guest wherever it is.
-      try {
-        await save(cmd === CMD_SAVE, false);
-      } catch (e) {
-        post({ type: "save-failed", message: (e as Error).message });
-      }
-    }
     feedHost();
 
     board.advance();
