@@ -10,18 +10,11 @@ import { readSnapshot, StateError } from "../devices/state/snapshot.ts";
 /** Larger than any state this board makes (2000 MiB of RAM, incompressible): not read at all. */
 const MAX_STATE_BYTES = 2100 * 1048576;
 
-export function restoredConfig(file: string, given: VmConfig): VmConfig {
-  let bytes: Uint8Array;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new StateError(`state file '${file}' is not a file`);
-    if (st.size > MAX_STATE_BYTES) throw new StateError(`state file '${file}' is ${st.size} bytes: larger than any state`);
-    bytes = new Uint8Array(readFileSync(file));
-  } catch (e) {
-    if (e instanceof StateError) throw e;
-    throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  const { config: c } = readSnapshot(bytes);
+/** The VmConfig of the state in `files` (a whole state, then its increments, oldest first):
+ *  the newest one's board; the worker checks the chain (devices/state/snapshot.ts). */
+export function restoredConfig(files: readonly string[], given: VmConfig): VmConfig {
+  const all = files.map(readState);
+  const { config: c } = readSnapshot(all[all.length - 1]!);
   return {
     ...given,
     memMiB: c.memMiB,
@@ -32,6 +25,21 @@ export function restoredConfig(file: string, given: VmConfig): VmConfig {
     devices: matchDevices(c.devices, given.devices ?? []),
     ...(c.apic ? { apic: true } : { apic: false }),
     ...(c.jit !== null ? { jit: c.jit } : {}),
-    restore: bytes,
+    restore: all[0]!,
+    ...(all.length > 1 ? { increments: all.slice(1) } : {}),
   };
+}
+
+function readState(file: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new StateError(`state file '${file}' is not a file`);
+    if (st.size > MAX_STATE_BYTES) throw new StateError(`state file '${file}' is ${st.size} bytes: larger than any state`);
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    if (e instanceof StateError) throw e;
+    throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return bytes;
 }
