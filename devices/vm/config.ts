@@ -23,6 +23,9 @@ export const JIT_THRESHOLD = 5000;
 
 export type ClockMode = "realtime" | "deterministic";
 
+/** How the default guest is powered off at the end of a --cmd script. */
+export const POWEROFF_CMD = "poweroff -f";
+
 export interface ConsoleScript {
   /** Stop (successfully) once this text has appeared on the console. */
   expect?: string;
@@ -30,6 +33,13 @@ export interface ConsoleScript {
   cmds: string[];
   /** The line that says userspace is up (commands are typed only after it). */
   ready: string;
+  /**
+   * The guest's shell prompt: a regular expression (source text, so the config stays plain
+   * data) that the console's last bytes match once it waits for a command. Default PROMPT_RE.
+   */
+  prompt?: string;
+  /** Typed after the last command to power the guest off. Default POWEROFF_CMD. */
+  poweroff?: string;
 }
 
 export interface VmConfig {
