@@ -15,7 +15,8 @@ import {
 import { alu, shiftDouble } from "./alu";
 import { loadSeg, lldt, ltr, checkSelector, checkOk } from "./seg";
 import { sysenter, sysexit } from "./control";
-import { writeCr, readCr, cpuid, rdmsr, wrmsr, rdtsc } from "./system";
+import { writeCr, readCr, cpuid, rdtsc } from "./system";
+import { rdmsr, wrmsr } from "./msr";
 import { tlbInvlpg } from "./paging";
 import { imul2, popSeg, pushSeg } from "./exec";
 
