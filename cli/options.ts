@@ -23,6 +23,7 @@ export const helpText = (): string => `usage: npm run boot -- [options]
   --guest NAME         what to boot (default: default); NAME one of
 ${guestHelp()}
                        --kernel, --initrd, --append, --mem and --device change or add to it
+  --disk FILE          the guest's root disk image instead of its own (a copy of it, say)
   --kernel FILE        bzImage to boot (default: guest-images/bzImage)
   --initrd FILE        initramfs (default: guest-images/initramfs.cpio.gz; --initrd none for none)
   --append TEXT        kernel command line (default: "${DEFAULT_CMDLINE}")
@@ -89,6 +90,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       strict: true,
       options: {
         guest: { type: "string" },
+        disk: { type: "string" },
         kernel: { type: "string" },
         initrd: { type: "string" },
         append: { type: "string" },
@@ -116,7 +118,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   if (o.help) return "help";
   if (o.restore !== undefined) {
     // The board is the state's: options that would build another one contradict it.
-    for (const k of ["mem", "clock", "append", "apic", "jit", "guest-decompress", "guest"] as const) {
+    for (const k of ["mem", "clock", "append", "apic", "jit", "guest-decompress", "guest", "disk"] as const) {
       if (o[k] !== undefined) throw new UsageError(`--${k} cannot be given with --restore: the state file says it`);
     }
   }
@@ -125,9 +127,10 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   const g = findGuest(o.guest ?? "default");
   if (!g) throw new UsageError(`--guest must be one of ${GUEST_NAMES.join(", ")}, not '${o.guest}'`);
   if (o.kernel === undefined && o.initrd === undefined) {
-    const missing = missingFiles(g);
+    const missing = missingFiles(o.disk === undefined ? g : { ...g, disk: undefined });
     if (missing.length) throw new UsageError(`--guest ${g.name}: ${missing.join(", ")} not found${g.build ? ` (build it: ${g.build})` : ""}`);
   }
+  if (o.disk !== undefined && !g.disk) throw new UsageError(`--disk: the ${g.name} guest has no root disk (add one with --device blk,…)`);
   const apic = o.apic ?? g.apic;
   const mem = o.mem === undefined ? g.memMiB : Number(o.mem);
   if (!Number.isInteger(mem) || mem < 16 || mem > 2000) throw new UsageError(`--mem must be a whole number of MiB from 16 to 2000, not '${o.mem}'`);
@@ -142,7 +145,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 
   const jit = o.jit === undefined ? undefined : o.jit === "off" ? 0 : Number(o.jit);
   if (jit !== undefined && !(Number.isInteger(jit) && jit >= 0 && jit <= 1e9)) throw new UsageError(`--jit must be 'off' or a whole number of executions before a block is translated, not '${o.jit}'`);
-  const devices = checkDevices([...rootDisk(g, apic), ...(o.device ?? [])].map((d) => parseDevice(d, mem)));
+  const devices = checkDevices([...rootDisk(o.disk === undefined ? g : { ...g, disk: o.disk }, apic), ...(o.device ?? [])].map((d) => parseDevice(d, mem)));
 
   const kernel = readImage(o.kernel ?? g.kernel, "kernel");
   const initrd = o.initrd === "none" ? undefined : readImage(o.initrd ?? g.initrd, "initrd");
