@@ -17,6 +17,8 @@ export interface Guest {
   cmdline: string;
   memMiB: number;
   apic: boolean;
+  /** ACPI tables and PM timer (VmConfig.acpi). */
+  acpi: boolean;
   /** Console text after which the shell prompt is looked for. */
   ready: string;
   /** The shell prompt (regular expression source). */
@@ -35,6 +37,7 @@ export const GUESTS: readonly Guest[] = [
     cmdline: DEFAULT_CMDLINE,
     memMiB: 128,
     apic: false,
+    acpi: false,
     ready: READY_LINE,
     prompt: PROMPT_RE.source,
     poweroff: POWEROFF_CMD,
@@ -51,6 +54,8 @@ export const GUESTS: readonly Guest[] = [
     cmdline: "root=/dev/vda rw console=ttyS0",
     memMiB: 512,
     apic: true,
+    // The PM timer: the kernel's clocksource watchdog then keeps the TSC (no tsc=reliable).
+    acpi: true,
     ready: "(automatic login)",
     prompt: /root@vireo:[^\n]*# $/.source,
     // A clean shutdown: systemd stops every unit, unmounts the disk and powers off.

@@ -41,6 +41,8 @@ ${guestHelp()}
   --device SPEC        repeatable: a virtio device, SPEC one of
 ${deviceHelp()}
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
+  --acpi               ACPI tables and the ACPI PM timer, which a kernel with ACPI checks its TSC
+                       against (no _PRT yet: give PCI devices irq=msix, or use virtio-mmio)
   --jit N|off          translate guest code to WebAssembly after N runs of a block (default ${JIT_THRESHOLD});
                        off interprets every instruction
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
@@ -105,6 +107,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         "no-reboot": { type: "boolean" },
         reboot: { type: "boolean" },
         apic: { type: "boolean" },
+        acpi: { type: "boolean" },
         jit: { type: "string" },
         "save-state": { type: "string" },
         restore: { type: "string" },
@@ -118,7 +121,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   if (o.help) return "help";
   if (o.restore !== undefined) {
     // The board is the state's: options that would build another one contradict it.
-    for (const k of ["mem", "clock", "append", "apic", "jit", "guest-decompress", "guest", "disk"] as const) {
+    for (const k of ["mem", "clock", "append", "apic", "acpi", "jit", "guest-decompress", "guest", "disk"] as const) {
       if (o[k] !== undefined) throw new UsageError(`--${k} cannot be given with --restore: the state file says it`);
     }
   }
@@ -132,6 +135,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   }
   if (o.disk !== undefined && !g.disk) throw new UsageError(`--disk: the ${g.name} guest has no root disk (add one with --device blk,…)`);
   const apic = o.apic ?? g.apic;
+  const acpi = o.acpi ?? g.acpi;
   const mem = o.mem === undefined ? g.memMiB : Number(o.mem);
   if (!Number.isInteger(mem) || mem < 16 || mem > 2000) throw new UsageError(`--mem must be a whole number of MiB from 16 to 2000, not '${o.mem}'`);
   const clock = o.clock ?? "realtime";
@@ -163,6 +167,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       noReboot,
       ...(o["save-state"] !== undefined ? { saveState: true } : {}),
       ...(apic ? { apic: true } : {}),
+      ...(acpi ? { acpi: true } : {}),
       ...(jit !== undefined ? { jit } : {}),
     },
     timeoutS,
@@ -314,7 +319,7 @@ function listOr(xs: readonly string[]): string {
 
 /** The --guest part of --help, from the guest table. */
 function guestHelp(): string {
-  return GUESTS.map((g) => `                         ${g.name}: ${g.summary}; ${g.memMiB} MiB${g.apic ? ", --apic" : ""}`).join("\n");
+  return GUESTS.map((g) => `                         ${g.name}: ${g.summary}; ${g.memMiB} MiB${g.apic ? ", --apic" : ""}${g.acpi ? ", --acpi" : ""}`).join("\n");
 }
 
 /** The --device part of --help, from the registry. */

@@ -31,6 +31,7 @@ export function restoredConfig(file: string, given: VmConfig): VmConfig {
     pvpanic: c.pvpanic,
     devices: matchDevices(c.devices, given.devices ?? []),
     ...(c.apic ? { apic: true } : { apic: false }),
+    ...(c.acpi ? { acpi: true } : {}),
     ...(c.jit !== null ? { jit: c.jit } : {}),
     restore: bytes,
   };

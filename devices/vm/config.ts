@@ -58,6 +58,12 @@ export interface VmConfig {
   /** The APIC board: local APIC, I/O APIC and an MP table (default: PIC only). */
   apic?: boolean;
   /**
+   * ACPI tables (board/acpi-tables.ts) and the ACPI fixed hardware (acpi-pm.ts): the PM timer a
+   * kernel's clocksource watchdog checks the TSC against. Off by default: a kernel with ACPI
+   * then routes PCI INTx through ACPI, and the tables have no _PRT yet (use MSI-X or virtio-mmio).
+   */
+  acpi?: boolean;
+  /**
    * Translate a block of guest code to WebAssembly once it has run this many times
    * (core-wasm/jit/); 0 interprets everything. Default JIT_THRESHOLD.
    */

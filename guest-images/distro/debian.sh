@@ -115,8 +115,9 @@ kver=$(ls "$root/lib/modules")
 in_root update-initramfs -u -k "$kver"
 cp "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
 cp "$root/boot/initrd.img-$kver" "$out/initrd.img"
-zcat "$out/initrd.img" | cpio -t --quiet 2>/dev/null | grep -q 'virtio_blk.ko' ||
-  die "the initramfs has no virtio_blk module"
+# (The whole listing first: grep -q would close the pipe early, and pipefail take cpio's SIGPIPE for a failure.)
+listing=$(zcat "$out/initrd.img" | cpio -t --quiet)
+grep -q '/virtio_blk\.ko$' <<< "$listing" || die "the initramfs has no virtio_blk module"
 
 # The manifest: every package and version as dpkg records them.
 in_root dpkg-query -W -f='${Package}:${Architecture}\t${Version}\n' | LC_ALL=C sort > "$work/packages.tsv"
