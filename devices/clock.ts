@@ -166,7 +166,10 @@ export class VirtualClock implements Stateful {
       // once for many periods skipped at a stroke (a periodic tick's count, jiffies, would
       // fall behind the TSC, and the kernel's clocksource watchdog mark the TSC unstable). The
       // rest of a lag is caught up at the following halts, one deadline at a time.
-      this.halted = false;
+      // (A deadline already past when the guest halted caps nothing: a device that did not act
+      // on it must not freeze time.) The halt lasts until an instruction retires: the run loop
+      // reads the clock again before it sleeps (to size the sleep), and that read must not end it.
+      if (di > 0) this.halted = false;
       const caughtUp = Math.max(this.guestNs + Math.max(0, dh), host);
       this.guestNs = Math.min(caughtUp, Math.max(this.guestNs, this.haltUntilNs));
       this.lastHostNs = host;
@@ -224,9 +227,9 @@ export class VirtualClock implements Stateful {
    */
   idleUntil(targetNs: number): void {
     if (this.mode === "realtime") {
-      this.nowNs();
+      const now = this.nowNs();
       this.halted = true;
-      this.haltUntilNs = targetNs;
+      this.haltUntilNs = targetNs > now ? targetNs : Infinity;
       return;
     }
     if (!Number.isFinite(targetNs)) return;

@@ -111,6 +111,20 @@ test("realtime mode: a host stall while the guest runs does not jump guest time 
   assert.ok(Math.abs(clock.nowNs() - sim.hostNs) < 1);
 });
 
+test("realtime mode: the run loop's read before it sleeps does not end the halt (it reads the clock to size the sleep)", () => {
+  const { sim, clock } = simHost(9);
+  for (let k = 0; k < 20_000; k++) { sim.exec(1000); clock.nowNs(); }
+  const rate = clock.nsPerInstruction();
+  const deadline = clock.nowNs() + 5_000_000;
+  clock.idleUntil(deadline);
+  const sleepMs = (deadline - clock.nowNs()) / 1e6; // devices/vm/halt.ts does this
+  sim.sleep(sleepMs * 1e6);
+  // Slept until the deadline in guest time: there now, whether the guest lagged (capped) or not.
+  assert.ok(Math.abs(clock.nowNs() - deadline) < 1, `time flowed through the halt: ${deadline - clock.nowNs()} ns short`);
+  for (let k = 0; k < 2_000; k++) { sim.exec(1000); clock.nowNs(); }
+  assert.ok(clock.nsPerInstruction() < 2 * rate, `the halt's host time was taken for instruction time: rate ${clock.nsPerInstruction()} (was ${rate})`);
+});
+
 test("realtime mode: a halt catches up a lag only to the deadline it halted for, one period at a time", () => {
   const { sim, clock } = simHost(5);
   for (let k = 0; k < 20_000; k++) { sim.exec(1000); clock.nowNs(); }
@@ -133,6 +147,12 @@ test("realtime mode: a halt catches up a lag only to the deadline it halted for,
     halts++;
   }
   assert.ok(halts >= 7 && halts <= 10, `${halts} halts to catch up 30 ms in 4 ms periods`);
+  // A deadline already past at the halt (a device that did not act on it) caps nothing.
+  sim.sleep(10_000_000);
+  sim.exec(10);
+  clock.idleUntil(clock.nowNs() - 1);
+  sim.sleep(1000);
+  assert.ok(Math.abs(clock.nowNs() - sim.hostNs) < 1, "time must not freeze at a past deadline");
 });
 
 test("realtime mode: consecutive reads one instruction apart differ by about one instruction time", () => {
