@@ -4,7 +4,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CMDLINE, POWEROFF_CMD, PROMPT_RE, READY_LINE } from "../devices/vm/config.ts";
-import type { TransportName } from "../devices/virtio/transports.ts";
 
 const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
 
@@ -15,8 +14,6 @@ export interface Guest {
   initrd: string;
   /** The root disk, when the guest has one: a virtio-blk device written through to the file. */
   disk?: string;
-  /** The root disk's transport. */
-  diskTransport?: TransportName;
   cmdline: string;
   memMiB: number;
   apic: boolean;
@@ -54,10 +51,6 @@ export const GUESTS: readonly Guest[] = [
     kernel: guestDir + "debian/vmlinuz",
     initrd: guestDir + "debian/initrd.img",
     disk: guestDir + "debian/rootfs.img",
-    // virtio-mmio: with ACPI tables a kernel finds PCI devices only through a host bridge in
-    // the DSDT, which the board's tables do not describe yet (board/acpi-tables.ts); the
-    // mmio windows reach it on the command line the board appends (virtio_mmio.device=).
-    diskTransport: "mmio-v2",
     cmdline: "root=/dev/vda rw console=ttyS0",
     memMiB: 512,
     apic: true,
@@ -78,9 +71,6 @@ export const guest = (name: string): Guest | undefined => GUESTS.find((g) => g.n
 /** The files of `g` that are not there (a distribution image not built yet). */
 export const missingFiles = (g: Guest): string[] => [g.kernel, g.initrd, ...(g.disk ? [g.disk] : [])].filter((f) => !existsSync(f));
 
-/** The guest's root disk as a --device option: virtio-blk, on virtio-pci with MSI-X on the APIC board unless the guest says otherwise. */
-export const rootDisk = (g: Guest, apic: boolean): string[] => {
-  if (!g.disk) return [];
-  const t = g.diskTransport ?? "pci-modern";
-  return [`blk,transport=${t},image=${g.disk}${apic && t.startsWith("pci") ? ",irq=msix" : ""}`];
-};
+/** The guest's root disk as a --device option: virtio-blk on modern virtio-pci, MSI-X on the APIC board. */
+export const rootDisk = (g: Guest, apic: boolean): string[] =>
+  g.disk ? [`blk,transport=pci-modern,image=${g.disk}${apic ? ",irq=msix" : ""}`] : [];

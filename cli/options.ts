@@ -41,8 +41,9 @@ ${guestHelp()}
   --device SPEC        repeatable: a virtio device, SPEC one of
 ${deviceHelp()}
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
-  --acpi               ACPI tables and the ACPI PM timer, which a kernel with ACPI checks its TSC
-                       against (no _PRT yet: give PCI devices irq=msix, or use virtio-mmio)
+  --acpi               ACPI tables (a PCI host bridge with its interrupt routing, the MADT on the
+                       --apic board) and the ACPI PM timer, which a kernel's clocksource
+                       watchdog checks the TSC against
   --jit N|off          translate guest code to WebAssembly after N runs of a block (default ${JIT_THRESHOLD});
                        off interprets every instruction
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on

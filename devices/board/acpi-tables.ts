@@ -7,17 +7,18 @@
 //   FADT  the PM1a event and control blocks, the PM timer, SCI on ISA IRQ 9, no SMI_CMD (the
 //         hardware is always in ACPI mode), no GPE block, no C2/C3 (§5.2.9)
 //   FACS  the firmware control structure the FADT must point to (§5.2.10)
-//   DSDT  a definition block with no objects (§5.2.11.1): no devices to enumerate — PCI is
-//         found by probing
+//   DSDT  the PCI host bridge (§5.2.11.1; a kernel with ACPI finds PCI only through it): \_SB.PCI0,
+//         PNP0A03, its windows (_CRS: the ranges board/pci-firmware.ts assigns from) and
+//         its interrupt routing (_PRT: slot d, pin p → PIRQ[(d + p) mod 4] → the I/O APIC's
+//         pins 16–19 on the APIC board, the PIRQs' ISA IRQs on the PIC board)
 //   MADT  on the APIC board only (§5.2.12): the local APIC, the I/O APIC and the same wiring
 //         the MP table gives (apic-wiring.ts) — a kernel with ACPI tables ignores the MP table
 //         ("No APIC-table, disabling MPS") and would otherwise run on the 8259s alone.
-// There is no _PRT: a kernel with ACPI finds no route for a PCI INTx pin and falls back to the
-// Interrupt Line's ISA IRQ, which is right on the PIC board but not on the APIC board (INTx is
-// wired to I/O APIC pins 16–19 there): PCI devices on it need MSI-X.
 import { LAPIC_DEFAULT_BASE } from "../lapic.ts";
 import { IOAPIC_DEFAULT_BASE } from "../ioapic.ts";
-import { ISA_TO_IOAPIC_PIN } from "./apic-wiring.ts";
+import { ISA_TO_IOAPIC_PIN, PIRQ_IOAPIC_PIN } from "./apic-wiring.ts";
+import { DEFAULT_PIRQ_IRQS } from "./pci-firmware.ts";
+import { buffer, device, eisaId, integer, name, pkg, scope, type Aml } from "./aml.ts";
 import { ACPI_PM_BASE, PM1_CNT_LEN, PM1_CNT_OFFSET, PM1_EVT_LEN, PM1_EVT_OFFSET, PM_TMR_LEN, PM_TMR_OFFSET } from "../acpi-pm.ts";
 
 /** Where the tables go: the start of the BIOS area the OS searches for the RSDP (reserved in e820). */
@@ -29,8 +30,16 @@ const OEM_ID = "VIREO ";
 const OEM_TABLE_ID = "VIREO PC";
 const HEADER = 36;
 // Table offsets from ACPI_TABLES_ADDR; the FACS must be 64-byte aligned (§5.2.10).
-const RSDP_AT = 0x00, RSDT_AT = 0x20, FADT_AT = 0x50, FACS_AT = 0x100, DSDT_AT = 0x140, MADT_AT = 0x180;
-const FADT_V1_LEN = 116, FACS_LEN = 64, DSDT_LEN = HEADER;
+const RSDP_AT = 0x00, RSDT_AT = 0x20, FADT_AT = 0x50, FACS_AT = 0x100, MADT_AT = 0x140, DSDT_AT = 0x240;
+/** The tables' extent: the DSDT is last (its _PRT is most of it, about 1.7 KiB). */
+export const ACPI_TABLES_SIZE = 0x1000;
+const FADT_V1_LEN = 116, FACS_LEN = 64;
+/** PCI slots the _PRT routes (the board's bus 0: pci-host.ts). */
+const PCI_SLOTS = 31;
+// The PCI windows (board/pci-firmware.ts assigns BARs from I/O 0xC000 and memory 0xE0000000 up
+// to the I/O APIC); the legacy VGA hole is forwarded too, as a host bridge does.
+const PCI_IO_WINDOWS = [[0x0000, 0x0cf7], [0x0d00, 0xffff]] as const;
+const PCI_MEM_WINDOWS = [[0x000a_0000, 0x000b_ffff], [0xe000_0000, 0xfebf_ffff]] as const;
 /** MADT structure types (§5.2.12 Table 5.20) and their lengths. */
 const MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_OVERRIDE = 2, MADT_LAPIC_NMI = 4;
 /** MPS INTI flags (§5.2.12.5 Table 5.26): polarity bits 1:0, trigger mode bits 3:2. */
@@ -79,7 +88,7 @@ export function writeAcpiTables(ram: Uint8Array, apic: AcpiApic | null, base = A
   const rsdp = base + RSDP_AT, rsdt = base + RSDT_AT, fadt = base + FADT_AT, facs = base + FACS_AT, dsdt = base + DSDT_AT, madt = base + MADT_AT;
   const tables = apic ? [fadt, madt] : [fadt];
   const rsdtLen = HEADER + 4 * tables.length;
-  ram.fill(0, base, madt + 0x100); // the MADT: at most 16 overrides (224 bytes)
+  ram.fill(0, base, base + ACPI_TABLES_SIZE);
 
   // RSDP, ACPI 1.0 form (revision 0, 20 bytes): the RSDT's address (§5.2.5.3).
   ascii(ram, rsdp, "RSD PTR ", 8);
@@ -113,10 +122,49 @@ export function writeAcpiTables(ram: Uint8Array, apic: AcpiApic | null, base = A
   ascii(ram, facs, "FACS", 4);
   v.setUint32(facs + 4, FACS_LEN, true);
 
-  header(v, ram, dsdt, "DSDT", DSDT_LEN, 1);
-  checksum(ram, dsdt, DSDT_LEN, 9);
+  const aml = dsdtBody(apic !== null);
+  if (DSDT_AT + HEADER + aml.length > ACPI_TABLES_SIZE) throw new RangeError("the DSDT outgrew the ACPI tables' area");
+  header(v, ram, dsdt, "DSDT", HEADER + aml.length, 1);
+  ram.set(aml, dsdt + HEADER);
+  checksum(ram, dsdt, HEADER + aml.length, 9);
   if (apic) writeMadt(v, ram, madt, apic, sciIrq);
   return rsdp;
+}
+
+/** Scope(\_SB) { Device(PCI0) { _HID, _UID, _ADR, _CRS, _PRT } }. */
+function dsdtBody(apicBoard: boolean): Aml {
+  const crs: number[] = [];
+  const le = (v: number, n: number) => { for (let i = 0; i < n; i++) crs.push((v >>> (8 * i)) & 0xff); };
+  // A producer window with fixed ends (§6.4.3.5: general flags _MIF | _MAF).
+  const wordSpace = (type: number, typeFlags: number, min: number, max: number) => {
+    crs.push(0x88, 0x0d, 0x00, type, 0x0c, typeFlags); le(0, 2); le(min, 2); le(max, 2); le(0, 2); le(max - min + 1, 2);
+  };
+  const dwordMemory = (min: number, max: number) => {
+    crs.push(0x87, 0x17, 0x00, 0, 0x0c, 0x01 /* read-write, non-cacheable */); le(0, 4); le(min, 4); le(max, 4); le(0, 4); le(max - min + 1, 4);
+  };
+  wordSpace(2, 0, 0x00, 0xff); // bus numbers 0–255
+  crs.push(0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08); // I/O 0xCF8–0xCFF: configuration mechanism #1
+  for (const [lo, hi] of PCI_IO_WINDOWS) wordSpace(1, 0x03 /* ISA and non-ISA ranges */, lo, hi);
+  for (const [lo, hi] of PCI_MEM_WINDOWS) dwordMemory(lo, hi);
+  crs.push(0x79, 0x00); // End Tag
+  // _PRT entries: Package { address (slot << 16 | 0xFFFF: any function), pin (0 = INTA), source (0: a GSI), GSI }.
+  const prt: Aml[] = [];
+  for (let d = 1; d <= PCI_SLOTS; d++) {
+    for (let p = 0; p < 4; p++) {
+      const pirq = (d + p) & 3;
+      const gsi = apicBoard ? PIRQ_IOAPIC_PIN[pirq]! : DEFAULT_PIRQ_IRQS[pirq]!;
+      prt.push(pkg([integer(((d << 16) | 0xffff) >>> 0), integer(p), integer(0), integer(gsi)]));
+    }
+  }
+  return scope("\\_SB_", [
+    device("PCI0", [
+      name("_HID", eisaId("PNP0A03")),
+      name("_UID", integer(0)),
+      name("_ADR", integer(0)),
+      name("_CRS", buffer(crs)),
+      name("_PRT", pkg(prt)),
+    ]),
+  ]);
 }
 
 /** MADT revision 1 (§5.2.12): CPU 0's local APIC, the I/O APIC (GSIs 0–23), overrides, LINT1 = NMI. */

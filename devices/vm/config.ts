@@ -59,8 +59,8 @@ export interface VmConfig {
   apic?: boolean;
   /**
    * ACPI tables (board/acpi-tables.ts) and the ACPI fixed hardware (acpi-pm.ts): the PM timer a
-   * kernel's clocksource watchdog checks the TSC against. Off by default: a kernel with ACPI
-   * then routes PCI INTx through ACPI, and the tables have no _PRT yet (use MSI-X or virtio-mmio).
+   * kernel's clocksource watchdog checks the TSC against. Off by default: the default guests'
+   * kernels would then run ACPI's start-up too.
    */
   acpi?: boolean;
   /**
