@@ -6,9 +6,10 @@ import type { IrqMode, TransportName } from "../virtio/transports.ts";
 export const READY_LINE = "vireo-guest: ready";
 /** The default guest's shell prompt ends with this (PS1='vireo:\w# '). */
 export const PROMPT_RE = /vireo:[^\n]*# $/;
-// tsc=reliable: with no HPET or ACPI PM timer the kernel's only clocksource watchdog is the
-// PIT, whose counter stops meaning anything once NO_HZ_IDLE switches it to one-shot mode; the
-// watchdog would then declare our (exact) TSC unstable a few seconds after boot.
+// tsc=reliable: without ACPI (the default guests' kernels have none, and the board gives its
+// PM timer only with VmConfig.acpi) the kernel's only clocksource watchdog is the PIT, whose
+// counter stops meaning anything once NO_HZ_IDLE switches it to one-shot mode; the watchdog
+// would then declare our (exact) TSC unstable a few seconds after boot.
 // pty.legacy_count=0: a kernel with CONFIG_LEGACY_PTYS registers 256 BSD pty pairs, 512 devices
 // that cost 17 M boot instructions and that nothing in the guest uses (Unix98 ptys, /dev/pts,
 // stay). The default kernels are now built without them; the parameter stays for kernels that
