@@ -14,8 +14,11 @@ import { runQemu } from "./qemu.ts";
 
 /** Typed at the first prompt by both emulators: wait for the boot to end, mark it, let systemd say. */
 export const DEBIAN_SCRIPT = `systemctl is-system-running --wait; echo BENCH up $(cut -d" " -f1 /proc/uptime); systemd-analyze time`;
-/** systemd-analyze's last line: "multi-user.target reached after 12.3s in userspace". */
-export const DEBIAN_END = /multi-user\.target reached after ([0-9.]+)(m?s) in userspace/;
+/**
+ * systemd-analyze's last line: "graphical.target reached after 1min 4.5s in userspace" — the
+ * default target; Debian's is graphical.target, which is multi-user.target and nothing more here.
+ */
+export const DEBIAN_END = /(?:multi-user|graphical)\.target reached after ([0-9]+min )?([0-9.]+)(m?s) in userspace/;
 /** "Startup finished in 5.1s (kernel) + 3.2s (initrd) + 40.2s (userspace) = 48.5s". */
 const STARTUP_RE = /Startup finished in (.*?) = ([0-9.]+min )?([0-9.]+)(m?s)/;
 
@@ -40,7 +43,8 @@ const seconds = (v: string, unit: string) => Number(v) / (unit === "ms" ? 1000 :
 export function systemdTimes(out: string): SystemdTimes | null {
   const m = DEBIAN_END.exec(out), s = STARTUP_RE.exec(out);
   if (!m || !s) return null;
-  return { total: (s[2] ? Number(s[2].slice(0, -4)) * 60 : 0) + seconds(s[3]!, s[4]!), multiUser: seconds(m[1]!, m[2]!) };
+  const minutes = (x: string | undefined) => (x ? Number(x.slice(0, -4)) * 60 : 0);
+  return { total: minutes(s[2]) + seconds(s[3]!, s[4]!), multiUser: minutes(m[1]) + seconds(m[2]!, m[3]!) };
 }
 
 /** The line after the typed script: running, degraded, … */
