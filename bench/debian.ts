@@ -78,6 +78,8 @@ export async function bootDebian(tmp: string, jitArgs: readonly string[], withQe
     });
   }
   if (existsSync(disk)) rmSync(disk);
+  if (!vireo.ok) console.error(`bench: debian: the Vireo run failed (exit ${vireo.code}, ${vireo.exit?.reason ?? "no exit event"}); last output:\n${vireo.out.slice(-1500)}`);
+  if (qemu && !DEBIAN_END.test(qemu.out)) console.error(`bench: debian: QEMU did not finish; last output:\n${qemu.out.slice(-1500)}`);
   return {
     vireo: vireo.ok ? vireo : null,
     qemu,

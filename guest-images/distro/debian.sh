@@ -12,7 +12,8 @@
 # guest keep working; its initramfs is limited to the root disk's modules (MODULES=list) and
 # gzip-compressed, so the host can check it before the guest runs.
 #
-# Usage: guest-images/build.sh --distro debian   (run as root; about 10 min, mostly downloads)
+# Usage: guest-images/build.sh --distro debian   (run as root; about 30 min on 2 loaded cores, most of it
+#        dpkg under qemu-i386-static where the host kernel cannot run i386 programs)
 # Needs: debootstrap, e2fsprogs (installed with apt-get when missing).
 set -euo pipefail
 
