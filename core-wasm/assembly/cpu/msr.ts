@@ -5,7 +5,7 @@
 // as on the part. The MTRRs and the machine-check banks stay absent: CPUID does not report
 // them (no MTRR, MCE or MCA bit), and the kernel never touches them then.
 import { TRAP_MSR, RUN_PAGE_BASE, RUN_APIC_BASE } from "../layout";
-import { cpl, sysenterCs, sysenterEsp, sysenterEip, tscOffset, instretCount, r32, w32, EAX, ECX, EDX } from "./state";
+import { cpl, pmode, cr4, CR4_PCE, sysenterCs, sysenterEsp, sysenterEip, tscOffset, instretCount, r32, w32, EAX, ECX, EDX } from "./state";
 import { gp } from "./access";
 import { trap, storeInstret } from "./paging";
 import { readTsc } from "./system";
@@ -108,6 +108,22 @@ export function rdmsr(): void {
       break;
     }
     default: gp(0); return; // MSR_BIOS_UPDT_TRIG is write-only
+  }
+  w32(EAX, <u32>v);
+  w32(EDX, <u32>(v >> 32));
+}
+
+/**
+ * RDPMC (SDM Vol. 2B; P6: ECX 0 or 1 selects PerfCtr0/1, all 40 bits in EDX:EAX). Outside ring 0
+ * in protected mode only with CR4.PCE set; #GP(0) otherwise, and for any other counter.
+ */
+export function rdpmc(): void {
+  if ((cr4 & CR4_PCE) == 0 && cpl != 0 && pmode) { gp(0); return; }
+  let v: u64;
+  switch (r32(ECX)) {
+    case 0: v = counter(perfCtr0, perfStart0, perfEvtSel0, instretCount); break;
+    case 1: v = counter(perfCtr1, perfStart1, perfEvtSel1, instretCount); break;
+    default: gp(0); return;
   }
   w32(EAX, <u32>v);
   w32(EDX, <u32>(v >> 32));

@@ -2,7 +2,7 @@
 // port I/O and the descriptor-table registers. The MSRs are msr.ts.
 import { TRAP_PIO, RUN_PAGE_BASE, RUN_APIC_BASE } from "../layout";
 import {
-  cr0, cr2, cr3, cr4, cpl, pmode, CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NW, CR0_CD, CR4_PSE, CR4_PGE, CR4_TSD,
+  cr0, cr2, cr3, cr4, cpl, pmode, CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NW, CR0_CD, CR4_PSE, CR4_PGE, CR4_PCE, CR4_TSD,
   CR4_DE, F_IOPL, segAttr, segBase, segLimit, TR, tscOffset, r32, w32, EAX, ECX, EDX, EBX,
 } from "./state";
 import { flags } from "./flags";
@@ -27,7 +27,7 @@ export function writeCr(n: u32, v: u32): void {
     case 2: cr2 = v; return;
     case 3: cr3 = v; tlbFlushNonGlobal(); return;
     case 4: {
-      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE)) != 0) { gp(0); return; }
+      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE)) != 0) { gp(0); return; }
       const old = cr4;
       cr4 = v;
       if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) tlbFlushAll();

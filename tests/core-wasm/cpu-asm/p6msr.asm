@@ -113,6 +113,20 @@ test:
   rdmsr
   sub eax, esi
   mov [RES + 64], eax
+  ; RDPMC (Linux reads its counters with it): counter 1 as RDMSR 0xC2 gives it; ECX 2 #GPs (4)
+  mov ecx, 1
+  rdpmc
+  mov [RES + 72], eax
+  mov [RES + 76], edx
+  try .r5
+  mov ecx, 2
+  rdpmc
+.r5:
+  mov eax, cr4
+  or eax, 0x100                 ; CR4.PCE exists on the P6
+  mov cr4, eax
+  mov eax, cr4
+  mov [RES + 80], eax
   mov dword [resume], 0
   mov dword [RES + 68], 0xD0E
   cli
