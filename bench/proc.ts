@@ -89,7 +89,18 @@ export interface WatchedRun { out: string; ready: ProcSample | null; marks: Map<
  * write it to stdin once a shell prompt follows the ready line. Killed (SIGKILL) once `until`
  * appears (after the typing, if any), the ready line does when there is neither, or at the timeout.
  */
-export function watch(cmd: string, args: string[], opts: { typed?: string; until?: RegExp; timeoutS: number }): Promise<WatchedRun> {
+export interface WatchOptions {
+  typed?: string;
+  until?: RegExp;
+  timeoutS: number;
+  /** The guest's ready line and shell prompt (default: the default guest's). */
+  ready?: string;
+  prompt?: RegExp;
+}
+
+export function watch(cmd: string, args: string[], opts: WatchOptions): Promise<WatchedRun> {
+  const READY_TEXT = opts.ready ?? READY;
+  const promptRe = opts.prompt ?? /vireo:[^\n]*# /;
   const t0 = performance.now();
   const now = () => (performance.now() - t0) / 1000;
   return new Promise((resolve) => {
@@ -108,7 +119,7 @@ export function watch(cmd: string, args: string[], opts: { typed?: string; until
       run.out += d.toString("latin1").replace(/\r/g, "");
       let s: ProcSample | null = null;
       const at = () => (s ??= { wallS: now(), cpuS: procCpuS(p.pid!) });
-      if (!run.ready && run.out.includes(READY)) {
+      if (!run.ready && run.out.includes(READY_TEXT)) {
         run.ready = at();
         if (!opts.typed && !opts.until) return finish();
       }
@@ -117,7 +128,7 @@ export function watch(cmd: string, args: string[], opts: { typed?: string; until
       for (const m of run.out.slice(scanned, end).matchAll(MARK_RE)) run.marks.set(m[1]!, { ...at(), guestS: Number(m[2]) });
       scanned = Math.max(scanned, end);
       // The prompt (busybox may follow it with a cursor-position query, so no "$" anchor).
-      if (run.ready && opts.typed && !typed && /vireo:[^\n]*# /.test(run.out.slice(run.out.indexOf(READY)))) {
+      if (run.ready && opts.typed && !typed && promptRe.test(run.out.slice(run.out.indexOf(READY_TEXT)))) {
         typed = true;
         p.stdin!.write(opts.typed + "\n");
       }

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
-import { watch, type WatchedRun } from "./proc.ts";
+import { watch, type WatchOptions, type WatchedRun } from "./proc.ts";
 
 export const QEMU = "/usr/bin/qemu-system-i386";
 
@@ -39,7 +39,7 @@ export function plainInitrd(gz: string, dir: string): string {
  * for `until` (without `typed`: wait for `until` instead of the ready line). `extra`: more QEMU
  * arguments (a disk).
  */
-export function runQemu(kernel: string, initrd: string, append: string, opts: { typed?: string; until?: RegExp; timeoutS: number; extra?: string[] }): Promise<WatchedRun> {
-  return watch(QEMU, ["-accel", "tcg", "-M", "pc", "-m", "128", "-kernel", kernel, "-initrd", initrd, "-append", append,
+export function runQemu(kernel: string, initrd: string, append: string, opts: WatchOptions & { extra?: string[]; memMiB?: number }): Promise<WatchedRun> {
+  return watch(QEMU, ["-accel", "tcg", "-M", "pc", "-m", String(opts.memMiB ?? 128), "-kernel", kernel, "-initrd", initrd, "-append", append,
     "-display", "none", "-no-reboot", "-monitor", "none", "-serial", "stdio", "-nodefaults", ...(opts.extra ?? [])], opts);
 }

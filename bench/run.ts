@@ -19,23 +19,28 @@ import { KERNEL_APPEND, KERNEL_END, KERNEL_MARKS, prepareKernel, qemuDisk, vireo
 import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
 import { AT_PROMPT_S, BROWSER_WARMUP_S, MAIN_THREAD, measurePage, type PageRun, type PageState } from "./page.ts";
 import { measureSnapshots } from "./snapshot.ts";
+import { bootDebian, debianMissing, type DebianRun } from "./debian.ts";
 import { TRANSPORTS as TRANSPORT_DEFS, TRANSPORT_NAMES, deviceTypeWithRole } from "../devices/registry.ts";
 
 /** The console section's name (a bench section, not the device type). */
 const CONSOLE_SECTION = "console"; // not-a-device-name
 /** The network section's name (a bench section, not the device type). */
 const NET_SECTION = "net"; // not-a-device-name
-const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", NET_SECTION, CONSOLE_SECTION, "idle", "page", "snapshot", "memory", "reference"];
+const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", NET_SECTION, CONSOLE_SECTION, "idle", "page", "snapshot", "memory", "reference", "debian"];
+/** Sections that take minutes per run: only with --only. */
+const NOT_DEFAULT = ["debian"];
 const TRANSPORTS = TRANSPORT_NAMES;
 const DISK = deviceTypeWithRole("disk")!.name;
 const CONSOLE = deviceTypeWithRole("terminal")!.name;
 /** The transport the single-transport figures use: virtio-pci modern. */
 const MODERN_PCI = TRANSPORT_DEFS.find((t) => t.bus === "pci" && t.version1 === "required")!.name;
 const HELP = `usage: npm run bench -- [options]
-  --only S,...     sections to run (default all): ${SECTIONS.join(",")}
-                   (reference adds QEMU runs to whichever of boot, cpu, kernel and net are selected)
+  --only S,...     sections to run (default all but ${NOT_DEFAULT.join(",")}): ${SECTIONS.join(",")}
+                   (reference adds QEMU runs to whichever of boot, cpu, kernel, net and debian are selected)
                    net: a download and an upload through user-mode NAT (backend=nat; QEMU's
                    -netdev user beside it) from/to an HTTP server in this process
+                   debian: the image of guest-images/build.sh --distro debian booted to
+                   multi-user.target (bench/debian.ts; minutes per run; skipped when not built)
                    cpu-nojit: the cpu workload with --jit off (inputs a quarter of cpu's)
                    kernel: Debian's linux-image-686 to its initramfs (bench/kernel.ts; apt-get
                    downloads it and busybox-static:i386 into ~/.cache/vireo-bench once)
@@ -70,7 +75,7 @@ function num(name: string, def: string): number {
   return v;
 }
 const quick = argv.includes("--quick");
-const only = new Set(opt("--only", SECTIONS.join(",")).split(","));
+const only = new Set(opt("--only", SECTIONS.filter((s) => !NOT_DEFAULT.includes(s)).join(",")).split(","));
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (sections: ${SECTIONS.join(",")})`);
 const RUNS = Math.round(num("--runs", quick ? "1" : "3"));
 const MD5_MIB = Math.ceil(num("--cpu-md5-mib", quick ? "4" : "32"));
@@ -142,7 +147,7 @@ const div = (a: number | null | undefined, b: number | null | undefined) => (typ
 
 const tmp = mkdtempSync(join(tmpdir(), "vireo-bench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
-const withRef = only.has("reference") && (only.has("boot") || only.has("cpu") || only.has("kernel") || only.has(NET_SECTION));
+const withRef = only.has("reference") && (only.has("boot") || only.has("cpu") || only.has("kernel") || only.has(NET_SECTION) || only.has("debian"));
 const haveQemu = withRef && ensureQemu();
 if (withRef && !haveQemu) log("qemu-system-i386 is not available: no reference figures");
 const initrd = haveQemu ? plainInitrd("guest-images/initramfs.cpio.gz", tmp) : "";
@@ -299,6 +304,33 @@ if (only.has("kernel")) {
       const rc = row("reference", "vireo/qemu kernel CPU", "x", pairedRatios(vCpu, qCpu), "paired runs");
       add(rc);
       targets.push(target("#14 stock kernel boot CPU s, Vireo/QEMU TCG", rc.median, "x", "<=", 2));
+    }
+  }
+}
+
+// --- debian: Debian 12 with systemd to multi-user.target (only with --only debian), QEMU alternating ---
+if (only.has("debian")) {
+  const why = debianMissing();
+  if (why) log(`debian: skipped: ${why}`);
+  else {
+    const runs: DebianRun[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await bootDebian(tmp, JIT_ARGS, haveQemu));
+    for (const r of runs) log(`debian: systemctl is-system-running: vireo ${r.vireoState ?? "?"}${haveQemu ? `, qemu ${r.qemuState ?? "?"}` : ""}`);
+    keep("debian", runs.map((r) => ({ vireoSystemd: r.vireoSystemd, qemuSystemd: r.qemuSystemd, vireoState: r.vireoState, qemuState: r.qemuState })));
+    const vWall = runs.map((r) => r.vireo?.marks.get("up")?.wallS ?? null), vCpu = runs.map((r) => r.vireo?.marks.get("up")?.cpuS ?? null);
+    add(row("debian", "to multi-user.target, systemd: total", "s", runs.map((r) => r.vireoSystemd?.total ?? null), "guest's systemd-analyze: kernel + initrd + userspace"));
+    add(row("debian", "to multi-user.target, systemd: userspace", "s", runs.map((r) => r.vireoSystemd?.multiUser ?? null)));
+    add(row("debian", "boot finished: process wall", "s", vWall, "process start to is-system-running --wait returning"));
+    add(row("debian", "boot finished: process CPU", "s", vCpu, "user+sys, all threads"));
+    add(row("debian", "boot finished: instructions", "instr", runs.map((r) => r.vireo?.marks.get("up")?.instret ?? null)));
+    rss["debian, at power-off"] = runs.map((r) => r.vireo?.exit?.maxRssKiB);
+    if (haveQemu) {
+      const qWall = runs.map((r) => r.qemu?.marks.get("up")?.wallS ?? null), qCpu = runs.map((r) => r.qemu?.marks.get("up")?.cpuS ?? null);
+      add(row("reference", "qemu debian to multi-user.target, systemd: total", "s", runs.map((r) => r.qemuSystemd?.total ?? null), "the guest's systemd-analyze"));
+      add(row("reference", "qemu debian boot finished: wall", "s", qWall, "spawn to is-system-running --wait returning"));
+      add(row("reference", "qemu debian boot finished: CPU", "s", qCpu, "user+sys, /proc/<pid>/stat"));
+      add(row("reference", "vireo/qemu debian systemd total", "x", pairedRatios(runs.map((r) => r.vireoSystemd?.total ?? null), runs.map((r) => r.qemuSystemd?.total ?? null)), "paired runs"));
+      add(row("reference", "vireo/qemu debian boot CPU", "x", pairedRatios(vCpu, qCpu), "paired runs"));
     }
   }
 }

@@ -17,7 +17,7 @@ import { drainConsole } from "../cli/console-drain.ts";
 import { writeSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_WORDS, CMD_STOP, instretSlot, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
-import { PROMPT_RE, READY_LINE } from "../devices/vm/config.ts";
+import { POWEROFF_CMD, PROMPT_RE } from "../devices/vm/config.ts";
 import { parseOptions } from "../cli/options.ts";
 import { startNats } from "../cli/nat.ts";
 
@@ -38,6 +38,10 @@ if (i >= 0) {
 }
 const opts = parseOptions(argv);
 if (opts === "help") process.exit(2);
+
+// The guest's own ready line and prompt (--guest), as the console script knows them.
+const { ready: READY_LINE, prompt, poweroff } = opts.vm.script;
+const promptRe = prompt === undefined ? PROMPT_RE : new RegExp(prompt);
 
 const out = new ByteRing(1 << 20);
 const input = new ByteRing(1 << 16);
@@ -79,7 +83,7 @@ function scan(bytes: Uint8Array): void {
   if (line.length > 4096) line = line.slice(-4096);
   if (idleS !== null && ready && !idleStarted) {
     tail = (tail + text).slice(-256);
-    if (PROMPT_RE.test(tail.replace(CSI_RE, ""))) {
+    if (promptRe.test(tail.replace(CSI_RE, ""))) {
       idleStarted = true;
       // Two seconds for the shell and the kernel's after-boot work to settle, then the window;
       // then power off through the console.
@@ -89,7 +93,7 @@ function scan(bytes: Uint8Array): void {
           const b = sample();
           setTimeout(() => {
             emit({ ev: "idle", a, b, c: sample() });
-            input.write(new TextEncoder().encode("poweroff -f\n"));
+            input.write(new TextEncoder().encode((poweroff ?? POWEROFF_CMD) + "\n"));
             kick(control);
           }, idleS! * 1000);
         }, idleS! * 1000);

@@ -3,25 +3,27 @@
 import { parseArgs } from "node:util";
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
-import { DEFAULT_CMDLINE, JIT_THRESHOLD, READY_LINE } from "../devices/vm/config.ts";
+import { DEFAULT_CMDLINE, JIT_THRESHOLD } from "../devices/vm/config.ts";
 import {
   BUS_SLOTS, DEVICE_TYPES, TRANSPORTS, TRANSPORT_NAMES, deviceType, isBlockSpec, isFsSpec, isTransportName, transportDef, type OptionDef,
 } from "../devices/registry.ts";
 import { optionField, type OptionValue } from "../devices/virtio/device-type.ts";
 import { IRQ_MODES, type Bus, type IrqMode } from "../devices/virtio/transports.ts";
 import { exitCodeHelp } from "./exit-codes.ts";
+import { GUESTS, GUEST_NAMES, guest as findGuest, missingFiles, rootDisk } from "./guests.ts";
 
 export class UsageError extends Error {}
-
-const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
 
 /** Wall-time limit of a --cmd/--expect run without --timeout: nothing in CI hangs forever. */
 export const SCRIPTED_TIMEOUT_S = 600;
 
 /** --help; a function so that device types registered later appear in it. */
 export const helpText = (): string => `usage: npm run boot -- [options]
+  --guest NAME         what to boot (default: default); NAME one of
+${guestHelp()}
+                       --kernel, --initrd, --append, --mem and --device change or add to it
+  --disk FILE          the guest's root disk image instead of its own (a copy of it, say)
   --kernel FILE        bzImage to boot (default: guest-images/bzImage)
   --initrd FILE        initramfs (default: guest-images/initramfs.cpio.gz; --initrd none for none)
   --append TEXT        kernel command line (default: "${DEFAULT_CMDLINE}")
@@ -39,6 +41,9 @@ export const helpText = (): string => `usage: npm run boot -- [options]
   --device SPEC        repeatable: a virtio device, SPEC one of
 ${deviceHelp()}
   --apic               the APIC board: local APIC, I/O APIC and an MP table (default: PIC only)
+  --acpi               ACPI tables (a PCI host bridge with its interrupt routing, the MADT on the
+                       --apic board) and the ACPI PM timer, which a kernel's clocksource
+                       watchdog checks the TSC against
   --jit N|off          translate guest code to WebAssembly after N runs of a block (default ${JIT_THRESHOLD});
                        off interprets every instruction
   --guest-decompress   let the guest unpack the kernel and a gzip initrd itself, as on
@@ -91,6 +96,8 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       args: argv,
       strict: true,
       options: {
+        guest: { type: "string" },
+        disk: { type: "string" },
         kernel: { type: "string" },
         initrd: { type: "string" },
         append: { type: "string" },
@@ -105,6 +112,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         "no-reboot": { type: "boolean" },
         reboot: { type: "boolean" },
         apic: { type: "boolean" },
+        acpi: { type: "boolean" },
         jit: { type: "string" },
         "save-state": { type: "string" },
         "save-increment": { type: "string" },
@@ -119,7 +127,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   if (o.help) return "help";
   if (o.restore !== undefined) {
     // The board is the state's: options that would build another one contradict it.
-    for (const k of ["mem", "clock", "append", "apic", "jit", "guest-decompress"] as const) {
+    for (const k of ["mem", "clock", "append", "apic", "acpi", "jit", "guest-decompress", "guest", "disk"] as const) {
       if (o[k] !== undefined) throw new UsageError(`--${k} cannot be given with --restore: the state file says it`);
     }
   }
@@ -130,7 +138,16 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   }
   if (o["save-state"] === "" || o.restore?.includes("")) throw new UsageError("--save-state, --save-increment and --restore need a file name");
 
-  const mem = o.mem === undefined ? 128 : Number(o.mem);
+  const g = findGuest(o.guest ?? "default");
+  if (!g) throw new UsageError(`--guest must be one of ${GUEST_NAMES.join(", ")}, not '${o.guest}'`);
+  if (o.kernel === undefined && o.initrd === undefined) {
+    const missing = missingFiles(o.disk === undefined ? g : { ...g, disk: undefined });
+    if (missing.length) throw new UsageError(`--guest ${g.name}: ${missing.join(", ")} not found${g.build ? ` (build it: ${g.build})` : ""}`);
+  }
+  if (o.disk !== undefined && !g.disk) throw new UsageError(`--disk: the ${g.name} guest has no root disk (add one with --device blk,…)`);
+  const apic = o.apic ?? g.apic;
+  const acpi = o.acpi ?? g.acpi;
+  const mem = o.mem === undefined ? g.memMiB : Number(o.mem);
   if (!Number.isInteger(mem) || mem < 16 || mem > 2000) throw new UsageError(`--mem must be a whole number of MiB from 16 to 2000, not '${o.mem}'`);
   const clock = o.clock ?? "realtime";
   if (clock !== "realtime" && clock !== "deterministic") throw new UsageError(`--clock must be 'realtime' or 'deterministic', not '${clock}'`);
@@ -143,24 +160,25 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 
   const jit = o.jit === undefined ? undefined : o.jit === "off" ? 0 : Number(o.jit);
   if (jit !== undefined && !(Number.isInteger(jit) && jit >= 0 && jit <= 1e9)) throw new UsageError(`--jit must be 'off' or a whole number of executions before a block is translated, not '${o.jit}'`);
-  const devices = checkDevices((o.device ?? []).map((d) => parseDevice(d, mem)));
+  const devices = checkDevices([...rootDisk(o.disk === undefined ? g : { ...g, disk: o.disk }, apic), ...(o.device ?? [])].map((d) => parseDevice(d, mem)));
 
-  const kernel = readImage(o.kernel ?? guestDir + "bzImage", "kernel");
-  const initrd = o.initrd === "none" ? undefined : readImage(o.initrd ?? guestDir + "initramfs.cpio.gz", "initrd");
+  const kernel = readImage(o.kernel ?? g.kernel, "kernel");
+  const initrd = o.initrd === "none" ? undefined : readImage(o.initrd ?? g.initrd, "initrd");
 
   return {
     vm: {
       kernel,
       initrd,
-      cmdline: o.append ?? DEFAULT_CMDLINE,
+      cmdline: o.append ?? g.cmdline,
       memMiB: mem,
       clock,
-      script: { expect: o.expect, cmds: o.cmd ?? [], ready: READY_LINE },
+      script: { expect: o.expect, cmds: o.cmd ?? [], ready: g.ready, prompt: g.prompt, poweroff: g.poweroff },
       devices,
       guestDecompress: o["guest-decompress"] ?? false,
       noReboot,
       ...(o["save-state"] !== undefined ? { saveState: o["save-increment"] !== undefined ? "increment" as const : true } : {}),
-      ...(o.apic ? { apic: true } : {}),
+      ...(apic ? { apic: true } : {}),
+      ...(acpi ? { acpi: true } : {}),
       ...(jit !== undefined ? { jit } : {}),
     },
     timeoutS,
@@ -308,6 +326,11 @@ function optionValue(text: string, typeName: string, o: OptionDef, v: string | t
 
 function listOr(xs: readonly string[]): string {
   return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}`;
+}
+
+/** The --guest part of --help, from the guest table. */
+function guestHelp(): string {
+  return GUESTS.map((g) => `                         ${g.name}: ${g.summary}; ${g.memMiB} MiB${g.apic ? ", --apic" : ""}${g.acpi ? ", --acpi" : ""}`).join("\n");
 }
 
 /** The --device part of --help, from the registry. */

@@ -24,6 +24,7 @@ export function restoredConfig(files: readonly string[], given: VmConfig): VmCon
     pvpanic: c.pvpanic,
     devices: matchDevices(c.devices, given.devices ?? []),
     ...(c.apic ? { apic: true } : { apic: false }),
+    ...(c.acpi ? { acpi: true } : {}),
     ...(c.jit !== null ? { jit: c.jit } : {}),
     restore: all[0]!,
     ...(all.length > 1 ? { increments: all.slice(1) } : {}),

@@ -13,10 +13,11 @@
 //    seen for 6 reads (quick_pit_calibrate). So while the guest runs, time advances with
 //    retired instructions at an adaptive rate (guest ns per instruction), which a slow
 //    controller re-fits every REALTIME_WINDOW_NS of host time so guest time tracks host time;
-//    while the guest is halted (no instruction retires for a while), guest time flows with host
-//    time, and any lag is caught up there at once — a jump while the guest busy-waits would
+//    while the guest is halted (idleUntil), guest time flows with host time, and a lag is caught
+//    up there, up to the deadline the guest halted for — a jump while the guest busy-waits would
 //    corrupt a calibration (it could land between the TSC read and the PIT read that ends
-//    Linux's loop), but a halted guest cannot observe one.
+//    Linux's loop), but a halted guest cannot observe one; and a jump past its next timer
+//    deadline would fire a periodic timer once for many periods.
 //    Without an `instret` function, realtime mode falls back to raw host time.
 //
 // TSC: TSC_HZ ticks per second of the same time base — 1 GHz, so one TSC tick per guest
@@ -39,8 +40,6 @@ export const DETERMINISTIC_EPOCH_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
 
 /** Realtime mode: how often the instruction rate is re-fitted to host time. */
 export const REALTIME_WINDOW_NS = 2_000_000;
-/** Realtime mode: no instruction retired for this much host time means the guest is halted. */
-const IDLE_NS = 20_000;
 /** Realtime mode: the lag is worked off over about this much time (rate correction gain). */
 const LAG_HORIZON_NS = 50_000_000;
 /** Realtime mode: the rate changes by at most this factor per window. */
@@ -94,6 +93,7 @@ export class VirtualClock implements Stateful {
   private winBusyNs = 0; // host time in the window during which instructions retired
   private lastReturned = 0;
   private halted = false; // realtime: idleUntil was called; the next step is idle time
+  private haltUntilNs = Infinity; // realtime: the deadline the guest halted for
 
   constructor(opts: ClockOptions) {
     this.mode = opts.mode;
@@ -161,19 +161,29 @@ export class VirtualClock implements Stateful {
     const dh = host - this.lastHostNs;
     if (this.halted) {
       // The run loop slept since idleUntil(): whatever retired (the HLT itself) took host time.
-      this.halted = false;
-      this.guestNs = Math.max(this.guestNs + Math.max(0, dh), host);
+      // Time flows with the host and a lag is caught up — but no further than the deadline
+      // the guest halted for: its timer then fires once per period, as on hardware, instead of
+      // once for many periods skipped at a stroke (a periodic tick's count, jiffies, would
+      // fall behind the TSC, and the kernel's clocksource watchdog mark the TSC unstable). The
+      // rest of a lag is caught up at the following halts, one deadline at a time.
+      // (A deadline already past when the guest halted caps nothing: a device that did not act
+      // on it must not freeze time.) The halt lasts until an instruction retires: the run loop
+      // reads the clock again before it sleeps (to size the sleep), and that read must not end it.
+      if (di > 0) this.halted = false;
+      const caughtUp = Math.max(this.guestNs + Math.max(0, dh), host);
+      this.guestNs = Math.min(caughtUp, Math.max(this.guestNs, this.haltUntilNs));
       this.lastHostNs = host;
       this.lastInstret = i;
-    } else if (di > 0) {
+    } else {
+      // Running (or stalled on the host between two reads: descheduled, or in a slow trap).
+      // Time moves with instructions only: a jump here would land inside a busy-wait — a
+      // calibration loop, the PIT countdown Linux measures the PM timer against — and the
+      // guest would see one iteration take a whole host stall. The lag shrinks through the
+      // rate and at the next halt.
       this.guestNs += di * this.rate;
       this.winBusyNs += dh;
       this.lastHostNs = host;
       this.lastInstret = i;
-    } else if (dh > IDLE_NS) {
-      // Halted (or waiting on the host): time flows with the host, and a lag is caught up.
-      this.guestNs = Math.max(this.guestNs + dh, host);
-      this.lastHostNs = host;
     }
     if (host - this.winHostNs < REALTIME_WINDOW_NS) return;
     // Re-fit the rate: the host time instructions took in this window, corrected so that the
@@ -217,8 +227,9 @@ export class VirtualClock implements Stateful {
    */
   idleUntil(targetNs: number): void {
     if (this.mode === "realtime") {
-      this.nowNs();
+      const now = this.nowNs();
       this.halted = true;
+      this.haltUntilNs = targetNs > now ? targetNs : Infinity;
       return;
     }
     if (!Number.isFinite(targetNs)) return;

@@ -10,6 +10,8 @@
 #        guest-images/build.sh --check      verify the committed images against manifest.json
 #        guest-images/build.sh --deps       apt-get install what the build needs, then build
 #        guest-images/build.sh --data-disk  rebuild only data-ext2.img.gz (seconds, no kernel)
+#        guest-images/build.sh --distro debian   a Debian 12 i386 systemd image in guest-images/debian/
+#                                           (not part of the default build, not committed: distro/debian.sh)
 # The work tree lives in $VIREO_GUEST_WORK (default /var/tmp/vireo-guest): a fixed absolute
 # path, so nothing path-dependent can leak into the images.
 set -euo pipefail
@@ -88,6 +90,9 @@ record_data_disk() {
 
 case "${1:-}" in
   --check) check; exit ;;
+  --distro)
+    [ "${2:-}" = debian ] || die "--distro takes the name of a distribution: debian"
+    exec "$here/distro/debian.sh" ;;
   --data-disk)
     command -v mke2fs >/dev/null || die "mke2fs not found (apt-get install e2fsprogs)"
     build_data_disk
@@ -101,7 +106,7 @@ case "${1:-}" in
     for p in "${deps[@]}"; do wanted+=("$p${pinned[$p]:+=${pinned[$p]}}"); done
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades "${wanted[@]}" ;;
   "") ;;
-  *) die "unknown option '$1' (use --check, --deps or --data-disk)" ;;
+  *) die "unknown option '$1' (use --check, --deps, --data-disk or --distro debian)" ;;
 esac
 
 missing=()

@@ -10,6 +10,7 @@ export {
   dr0, dr1, dr2, dr3, dr6, dr7, sysenterCs, sysenterEsp, sysenterEip, tscOffset, nmiBlocked, shadow,
 } from "./cpu/state";
 export { flags } from "./cpu/flags";
+export { biosSignId, perfEvtSel0, perfEvtSel1, perfCtr0, perfCtr1, perfStart0, perfStart1 } from "./cpu/msr";
 export { fpuCW, fpuSW, fpuTop, fpuEmpty, fpuFIP, fpuFCS, fpuFOP, fpuFDP, fpuFDS } from "./fpu/state";
 import { physMant, physSexp, physSetRaw } from "./fpu/state";
 import { fpuEmpty } from "./fpu/state";

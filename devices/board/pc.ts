@@ -20,6 +20,8 @@ import { PciHost, attachBars } from "../pci-host.ts";
 import { PvPanic } from "../pvpanic.ts";
 import { I8042 } from "../i8042.ts";
 import { SystemControl } from "../system-control.ts";
+import { AcpiPm } from "../acpi-pm.ts";
+import { writeAcpiTables } from "./acpi-tables.ts";
 import { assignPci } from "./pci-firmware.ts";
 import { loadLinux, type DecompressedKernel, type LinuxBootResult } from "./linux-boot.ts";
 import { placeVirtio, virtioStats, type PlacedVirtio, type VirtioHost } from "./virtio-devices.ts";
@@ -59,6 +61,8 @@ export interface PcOptions {
    * PIC-only board, whose CPU reports no APIC.
    */
   apic?: boolean;
+  /** ACPI tables and the PM1/PM-timer registers (VmConfig.acpi). */
+  acpi?: boolean;
   /** JIT threshold (VmConfig.jit); 0 or absent: interpret only. */
   jit?: number;
   /** Opens the folder of a virtio-9p spec. */
@@ -107,6 +111,8 @@ export class PcBoard implements Stateful {
   readonly pci: PciHost;
   readonly kbc: I8042;
   readonly sysctl: SystemControl;
+  /** The ACPI fixed hardware, or null on a board without ACPI tables. */
+  readonly acpiPm: AcpiPm | null = null;
   readonly ramBytes: number;
   /** Devices with time-driven behaviour, advanced by the run loop. */
   readonly timed: Timed[];
@@ -197,6 +203,10 @@ export class PcBoard implements Stateful {
     const sysctl = this.sysctl = new SystemControl({ requestReset });
 
     for (const chip of [this.pic, this.pit, this.com1, this.cmos, this.pci, kbc, sysctl]) this.ports.registerAll(chip.ports);
+    if (opts.acpi) {
+      this.acpiPm = new AcpiPm(this.clock);
+      this.ports.registerAll(this.acpiPm.ports);
+    }
     for (const port of POST_PORTS) {
       this.ports.register({
         name: "post", base: port, size: 1, widths: 1,
@@ -336,6 +346,7 @@ export class PcBoard implements Stateful {
     e.setReg(REG_ESI, r.esi);
     this.firmware();
     this.writeMpTable();
+    if (this.acpiPm) writeAcpiTables(this.core.ram, this.apic ? { ioapicId: this.apic.ioapic.id, levelIsaIrqs: this.levelIsaIrqs() } : null);
     return r;
   }
 

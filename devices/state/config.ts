@@ -16,6 +16,7 @@ export interface SavedConfig {
   clock: VmConfig["clock"];
   cmdline: string;
   apic: boolean;
+  acpi: boolean;
   jit: number | null;
   pvpanic: boolean;
   guestDecompress: boolean;
@@ -56,7 +57,7 @@ export function parseSavedConfig(text: string): SavedConfig {
   if (v.clock !== "realtime" && v.clock !== "deterministic") fail("an unknown clock");
   if (typeof v.cmdline !== "string" || v.cmdline.length > 4096) fail("a bad command line");
   if (v.jit !== null && !(Number.isInteger(v.jit) && (v.jit as number) >= 0 && (v.jit as number) <= 1e9)) fail("a bad JIT threshold");
-  for (const k of ["apic", "pvpanic", "guestDecompress", "atPrompt"] as const) if (typeof v[k] !== "boolean") fail(`no ${k} flag`);
+  for (const k of ["apic", "acpi", "pvpanic", "guestDecompress", "atPrompt"] as const) if (typeof v[k] !== "boolean") fail(`no ${k} flag`);
   if (!Array.isArray(v.devices) || v.devices.length > 64) fail("a bad device list");
   const devices = v.devices.map((d: unknown, i: number): VirtioDeviceSpec => {
     if (!isObj(d) || typeof d.type !== "string" || !deviceType(d.type) || typeof d.transport !== "string" || !isTransportName(d.transport)) fail(`a bad device ${i}`);
@@ -69,7 +70,7 @@ export function parseSavedConfig(text: string): SavedConfig {
     return { device: d.device as number, id: contentId(d.id, "disk") };
   });
   return {
-    memMiB: memMiB as number, clock: v.clock, cmdline: v.cmdline, apic: v.apic as boolean, jit: v.jit as number | null,
+    memMiB: memMiB as number, clock: v.clock, cmdline: v.cmdline, apic: v.apic as boolean, acpi: v.acpi as boolean, jit: v.jit as number | null,
     pvpanic: v.pvpanic as boolean, guestDecompress: v.guestDecompress as boolean, devices,
     kernel: contentId(v.kernel, "kernel"), initrd: v.initrd === null ? null : contentId(v.initrd, "initrd"), disks, atPrompt: v.atPrompt as boolean,
   };

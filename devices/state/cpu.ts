@@ -17,6 +17,8 @@ const GLOBALS = {
   dr0: "u32", dr1: "u32", dr2: "u32", dr3: "u32", dr6: "u32", dr7: "u32",
   sysenterCs: "u32", sysenterEsp: "u32", sysenterEip: "u32", tscOffset: "u64",
   nmiBlocked: "u32", shadow: "u32", instretCount: "u64",
+  // The P6 MSRs with state (cpu/msr.ts): microcode signature, performance counters and selects.
+  biosSignId: "u64", perfEvtSel0: "u32", perfEvtSel1: "u32", perfCtr0: "u64", perfCtr1: "u64", perfStart0: "u64", perfStart1: "u64",
   fpuCW: "u32", fpuSW: "u32", fpuTop: "u32", fpuEmpty: "u32", fpuFIP: "u32", fpuFCS: "u32", fpuFOP: "u32", fpuFDP: "u32", fpuFDS: "u32",
 } as const;
 

@@ -45,6 +45,7 @@ export function machineParts(board: PcBoard): [string, Stateful, (() => void)?][
   ];
   if (board.apic) parts.push(["lapic", board.apic.lapic], ["ioapic", board.apic.ioapic]);
   if (board.pvpanic) parts.push(["pvpanic", board.pvpanic]);
+  if (board.acpiPm) parts.push(["acpi-pm", board.acpiPm]);
   for (const s of board.pci.list()) parts.push([`pci ${s.device.toString(16).padStart(2, "0")}.${s.fn}`, s.f]);
   board.virtio.forEach((p, i) => {
     const regs = p.pci ?? p.mmio;

@@ -54,7 +54,7 @@ export async function saveSnapshot(board: PcBoard, vm: VmConfig, atPrompt: boole
   const sections = saveMachine(board, base !== undefined);
   if (base !== undefined) sections.unshift({ name: BASE_SECTION, schema: 0, body: new TextEncoder().encode(base) });
   const config: SavedConfig = {
-    memMiB: vm.memMiB, clock: vm.clock, cmdline: vm.cmdline, apic: vm.apic ?? false, jit: vm.jit ?? null,
+    memMiB: vm.memMiB, clock: vm.clock, cmdline: vm.cmdline, apic: vm.apic ?? false, acpi: vm.acpi ?? false, jit: vm.jit ?? null,
     pvpanic: vm.pvpanic ?? true, guestDecompress: vm.guestDecompress ?? false, devices: vm.devices ?? [],
     kernel: await bytesId(vm.kernel), initrd: vm.initrd ? await bytesId(vm.initrd) : null, disks, atPrompt,
   };

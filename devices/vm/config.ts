@@ -6,9 +6,10 @@ import type { IrqMode, TransportName } from "../virtio/transports.ts";
 export const READY_LINE = "vireo-guest: ready";
 /** The default guest's shell prompt ends with this (PS1='vireo:\w# '). */
 export const PROMPT_RE = /vireo:[^\n]*# $/;
-// tsc=reliable: with no HPET or ACPI PM timer the kernel's only clocksource watchdog is the
-// PIT, whose counter stops meaning anything once NO_HZ_IDLE switches it to one-shot mode; the
-// watchdog would then declare our (exact) TSC unstable a few seconds after boot.
+// tsc=reliable: without ACPI (the default guests' kernels have none, and the board gives its
+// PM timer only with VmConfig.acpi) the kernel's only clocksource watchdog is the PIT, whose
+// counter stops meaning anything once NO_HZ_IDLE switches it to one-shot mode; the watchdog
+// would then declare our (exact) TSC unstable a few seconds after boot.
 // pty.legacy_count=0: a kernel with CONFIG_LEGACY_PTYS registers 256 BSD pty pairs, 512 devices
 // that cost 17 M boot instructions and that nothing in the guest uses (Unix98 ptys, /dev/pts,
 // stay). The default kernels are now built without them; the parameter stays for kernels that
@@ -23,6 +24,9 @@ export const JIT_THRESHOLD = 5000;
 
 export type ClockMode = "realtime" | "deterministic";
 
+/** How the default guest is powered off at the end of a --cmd script. */
+export const POWEROFF_CMD = "poweroff -f";
+
 export interface ConsoleScript {
   /** Stop (successfully) once this text has appeared on the console. */
   expect?: string;
@@ -30,6 +34,13 @@ export interface ConsoleScript {
   cmds: string[];
   /** The line that says userspace is up (commands are typed only after it). */
   ready: string;
+  /**
+   * The guest's shell prompt: a regular expression (source text, so the config stays plain
+   * data) that the console's last bytes match once it waits for a command. Default PROMPT_RE.
+   */
+  prompt?: string;
+  /** Typed after the last command to power the guest off. Default POWEROFF_CMD. */
+  poweroff?: string;
 }
 
 export interface VmConfig {
@@ -47,6 +58,12 @@ export interface VmConfig {
   guestDecompress?: boolean;
   /** The APIC board: local APIC, I/O APIC and an MP table (default: PIC only). */
   apic?: boolean;
+  /**
+   * ACPI tables (board/acpi-tables.ts) and the ACPI fixed hardware (acpi-pm.ts): the PM timer a
+   * kernel's clocksource watchdog checks the TSC against. Off by default: the default guests'
+   * kernels would then run ACPI's start-up too.
+   */
+  acpi?: boolean;
   /**
    * Translate a block of guest code to WebAssembly once it has run this many times
    * (core-wasm/jit/); 0 interprets everything. Default JIT_THRESHOLD.

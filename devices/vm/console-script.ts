@@ -4,7 +4,7 @@
 // instruction count) — which a driver on another thread, reacting to wall-clock time, could
 // not guarantee.
 import type { ConsoleScript } from "./config.ts";
-import { PROMPT_RE } from "./config.ts";
+import { POWEROFF_CMD, PROMPT_RE } from "./config.ts";
 
 export type ScriptEvent = { kind: "type"; text: string } | { kind: "done"; reason: "expect" | "cmds" | "save" };
 
@@ -18,12 +18,15 @@ export class ConsoleScriptRunner {
   private next = 0; // index of the next command to type
   private finished = false;
   private poweringOff = false;
+  private readonly prompt: RegExp;
 
   /**
    * `save`: after the last command, end with "save" (the guest stays at its prompt) instead of
    * typing poweroff.
    */
-  constructor(private readonly script: ConsoleScript, private readonly save = false) {}
+  constructor(private readonly script: ConsoleScript, private readonly save = false) {
+    this.prompt = script.prompt === undefined ? PROMPT_RE : new RegExp(script.prompt);
+  }
 
   /**
    * The machine was resumed from a state saved at a prompt: what to do at once — the first
@@ -57,7 +60,7 @@ export class ConsoleScriptRunner {
       if (!this.tail.includes(this.script.ready)) return null;
       this.ready = true;
     }
-    if (!PROMPT_RE.test(this.tail.replace(CSI_RE, ""))) return null;
+    if (!this.prompt.test(this.tail.replace(CSI_RE, ""))) return null;
     this.tail = "";
     return this.atPrompt();
   }
@@ -70,6 +73,6 @@ export class ConsoleScriptRunner {
       this.finished = true;
       return { kind: "done", reason: "save" };
     }
-    return { kind: "type", text: "poweroff -f\n" };
+    return { kind: "type", text: (this.script.poweroff ?? POWEROFF_CMD) + "\n" };
   }
 }

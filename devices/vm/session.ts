@@ -217,6 +217,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     virtio: config.devices,
     openBlock: disks.openBlock,
     apic: config.apic ?? false,
+    acpi: config.acpi ?? false,
     jit: config.jit ?? JIT_THRESHOLD,
     openFs: host.openFs,
     pvpanic: config.pvpanic ?? true,

@@ -320,3 +320,24 @@ both("written pages: marked where a TLB entry that allows writes is filled; a pa
   assert.deepEqual(round(), [], "nothing written");
   assert.equal(new DataView(m.core.ram.buffer, m.core.ram.byteOffset).getUint32(0x50004, true), 2);
 });
+
+both("P6 MSRs (SDM Vol. 4 P6 table): platform id, microcode signature loaded by CPUID.1, 40-bit counters, INST_RETIRED", { skip }, (jit) => {
+  const m = boot("p6msr", jit);
+  runToOff(m);
+  assert.equal(m.res(17), 0xd0e, "reached the end");
+  assert.deepEqual([m.res(0), m.res(1)].map(hex), ["0x0", "0x0"], "IA32_PLATFORM_ID: platform 0 (bits 52:50)");
+  assert.deepEqual([m.res(2), m.res(3)].map(hex), ["0x11111111", "0x22222222"], "IA32_BIOS_SIGN_ID keeps a write");
+  assert.deepEqual([m.res(4), m.res(5)].map(hex), ["0x11111111", "0x0"], "CPUID.1 loads the update revision (none: 0) into 63:32");
+  assert.equal(m.res(6), 0xc0de, "a BIOS_UPDT_TRIG write does not fault");
+  assert.deepEqual([m.res(7), m.res(8)], [0, 0], "event selects clear at reset");
+  assert.deepEqual([m.res(9), m.res(10)].map(hex), ["0x80000001", "0xff"], "PerfCtr0: bit 31 sign-extended into 39:32");
+  assert.deepEqual([m.res(11), m.res(12)].map(hex), ["0x7fffffff", "0x0"], "PerfCtr1: bits 39:32 from bit 31, not EDX");
+  assert.deepEqual(m.log().map((e) => [e.vec, e.err]), [[13, 0], [13, 0], [13, 0], [13, 0]], "#GP: WRMSR 0x17, RDMSR 0x79, a reserved select bit, RDPMC 2");
+  assert.equal(m.res(13), 5, "INST_RETIRED: RDMSR, MOV and three NOPs between the reads");
+  assert.equal(m.res(14), 0, "a user-mode-only count does not advance in ring 0");
+  assert.equal(m.res(15), 21, "counter 1 from EN set (that WRMSR not counted) to its read, through a select change");
+  assert.equal(m.res(16), 0, "EN clear stops both counters");
+  // 21 at its read, then that RDMSR, a store, three register loads and the WRMSR that clears EN.
+  assert.deepEqual([m.res(18), m.res(19)], [27, 0], "RDPMC 1: the stopped counter 1, 40 bits in EDX:EAX");
+  assert.equal(m.res(20) & 0x100, 0x100, "CR4.PCE set");
+});

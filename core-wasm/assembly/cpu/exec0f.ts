@@ -15,7 +15,8 @@ import {
 import { alu, shiftDouble } from "./alu";
 import { loadSeg, lldt, ltr, checkSelector, checkOk } from "./seg";
 import { sysenter, sysexit } from "./control";
-import { writeCr, readCr, cpuid, rdmsr, wrmsr, rdtsc } from "./system";
+import { writeCr, readCr, cpuid, rdtsc } from "./system";
+import { rdmsr, wrmsr, rdpmc } from "./msr";
 import { tlbInvlpg } from "./paging";
 import { imul2, popSeg, pushSeg } from "./exec";
 
@@ -160,6 +161,7 @@ export function exec0f(): void {
     case 0x30: wrmsr(); return;
     case 0x31: rdtsc(); return;
     case 0x32: rdmsr(); return;
+    case 0x33: rdpmc(); return;
     case 0x33: gp(0); return; // RDPMC: no performance counters (CR4.PCE cannot be set)
     case 0x34: sysenter(); return;
     case 0x35: sysexit(); return;

@@ -16,6 +16,7 @@ import { opcodeLength } from "./oplen";
 import { fetch8 } from "./decode";
 import { exec } from "./exec";
 import { handleFault, deliverExternal, deliverException } from "./interrupt";
+import { msrReset } from "./msr";
 import { runExit, NO_EXIT, storeInstret, tlbFlushAll, updateAccessMasks } from "./paging";
 import { chkFor } from "./seg";
 import { fpuReset } from "../fpu/index";
@@ -180,6 +181,7 @@ export function resetCpu(): void {
   codeD = false; stackB = false;
   dr0 = 0; dr1 = 0; dr2 = 0; dr3 = 0; dr6 = 0xFFFF_0FF0; dr7 = 0x400;
   sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
+  msrReset();
   nmiBlocked = false; shadow = false;
   clearFault();
   tlbFlushAll();

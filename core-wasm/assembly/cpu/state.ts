@@ -19,7 +19,7 @@ export const F_ARITH: u32 = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
 export const CR0_PE: u32 = 1, CR0_MP: u32 = 2, CR0_EM: u32 = 4, CR0_TS: u32 = 8, CR0_ET: u32 = 0x10;
 export const CR0_NE: u32 = 0x20, CR0_WP: u32 = 0x1_0000, CR0_AM: u32 = 0x4_0000;
 export const CR0_NW: u32 = 0x2000_0000, CR0_CD: u32 = 0x4000_0000, CR0_PG: u32 = 0x8000_0000;
-export const CR4_TSD: u32 = 0x4, CR4_DE: u32 = 0x8, CR4_PSE: u32 = 0x10, CR4_PGE: u32 = 0x80;
+export const CR4_TSD: u32 = 0x4, CR4_DE: u32 = 0x8, CR4_PSE: u32 = 0x10, CR4_PGE: u32 = 0x80, CR4_PCE: u32 = 0x100;
 
 export let eip: u32 = 0;
 /** EIP of the first byte (prefixes included) of the instruction being executed. */

@@ -1,11 +1,12 @@
-// System instructions: control and debug registers (SDM Vol. 3 §2.5, §2.7), CPUID, MSRs,
-// RDTSC, port I/O and the descriptor-table registers.
-import { TRAP_PIO, TRAP_MSR, RUN_PAGE_BASE, RUN_APIC_BASE } from "../layout";
+// System instructions: control and debug registers (SDM Vol. 3 §2.5, §2.7), CPUID, RDTSC,
+// port I/O and the descriptor-table registers. The MSRs are msr.ts.
+import { TRAP_PIO, RUN_PAGE_BASE, RUN_APIC_BASE } from "../layout";
 import {
-  cr0, cr2, cr3, cr4, cpl, pmode, CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NW, CR0_CD, CR4_PSE, CR4_PGE, CR4_TSD,
-  CR4_DE, F_IOPL, segAttr, segBase, segLimit, TR, sysenterCs, sysenterEsp, sysenterEip, tscOffset, r32, w32, EAX, ECX, EDX, EBX,
+  cr0, cr2, cr3, cr4, cpl, pmode, CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NW, CR0_CD, CR4_PSE, CR4_PGE, CR4_PCE, CR4_TSD,
+  CR4_DE, F_IOPL, segAttr, segBase, segLimit, TR, tscOffset, r32, w32, EAX, ECX, EDX, EBX,
 } from "./state";
 import { flags } from "./flags";
+import { microcodeCpuid, APIC_BASE_EN } from "./msr";
 import { gp, ud, fault } from "./access";
 import { tlbFlushAll, tlbFlushNonGlobal, updateAccessMasks, trap, storeInstret, readSys } from "./paging";
 
@@ -26,7 +27,7 @@ export function writeCr(n: u32, v: u32): void {
     case 2: cr2 = v; return;
     case 3: cr3 = v; tlbFlushNonGlobal(); return;
     case 4: {
-      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE)) != 0) { gp(0); return; }
+      if ((v & ~(CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE)) != 0) { gp(0); return; }
       const old = cr4;
       cr4 = v;
       if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) tlbFlushAll();
@@ -70,6 +71,7 @@ export function cpuid(): void {
   } else if (leaf == 1) {
     w32(EAX, 0x0000_0652);
     w32(EBX, 0);
+    microcodeCpuid();
     w32(ECX, 0);
     // APIC (bit 9) only on a board with a local APIC, and only while it is globally enabled
     // (SDM Vol. 3 §10.4.3: clearing IA32_APIC_BASE.EN makes CPUID report no APIC).
@@ -95,51 +97,6 @@ export function cpuid(): void {
  *  count before asking it for the time. */
 export function readTsc(): u64 { storeInstret(); return <u64>(vmmRdtsc() + tscOffset); }
 
-// IA32_APIC_BASE (SDM Vol. 3 §10.4.4 Figure 10-5): BSP bit 8 (read-only), EN bit 11, base in
-// bits 31:12 (MAXPHYADDR 32: the high half is reserved). Bits 7:0, 9 and 10 (x2APIC) reserved.
-const MSR_APIC_BASE: u32 = 0x1B;
-const APIC_BASE_BSP: u32 = 1 << 8, APIC_BASE_EN: u32 = 1 << 11;
-const APIC_BASE_WRITABLE: u32 = 0xFFFF_F000 | APIC_BASE_EN;
-const MSR_TSC: u32 = 0x10, MSR_SYSENTER_CS: u32 = 0x174, MSR_SYSENTER_ESP: u32 = 0x175, MSR_SYSENTER_EIP: u32 = 0x176;
-
-export function rdmsr(): void {
-  if (cpl != 0) { gp(0); return; }
-  let v: u64;
-  switch (r32(ECX)) {
-    case MSR_TSC: v = readTsc(); break;
-    case MSR_SYSENTER_CS: v = sysenterCs; break;
-    case MSR_SYSENTER_ESP: v = sysenterEsp; break;
-    case MSR_SYSENTER_EIP: v = sysenterEip; break;
-    case MSR_APIC_BASE: {
-      const a = load<u32>(RUN_PAGE_BASE + RUN_APIC_BASE);
-      if (a == 0) { gp(0); return; }
-      v = a;
-      break;
-    }
-    default: gp(0); return;
-  }
-  w32(EAX, <u32>v);
-  w32(EDX, <u32>(v >> 32));
-}
-export function wrmsr(): void {
-  if (cpl != 0) { gp(0); return; }
-  const lo = r32(EAX), hi = r32(EDX);
-  switch (r32(ECX)) {
-    case MSR_TSC: storeInstret(); tscOffset = <i64>((<u64>hi << 32) | <u64>lo) - vmmRdtsc(); break;
-    case MSR_SYSENTER_CS: sysenterCs = lo & 0xFFFF; break;
-    case MSR_SYSENTER_ESP: sysenterEsp = lo; break;
-    case MSR_SYSENTER_EIP: sysenterEip = lo; break;
-    case MSR_APIC_BASE: {
-      const a = load<u32>(RUN_PAGE_BASE + RUN_APIC_BASE);
-      if (a == 0 || hi != 0 || (lo & ~(APIC_BASE_WRITABLE | APIC_BASE_BSP)) != 0) { gp(0); return; }
-      const nv = (lo & APIC_BASE_WRITABLE) | (a & APIC_BASE_BSP);
-      store<u32>(RUN_PAGE_BASE + RUN_APIC_BASE, nv);
-      trap(TRAP_MSR, true, 4, MSR_APIC_BASE, nv);
-      break;
-    }
-    default: gp(0); return;
-  }
-}
 export function rdtsc(): void {
   if ((cr4 & CR4_TSD) != 0 && cpl != 0 && pmode) { gp(0); return; }
   const v = readTsc();

@@ -9,7 +9,7 @@ import type { VirtioDeviceSpec } from "../../../devices/vm/config.ts";
 
 const id = { size: 10, sha256: "a".repeat(64) };
 const good: SavedConfig = {
-  memMiB: 128, clock: "deterministic", cmdline: "console=ttyS0", apic: false, jit: null, pvpanic: true, guestDecompress: false,
+  memMiB: 128, clock: "deterministic", cmdline: "console=ttyS0", apic: false, acpi: false, jit: null, pvpanic: true, guestDecompress: false,
   devices: [{ type: "blk", transport: "pci-modern", image: "/etc/shadow" }, { type: "rng", transport: "mmio-v2" }],
   kernel: id, initrd: null, disks: [{ device: 0, id }], atPrompt: true,
 };
