@@ -15,7 +15,7 @@ import { exitCodeHelp } from "./exit-codes.ts";
 
 export class UsageError extends Error {}
 
-const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
+export const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
 
 /** Wall-time limit of a --cmd/--expect run without --timeout: nothing in CI hangs forever. */
 export const SCRIPTED_TIMEOUT_S = 600;
@@ -66,7 +66,7 @@ export interface CliOptions {
   stats: boolean;
 }
 
-function readImage(path: string, what: string): Uint8Array {
+export function readImage(path: string, what: string): Uint8Array {
   let size: number;
   try {
     const st = statSync(path);
@@ -161,7 +161,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 }
 
 /** Combinations the board cannot place: one line each. */
-function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
+export function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
   for (const t of DEVICE_TYPES) {
     const mine = specs.filter((d) => d.type === t.name);
     if (t.maxInstances !== undefined && mine.length > t.maxInstances) {

@@ -11,6 +11,11 @@ import { readSnapshot, StateError } from "../devices/state/snapshot.ts";
 const MAX_STATE_BYTES = 2100 * 1048576;
 
 export function restoredConfig(file: string, given: VmConfig): VmConfig {
+  return restoredConfigFrom(readStateFile(file), given);
+}
+
+/** The bytes of a state file, or a StateError line saying why they cannot be read. */
+export function readStateFile(file: string): Uint8Array {
   let bytes: Uint8Array;
   try {
     const st = statSync(file);
@@ -21,6 +26,11 @@ export function restoredConfig(file: string, given: VmConfig): VmConfig {
     if (e instanceof StateError) throw e;
     throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  return bytes;
+}
+
+/** The VmConfig resuming the state `bytes`, the host's images and files taken from `given`. */
+export function restoredConfigFrom(bytes: Uint8Array, given: VmConfig): VmConfig {
   const { config: c } = readSnapshot(bytes);
   return {
     ...given,

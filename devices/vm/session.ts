@@ -19,7 +19,7 @@ import { PanicWatch } from "./panic-watch.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
 import type { BlockDeviceSpec, FsDeviceSpec } from "../virtio/device-type.ts";
-import { CMD_INSPECT, CMD_RESET, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
+import { CMD_INSPECT, CMD_RESET, CMD_SAVE, CMD_SAVE_AT_PROMPT, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
 import { VmDisks } from "./disks.ts";
 import { macrotask, sleepWhileHalted } from "./halt.ts";
 import { RunModeMachine } from "./run-mode.ts";
@@ -74,6 +74,8 @@ export type VmEvent =
   | { type: "log"; message: string }
   /** The saved machine (VmConfig.saveState), just before the "saved" exit. */
   | { type: "state"; bytes: Uint8Array }
+  /** A save asked for by CMD_SAVE could not be made (the VM runs on). */
+  | { type: "save-failed"; message: string }
   /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
   | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
 
@@ -246,26 +248,41 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   };
 
   /**
-   * Save the machine and end ("saved"). First it is quiesced: a device waiting for host I/O (a
-   * disk flush, a 9p request on an asynchronous folder) finishes it, between slices, as the run
-   * loop would let it — a consistent cut has no request half done. Then the state is posted.
+   * Save the machine. First it is quiesced: a device waiting for host I/O (a disk flush, a 9p
+   * request on an asynchronous folder) finishes it, between slices, as the run loop would let
+   * it — a consistent cut has no request half done. Guest time stands still meanwhile. Returns
+   * the state file, or why it could not be made.
    */
-  const saveAndFinish = async () => {
+  const save = async (atPrompt: boolean): Promise<Uint8Array | string> => {
     for (let waited = 0; board.hostIo() || disks.writeBack; waited++) {
-      if (waited > QUIESCE_TURNS) return finish("error", "cannot save: a device's host I/O did not finish");
+      if (waited > QUIESCE_TURNS) return "a device's host I/O did not finish";
       await macrotask();
       board.advance();
     }
-    let bytes: Uint8Array;
     const t0 = performance.now();
+    const stopTime = !mode.isPaused; // a paused machine's clock stands still already
+    if (stopTime) board.clock.pause();
     try {
-      bytes = await saveSnapshot(board, config, true);
+      const bytes = await saveSnapshot(board, config, atPrompt);
       stateTimes.saveSeconds = (performance.now() - t0) / 1000;
+      return bytes;
     } catch (e) {
-      return finish("error", `cannot save the machine: ${(e as Error).message}`);
+      return (e as Error).message;
+    } finally {
+      if (stopTime) board.clock.resume();
     }
+  };
+  /** Save at the end of a --cmd script (VmConfig.saveState) and end ("saved"). */
+  const saveAndFinish = async () => {
+    const bytes = await save(true);
+    if (typeof bytes === "string") return finish("error", `cannot save the machine: ${bytes}`);
     post({ type: "state", bytes });
     return finish("saved");
+  };
+  /** The host asked for a state (CMD_SAVE): post it, or a log line saying why not, and run on. */
+  const saveAndRun = async (atPrompt: boolean) => {
+    const bytes = await save(atPrompt);
+    post(typeof bytes === "string" ? { type: "save-failed", message: `cannot save the machine: ${bytes}` } : { type: "state", bytes });
   };
 
   const boot = () => {
@@ -338,6 +355,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     const seq = port.seq();
     const cmd = port.takeCommand();
     if (cmd === CMD_STOP) return finish("stopped");
+    if (cmd === CMD_SAVE || cmd === CMD_SAVE_AT_PROMPT) await saveAndRun(cmd === CMD_SAVE_AT_PROMPT);
     if (cmd === CMD_RESET) {
       // The new board inherits the inspector's state: watching for a step, logging, paused time.
       reboot();

@@ -1,0 +1,71 @@
+// The errors the library throws, each for one kind of outcome a test wants to tell apart.
+
+/** An option is wrong, or a kernel, initrd or state file was refused before anything ran. */
+export class VmOptionsError extends Error {
+  override name = "VmOptionsError";
+}
+
+/** Why a VM ended (`VmExit.reason`). */
+export type ExitReason =
+  /** The guest powered off. */
+  | "poweroff"
+  /** `Vm.stop()` (or a timeout of the host's) stopped it. */
+  | "stopped"
+  /** The guest kernel panicked (see `VmExit.panicVia`). */
+  | "panic"
+  /** The guest rebooted, and `VmOptions.reboot` was not set. */
+  | "reboot"
+  /** The kernel or initrd was refused before the guest ran (damaged, too big for the RAM). */
+  | "image"
+  /** The state to resume was refused before anything ran (damaged, another build, another disk). */
+  | "state"
+  /** The emulator failed. */
+  | "error";
+
+/** Counters of a VM's run. */
+export interface VmStats {
+  /** Guest instructions executed. */
+  instructions: number;
+  /** Wall time since the VM started, in seconds. */
+  wallSeconds: number;
+  /** Guest instructions per wall-clock microsecond. */
+  mips: number;
+  /** Board resets (guest reboots with `VmOptions.reboot`). */
+  resets: number;
+  /** Per-device and per-component counters (virtio notifications, interrupts, …), by name. */
+  [counter: string]: unknown;
+}
+
+/** How a VM ended. */
+export interface VmExit {
+  reason: ExitReason;
+  /** The panic line, the refusal, the failure: what a person reads first. */
+  message?: string;
+  /** For a panic: reported by the pvpanic device, or only seen as the kernel's console line. */
+  panicVia?: "pvpanic" | "console";
+  stats: VmStats;
+}
+
+/** The guest kernel panicked while the caller waited on it. */
+export class GuestPanic extends Error {
+  override name = "GuestPanic";
+  constructor(readonly panicLine: string, readonly transcript: string) {
+    super(`guest kernel panicked: ${panicLine}\n--- console transcript ---\n${transcript}`);
+  }
+}
+
+/** The VM ended for another reason while the caller waited on it. */
+export class VmStopped extends Error {
+  override name = "VmStopped";
+  constructor(readonly exit: VmExit, readonly transcript: string, doing: string) {
+    super(`the VM stopped (${exit.reason}${exit.message ? `: ${exit.message}` : ""}) while ${doing}`);
+  }
+}
+
+/** What the caller waited for did not come in time. */
+export class VmTimeout extends Error {
+  override name = "VmTimeout";
+  constructor(doing: string, timeoutMs: number, readonly transcript: string) {
+    super(`timeout: ${timeoutMs} ms passed ${doing}\n--- console transcript (last 2000 characters) ---\n${transcript.slice(-2000)}`);
+  }
+}
