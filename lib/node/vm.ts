@@ -259,11 +259,6 @@ export class Vm {
     return exit;
   }
 
-  /** `await using vm = await Vm.start()`: stopped when the scope ends. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.running) await this.stop();
-  }
-
   private runningThread(doing: string): VmThread {
     if (!this.thread) throw new Error(`cannot ${doing}: the VM has not been started`);
     if (this.exitInfo) throw new VmStopped(this.exitInfo, this.transcript, `asked to ${doing}`);

@@ -110,8 +110,8 @@ export const test = base.extend<VireoFixtures>({
     const vm = new TestVm(vmOptions);
     await use(vm);
     const exit = await vm.dispose();
-    const failed = testInfo.status !== testInfo.expectedStatus;
-    // What the guest printed is the first thing to read when a boot test fails.
+    const failed = testInfo.status === "failed" || testInfo.status === "timedOut" || testInfo.status === "interrupted";
+    // What the guest printed is the first thing to read when a boot test fails (expected to or not).
     if (exit && (failed || exit.reason === "panic")) {
       await testInfo.attach("console transcript", { body: vm.transcript, contentType: "text/plain" });
       await testInfo.attach("vm exit", { body: JSON.stringify(exit, null, 2), contentType: "application/json" });
