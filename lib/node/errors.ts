@@ -2,7 +2,10 @@
 
 /** An option is wrong, or a kernel, initrd or state file was refused before anything ran. */
 export class VmOptionsError extends Error {
-  override name = "VmOptionsError";
+  constructor(message: string) {
+    super(message);
+    this.name = "VmOptionsError";
+  }
 }
 
 /** Why a VM ended (`VmExit.reason`). */
@@ -38,34 +41,52 @@ export interface VmStats {
 
 /** How a VM ended. */
 export interface VmExit {
+  /** Why it ended. */
   reason: ExitReason;
   /** The panic line, the refusal, the failure: what a person reads first. */
   message?: string;
   /** For a panic: reported by the pvpanic device, or only seen as the kernel's console line. */
   panicVia?: "pvpanic" | "console";
+  /** The run's counters at the end. */
   stats: VmStats;
 }
 
 /** The guest kernel panicked while the caller waited on it. */
 export class GuestPanic extends Error {
-  override name = "GuestPanic";
-  constructor(readonly panicLine: string, readonly transcript: string) {
+  constructor(
+    /** The kernel's `Kernel panic - not syncing: …` line. */
+    readonly panicLine: string,
+    /** The console output up to the panic. */
+    readonly transcript: string,
+  ) {
     super(`guest kernel panicked: ${panicLine}\n--- console transcript ---\n${transcript}`);
+    this.name = "GuestPanic";
   }
 }
 
 /** The VM ended for another reason while the caller waited on it. */
 export class VmStopped extends Error {
-  override name = "VmStopped";
-  constructor(readonly exit: VmExit, readonly transcript: string, doing: string) {
+  constructor(
+    /** How the VM ended. */
+    readonly exit: VmExit,
+    /** The console output up to the end. */
+    readonly transcript: string,
+    doing: string,
+  ) {
     super(`the VM stopped (${exit.reason}${exit.message ? `: ${exit.message}` : ""}) while ${doing}`);
+    this.name = "VmStopped";
   }
 }
 
 /** What the caller waited for did not come in time. */
 export class VmTimeout extends Error {
-  override name = "VmTimeout";
-  constructor(doing: string, timeoutMs: number, readonly transcript: string) {
+  constructor(
+    doing: string,
+    timeoutMs: number,
+    /** The console output so far (the VM runs on). */
+    readonly transcript: string,
+  ) {
     super(`timeout: ${timeoutMs} ms passed ${doing}\n--- console transcript (last 2000 characters) ---\n${transcript.slice(-2000)}`);
+    this.name = "VmTimeout";
   }
 }

@@ -1,5 +1,9 @@
-// The package's Node entry (`vireo`, `vireo/node`): a virtual PC that boots Linux headless in a
-// worker thread. Everything a user may import is exported here; nothing else is public.
+/**
+ * `vireo` (also `vireo/node`): a virtual PC that boots Linux headless in a Node worker thread —
+ * {@link Vm}. Everything a user may import is exported here; nothing else is public.
+ *
+ * @module vireo
+ */
 export { Vm, type VmEvents, type WaitOptions, type ExecOptions, type ExecResult, type VmLiveStats } from "./vm.ts";
 export type { VmOptions, DeviceSpec, DeviceTypeName, TransportName, IrqMode, ClockMode } from "./options.ts";
 export { VmOptionsError, GuestPanic, VmStopped, VmTimeout, type VmExit, type VmStats, type ExitReason } from "./errors.ts";

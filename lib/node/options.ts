@@ -18,8 +18,11 @@ export type DeviceTypeName = "blk" | "console" | "rng" | "balloon" | "input" | "
  * (`"blk,transport=pci-modern,image=disk.img"`) is accepted too.
  */
 export interface DeviceSpec {
+  /** The device type. */
   type: DeviceTypeName;
+  /** The transport it sits on. */
   transport: TransportName;
+  /** How it interrupts (default `intx`). */
   irq?: IrqMode;
   [option: string]: string | number | boolean | undefined;
 }

@@ -48,6 +48,7 @@ export interface VmLiveStats {
   instructions: number;
   /** Wall time since `start()`, in seconds. */
   wallSeconds: number;
+  /** Started and not ended. */
   running: boolean;
 }
 

@@ -1,12 +1,19 @@
-// The package's Playwright entry (`vireo/playwright`): Playwright's `test` and `expect`, with a
-// `vm` fixture that boots a Vireo VM headless in Node for each test that uses it, and attaches
-// its console transcript to the report when the test fails or the guest panicked.
-//
-//   import { test, expect } from "vireo/playwright";
-//   test.use({ vmOptions: { append: "console=ttyS0 quiet" } });
-//   test("uname", async ({ vm }) => {
-//     expect((await vm.exec("uname -m")).output).toBe("i686");
-//   });
+/**
+ * `vireo/playwright`: Playwright's `test` and `expect`, with a `vm` fixture ({@link TestVm})
+ * that boots a Vireo VM headless in Node for each test that uses it, and attaches its console
+ * transcript to the report when the test fails or the guest panicked. It also exports
+ * everything `vireo` does.
+ *
+ * ```ts
+ * import { test, expect } from "vireo/playwright";
+ * test.use({ vmOptions: { append: "console=ttyS0 quiet" } });
+ * test("uname", async ({ vm }) => {
+ *   expect((await vm.exec("uname -m")).output).toBe("i686");
+ * });
+ * ```
+ *
+ * @module vireo/playwright
+ */
 import { test as base, expect } from "@playwright/test";
 import { Vm, type ExecOptions, type ExecResult, type VmExit, type VmOptions, type WaitOptions } from "../node/index.ts";
 
@@ -101,9 +108,11 @@ export class TestVm {
 export interface VireoFixtures {
   /** The options every `vm` of the test starts from (`test.use({ vmOptions: { … } })`). */
   vmOptions: VmOptions;
+  /** The test's VM: booted by `vm.boot()`, or by the first call that needs it; stopped after the test. */
   vm: TestVm;
 }
 
+/** Playwright's `test` with the `vm` fixture and the `vmOptions` option. */
 export const test = base.extend<VireoFixtures>({
   vmOptions: [{}, { option: true }],
   vm: async ({ vmOptions }, use, testInfo) => {

@@ -29,6 +29,12 @@ test("the packed package installs into an outside project and its Node, CLI, typ
 
   const built = run(process.execPath, ["scripts/build-lib.mjs"], root, 180);
   assert.equal(built.code, 0, built.err);
+  // The public types are the package's API: none may be `any`.
+  const typesDir = join(root, "dist-node/types");
+  for (const f of readdirSync(typesDir, { recursive: true, encoding: "utf8" }).filter((x) => x.endsWith(".d.ts"))) {
+    const text = readFileSync(join(typesDir, f), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    assert.doesNotMatch(text, /\bany\b/, `dist-node/types/${f} has an any`);
+  }
   const packed = run("npm", ["pack", "--ignore-scripts", "--pack-destination", dir], root, 60);
   assert.equal(packed.code, 0, packed.err);
   const tarball = readdirSync(dir).find((f) => /^vireo-0\.\d+\.\d+\.tgz$/.test(f));
