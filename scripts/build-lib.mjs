@@ -3,6 +3,8 @@
 //   dist-node/*.mjs     the Node bundle (scripts/build-node.mjs): the CLI, the VM worker and
 //                       the library's entries, plain JavaScript
 //   dist-node/types/    the entries' .d.ts, emitted by tsc from the sources (lib/tsconfig.json)
+//   dist-web/           the Vireo page (vite build), which vireo/playwright opens for a VM
+//                       booted { in: "browser" }
 // Only the declarations the entries reach are copied, and none may reach a module outside lib/:
 // the public types stand on their own, so the package's internals are not part of its API.
 import { spawnSync } from "node:child_process";
@@ -17,6 +19,9 @@ const TYPES_DIR = join(BUNDLE_DIR, "types");
 
 export async function buildLib() {
   await buildNode();
+  // vite.config.ts has its root in web/: the out dir is given from there.
+  const vite = spawnSync(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--outDir", "../dist-web", "--emptyOutDir", "--logLevel", "warn"], { cwd: root, stdio: "inherit" });
+  if (vite.status !== 0) throw new Error("vite build of the page failed");
   const emitted = join(root, "dist-types");
   rmSync(emitted, { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "lib/tsconfig.json"], { cwd: root, stdio: "inherit" });

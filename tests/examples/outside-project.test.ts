@@ -4,8 +4,9 @@
 // tarball), then (a) a Node script boots the default guest and runs `uname -m`, (b) `npx vireo
 // boot` does the same, (c) the example's TypeScript checks against the package's types, and
 // (d) its Playwright tests run on the vm fixture: its own kernel command line, images given as
-// bytes, five tests resumed from one state a worker fixture saved, and a failing test whose
-// report carries the console transcript. About 90 s on 2 cores.
+// bytes, five tests resumed from one state a worker fixture saved, a failing test whose report
+// carries the console transcript, and the guest in the page the package ships, in Chromium.
+// About two minutes on 2 cores.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -17,7 +18,8 @@ const root = new URL("../../", import.meta.url).pathname;
 const repoPackage = (name: string): string => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
 
 function run(cmd: string, args: string[], cwd: string, timeoutS: number) {
-  const env = { ...process.env };
+  // Debian's Chromium for the example's browser test (Playwright downloads none here).
+  const env: NodeJS.ProcessEnv = { VIREO_CHROMIUM: "/usr/bin/chromium", ...process.env };
   delete env.NODE_OPTIONS; // nothing may smuggle tsx in: the package runs as plain JavaScript
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 64 << 20 });
   return { code: r.status, out: r.stdout ?? "", err: (r.stderr ?? "") + (r.error ? String(r.error) : "") };
@@ -65,13 +67,19 @@ test("the packed package installs into an outside project and its Node, CLI, typ
   const report = JSON.parse(pw.out) as PwReport;
   assert.equal(pw.code, 0, pw.err + pw.out.slice(-4000));
   const tests = report.suites.flatMap(allSpecs).flatMap((s) => s.tests.map((x) => ({ title: s.title, ...x })));
-  assert.equal(tests.length, 8, tests.map((x) => x.title).join(", "));
+  assert.equal(tests.length, 10, tests.map((x) => x.title).join(", "));
+  assert.equal(tests.find((x) => x.title === "in the browser")?.status, "expected");
   assert.equal(tests.filter((x) => /^resumed state, test \d$/.test(x.title) && x.status === "expected").length, 5);
   const failing = tests.find((x) => x.title === "a failure attaches the console transcript")!;
   const transcript = failing.results[0]!.attachments.find((a) => a.name === "console transcript");
   assert.ok(transcript?.body, JSON.stringify(failing.results[0]!.attachments.map((a) => a.name)));
   assert.match(Buffer.from(transcript.body, "base64").toString(), /printed-before-failing/);
-  for (const x of tests) if (x.title !== failing.title) assert.equal(x.results[0]!.attachments.length, 0, `${x.title}: attachments on a passing test`);
+  const inPage = tests.find((x) => x.title === "a failure in the browser attaches the inspector snapshot")!;
+  const attached = Object.fromEntries(inPage.results[0]!.attachments.map((a) => [a.name, Buffer.from(a.body ?? "", "base64").toString()]));
+  assert.match(attached["console transcript"] ?? "", /in-the-page/);
+  // The inspector's view of the board: the virtio-rng device asked for, on PCI.
+  assert.match(attached["inspector snapshot"] ?? "", /"pci-modern"|rng|1af4/i);
+  for (const x of tests) if (x.title !== failing.title && x !== inPage) assert.equal(x.results[0]!.attachments.length, 0, `${x.title}: attachments on a passing test`);
 });
 
 interface PwSpec { title: string; tests: { status: string; results: { attachments: { name: string; body?: string }[] }[] }[] }

@@ -47,3 +47,19 @@ test("a failure attaches the console transcript", async ({ vm }) => {
   const { output } = await vm.exec("echo printed-before-failing");
   expect(output).toBe("something else");
 });
+
+// The same guest in the browser: the page the package ships, in the test's page.
+test("in the browser", async ({ page, vm }) => {
+  await vm.boot({ in: "browser", page, memoryMiB: 96 });
+  const { output, exitStatus } = await vm.exec("uname -m; grep MemTotal /proc/meminfo");
+  expect(exitStatus).toBe(0);
+  expect(output).toMatch(/^i686\nMemTotal:\s+\d+ kB$/);
+  await vm.powerOff();
+});
+
+// A failing test in the browser: its report gets the console and the inspector's snapshot too.
+test("a failure in the browser attaches the inspector snapshot", async ({ page, vm }) => {
+  test.fail();
+  await vm.boot({ in: "browser", page, devices: [{ type: "rng", transport: "pci-modern" }] });
+  expect((await vm.exec("echo in-the-page")).output).toBe("something else");
+});
