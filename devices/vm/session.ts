@@ -19,7 +19,7 @@ import { PanicWatch } from "./panic-watch.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
 import type { BlockDeviceSpec, FsDeviceSpec } from "../virtio/device-type.ts";
-import { CMD_INSPECT, CMD_RESET, CMD_SAVE, CMD_SAVE_AT_PROMPT, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
+import { CMD_INSPECT, CMD_RESET, CMD_SAVE, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
 import { VmDisks } from "./disks.ts";
 import { macrotask, sleepWhileHalted } from "./halt.ts";
 import { RunModeMachine } from "./run-mode.ts";
@@ -279,9 +279,9 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     post({ type: "state", bytes });
     return finish("saved");
   };
-  /** The host asked for a state (CMD_SAVE): post it, or a log line saying why not, and run on. */
-  const saveAndRun = async (atPrompt: boolean) => {
-    const bytes = await save(atPrompt);
+  /** The host asked for a state (CMD_SAVE): post it, or why it could not be made, and run on. */
+  const saveAndRun = async () => {
+    const bytes = await save(false);
     post(typeof bytes === "string" ? { type: "save-failed", message: `cannot save the machine: ${bytes}` } : { type: "state", bytes });
   };
 
@@ -355,7 +355,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     const seq = port.seq();
     const cmd = port.takeCommand();
     if (cmd === CMD_STOP) return finish("stopped");
-    if (cmd === CMD_SAVE || cmd === CMD_SAVE_AT_PROMPT) await saveAndRun(cmd === CMD_SAVE_AT_PROMPT);
+    if (cmd === CMD_SAVE) await saveAndRun();
     if (cmd === CMD_RESET) {
       // The new board inherits the inspector's state: watching for a step, logging, paused time.
       reboot();

@@ -5,7 +5,6 @@ import { parseOptions, UsageError } from "../../cli/options.ts";
 import { readStateFile, restoredConfigFrom } from "../../cli/restore.ts";
 import { parseBzImage, BootError } from "../../devices/board/linux-boot.ts";
 import { StateError } from "../../devices/state/wire.ts";
-import { readSnapshot } from "../../devices/state/snapshot.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import type { IrqMode as CoreIrqMode, TransportName as CoreTransportName } from "../../devices/virtio/transports.ts";
 import { VmOptionsError } from "./errors.ts";
@@ -47,14 +46,8 @@ function cliArgs(o: VmOptions): string[] {
   return a;
 }
 
-/** What `vmConfig` makes: the worker's config, and whether a resumed guest sits at its prompt. */
-export interface ParsedOptions {
-  config: VmConfig;
-  atPrompt: boolean;
-}
-
 /** The VmConfig for `o`, checked as the CLI checks its options; a VmOptionsError if it is not right. */
-export function vmConfig(o: VmOptions): ParsedOptions {
+export function vmConfig(o: VmOptions): VmConfig {
   try {
     const parsed = parseOptions(cliArgs(o));
     if (parsed === "help") throw new VmOptionsError("unexpected help"); // not reachable: no --help is given
@@ -64,16 +57,11 @@ export function vmConfig(o: VmOptions): ParsedOptions {
     if (o.kernel instanceof Uint8Array && o.kernel.length === 0) throw new UsageError("kernel: no bytes");
     parseBzImage(config.kernel); // a bad kernel is refused here, before any thread starts
     config.script = { ...config.script, cmds: [], expect: undefined };
-    if (o.state === undefined) return { config, atPrompt: false };
-    const bytes = typeof o.state === "string" ? readStateFile(o.state) : o.state;
-    const resumed = restoredConfigFrom(bytes, config);
-    return { config: resumed, atPrompt: savedAtPrompt(bytes) };
+    if (o.state === undefined) return config;
+    return restoredConfigFrom(typeof o.state === "string" ? readStateFile(o.state) : o.state, config);
   } catch (e) {
     if (e instanceof UsageError || e instanceof BootError || e instanceof StateError) throw new VmOptionsError(e.message);
     throw e;
   }
 }
 
-function savedAtPrompt(bytes: Uint8Array): boolean {
-  return readSnapshot(bytes).config.atPrompt;
-}

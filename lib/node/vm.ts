@@ -1,7 +1,7 @@
 // The library's VM in Node: a guest machine in a worker thread, driven from the test or script
 // that made it — console as events and as searchable text, commands with their output and exit
 // status, snapshots, stop.
-import { CMD_SAVE, CMD_SAVE_AT_PROMPT } from "../../devices/vm/control.ts";
+import { CMD_SAVE } from "../../devices/vm/control.ts";
 import { DEFAULT_PROMPT, ConsoleText, STATUS_RE, atPrompt, commandOutput, execLine } from "./console-text.ts";
 import { GuestPanic, VmStopped, VmTimeout, type ExitReason, type VmExit, type VmStats } from "./errors.ts";
 import { vmConfig } from "./config.ts";
@@ -53,8 +53,6 @@ export interface VmLiveStats {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-/** Characters at the end of the transcript that a prompt is looked for in. */
-const PROMPT_TAIL = 512;
 
 interface Waiter {
   /** Look at the text: settle and return true, or false to keep waiting. */
@@ -84,7 +82,7 @@ export class Vm {
   private readonly listeners: { [K in keyof VmEvents]: Set<(value: VmEvents[K]) => void> } = { console: new Set(), log: new Set(), exit: new Set() };
   /** Where the next waitFor starts searching (the end of the previous match). */
   private cursor = 0;
-  /** The guest is known to sit at its prompt (a resumed state saved at one). */
+  /** The guest is known to sit at its prompt (after a command, or resumed: see snapshot()). */
   private promptKnown: boolean;
   private startedMs = 0;
   private saving: { resolve(bytes: Uint8Array): void; reject(e: Error): void } | null = null;
@@ -95,9 +93,9 @@ export class Vm {
    * VmOptionsError for a wrong option or a refused kernel, initrd or state.
    */
   constructor(options: VmOptions = {}) {
-    const { config, atPrompt } = vmConfig(options);
-    this.config = config;
-    this.promptKnown = atPrompt;
+    this.config = vmConfig(options);
+    // A resumed machine prints nothing until typed at: it is taken to be at its prompt.
+    this.promptKnown = options.state !== undefined;
     this.prompt = options.prompt ?? DEFAULT_PROMPT;
   }
 
@@ -158,7 +156,9 @@ export class Vm {
 
   /**
    * Wait until `pattern` appears on the console, searching from the end of the previous match
-   * (or of the last `exec`); resolves with the text matched. A guest panic rejects at once with
+   * (or of the last `exec`); resolves with the text matched. A RegExp is tried as output arrives,
+   * so `/ready \w+/` may match a word cut short: end it with what must follow (`\n`) to see a
+   * whole line. A guest panic rejects at once with
    * GuestPanic, another end of the VM with VmStopped; no match in time, with VmTimeout.
    */
   waitFor(pattern: string | RegExp, options: WaitOptions = {}): Promise<string> {
@@ -224,16 +224,16 @@ export class Vm {
 
   /**
    * Save the whole machine, running, and go on: the bytes restore it (`VmOptions.state`, or
-   * `npx vireo boot --restore FILE`). Taken at the prompt (after `exec` or `waitForPrompt`), a
-   * resumed VM's first `exec` types at once. A state holds no host files: a VM with disks or
-   * shared folders is resumed with the same `devices`.
+   * `npx vireo boot --restore FILE`, interactive). Take it at the shell's prompt (after `exec` or
+   * `waitForPrompt`): a resumed VM is taken to be at its prompt, so its first `exec` types at
+   * once. A state holds no host files: a VM with disks or shared folders is resumed with the
+   * same `devices`.
    */
   async snapshot(): Promise<Uint8Array> {
     const thread = this.runningThread("snapshot");
     if (this.saving) throw new Error("a snapshot is being taken already");
-    const at = this.promptKnown && atPrompt(this.text.from(this.text.end - PROMPT_TAIL), this.prompt);
     const bytes = new Promise<Uint8Array>((resolve, reject) => (this.saving = { resolve, reject }));
-    thread.command(at ? CMD_SAVE_AT_PROMPT : CMD_SAVE);
+    thread.command(CMD_SAVE);
     return await Promise.race([bytes, this.exited.then((e): never => { throw new VmStopped(e, this.transcript, "taking a snapshot"); })]);
   }
 

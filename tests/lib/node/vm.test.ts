@@ -12,7 +12,8 @@ test("exec returns what a command printed and its exit status; waitFor, sendKeys
   let exitEvent: VmExit | null = null;
   vm.on("exit", (e) => (exitEvent = e));
   await vm.start();
-  assert.equal(await vm.waitFor(/vireo-guest: \w+/), "vireo-guest: ready");
+  // A RegExp is matched as output arrives: its end is anchored to a newline to see a whole line.
+  assert.equal(await vm.waitFor(/vireo-guest: \w+\n/), "vireo-guest: ready\n");
   assert.deepEqual(await vm.exec("uname -m"), { output: "i686", exitStatus: 0 });
   assert.deepEqual(await vm.exec("false"), { output: "", exitStatus: 1 });
   assert.deepEqual(await vm.exec("sh -c 'exit 7'"), { output: "", exitStatus: 7 });
