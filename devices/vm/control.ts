@@ -29,8 +29,8 @@ export const CMD_RESET = 2; // reset button
 // (requestInspect), so it never replaces a stop or a reset; a STOP/RESET written over it costs
 // one snapshot, which the host asks for again.
 export const CMD_INSPECT = 3;
-// Save the machine and go on running: a "state" event (VmEvent) with the state file, or a
-// "save-failed" event saying why it could not be saved.
+// Save the machine and go on running: a "state" event (VmEvent) with the state file, or a "log"
+// event with saveFailed saying why it could not be saved.
 export const CMD_SAVE = 4;
 /** Register access logging stays on this long after the last CMD_INSPECT (the inspector closed). */
 export const INSPECT_LINGER_MS = 2000;

@@ -71,11 +71,10 @@ export interface VmStats {
 
 export type VmEvent =
   | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats; panicVia?: PanicVia }
-  | { type: "log"; message: string }
+  /** A message for the host's log; `saveFailed`: a CMD_SAVE could not be made (the VM runs on). */
+  | { type: "log"; message: string; saveFailed?: true }
   /** The saved machine (VmConfig.saveState), just before the "saved" exit. */
   | { type: "state"; bytes: Uint8Array }
-  /** A save asked for by CMD_SAVE could not be made (the VM runs on). */
-  | { type: "save-failed"; message: string }
   /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
   | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
 
@@ -282,7 +281,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   /** The host asked for a state (CMD_SAVE): post it, or why it could not be made, and run on. */
   const saveAndRun = async () => {
     const bytes = await save(false);
-    post(typeof bytes === "string" ? { type: "save-failed", message: `cannot save the machine: ${bytes}` } : { type: "state", bytes });
+    post(typeof bytes === "string" ? { type: "log", message: `cannot save the machine: ${bytes}`, saveFailed: true } : { type: "state", bytes });
   };
 
   const boot = () => {

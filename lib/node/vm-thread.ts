@@ -46,7 +46,7 @@ export class VmThread {
       this.worker.on("message", (e: VmEvent) => {
         if (e.type === "exit") resolve(e);
         else if (e.type === "state") handlers.state(e.bytes);
-        else if (e.type === "save-failed") handlers.saveFailed(e.message);
+        else if (e.type === "log" && e.saveFailed) handlers.saveFailed(e.message);
         else if (e.type === "log") handlers.log(e.message);
       });
       this.worker.on("error", reject);
