@@ -12,9 +12,26 @@ import { StateError } from "../devices/state/wire.ts";
 
 const CTRL_A = 0x01;
 
+/** Ends main() with an exit code (fail's way out of nested code). */
+class Exit {
+  constructor(readonly code: number) {}
+}
+
 function fail(message: string, code: number = EXIT.internal.code): never {
   process.stderr.write(`vireo: ${message}\n`);
-  process.exit(code);
+  throw new Exit(code);
+}
+
+/**
+ * Exit once stdout and stderr have taken everything written: when they are pipes a reader
+ * slower than the guest leaves writes queued, and process.exit drops a queue (a loaded CI
+ * machine lost the end of a transcript so). A write's callback runs after every earlier write.
+ */
+function exitAfterFlush(code: number): void {
+  let waiting = 2;
+  const done = () => void (--waiting === 0 && process.exit(code));
+  process.stdout.write("", done);
+  process.stderr.write("", done);
 }
 
 async function main(): Promise<number> {
@@ -125,7 +142,7 @@ function writeState(file: string, bytes: Uint8Array): string {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => fail(e instanceof Error ? e.message : String(e)),
-);
+main().then(exitAfterFlush, (e: unknown) => {
+  if (!(e instanceof Exit)) process.stderr.write(`vireo: ${e instanceof Error ? e.message : String(e)}\n`);
+  exitAfterFlush(e instanceof Exit ? e.code : EXIT.internal.code);
+});
