@@ -5,7 +5,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GuestPanic, Vm, VmOptionsError, VmStopped, VmTimeout, guestImages, type VmExit } from "../../../lib/node/index.ts";
 
-test("exec returns what a command printed and its exit status; waitFor, sendKeys, events, stats, powerOff", { timeout: 120_000 }, async () => {
+/** For the first wait of each VM, its boot: generous, as the CLI tests are, for a loaded CI machine. */
+const BOOT = { timeout: 180_000 };
+
+test("exec returns what a command printed and its exit status; waitFor, sendKeys, events, stats, powerOff", { timeout: 400_000 }, async () => {
   const vm = new Vm();
   const seen: string[] = [];
   vm.on("console", (t) => seen.push(t));
@@ -13,7 +16,7 @@ test("exec returns what a command printed and its exit status; waitFor, sendKeys
   vm.on("exit", (e) => (exitEvent = e));
   await vm.start();
   // A RegExp is matched as output arrives: its end is anchored to a newline to see a whole line.
-  assert.equal(await vm.waitFor(/vireo-guest: \w+\n/), "vireo-guest: ready\n");
+  assert.equal(await vm.waitFor(/vireo-guest: \w+\n/, BOOT), "vireo-guest: ready\n");
   assert.deepEqual(await vm.exec("uname -m"), { output: "i686", exitStatus: 0 });
   assert.deepEqual(await vm.exec("false"), { output: "", exitStatus: 1 });
   assert.deepEqual(await vm.exec("sh -c 'exit 7'"), { output: "", exitStatus: 7 });
@@ -38,9 +41,9 @@ test("exec returns what a command printed and its exit status; waitFor, sendKeys
   await assert.rejects(vm.exec("true"), VmStopped);
 });
 
-test("a snapshot of a running VM resumes with its files and shell, and the first VM runs on", { timeout: 120_000 }, async () => {
+test("a snapshot of a running VM resumes with its files and shell, and the first VM runs on", { timeout: 400_000 }, async () => {
   const vm = await Vm.start();
-  await vm.exec("echo vireo-$((6*7)) > /tmp/x; cd /tmp");
+  await vm.exec("echo vireo-$((6*7)) > /tmp/x; cd /tmp", BOOT);
   const state = await vm.snapshot();
   // The original goes on after the save.
   assert.deepEqual(await vm.exec("cat x"), { output: "vireo-42", exitStatus: 0 });
@@ -53,17 +56,18 @@ test("a snapshot of a running VM resumes with its files and shell, and the first
   assert.equal((await resumed.stop()).reason, "stopped");
 });
 
-test("a guest kernel panic fails the waiting call with GuestPanic and the transcript", { timeout: 120_000 }, async () => {
+test("a guest kernel panic fails the waiting call with GuestPanic and the transcript", { timeout: 400_000 }, async () => {
   const vm = await Vm.start();
-  const e = await vm.exec("echo c > /proc/sysrq-trigger").then(() => null, (x: unknown) => x);
+  const e = await vm.exec("echo c > /proc/sysrq-trigger", BOOT).then(() => null, (x: unknown) => x);
   assert.ok(e instanceof GuestPanic, String(e));
   assert.match(e.panicLine, /Kernel panic - not syncing: sysrq triggered crash/);
   assert.match(e.transcript, /vireo-guest: ready/);
   assert.equal((await vm.exited).reason, "panic");
 });
 
-test("a wait that is not answered fails with VmTimeout, and the VM runs on", { timeout: 60_000 }, async () => {
+test("a wait that is not answered fails with VmTimeout, and the VM runs on", { timeout: 400_000 }, async () => {
   const vm = await Vm.start();
+  await vm.waitForPrompt(BOOT);
   await assert.rejects(vm.waitFor("never printed", { timeout: 300 }), VmTimeout);
   assert.ok(vm.running);
   await vm.stop();
