@@ -1,15 +1,21 @@
 // The library's Node API against the default guest: commands with their output and exit
 // status, waits, keys, events, snapshots resumed, and the failures a test must tell apart.
 // Expected values come from the guest's own tools (busybox's uname, sh's $?), not from the API.
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { GuestPanic, Vm, VmOptionsError, VmStopped, VmTimeout, guestImages, type VmExit } from "../../../lib/node/index.ts";
 
 /** For the first wait of each VM, its boot: generous, as the CLI tests are, for a loaded CI machine. */
 const BOOT = { timeout: 180_000 };
 
-test("exec returns what a command printed and its exit status; waitFor, sendKeys, events, stats, powerOff", { timeout: 400_000 }, async () => {
-  const vm = new Vm();
+/** A VM stopped when the test ends, passed or not (a running VM's worker keeps the process alive). */
+function owned(t: TestContext, vm: Vm): Vm {
+  t.after(() => vm.running ? vm.stop().then(() => {}) : undefined);
+  return vm;
+}
+
+test("exec returns what a command printed and its exit status; waitFor, sendKeys, events, stats, powerOff", { timeout: 400_000 }, async (t) => {
+  const vm = owned(t, new Vm());
   const seen: string[] = [];
   vm.on("console", (t) => seen.push(t));
   let exitEvent: VmExit | null = null;
@@ -41,14 +47,14 @@ test("exec returns what a command printed and its exit status; waitFor, sendKeys
   await assert.rejects(vm.exec("true"), VmStopped);
 });
 
-test("a snapshot of a running VM resumes with its files and shell, and the first VM runs on", { timeout: 400_000 }, async () => {
-  const vm = await Vm.start();
+test("a snapshot of a running VM resumes with its files and shell, and the first VM runs on", { timeout: 400_000 }, async (t) => {
+  const vm = owned(t, await Vm.start());
   await vm.exec("echo vireo-$((6*7)) > /tmp/x; cd /tmp", BOOT);
   const state = await vm.snapshot();
   // The original goes on after the save.
   assert.deepEqual(await vm.exec("cat x"), { output: "vireo-42", exitStatus: 0 });
   await vm.stop();
-  const resumed = await Vm.start({ state });
+  const resumed = owned(t, await Vm.start({ state }));
   // No boot: the first command is typed at the prompt the state was saved at.
   const r = await resumed.exec("cat x; pwd");
   assert.deepEqual(r, { output: "vireo-42\n/tmp", exitStatus: 0 });
@@ -56,8 +62,8 @@ test("a snapshot of a running VM resumes with its files and shell, and the first
   assert.equal((await resumed.stop()).reason, "stopped");
 });
 
-test("a guest kernel panic fails the waiting call with GuestPanic and the transcript", { timeout: 400_000 }, async () => {
-  const vm = await Vm.start();
+test("a guest kernel panic fails the waiting call with GuestPanic and the transcript", { timeout: 400_000 }, async (t) => {
+  const vm = owned(t, await Vm.start());
   const e = await vm.exec("echo c > /proc/sysrq-trigger", BOOT).then(() => null, (x: unknown) => x);
   assert.ok(e instanceof GuestPanic, String(e));
   assert.match(e.panicLine, /Kernel panic - not syncing: sysrq triggered crash/);
@@ -65,8 +71,8 @@ test("a guest kernel panic fails the waiting call with GuestPanic and the transc
   assert.equal((await vm.exited).reason, "panic");
 });
 
-test("a wait that is not answered fails with VmTimeout, and the VM runs on", { timeout: 400_000 }, async () => {
-  const vm = await Vm.start();
+test("a wait that is not answered fails with VmTimeout, and the VM runs on", { timeout: 400_000 }, async (t) => {
+  const vm = owned(t, await Vm.start());
   await vm.waitForPrompt(BOOT);
   await assert.rejects(vm.waitFor("never printed", { timeout: 300 }), VmTimeout);
   assert.ok(vm.running);
