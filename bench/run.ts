@@ -12,7 +12,8 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ensureQemu, plainInitrd, runQemu } from "./qemu.ts";
 import { READY, runVm, type VmRun, type WatchedRun } from "./proc.ts";
-import { CPU_END, CPU_PHASES, blkScript, consoleScript, cpuScript, seqBytes } from "./workloads.ts";
+import { CPU_END, CPU_PHASES, NET_END, blkScript, consoleScript, cpuScript, netScript, seqBytes } from "./workloads.ts";
+import { netServer } from "./net-server.ts";
 import { formatTable, pairedRatios, row, target, type Row, type Target } from "./table.ts";
 import { KERNEL_APPEND, KERNEL_END, KERNEL_MARKS, prepareKernel, qemuDisk, vireoDisk, type KernelFiles } from "./kernel.ts";
 import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
@@ -22,7 +23,9 @@ import { TRANSPORTS as TRANSPORT_DEFS, TRANSPORT_NAMES, deviceTypeWithRole } fro
 
 /** The console section's name (a bench section, not the device type). */
 const CONSOLE_SECTION = "console"; // not-a-device-name
-const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", CONSOLE_SECTION, "idle", "page", "snapshot", "memory", "reference"];
+/** The network section's name (a bench section, not the device type). */
+const NET_SECTION = "net"; // not-a-device-name
+const SECTIONS = ["boot", "cpu", "cpu-nojit", "kernel", "io", NET_SECTION, CONSOLE_SECTION, "idle", "page", "snapshot", "memory", "reference"];
 const TRANSPORTS = TRANSPORT_NAMES;
 const DISK = deviceTypeWithRole("disk")!.name;
 const CONSOLE = deviceTypeWithRole("terminal")!.name;
@@ -30,7 +33,9 @@ const CONSOLE = deviceTypeWithRole("terminal")!.name;
 const MODERN_PCI = TRANSPORT_DEFS.find((t) => t.bus === "pci" && t.version1 === "required")!.name;
 const HELP = `usage: npm run bench -- [options]
   --only S,...     sections to run (default all): ${SECTIONS.join(",")}
-                   (reference adds QEMU runs to whichever of boot, cpu and kernel are selected)
+                   (reference adds QEMU runs to whichever of boot, cpu, kernel and net are selected)
+                   net: a download and an upload through user-mode NAT (backend=nat; QEMU's
+                   -netdev user beside it) from/to an HTTP server in this process
                    cpu-nojit: the cpu workload with --jit off (inputs a quarter of cpu's)
                    kernel: Debian's linux-image-686 to its initramfs (bench/kernel.ts; apt-get
                    downloads it and busybox-static:i386 into ~/.cache/vireo-bench once)
@@ -40,6 +45,7 @@ const HELP = `usage: npm run bench -- [options]
   --json FILE      where to write the results (default bench/results/<date>.json)
   --cpu-md5-mib N  md5sum input (default 32)    --cpu-gzip-mib N  gzip -c input (default 8)
   --io-mib N       blk write/read size (default 32)   --console-kib N  cat size (default 256)
+  --net-mib N      net download/upload size (default 16)
   --idle-seconds S idle window (default 10)
   --page-seconds S page section: each measured window (default 30, issue #22's; the section
                    takes ~3 min: the browser's start-up, 15 s at the prompt, three windows)
@@ -72,6 +78,7 @@ const MD5_MIB = Math.ceil(num("--cpu-md5-mib", quick ? "4" : "32"));
 // not 32, keeps the whole default bench near 12 minutes.
 const GZIP_MIB = Math.min(MD5_MIB, Math.ceil(num("--cpu-gzip-mib", quick ? "1" : "8")));
 const IO_MIB = Math.ceil(num("--io-mib", quick ? "8" : "32"));
+const NET_MIB = Math.ceil(num("--net-mib", quick ? "4" : "16"));
 const CONSOLE_KIB = num("--console-kib", quick ? "64" : "256");
 const IDLE_S = num("--idle-seconds", quick ? "3" : "10");
 const PAGE_S = num("--page-seconds", quick ? "4" : "30");
@@ -135,7 +142,7 @@ const div = (a: number | null | undefined, b: number | null | undefined) => (typ
 
 const tmp = mkdtempSync(join(tmpdir(), "vireo-bench-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
-const withRef = only.has("reference") && (only.has("boot") || only.has("cpu") || only.has("kernel"));
+const withRef = only.has("reference") && (only.has("boot") || only.has("cpu") || only.has("kernel") || only.has(NET_SECTION));
 const haveQemu = withRef && ensureQemu();
 if (withRef && !haveQemu) log("qemu-system-i386 is not available: no reference figures");
 const initrd = haveQemu ? plainInitrd("guest-images/initramfs.cpio.gz", tmp) : "";
@@ -315,6 +322,39 @@ if (only.has("io")) {
     for (const [dir, a, b, note] of [["write", "w0", "w1", `dd bs=64k ${IO_MIB} MiB conv=fsync`], ["read", "r0", "r1", "dd bs=64k after drop_caches"]]) {
       add(row("io", `${DISK} ${t}: seq ${dir}`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "wallS"))), note));
       add(row("io", `${DISK} ${t}: seq ${dir} per CPU s`, "MiB/s", rs.map((r) => div(IO_MIB, span(r, a!, b!, "cpuS"))), "MiB per CPU second of the VM process"));
+    }
+  }
+}
+
+// --- net: a download and an upload through user-mode NAT, QEMU's slirp beside it ---
+if (only.has(NET_SECTION)) {
+  const srv = await netServer(NET_MIB);
+  const script = netScript(srv.port, NET_MIB);
+  const NIC = deviceTypeWithRole("network")!.name;
+  const vs: (VmRun | null)[] = [], qs: (WatchedRun | null)[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    srv.reset();
+    const v = await vm(NET_SECTION, ["--device", `${NIC},transport=${MODERN_PCI},backend=nat`, "--cmd", script], 600);
+    vs.push(v && srv.check("vireo") ? v : null);
+    if (haveQemu) {
+      srv.reset();
+      // virtio-net-pci without its legacy interface: the same modern transport; the user-mode stack.
+      const q = await runQemu(KERNELS.bzImage!.kernel, initrd, KERNELS.bzImage!.append, {
+        typed: script, until: NET_END, timeoutS: 600, extra: ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"],
+      });
+      qs.push(qemuKeep("qemu net", q, q.marks.has("u1")) && srv.check("qemu") ? q : null);
+    }
+  }
+  srv.close();
+  for (const [dir, a, b] of [["download", "d0", "d1"], ["upload", "d1", "u1"]] as const) {
+    const wall = vs.map((r) => span(r, a, b, "wallS")), cpu = vs.map((r) => span(r, a, b, "cpuS"));
+    add(row(NET_SECTION, `${NIC} ${MODERN_PCI} NAT: ${dir} ${NET_MIB} MiB`, "MiB/s", wall.map((w) => div(NET_MIB, w)), "busybox wget, HTTP server on the host's 127.0.0.1"));
+    add(row(NET_SECTION, `${NIC} ${MODERN_PCI} NAT: ${dir} per CPU s`, "MiB/s", cpu.map((c) => div(NET_MIB, c)), "MiB per CPU second of the VM process (the NAT included)"));
+    if (haveQemu) {
+      const qWall = qs.map((q) => span(q, a, b, "wallS")), qCpu = qs.map((q) => span(q, a, b, "cpuS"));
+      add(row("reference", `qemu net ${dir}: MiB/s`, "MiB/s", qWall.map((w) => div(NET_MIB, w)), "-netdev user, virtio-net-pci disable-legacy=on"));
+      add(row("reference", `vireo/qemu net ${dir} wall`, "x", pairedRatios(wall, qWall), "paired runs"));
+      add(row("reference", `vireo/qemu net ${dir} CPU`, "x", pairedRatios(cpu, qCpu), "paired runs"));
     }
   }
 }

@@ -19,6 +19,7 @@ import { ByteRing } from "../devices/host/byte-ring.ts";
 import { CTL_WORDS, CMD_STOP, instretSlot, kick, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import { PROMPT_RE, READY_LINE } from "../devices/vm/config.ts";
 import { parseOptions } from "../cli/options.ts";
+import { startNats } from "../cli/nat.ts";
 
 export interface Sample {
   instret: number;
@@ -50,7 +51,9 @@ function sample(): Sample {
   return { instret: Number(instret[0]), cpuS: (c.user + c.system) / 1e6, wallS: performance.now() / 1000, rssKiB: Math.round(process.memoryUsage.rss() / 1024) };
 }
 
-const worker = new Worker(VM_WORKER_URL, { workerData: { config: opts.vm, channels } });
+// A NIC with backend=nat: its NAT runs on this thread, as in the CLI (cli/nat.ts).
+const nats = await startNats(opts.vm.devices ?? [], () => kick(control), (m) => process.stderr.write(`vireo: ${m}\n`));
+const worker = new Worker(VM_WORKER_URL, { workerData: { config: { ...opts.vm, devices: nats.devices }, channels } });
 
 // Marks are found line by line; a partial line waits for the rest.
 let line = "";
@@ -121,4 +124,5 @@ const { instructions, wallSeconds, mips, resets, traps, interrupts, exceptions, 
 emit({ ev: "exit", reason: exit.reason, message: exit.message, stats: { instructions, wallSeconds, mips, resets, traps, interrupts, exceptions, tlbMisses },
   maxRssKiB: process.resourceUsage().maxRSS, ...end });
 await worker.terminate();
+nats.close();
 process.exit(exit.reason === "poweroff" || exit.reason === "expect" ? 0 : 1);

@@ -60,3 +60,25 @@ export function seqBytes(lines: number): number {
   for (let i = 1; i <= lines; i++) b += String(i).length + 1;
   return b;
 }
+
+/**
+ * Network throughput through user-mode NAT (Vireo's backend=nat, QEMU's -netdev user): a static
+ * address (10.0.2.15, router 10.0.2.2 — the host in both), then a download of `mib` MiB from the
+ * bench's HTTP server on the host and an upload of as much (busybox wget --post-file sends the
+ * file up to its first NUL byte, hence a file of 'x's). Phases: d0→d1 download, d1→u1 upload.
+ */
+export function netScript(port: number, mib: number): string {
+  const url = `http://10.0.2.2:${port}`;
+  return [
+    MARK,
+    "ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up",
+    "route add default gw 10.0.2.2",
+    `head -c ${mib * MiB} /dev/zero | tr '\\0' x > /tmp/up`,
+    "m d0",
+    `wget -q -O /dev/null ${url}/down`,
+    "m d1",
+    `wget -q -O /dev/null --post-file /tmp/up ${url}/up`,
+    "m u1",
+  ].join("; ");
+}
+export const NET_END = /BENCH u1 [0-9.]+\n/;

@@ -9,6 +9,7 @@ import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
 import { EXIT } from "./exit-codes.ts";
 import { restoredConfig } from "./restore.ts";
 import { StateError } from "../devices/state/wire.ts";
+import { NatError, startNats, type NatHost } from "./nat.ts";
 
 const CTRL_A = 0x01;
 
@@ -57,13 +58,23 @@ async function main(): Promise<number> {
   }
   if (!existsSync(new URL("../core-wasm/build/core.wasm", import.meta.url))) fail("core-wasm/build/core.wasm is missing: run npm install (or npm run build:core)");
 
+  // A NIC with backend=nat: its NAT runs on this thread (cli/nat.ts); a forwarded port in use is a usage error.
+  let wake = () => {}; // the VM's, once it runs: the NAT's data for the guest arrived
+  let nats: NatHost;
+  try {
+    nats = await startNats(opts.vm.devices ?? [], () => wake(), (m) => process.stderr.write(`vireo: ${m}\n`));
+  } catch (e) {
+    if (e instanceof NatError) fail(e.message, EXIT.usage.code);
+    throw e;
+  }
   let saved: string | null = null; // why the state could not be written, or "" once it was
-  const vm = new VmThread(opts.vm, {
+  const vm = new VmThread({ ...opts.vm, devices: nats.devices }, {
     console: (bytes) => process.stdout.write(bytes),
     log: (message) => process.stderr.write(`vireo: ${message}\n`),
     state: (bytes) => void (saved = writeState(opts.saveState!, bytes)),
     saveFailed: () => {}, // the CLI never asks for a save while running
   });
+  wake = () => vm.wake();
 
   // Interactive: stdin goes to the guest; Ctrl-A x leaves (as in QEMU), Ctrl-C goes to the guest.
   const interactive = opts.vm.script.cmds.length === 0 && opts.vm.script.expect === undefined;
@@ -105,8 +116,10 @@ async function main(): Promise<number> {
   if (vm.terminated) process.stderr.write(`vireo: ${exit.message}\n`);
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
   process.stdin.pause();
+  const natStats = nats.stats();
+  nats.close();
 
-  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...(exit.panicVia ? { panicVia: exit.panicVia } : {}), ...exit.stats }) + "\n");
+  if (opts.stats) process.stdout.write("\n" + JSON.stringify({ reason: exit.reason, ...(exit.panicVia ? { panicVia: exit.panicVia } : {}), ...exit.stats, ...(Object.keys(natStats).length ? { nat: natStats } : {}) }) + "\n");
   switch (exit.reason) {
     case "poweroff":
     case "expect":

@@ -37,6 +37,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^npm run test:e2e$|^npx playwright test /, plan: { skip: "the Playwright tests: part of npm test" } },
   { match: /^npm run bench$/, plan: { skip: "minutes of benchmarks (5 on 2 cores)" } },
   { match: /^npm run bench -- --only snapshot$/, plan: { skip: "a benchmark: about 15 save/boot/restore runs, a minute" } },
+  { match: /^npm run bench -- --only net,reference$/, plan: { skip: "a benchmark: 16 MiB each way through the NAT and through QEMU's user networking, three runs, about 3 minutes" } },
   { match: /^npm run bench -- --only page$/, plan: { skip: "a benchmark: the page in headless Chromium, about 3 minutes" } },
   { match: /^npm run bench -- --only cpu,cpu-nojit,boot,kernel,reference --runs 3$/, plan: { skip: "a benchmark: the speed sections, about 3 minutes" } },
   { match: /^node --import tsx bench\//, plan: { skip: "a benchmark: many boots, minutes" } },
@@ -70,6 +71,7 @@ const CLAIMS: { about: RegExp; says: string; check: (out: string, files: Made) =
   { about: /md5sum \/dev\/vda/, says: "the guest reads the image file's bytes", check: (out, f) => out.includes(f.diskMd5) },
   { about: /irq=msix.*\/proc\/interrupts/, says: "irq=msix gives the virtio-pci device MSI-X", check: (out) => /PCI-MSI/.test(afterFirstPrompt(out)) },
   { about: /path=\S+.*mount -t 9p.*ls -l \/mnt/, says: "the guest sees the shared folder's files", check: (out, f) => afterFirstPrompt(out).includes(f.sharedFile) },
+  { about: /backend=nat.*nslookup -type=a localhost/, says: "the NAT's DNS server answers from this machine's resolver", check: (out) => /Server:\s+10\.0\.2\.3\n[^]*Address:\s+127\.0\.0\.1/.test(afterFirstPrompt(out)) },
   { about: /ping -c 3 10\.0\.2\.2/, says: "the built-in host answers ping", check: (out) => / 0% packet loss/.test(out) },
 ];
 

@@ -10,7 +10,6 @@ export interface JitLayout {
   SEGS_BASE: number;
   SEGCHK_BASE: number;
   TLB_BASE: number;
-  CODE_PAGES_BASE: number;
   GUEST_RAM_BASE: number;
 }
 

@@ -10,8 +10,9 @@
 // instruction surely overwrites is decided here.
 import { rowFor } from "../x86/derive.ts";
 import type { Insn } from "./x86-decode.ts";
+import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF } from "../build/layout.ts";
 
-export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+export const CF = F_CF, PF = F_PF, AF = F_AF, ZF = F_ZF, SF = F_SF, OF = F_OF;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
 
 /** What an instruction does to the flags: reads, may write, surely writes (when it completes). */

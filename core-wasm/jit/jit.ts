@@ -15,9 +15,8 @@
 import { translateRegion, type Needs, type Translation } from "./translate.ts";
 import { blocksModule, JIT_FUNCS, JIT_GLOBALS, type JitLayout } from "./core-imports.ts";
 import type { Peek } from "./pc-thunk.ts";
+import { JIT_COMPILING } from "../build/layout.ts";
 
-/** vmm.jitCompile's answer when the block will be installed later (core jit.ts COMPILING). */
-const COMPILING = 0xffffffff;
 /** Blocks per module at most (a hot block and warm ones). */
 const BATCH = 16;
 /** In a VM a hot block is compiled at once (with warm ones) when no module is being compiled,
@@ -128,7 +127,7 @@ export class Jit {
     if (this.background) {
       this.queue.push([phys, eip, this.needs()]);
       if (this.inFlight === 0 || this.queue.length >= QUEUE_MAX) this.compileQueued();
-      return COMPILING;
+      return JIT_COMPILING;
     }
     const t0 = performance.now();
     const blocks = this.translate([[phys, eip, this.needs()], ...this.takeWarm(BATCH - 1)], (p) => { if (p === phys) this.stats.declined++; });

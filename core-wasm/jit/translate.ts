@@ -22,13 +22,9 @@ import { decode, type Insn, type Mem, SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS } f
 import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater, ARITH, CF, OF } from "./flag-liveness.ts";
 
-// Lazy-flag kinds (assembly/cpu/flags.ts LF_*).
-const LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
+// The core's lazy-flag kinds, segment check bits and segment cache shape, as it exports them.
+import { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, CHK_FLAT, CHK_WIDE, CHK_NOREAD, CHK_NOWRITE, SEG_STRIDE, SEG_BASE_AT } from "../build/layout.ts";
 const ESP = 4, ECX = 1;
-/** Segment check bits (assembly/cpu/access.ts CHK_*): flat, readable and writable. */
-const CHK_FLAT = 0x10, CHK_WIDE = 0x20, CHK_NOREAD = 1, CHK_NOWRITE = 2;
-/** Segment hidden cache stride and the base's offset in it (assembly/cpu/scratch.ts). */
-const SEG_STRIDE = 16, SEG_BASE_AT = 4;
 
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
  *  interrupts wait little (they are taken between blocks). */
@@ -448,11 +444,6 @@ class Translator {
     this.i32(bits).op(Op.i32_and).i32(bits).op(Op.i32_eq);
     if (sz > 1) this.get(lin).i32(0xfff).op(Op.i32_and).i32(0x1000 - sz).op(Op.i32_le_u).op(Op.i32_and);
   }
-  /** And-in "the page of TLB entry e holds no translated code": a write there must go through
-   *  the core, which invalidates the page's blocks. */
-  private notCodePage(e: number): void {
-    this.get(e).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, 0, this.L.CODE_PAGES_BASE).op(Op.i32_eqz).op(Op.i32_and);
-  }
   private phys(lin: number, e: number): void {
     this.get(e).i32(0xfffff000 | 0).op(Op.i32_and).get(lin).i32(0xfff).op(Op.i32_and).op(Op.i32_or);
   }
@@ -495,7 +486,6 @@ class Translator {
     if (!this.fastSeg(seg)) { slowPath(); return; }
     const e = this.local(), at = this.linear(seg, lin);
     this.fastCheck(sz, lin, at, e, G_WRITENEED);
-    this.notCodePage(e);
     this.if();
     this.phys(at, e);
     this.get(v);
@@ -513,7 +503,6 @@ class Translator {
     if (!this.rmwFast) { slowPath(); return; }
     const e = this.local(), at = this.linear(seg, lin);
     this.fastCheck(sz, lin, at, e, G_WRITENEED);
-    this.notCodePage(e);
     this.ifI32();
     this.phys(at, e);
     this.tee(ph);
@@ -592,8 +581,63 @@ class Translator {
         case 8: case 9: sf(); not(); return;
       }
     }
+    if (!p && !this.replays.length && cc >> 1 !== 5) { this.coreCond(cc); return; }
     this.flushFlags();
     this.i32(cc).call(F_COND);
+  }
+
+  // ---- the core's lazy flags, read inline ----
+  // Where no ALU result of this block is pending and nothing is owed, the flags are the core's
+  // (the block was entered from outside, or flushed them): a condition or INC/DEC's CF reads
+  // them here as the core's getCF/getZF/getSF/getOF do (assembly/cpu/flags.ts) — a call into
+  // the core there made V8 spill the region's register locals on every path (PF: rare, a call).
+  /** Push the core's CF (0 or 1); `o` holds lfOp. */
+  private coreCF(o: number): void {
+    const isOp = (a: number, b: number) => { this.get(o).i32(a).op(Op.i32_eq).get(o).i32(b).op(Op.i32_eq).op(Op.i32_or); };
+    const carried = (lf: number) => { this.get(o).i32(lf).op(Op.i32_eq).gget(G_LFCIN).i32(0).op(Op.i32_ne).op(Op.i32_and); };
+    isOp(LF_ADD, LF_ADC); this.ifI32(); // result below the first operand (or equal, with a carry in)
+    this.gget(G_LFRES).gget(G_LFA).op(Op.i32_le_u).gget(G_LFRES).gget(G_LFA).op(Op.i32_lt_u); carried(LF_ADC); this.op(Op.select);
+    this.else(); isOp(LF_SUB, LF_SBB); this.ifI32(); // a borrow
+    this.gget(G_LFA).gget(G_LFB).op(Op.i32_le_u).gget(G_LFA).gget(G_LFB).op(Op.i32_lt_u); carried(LF_SBB); this.op(Op.select);
+    this.else(); // logic: 0; none, INC, DEC: the flags word's
+    this.gget(G_FLAGS).i32(CF).op(Op.i32_and).get(o).i32(LF_LOGIC).op(Op.i32_ne).op(Op.i32_and);
+    this.end().end();
+  }
+  /** Push the core's ZF, SF (0 or 1). */
+  private coreZF(o: number): void {
+    this.get(o).op(Op.i32_eqz).ifI32().gget(G_FLAGS).i32(6).op(Op.i32_shr_u).i32(1).op(Op.i32_and);
+    this.else().gget(G_LFRES).op(Op.i32_eqz).end();
+  }
+  private coreSF(o: number): void {
+    this.get(o).op(Op.i32_eqz).ifI32().gget(G_FLAGS).i32(7).op(Op.i32_shr_u).i32(1).op(Op.i32_and);
+    this.else().gget(G_LFRES).gget(G_LFSIGN).op(Op.i32_and).i32(0).op(Op.i32_ne).end();
+  }
+  /** Push the core's OF: sign of (a ^ r) & (b ^ r) after an addition, (a ^ b) & (a ^ r) after a
+   *  subtraction; 0 after a logic op. */
+  private coreOF(o: number): void {
+    this.get(o).op(Op.i32_eqz).ifI32().gget(G_FLAGS).i32(11).op(Op.i32_shr_u).i32(1).op(Op.i32_and);
+    this.else();
+    this.gget(G_LFA).gget(G_LFRES).op(Op.i32_xor);
+    this.gget(G_LFB).gget(G_LFRES).op(Op.i32_xor).gget(G_LFA).gget(G_LFB).op(Op.i32_xor);
+    this.get(o).i32(LF_ADD).op(Op.i32_eq).get(o).i32(LF_ADC).op(Op.i32_eq).op(Op.i32_or).get(o).i32(LF_INC).op(Op.i32_eq).op(Op.i32_or);
+    this.op(Op.select).op(Op.i32_and).gget(G_LFSIGN).op(Op.i32_and).i32(0).op(Op.i32_ne);
+    this.get(o).i32(LF_LOGIC).op(Op.i32_ne).op(Op.i32_and);
+    this.end();
+  }
+  /** Push 1 if condition cc (not PF's) holds on the core's lazy flags. */
+  private coreCond(cc: number): void {
+    const o = this.local();
+    this.gget(G_LFOP).set(o);
+    switch (cc >> 1) {
+      case 0: this.coreOF(o); break;
+      case 1: this.coreCF(o); break;
+      case 2: this.coreZF(o); break;
+      case 3: this.coreCF(o); this.coreZF(o); this.op(Op.i32_or); break;
+      case 4: this.coreSF(o); break;
+      case 6: this.coreSF(o); this.coreOF(o); this.op(Op.i32_xor); break;
+      case 7: this.coreZF(o); this.coreSF(o); this.coreOF(o); this.op(Op.i32_xor).op(Op.i32_or); break;
+    }
+    if (cc & 1) this.op(Op.i32_eqz);
   }
 
   /** A local holding CF as the flags stand now (0 or 1), when the translator knows it; set
@@ -602,7 +646,13 @@ class Translator {
     const last = this.replays[this.replays.length - 1];
     if (last) return last.incdec?.cf;
     const p = this.pending;
-    if (!p) return undefined;
+    if (!p) {
+      const o = this.local(), cf = this.local();
+      this.gget(G_LFOP).set(o);
+      this.coreCF(o);
+      this.set(cf);
+      return cf;
+    }
     if (p.lf === LF_ADD) this.get(this.fr).get(this.fa).op(Op.i32_lt_u);
     else if (p.lf === LF_SUB) this.get(this.fa).get(this.fb).op(Op.i32_lt_u);
     else if (p.lf === LF_LOGIC) this.i32(0);

@@ -38,8 +38,12 @@ export class FrameRing {
     return (Atomics.load(this.idx, TAIL) - Atomics.load(this.idx, HEAD)) | 0;
   }
 
-  /** Producer: append `frame`; false (nothing written) when it does not fit. */
-  push(frame: Uint8Array): boolean {
+  /**
+   * Producer: append `frame`; false (nothing written) when it does not fit. `notify` false
+   * leaves waking the consumer to a later notify() (one wake-up for a batch: a notify that
+   * reaches a waiter costs tens of microseconds).
+   */
+  push(frame: Uint8Array, notify = true): boolean {
     const n = frame.length;
     if (n > FRAME_MAX) return false;
     const tail = Atomics.load(this.idx, TAIL);
@@ -53,8 +57,13 @@ export class FrameRing {
     this.data.set(frame.subarray(0, first), start);
     if (first < n) this.data.set(frame.subarray(first), 0);
     Atomics.store(this.idx, TAIL, (tail + 2 + n) | 0);
-    Atomics.notify(this.idx, TAIL);
+    if (notify) Atomics.notify(this.idx, TAIL);
     return true;
+  }
+
+  /** Wake a consumer sleeping on waitCell (after pushes with notify false). */
+  notify(): void {
+    Atomics.notify(this.idx, TAIL);
   }
 
   /** Consumer: the next frame (a copy), or null when empty. */
@@ -72,6 +81,24 @@ export class FrameRing {
     if (first < n) out.set(this.data.subarray(0, n - first), first);
     Atomics.store(this.idx, HEAD, (head + 2 + n) | 0);
     return out;
+  }
+
+  /** Consumer: the next frame copied into `dst` (which must hold FRAME_MAX bytes or the frame); its length, or -1 when empty. */
+  popInto(dst: Uint8Array): number {
+    const head = Atomics.load(this.idx, HEAD);
+    const used = (Atomics.load(this.idx, TAIL) - head) | 0;
+    if (used < 2) return -1;
+    const m = this.mask;
+    const n = this.data[head & m]! | (this.data[(head + 1) & m]! << 8);
+    if (n + 2 > used) return -1;
+    if (n <= dst.length) {
+      const start = (head + 2) & m;
+      const first = Math.min(n, this.data.length - start);
+      dst.set(this.data.subarray(start, start + first));
+      if (first < n) dst.set(this.data.subarray(0, n - first), first);
+    }
+    Atomics.store(this.idx, HEAD, (head + 2 + n) | 0);
+    return n <= dst.length ? n : 0; // a frame too large for dst is skipped (length 0: dropped)
   }
 
   /** Where a consumer sleeps for the next frame: Atomics.wait(array, index, value). */

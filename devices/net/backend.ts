@@ -8,6 +8,8 @@ export interface NetBackend {
   send(frame: Uint8Array): void;
   /** Set by the device: a frame for the guest (the device copies it). */
   onReceive: ((frame: Uint8Array) => void) | null;
+  /** The device has sent a batch of frames (one transmit kick): pass them on now. */
+  flush?(): void;
   /** Called between run slices: drain frames that arrived from another thread. */
   poll?(): void;
   /** True when frames wait to be drained by poll() (the run loop then must not sleep). */

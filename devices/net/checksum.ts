@@ -25,3 +25,20 @@ export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: numb
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
 }
+
+/** onesSum over bytes[start, end) without a subarray (the NAT's per-frame path). */
+export function onesSumRange(bytes: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
+  if (i < end) sum += bytes[i]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** The pseudo-header sum with addresses as 32-bit numbers. */
+export function pseudoSum32(src: number, dst: number, protocol: number, length: number): number {
+  let sum = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}

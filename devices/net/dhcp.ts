@@ -57,6 +57,8 @@ export interface DhcpServerConfig {
   router: Uint8Array;
   /** Seconds. */
   leaseTime: number;
+  /** A DNS server to name (option 6), when there is one. */
+  dns?: Uint8Array;
 }
 
 export interface DhcpReply {
@@ -113,6 +115,7 @@ export function dhcpAnswer(m: DhcpMessage, c: DhcpServerConfig): DhcpReply | nul
     opt(OPT_LEASE, [(t >>> 24) & 0xff, (t >>> 16) & 0xff, (t >>> 8) & 0xff, t & 0xff]);
     opt(OPT_SUBNET, c.netmask);
     opt(OPT_ROUTER, c.router);
+    if (c.dns) opt(OPT_DNS, c.dns);
   }
   out[at] = OPT_END;
   // RFC 2131 §4.1: a NAK is broadcast; otherwise unicast to ciaddr when the client has one, else

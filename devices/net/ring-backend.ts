@@ -32,6 +32,10 @@ export class RingNetBackend implements NetBackend {
   private readonly wake: Int32Array | null;
   private readonly wakeIndex: number;
   private readonly counters = { linkTx: 0, linkRx: 0, linkTxDropped: 0 };
+  /** Where poll() reads each frame (a frame record's length is a u16). */
+  private readonly scratch = new Uint8Array(0x10000);
+  /** Frames pushed since the peer was last woken. */
+  private unsignalled = false;
   /** Ping round trips across the link, on the host's clock (--stats). */
   private readonly echo = new EchoTimer();
 
@@ -43,12 +47,20 @@ export class RingNetBackend implements NetBackend {
   }
 
   send(frame: Uint8Array): void {
-    if (!this.tx.push(frame)) {
+    // The peer is woken once per batch, in flush(): the device calls it after a transmit kick.
+    if (!this.tx.push(frame, false)) {
       this.counters.linkTxDropped++; // the peer is not draining: a full wire drops
       return;
     }
     this.counters.linkTx++;
+    this.unsignalled = true;
     this.echo.outgoing(frame);
+  }
+
+  flush(): void {
+    if (!this.unsignalled) return;
+    this.unsignalled = false;
+    this.tx.notify();
     if (this.wake) {
       Atomics.add(this.wake, this.wakeIndex, 1);
       Atomics.notify(this.wake, this.wakeIndex);
@@ -56,7 +68,9 @@ export class RingNetBackend implements NetBackend {
   }
 
   poll(): void {
-    for (let f = this.rx.pop(); f; f = this.rx.pop()) {
+    // Into one reused buffer: the device copies what it keeps (NetBackend.onReceive).
+    for (let n = this.rx.popInto(this.scratch); n >= 0; n = this.rx.popInto(this.scratch)) {
+      const f = this.scratch.subarray(0, n);
       this.counters.linkRx++;
       this.echo.incoming(f);
       this.onReceive?.(f);

@@ -22,6 +22,7 @@ import { ConfigSpace, type ConfigField } from "./config-space.ts";
 import type { NetBackend } from "../net/backend.ts";
 import { HostStack } from "../net/host-stack.ts";
 import { RingNetBackend, type NetLinkEnd } from "../net/ring-backend.ts";
+import { parseForwards } from "../net/port-forward.ts";
 import type { DeviceType } from "./device-type.ts";
 import type { VirtioDeviceSpec } from "../vm/config.ts";
 import { onesSum } from "../net/checksum.ts";
@@ -111,12 +112,15 @@ export class VirtioNet implements VirtioDevice, Stateful {
   private filtering = false;
   /** A transmit frame with its header: the largest accepted is MTU + 18 (Ethernet + VLAN tag) + 12. */
   private readonly txScratch: Uint8Array;
+  /** A received frame with its header, as written into receive buffers (the same bound). */
+  private readonly rxScratch: Uint8Array;
 
   constructor(opts: VirtioNetOptions) {
     this.backend = opts.backend;
     this.mac = opts.mac ?? Uint8Array.of(0x02, 0x76, 0x69, 0x72, 0x65, 0x00);
     this.mtu = opts.mtu ?? 1500;
     this.txScratch = new Uint8Array(this.mtu + ETH_HLEN + 4 + 12);
+    this.rxScratch = new Uint8Array(this.mtu + ETH_HLEN + 4 + 12);
     const q = opts.queueSize ?? 256;
     this.queueSizes = [q, q, 64];
     this.mac.forEach((b, i) => this.config.set(`mac[${i}]`, b));
@@ -155,7 +159,7 @@ export class VirtioNet implements VirtioDevice, Stateful {
    * rings another thread owns).
    */
   get stateTable(): StateTable {
-    if (!("stateTable" in this.backend)) throw new StateError("virtio-net: its backend (a link to another VM) cannot be saved");
+    if (!("stateTable" in this.backend)) throw new StateError("virtio-net: its backend (a link to another VM, or the NAT on the host thread) cannot be saved");
     return {
       config: "child", hdrLen: "u8", mergeable: "bool", filtering: "bool", filter: "child",
       backlogFrames: { list: { blob: 65536 + 64 }, max: NET_RX_BACKLOG }, heldChains: { list: CHAIN_FIELD, max: 65536 },
@@ -245,6 +249,11 @@ export class VirtioNet implements VirtioDevice, Stateful {
 
   private transmit(): void {
     const ctx = this.ctx!;
+    this.transmitBatch(ctx);
+    this.backend.flush?.();
+  }
+
+  private transmitBatch(ctx: VirtioContext): void {
     serveQueue(ctx, NET_TRANSMITQ, (c) => {
       if (c.writableBytes !== 0) {
         ctx.needsReset(`virtio-net: transmit chain ${c.id} has writable buffers (§5.1.6.2)`);
@@ -349,11 +358,14 @@ export class VirtioNet implements VirtioDevice, Stateful {
       vq.push(chains[0]!, 0);
       return "done";
     }
-    const hdr = new Uint8Array(this.hdrLen); // flags 0, GSO_NONE: a complete, checksummed frame
-    if (this.hdrLen === 12) hdr[10] = chains.length; // num_buffers, le16 (≤ queue size)
-    if (this.hdrLen === 12) hdr[11] = chains.length >>> 8;
-    const bytes = new Uint8Array(need);
-    bytes.set(hdr);
+    // Header then frame in one reused buffer (no allocation per frame): flags 0, GSO_NONE — a
+    // complete, checksummed frame — and num_buffers (le16, ≤ queue size) when the header has it.
+    const bytes = this.rxScratch.subarray(0, need);
+    bytes.fill(0, 0, this.hdrLen);
+    if (this.hdrLen === 12) {
+      bytes[10] = chains.length;
+      bytes[11] = chains.length >>> 8;
+    }
     bytes.set(frame, this.hdrLen);
     let at = 0;
     for (const c of chains) {
@@ -372,10 +384,14 @@ export class VirtioNet implements VirtioDevice, Stateful {
 export interface NetSpec extends VirtioDeviceSpec {
   /**
    * Where frames go. "host": the built-in host stack (devices/net/host-stack.ts: ARP, DHCP,
-   * ping, one web page). "link": the frame rings in `link` (another VM, or the page's tab link).
+   * ping, one web page). "nat": the host stack as a gateway to the real network
+   * (devices/net/nat.ts); it runs on the host thread (its sockets need the event loop), which
+   * hands the worker `link`. "link": the frame rings in `link` (another VM, or the page's tab link).
    */
-  backend?: "host" | "link";
+  backend?: "host" | "nat" | "link";
   link?: NetLinkEnd;
+  /** backend=nat: host ports forwarded into the guest (devices/net/port-forward.ts). */
+  forward?: string;
   /** The MAC address, "02:76:69:72:65:00" by default. */
   mac?: string;
 }
@@ -383,10 +399,17 @@ export interface NetSpec extends VirtioDeviceSpec {
 export const netType: DeviceType<NetSpec> = {
   name: "net",
   deviceId: 1,
-  summary: "a NIC; backend=host is the built-in host (DHCP gives 10.0.2.15, 10.0.2.2 answers ping and http)",
+  summary: "a NIC; backend=host is the built-in host (DHCP gives 10.0.2.15, 10.0.2.2 answers ping and http); backend=nat is the same host as a gateway to the real network (10.0.2.2 is this machine's 127.0.0.1, 10.0.2.3 answers DNS)",
   options: [
     // "link" (another VM, the page's tab link) needs frame rings from the same process: not from a command line.
-    { key: "backend", kind: "choice", choices: ["host"], required: true, help: "where frames go" },
+    { key: "backend", kind: "choice", choices: ["host", "nat"], required: true, help: "where frames go" },
+    {
+      key: "forward", kind: "string", meta: "RULES", help: "backend=nat: host ports into the guest, tcp:[HOSTADDR:]HOSTPORT-:GUESTPORT joined by + (host address default 127.0.0.1)",
+      check: (v) => {
+        const r = parseForwards(String(v));
+        return typeof r === "string" ? r : null;
+      },
+    },
     {
       key: "mac", kind: "string", meta: "M", help: "the MAC address (default 02:76:69:72:65:00)",
       check: (v) => {
@@ -428,8 +451,8 @@ export const netType: DeviceType<NetSpec> = {
   page: { param: "net", label: "Network", off: "off", default: "off", order: 6 },
   create(spec, ctx) {
     const link = spec.link;
-    if (spec.backend === "link" && !link) throw new Error("virtio-net: backend=link without a link");
-    const backend = spec.backend === "link" ? new RingNetBackend(link!) : new HostStack({ log: ctx.log });
+    if ((spec.backend === "link" || spec.backend === "nat") && !link) throw new Error(`virtio-net: backend=${spec.backend} without a link (the NAT runs on the host thread, which makes one)`);
+    const backend = link ? new RingNetBackend(link) : new HostStack({ log: ctx.log });
     return new VirtioNet({ backend, mac: (spec.mac !== undefined && parseMac(spec.mac)) || undefined });
   },
 };

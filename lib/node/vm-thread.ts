@@ -80,6 +80,11 @@ export class VmThread {
     }
   }
 
+  /** Wake the worker: host-side data for the guest arrived (a NAT's, cli/nat.ts). */
+  wake(): void {
+    kick(this.control);
+  }
+
   /** A control command (CMD_*) for the worker's next look. */
   command(cmd: number): void {
     kick(this.control, cmd);

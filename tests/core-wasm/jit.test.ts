@@ -141,6 +141,36 @@ for (const [mode, threshold] of MODES) {
   });
 }
 
+test("conditions and INC/DEC at the start of a block entered from outside read the core's lazy flags of every kind as the interpreter does", { skip }, () => {
+  const dump = (m: Machine) => Array.from(m.core.ram.subarray(0x40000, m.res(0)));
+  const ref = boot("jit-core-flags", 0);
+  run(ref, L.EXIT_POWEROFF);
+  assert.equal(ref.res(1), 0xd0e, "reached the end");
+  const want = dump(ref);
+  assert.equal(want.length, 8 * 16 * 20, "every case wrote its conditions and flags");
+  for (const [mode, threshold] of MODES.slice(1)) {
+    const m = boot("jit-core-flags", threshold);
+    run(m, L.EXIT_POWEROFF);
+    const got = dump(m);
+    const bad = got.findIndex((v, k) => v !== want[k]);
+    assert.equal(bad, -1, `${mode}: case ${Math.floor(bad / 20)} byte ${bad % 20}: ${got[bad]} (interpreter: ${want[bad]})`);
+    translated(m);
+  }
+});
+
+for (const [mode, threshold] of MODES) {
+  test(`self-modifying code through other linear addresses of the page, which wrote to it before it held code [${mode}]`, { skip }, () => {
+    const m = boot("jit-smc-alias", threshold);
+    run(m, L.EXIT_POWEROFF);
+    assert.equal(m.res(4), 0xd0e, "reached the end");
+    assert.equal(m.res(1), 70, "the code ran 10 times before the patch");
+    assert.equal(m.res(0), 100, "patched through the one alias that had written to the page");
+    assert.equal(m.res(2), 200, "patched through one of two aliases that had written to it");
+    assert.equal(m.res(3), 300, "and through the other");
+    if (threshold) translated(m);
+  });
+}
+
 for (const [mode, threshold] of MODES) {
   test(`#PF inside a translated block: restart at the load, earlier instructions kept, later ones once [${mode}]`, { skip }, () => {
     const m = boot("jit-pf", threshold);

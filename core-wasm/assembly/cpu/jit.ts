@@ -13,7 +13,7 @@ import { eip, instrEip, cpl, codeD, shadow, nmiBlocked, snapshot, restoreSnapsho
 import { flags, saveFlags, restoreFlags, cond } from "./flags";
 import { RUN_PAGE_BASE, RUN_INTR, RUN_NMI, RUN_STAT_JIT_DECLINED } from "../layout";
 import { fault, clearFault, readMem8, readMem16, readMem32, writeMem8, writeMem16, writeMem32, rmwBegin, rmwRead, rmwWrite } from "./access";
-import { readNeed, runExit, NO_EXIT, ramBytes, xlate } from "./paging";
+import { readNeed, runExit, NO_EXIT, ramBytes, xlate, ncRevoke } from "./paging";
 import { inc, dec, shift, mulFlags } from "./alu";
 import { step } from "./run";
 
@@ -31,7 +31,8 @@ export function setJitExit(): void { jitExit = true; }
 
 const NEVER: u32 = 0xFFFF_FFFF; // hit count of a block the translator declined
 const PENDING: u32 = 0xFFFF_FFFE; // ... of a block being compiled in the background (jitInstall)
-const COMPILING: u32 = 0xFFFF_FFFF; // vmm.jitCompile: compiled asynchronously, installed later
+/** vmm.jitCompile's answer: compiled asynchronously, installed later (jitInstall). */
+export const JIT_COMPILING: u32 = 0xFFFF_FFFF;
 const EMPTY: u32 = 0xFFFF_FFFF; // key of an unused entry (never a RAM address)
 
 export function jitSetThreshold(n: u32): void {
@@ -130,7 +131,7 @@ export function jitEnter(budget: u32): u32 {
   }
   // Hot: translate (the translator marks the page as code before it reads it).
   fn = vmmJitCompile(phys, eip);
-  if (fn == COMPILING) { store<u32>(p, PENDING, 12); return 0; }
+  if (fn == JIT_COMPILING) { store<u32>(p, PENDING, 12); return 0; }
   store<u32>(p, fn, 8);
   if (fn == 0) { store<u32>(p, NEVER, 12); return 0; }
   return chain(fn, budget);
@@ -150,11 +151,14 @@ function chain(fn: u32, budget: u32): u32 {
       if (!fault) store<u32>(RUN_PAGE_BASE + RUN_STAT_JIT_DECLINED, load<u32>(RUN_PAGE_BASE + RUN_STAT_JIT_DECLINED) + 1);
       return done;
     }
-    if (jitExit || fault || runExit != NO_EXIT || shadow || !codeD) return done;
-    if ((flags & (F_IF | F_TF)) != 0) {
-      if ((flags & F_TF) != 0 || load<u32>(RUN_PAGE_BASE + RUN_INTR) != 0) return done;
+    // A fault, an exit request, a trap, a code page written, or an instruction the interpreter
+    // ran that changed what the boundary checks (jitStep): each sets jitExit.
+    if (jitExit) return done;
+    // An interrupt line up (INTR and NMI are adjacent u32s: one load for both, as in run()).
+    if (load<u64>(RUN_PAGE_BASE + RUN_INTR) != 0) {
+      if ((flags & F_IF) != 0 && load<u32>(RUN_PAGE_BASE + RUN_INTR) != 0) return done;
+      if (!nmiBlocked && load<u32>(RUN_PAGE_BASE + RUN_NMI) != 0) return done;
     }
-    if (!nmiBlocked && load<u32>(RUN_PAGE_BASE + RUN_NMI) != 0) return done;
     fn = translated();
     if (fn == 0) return done;
   }
@@ -219,7 +223,10 @@ export function jitRecount(phys: u32): void {
 /** The translator is about to read code from phys's page: writes there now invalidate. Returns
  *  the page's generation, which the translation is then of (jitInstall). */
 export function jitMarkCode(phys: u32): u32 {
-  store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
+  if (load<u8>(CODE_PAGES_BASE + (phys >>> 12)) == 0) {
+    store<u8>(CODE_PAGES_BASE + (phys >>> 12), 1);
+    ncRevoke(phys >>> 12);
+  }
   return load<u32>(PAGE_GEN_BASE + ((phys >>> 12) << 2));
 }
 
@@ -280,7 +287,11 @@ export function jitStep(): void {
     restoreSnapshot(); restoreFlags();
     eip = instrEip;
     jitExit = true;
-  } else if (runExit != NO_EXIT) jitExit = true;
+  } else if (runExit != NO_EXIT || shadow || !codeD || (flags & F_TF) != 0) {
+    // An exit, an interrupt shadow (MOV SS, STI), a 16-bit code segment or TF: the run loop
+    // must see the next boundary (chain() tests jitExit alone).
+    jitExit = true;
+  }
 }
 
 // Flag helpers: the lazy-flags rules live in flags.ts / alu.ts only.

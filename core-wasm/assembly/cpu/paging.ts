@@ -9,7 +9,7 @@ import {
   GUEST_RAM_BASE, RUN_PAGE_BASE, TRAP_KIND, TRAP_WRITE, TRAP_SIZE, TRAP_ADDR, TRAP_DATA, TRAP_PIO, TRAP_MMIO,
   RUN_INSTRET_LO, RUN_INSTRET_HI, RUN_STAT_MMIO, RUN_STAT_PIO, RUN_STAT_TLB_MISS, RUN_REQUEST,
 } from "../layout";
-import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES, CODE_PAGES_BASE } from "./scratch";
+import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES, CODE_PAGES_BASE, NC_LIN_BASE, NC_MANY } from "./scratch";
 import { codePageWritten, setJitExit } from "./jit";
 import { cr0, cr3, cr4, cpl, CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, instretCount, cr2, fetchFlush } from "./state";
 import { raiseException, fault } from "./access";
@@ -17,13 +17,18 @@ import { raiseException, fault } from "./access";
 @external("vmm", "trap") declare function vmmTrap(): void;
 
 export const T_V: u32 = 1, T_RAM: u32 = 2, T_UR: u32 = 4, T_UW: u32 = 8, T_SW: u32 = 0x10, T_G: u32 = 0x20;
+/** The page holds no translated code, so a write may go straight to RAM (the JIT need not
+ *  hear of it). Granted at the first write through the entry (ncGrant), taken back when the
+ *  page comes to hold code (ncRevoke): every fast-path store, the interpreter's and translated
+ *  code's, tests it with the permission bits instead of loading the page's code byte. */
+export const T_NC: u32 = 0x40;
 const SUP_R: u32 = T_V | T_RAM, SUP_W: u32 = T_V | T_RAM | T_SW;
 const USR_R: u32 = T_V | T_RAM | T_UR, USR_W: u32 = T_V | T_RAM | T_UW;
 
 export let ramBytes: u32 = 0;
 /** TLB bits a data read / write at the current CPL needs for the fast path. */
 export let readNeed: u32 = SUP_R;
-export let writeNeed: u32 = SUP_W;
+export let writeNeed: u32 = SUP_W | T_NC;
 let tlbCount: u32 = 0; // non-global entries filled since the last flush (TLB_LIST)
 let tlbOverflow: bool = false;
 /** Why run() must return after this instruction (EXIT_*), or NO_EXIT. Set by a device's
@@ -35,14 +40,42 @@ export function setRamBytes(n: u32): void { ramBytes = n; }
 
 /** Recompute the fast-path masks after a CPL change (CPL 3 = user, SDM §4.6). */
 export function updateAccessMasks(): void {
-  if (cpl == 3) { readNeed = USR_R; writeNeed = USR_W; } else { readNeed = SUP_R; writeNeed = SUP_W; }
+  if (cpl == 3) { readNeed = USR_R; writeNeed = USR_W | T_NC; } else { readNeed = SUP_R; writeNeed = SUP_W | T_NC; }
   fetchFlush();
 }
 
 // ---- TLB maintenance ---------------------------------------------------------------------
 export function tlbFlushAll(): void {
   memory.fill(TLB_BASE, 0, TLB_SIZE);
+  memory.fill(NC_LIN_BASE, 0, ((ramBytes + 0xFFF) >>> 12) << 2);
   tlbCount = 0; tlbOverflow = false; fetchFlush();
+}
+/** A write went through the TLB entry e of lin (it grants the write): if the page is RAM
+ *  without translated code, let later writes through it take the fast path. Returns the
+ *  physical address. */
+function ncGrant(lin: u32, e: u32): u32 {
+  const pg = e >>> 12;
+  if ((e & T_RAM) != 0 && load<u8>(CODE_PAGES_BASE + pg) == 0) {
+    store<u32>(TLB_BASE + ((lin >>> 12) << 2), e | T_NC);
+    // Remember the entry; a second one still granting is "many" (ncRevoke flushes them all).
+    const at = NC_LIN_BASE + (pg << 2), r = load<u32>(at), mine = (lin >>> 12) + 1;
+    if (r == 0 || r == mine) store<u32>(at, mine);
+    else if (r != NC_MANY) {
+      const old = load<u32>(TLB_BASE + ((r - 1) << 2));
+      store<u32>(at, (old & T_NC) != 0 && (old >>> 12) == pg ? NC_MANY : mine);
+    }
+  }
+  return (e & 0xFFFF_F000) | (lin & 0xFFF);
+}
+/** Physical page pg now holds translated code (jit.ts jitMarkCode): no TLB entry may let a
+ *  write past the JIT any more. */
+export function ncRevoke(pg: u32): void {
+  const at = NC_LIN_BASE + (pg << 2), r = load<u32>(at);
+  if (r == 0) return;
+  store<u32>(at, 0);
+  if (r == NC_MANY) { tlbFlushAll(); return; }
+  const p = TLB_BASE + ((r - 1) << 2), e = load<u32>(p);
+  if ((e >>> 12) == pg) store<u32>(p, e & ~T_NC);
 }
 /** MOV CR3: drop the non-global entries. Global ones (T_G, only set with CR4.PGE) are never
  *  listed, so a context switch costs O(user pages touched), not O(kernel pages). */
@@ -134,7 +167,9 @@ function pageFault(lin: u32, present: bool, write: bool, user: bool): u32 {
 export function translateSlow(lin: u32, write: bool, user: bool): u32 {
   store<u32>(RUN_PAGE_BASE + RUN_STAT_TLB_MISS, load<u32>(RUN_PAGE_BASE + RUN_STAT_TLB_MISS) + 1);
   if ((cr0 & CR0_PG) == 0) {
-    tlbFill(lin, (lin & 0xFFFF_F000) | T_V | T_UR | T_UW | T_SW | (lin < ramBytes ? T_RAM : 0));
+    const e = (lin & 0xFFFF_F000) | T_V | T_UR | T_UW | T_SW | (lin < ramBytes ? T_RAM : 0);
+    tlbFill(lin, e);
+    if (write) ncGrant(lin, e);
     return lin;
   }
   const wp = (cr0 & CR0_WP) != 0;
@@ -175,6 +210,7 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
   }
   if (global && (cr4 & CR4_PGE) != 0) e |= T_G;
   tlbFill(lin, e);
+  if (write) ncGrant(lin, e);
   return phys;
 }
 
@@ -184,13 +220,11 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
 @inline export function xlate(lin: u32, write: bool, user: bool): u32 {
   const e = load<u32>(TLB_BASE + ((lin >>> 12) << 2));
   const need = (write ? (user ? USR_W : SUP_W) : (user ? USR_R : SUP_R)) & ~T_RAM;
-  if ((e & need) == need) return (e & 0xFFFF_F000) | (lin & 0xFFF);
+  if ((e & need) == need) return write && (e & T_NC) == 0 ? ncGrant(lin, e) : (e & 0xFFFF_F000) | (lin & 0xFFF);
   return translateSlow(lin, write, user);
 }
 
 // ---- linear accesses -------------------------------------------------------------------------
-/** The TLB entry's page holds no translated code (jit.ts): a write there may skip the JIT. */
-@inline function notCode(e: u32): bool { return load<u8>(CODE_PAGES_BASE + (e >>> 12)) == 0; }
 @inline function tlbEntry(lin: u32): u32 { return load<u32>(TLB_BASE + ((lin >>> 12) << 2)); }
 
 /** Generic linear read of sz bytes; handles page crossing (byte by byte, faults first). */
@@ -235,7 +269,7 @@ export function writeLinSlow(lin: u32, sz: u32, v: u32, user: bool): void {
 }
 @inline export function ramWriteHost(lin: u32): u32 {
   const e = tlbEntry(lin);
-  return (e & writeNeed) == writeNeed && notCode(e) ? GUEST_RAM_BASE + ((e & 0xFFFF_F000) | (lin & 0xFFF)) : 0;
+  return (e & writeNeed) == writeNeed ? GUEST_RAM_BASE + ((e & 0xFFFF_F000) | (lin & 0xFFF)) : 0;
 }
 
 @inline export function readLin8(lin: u32): u32 {
@@ -257,19 +291,19 @@ export function writeLinSlow(lin: u32, sz: u32, v: u32, user: bool): void {
 }
 @inline export function writeLin8(lin: u32, v: u32): void {
   const e = tlbEntry(lin);
-  if ((e & writeNeed) == writeNeed && notCode(e)) { store<u8>((e & 0xFFFF_F000) | (lin & 0xFFF), <u8>v, GUEST_RAM_BASE); return; }
+  if ((e & writeNeed) == writeNeed) { store<u8>((e & 0xFFFF_F000) | (lin & 0xFFF), <u8>v, GUEST_RAM_BASE); return; }
   writeLinSlow(lin, 1, v, cpl == 3);
 }
 @inline export function writeLin16(lin: u32, v: u32): void {
   const e = tlbEntry(lin);
-  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) != 0xFFF && notCode(e)) {
+  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) != 0xFFF) {
     store<u16>((e & 0xFFFF_F000) | (lin & 0xFFF), <u16>v, GUEST_RAM_BASE); return;
   }
   writeLinSlow(lin, 2, v, cpl == 3);
 }
 @inline export function writeLin32(lin: u32, v: u32): void {
   const e = tlbEntry(lin);
-  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) <= 0xFFC && notCode(e)) {
+  if ((e & writeNeed) == writeNeed && (lin & 0xFFF) <= 0xFFC) {
     store<u32>((e & 0xFFFF_F000) | (lin & 0xFFF), v, GUEST_RAM_BASE); return;
   }
   writeLinSlow(lin, 4, v, cpl == 3);

@@ -21,7 +21,8 @@ export const SNAP_BASE: u32 = REGS_BASE + REGS_SIZE;
 export const SNAP_SIZE: u32 = 0x20;
 // Segment hidden caches: selector, base, limit, attr (descriptor bits 40..55 as (hi >> 8) & 0xF0FF).
 export const SEGS_BASE: u32 = SNAP_BASE + SNAP_SIZE;
-export const SEG_STRIDE: u32 = 0x10;
+export const SEG_STRIDE: u32 = 0x10; // selector, base, limit, attributes: u32 each
+export const SEG_BASE_AT: u32 = 4;
 export const SEGS_SIZE: u32 = 8 * SEG_STRIDE;
 // Per-segment access-check bits (u32 each), see seg.ts CHK_*.
 export const SEGCHK_BASE: u32 = SEGS_BASE + SEGS_SIZE;
@@ -57,6 +58,13 @@ export const CHAIN_CACHE_BASE: u32 = PAGE_GEN_BASE + PAGE_GEN_SIZE;
 export const CHAIN_CACHE_BITS: u32 = 10;
 export const CHAIN_CACHE_SIZE: u32 = (1 << CHAIN_CACHE_BITS) * 16;
 
-export const SCRATCH_END: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
+/** u32 per guest physical page: which TLB entry grants a direct write to it (paging.ts T_NC):
+ *  0 none, the linear page number + 1 of the one, or NC_MANY. When the page comes to hold
+ *  translated code, that grant is taken back. */
+export const NC_LIN_BASE: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
+export const NC_LIN_SIZE: u32 = CODE_PAGES_SIZE * 4;
+export const NC_MANY: u32 = 0xFFFF_FFFF;
+
+export const SCRATCH_END: u32 = NC_LIN_BASE + NC_LIN_SIZE;
 // Checked by init(): the sub-layout must fit in CORE_SCRATCH.
 export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE;

@@ -1,6 +1,6 @@
 // Architectural state of the vCPU: GPRs in fixed memory (indexable by ModRM register number),
 // everything else in globals. SDM Vol. 3 §2 (system registers), Vol. 1 §3.4 (basic registers).
-import { REGS_BASE, SNAP_BASE, SEGS_BASE, SEG_STRIDE, SEGCHK_BASE } from "./scratch";
+import { REGS_BASE, SNAP_BASE, SEGS_BASE, SEG_STRIDE, SEG_BASE_AT, SEGCHK_BASE } from "./scratch";
 
 export const EAX: u32 = 0, ECX: u32 = 1, EDX: u32 = 2, EBX: u32 = 3;
 export const ESP: u32 = 4, EBP: u32 = 5, ESI: u32 = 6, EDI: u32 = 7;
@@ -96,7 +96,7 @@ export let fetchHost: u32 = 0;
 
 // ---- segment hidden caches ----------------------------------------------------------------
 @inline export function segSel(s: u32): u32 { return load<u32>(SEGS_BASE + s * SEG_STRIDE); }
-@inline export function segBase(s: u32): u32 { return load<u32>(SEGS_BASE + s * SEG_STRIDE, 4); }
+@inline export function segBase(s: u32): u32 { return load<u32>(SEGS_BASE + s * SEG_STRIDE, SEG_BASE_AT); }
 @inline export function segLimit(s: u32): u32 { return load<u32>(SEGS_BASE + s * SEG_STRIDE, 8); }
 @inline export function segAttr(s: u32): u32 { return load<u32>(SEGS_BASE + s * SEG_STRIDE, 12); }
 @inline export function segChk(s: u32): u32 { return load<u32>(SEGCHK_BASE + (s << 2)); }

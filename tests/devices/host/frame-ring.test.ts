@@ -18,6 +18,25 @@ test("frames come out whole and in order, across the wrap", () => {
   }
 });
 
+test("popInto: frames copied whole into the caller's buffer, across the wrap; -1 when empty; one too big for it is skipped as length 0", () => {
+  const r = new FrameRing(64);
+  const dst = new Uint8Array(32);
+  for (let round = 0; round < 20; round++) {
+    assert.ok(r.push(f(20, round), false));
+    assert.ok(r.push(f(9, round + 100)));
+    assert.equal(r.popInto(dst), 20);
+    assert.deepEqual(dst.subarray(0, 20), f(20, round));
+    assert.equal(r.popInto(dst), 9);
+    assert.deepEqual(dst.subarray(0, 9), f(9, round + 100));
+    assert.equal(r.popInto(dst), -1);
+  }
+  assert.ok(r.push(f(40, 7)));
+  assert.ok(r.push(f(3, 8)));
+  assert.equal(r.popInto(dst), 0);
+  assert.equal(r.popInto(dst), 3);
+  assert.deepEqual(dst.subarray(0, 3), f(3, 8));
+});
+
 test("a frame that does not fit is refused whole; the ring is unchanged", () => {
   const r = new FrameRing(64);
   assert.ok(r.push(f(40, 1)));

@@ -1,10 +1,10 @@
 // The ring backend: two ends of one link pass frames both ways, the sender bumps and notifies
-// the peer's wake word, and a full wire drops (counted) instead of blocking.
+// the peer's wake word once per batch (flush), and a full wire drops (counted) instead of blocking.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RingNetBackend, makeLink } from "../../../devices/net/ring-backend.ts";
 
-test("frames cross both ways; the peer's wake word is bumped per frame; pending() says so", () => {
+test("frames cross both ways; the peer's wake word is bumped once per batch, at flush(); pending() says so", () => {
   const [a, b] = makeLink(1 << 12);
   const wakeB = new Int32Array(new SharedArrayBuffer(8));
   const ea = new RingNetBackend({ ...a, wake: wakeB.buffer as SharedArrayBuffer, wakeIndex: 1 });
@@ -13,7 +13,11 @@ test("frames cross both ways; the peer's wake word is bumped per frame; pending(
   eb.onReceive = (fr) => got.push([...fr]);
   ea.send(Uint8Array.of(1, 2));
   ea.send(Uint8Array.of(3));
-  assert.equal(Atomics.load(wakeB, 1), 2);
+  assert.equal(Atomics.load(wakeB, 1), 0);
+  ea.flush();
+  assert.equal(Atomics.load(wakeB, 1), 1);
+  ea.flush(); // nothing new: no wake-up
+  assert.equal(Atomics.load(wakeB, 1), 1);
   assert.equal(eb.pending(), true);
   eb.poll();
   assert.deepEqual(got, [[1, 2], [3]]);

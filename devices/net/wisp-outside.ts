@@ -1,0 +1,203 @@
+// The NAT's outside over a Wisp relay (the Wisp protocol, v1/v2: many TCP and UDP streams over
+// one WebSocket; a client such as @mercuryworkshop/wisp-js's ClientConnection speaks it), for a
+// page, which has no sockets. What Wisp gives and does not, and what the NAT does about it:
+//   - CONNECT is optimistic (data may follow at once; a failure comes later as CLOSE with a
+//     reason): the guest's SYN is answered at once, and a failed connect resets the connection.
+//   - No half-close: a guest FIN is kept to itself (the stream stays open until the remote
+//     closes or the guest resets); a remote CLOSE is the end of its data and of the stream.
+//   - Flow control upstream is the server's CONTINUE credit (the client queues DATA past it):
+//     `buffered` is that queue, polled, and a fall in it is the NAT's drain.
+//   - No flow control downstream (a WebSocket cannot be paused): while the NAT asks for a pause
+//     the stream's data is held here, up to HOLD_MAX bytes; past that the stream is closed (a
+//     reset for the guest), so a slow guest cannot make the page hold memory without bound.
+//   - UDP streams go to one destination each: a guest flow gets one per destination (at most
+//     UDP_DESTINATIONS).
+//   - No name lookups: `resolve` comes from the page (DNS over HTTPS, say), or names fail.
+import type { Outside, OutsideTcp, OutsideTcpEvents, OutsideUdp } from "./nat-outside.ts";
+
+/** The part of a Wisp client connection the NAT uses (the shape of wisp-js's ClientConnection). */
+export interface WispClient {
+  create_stream(host: string, port: number, type?: "tcp" | "udp"): WispClientStream;
+}
+
+/** A Wisp stream (the shape of wisp-js's ClientStream). */
+export interface WispClientStream {
+  send(data: Uint8Array): void;
+  /** Send CLOSE with `reason` (Wisp close reasons, protocol §0x04). */
+  close(reason?: number): void;
+  onmessage: (data: Uint8Array) => void;
+  onclose: (reason: number) => void;
+  /** DATA queued in the client until the server's CONTINUE (wisp-js keeps it here). */
+  send_buffer?: Uint8Array[];
+}
+
+/** Wisp close reasons (protocol §0x04) by number, as the NAT's log names them. */
+export const WISP_CLOSE_REASONS: Readonly<Record<number, string>> = {
+  0x01: "unspecified", 0x02: "voluntary", 0x03: "network error", 0x04: "incompatible extensions",
+  0x41: "invalid destination", 0x42: "unreachable", 0x43: "connect timed out", 0x44: "refused",
+  0x47: "transfer timed out", 0x48: "blocked by the relay", 0x49: "throttled", 0x81: "client error",
+};
+const VOLUNTARY = 0x02, CLIENT_ERROR = 0x81;
+/** Downstream bytes held for a paused stream before it is closed. */
+export const HOLD_MAX = 1 << 20;
+/** UDP destinations per guest flow. */
+export const UDP_DESTINATIONS = 16;
+/** How often `buffered` is looked at for streams that have some (ms). */
+export const DRAIN_POLL_MS = 50;
+
+export interface WispOutsideOptions {
+  /** Name lookups (the NAT's DNS); absent: every name is unknown. */
+  resolve?: (name: string, family: 4 | 6) => Promise<string[]>;
+  setInterval?: (f: () => void, ms: number) => unknown;
+  clearInterval?: (t: unknown) => void;
+}
+
+class WispTcp implements OutsideTcp {
+  private paused = false;
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private done = false;
+  lastBuffered = 0;
+
+  constructor(private readonly owner: WispOutside, private readonly s: WispClientStream, private readonly ev: OutsideTcpEvents) {
+    s.onmessage = (data) => {
+      if (this.done) return;
+      if (!this.paused) return ev.data(data);
+      this.held.push(data);
+      this.heldBytes += data.length;
+      if (this.heldBytes > HOLD_MAX) {
+        this.s.close(CLIENT_ERROR);
+        this.finish(`the guest is not reading: ${this.heldBytes} bytes held`);
+      }
+    };
+    s.onclose = (reason) => {
+      if (this.done) return;
+      if (reason === VOLUNTARY) {
+        // The remote's close: its data has all come (held data first, then the end).
+        this.flushHeld();
+        ev.end();
+        this.finish(null);
+      } else {
+        this.finish(`wisp ${WISP_CLOSE_REASONS[reason] ?? "close reason 0x" + reason.toString(16)}`);
+      }
+    };
+  }
+
+  get buffered(): number {
+    let n = 0;
+    for (const b of this.s.send_buffer ?? []) n += b.length;
+    return n;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.done) this.s.send(bytes);
+    this.owner.watch(this);
+  }
+
+  end(): void {
+    // Wisp has no half-close: the stream stays open for the remote's answer.
+  }
+
+  destroy(): void {
+    if (this.done) return;
+    this.done = true;
+    this.owner.unwatch(this);
+    this.s.close(VOLUNTARY);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.flushHeld();
+  }
+
+  /** A drain check: the credit queue fell. */
+  poll(): void {
+    const b = this.buffered;
+    if (b < this.lastBuffered) this.ev.drain();
+    this.lastBuffered = b;
+    if (b === 0) this.owner.unwatch(this);
+  }
+
+  private flushHeld(): void {
+    while (!this.paused && this.held.length > 0) {
+      const d = this.held.shift()!;
+      this.heldBytes -= d.length;
+      this.ev.data(d);
+    }
+  }
+
+  private finish(error: string | null): void {
+    this.done = true;
+    this.owner.unwatch(this);
+    this.ev.closed(error);
+  }
+}
+
+export class WispOutside implements Outside {
+  private readonly watched = new Set<WispTcp>();
+  private timer: unknown = null;
+  private readonly every: (f: () => void, ms: number) => unknown;
+  private readonly stop: (t: unknown) => void;
+
+  constructor(private readonly client: WispClient, private readonly opts: WispOutsideOptions = {}) {
+    this.every = opts.setInterval ?? ((f, ms) => setInterval(f, ms));
+    this.stop = opts.clearInterval ?? ((t) => clearInterval(t as ReturnType<typeof setInterval>));
+  }
+
+  connectTcp(ip: string, port: number, ev: OutsideTcpEvents): OutsideTcp {
+    const t = new WispTcp(this, this.client.create_stream(ip, port, "tcp"), ev);
+    // CONNECT is optimistic: the stream takes data at once; a failure arrives as CLOSE.
+    queueMicrotask(() => ev.connected());
+    return t;
+  }
+
+  openUdp(message: (bytes: Uint8Array, ip: string, port: number) => void): OutsideUdp {
+    const streams = new Map<string, WispClientStream>();
+    let open = true;
+    return {
+      send: (bytes, ip, port) => {
+        if (!open) return;
+        const key = `${ip}:${port}`;
+        let s = streams.get(key);
+        if (!s) {
+          if (streams.size >= UDP_DESTINATIONS) return; // UDP is lossy: past the cap, dropped
+          s = this.client.create_stream(ip, port, "udp");
+          s.onmessage = (d) => open && message(d, ip, port);
+          s.onclose = () => void streams.delete(key);
+          streams.set(key, s);
+        }
+        s.send(bytes);
+      },
+      close: () => {
+        open = false;
+        for (const s of streams.values()) s.close(VOLUNTARY);
+        streams.clear();
+      },
+    };
+  }
+
+  resolve(name: string, family: 4 | 6): Promise<string[]> {
+    if (this.opts.resolve) return this.opts.resolve(name, family);
+    return Promise.reject(Object.assign(new Error(`no resolver for ${name}`), { code: "ENOTFOUND" }));
+  }
+
+  /** A stream with queued upstream data: polled until the queue empties. */
+  watch(t: WispTcp): void {
+    this.watched.add(t);
+    this.timer ??= this.every(() => {
+      for (const w of [...this.watched]) w.poll();
+    }, DRAIN_POLL_MS);
+  }
+
+  unwatch(t: WispTcp): void {
+    this.watched.delete(t);
+    if (this.watched.size === 0 && this.timer !== null) {
+      this.stop(this.timer);
+      this.timer = null;
+    }
+  }
+}
