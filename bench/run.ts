@@ -53,7 +53,7 @@ const HELP = `usage: npm run bench -- [options]
   --page-keys N    page section: keys typed for the key → echo latency (default 50)
   --jit N|off      the VMs' JIT threshold (default: the CLI's); off measures the interpreter
                    (cpu-nojit always runs with off)
-                   snapshot: --save-state and --restore of the default guest (bench/snapshot.ts)`;
+                   snapshot: --save-state, --restore and --save-increment of the default guest (bench/snapshot.ts)`;
 
 const argv = process.argv.slice(2);
 if (argv.includes("-h") || argv.includes("--help")) {
@@ -443,6 +443,8 @@ if (only.has("snapshot")) {
   const r = await measureSnapshots(RUNS, tmp, log);
   add(row("snapshot", "state size, default guest after boot", "MiB", r.sizeMiB, "128 MiB guest, zero pages skipped, LZ4"));
   add(row("snapshot", "save", "s", r.saveS, "quiesce, every component, RAM, disk hashes (--stats saveSeconds)"));
+  add(row("snapshot", "increment after ls", "KiB", r.incrementKiB, "--restore, ls, --save-increment: RAM pages written since the restore"));
+  add(row("snapshot", "save an increment", "s", r.incrementSaveS, "the same save (--stats saveSeconds): no zero-page scan"));
   add(row("snapshot", "restore", "s", r.restoreS, "check, build the board, load every component and RAM (--stats restoreSeconds)"));
   add(row("snapshot", "fresh boot to first command output", "s", r.bootS, "process start to the output of the first --cmd"));
   add(row("snapshot", "restore to first command output", "s", r.resumeS, "process start to the same output, --restore"));
@@ -455,6 +457,7 @@ if (only.has("snapshot")) {
   targets.push(target("#18 restore to first output, faster than boot (process start)", speedup.median, "x", ">=", 4));
   targets.push(target("#18 restore to first output, faster than boot (VM start)", vmSpeedup.median, "x", ">=", 4));
   targets.push(target("#18 state size after boot", row("", "", "", r.sizeMiB).median, "MiB", "<=", 8));
+  targets.push(target("#18 incremental save after ls", row("", "", "", r.incrementKiB).median, "KiB", "<=", 1024));
 }
 
 if (only.has("memory")) {

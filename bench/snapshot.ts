@@ -1,6 +1,7 @@
 // The snapshot section of `npm run bench` (issue #18): the default guest booted with a --cmd
 // and saved (--save-state), then resumed (--restore) to run one command; against a fresh boot
-// running the same command. Times are the CLI's own (--stats saveSeconds / restoreSeconds) and,
+// running the same command. And the increment (--save-increment) after resuming and running
+// `ls`: its size and save time. Times are the CLI's own (--stats saveSeconds / restoreSeconds) and,
 // for "to first output", this process's wall clock from spawning the CLI (the Node bundle, as
 // `npm run boot` runs it) to the command's output on its stdout.
 import { spawn, spawnSync } from "node:child_process";
@@ -56,12 +57,14 @@ export interface SnapshotFigures {
   resumeS: (number | null)[];
   vmBootS: (number | null)[];
   vmResumeS: (number | null)[];
+  incrementKiB: (number | null)[];
+  incrementSaveS: (number | null)[];
 }
 
 export async function measureSnapshots(runs: number, tmp: string, log: (s: string) => void): Promise<SnapshotFigures> {
   const b = spawnSync(process.execPath, [root + "scripts/build-node.mjs", "--if-stale"], { stdio: ["ignore", 2, 2] });
   if (b.status !== 0) throw new Error("scripts/build-node.mjs failed");
-  const f: SnapshotFigures = { sizeMiB: [], saveS: [], restoreS: [], bootS: [], resumeS: [], vmBootS: [], vmResumeS: [] };
+  const f: SnapshotFigures = { sizeMiB: [], saveS: [], restoreS: [], bootS: [], resumeS: [], vmBootS: [], vmResumeS: [], incrementKiB: [], incrementSaveS: [] };
   const num = (r: CliRun, k: string) => (typeof r.stats?.[k] === "number" ? (r.stats[k] as number) : null);
   const failed = (what: string, r: CliRun) => log(`snapshot ${what} failed (exit ${r.code}); last output:\n${r.out.slice(-800)}`);
   for (let i = 0; i < runs; i++) {
@@ -80,6 +83,11 @@ export async function measureSnapshots(runs: number, tmp: string, log: (s: strin
     f.resumeS.push(resumed.code === 0 ? resumed.firstOutputS : null);
     f.vmResumeS.push(resumed.code === 0 ? resumed.vmFirstOutputS : null);
     f.restoreS.push(num(resumed, "restoreSeconds"));
+    const inc = join(tmp, `snap${i}-ls.vmstate`);
+    const incremented = await cli(["--restore", state, "--cmd", "ls", "--save-increment", inc]);
+    if (incremented.code !== 0) failed("increment", incremented);
+    f.incrementKiB.push(incremented.code === 0 ? statSync(inc).size / 1024 : null);
+    f.incrementSaveS.push(num(incremented, "saveSeconds"));
   }
   return f;
 }

@@ -8,7 +8,7 @@ export const EXIT = {
   timeout: { code: 3, text: "timeout (--timeout, or the default for --cmd/--expect runs)" },
   panic: { code: 4, text: "the guest kernel panicked (pvpanic, or its 'Kernel panic - not syncing' line)" },
   reboot: { code: 5, text: "the guest rebooted with --no-reboot in effect" },
-  state: { code: 6, text: "--restore refused the state file (missing, truncated, damaged, from another build, or another disk); nothing ran" },
+  state: { code: 6, text: "--restore refused the state file (missing, truncated, damaged, from another build, or another disk; an increment without the state it was saved after); nothing ran" },
 } as const satisfies Record<string, { code: number; text: string }>;
 
 export type Outcome = keyof typeof EXIT;

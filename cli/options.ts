@@ -45,11 +45,14 @@ ${deviceHelp()}
                        real hardware (default: the host unpacks them first; faster boot)
   --save-state FILE    after the last --cmd (the guest at its prompt) save the machine to FILE
                        instead of powering off, and exit 0
+  --save-increment FILE  as --save-state, but only the RAM pages written since the restored
+                       state: an increment, resumed with --restore BASE --restore FILE
   --restore FILE       resume the machine saved in FILE instead of booting (no boot: its
                        processes and files as they were), then run the --cmd commands; memory,
                        clock, board, command line and JIT come from the state; give the same
                        --kernel/--initrd and, for disks and 9p folders, the same --device options
-                       (host files and folders are never taken from a state file)
+                       (host files and folders are never taken from a state file); repeated,
+                       the first is a whole state and each next an increment saved after it
   --stats              print one JSON line of statistics on exit
   -h, --help           this text
 A guest kernel panic ends the run at once (the pvpanic device, or the kernel's
@@ -60,8 +63,9 @@ export interface CliOptions {
   vm: VmConfig;
   /** --save-state FILE. */
   saveState?: string;
-  /** --restore FILE: the VmConfig is then built from the state (cli/restore.ts). */
-  restore?: string;
+  /** --restore FILE…: the VmConfig is then built from the state (cli/restore.ts); the first
+   *  a whole state, each next an increment over the one before. */
+  restore?: string[];
   timeoutS: number;
   stats: boolean;
 }
@@ -103,7 +107,8 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
         apic: { type: "boolean" },
         jit: { type: "string" },
         "save-state": { type: "string" },
-        restore: { type: "string" },
+        "save-increment": { type: "string" },
+        restore: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -118,7 +123,12 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       if (o[k] !== undefined) throw new UsageError(`--${k} cannot be given with --restore: the state file says it`);
     }
   }
-  if (o["save-state"] === "" || o.restore === "") throw new UsageError("--save-state and --restore need a file name");
+  if (o["save-increment"] !== undefined) {
+    if (o.restore === undefined) throw new UsageError("--save-increment saves the pages written since the restored state: give --restore");
+    if (o["save-state"] !== undefined) throw new UsageError("--save-state and --save-increment: give one");
+    o["save-state"] = o["save-increment"];
+  }
+  if (o["save-state"] === "" || o.restore?.includes("")) throw new UsageError("--save-state, --save-increment and --restore need a file name");
 
   const mem = o.mem === undefined ? 128 : Number(o.mem);
   if (!Number.isInteger(mem) || mem < 16 || mem > 2000) throw new UsageError(`--mem must be a whole number of MiB from 16 to 2000, not '${o.mem}'`);
@@ -149,7 +159,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
       devices,
       guestDecompress: o["guest-decompress"] ?? false,
       noReboot,
-      ...(o["save-state"] !== undefined ? { saveState: true } : {}),
+      ...(o["save-state"] !== undefined ? { saveState: o["save-increment"] !== undefined ? "increment" as const : true } : {}),
       ...(o.apic ? { apic: true } : {}),
       ...(jit !== undefined ? { jit } : {}),
     },

@@ -10,8 +10,10 @@ import { readSnapshot, StateError } from "../devices/state/snapshot.ts";
 /** Larger than any state this board makes (2000 MiB of RAM, incompressible): not read at all. */
 const MAX_STATE_BYTES = 2100 * 1048576;
 
-export function restoredConfig(file: string, given: VmConfig): VmConfig {
-  return restoredConfigFrom(readStateFile(file), given);
+/** The VmConfig of the state in `files` (a whole state, then its increments, oldest first):
+ *  the newest one's board; the worker checks the chain (devices/state/snapshot.ts). */
+export function restoredConfig(files: readonly string[], given: VmConfig): VmConfig {
+  return restoredConfigFrom(files.map(readStateFile), given);
 }
 
 /** The bytes of a state file, or a StateError line saying why they cannot be read. */
@@ -29,9 +31,9 @@ export function readStateFile(file: string): Uint8Array {
   return bytes;
 }
 
-/** The VmConfig resuming the state `bytes`, the host's images and files taken from `given`. */
-export function restoredConfigFrom(bytes: Uint8Array, given: VmConfig): VmConfig {
-  const { config: c } = readSnapshot(bytes);
+/** The VmConfig resuming the state `all` (whole, then increments), the host's images and files taken from `given`. */
+export function restoredConfigFrom(all: readonly Uint8Array[], given: VmConfig): VmConfig {
+  const { config: c } = readSnapshot(all[all.length - 1]!);
   return {
     ...given,
     memMiB: c.memMiB,
@@ -42,6 +44,7 @@ export function restoredConfigFrom(bytes: Uint8Array, given: VmConfig): VmConfig
     devices: matchDevices(c.devices, given.devices ?? []),
     ...(c.apic ? { apic: true } : { apic: false }),
     ...(c.jit !== null ? { jit: c.jit } : {}),
-    restore: bytes,
+    restore: all[0]!,
+    ...(all.length > 1 ? { increments: all.slice(1) } : {}),
   };
 }

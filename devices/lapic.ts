@@ -411,14 +411,14 @@ export class LocalApic implements Timed, Stateful {
     const li = LVT_INDEX[off];
     if (li !== undefined) { this.writeLvt(li, v); return; }
     switch (off) {
-      case APIC_ID: this.id = v & 0xff00_0000; return;
+      case APIC_ID: this.id = (v & 0xff00_0000) >>> 0; return; // unsigned: the state table's u32
       case APIC_TPR: this.tpr = v & 0xff; this.update(); return;
       case APIC_EOI: this.eoi(); return;
-      case APIC_LDR: this.ldr = v & 0xff00_0000; return;
-      case APIC_DFR: this.dfr = (v & 0xf000_0000) | 0x0fff_ffff; return;
+      case APIC_LDR: this.ldr = (v & 0xff00_0000) >>> 0; return;
+      case APIC_DFR: this.dfr = ((v & 0xf000_0000) | 0x0fff_ffff) >>> 0; return;
       case APIC_SVR: this.writeSvr(v); return;
       case APIC_ESR: this.esr = this.esrPending; this.esrPending = 0; return; // §10.5.3: write latches, then clears
-      case APIC_ICR_HI: this.icrHi = v & 0xff00_0000; return;
+      case APIC_ICR_HI: this.icrHi = (v & 0xff00_0000) >>> 0; return;
       case APIC_ICR_LO: this.icrLo = v & 0x000c_cfff; this.sendIpi(); return;
       case APIC_TMICT: this.writeInitialCount(v >>> 0); return;
       case APIC_TDCR: this.writeDivide(v); return;

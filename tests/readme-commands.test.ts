@@ -49,6 +49,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^node --import tsx tests\/core-wasm\/x87-measure\.ts N$/, plan: { skip: "placeholder N: a report, not a test; npm test runs its cases in cpu-native.fuzz.test.ts" } },
   { match: /^node scripts\/build-core\.mjs --profile$/, plan: { skip: "a build variant for profiling; npm test builds and tests the release core" } },
   { match: /^node --perf-prof$/, plan: { skip: "a V8 flag named in the text, not a command" } },
+  { match: /--save-increment i\.vmstate$|^npm run boot -- --restore s\.vmstate --restore i\.vmstate /, plan: { skip: "a chain (an increment over s.vmstate, then both resumed): tests/cli/snapshot-increment.test.ts runs it and checks the result against the whole state" } },
   { match: /--save-state s\.vmstate$|^npm run boot -- --restore s\.vmstate /, plan: { skip: "a pair (save, then resume the file the first made): tests/cli/snapshot.test.ts runs both halves and checks vireo-42" } },
   { match: /^npm run boot -- --initrd truncated\.cpio\.gz$/, plan: { skip: "a damaged file the README names: tests/cli/fail-fast.test.ts makes one and checks exit 2 and the message" } },
   { match: /^node dist-node\/boot\.mjs --kernel ~\/\.cache\/vireo-bench\//, plan: { skip: "boots the stock kernel the bench downloads (npm run bench -- --only kernel); minutes" } },

@@ -21,12 +21,21 @@ export interface ControlHandlers {
   settingsChanged(s: Settings): void;
   /** The balloon size asked for, in MiB (applies to the running VM). */
   balloon?(mib: number): void;
+  /** Save the machine in the browser and stop it; resume the saved one; download a state file. */
+  suspend?(): void;
+  resume?(): void;
+  downloadState?(): void;
 }
 
 export class Controls {
   private readonly on = byId<HTMLButtonElement>("power-on");
   private readonly rst = byId<HTMLButtonElement>("reset");
   private readonly off = byId<HTMLButtonElement>("power-off");
+  private readonly sus = byId<HTMLButtonElement>("suspend");
+  private readonly res = byId<HTMLButtonElement>("resume");
+  private readonly download = byId<HTMLButtonElement>("state-download");
+  /** A suspended machine is stored (state-store.ts): Resume is offered while the VM is off. */
+  private resumable = false;
   private readonly mem = byId<HTMLSelectElement>("mem");
   /** One select per device type the page offers, by its URL parameter (also the element id). */
   private readonly devices = new Map<string, HTMLSelectElement>();
@@ -70,6 +79,9 @@ export class Controls {
     this.on.onclick = () => h.powerOn();
     this.rst.onclick = () => h.reset();
     this.off.onclick = () => h.powerOff();
+    this.sus.onclick = () => h.suspend?.();
+    this.res.onclick = () => h.resume?.();
+    this.download.onclick = () => h.downloadState?.();
     this.setState("off");
   }
 
@@ -89,6 +101,8 @@ export class Controls {
     this.on.disabled = on;
     this.rst.disabled = state !== "running";
     this.off.disabled = state !== "running";
+    this.sus.disabled = this.download.disabled = state !== "running";
+    this.res.disabled = on || !this.resumable;
     for (const s of this.selects()) s.disabled = on; // the machine's make-up is fixed while it is on
     this.status.dataset.state = state;
     this.statusState = state;
@@ -96,6 +110,12 @@ export class Controls {
     this.live.data = "";
     this.showStatus();
     if (state !== "loading") this.progress.hidden = true;
+  }
+
+  /** Whether a suspended machine is stored (the Resume button). */
+  setResumable(yes: boolean): void {
+    this.resumable = yes;
+    this.res.disabled = this.statusState === "running" || this.statusState === "loading" || !yes;
   }
 
   /**
@@ -142,7 +162,7 @@ export class Controls {
 
   /** A message in place of the controls (no SharedArrayBuffer, a fatal start error). */
   fatal(message: string): void {
-    for (const b of [this.on, this.rst, this.off, ...this.selects()]) b.disabled = true;
+    for (const b of [this.on, this.rst, this.off, this.sus, this.res, this.download, ...this.selects()]) b.disabled = true;
     this.status.dataset.state = "error";
     this.status.textContent = message;
   }

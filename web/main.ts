@@ -27,6 +27,10 @@ import { TabLink } from "./tab-link.ts";
 import { SharePanel } from "./share-panel.ts";
 import { readIdbShare } from "./idb-share.ts";
 import { withoutLinks } from "../devices/p9/memory-fs.ts";
+import { StateError, readSnapshot } from "../devices/state/snapshot.ts";
+import { StateStore, type SuspendMeta } from "./state-store.ts";
+import { AutoSuspend } from "./auto-suspend.ts";
+import { fetchBytes, readFile } from "./images.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -52,6 +56,15 @@ export interface VireoHook {
   settings(): Settings;
   /** The terminal's size in character cells. */
   termSize(): { cols: number; rows: number };
+  /** Suspend to browser storage (the Suspend button): resolves once saved and stopped. */
+  suspend(): Promise<void>;
+  /** Resume the machine in browser storage, or the given state files (a whole state, then
+   *  increments over it); resolves once the worker runs it. */
+  resume(files?: Uint8Array[]): Promise<void>;
+  /** A whole state of the running machine (also stored as the suspended machine). */
+  saveState(): Promise<Uint8Array>;
+  /** The suspended machine's record (state-store.ts), or null. */
+  stored(): Promise<SuspendMeta | null>;
   /** The virtio inspector: open it (beside the terminal or full page), take a snapshot, compare transports. */
   inspector: {
     open(mode?: "side" | "full" | "closed"): void;
@@ -67,6 +80,8 @@ declare global {
 }
 
 const parsed = parseSettings(location.search);
+/** `?state=URL`: resume the state file there instead of booting. */
+const stateUrl = new URLSearchParams(location.search).get("state");
 let settings = parsed.settings;
 let vm: VmSession | undefined;
 let tabLink: TabLink | undefined;
@@ -81,10 +96,29 @@ let lastExit: VmExit | undefined;
 let state = "off";
 const runStatus = new RunStatus();
 
+const store = new StateStore();
+/** The console output a stored record keeps, to show a resumed machine's screen again. */
+const SCREEN_KEEP = 16 << 10;
+const autoSuspend = new AutoSuspend(store, {
+  session: () => vm,
+  extra: () => {
+    const t = term.transcript();
+    const cut = t.length > SCREEN_KEEP ? t.indexOf("\n", t.length - SCREEN_KEEP) + 1 : 0;
+    return { settings: location.search, screen: t.slice(cut) };
+  },
+  failed: (message) => term.note(`cannot save the machine (it will not resume after a reload): ${message}`),
+});
+/** The VM is being stopped by Suspend: its stored state stays. */
+let suspending = false;
+
 const controls = new Controls(settings, {
   powerOn: () => void powerOn().catch(report),
   reset: () => vm?.reset(() => void powerOn().catch(report)),
   powerOff: () => void vm?.stop(),
+  // A save that fails leaves the machine running: say why.
+  suspend: () => void suspend().catch((e) => controls.message(`Could not suspend the machine: ${(e as Error).message}`)),
+  resume: () => void resume().catch(report),
+  downloadState: () => void downloadState().catch((e) => controls.message(`Could not save the machine: ${(e as Error).message}`)),
   settingsChanged: (s) => {
     settings = s;
     writeSettings(settings);
@@ -107,7 +141,10 @@ for (const [type, down] of [["keydown", true], ["keyup", false]] as const) {
 }
 const term = new ConsoleTerminal(
   document.getElementById("terminal")!,
-  (bytes) => vm?.send(bytes),
+  (bytes) => {
+    vm?.send(bytes);
+    autoSuspend.input();
+  },
   (cols, rows) => vm?.resize(cols, rows),
 );
 const picker = new ImagePicker({
@@ -213,6 +250,10 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   controls.show(settings);
   writeSettings(settings);
   setState("loading");
+  hideResumeOffer();
+  // A fresh machine replaces the suspended one (its own first save starts a new chain).
+  await store.clear().catch(() => {});
+  controls.setResumable(false);
   const images = await guestImages();
   await diskPanel.settled(); // a disk reset in progress finishes first
   const disks = await diskImages(settings);
@@ -231,24 +272,49 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     ...(settings.jit !== undefined ? { jit: settings.jit } : {}),
   };
   term.clear();
+  startSession(config, disks, describe(settings), null);
+}
+
+/** Run `config` in a new worker; `resumed`: the stored record it resumes, if it does. */
+function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about: string, resumed: SuspendMeta | "file" | null): void {
   lastExit = undefined;
-  const about = describe(settings);
   inspector.powered();
   const session = new VmSession(config, {
     inspect: (snapshot, stepped) => inspector.onSnapshot(snapshot, stepped),
-    output: (bytes) => term.write(bytes),
+    output: (bytes) => {
+      term.write(bytes);
+      autoSuspend.output();
+    },
     log: (message) => term.note(message),
     exit: (e) => {
       runStatus.stop();
       inspector.stopped();
+      autoSuspend.stopped();
       lastExit = e;
+      if (resumed !== null && (e.reason === "state" || (e.reason === "error" && e.stats.instructions === 0))) {
+        // An untrusted state refused (damaged, another build, another disk): say so, boot.
+        controls.message(`Could not resume the saved machine: ${e.message ?? e.reason}. Booting the guest instead.`);
+        void store.clear().catch(() => {});
+        controls.setResumable(false);
+        setState("off");
+        void powerOn().catch(report);
+        return;
+      }
+      const stayed = suspending;
+      suspending = false;
+      if (!stayed) {
+        // Powered off, panicked, failed: nothing to resume where it left off.
+        void store.clear().catch(() => {});
+        controls.setResumable(false);
+      }
       const mips = `${e.stats.mips.toFixed(1)} MIPS over ${e.stats.wallSeconds.toFixed(1)} s`;
-      const status = exitStatus(e, mips);
+      const status = stayed ? { note: "suspended: saved in this browser", state: "off" as const, text: "suspended (Resume continues it)" } : exitStatus(e, mips);
       term.note(status.note);
       setState(status.state, status.text);
     },
   }, disks);
   vm = session;
+  autoSuspend.started(resumed === "file" ? null : resumed);
   if (tabLink) tabLink.wake = () => session.wake();
   session.resize(term.cols, term.rows);
   if (roleChoice(settings, "memory") !== null && balloonMiB > 0) session.setBalloon(balloonMiB);
@@ -257,6 +323,146 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     if (vm === session && state === "running") controls.setLive(live);
   });
   term.focus();
+}
+
+/**
+ * Resume a saved machine: the one in browser storage, or `files` (a state opened from a file
+ * or a URL: a whole state, then increments over it). The state says what the board is; the
+ * worker checks everything in it again (untrusted) and refuses it with a message, after which
+ * the page boots the guest instead.
+ */
+async function resume(files?: Uint8Array[]): Promise<void> {
+  if (vm?.alive || state === "loading") return;
+  setState("loading");
+  hideResumeOffer();
+  let meta: SuspendMeta | null = null;
+  if (!files) {
+    const got = await store.load((loaded, total) => controls.showProgress("loading the saved machine", loaded, total)).catch(() => null);
+    if (!got) {
+      controls.message("The saved machine is gone from this browser's storage. Booting the guest instead.");
+      controls.setResumable(false);
+      setState("off");
+      return powerOn();
+    }
+    ({ meta, files } = got);
+  } else {
+    // A state from elsewhere replaces the suspended one once it saves.
+    await store.clear().catch(() => {});
+    controls.setResumable(false);
+  }
+  let saved;
+  try {
+    saved = readSnapshot(files[files.length - 1]!).config;
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    controls.message(`Could not resume the saved machine: ${e.message}. Booting the guest instead.`);
+    await store.clear().catch(() => {});
+    setState("off");
+    return powerOn();
+  }
+  // The board is the state's: the settings follow it where the page has a control for it.
+  settings = { ...settings, memMiB: saved.memMiB, apic: saved.apic };
+  if (meta) settings = { ...parseSettings(meta.settings).settings, autoboot: settings.autoboot };
+  controls.show(settings);
+  writeSettings(settings);
+  const { kernel, initrd } = picker.picked;
+  const bundled = kernel && initrd ? undefined : await loadDefaultGuest(saved.apic, (loaded, total) => controls.showProgress("loading guest images", loaded, total));
+  const disks: Record<string, Uint8Array> = {};
+  for (const d of saved.devices) {
+    if (d.image === DATA_DISK_IMAGE) disks[DATA_DISK_IMAGE] = await loadDataDiskBase();
+    else if (d.image === PICKED_DISK_IMAGE && picker.picked.disk) disks[PICKED_DISK_IMAGE] = picker.picked.disk.bytes.slice();
+  }
+  await diskPanel.settled();
+  const config: VmConfig = {
+    kernel: kernel?.bytes ?? bundled!.kernel,
+    initrd: initrd?.bytes ?? bundled!.initrd,
+    cmdline: saved.cmdline,
+    memMiB: saved.memMiB,
+    clock: saved.clock,
+    script: { cmds: [], ready: READY_LINE },
+    devices: saved.devices,
+    inspect: true,
+    apic: saved.apic,
+    guestDecompress: saved.guestDecompress,
+    pvpanic: saved.pvpanic,
+    ...(saved.jit !== null ? { jit: saved.jit } : {}),
+    restore: files[0]!,
+    ...(files.length > 1 ? { increments: files.slice(1) } : {}),
+  };
+  term.clear();
+  if (meta?.screen) term.replay(meta.screen);
+  tabLink?.close();
+  tabLink = undefined;
+  startSession(config, disks, `resumed — ${describe(settings)}`, meta ?? "file");
+}
+
+/** Save the machine in the browser and stop it (Resume, or the next visit, continues it). */
+async function suspend(): Promise<void> {
+  const session = vm;
+  if (!session?.alive) return;
+  controls.showProgress("saving the machine", 0, 0);
+  try {
+    const saved = await autoSuspend.save();
+    if (!saved) throw new Error("the machine could not be saved");
+    suspending = true;
+    controls.setResumable(true);
+    await session.stop();
+  } finally {
+    controls.endProgress();
+  }
+}
+
+/** A whole state of the running machine, stored as the suspended one too. */
+async function saveWhole(): Promise<Uint8Array> {
+  controls.showProgress("saving the machine", 0, 0);
+  try {
+    const saved = await autoSuspend.save(true);
+    if (!saved) throw new Error("the machine could not be saved");
+    return saved.state.bytes;
+  } finally {
+    controls.endProgress();
+  }
+}
+
+async function downloadState(): Promise<void> {
+  const bytes = await saveWhole();
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
+  a.download = `vireo-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.vmstate`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** Open a state from a dropped file or `?state=URL` (the running machine, if any, is stopped). */
+async function openState(load: () => Promise<Uint8Array>): Promise<void> {
+  if (vm?.alive) await vm.stop();
+  let bytes: Uint8Array;
+  try {
+    bytes = await load();
+  } catch (e) {
+    controls.endProgress();
+    controls.message(`Could not load the state: ${(e as Error).message}`);
+    return;
+  }
+  controls.endProgress();
+  await resume([bytes]);
+}
+
+const resumeOffer = document.getElementById("resume-offer")!;
+function hideResumeOffer(): void {
+  resumeOffer.hidden = true;
+}
+/** The next visit: "resume where you left off", the default (focused; `autoboot` takes it). */
+function offerResume(meta: SuspendMeta): void {
+  document.getElementById("resume-about")!.textContent = `A machine was suspended here ${new Date(meta.savedAt).toLocaleString()}.`;
+  resumeOffer.hidden = false;
+  const yes = document.getElementById("resume-yes") as HTMLButtonElement;
+  yes.onclick = () => void resume().catch(report);
+  (document.getElementById("resume-no") as HTMLButtonElement).onclick = () => {
+    hideResumeOffer();
+    void store.clear().then(() => controls.setResumable(false));
+  };
+  yes.focus();
 }
 
 async function start(): Promise<void> {
@@ -292,6 +498,10 @@ async function start(): Promise<void> {
     readShare: async () => Object.fromEntries(withoutLinks(await readIdbShare()).filter((e) => e.kind === "file")
       .map((e) => [e.path.join("/"), new TextDecoder().decode(e.data)])),
     settings: () => settings,
+    suspend: () => suspend(),
+    resume: (files) => resume(files),
+    saveState: () => saveWhole(),
+    stored: () => store.meta(),
     termSize: () => ({ cols: term.cols, rows: term.rows }),
     inspector: {
       open: (mode = "side") => {
@@ -302,14 +512,42 @@ async function start(): Promise<void> {
       compare: (transports, mib) => inspector.runCompare(transports, mib),
     },
   };
-  if (settings.autoboot) void powerOn().catch(report);
+  if (stateUrl) {
+    // Once: a reload then resumes what this state became (the suspended machine), not the URL's.
+    const q = new URLSearchParams(location.search);
+    q.delete("state");
+    history.replaceState(null, "", `${location.pathname}?${q}${location.hash}`);
+    void openState(() => fetchBytes(stateUrl, (loaded, total) => controls.showProgress("loading the state", loaded, total))).catch(report);
+    return;
+  }
+  const meta = await store.meta().catch(() => null);
+  controls.setResumable(meta !== null);
+  if (meta && settings.autoboot) void resume().catch(report);
+  else if (meta) offerResume(meta);
+  else if (settings.autoboot) void powerOn().catch(report);
 }
+
+// A state file (.vmstate) dropped on the page is resumed; other files go to the image slots
+// (image-picker.ts). What is in it is checked by the worker, as any state.
+document.body.addEventListener("drop", (ev) => {
+  const files = [...(ev.dataTransfer?.files ?? [])];
+  if (files.length !== 1) return;
+  const f = files[0]!;
+  if (!/\.vmstate$/i.test(f.name)) return;
+  ev.preventDefault();
+  ev.stopImmediatePropagation();
+  document.body.classList.remove("dragging");
+  void openState(() => readFile(f, (loaded, total) => controls.showProgress("loading the state", loaded, total))).catch(report);
+}, { capture: true });
+window.addEventListener("pagehide", () => autoSuspend.pagehide());
 
 // A hidden page draws nothing: the terminal holds the guest's output, the cursor and the status
 // line stop, the inspector stops asking for snapshots. The VM runs on in its worker.
+// Hidden for a while, the machine is saved to browser storage (auto-suspend.ts).
 document.addEventListener("visibilitychange", () => {
   const hidden = document.visibilityState === "hidden";
   term.setHidden(hidden);
   runStatus.setHidden(hidden);
+  autoSuspend.visibility(hidden);
 });
 void start();

@@ -72,6 +72,11 @@ export class ConsoleTerminal {
     this.text += this.decoder.decode(bytes, { stream: true });
   }
 
+  /** Show output of an earlier session again (a resumed machine's screen); not part of the transcript. */
+  replay(text: string): void {
+    this.show(text);
+  }
+
   /** A line from the host (not the guest), dimmed; not part of the transcript. */
   note(message: string): void {
     this.show(noteText(message));

@@ -2,7 +2,7 @@
 // console bytes (never a postMessage per byte, docs/ARCHITECTURE.md "Threads") and reports the exit.
 import { ByteRing } from "../devices/host/byte-ring.ts";
 import {
-  CTL_BALLOON, CTL_WORDS, STOP_GRACE_MS, resetVm, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, setRunState, setWinsize, stopVm,
+  CTL_BALLOON, CTL_WORDS, STOP_GRACE_MS, resetVm, KEY_RECORD_BYTES, instretSlot, keyRecord, kick, requestInspect, requestSave, setRunState, setWinsize, stopVm,
   type VmChannels, type VmEvent, type VmStats,
 } from "../devices/vm/session.ts";
 import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
@@ -10,6 +10,8 @@ import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
 
 export type VmExit = Extract<VmEvent, { type: "exit" }>;
+/** A saved machine (devices/state/): whole (`base` null) or an increment over the state `base`. */
+export type SavedState = Omit<Extract<VmEvent, { type: "state" }>, "type">;
 
 export interface VmHostEvents {
   output(bytes: Uint8Array): void;
@@ -29,6 +31,8 @@ export class VmSession {
   private running = true;
   readonly exited: Promise<VmExit>;
   private resolveExit: (e: VmExit) => void = () => {};
+  /** The save asked for (save()), answered by the worker's next "state" or "save-failed". */
+  private saving: { resolve(s: SavedState): void; reject(e: Error): void; promise: Promise<SavedState> } | null = null;
 
   /** `disks`: base image bytes per blk spec image (StartMessage), transferred to the worker. */
   constructor(config: VmConfig, private readonly on: VmHostEvents, disks: Record<string, Uint8Array> = {}) {
@@ -41,8 +45,16 @@ export class VmSession {
         const e = ev.data;
         if (e.type === "log") return on.log(e.message);
         if (e.type === "inspect") return on.inspect?.(e.snapshot, e.stepped === true);
-        if (e.type === "state") return; // only with VmConfig.saveState, which the page does not set
+        if (e.type === "state" || e.type === "save-failed") {
+          const pending = this.saving;
+          this.saving = null;
+          if (e.type === "state") pending?.resolve({ bytes: e.bytes, id: e.id, base: e.base });
+          else pending?.reject(new Error(e.message));
+          return;
+        }
         this.finish();
+        this.saving?.reject(new Error(`the VM stopped (${e.reason}) before it was saved`));
+        this.saving = null;
         resolve(e);
       };
       this.worker.onerror = (ev) => {
@@ -121,6 +133,26 @@ export class VmSession {
   /** Ask the worker for an inspector snapshot (false: another command is pending; ask later). */
   inspect(): boolean {
     return this.running && requestInspect(this.control);
+  }
+
+  /**
+   * Save the machine while it runs on: whole, or (`whole` false) an increment over the last
+   * state saved or resumed in this session when there is one. The worker does it between run
+   * slices; one save at a time (a second call gets the first's promise).
+   */
+  save(whole: boolean): Promise<SavedState> {
+    if (this.saving) return this.saving.promise;
+    if (!this.running) return Promise.reject(new Error("the VM is not running"));
+    let resolve!: (s: SavedState) => void, reject!: (e: Error) => void;
+    const promise = new Promise<SavedState>((res, rej) => ((resolve = res), (reject = rej)));
+    this.saving = { resolve, reject, promise };
+    const ask = () => {
+      if (!this.running || this.saving?.promise !== promise) return;
+      // Another command (an inspector snapshot) is pending: ask again once the worker took it.
+      if (!requestSave(this.control, whole)) setTimeout(ask, 20);
+    };
+    ask();
+    return promise;
   }
 
   /** RUN_GO / RUN_PAUSE / RUN_STEP (devices/vm/session.ts). */

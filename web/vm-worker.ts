@@ -22,7 +22,8 @@ export interface StartMessage {
   disks?: Record<string, Uint8Array>;
 }
 
-const post = (e: VmEvent) => (self as unknown as Worker).postMessage(e);
+// A state's bytes are moved, not copied (a whole state is megabytes).
+const post = (e: VmEvent) => (self as unknown as Worker).postMessage(e, e.type === "state" ? [e.bytes.buffer as ArrayBuffer] : []);
 const log = (message: string) => post({ type: "log", message });
 
 self.onmessage = async (ev: MessageEvent<StartMessage>) => {

@@ -37,7 +37,7 @@ export function instret(): f64 { return instretF64(); }
 
 // ---- the JIT (cpu/jit.ts; the translator is core-wasm/jit/, in the worker) -------------------
 // Translated blocks import these: the state they touch directly, and the slow paths they call.
-export { REGS_BASE, SEGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE, SEG_STRIDE, SEG_BASE_AT } from "./cpu/scratch";
+export { REGS_BASE, SEGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE, SEG_STRIDE, SEG_BASE_AT, DIRTY_PAGES_BASE } from "./cpu/scratch";
 // Constants translated code shares with the core (core-wasm/build/layout.ts gets them): the
 // lazy-flag kinds, the segment check bits, EFLAGS bits, the JIT's "installed later" answer.
 export { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC } from "./cpu/flags";

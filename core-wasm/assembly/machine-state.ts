@@ -18,6 +18,7 @@ import { clearFault } from "./cpu/access";
 import { jitFlush } from "./cpu/jit";
 import { ramBytes } from "./cpu/paging";
 import { GUEST_RAM_BASE } from "./layout";
+import { DIRTY_PAGES_BASE } from "./cpu/scratch";
 
 /** Physical x87 register p's significand (64 bits, explicit integer bit). */
 export function fpuRegMant(p: u32): u64 { return physMant(p & 7); }
@@ -33,7 +34,7 @@ export function fpuRegSet(p: u32, sexp: u32, mant: u64): void {
 /** The state was just written from a snapshot: drop everything derived from the old one. */
 export function stateLoaded(): void {
   clearFault();
-  tlbFlushAll();
+  dirtyPagesClear();
   updateAccessMasks();
   jitFlush();
 }
@@ -46,4 +47,13 @@ export function ramPageIsZero(page: u32): bool {
     if ((load<u64>(p) | load<u64>(p, 8) | load<u64>(p, 16) | load<u64>(p, 24)) != 0) return false;
   }
   return true;
+}
+
+/**
+ * A snapshot was taken (or loaded): no page has been written since. The TLB is flushed too, so
+ * the next write to any page refills its entry and marks it again (paging.ts writeFill).
+ */
+export function dirtyPagesClear(): void {
+  memory.fill(DIRTY_PAGES_BASE, 0, ramBytes >>> 12);
+  tlbFlushAll();
 }

@@ -92,6 +92,9 @@ function firstWith<K extends HostCapability>(placed: readonly PlacedVirtio[], k:
 
 export class PcBoard implements Stateful {
   readonly core: Core;
+  /** A byte per guest page, non-zero once written since the last snapshot (the core's
+   *  DIRTY_PAGES; the core marks the CPU's writes, the guest memory below the devices'). */
+  readonly writtenPages: Uint8Array;
   readonly clock: VirtualClock;
   readonly ports: PortBus;
   readonly mmio: MmioBus;
@@ -204,7 +207,8 @@ export class PcBoard implements Stateful {
     this.timed = [this.pit, this.com1, this.cmos];
     if (lapic) this.timed.push(lapic);
 
-    this.mem = new RamMemory(this.core.ram, (addr, len) => exports.jitInvalidate(addr, len));
+    this.writtenPages = new Uint8Array(this.core.memory.buffer, L.DIRTY_PAGES_BASE, opts.ramBytes / 4096);
+    this.mem = new RamMemory(this.core.ram, (addr, len) => exports.jitInvalidate(addr, len), this.writtenPages);
     const placed = placeVirtio(opts.virtio ?? [], {
       mem: this.mem, pci: this.pci, ports: this.ports, mmio: this.mmio,
       setIrq: setIsaIrq,

@@ -10,13 +10,17 @@ import type { VirtioContext } from "../virtio/device.ts";
 import { CpuState } from "./cpu.ts";
 import { loadState, saveState, stateShape, type Stateful } from "./fields.ts";
 import { schemaHash, type Section } from "./file.ts";
-import { loadRam, saveRam } from "./ram.ts";
+import { loadRam, markedPages, saveRam, saveRamPages } from "./ram.ts";
 import { StateError, StateReader, StateWriter } from "./wire.ts";
 
 /** The RAM section's name (not a Stateful component: ram.ts encodes it). */
 export const RAM_SECTION = "ram";
+/** An incremental state's RAM: only the pages written since the state it is based on. */
+export const RAM_WRITTEN_SECTION = "ram written";
 /** The board configuration's section (config.ts, written by snapshot.ts). */
 export const CONFIG_SECTION = "config";
+/** An increment's base: the identity of the state it applies to (snapshot.ts). */
+export const BASE_SECTION = "base";
 
 /** A virtio device type keeps the transport it was activated with here (every one does). */
 type Attachable = Stateful & { ctx: VirtioContext | null };
@@ -56,28 +60,42 @@ export function machineParts(board: PcBoard): [string, Stateful, (() => void)?][
   return parts;
 }
 
-/** Every component's section, and RAM's. */
-export function saveMachine(board: PcBoard): Section[] {
+/** The RAM section of a state: every non-zero page, or (`written`) the pages written since the
+ *  last save or load — then the state is an increment over that one (snapshot.ts). */
+function ramSection(board: PcBoard, written: boolean): Section {
+  const ram = board.core.ram;
+  return written
+    ? { name: RAM_WRITTEN_SECTION, schema: 0, body: saveRamPages(ram, markedPages(board.writtenPages, board.writtenPages.length)) }
+    : { name: RAM_SECTION, schema: 0, body: saveRam(ram, (p) => Boolean(board.core.exports.ramPageIsZero(p))) };
+}
+
+/**
+ * Every component's section, and RAM's (all of it, or only the pages written since the last
+ * save or load). Either way no page counts as written after it: the next increment starts here.
+ */
+export function saveMachine(board: PcBoard, written = false): Section[] {
   const out: Section[] = [];
   for (const [name, c] of machineParts(board)) {
     const w = new StateWriter();
     saveState(w, c, name);
     out.push({ name, schema: schemaHash(stateShape(c)), body: w.finish().slice() });
-    if (name === "cpu") out.push({ name: RAM_SECTION, schema: 0, body: saveRam(board.core.ram, (p) => Boolean(board.core.exports.ramPageIsZero(p))) });
+    if (name === "cpu") out.push(ramSection(board, written));
   }
+  board.core.exports.dirtyPagesClear();
   return out;
 }
 
 /**
  * Load a freshly built board (the same configuration, never run: its RAM is all zero) from
- * `sections`. Any mistake in the file is a StateError naming the section; the board is then
+ * `sections`, then the RAM of each increment in `written` (RAM_WRITTEN_SECTION bodies, oldest
+ * first) over it. Any mistake in the file is a StateError naming the section; the board is then
  * unusable.
  */
-export function loadMachine(board: PcBoard, sections: ReadonlyMap<string, Section>): void {
+export function loadMachine(board: PcBoard, sections: ReadonlyMap<string, Section>, written: readonly Uint8Array[] = []): void {
   const parts = machineParts(board);
-  const expected = new Set([RAM_SECTION, ...parts.map(([n]) => n)]);
+  const expected = new Set([RAM_SECTION, RAM_WRITTEN_SECTION, ...parts.map(([n]) => n)]);
   for (const name of sections.keys()) {
-    if (!expected.has(name) && name !== CONFIG_SECTION) throw new StateError(`the state has a component this board lacks: ${name}`);
+    if (!expected.has(name) && name !== CONFIG_SECTION && name !== BASE_SECTION) throw new StateError(`the state has a component this board lacks: ${name}`);
   }
   for (const [name, c, before] of parts) {
     const s = sections.get(name);
@@ -96,6 +114,7 @@ export function loadMachine(board: PcBoard, sections: ReadonlyMap<string, Sectio
       const ram = sections.get(RAM_SECTION);
       if (!ram) throw new StateError("the state has no RAM");
       loadRam(ram.body, board.core.ram, true);
+      for (const body of written) loadRam(body, board.core.ram, true);
     }
   }
 }

@@ -32,12 +32,34 @@ export function storedPages(ram: Uint8Array, isZero: ZeroPageTest = zeroPageTest
   return map;
 }
 
+/**
+ * The pages marked in `marks` (a byte per page, non-zero: written since the last snapshot — the
+ * core's DIRTY_PAGES), as a bitmap: what an incremental state stores, zero pages included (a
+ * page the guest cleared must be cleared on restore too).
+ */
+export function markedPages(marks: Uint8Array, pages: number): Uint8Array {
+  const map = new Uint8Array(Math.ceil(pages / 8));
+  for (let p = 0; p < pages; p++) if (marks[p] !== 0) map[p >> 3]! |= 1 << (p & 7);
+  return map;
+}
+
 const isStored = (map: Uint8Array, p: number): boolean => (map[p >> 3]! & (1 << (p & 7))) !== 0;
 
+/** Pages set in a bitmap (markedPages, storedPages). */
+export function pagesIn(map: Uint8Array): number {
+  let n = 0;
+  for (const b of map) for (let x = b; x !== 0; x &= x - 1) n++;
+  return n;
+}
+
 export function saveRam(ram: Uint8Array, isZero?: ZeroPageTest): Uint8Array {
+  return saveRamPages(ram, storedPages(ram, isZero));
+}
+
+/** The pages `map` names, in the RAM section's encoding; a load leaves every other page alone. */
+export function saveRamPages(ram: Uint8Array, map: Uint8Array): Uint8Array {
   if (ram.length % PAGE !== 0) throw new RangeError("RAM is not whole pages");
   const pages = ram.length / PAGE;
-  const map = storedPages(ram, isZero);
   const w = new StateWriter();
   w.u32(pages);
   w.u32(CHUNK_PAGES);
@@ -57,7 +79,8 @@ export function saveRam(ram: Uint8Array, isZero?: ZeroPageTest): Uint8Array {
 
 /**
  * Fill `ram` from a saveRam section: absent pages become zero — left alone when `zeroed` says
- * RAM is all zero already (a board never run: filling it would make the host commit every page).
+ * RAM is all zero already (a board never run: filling it would make the host commit every page),
+ * or when the section is an increment (saveRamPages) over RAM loaded from its base.
  */
 export function loadRam(body: Uint8Array, ram: Uint8Array, zeroed = false): void {
   const r = new StateReader(body, "RAM");

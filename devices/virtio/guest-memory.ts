@@ -19,16 +19,24 @@ export interface GuestMemory {
   setU16(addr: number, v: number): void;
   setU32(addr: number, v: number): void;
   /** The device has written [addr, addr + len) through views: code translated from there is
-   *  stale (core-wasm/jit/). Called by the rings when a chain completes. */
+   *  stale (core-wasm/jit/), and the pages go in the next incremental snapshot. Called by the
+   *  rings when a chain completes. */
   written?(addr: number, len: number): void;
 }
 
-/** GuestMemory over a Uint8Array (the core's `ram`, or a test's fake RAM). */
+/**
+ * GuestMemory over a Uint8Array (the core's `ram`, or a test's fake RAM). With `pages` (a byte
+ * per 4 KiB page: the board's written-page marks) every write through it marks its pages.
+ */
 export class RamMemory implements GuestMemory {
   readonly size: number;
   private readonly dv: DataView;
 
-  constructor(readonly ram: Uint8Array, private readonly onWrite?: (addr: number, len: number) => void) {
+  constructor(
+    readonly ram: Uint8Array,
+    private readonly onWrite?: (addr: number, len: number) => void,
+    private readonly pages?: Uint8Array,
+  ) {
     this.size = ram.length;
     this.dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   }
@@ -45,8 +53,15 @@ export class RamMemory implements GuestMemory {
   u16(addr: number): number { return this.dv.getUint16(addr, true); }
   u32(addr: number): number { return this.dv.getUint32(addr, true); }
   u64(addr: number): number { return this.dv.getUint32(addr, true) + this.dv.getUint32(addr + 4, true) * 0x1_0000_0000; }
-  setU8(addr: number, v: number): void { this.ram[addr] = v; }
-  setU16(addr: number, v: number): void { this.dv.setUint16(addr, v, true); }
-  setU32(addr: number, v: number): void { this.dv.setUint32(addr, v >>> 0, true); }
-  written(addr: number, len: number): void { this.onWrite?.(addr, len); }
+  setU8(addr: number, v: number): void { this.ram[addr] = v; this.mark(addr, 1); }
+  setU16(addr: number, v: number): void { this.dv.setUint16(addr, v, true); this.mark(addr, 2); }
+  setU32(addr: number, v: number): void { this.dv.setUint32(addr, v >>> 0, true); this.mark(addr, 4); }
+  written(addr: number, len: number): void { this.mark(addr, len); this.onWrite?.(addr, len); }
+
+  private mark(addr: number, len: number): void {
+    const pages = this.pages;
+    if (!pages || len <= 0) return;
+    const last = Math.min(pages.length - 1, Math.floor((addr + len - 1) / 4096));
+    for (let p = Math.floor(addr / 4096); p <= last; p++) pages[p] = 1;
+  }
 }

@@ -70,14 +70,18 @@ export interface VmConfig {
   /**
    * At the end of the --cmd script (the guest at its prompt after the last command) save the
    * machine — a "state" event with the state file (devices/state/) — and end with reason
-   * "saved", instead of powering off.
+   * "saved", instead of powering off. "increment": only the RAM pages written since the
+   * restored state (`restore` and `increments`), as an increment over it.
    */
-  saveState?: boolean;
+  saveState?: boolean | "increment";
   /**
    * Resume this state file instead of booting: the board is built from this config (which the
    * host took from the state's own, devices/state/config.ts) and every component loaded from it.
    */
   restore?: Uint8Array;
+  /** Increments over `restore`, oldest first (each saved after the one before): RAM is the
+   *  base's with each one's written pages over it; the machine is the newest one's. */
+  increments?: Uint8Array[];
 }
 
 /**

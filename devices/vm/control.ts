@@ -29,9 +29,11 @@ export const CMD_RESET = 2; // reset button
 // (requestInspect), so it never replaces a stop or a reset; a STOP/RESET written over it costs
 // one snapshot, which the host asks for again.
 export const CMD_INSPECT = 3;
-// Save the machine and go on running: a "state" event (VmEvent) with the state file, or a "log"
-// event with saveFailed saying why it could not be saved.
+// Save the machine and go on running: a "state" event (or "save-failed"). CMD_SAVE is an
+// increment over the last state saved or loaded on this board when there is one, else whole;
+// CMD_SAVE_WHOLE is always whole. Written over CMD_NONE only (requestSave).
 export const CMD_SAVE = 4;
+export const CMD_SAVE_WHOLE = 5;
 /** Register access logging stays on this long after the last CMD_INSPECT (the inspector closed). */
 export const INSPECT_LINGER_MS = 2000;
 
@@ -45,6 +47,13 @@ export function kick(control: Int32Array, cmd = CMD_NONE): void {
 /** Host side: ask for a snapshot unless another command is pending (it is asked again later). */
 export function requestInspect(control: Int32Array): boolean {
   if (Atomics.compareExchange(control, CTL_CMD, CMD_NONE, CMD_INSPECT) !== CMD_NONE) return false;
+  kick(control);
+  return true;
+}
+
+/** Host side: ask for a save unless another command is pending (false: ask again later). */
+export function requestSave(control: Int32Array, whole: boolean): boolean {
+  if (Atomics.compareExchange(control, CTL_CMD, CMD_NONE, whole ? CMD_SAVE_WHOLE : CMD_SAVE) !== CMD_NONE) return false;
   kick(control);
   return true;
 }

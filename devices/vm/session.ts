@@ -19,14 +19,14 @@ import { PanicWatch } from "./panic-watch.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
 import type { BlockDeviceSpec, FsDeviceSpec } from "../virtio/device-type.ts";
-import { CMD_INSPECT, CMD_RESET, CMD_SAVE, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
+import { CMD_INSPECT, CMD_RESET, CMD_SAVE, CMD_SAVE_WHOLE, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
 import { VmDisks } from "./disks.ts";
 import { macrotask, sleepWhileHalted } from "./halt.ts";
 import { RunModeMachine } from "./run-mode.ts";
 export * from "./control.ts";
 export { WRITE_BACK_MS } from "./disks.ts";
 import { BoardInspector } from "../inspect/board-inspector.ts";
-import { StateError, checkImages, readSnapshot, restoreSnapshot, saveSnapshot, type StateImage } from "../state/snapshot.ts";
+import { StateError, checkImages, readSnapshotChain, restoreSnapshot, saveSnapshot, stateId, type StateImage } from "../state/snapshot.ts";
 
 export interface VmChannels {
   consoleOut: SharedArrayBuffer; // ByteRing: guest → host
@@ -71,10 +71,14 @@ export interface VmStats {
 
 export type VmEvent =
   | { type: "exit"; reason: ExitReason; message?: string; stats: VmStats; panicVia?: PanicVia }
-  /** A message for the host's log; `saveFailed`: a CMD_SAVE could not be made (the VM runs on). */
-  | { type: "log"; message: string; saveFailed?: true }
-  /** The saved machine (VmConfig.saveState), just before the "saved" exit. */
-  | { type: "state"; bytes: Uint8Array }
+  | { type: "log"; message: string }
+  /**
+   * The saved machine (VmConfig.saveState, just before the "saved" exit, or CMD_SAVE*): `id` its
+   * identity (stateId), `base` that of the state it is an increment over, null if whole.
+   */
+  | { type: "state"; bytes: Uint8Array; id: string; base: string | null }
+  /** A CMD_SAVE* could not save (the machine runs on). */
+  | { type: "save-failed"; message: string }
   /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
   | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
 
@@ -148,7 +152,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const input = new ByteRing(ch.consoleIn);
   const keys = ch.keys && new ByteRing(ch.keys);
   const port = new ControlPort(ch.control);
-  const script = new ConsoleScriptRunner(config.script, config.saveState ?? false);
+  const script = new ConsoleScriptRunner(config.script, Boolean(config.saveState));
   const panicWatch = new PanicWatch();
   let panicLineAt = -1; // instructions when the console's panic line came with pvpanic armed
   let panicLine = false; // the console has shown the kernel's panic line
@@ -185,10 +189,14 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   // A resumed machine has its kernel in RAM already: the images are checked against the state
   // (the same bytes it booted) and unpacked only if the guest reboots.
   let image: StateImage | null = null;
+  /** The identity of the last state saved or loaded on this board: the next save's base. */
+  let stateBase: string | null = null;
   try {
     if (config.restore) {
-      image = readSnapshot(config.restore);
+      const chain = [config.restore, ...(config.increments ?? [])];
+      image = await readSnapshotChain(chain);
       await checkImages(image, config.kernel, config.initrd);
+      stateBase = await stateId(chain[chain.length - 1]!);
     } else {
       unpackImages();
     }
@@ -247,41 +255,33 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   };
 
   /**
-   * Save the machine. First it is quiesced: a device waiting for host I/O (a disk flush, a 9p
-   * request on an asynchronous folder) finishes it, between slices, as the run loop would let
-   * it — a consistent cut has no request half done. Guest time stands still meanwhile. Returns
-   * the state file, or why it could not be made.
+   * Save the machine, whole or as an increment over the last state saved or loaded on this
+   * board (when there is one), and post it. First it is quiesced: a device waiting for host I/O
+   * (a disk flush, a 9p request on an asynchronous folder) finishes it, between slices, as the
+   * run loop would let it — a consistent cut has no request half done. An Error if it cannot.
    */
-  const save = async (atPrompt: boolean): Promise<Uint8Array | string> => {
+  const save = async (increment: boolean, atPrompt: boolean): Promise<void> => {
     for (let waited = 0; board.hostIo() || disks.writeBack; waited++) {
-      if (waited > QUIESCE_TURNS) return "a device's host I/O did not finish";
+      if (waited > QUIESCE_TURNS) throw new Error("a device's host I/O did not finish");
       await macrotask();
       board.advance();
     }
     const t0 = performance.now();
-    const stopTime = !mode.isPaused; // a paused machine's clock stands still already
-    if (stopTime) board.clock.pause();
-    try {
-      const bytes = await saveSnapshot(board, config, atPrompt);
-      stateTimes.saveSeconds = (performance.now() - t0) / 1000;
-      return bytes;
-    } catch (e) {
-      return (e as Error).message;
-    } finally {
-      if (stopTime) board.clock.resume();
-    }
+    const base = increment && stateBase !== null ? stateBase : null;
+    const bytes = await saveSnapshot(board, config, atPrompt, base ?? undefined);
+    const id = stateBase = await stateId(bytes);
+    stateTimes.saveSeconds = (performance.now() - t0) / 1000;
+    post({ type: "state", bytes, id, base });
   };
-  /** Save at the end of a --cmd script (VmConfig.saveState) and end ("saved"). */
+  /** Save (VmConfig.saveState) and end ("saved"). */
   const saveAndFinish = async () => {
-    const bytes = await save(true);
-    if (typeof bytes === "string") return finish("error", `cannot save the machine: ${bytes}`);
-    post({ type: "state", bytes });
+    if (config.saveState === "increment" && stateBase === null) return finish("error", "cannot save an increment: no state was loaded or saved");
+    try {
+      await save(config.saveState === "increment", true);
+    } catch (e) {
+      return finish("error", `cannot save the machine: ${(e as Error).message}`);
+    }
     return finish("saved");
-  };
-  /** The host asked for a state (CMD_SAVE): post it, or why it could not be made, and run on. */
-  const saveAndRun = async () => {
-    const bytes = await save(false);
-    post(typeof bytes === "string" ? { type: "log", message: `cannot save the machine: ${bytes}`, saveFailed: true } : { type: "state", bytes });
   };
 
   const boot = () => {
@@ -294,6 +294,7 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
   const reboot = () => {
     instretBefore += board.instret();
     resets++;
+    stateBase = null; // the new board's RAM is not what the last state holds
     winsize = 0;
     balloonAsked = 0;
     board = makeBoard();
@@ -354,7 +355,6 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     const seq = port.seq();
     const cmd = port.takeCommand();
     if (cmd === CMD_STOP) return finish("stopped");
-    if (cmd === CMD_SAVE) await saveAndRun();
     if (cmd === CMD_RESET) {
       // The new board inherits the inspector's state: watching for a step, logging, paused time.
       reboot();
@@ -367,6 +367,15 @@ export async function runVm(module: WebAssembly.Module, config: VmConfig, ch: Vm
     } else if (logging && performance.now() - inspectedAt > INSPECT_LINGER_MS) {
       logging = false;
       inspector().setAccessLogging(false);
+    }
+    if (cmd === CMD_SAVE || cmd === CMD_SAVE_WHOLE) {
+      // The host's save (the page's suspend): between slices, running or paused, the guest
+      // wherever it is. Always answered, so the host never waits on a save for ever.
+      try {
+        await save(cmd === CMD_SAVE, false);
+      } catch (e) {
+        post({ type: "save-failed", message: (e as Error).message });
+      }
     }
     const decision = mode.next(port.runState(), cmd === CMD_INSPECT);
     if (decision === "again") continue;

@@ -60,7 +60,7 @@ export function vmConfig(o: VmOptions): VmConfig {
     if ((config.devices ?? []).some((d) => d.backend === "nat")) throw new UsageError("a NIC with backend=nat is not available in the library yet (npx vireo boot has it; backend=host works here)");
     config.script = { ...config.script, cmds: [], expect: undefined };
     if (o.state === undefined) return config;
-    return restoredConfigFrom(typeof o.state === "string" ? readStateFile(o.state) : o.state, config);
+    return restoredConfigFrom([typeof o.state === "string" ? readStateFile(o.state) : o.state], config);
   } catch (e) {
     if (e instanceof UsageError || e instanceof BootError || e instanceof StateError) throw new VmOptionsError(e.message);
     throw e;

@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import { closeSync, fsyncSync, openSync } from "node:fs";
 import { ByteRing } from "../../devices/host/byte-ring.ts";
 import { deviceTypeWithRole } from "../../devices/registry.ts";
-import { CTL_WORDS, instretSlot, kick, stopVm, type VmChannels, type VmEvent } from "../../devices/vm/session.ts";
+import { CTL_WORDS, instretSlot, kick, requestSave, stopVm, type VmChannels, type VmEvent } from "../../devices/vm/session.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import { drainConsole } from "../../cli/console-drain.ts";
 import { VM_WORKER_URL } from "../../cli/vm-worker-url.ts";
@@ -46,7 +46,7 @@ export class VmThread {
       this.worker.on("message", (e: VmEvent) => {
         if (e.type === "exit") resolve(e);
         else if (e.type === "state") handlers.state(e.bytes);
-        else if (e.type === "log" && e.saveFailed) handlers.saveFailed(e.message);
+        else if (e.type === "save-failed") handlers.saveFailed(e.message);
         else if (e.type === "log") handlers.log(e.message);
       });
       this.worker.on("error", reject);
@@ -85,9 +85,9 @@ export class VmThread {
     kick(this.control);
   }
 
-  /** A control command (CMD_*) for the worker's next look. */
-  command(cmd: number): void {
-    kick(this.control, cmd);
+  /** Ask for a whole state (a "state" or "save-failed" event); false if another command is pending. */
+  requestSave(): boolean {
+    return requestSave(this.control, true);
   }
 
   /** Instructions the guest has executed so far (published by the worker each slice). */

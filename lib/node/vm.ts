@@ -1,7 +1,6 @@
 // The library's VM in Node: a guest machine in a worker thread, driven from the test or script
 // that made it — console as events and as searchable text, commands with their output and exit
 // status, snapshots, stop.
-import { CMD_SAVE } from "../../devices/vm/control.ts";
 import { DEFAULT_PROMPT, ConsoleText, STATUS_RE, atPrompt, commandOutput, execLine } from "./console-text.ts";
 import { GuestPanic, VmStopped, VmTimeout, type ExitReason, type VmExit, type VmStats } from "./errors.ts";
 import { vmConfig } from "./config.ts";
@@ -233,7 +232,8 @@ export class Vm {
     const thread = this.runningThread("snapshot");
     if (this.saving) throw new Error("a snapshot is being taken already");
     const bytes = new Promise<Uint8Array>((resolve, reject) => (this.saving = { resolve, reject }));
-    thread.command(CMD_SAVE);
+    // Whole, never an increment over an earlier save: the bytes alone restore it.
+    if (!thread.requestSave()) { this.saving = null; throw new Error("another command is pending in the VM: snapshot again"); }
     return await Promise.race([bytes, this.exited.then((e): never => { throw new VmStopped(e, this.transcript, "taking a snapshot"); })]);
   }
 

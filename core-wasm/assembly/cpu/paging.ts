@@ -9,7 +9,7 @@ import {
   GUEST_RAM_BASE, RUN_PAGE_BASE, TRAP_KIND, TRAP_WRITE, TRAP_SIZE, TRAP_ADDR, TRAP_DATA, TRAP_PIO, TRAP_MMIO,
   RUN_INSTRET_LO, RUN_INSTRET_HI, RUN_STAT_MMIO, RUN_STAT_PIO, RUN_STAT_TLB_MISS, RUN_REQUEST,
 } from "../layout";
-import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES, CODE_PAGES_BASE, NC_LIN_BASE, NC_MANY } from "./scratch";
+import { TLB_BASE, TLB_SIZE, TLB_LIST_BASE, TLB_LIST_ENTRIES, CODE_PAGES_BASE, NC_LIN_BASE, NC_MANY, DIRTY_PAGES_BASE } from "./scratch";
 import { codePageWritten, setJitExit } from "./jit";
 import { cr0, cr3, cr4, cpl, CR0_PG, CR0_WP, CR4_PSE, CR4_PGE, instretCount, cr2, fetchFlush } from "./state";
 import { raiseException, fault } from "./access";
@@ -55,6 +55,7 @@ export function tlbFlushAll(): void {
  *  physical address. */
 function ncGrant(lin: u32, e: u32): u32 {
   const pg = e >>> 12;
+  if ((e & T_RAM) != 0) store<u8>(DIRTY_PAGES_BASE + pg, 1); // written since the last snapshot
   if ((e & T_RAM) != 0 && load<u8>(CODE_PAGES_BASE + pg) == 0) {
     store<u32>(TLB_BASE + ((lin >>> 12) << 2), e | T_NC);
     // Remember the entry; a second one still granting is "many" (ncRevoke flushes them all).
@@ -100,6 +101,16 @@ export function tlbInvlpg(lin: u32): void {
     else tlbOverflow = true;
   }
   store<u32>(p, e);
+}
+
+// ---- written pages (incremental snapshots) ------------------------------------------------
+// A store on the fast path does nothing extra: it needs T_NC, which only ncGrant sets, at the
+// first write through an entry (and every write to a page holding code comes through it), so
+// ncGrant marks the page in DIRTY_PAGES. A snapshot clears the marks and flushes the TLB
+// (machine-state.ts dirtyPagesClear), so the next write to any page is granted, and marks, again.
+/** The page walk sets A/D bits in a page table without a TLB entry for it: mark that page. */
+@inline function walkWrote(p: u32): void {
+  if (p < ramBytes) store<u8>(DIRTY_PAGES_BASE + (p >>> 12), 1);
 }
 
 // ---- traps ---------------------------------------------------------------------------------
@@ -183,7 +194,7 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
     if (user && (!u || (write && !w))) return pageFault(lin, true, write, user);
     if (!user && write && !w && wp) return pageFault(lin, true, write, user);
     const npde = pde | 0x20 | (write ? 0x40 : 0);
-    if (npde != pde) { physWrite32(pdeAddr, npde); pde = npde; }
+    if (npde != pde) { physWrite32(pdeAddr, npde); walkWrote(pdeAddr); pde = npde; }
     phys = (pde & 0xFFC0_0000) | (lin & 0x003F_FFFF);
     dirty = (pde & 0x40) != 0;
     global = (pde & 0x100) != 0;
@@ -194,9 +205,9 @@ export function translateSlow(lin: u32, write: bool, user: bool): u32 {
     u = (pde & pte & 4) != 0; w = (pde & pte & 2) != 0;
     if (user && (!u || (write && !w))) return pageFault(lin, true, write, user);
     if (!user && write && !w && wp) return pageFault(lin, true, write, user);
-    if ((pde & 0x20) == 0) physWrite32(pdeAddr, pde | 0x20);
+    if ((pde & 0x20) == 0) { physWrite32(pdeAddr, pde | 0x20); walkWrote(pdeAddr); }
     const npte = pte | 0x20 | (write ? 0x40 : 0);
-    if (npte != pte) { physWrite32(pteAddr, npte); pte = npte; }
+    if (npte != pte) { physWrite32(pteAddr, npte); walkWrote(pteAddr); pte = npte; }
     phys = (pte & 0xFFFF_F000) | (lin & 0xFFF);
     dirty = (pte & 0x40) != 0;
     global = (pte & 0x100) != 0;

@@ -10,6 +10,8 @@
 //   JIT_MAP_BASE      ├─────────────────────────────┤
 //                     │ JIT map, code pages, gens,  │ translated blocks (jit.ts)
 //                     │ chain cache                 │
+//   DIRTY_PAGES_BASE  ├─────────────────────────────┤
+//                     │ 1 byte per guest page       │ written since the last snapshot
 //                     └─────────────────────────────┘ SCRATCH_END ≤ CORE_SCRATCH_BASE + SIZE
 import { CORE_SCRATCH_BASE, CORE_SCRATCH_SIZE } from "../layout";
 
@@ -65,6 +67,12 @@ export const NC_LIN_BASE: u32 = CHAIN_CACHE_BASE + CHAIN_CACHE_SIZE;
 export const NC_LIN_SIZE: u32 = CODE_PAGES_SIZE * 4;
 export const NC_MANY: u32 = 0xFFFF_FFFF;
 
-export const SCRATCH_END: u32 = NC_LIN_BASE + NC_LIN_SIZE;
+/** One byte per guest physical page: 1 once the page may have been written since the last
+ *  snapshot (paging.ts marks it where a write is granted through a TLB entry, ncGrant; the
+ *  devices' DMA marks it from TypeScript). An incremental snapshot stores only these pages. */
+export const DIRTY_PAGES_BASE: u32 = NC_LIN_BASE + NC_LIN_SIZE;
+export const DIRTY_PAGES_SIZE: u32 = CODE_PAGES_SIZE;
+
+export const SCRATCH_END: u32 = DIRTY_PAGES_BASE + DIRTY_PAGES_SIZE;
 // Checked by init(): the sub-layout must fit in CORE_SCRATCH.
 export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE;

@@ -51,3 +51,14 @@ test("a board of another shape refuses the state, naming what differs", () => {
   assert.throws(() => loadMachine(makeBoard(DEVICES.slice(1)), sections), (e: Error) => e instanceof StateError && /component|lacks/.test(e.message));
   assert.throws(() => loadMachine(makeBoard(DEVICES, 32), sections), /RAM: the state has 16 MiB of RAM, the board 32 MiB/);
 });
+
+test("local APIC registers the guest set with bit 31 (flat DFR, a broadcast ICR) save and load", () => {
+  const a = makeBoard();
+  const lapic = a.apic!.lapic;
+  lapic.write(0x0e0, 0xffff_ffff); // DFR: flat model, as Linux writes it
+  lapic.write(0x0d0, 0x8100_0000); // LDR
+  lapic.write(0x310, 0xff00_0000); // ICR high: destination 0xff
+  const b = makeBoard();
+  loadMachine(b, readStateFile(file(a), CORE_BUILD_ID));
+  assert.deepEqual([0x0e0, 0x0d0, 0x310].map((r) => b.apic!.lapic.read(r) >>> 0), [0xffff_ffff, 0x8100_0000, 0xff00_0000]);
+});
