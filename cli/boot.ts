@@ -1,13 +1,10 @@
 // `npm run boot`: boot a guest headless. The VM runs in a worker thread (the same code the
-// page runs in its Worker); this thread only moves console bytes and enforces the timeout.
-import { deviceTypeWithRole } from "../devices/registry.ts";
-import { Worker } from "node:worker_threads";
-import { VM_WORKER_URL } from "./vm-worker-url.ts";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeFileSync } from "node:fs";
-import { ByteRing } from "../devices/host/byte-ring.ts";
-import { CTL_WORDS, kick, stopVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
+// page runs in its Worker), started and stopped by the library's VmThread
+// (lib/node/vm-thread.ts); this thread moves the console between the terminal and the guest,
+// enforces the timeout and turns the outcome into an exit code.
+import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { VmThread } from "../lib/node/vm-thread.ts";
 import { parseOptions, UsageError, helpText } from "./options.ts";
-import { drainConsole } from "./console-drain.ts";
 import { parseBzImage, BootError } from "../devices/board/linux-boot.ts";
 import { EXIT } from "./exit-codes.ts";
 import { restoredConfig } from "./restore.ts";
@@ -16,9 +13,26 @@ import { NatError, startNats, type NatHost } from "./nat.ts";
 
 const CTRL_A = 0x01;
 
+/** Ends main() with an exit code (fail's way out of nested code). */
+class Exit {
+  constructor(readonly code: number) {}
+}
+
 function fail(message: string, code: number = EXIT.internal.code): never {
   process.stderr.write(`vireo: ${message}\n`);
-  process.exit(code);
+  throw new Exit(code);
+}
+
+/**
+ * Exit once stdout and stderr have taken everything written: when they are pipes a reader
+ * slower than the guest leaves writes queued, and process.exit drops a queue (a loaded CI
+ * machine lost the end of a transcript so). A write's callback runs after every earlier write.
+ */
+function exitAfterFlush(code: number): void {
+  let waiting = 2;
+  const done = () => void (--waiting === 0 && process.exit(code));
+  process.stdout.write("", done);
+  process.stderr.write("", done);
 }
 
 async function main(): Promise<number> {
@@ -44,43 +58,23 @@ async function main(): Promise<number> {
   }
   if (!existsSync(new URL("../core-wasm/build/core.wasm", import.meta.url))) fail("core-wasm/build/core.wasm is missing: run npm install (or npm run build:core)");
 
-  const out = new ByteRing(1 << 20);
-  const input = new ByteRing(1 << 16);
-  const control = new Int32Array(new SharedArrayBuffer(CTL_WORDS * 4));
-  const channels: VmChannels = { consoleOut: out.sab, consoleIn: input.sab, control: control.buffer as SharedArrayBuffer };
   // A NIC with backend=nat: its NAT runs on this thread (cli/nat.ts); a forwarded port in use is a usage error.
+  let wake = () => {}; // the VM's, once it runs: the NAT's data for the guest arrived
   let nats: NatHost;
   try {
-    nats = await startNats(opts.vm.devices ?? [], () => kick(control), (m) => process.stderr.write(`vireo: ${m}\n`));
+    nats = await startNats(opts.vm.devices ?? [], () => wake(), (m) => process.stderr.write(`vireo: ${m}\n`));
   } catch (e) {
     if (e instanceof NatError) fail(e.message, EXIT.usage.code);
     throw e;
   }
-  const worker = new Worker(VM_WORKER_URL, { workerData: { config: { ...opts.vm, devices: nats.devices }, channels } });
-  type Exit = Extract<VmEvent, { type: "exit" }>;
   let saved: string | null = null; // why the state could not be written, or "" once it was
-  let terminated = false;
-  const exited = new Promise<Exit>((resolve, reject) => {
-    worker.on("message", (e: VmEvent) => {
-      if (e.type === "exit") resolve(e);
-      else if (e.type === "state") saved = writeState(opts.saveState!, e.bytes);
-      else if (e.type === "log") process.stderr.write(`vireo: ${e.message}\n`);
-    });
-    worker.on("error", reject);
-    worker.on("exit", (code) => void (terminated || reject(new Error(`VM worker exited unexpectedly (code ${code})`))));
+  const vm = new VmThread({ ...opts.vm, devices: nats.devices }, {
+    console: (bytes) => process.stdout.write(bytes),
+    log: (message) => process.stderr.write(`vireo: ${message}\n`),
+    state: (bytes) => void (saved = writeState(opts.saveState!, bytes)),
+    saveFailed: () => {}, // the CLI never asks for a save while running
   });
-  // --timeout and Ctrl-A x: the worker stops at its next run slice; one that does not answer
-  // within STOP_GRACE_MS is terminated (stopVm).
-  let stopping: Promise<Exit> | null = null;
-  let onStopping: (p: Promise<Exit>) => void = () => {};
-  const requestStop = () => {
-    if (stopping) return;
-    stopping = stopVm(control, exited, () => ((terminated = true), worker.terminate()));
-    onStopping(stopping);
-  };
-
-  // Console: guest output to stdout as it comes (cli/console-drain.ts).
-  const drain = drainConsole(out, control, (bytes) => process.stdout.write(bytes));
+  wake = () => vm.wake();
 
   // Interactive: stdin goes to the guest; Ctrl-A x leaves (as in QEMU), Ctrl-C goes to the guest.
   const interactive = opts.vm.script.cmds.length === 0 && opts.vm.script.expect === undefined;
@@ -91,44 +85,37 @@ async function main(): Promise<number> {
     }
     let escape = false;
     process.stdin.on("data", (chunk: Buffer) => {
+      const bytes: number[] = [];
       for (const b of chunk) {
         if (process.stdin.isTTY && escape) {
           escape = false;
-          if (b === 0x78) return requestStop();
-          if (b !== CTRL_A) input.push(CTRL_A);
+          if (b === 0x78) return void vm.stop();
+          if (b !== CTRL_A) bytes.push(CTRL_A);
         } else if (process.stdin.isTTY && b === CTRL_A) {
           escape = true;
           continue;
         }
-        input.push(b);
+        bytes.push(b);
       }
-      kick(control);
+      void vm.write(new Uint8Array(bytes));
     });
   }
 
+  // --timeout and Ctrl-A x: the worker stops at its next run slice; one that does not answer
+  // within STOP_GRACE_MS is terminated (VmThread.stop).
   let timedOut = false;
   const timer = Number.isFinite(opts.timeoutS)
     ? setTimeout(() => {
         timedOut = true;
-        requestStop();
+        void vm.stop();
       }, opts.timeoutS * 1000)
     : undefined;
 
-  const exit = await new Promise<Exit>((resolve, reject) => {
-    exited.then(resolve, reject);
-    onStopping = (p) => void p.then(resolve, reject);
-  });
+  const exit = await vm.exited;
   clearTimeout(timer);
-  if (terminated) {
-    process.stderr.write(`vireo: ${exit.message}\n`);
-    syncImages(opts.vm.devices ?? []);
-  }
-  await drain.stop();
-  const rest = out.read();
-  if (rest.length) process.stdout.write(rest);
+  if (vm.terminated) process.stderr.write(`vireo: ${exit.message}\n`);
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
   process.stdin.pause();
-  await worker.terminate();
   const natStats = nats.stats();
   nats.close();
 
@@ -168,26 +155,7 @@ function writeState(file: string, bytes: Uint8Array): string {
   }
 }
 
-/**
- * After a terminated worker: every write request the guest saw complete went to the image file
- * with a synchronous write (node-file-block.ts), so it is in the OS already; fsync makes it
- * durable, as the worker's own power off would have (an fsync on any descriptor of a file
- * flushes the file).
- */
-const DISK = deviceTypeWithRole("disk")!.name;
-function syncImages(devices: readonly { type: string; image?: string; readonly?: boolean }[]): void {
-  for (const d of devices) {
-    if (d.type !== DISK || d.readonly || !d.image) continue;
-    try {
-      const fd = openSync(d.image, "r+");
-      try { fsyncSync(fd); } finally { closeSync(fd); }
-    } catch (e) {
-      process.stderr.write(`vireo: ${d.image}: fsync after termination failed: ${(e as Error).message}\n`);
-    }
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => fail(e instanceof Error ? e.message : String(e)),
-);
+main().then(exitAfterFlush, (e: unknown) => {
+  if (!(e instanceof Exit)) process.stderr.write(`vireo: ${e instanceof Error ? e.message : String(e)}\n`);
+  exitAfterFlush(e instanceof Exit ? e.code : EXIT.internal.code);
+});

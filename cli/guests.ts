@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_CMDLINE, POWEROFF_CMD, PROMPT_RE, READY_LINE } from "../devices/vm/config.ts";
 
-const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
+export const guestDir = fileURLToPath(new URL("../guest-images/", import.meta.url));
 
 export interface Guest {
   name: string;

@@ -75,7 +75,7 @@ export interface CliOptions {
   stats: boolean;
 }
 
-function readImage(path: string, what: string): Uint8Array {
+export function readImage(path: string, what: string): Uint8Array {
   let size: number;
   try {
     const st = statSync(path);
@@ -189,7 +189,7 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
 }
 
 /** Combinations the board cannot place: one line each. */
-function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
+export function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
   for (const t of DEVICE_TYPES) {
     const mine = specs.filter((d) => d.type === t.name);
     if (t.maxInstances !== undefined && mine.length > t.maxInstances) {

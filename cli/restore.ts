@@ -13,7 +13,26 @@ const MAX_STATE_BYTES = 2100 * 1048576;
 /** The VmConfig of the state in `files` (a whole state, then its increments, oldest first):
  *  the newest one's board; the worker checks the chain (devices/state/snapshot.ts). */
 export function restoredConfig(files: readonly string[], given: VmConfig): VmConfig {
-  const all = files.map(readState);
+  return restoredConfigFrom(files.map(readStateFile), given);
+}
+
+/** The bytes of a state file, or a StateError line saying why they cannot be read. */
+export function readStateFile(file: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new StateError(`state file '${file}' is not a file`);
+    if (st.size > MAX_STATE_BYTES) throw new StateError(`state file '${file}' is ${st.size} bytes: larger than any state`);
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    if (e instanceof StateError) throw e;
+    throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return bytes;
+}
+
+/** The VmConfig resuming the state `all` (whole, then increments), the host's images and files taken from `given`. */
+export function restoredConfigFrom(all: readonly Uint8Array[], given: VmConfig): VmConfig {
   const { config: c } = readSnapshot(all[all.length - 1]!);
   return {
     ...given,
@@ -29,18 +48,4 @@ export function restoredConfig(files: readonly string[], given: VmConfig): VmCon
     restore: all[0]!,
     ...(all.length > 1 ? { increments: all.slice(1) } : {}),
   };
-}
-
-function readState(file: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    const st = statSync(file);
-    if (!st.isFile()) throw new StateError(`state file '${file}' is not a file`);
-    if (st.size > MAX_STATE_BYTES) throw new StateError(`state file '${file}' is ${st.size} bytes: larger than any state`);
-    bytes = new Uint8Array(readFileSync(file));
-  } catch (e) {
-    if (e instanceof StateError) throw e;
-    throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return bytes;
 }

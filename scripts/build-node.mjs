@@ -15,6 +15,21 @@ const ENTRIES = {
   boot: "cli/boot.ts",
   "vm-worker": "cli/vm-worker.ts", // named as the tsx bootstrap it replaces (cli/vm-worker-url.ts)
   "vm-child": "bench/vm-child.ts",
+  // The npm package's entries (package.json "exports"): vireo, vireo/node; vireo/playwright.
+  index: "lib/node/index.ts",
+  playwright: "lib/playwright/index.ts",
+};
+
+/**
+ * vireo/playwright imports the Node API from the package's own entry (./index.mjs) rather than
+ * a copy of it, so the two share one Vm class (instanceof, errors); Playwright is the user's.
+ */
+const libEntryShared = {
+  name: "lib-entry-shared",
+  setup(build) {
+    build.onResolve({ filter: /\/node\/index\.ts$/ }, (args) =>
+      args.importer.endsWith("lib/playwright/index.ts") ? { path: "./index.mjs", external: true } : undefined);
+  },
 };
 
 /** Build every entry; files are replaced by rename, so a process starting meanwhile sees whole ones. */
@@ -32,6 +47,8 @@ export async function buildNode() {
     write: false,
     metafile: true,
     logLevel: "warning",
+    external: ["@playwright/test"],
+    plugins: [libEntryShared],
   });
   mkdirSync(BUNDLE_DIR, { recursive: true });
   for (const f of result.outputFiles) {

@@ -57,6 +57,12 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /--save-state s\.vmstate$|^npm run boot -- --restore s\.vmstate /, plan: { skip: "a pair (save, then resume the file the first made): tests/cli/snapshot.test.ts runs both halves and checks vireo-42" } },
   { match: /^npm run boot -- --initrd truncated\.cpio\.gz$/, plan: { skip: "a damaged file the README names: tests/cli/fail-fast.test.ts makes one and checks exit 2 and the message" } },
   { match: /^node dist-node\/boot\.mjs --kernel ~\/\.cache\/vireo-bench\//, plan: { skip: "boots the stock kernel the bench downloads (npm run bench -- --only kernel); minutes" } },
+  { match: /^npm install vireo @playwright\/test$/, plan: { skip: "installs the package into another project: tests/examples/outside-project.test.ts installs the packed tarball that way and runs a project's tests with it" } },
+  { match: /^npm pack$/, plan: { skip: "writes vireo-x.y.z.tgz here after a full build (prepack, prepare): tests/examples/outside-project.test.ts packs into a temp directory and installs the tarball" } },
+  { match: /^npm run build:lib$/, plan: { skip: "tests/examples/outside-project.test.ts runs it (scripts/build-lib.mjs) before packing" } },
+  { match: /^npx vireo boot$/, plan: { skip: "the package's command, in a project that installed it: tests/examples/outside-project.test.ts runs `npx vireo boot --cmd 'uname -m'` there" } },
+  // typedoc with treatWarningsAsErrors: fails on an undocumented public name (about 30 s).
+  { match: /^npm run docs:api$/, plan: { run: "exit0" } },
   // It rewrites dist-node/, which the boots run.
   { match: /^npm run build:node$/, plan: { run: "exit0", first: true } },
   { match: /^guest-images\/build\.sh --check$/, plan: { run: "exit0" } },

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
-const SOURCE_DIRS = ["bench", "cli", "core-wasm", "devices", "e2e", "scripts", "tests", "types", "web"];
+const SOURCE_DIRS = ["bench", "bin", "cli", "core-wasm", "devices", "e2e", "examples", "lib", "scripts", "tests", "types", "web"];
 
 function sources(): string[] {
   const out: string[] = [];
