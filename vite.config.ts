@@ -1,13 +1,11 @@
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
+import { fileSize } from "./devices/host/file-size.ts";
+import { ISOLATION_HEADERS } from "./web/isolation-headers.ts";
 
-// SharedArrayBuffer (guest RAM shared between the VM worker and the page) needs a
-// cross-origin isolated page: COOP same-origin + COEP require-corp, on dev and preview.
-const isolation = {
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Embedder-Policy": "require-corp",
-};
+// Cross-origin isolation (SharedArrayBuffer), on dev and preview.
+const isolation = { ...ISOLATION_HEADERS };
 
 /** Where the dev server serves the guest images, as the build serves its assets. */
 const GUEST_IMAGES_URL = "/guest-images/";
@@ -66,15 +64,6 @@ function printBootUrl(): Plugin {
       };
     },
   };
-}
-
-function fileSize(path: string): number | undefined {
-  try {
-    const st = statSync(path);
-    return st.isFile() ? st.size : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export default defineConfig({

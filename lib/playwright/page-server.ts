@@ -3,9 +3,11 @@
 // SharedArrayBuffer). One server per Playwright worker process, started when a test first boots
 // in the browser. Files only from that folder: no path leaves it.
 import { createServer, type Server } from "node:http";
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fileSize } from "../../devices/host/file-size.ts";
+import { ISOLATION_HEADERS } from "../../web/isolation-headers.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -31,7 +33,7 @@ let serving: Promise<string> | null = null;
 export function pageOrigin(dir = pageDir()): Promise<string> {
   serving ??= new Promise<string>((resolve, reject) => {
     const server: Server = createServer((req, res) => {
-      const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin" };
+      const headers = { ...ISOLATION_HEADERS, "Cross-Origin-Resource-Policy": "same-origin" };
       let path: string;
       try {
         path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
@@ -53,13 +55,4 @@ export function pageOrigin(dir = pageDir()): Promise<string> {
     });
   });
   return serving;
-}
-
-function fileSize(file: string): number | undefined {
-  try {
-    const st = statSync(file);
-    return st.isFile() ? st.size : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -55,8 +55,9 @@ export function tlbFlushAll(): void {
  *  physical address. */
 function ncGrant(lin: u32, e: u32): u32 {
   const pg = e >>> 12;
-  if ((e & T_RAM) != 0) store<u8>(DIRTY_PAGES_BASE + pg, 1); // written since the last snapshot
-  if ((e & T_RAM) != 0 && load<u8>(CODE_PAGES_BASE + pg) == 0) {
+  if ((e & T_RAM) == 0) return (e & 0xFFFF_F000) | (lin & 0xFFF);
+  store<u8>(DIRTY_PAGES_BASE + pg, 1); // written since the last snapshot
+  if (load<u8>(CODE_PAGES_BASE + pg) == 0) {
     store<u32>(TLB_BASE + ((lin >>> 12) << 2), e | T_NC);
     // Remember the entry; a second one still granting is "many" (ncRevoke flushes them all).
     const at = NC_LIN_BASE + (pg << 2), r = load<u32>(at), mine = (lin >>> 12) + 1;

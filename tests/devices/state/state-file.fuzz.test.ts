@@ -52,24 +52,7 @@ function mutate(base: Uint8Array, es: Edit[], fixCrc: boolean): Uint8Array {
 
 test("mutated state files load or are refused with a StateError; a loaded board runs a slice", async () => {
   const base = await saveSnapshot(makeBoard(), vm, true);
-  let loaded = 0, refused = 0;
-  fuzz("state-file", fc.property(edits, fc.boolean(), (es, fixCrc) => {
-    const bytes = mutate(base, es, fixCrc);
-    const board = makeBoard();
-    try {
-      const image = readSnapshot(bytes);
-      loadMachine(board, image.sections);
-    } catch (e) {
-      if (!(e instanceof StateError)) throw new Error(`not a StateError: ${(e as Error)?.stack ?? e}`);
-      refused++;
-      return;
-    }
-    loaded++;
-    board.advance();
-    board.run(2000);
-  }), 60);
-  assert.ok(refused > 0, "some mutations were refused");
-  process.stderr.write(`state-file fuzz: ${loaded} loaded, ${refused} refused\n`);
+  loadsOrRefuses("state-file", base, (bytes, board) => loadMachine(board, readSnapshot(bytes).sections));
 });
 
 test("mutated increments over a good base load or are refused with a StateError; a loaded board runs a slice", async () => {
@@ -83,22 +66,29 @@ test("mutated increments over a good base load or are refused with a StateError;
     board.writtenPages[p] = 1;
   }
   const increment = await saveSnapshot(board, vm, true, baseId);
+  loadsOrRefuses("state-increment", increment, (bytes, b) => {
+    const image = snapshotChain([base, bytes], [baseId]);
+    loadMachine(b, image.sections, image.written);
+  });
+});
+
+/** Mutations of `good` either load into a fresh board, which then runs a slice, or are refused
+ *  with a StateError; some must be refused. */
+function loadsOrRefuses(name: string, good: Uint8Array, load: (bytes: Uint8Array, board: ReturnType<typeof makeBoard>) => void): void {
   let loaded = 0, refused = 0;
-  fuzz("state-increment", fc.property(edits, fc.boolean(), (es, fixCrc) => {
-    const bytes = mutate(increment, es, fixCrc);
-    const b = makeBoard();
+  fuzz(name, fc.property(edits, fc.boolean(), (es, fixCrc) => {
+    const board = makeBoard();
     try {
-      const image = snapshotChain([base, bytes], [baseId]);
-      loadMachine(b, image.sections, image.written);
+      load(mutate(good, es, fixCrc), board);
     } catch (e) {
       if (!(e instanceof StateError)) throw new Error(`not a StateError: ${(e as Error)?.stack ?? e}`);
       refused++;
       return;
     }
     loaded++;
-    b.advance();
-    b.run(2000);
+    board.advance();
+    board.run(2000);
   }), 60);
   assert.ok(refused > 0, "some mutations were refused");
-  process.stderr.write(`state-increment fuzz: ${loaded} loaded, ${refused} refused\n`);
-});
+  process.stderr.write(`${name} fuzz: ${loaded} loaded, ${refused} refused\n`);
+}
