@@ -56,8 +56,6 @@ export function vmConfig(o: VmOptions): VmConfig {
     if (o.initrd instanceof Uint8Array) config.initrd = o.initrd;
     if (o.kernel instanceof Uint8Array && o.kernel.length === 0) throw new UsageError("kernel: no bytes");
     parseBzImage(config.kernel); // a bad kernel is refused here, before any thread starts
-    // backend=nat needs its NAT on the host thread (cli/nat.ts), which the library does not run yet.
-    if ((config.devices ?? []).some((d) => d.backend === "nat")) throw new UsageError("a NIC with backend=nat is not available in the library yet (npx vireo boot has it; backend=host works here)");
     config.script = { ...config.script, cmds: [], expect: undefined };
     if (o.state === undefined) return config;
     return restoredConfigFrom([typeof o.state === "string" ? readStateFile(o.state) : o.state], config);

@@ -2,11 +2,12 @@
 // that made it — console as events and as searchable text, commands with their output and exit
 // status, snapshots, stop.
 import { DEFAULT_PROMPT, ConsoleText, STATUS_RE, atPrompt, commandOutput, execLine } from "./console-text.ts";
-import { GuestPanic, VmStopped, VmTimeout, type ExitReason, type VmExit, type VmStats } from "./errors.ts";
+import { GuestPanic, VmOptionsError, VmStopped, VmTimeout, type ExitReason, type VmExit, type VmStats } from "./errors.ts";
 import { vmConfig } from "./config.ts";
 import type { VmOptions } from "./options.ts";
 import { VmThread, type ExitEvent } from "./vm-thread.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
+import { NatError, startNats, type NatHost } from "../../cli/nat.ts";
 
 /** What a `Vm` tells its listeners (`Vm.on`). */
 export interface VmEvents {
@@ -76,6 +77,9 @@ export class Vm {
   private readonly text = new ConsoleText();
   private readonly decoder = new TextDecoder(); // the "console" events' (a character may span two batches)
   private thread: VmThread | null = null;
+  private starting = false;
+  /** The user-mode NATs of the NICs with `backend=nat`, served on this thread (their sockets need its event loop). */
+  private nats: NatHost | null = null;
   private exitInfo: VmExit | null = null;
   private readonly waiters = new Set<Waiter>();
   private readonly listeners: { [K in keyof VmEvents]: Set<(value: VmEvents[K]) => void> } = { console: new Set(), log: new Set(), exit: new Set() };
@@ -105,11 +109,24 @@ export class Vm {
     return vm;
   }
 
-  /** Power the machine on (or resume its state). Resolves at once: the guest boots meanwhile. */
+  /**
+   * Power the machine on (or resume its state). Resolves at once: the guest boots meanwhile. A
+   * NIC with `backend=nat` whose NAT cannot start (a forwarded port in use) rejects with a
+   * VmOptionsError, before any guest instruction.
+   */
   async start(): Promise<void> {
-    if (this.thread) throw new Error("the VM has been started already");
+    if (this.thread || this.starting) throw new Error("the VM has been started already");
+    this.starting = true;
     this.startedMs = performance.now();
-    this.thread = new VmThread(this.config, {
+    let nats: NatHost;
+    try {
+      nats = await startNats(this.config.devices ?? [], () => this.thread?.wake(), (m) => this.emit("log", m));
+    } catch (e) {
+      this.starting = false;
+      throw e instanceof NatError ? new VmOptionsError(e.message) : e;
+    }
+    this.nats = nats;
+    this.thread = new VmThread({ ...this.config, devices: nats.devices }, {
       console: (bytes) => this.consoleBytes(bytes),
       log: (message) => this.emit("log", message),
       state: (bytes) => { this.saving?.resolve(bytes); this.saving = null; },
@@ -301,7 +318,10 @@ export class Vm {
   }
 
   private ended(e: ExitEvent): VmExit {
-    const exit: VmExit = { reason: publicReason(e.reason), stats: e.stats as VmStats, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.panicVia ? { panicVia: e.panicVia } : {}) };
+    const nat = this.nats?.stats() ?? {};
+    this.nats?.close();
+    const stats = { ...(e.stats as VmStats), ...(Object.keys(nat).length ? { nat } : {}) };
+    const exit: VmExit = { reason: publicReason(e.reason), stats, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.panicVia ? { panicVia: e.panicVia } : {}) };
     this.exitInfo = exit;
     this.saving?.reject(new VmStopped(exit, this.transcript, "taking a snapshot"));
     this.saving = null;
