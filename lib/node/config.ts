@@ -7,8 +7,8 @@ import { parseBzImage, BootError } from "../../devices/board/linux-boot.ts";
 import { StateError } from "../../devices/state/wire.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import type { IrqMode as CoreIrqMode, TransportName as CoreTransportName } from "../../devices/virtio/transports.ts";
-import { VmOptionsError } from "./errors.ts";
-import type { DeviceSpec, IrqMode, TransportName, VmOptions } from "./options.ts";
+import { VmOptionsError } from "../common/errors.ts";
+import type { DeviceSpec, IrqMode, TransportName, VmOptions } from "../common/options.ts";
 
 // The public names are the registry's (a compile-time check, so they cannot drift apart).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
