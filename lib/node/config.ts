@@ -8,24 +8,14 @@ import { StateError } from "../../devices/state/wire.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import type { IrqMode as CoreIrqMode, TransportName as CoreTransportName } from "../../devices/virtio/transports.ts";
 import { VmOptionsError } from "../common/errors.ts";
-import type { DeviceSpec, IrqMode, TransportName, VmOptions } from "../common/options.ts";
+import type { IrqMode, TransportName, VmOptions } from "../common/options.ts";
+import { deviceArg } from "../common/device-arg.ts";
 
 // The public names are the registry's (a compile-time check, so they cannot drift apart).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const transportsMatch: Same<TransportName, CoreTransportName> = true;
 const irqModesMatch: Same<IrqMode, CoreIrqMode> = true;
 void transportsMatch, irqModesMatch;
-
-/** A device in the CLI's `--device` form. */
-export function deviceArg(d: DeviceSpec | string): string {
-  if (typeof d === "string") return d;
-  const parts: string[] = [d.type, `transport=${d.transport}`];
-  for (const [k, v] of Object.entries(d)) {
-    if (k === "type" || k === "transport" || v === undefined || v === false) continue;
-    parts.push(v === true ? k : `${k}=${v}`);
-  }
-  return parts.join(",");
-}
 
 /** The CLI arguments that say what `o` says (bytes given for the kernel or initrd are set after). */
 function cliArgs(o: VmOptions): string[] {

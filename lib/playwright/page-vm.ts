@@ -7,7 +7,7 @@ import type { Page } from "@playwright/test";
 import { CSI_RE, DEFAULT_PROMPT, STATUS_RE, atPrompt, commandOutput, execLine } from "../common/console-text.ts";
 import { GuestPanic, VmOptionsError, VmStopped, VmTimeout, type VmExit, type VmStats } from "../common/errors.ts";
 import type { DeviceSpec, VmOptions } from "../common/options.ts";
-import { deviceArg } from "../node/config.ts";
+import { deviceArg } from "../common/device-arg.ts";
 import { pageOrigin } from "./page-server.ts";
 
 /** The page's hook, as far as this module uses it (web/main.ts declares it in full). */
