@@ -164,7 +164,11 @@ export class BrowserVm extends VmBase {
     this.vmSession = session;
     if (term && this.ownTerminal) session.resize(term.cols, term.rows);
     this.run({
-      write: (bytes) => session.write(bytes),
+      // After the terminal's answers to the output so far (a cursor position report), not among them.
+      write: async (bytes) => {
+        await term?.flushed();
+        await session.write(bytes);
+      },
       requestSave: () => {
         session.save(true).then((s) => this.saved(s.bytes), (e: Error) => this.saveFailed(e.message));
         return true;
