@@ -110,7 +110,12 @@ export class BrowserVm extends VmBase {
   attach(element: HTMLElement): void {
     if (this.term) throw new Error("the VM has a terminal already");
     this.ownTerminal = true;
-    this.term = new ConsoleTerminal(element, (bytes) => this.vmSession?.send(bytes), (cols, rows) => this.vmSession?.resize(cols, rows));
+    const term = new ConsoleTerminal(element, (bytes) => this.vmSession?.send(bytes), (cols, rows) => this.vmSession?.resize(cols, rows));
+    this.term = term;
+    // A hidden page draws nothing: the terminal keeps the output for when it shows again.
+    const visibility = () => term.setHidden(document.visibilityState === "hidden");
+    document.addEventListener("visibilitychange", visibility);
+    visibility();
   }
 
   /** Give the terminal the keyboard focus. */
