@@ -125,8 +125,9 @@ export class BrowserVm extends VmBase {
 
   /**
    * Fetch the images and power the machine on (or resume its state). Resolves once the worker
-   * has been started: the guest boots meanwhile. A kernel or state that is refused rejects
-   * with a VmOptionsError; a page that is not cross-origin isolated, with an Error saying so.
+   * has been started: the guest boots meanwhile. A kernel, initrd or state that cannot be
+   * fetched or is refused rejects with a VmOptionsError; a page that is not cross-origin
+   * isolated, with an Error saying so.
    */
   async start(): Promise<void> {
     if (this.started) throw new Error("the VM has been started already");
