@@ -10,8 +10,6 @@ import type { StateTable, Stateful } from "./fields.ts";
 /** The core's state globals and their types (i64 ones as u64 bit patterns). */
 const GLOBALS = {
   eip: "u32", instrEip: "u32", flags: "u32",
-  // The lazy flags: the last flag-setting operation and its operands (cpu/flags.ts).
-  lfOp: "u32", lfA: "u32", lfB: "u32", lfRes: "u32", lfSign: "u32", lfCin: "u32",
   cr0: "u32", cr2: "u32", cr3: "u32", cr4: "u32", cpl: "u32", pmode: "u32", codeD: "u32", stackB: "u32",
   gdtrBase: "u32", gdtrLimit: "u32", idtrBase: "u32", idtrLimit: "u32",
   dr0: "u32", dr1: "u32", dr2: "u32", dr3: "u32", dr6: "u32", dr7: "u32",
@@ -25,10 +23,14 @@ const GLOBALS = {
 /** The run page's words that are state, not per-trap scratch: the INTR and NMI lines, IA32_APIC_BASE. */
 const RUN_WORDS = { runIntr: L.RUN_INTR, runNmi: L.RUN_NMI, runApicBase: L.RUN_APIC_BASE } as const;
 
+/** The lazy flags, words of the core's scratch memory: the last flag-setting operation and its operands (cpu/flags.ts). */
+const LAZY_WORDS = { lfOp: L.LF_OP_AT, lfA: L.LF_A_AT, lfB: L.LF_B_AT, lfRes: L.LF_RES_AT, lfSign: L.LF_SIGN_AT, lfCin: L.LF_CIN_AT } as const;
+
 const FPU_REG = { sexp: "u16", mant: "u64" } as const;
 
 const CPU_STATE: StateTable = {
-  ...GLOBALS,
+  // The lazy flags right after `flags`, where they were as globals: the same state layout.
+  ...Object.fromEntries(Object.entries(GLOBALS).flatMap(([k, t]) => [[k, t], ...(k === "flags" ? Object.keys(LAZY_WORDS).map((w) => [w, "u32"]) : [])])),
   ...Object.fromEntries(Object.keys(RUN_WORDS).map((k) => [k, "u32"])),
   gprs: { u32s: 8 }, // EAX ECX EDX EBX ESP EBP ESI EDI
   segments: { u32s: (L.SEGCHK_BASE - L.SEGS_BASE) / 4 }, // ES CS SS DS FS GS LDTR TR: selector, base, limit, attributes
@@ -57,6 +59,10 @@ export class CpuState implements Stateful {
       Object.defineProperty(this, name, type === "u64"
         ? { get: () => BigInt.asUintN(64, g.value as bigint), set: (v: bigint) => void (g.value = BigInt.asIntN(64, v)), enumerable: true }
         : { get: () => Number(g.value) >>> 0, set: (v: number) => void (g.value = v | 0), enumerable: true });
+    }
+    const words = new Uint32Array(buf);
+    for (const [name, at] of Object.entries(LAZY_WORDS)) {
+      Object.defineProperty(this, name, { get: () => words[at >> 2]!, set: (v: number) => void (words[at >> 2] = v >>> 0), enumerable: true });
     }
     const rp = core.runPage;
     for (const [name, off] of Object.entries(RUN_WORDS)) {
