@@ -285,6 +285,7 @@ function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about
     terminal: term,
     disks,
     inspect: (snapshot, stepped) => inspector.onSnapshot(snapshot, stepped),
+    output: () => autoSuspend.output(),
     exit: (e) => {
       runStatus.stop();
       inspector.stopped();
@@ -312,7 +313,6 @@ function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about
       setState(status.state, status.text);
     },
   });
-  machine.on("console", () => autoSuspend.output());
   const session = machine.session;
   vm = session;
   autoSuspend.started(resumed === "file" ? null : resumed);

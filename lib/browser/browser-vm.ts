@@ -41,6 +41,8 @@ export interface PageHooks {
   /** Base image bytes per blk image name (transferred to the worker). */
   disks: Record<string, Uint8Array>;
   inspect(snapshot: InspectSnapshot, stepped: boolean): void;
+  /** Console output arrived (and was written to the terminal). */
+  output(): void;
   /** The machine's end as the worker said it (the page shows reasons the library does not have). */
   exit(e: SessionExit): void;
 }
@@ -159,6 +161,7 @@ export class BrowserVm extends VmBase {
       output: (bytes) => {
         term?.write(bytes);
         this.consoleBytes(bytes);
+        hooks?.output();
       },
       log: (message) => {
         term?.note(message);
