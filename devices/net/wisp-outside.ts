@@ -12,7 +12,10 @@
 //     reset for the guest), so a slow guest cannot make the page hold memory without bound.
 //   - UDP streams go to one destination each: a guest flow gets one per destination (at most
 //     UDP_DESTINATIONS).
-//   - No name lookups: `resolve` comes from the page (DNS over HTTPS, say), or names fail.
+//   - Names: CONNECT carries a hostname, so with `names` (relay-names.ts) the relay resolves
+//     them: the guest is given a stand-in address, and a connection to it is opened to the name.
+//     Otherwise `resolve` comes from the page (DNS over HTTPS, say), or names fail.
+import type { RelayNames } from "./relay-names.ts";
 import type { Outside, OutsideTcp, OutsideTcpEvents, OutsideUdp } from "./nat-outside.ts";
 
 /** The part of a Wisp client connection the NAT uses (the shape of wisp-js's ClientConnection). */
@@ -48,6 +51,8 @@ export const DRAIN_POLL_MS = 50;
 export interface WispOutsideOptions {
   /** Name lookups (the NAT's DNS); absent: every name is unknown. */
   resolve?: (name: string, family: 4 | 6) => Promise<string[]>;
+  /** The relay resolves names: the guest gets stand-in addresses (when `resolve` is absent). */
+  names?: RelayNames;
   setInterval?: (f: () => void, ms: number) => unknown;
   clearInterval?: (t: unknown) => void;
 }
@@ -149,7 +154,7 @@ export class WispOutside implements Outside {
   }
 
   connectTcp(ip: string, port: number, ev: OutsideTcpEvents): OutsideTcp {
-    const t = new WispTcp(this, this.client.create_stream(ip, port, "tcp"), ev);
+    const t = new WispTcp(this, this.client.create_stream(this.host(ip), port, "tcp"), ev);
     // CONNECT is optimistic: the stream takes data at once; a failure arrives as CLOSE.
     queueMicrotask(() => ev.connected());
     return t;
@@ -165,7 +170,7 @@ export class WispOutside implements Outside {
         let s = streams.get(key);
         if (!s) {
           if (streams.size >= UDP_DESTINATIONS) return; // UDP is lossy: past the cap, dropped
-          s = this.client.create_stream(ip, port, "udp");
+          s = this.client.create_stream(this.host(ip), port, "udp");
           s.onmessage = (d) => open && message(d, ip, port);
           s.onclose = () => void streams.delete(key);
           streams.set(key, s);
@@ -182,7 +187,18 @@ export class WispOutside implements Outside {
 
   resolve(name: string, family: 4 | 6): Promise<string[]> {
     if (this.opts.resolve) return this.opts.resolve(name, family);
+    const names = this.opts.names;
+    if (names) {
+      // The name's own addresses are the relay's to know; the guest gets an IPv4 stand-in only.
+      if (family === 4) return Promise.resolve([names.address(name)]);
+      return Promise.reject(Object.assign(new Error(`${name}: IPv4 only through the relay`), { code: "ENODATA" }));
+    }
     return Promise.reject(Object.assign(new Error(`no resolver for ${name}`), { code: "ENOTFOUND" }));
+  }
+
+  /** What the relay is asked to connect to: the name behind a stand-in address, or the address. */
+  private host(ip: string): string {
+    return this.opts.names?.name(ip) ?? ip;
   }
 
   /** A stream with queued upstream data: polled until the queue empties. */
