@@ -106,9 +106,10 @@ export class WispConnection implements WispClient {
     return s;
   }
 
-  /** Close the WebSocket; every stream ends as by a network error. */
+  /** Close the WebSocket; every stream ends as by a network error (said only if there were any). */
   close(): void {
-    this.die("closed by the page");
+    if (this.streams.size > 0) this.die("closed by its user");
+    this.dead = true;
     this.ws.close(1000);
   }
 
