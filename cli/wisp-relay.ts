@@ -272,7 +272,13 @@ export class WispSession {
  * Serve Wisp on `server`'s WebSocket upgrades to a path under `prefix` (the protocol's URLs end
  * in "/"). Other upgrades are left to the server's other listeners.
  */
-export function attachWisp(server: Server, prefix: string, options: Partial<RelayOptions> & Pick<RelayOptions, "log">): { close(): void; sessions: Set<WispSession> } {
+export function attachWisp(
+  server: Server,
+  prefix: string,
+  options: Partial<RelayOptions> & Pick<RelayOptions, "log">,
+  /** The classes allowed for a client at this address (default: options.allow for every client). */
+  allowFor?: (remote: string | undefined) => ReadonlySet<AddressClass>,
+): { close(): void; sessions: Set<WispSession> } {
   const o: RelayOptions = { ...RELAY_DEFAULTS, ...options };
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPacket, perMessageDeflate: false });
   const sessions = new Set<WispSession>();
@@ -286,7 +292,7 @@ export function attachWisp(server: Server, prefix: string, options: Partial<Rela
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-      const s = new WispSession(ws, o, peer);
+      const s = new WispSession(ws, allowFor ? { ...o, allow: allowFor(req.socket.remoteAddress) } : o, peer);
       sessions.add(s);
       ws.on("close", () => sessions.delete(s));
     });

@@ -1,0 +1,32 @@
+// The page's guest on the real network (?netbackend=wisp): the built-in host is its NAT gateway,
+// and the NAT's outside is the Wisp relay that the page's own server hosts at wisp/. The test
+// starts an HTTP server on this machine; the guest gets its address by DHCP, looks a name up
+// through the NAT's DNS (answered with a stand-in address that the relay resolves) and fetches
+// the server's page at 10.0.2.2 (this machine's loopback, which the relay allows a page opened
+// from this machine) and by name.
+import { createServer } from "node:http";
+import { test, expect } from "./fixtures.ts";
+
+test("through the page's Wisp relay the guest fetches from an HTTP server on this machine, by address and by name", async ({ vm }) => {
+  const server = createServer((req, res) => res.end(`hello from the host: ${req.url}\n`));
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    await vm.boot({ query: "net=pci-modern&netbackend=wisp" });
+    await vm.exec("echo '#!/bin/sh' > /tmp/d; echo '[ $1 = bound ] || exit 0' >> /tmp/d");
+    await vm.exec("echo 'ifconfig $interface $ip netmask $subnet' >> /tmp/d");
+    await vm.exec("echo 'route add default gw $router' >> /tmp/d");
+    await vm.exec("echo 'echo nameserver $dns > /etc/resolv.conf' >> /tmp/d");
+    await vm.exec("chmod +x /tmp/d; ifconfig eth0 up");
+    expect(await vm.exec("udhcpc -i eth0 -q -n -t 5 -s /tmp/d", { timeoutMs: 60_000 })).toMatch(/lease of 10\.0\.2\.15 obtained/);
+    expect(await vm.exec(`wget -q -O - http://10.0.2.2:${port}/by-address`, { timeoutMs: 60_000 })).toContain("hello from the host: /by-address");
+    // localhost, resolved by the relay: the guest sees a stand-in address from 198.18.0.0/15.
+    expect(await vm.exec("nslookup localhost.", { timeoutMs: 30_000 })).toMatch(/Address: 198\.1[89]\./);
+    expect(await vm.exec(`wget -q -O - http://localhost.:${port}/by-name`, { timeoutMs: 60_000 })).toContain("hello from the host: /by-name");
+    // A private address is refused by the relay: a reset for the guest.
+    expect(await vm.exec(`wget -q -O - http://10.255.255.1:${port}/; echo rc=$?`, { timeoutMs: 60_000 })).toMatch(/rc=1/);
+    await vm.poweroff();
+  } finally {
+    server.close();
+  }
+});
