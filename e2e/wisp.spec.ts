@@ -7,8 +7,13 @@
 import { createServer } from "node:http";
 import { test, expect } from "./fixtures.ts";
 
-test("through the page's Wisp relay the guest fetches from an HTTP server on this machine, by address and by name", async ({ vm }) => {
-  const server = createServer((req, res) => res.end(`hello from the host: ${req.url}\n`));
+test("through the page's Wisp relay the guest fetches from an HTTP server on this machine, by address and by name; the inspector shows the NAT table", async ({ vm, page }) => {
+  let release = () => {};
+  const server = createServer((req, res) => {
+    if (req.url !== "/wait") return res.end(`hello from the host: ${req.url}\n`);
+    res.write("waiting\n");
+    release = () => res.end("released\n");
+  });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
   const port = (server.address() as { port: number }).port;
   try {
@@ -23,6 +28,14 @@ test("through the page's Wisp relay the guest fetches from an HTTP server on thi
     // localhost, resolved by the relay: the guest sees a stand-in address from 198.18.0.0/15.
     expect(await vm.exec("nslookup localhost.", { timeoutMs: 30_000 })).toMatch(/Address: 198\.1[89]\./);
     expect(await vm.exec(`wget -q -O - http://localhost.:${port}/by-name`, { timeoutMs: 60_000 })).toContain("hello from the host: /by-name");
+    // A connection held open shows in the inspector's NAT table beside the NIC.
+    await vm.exec(`wget -q -O /tmp/w http://10.0.2.2:${port}/wait &`);
+    await page.locator("#inspector-toggle").click();
+    const nat = page.locator('.insp-device[data-device="virtio-net0"] [data-section="nat"]');
+    await expect(nat.locator('[data-testid="nat-row"]', { hasText: `10.0.2.2:${port}` })).toContainText("ESTABLISHED", { timeout: 30_000 });
+    release();
+    await vm.exec("wait; cat /tmp/w", { timeoutMs: 30_000 });
+    await page.locator("#inspector-toggle").click();
     // A private address is refused by the relay: a reset for the guest.
     expect(await vm.exec(`wget -q -O - http://10.255.255.1:${port}/; echo rc=$?`, { timeoutMs: 60_000 })).toMatch(/rc=1/);
     await vm.poweroff();

@@ -189,6 +189,7 @@ const inspector = new Inspector({
   transcript: () => term.transcript(),
   type: (text) => vm?.send(new TextEncoder().encode(text)),
   focusTerminal: () => term.focus(),
+  natTable: () => (pageNat ? { relay: pageNat.url, rows: pageNat.table(), counters: pageNat.stats() } : null),
 }, document.getElementById("inspector-toggle") as HTMLButtonElement);
 const sharePanel = new SharePanel((m) => term.note(m));
 

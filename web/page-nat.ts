@@ -17,12 +17,13 @@ export class PageNat {
   readonly relay: WispRelay;
   private readonly net: UserNet;
   private readonly limiter: LogLimiter;
+  private readonly names = new RelayNames();
 
   constructor(readonly url: string, log: (m: string) => void) {
     this.limiter = new LogLimiter(log);
     const say = (m: string) => this.limiter.log(m);
     this.relay = new WispRelay(() => new WebSocket(url) as unknown as WispSocket, say, url);
-    this.net = new UserNet(new WispOutside(this.relay, { names: new RelayNames() }), () => this.wake(), say);
+    this.net = new UserNet(new WispOutside(this.relay, { names: this.names }), () => this.wake(), say);
   }
 
   /** The worker's end: the NIC spec's `link`. */
@@ -30,9 +31,13 @@ export class PageNat {
     return this.net.end;
   }
 
-  /** The NAT table (the inspector's view): one row per TCP connection and UDP flow. */
+  /** The NAT table (the inspector's view): one row per TCP connection and UDP flow; a stand-in address shows its name. */
   table(): ReturnType<UserNet["nat"]["table"]> {
-    return this.net.nat.table();
+    return this.net.nat.table().map((r) => {
+      const [ip, port] = r.remote.split(":");
+      const name = this.names.name(ip!);
+      return name === null ? r : { ...r, remote: `${name}:${port} (${ip})` };
+    });
   }
 
   /** The NAT's and the relay connection's counters. */
