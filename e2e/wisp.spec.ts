@@ -43,3 +43,34 @@ test("through the page's Wisp relay the guest fetches from an HTTP server on thi
     server.close();
   }
 });
+
+test("with no relay (?netbackend=fetch) a guest's HTTP request to port 80 becomes the page's fetch(), CORS permitting", async ({ vm }, info) => {
+  // Port 80 on this machine's loopback: a root CI can take it; elsewhere the test says why it skips.
+  const server = createServer((req, res) => {
+    const allow = req.url !== "/no-cors";
+    if (allow) res.setHeader("Access-Control-Allow-Origin", "*");
+    res.end(`fetched: ${req.url}\n`);
+  });
+  const listening = await new Promise<string | null>((ok) => {
+    server.once("error", (e: NodeJS.ErrnoException) => ok(e.code ?? e.message));
+    server.listen(80, "127.0.0.1", () => ok(null));
+  });
+  if (listening !== null) return info.skip(true, `port 80 on 127.0.0.1 is not free here (${listening})`);
+  try {
+    await vm.boot({ query: "disk=off&net=pci-modern&netbackend=fetch" });
+    await vm.exec("echo '#!/bin/sh' > /tmp/d; echo '[ $1 = bound ] || exit 0' >> /tmp/d");
+    await vm.exec("echo 'ifconfig $interface $ip netmask $subnet' >> /tmp/d");
+    await vm.exec("echo 'route add default gw $router' >> /tmp/d");
+    await vm.exec("echo 'echo nameserver $dns > /etc/resolv.conf' >> /tmp/d");
+    await vm.exec("chmod +x /tmp/d; ifconfig eth0 up");
+    expect(await vm.exec("udhcpc -i eth0 -q -n -t 5 -s /tmp/d", { timeoutMs: 60_000 })).toMatch(/lease of 10\.0\.2\.15 obtained/);
+    expect(await vm.exec("wget -q -O - http://localhost./hello", { timeoutMs: 60_000 })).toContain("fetched: /hello");
+    // Without the CORS header the browser keeps the answer from the page: the guest gets a 502 saying so.
+    expect(await vm.exec("wget -O - http://localhost./no-cors 2>&1; echo rc=$?", { timeoutMs: 60_000 })).toMatch(/502 Bad Gateway[^]*rc=1/);
+    // Another port: refused.
+    expect(await vm.exec("wget -q -O - http://localhost.:8080/; echo rc=$?", { timeoutMs: 60_000 })).toMatch(/rc=1/);
+    await vm.poweroff();
+  } finally {
+    server.close();
+  }
+});

@@ -189,7 +189,7 @@ const inspector = new Inspector({
   transcript: () => term.transcript(),
   type: (text) => vm?.send(new TextEncoder().encode(text)),
   focusTerminal: () => term.focus(),
-  natTable: () => (pageNat ? { relay: pageNat.url, rows: pageNat.table(), counters: pageNat.stats() } : null),
+  natTable: () => (pageNat ? { via: pageNat.via, rows: pageNat.table(), counters: pageNat.stats() } : null),
 }, document.getElementById("inspector-toggle") as HTMLButtonElement);
 const sharePanel = new SharePanel((m) => term.note(m));
 
@@ -243,7 +243,8 @@ function describe(s: Settings): string {
       if (t.roles?.includes("terminal")) parts.push(`${c} ${what}`);
       continue;
     }
-    const backend = s.netBackend === "tab" ? "tabs" : s.netBackend === "wisp" ? `NAT via the Wisp relay ${relayUrl(s, location.href)}` : "built-in host";
+    const backend = s.netBackend === "tab" ? "tabs" : s.netBackend === "wisp" ? `NAT via the Wisp relay ${relayUrl(s, location.href)}`
+      : s.netBackend === "fetch" ? "NAT via fetch(): HTTP to port 80 only, servers that allow this page's origin" : "built-in host";
     parts.push(`${what} ${c}${t.roles?.includes("network") ? ` (${backend})` : ""}`);
   }
   return parts.join(", ");
@@ -265,7 +266,11 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   tabLink?.close();
   tabLink = roleChoice(settings, "network") !== null && settings.netBackend === "tab" ? new TabLink() : undefined;
   pageNat?.close();
-  pageNat = roleChoice(settings, "network") !== null && settings.netBackend === "wisp" ? new PageNat(relayUrl(settings, location.href), (m) => term.note(m)) : undefined;
+  const natBackend = roleChoice(settings, "network") !== null && (settings.netBackend === "wisp" || settings.netBackend === "fetch");
+  pageNat = natBackend ? new PageNat(settings.netBackend === "wisp" ? relayUrl(settings, location.href) : null, (m) => term.note(m)) : undefined;
+  if (natBackend && settings.netBackend === "fetch") {
+    term.note("network through fetch(): only plain HTTP to port 80 reaches out, and only servers that allow this page's origin (CORS); a Wisp relay (?relay=wss://…) gives TCP and UDP");
+  }
   const config: VmConfig = {
     kernel: images.kernel, // structured-cloned to the worker: the page's copies stay intact
     initrd: images.initrd,

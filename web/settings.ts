@@ -11,7 +11,9 @@
 //   &netbackend=tab|host|wisp  where the NIC's frames go: "tab", one Ethernet segment with the
 //                     guests of this origin's other tabs (BroadcastChannel, default); "host", the
 //                     built-in host (DHCP, ping, a web page at 10.0.2.2); "wisp", the built-in
-//                     host as a NAT gateway to the real network through a Wisp relay
+//                     host as a NAT gateway to the real network through a Wisp relay; "fetch",
+//                     the same NAT with no relay: plain HTTP to port 80 becomes fetch() (CORS
+//                     permitting), nothing else gets out
 //   &relay=URL        the Wisp relay (ws:// or wss://; implies netbackend=wisp); default the
 //                     page's own wisp/ (which the dev server serves)
 //   &autoboot=1       power on when the page opens
@@ -55,8 +57,8 @@ export interface Settings {
   relay?: string;
 }
 
-export type NetBackendChoice = "tab" | "host" | "wisp";
-export const NET_BACKEND_CHOICES: readonly NetBackendChoice[] = ["tab", "host", "wisp"];
+export type NetBackendChoice = "tab" | "host" | "wisp" | "fetch";
+export const NET_BACKEND_CHOICES: readonly NetBackendChoice[] = ["tab", "host", "wisp", "fetch"];
 
 /** The relay a "wisp" NIC uses: `relay=`, or wisp/ beside the page (ws: or wss: as the page is http: or https:). */
 export function relayUrl(s: Settings, page: string): string {
@@ -205,7 +207,7 @@ export function deviceSpecs(s: Settings, diskImage: string, net?: { link?: NetLi
       for (const o of t.options) if (o.default !== undefined && o.kind === "string") spec[optionField(o)] = o.default;
     }
     if (roles.includes("network")) {
-      // tab and wisp: frame rings to the page (its tab link, or its NAT over the relay)
+      // tab, wisp and fetch: frame rings to the page (its tab link, or its NAT)
       if (s.netBackend !== "host" && !net?.link) continue;
       spec.backend = s.netBackend === "host" ? "host" : "link";
       if (s.netBackend !== "host") spec.link = net!.link;

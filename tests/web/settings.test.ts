@@ -120,7 +120,7 @@ test("jit=off or a threshold: VmConfig.jit, round-tripped; the default stays out
   assert.match(bad.errors[0]!, /^jit=fast is not off or a whole number of runs; using 5000$/);
 });
 
-test("netbackend=wisp and relay=: the relay URL round-trips, implies wisp, defaults to the page's own wisp/", () => {
+test("netbackend=wisp|fetch and relay=: the relay URL round-trips, implies wisp, defaults to the page's own wisp/", () => {
   const { settings, errors } = parseSettings("?net=pci-modern&relay=wss://relay.example/wisp/");
   assert.deepEqual(errors, []);
   assert.equal(settings.netBackend, "wisp");
@@ -134,6 +134,10 @@ test("netbackend=wisp and relay=: the relay URL round-trips, implies wisp, defau
   assert.deepEqual(deviceSpecs(own, "idb:data", { link, mac: "02:00:00:00:00:01" }).at(-1), { type: "net", transport: "pci-modern", backend: "link", link, mac: "02:00:00:00:00:01" });
   // Without its rings (the page's NAT) the NIC is left out, as for the tab link.
   assert.equal(deviceSpecs(own, "idb:data").some((d) => d.type === "net"), false);
+  const viaFetch = parseSettings("?net=mmio-v2&netbackend=fetch").settings;
+  assert.equal(viaFetch.netBackend, "fetch");
+  assert.deepEqual(parseSettings(settingsQuery(viaFetch)).settings, viaFetch);
+  assert.equal(deviceSpecs(viaFetch, "idb:data", { link }).at(-1)!.backend, "link");
   const bad = parseSettings("?relay=http://relay.example/");
   assert.deepEqual(bad.errors, ["relay=http://relay.example/ is not a ws:// or wss:// URL; using the page's own wisp/"]);
   assert.equal(bad.settings.netBackend, "tab");

@@ -1,4 +1,4 @@
-// The page NAT's connections (netbackend=wisp) beside its NIC: one row per TCP connection and
+// The page NAT's connections (netbackend=wisp or fetch) beside its NIC: one row per TCP connection and
 // UDP flow (guest port, remote — by name where the relay resolved it — and state), then the
 // NAT's and the relay connection's counters.
 import { esc, table } from "./html.ts";
@@ -11,7 +11,8 @@ export interface NatRow {
 }
 
 export interface NatView {
-  relay: string;
+  /** The outside: "the Wisp relay URL", or fetch(). */
+  via: string;
   rows: NatRow[];
   counters: Record<string, number>;
 }
@@ -25,7 +26,7 @@ export function natTableHtml(v: NatView): string {
   const more = v.rows.length > MAX_ROWS ? `<p class="muted">and ${v.rows.length - MAX_ROWS} more</p>` : "";
   const shown = ["tcpOpened", "tcpRefused", "tcpFailed", "tcpBytesFromGuest", "tcpBytesToGuest", "udpFlows", "dnsQueries", "relayStreams", "relayBytesUp", "relayBytesDown"];
   const counters = shown.filter((k) => k in v.counters).map((k) => `${k} <b>${esc(v.counters[k])}</b>`).join(" · ");
-  return `<p class="muted">through the Wisp relay ${esc(v.relay)}</p>` +
+  return `<p class="muted">through ${esc(v.via)}</p>` +
     (v.rows.length === 0 ? "<p>no connections</p>" : table(["", "guest", "remote", "state"], rows, 'class="insp-nat"')) + more +
     `<p class="muted" data-testid="nat-counters">${counters}</p>`;
 }
