@@ -8,6 +8,10 @@ import { HISTORY, drawChart, type Sample } from "./chart.ts";
 import type { Change } from "./diff.ts";
 import { deviceStatsHtml } from "./device-stats.ts";
 import { natTableHtml, type NatView } from "./nat-table.ts";
+import { deviceTypeWithRole } from "../../devices/registry.ts";
+
+/** The NIC's type name (the NAT's table goes beside it). */
+const NIC = deviceTypeWithRole("network")!.name;
 import { stepChanges, stepHtml } from "./step.ts";
 import { featuresHtml, statusHtml } from "./features.ts";
 import { esc } from "./html.ts";
@@ -250,7 +254,7 @@ export class Inspector {
       el.innerHTML = `<h3>${esc(d.name)} <small>virtio-${esc(d.type)} (id ${d.deviceId}) on ${esc(d.transport)}</small></h3>` +
         `<div class="insp-activity"><canvas width="360" height="70"></canvas><p class="insp-dev-rates muted"></p></div>` +
         SECTIONS.map(([key, title]) => `<details open data-section="${key}"><summary>${title}</summary><div class="body"></div></details>`).join("") +
-        (d.type === "net" && this.host.natTable?.() ? `<details open data-section="nat"><summary>NAT connections</summary><div class="body"></div></details>` : "");
+        (d.type === NIC && this.host.natTable?.() ? `<details open data-section="nat"><summary>NAT connections</summary><div class="body"></div></details>` : "");
       const bodies = new Map<string, HTMLElement>();
       for (const [key] of SECTIONS) bodies.set(key, el.querySelector<HTMLElement>(`[data-section="${key}"] .body`)!);
       this.els.devices.append(el);
