@@ -114,10 +114,10 @@ test("jit=off or a threshold: VmConfig.jit, round-tripped; the default stays out
     const s = parseSettings(q).settings;
     assert.deepEqual(parseSettings(settingsQuery(s)).settings, s);
   }
-  assert.equal(new URLSearchParams(settingsQuery(parseSettings("?jit=5000").settings)).has("jit"), false);
+  assert.equal(new URLSearchParams(settingsQuery(parseSettings("?jit=20000").settings)).has("jit"), false);
   const bad = parseSettings("?jit=fast");
   assert.equal(bad.settings.jit, undefined);
-  assert.match(bad.errors[0]!, /^jit=fast is not off or a whole number of runs; using 5000$/);
+  assert.match(bad.errors[0]!, /^jit=fast is not off or a whole number of runs; using 20000$/);
 });
 
 test("netbackend=wisp|fetch and relay=: the relay URL round-trips, implies wisp, defaults to the page's own wisp/", () => {
