@@ -230,7 +230,7 @@ function fpuOp(op: u32): void {
 }
 
 /** Execute the instruction whose first non-prefix byte is b. */
-export function exec(b: u32): void {
+@inline export function exec(b: u32): void {
   const osz: u32 = o32 ? 4 : 2;
   // ModRM (SIB, displacement) once here for every opcode that has one, except those that check
   // something before reading it: ARPL (#UD outside protected mode) and x87 (#NM).
