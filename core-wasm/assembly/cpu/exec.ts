@@ -30,14 +30,14 @@ import { OP_INFO, OPI_MODRM } from "../../build/opcode-tables";
 @inline function jumpTo(t: u32): void { eip = o32 ? t : t & 0xFFFF; }
 
 /** r/m ← r/m op src (group-1 ops; CMP only reads). */
-function aluRm(op: u32, sz: u32, src: u32): void {
+@inline function aluRm(op: u32, sz: u32, src: u32): void {
   if (op == 7) { const a = rmRead(sz); if (fault) return; alu(7, sz, a, src); return; }
   const a = rmRmwRead(sz);
   if (fault) return;
   rmRmwWrite(sz, alu(op, sz, a, src));
 }
 
-function group1(sz: u32, immSz: u32): void {
+@inline function group1(sz: u32, immSz: u32): void {
   let imm = immSz == 1 ? fetch8() : fetchSz(sz);
   if (immSz == 1 && sz != 1) imm = sext8(imm) & sizeMask(sz);
   if (fault) return;
