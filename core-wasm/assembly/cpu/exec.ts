@@ -7,7 +7,7 @@ import {
   F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, F_IF, F_DF, F_IOPL, F_RF, F_VM, F_TF, CR0_EM, CR0_TS, CR0_MP,
 } from "./state";
 import {
-  flags, getFlags, setFlagsRaw, materialize, saveBoundary, setArith, szp, cond, getCF, getAF, getOF, setCFbit, sizeMask,
+  flags, getFlags, setFlagsRaw, materialize, saveBoundary, setArith, szp, cond, getZF, getCF, getAF, getOF, setCFbit, sizeMask,
 } from "./flags";
 import { fault, raiseException, gp, ud, readMem16, readMemSz, writeMemSz } from "./access";
 import {
@@ -28,6 +28,9 @@ import { fpuExecute, fpuWait } from "../fpu/index";
 import { OP_INFO, OPI_MODRM } from "../../build/opcode-tables";
 
 @inline function jumpTo(t: u32): void { eip = o32 ? t : t & 0xFFFF; }
+
+/** cond(cc) with JE/JNE (a tenth of all instructions) inline: ZF alone. */
+@inline function condFast(cc: u32): bool { return (cc & 0xE) == 4 ? getZF() != ((cc & 1) != 0) : cond(cc); }
 
 /** r/m ← r/m op src (group-1 ops; CMP only reads). */
 @inline function aluRm(op: u32, sz: u32, src: u32): void {
@@ -272,7 +275,26 @@ function fpuOp(op: u32): void {
       if ((b >> 3) != 7) rset(osz, EAX, r);
       return;
     }
-    case 0x0F: exec0f(); return;
+    case 0x0F: { // the hottest two-byte opcodes here (Jcc rel32, MOVZX: a tenth of all), the rest in exec0f
+      const b2 = fetch8();
+      if (fault) return;
+      if ((b2 & 0xF0) == 0x80) {
+        const d = fetchSz(osz);
+        if (fault) return;
+        if (condFast(b2 & 0xF)) jumpTo(eip + d);
+        return;
+      }
+      if ((b2 & 0xFE) == 0xB6) { // MOVZX r, r/m8 / r/m16
+        decodeModrm();
+        if (fault) return;
+        const v = rmRead(b2 == 0xB6 ? 1 : 2);
+        if (fault) return;
+        rset(osz, mrReg, v);
+        return;
+      }
+      exec0f(b2);
+      return;
+    }
 
     // ---- 40-5F: INC/DEC/PUSH/POP reg ----
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
@@ -303,7 +325,7 @@ function fpuOp(op: u32): void {
     case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F: {
       const d = sext8(fetch8());
       if (fault) return;
-      if (cond(b & 0xF)) jumpTo(eip + d);
+      if (condFast(b & 0xF)) jumpTo(eip + d);
       return;
     }
 
