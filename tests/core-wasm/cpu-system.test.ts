@@ -117,6 +117,24 @@ both("paging: 4 KiB and 4 MiB pages, #PF codes and CR2, A/D bits, WP, INVLPG, gl
   assert.deepEqual(log, [[14, 0, "0xc00123"], [14, 2, "0x401000"], [14, 3, "0x5000c"], [14, 3, "0x50000"]]);
 });
 
+both("instruction fetch across a page boundary: #PF on the second page at the instruction's first byte", { skip }, (jit) => {
+  const m = boot("fetchpf", jit);
+  runToOff(m);
+  assert.equal(m.res(2), 0xd0e, "reached the end");
+  // Each straddling instruction: #PF, error 0 (supervisor read, not present), CR2 the first
+  // byte of the missing page, the saved EIP its first byte (the 66 prefix's for the last).
+  const end = 0x72000;
+  assert.deepEqual(m.log().map((e) => [e.vec, e.err, hex(e.cr2), hex(e.eip)]), [
+    [14, 0, hex(end), hex(end - 1)], // 0F | 85 rel32
+    [14, 0, hex(end), hex(end - 3)], // 0F 85 xx | xx xx xx
+    [14, 0, hex(end), hex(end - 2)], // 0F B6 | ModRM
+    [14, 0, hex(end), hex(end - 3)], // 8B 84 24 | disp32
+    [14, 0, hex(end), hex(end - 1)], // 66 | 8B C1
+  ]);
+  assert.equal(hex(m.res(0)), "0xc0ffee11", "with the page present, MOV EAX, [ESP + disp32] across it");
+  assert.equal(hex(m.res(1)), "0xcd", "MOVZX EAX, BL across it");
+});
+
 both("rings: IRET to ring 3, INT 0x80 through the TSS, #GP in ring 3, SYSENTER/SYSEXIT, RETF outward, call gate", { skip }, (jit) => {
   const m = boot("rings", jit);
   runToOff(m);
