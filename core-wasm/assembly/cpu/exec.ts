@@ -285,7 +285,7 @@ function fpuOp(op: u32): void {
         return;
       }
       if ((b2 & 0xFE) == 0xB6) { // MOVZX r, r/m8 / r/m16
-        decodeModrm();
+        decodeModrmInline();
         if (fault) return;
         const v = rmRead(b2 == 0xB6 ? 1 : 2);
         if (fault) return;
