@@ -246,7 +246,8 @@ function fpuOp(op: u32): void {
     case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38:
       aluRm(b >> 3, 1, r8(mrReg)); return;
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39:
-      aluRm(b >> 3, osz, rget(osz, mrReg)); return;
+      if (o32) aluRm(b >> 3, 4, r32(mrReg)); else aluRm(b >> 3, 2, r16(mrReg));
+      return;
     case 0x02: case 0x0A: case 0x12: case 0x1A: case 0x22: case 0x2A: case 0x32: case 0x3A: {
       const v = rmRead(1);
       if (fault) return;
@@ -331,8 +332,9 @@ function fpuOp(op: u32): void {
 
     // ---- 80-8F ----
     case 0x80: case 0x82: group1(1, 1); return;
-    case 0x81: group1(osz, osz); return;
-    case 0x83: group1(osz, 1); return;
+    // 32-bit forms with the size constant: alu() and the r/m accessors branch on it otherwise
+    case 0x81: if (o32) group1(4, 4); else group1(2, 2); return;
+    case 0x83: if (o32) group1(4, 1); else group1(2, 1); return;
     case 0x84: { const v = rmRead(1); if (fault) return; logicFlags(1, v & r8(mrReg)); return; }
     case 0x85: { const v = rmRead(osz); if (fault) return; logicFlags(osz, v & rget(osz, mrReg)); return; }
     case 0x86: case 0x87: { // XCHG r/m, reg
