@@ -256,10 +256,17 @@ function fpuOp(op: u32): void {
       return;
     }
     case 0x03: case 0x0B: case 0x13: case 0x1B: case 0x23: case 0x2B: case 0x33: case 0x3B: {
-      const v = rmRead(osz);
+      if (o32) {
+        const v = rmRead(4);
+        if (fault) return;
+        const r = alu(b >> 3, 4, r32(mrReg), v);
+        if ((b >> 3) != 7) w32(mrReg, r);
+        return;
+      }
+      const v = rmRead(2);
       if (fault) return;
-      const r = alu(b >> 3, osz, rget(osz, mrReg), v);
-      if ((b >> 3) != 7) rset(osz, mrReg, r);
+      const r = alu(b >> 3, 2, r16(mrReg), v);
+      if ((b >> 3) != 7) w16(mrReg, r);
       return;
     }
     case 0x04: case 0x0C: case 0x14: case 0x1C: case 0x24: case 0x2C: case 0x34: case 0x3C: {
@@ -346,9 +353,15 @@ function fpuOp(op: u32): void {
       return;
     }
     case 0x88: rmWrite(1, r8(mrReg)); return;
-    case 0x89: rmWrite(osz, rget(osz, mrReg)); return;
+    case 0x89: if (o32) rmWrite(4, r32(mrReg)); else rmWrite(2, r16(mrReg)); return;
     case 0x8A: { const v = rmRead(1); if (fault) return; w8(mrReg, v); return; }
-    case 0x8B: { const v = rmRead(osz); if (fault) return; rset(osz, mrReg, v); return; }
+    case 0x8B: {
+      if (o32) { const v = rmRead(4); if (fault) return; w32(mrReg, v); return; }
+      const v = rmRead(2);
+      if (fault) return;
+      w16(mrReg, v);
+      return;
+    }
     case 0x8D: { // LEA
       if (mrIsReg) { ud(); return; }
       rset(osz, mrReg, eaOff);
