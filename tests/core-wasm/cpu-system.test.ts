@@ -190,6 +190,14 @@ both("CS limit: fetching past it raises #GP(0) at the instruction that crosses i
   assert.deepEqual([m.res(0), m.res(1)], [1, 0], "the code inside the limit ran, the code after the fault did not");
 });
 
+both("CS base not page-aligned: a jump below offset 0 (wrapping past the limit) raises #GP(0)", { skip }, (jit) => {
+  const m = boot("csbase", jit);
+  const exit = m.cpu.run(200000); // the #GP handler halts with IF=0 (resume is 0)
+  assert.equal(exit, L.EXIT_POWEROFF, `run() exit ${exit}, log ${JSON.stringify(m.log())}`);
+  assert.deepEqual(m.log().map((e) => [e.vec, e.err, e.cs]), [[13, 0, 0x48]]);
+  assert.deepEqual([m.res(0), m.res(1)], [1, 0], "the code below the segment's base did not run");
+});
+
 both("REP MOVS/STOS: fills, overlapping MOVSB, misaligned MOVSD across pages, #PF progress", { skip }, (jit) => {
   const m = boot("string", jit);
   runToOff(m);
