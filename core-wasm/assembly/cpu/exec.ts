@@ -7,7 +7,7 @@ import {
   F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, F_IF, F_DF, F_IOPL, F_RF, F_VM, F_TF, CR0_EM, CR0_TS, CR0_MP,
 } from "./state";
 import {
-  flags, getFlags, setFlagsRaw, materialize, saveBoundary, setArith, szp, cond, getZF, getCF, getAF, getOF, setCFbit, sizeMask,
+  flags, getFlags, setFlagsRaw, materialize, saveBoundary, setArith, szp, cond, getZF, lfOp, lfA, lfB, LF_SUB, getCF, getAF, getOF, setCFbit, sizeMask,
 } from "./flags";
 import { fault, raiseException, gp, ud, readMem16, readMemSz, writeMemSz } from "./access";
 import {
@@ -29,8 +29,13 @@ import { OP_INFO, OPI_MODRM } from "../../build/opcode-tables";
 
 @inline function jumpTo(t: u32): void { eip = o32 ? t : t & 0xFFFF; }
 
-/** cond(cc) with JE/JNE (a tenth of all instructions) inline: ZF alone. */
-@inline function condFast(cc: u32): bool { return (cc & 0xE) == 4 ? getZF() != ((cc & 1) != 0) : cond(cc); }
+/** cond(cc) with the commonest inline: JE/JNE (a tenth of all instructions) read ZF alone,
+ *  JB/JAE after CMP/SUB compare the operands. */
+@inline function condFast(cc: u32): bool {
+  if ((cc & 0xE) == 4) return getZF() != ((cc & 1) != 0);
+  if ((cc & 0xE) == 2 && lfOp() == LF_SUB) return (lfA() < lfB()) != ((cc & 1) != 0);
+  return cond(cc);
+}
 
 /** r/m ← r/m op src (group-1 ops; CMP only reads). */
 @inline function aluRm(op: u32, sz: u32, src: u32): void {
