@@ -117,6 +117,24 @@ both("paging: 4 KiB and 4 MiB pages, #PF codes and CR2, A/D bits, WP, INVLPG, gl
   assert.deepEqual(log, [[14, 0, "0xc00123"], [14, 2, "0x401000"], [14, 3, "0x5000c"], [14, 3, "0x50000"]]);
 });
 
+both("instruction fetch across a page boundary: #PF on the second page at the instruction's first byte", { skip }, (jit) => {
+  const m = boot("fetchpf", jit);
+  runToOff(m);
+  assert.equal(m.res(2), 0xd0e, "reached the end");
+  // Each straddling instruction: #PF, error 0 (supervisor read, not present), CR2 the first
+  // byte of the missing page, the saved EIP its first byte (the 66 prefix's for the last).
+  const end = 0x72000;
+  assert.deepEqual(m.log().map((e) => [e.vec, e.err, hex(e.cr2), hex(e.eip)]), [
+    [14, 0, hex(end), hex(end - 1)], // 0F | 85 rel32
+    [14, 0, hex(end), hex(end - 3)], // 0F 85 xx | xx xx xx
+    [14, 0, hex(end), hex(end - 2)], // 0F B6 | ModRM
+    [14, 0, hex(end), hex(end - 3)], // 8B 84 24 | disp32
+    [14, 0, hex(end), hex(end - 1)], // 66 | 8B C1
+  ]);
+  assert.equal(hex(m.res(0)), "0xc0ffee11", "with the page present, MOV EAX, [ESP + disp32] across it");
+  assert.equal(hex(m.res(1)), "0xcd", "MOVZX EAX, BL across it");
+});
+
 both("rings: IRET to ring 3, INT 0x80 through the TSS, #GP in ring 3, SYSENTER/SYSEXIT, RETF outward, call gate", { skip }, (jit) => {
   const m = boot("rings", jit);
   runToOff(m);
@@ -170,6 +188,14 @@ both("CS limit: fetching past it raises #GP(0) at the instruction that crosses i
   const bin = assemble("cslimit");
   assert.deepEqual([...bin.subarray(log[0]!.eip - 0x1000, log[0]!.eip - 0x1000 + 5)], [0xb8, 0x78, 0x56, 0x34, 0x12], "EIP of the MOV that crosses the limit");
   assert.deepEqual([m.res(0), m.res(1)], [1, 0], "the code inside the limit ran, the code after the fault did not");
+});
+
+both("CS base not page-aligned: a jump below offset 0 (wrapping past the limit) raises #GP(0)", { skip }, (jit) => {
+  const m = boot("csbase", jit);
+  const exit = m.cpu.run(200000); // the #GP handler halts with IF=0 (resume is 0)
+  assert.equal(exit, L.EXIT_POWEROFF, `run() exit ${exit}, log ${JSON.stringify(m.log())}`);
+  assert.deepEqual(m.log().map((e) => [e.vec, e.err, e.cs]), [[13, 0, 0x48]]);
+  assert.deepEqual([m.res(0), m.res(1)], [1, 0], "the code below the segment's base did not run");
 });
 
 both("REP MOVS/STOS: fills, overlapping MOVSB, misaligned MOVSD across pages, #PF progress", { skip }, (jit) => {

@@ -30,13 +30,15 @@ function fetchSlow(): u32 {
   const p = xlate(lin, false, cpl == 3);
   if (fault) return 0;
   if (p >= ramBytes) { eip++; return physRead8(p); } // executing from MMIO: one trap per byte
-  // The window ends at the page end or just past the limit, whichever comes first.
+  // The window ends at the page end or just past the limit, whichever comes first, and starts
+  // at the page start (or offset 0), so a jump back within the page stays inside it.
   const toPageEnd: u32 = 0xFFF - (lin & 0xFFF), toLimit = limit - eip;
-  fetchEip = eip;
-  fetchLen = (toPageEnd < toLimit ? toPageEnd : toLimit) + 1;
-  fetchHost = GUEST_RAM_BASE + p;
+  const back: u32 = (lin & 0xFFF) < eip ? lin & 0xFFF : eip;
+  fetchEip = eip - back;
+  fetchLen = back + (toPageEnd < toLimit ? toPageEnd : toLimit) + 1;
+  fetchHost = GUEST_RAM_BASE + p - back;
   eip++;
-  return <u32>load<u8>(fetchHost);
+  return <u32>load<u8>(fetchHost + back);
 }
 
 @inline export function fetch8(): u32 {

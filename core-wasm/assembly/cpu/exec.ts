@@ -7,7 +7,7 @@ import {
   F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, F_IF, F_DF, F_IOPL, F_RF, F_VM, F_TF, CR0_EM, CR0_TS, CR0_MP,
 } from "./state";
 import {
-  flags, getFlags, setFlagsRaw, materialize, saveBoundary, setArith, szp, cond, getCF, getAF, getOF, setCFbit, sizeMask,
+  flags, getFlags, setFlagsRaw, materialize, saveBoundary, setArith, szp, cond, getZF, lfOp, lfA, lfB, LF_SUB, getCF, getAF, getOF, setCFbit, sizeMask,
 } from "./flags";
 import { fault, raiseException, gp, ud, readMem16, readMemSz, writeMemSz } from "./access";
 import {
@@ -29,15 +29,23 @@ import { OP_INFO, OPI_MODRM } from "../../build/opcode-tables";
 
 @inline function jumpTo(t: u32): void { eip = o32 ? t : t & 0xFFFF; }
 
+/** cond(cc) with the commonest inline: JE/JNE (a tenth of all instructions) read ZF alone,
+ *  JB/JAE after CMP/SUB compare the operands. */
+@inline function condFast(cc: u32): bool {
+  if ((cc & 0xE) == 4) return getZF() != ((cc & 1) != 0);
+  if ((cc & 0xE) == 2 && lfOp() == LF_SUB) return (lfA() < lfB()) != ((cc & 1) != 0);
+  return cond(cc);
+}
+
 /** r/m ← r/m op src (group-1 ops; CMP only reads). */
-function aluRm(op: u32, sz: u32, src: u32): void {
+@inline function aluRm(op: u32, sz: u32, src: u32): void {
   if (op == 7) { const a = rmRead(sz); if (fault) return; alu(7, sz, a, src); return; }
   const a = rmRmwRead(sz);
   if (fault) return;
   rmRmwWrite(sz, alu(op, sz, a, src));
 }
 
-function group1(sz: u32, immSz: u32): void {
+@inline function group1(sz: u32, immSz: u32): void {
   let imm = immSz == 1 ? fetch8() : fetchSz(sz);
   if (immSz == 1 && sz != 1) imm = sext8(imm) & sizeMask(sz);
   if (fault) return;
@@ -230,7 +238,7 @@ function fpuOp(op: u32): void {
 }
 
 /** Execute the instruction whose first non-prefix byte is b. */
-export function exec(b: u32): void {
+@inline export function exec(b: u32): void {
   const osz: u32 = o32 ? 4 : 2;
   // ModRM (SIB, displacement) once here for every opcode that has one, except those that check
   // something before reading it: ARPL (#UD outside protected mode) and x87 (#NM).
@@ -243,7 +251,8 @@ export function exec(b: u32): void {
     case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38:
       aluRm(b >> 3, 1, r8(mrReg)); return;
     case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39:
-      aluRm(b >> 3, osz, rget(osz, mrReg)); return;
+      if (o32) aluRm(b >> 3, 4, r32(mrReg)); else aluRm(b >> 3, 2, r16(mrReg));
+      return;
     case 0x02: case 0x0A: case 0x12: case 0x1A: case 0x22: case 0x2A: case 0x32: case 0x3A: {
       const v = rmRead(1);
       if (fault) return;
@@ -252,10 +261,17 @@ export function exec(b: u32): void {
       return;
     }
     case 0x03: case 0x0B: case 0x13: case 0x1B: case 0x23: case 0x2B: case 0x33: case 0x3B: {
-      const v = rmRead(osz);
+      if (o32) {
+        const v = rmRead(4);
+        if (fault) return;
+        const r = alu(b >> 3, 4, r32(mrReg), v);
+        if ((b >> 3) != 7) w32(mrReg, r);
+        return;
+      }
+      const v = rmRead(2);
       if (fault) return;
-      const r = alu(b >> 3, osz, rget(osz, mrReg), v);
-      if ((b >> 3) != 7) rset(osz, mrReg, r);
+      const r = alu(b >> 3, 2, r16(mrReg), v);
+      if ((b >> 3) != 7) w16(mrReg, r);
       return;
     }
     case 0x04: case 0x0C: case 0x14: case 0x1C: case 0x24: case 0x2C: case 0x34: case 0x3C: {
@@ -272,7 +288,26 @@ export function exec(b: u32): void {
       if ((b >> 3) != 7) rset(osz, EAX, r);
       return;
     }
-    case 0x0F: exec0f(); return;
+    case 0x0F: { // the hottest two-byte opcodes here (Jcc rel32, MOVZX: a tenth of all), the rest in exec0f
+      const b2 = fetch8();
+      if (fault) return;
+      if ((b2 & 0xF0) == 0x80) {
+        const d = fetchSz(osz);
+        if (fault) return;
+        if (condFast(b2 & 0xF)) jumpTo(eip + d);
+        return;
+      }
+      if ((b2 & 0xFE) == 0xB6) { // MOVZX r, r/m8 / r/m16
+        decodeModrmInline();
+        if (fault) return;
+        const v = rmRead(b2 == 0xB6 ? 1 : 2);
+        if (fault) return;
+        rset(osz, mrReg, v);
+        return;
+      }
+      exec0f(b2);
+      return;
+    }
 
     // ---- 40-5F: INC/DEC/PUSH/POP reg ----
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
@@ -303,14 +338,15 @@ export function exec(b: u32): void {
     case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F: {
       const d = sext8(fetch8());
       if (fault) return;
-      if (cond(b & 0xF)) jumpTo(eip + d);
+      if (condFast(b & 0xF)) jumpTo(eip + d);
       return;
     }
 
     // ---- 80-8F ----
     case 0x80: case 0x82: group1(1, 1); return;
-    case 0x81: group1(osz, osz); return;
-    case 0x83: group1(osz, 1); return;
+    // 32-bit forms with the size constant: alu() and the r/m accessors branch on it otherwise
+    case 0x81: if (o32) group1(4, 4); else group1(2, 2); return;
+    case 0x83: if (o32) group1(4, 1); else group1(2, 1); return;
     case 0x84: { const v = rmRead(1); if (fault) return; logicFlags(1, v & r8(mrReg)); return; }
     case 0x85: { const v = rmRead(osz); if (fault) return; logicFlags(osz, v & rget(osz, mrReg)); return; }
     case 0x86: case 0x87: { // XCHG r/m, reg
@@ -322,9 +358,15 @@ export function exec(b: u32): void {
       return;
     }
     case 0x88: rmWrite(1, r8(mrReg)); return;
-    case 0x89: rmWrite(osz, rget(osz, mrReg)); return;
+    case 0x89: if (o32) rmWrite(4, r32(mrReg)); else rmWrite(2, r16(mrReg)); return;
     case 0x8A: { const v = rmRead(1); if (fault) return; w8(mrReg, v); return; }
-    case 0x8B: { const v = rmRead(osz); if (fault) return; rset(osz, mrReg, v); return; }
+    case 0x8B: {
+      if (o32) { const v = rmRead(4); if (fault) return; w32(mrReg, v); return; }
+      const v = rmRead(2);
+      if (fault) return;
+      w16(mrReg, v);
+      return;
+    }
     case 0x8D: { // LEA
       if (mrIsReg) { ud(); return; }
       rset(osz, mrReg, eaOff);

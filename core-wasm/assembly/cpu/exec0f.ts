@@ -60,9 +60,8 @@ function loadFarPtr(seg: u32, osz: u32): void {
   rset(osz, mrReg, off);
 }
 
-export function exec0f(): void {
-  const b = fetch8();
-  if (fault) return;
+/** Execute the two-byte instruction 0F b (b already fetched). */
+export function exec0f(b: u32): void {
   const osz: u32 = o32 ? 4 : 2;
   switch (b) {
     case 0x00: { // group 6
