@@ -6,6 +6,7 @@ import { GuestPanic, VmStopped, VmTimeout, type ExitReason, type VmExit, type Vm
 import { vmConfig } from "./config.ts";
 import type { VmOptions } from "./options.ts";
 import { VmThread, type ExitEvent } from "./vm-thread.ts";
+import { fileBuffers } from "../../cli/vm-worker-start.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 
 /** What a `Vm` tells its listeners (`Vm.on`). */
@@ -72,6 +73,8 @@ interface Waiter {
  */
 export class Vm {
   private readonly config: VmConfig;
+  /** The buffers of the files read for this VM alone (not the caller's bytes): moved to its worker. */
+  private readonly ownFiles: ArrayBuffer[];
   private readonly prompt: RegExp;
   private readonly text = new ConsoleText();
   private readonly decoder = new TextDecoder(); // the "console" events' (a character may span two batches)
@@ -93,6 +96,8 @@ export class Vm {
    */
   constructor(options: VmOptions = {}) {
     this.config = vmConfig(options);
+    const given = [options.kernel, options.initrd, options.state].filter((b) => b instanceof Uint8Array).map((b) => (b as Uint8Array).buffer);
+    this.ownFiles = fileBuffers(this.config).filter((b) => !given.includes(b));
     // A resumed machine prints nothing until typed at: it is taken to be at its prompt.
     this.promptKnown = options.state !== undefined;
     this.prompt = options.prompt ?? DEFAULT_PROMPT;
@@ -114,7 +119,7 @@ export class Vm {
       log: (message) => this.emit("log", message),
       state: (bytes) => { this.saving?.resolve(bytes); this.saving = null; },
       saveFailed: (message) => { this.saving?.reject(new Error(message)); this.saving = null; },
-    });
+    }, this.ownFiles);
     this.exitPromise = this.thread.exited.then(
       (e) => this.ended(e),
       (e: unknown) => this.ended({ type: "exit", reason: "error", message: e instanceof Error ? e.message : String(e), stats: { instructions: 0, wallSeconds: 0, mips: 0, resets: 0 } }),
