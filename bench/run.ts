@@ -499,6 +499,8 @@ if (only.has("snapshot")) {
   add(row("snapshot", "restore to first output, from VM start", "s", r.vmResumeS, "the same for --restore"));
   const vmSpeedup = row("snapshot", "restore vs boot to first output, from VM start", "x", pairedRatios(r.vmBootS, r.vmResumeS), "paired runs");
   add(vmSpeedup);
+  add(row("snapshot", "start-up before the VM, fresh boot", "s", r.bootStartupS, "process start to the VM's start: Node, the CLI, the worker, the files read"));
+  add(row("snapshot", "start-up before the VM, restore", "s", r.resumeStartupS, "the same for --restore (the main thread reads and checks the state first)"));
   targets.push(target("#18 restore to first output, faster than boot (process start)", speedup.median, "x", ">=", 4));
   targets.push(target("#18 restore to first output, faster than boot (VM start)", vmSpeedup.median, "x", ">=", 4));
   targets.push(target("#18 state size after boot", row("", "", "", r.sizeMiB).median, "MiB", "<=", 8));

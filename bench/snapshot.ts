@@ -20,6 +20,8 @@ interface CliRun {
   firstOutputS: number | null;
   /** From the VM's start in its worker (after Node, the CLI and the worker have started) to the output. */
   vmFirstOutputS: number | null;
+  /** From spawning the CLI to the VM's start: Node, the CLI and the worker starting, the files read. */
+  startupS: number | null;
   stats: Record<string, unknown> | null;
   out: string;
 }
@@ -44,7 +46,7 @@ function cli(args: string[]): Promise<CliRun> {
       // The VM's start on the wall clock (--stats startedAtMs), from this process's spawn.
       const vmStartS = typeof stats?.startedAtMs === "number" ? (stats.startedAtMs - spawnedAtMs) / 1000 : null;
       const vmFirst = first !== null && vmStartS !== null ? first - vmStartS : null;
-      resolve({ code, firstOutputS: first, vmFirstOutputS: vmFirst, stats, out });
+      resolve({ code, firstOutputS: first, vmFirstOutputS: vmFirst, startupS: vmStartS, stats, out });
     });
   });
 }
@@ -57,6 +59,8 @@ export interface SnapshotFigures {
   resumeS: (number | null)[];
   vmBootS: (number | null)[];
   vmResumeS: (number | null)[];
+  bootStartupS: (number | null)[];
+  resumeStartupS: (number | null)[];
   incrementKiB: (number | null)[];
   incrementSaveS: (number | null)[];
 }
@@ -64,7 +68,7 @@ export interface SnapshotFigures {
 export async function measureSnapshots(runs: number, tmp: string, log: (s: string) => void): Promise<SnapshotFigures> {
   const b = spawnSync(process.execPath, [root + "scripts/build-node.mjs", "--if-stale"], { stdio: ["ignore", 2, 2] });
   if (b.status !== 0) throw new Error("scripts/build-node.mjs failed");
-  const f: SnapshotFigures = { sizeMiB: [], saveS: [], restoreS: [], bootS: [], resumeS: [], vmBootS: [], vmResumeS: [], incrementKiB: [], incrementSaveS: [] };
+  const f: SnapshotFigures = { sizeMiB: [], saveS: [], restoreS: [], bootS: [], resumeS: [], vmBootS: [], vmResumeS: [], bootStartupS: [], resumeStartupS: [], incrementKiB: [], incrementSaveS: [] };
   const num = (r: CliRun, k: string) => (typeof r.stats?.[k] === "number" ? (r.stats[k] as number) : null);
   const failed = (what: string, r: CliRun) => log(`snapshot ${what} failed (exit ${r.code}); last output:\n${r.out.slice(-800)}`);
   for (let i = 0; i < runs; i++) {
@@ -78,10 +82,12 @@ export async function measureSnapshots(runs: number, tmp: string, log: (s: strin
     if (fresh.code !== 0) failed("boot", fresh);
     f.bootS.push(fresh.code === 0 ? fresh.firstOutputS : null);
     f.vmBootS.push(fresh.code === 0 ? fresh.vmFirstOutputS : null);
+    f.bootStartupS.push(fresh.code === 0 ? fresh.startupS : null);
     const resumed = await cli(["--restore", state, "--cmd", CMD]);
     if (resumed.code !== 0) failed("restore", resumed);
     f.resumeS.push(resumed.code === 0 ? resumed.firstOutputS : null);
     f.vmResumeS.push(resumed.code === 0 ? resumed.vmFirstOutputS : null);
+    f.resumeStartupS.push(resumed.code === 0 ? resumed.startupS : null);
     f.restoreS.push(num(resumed, "restoreSeconds"));
     const inc = join(tmp, `snap${i}-ls.vmstate`);
     const incremented = await cli(["--restore", state, "--cmd", "ls", "--save-increment", inc]);

@@ -11,8 +11,8 @@
 // A Sample is read the moment the line reaches this thread: the guest instruction count the worker
 // publishes after each slice (so at most one slice, 200 k instructions, late), this process's CPU
 // time (every thread: the VM worker and this one) and its wall time since the process started.
-import { Worker } from "node:worker_threads";
-import { VM_WORKER_URL } from "../cli/vm-worker-url.ts";
+import "../cli/vm-worker-prestart.ts"; // first: the worker starts while this process loads (as in the CLI)
+import { fileBuffers, startVmWorker } from "../cli/vm-worker-start.ts";
 import { drainConsole } from "../cli/console-drain.ts";
 import { writeSync } from "node:fs";
 import { ByteRing } from "../devices/host/byte-ring.ts";
@@ -57,7 +57,7 @@ function sample(): Sample {
 
 // A NIC with backend=nat: its NAT runs on this thread, as in the CLI (cli/nat.ts).
 const nats = await startNats(opts.vm.devices ?? [], () => kick(control), (m) => process.stderr.write(`vireo: ${m}\n`));
-const worker = new Worker(VM_WORKER_URL, { workerData: { config: { ...opts.vm, devices: nats.devices }, channels } });
+const worker = startVmWorker({ config: { ...opts.vm, devices: nats.devices }, channels }, fileBuffers(opts.vm));
 
 // Marks are found line by line; a partial line waits for the rest.
 let line = "";

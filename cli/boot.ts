@@ -2,6 +2,9 @@
 // page runs in its Worker), started and stopped by the library's VmThread
 // (lib/node/vm-thread.ts); this thread moves the console between the terminal and the guest,
 // enforces the timeout and turns the outcome into an exit code.
+// First of all (imports run in order) the worker starts, while the rest of this module loads
+// and reads the options and files (cli/vm-worker-start.ts).
+import "./vm-worker-prestart.ts";
 import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { VmThread } from "../lib/node/vm-thread.ts";
 import { parseOptions, UsageError, helpText } from "./options.ts";
@@ -10,6 +13,7 @@ import { EXIT } from "./exit-codes.ts";
 import { restoredConfig } from "./restore.ts";
 import { StateError } from "../devices/state/wire.ts";
 import { NatError, startNats, type NatHost } from "./nat.ts";
+import { fileBuffers } from "./vm-worker-start.ts";
 
 const CTRL_A = 0x01;
 
@@ -73,7 +77,7 @@ async function main(): Promise<number> {
     log: (message) => process.stderr.write(`vireo: ${message}\n`),
     state: (bytes) => void (saved = writeState(opts.saveState!, bytes)),
     saveFailed: () => {}, // the CLI never asks for a save while running
-  });
+  }, fileBuffers(opts.vm)); // read for this VM alone: moved to the worker
   wake = () => vm.wake();
 
   // Interactive: stdin goes to the guest; Ctrl-A x leaves (as in QEMU), Ctrl-C goes to the guest.

@@ -72,6 +72,15 @@ export interface CliOptions {
   stats: boolean;
 }
 
+/**
+ * A file's bytes as a plain Uint8Array over the Buffer's own memory, not a copy: a file of more
+ * than a few KiB has an ArrayBuffer of its own, which the VM worker can then be given whole
+ * (cli/vm-worker-start.ts fileBuffers).
+ */
+export function fileBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 export function readImage(path: string, what: string): Uint8Array {
   let size: number;
   try {
@@ -83,7 +92,7 @@ export function readImage(path: string, what: string): Uint8Array {
     throw new UsageError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   if (size === 0) throw new UsageError(`${what} '${path}' is empty`);
-  return new Uint8Array(readFileSync(path));
+  return fileBytes(readFileSync(path));
 }
 
 export function parseOptions(argv: string[]): CliOptions | "help" {

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from "node:fs";
 import type { VmConfig } from "../devices/vm/config.ts";
 import { StateError } from "../devices/state/snapshot.ts";
 import { restoredConfigFrom } from "../devices/state/restored-config.ts";
+import { fileBytes } from "./options.ts";
 
 export { restoredConfigFrom };
 
@@ -25,7 +26,7 @@ export function readStateFile(file: string): Uint8Array {
     const st = statSync(file);
     if (!st.isFile()) throw new StateError(`state file '${file}' is not a file`);
     if (st.size > MAX_STATE_BYTES) throw new StateError(`state file '${file}' is ${st.size} bytes: larger than any state`);
-    bytes = new Uint8Array(readFileSync(file));
+    bytes = fileBytes(readFileSync(file));
   } catch (e) {
     if (e instanceof StateError) throw e;
     throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);

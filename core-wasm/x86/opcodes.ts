@@ -362,8 +362,17 @@ const UNDEFINED_FLAGS: [0 | 0x0f, number, number[] | null, number][] = [
   ...[0xa4, 0xa5, 0xac, 0xad].map((op) => [0x0f, op, null, OF | AF] as [0x0f, number, null, number]), // SHLD SHRD (16-bit count > 16: CF and the result too)
   [0x0f, 0xbc, null, CF | OF | SF | AF | PF], [0x0f, 0xbd, null, CF | OF | SF | AF | PF], // BSF BSR
 ];
+// Each entry goes to its opcode's rows, found by key: a scan of every row for every entry cost
+// each process that loads the table a few ms at start (the CLI's and the VM worker's).
+const rowsOf = new Map<number, OpcodeDef[]>();
+for (const r of rows) {
+  const key = (r.map << 8) | r.op;
+  const list = rowsOf.get(key);
+  if (list) list.push(r);
+  else rowsOf.set(key, [r]);
+}
 for (const [map, op, regs, f] of UNDEFINED_FLAGS) {
-  for (const r of rows) if (r.map === map && r.op === op && (regs === null || regs.includes(r.reg!))) r.undef = f;
+  for (const r of rowsOf.get((map << 8) | op) ?? []) if (regs === null || regs.includes(r.reg!)) r.undef = f;
 }
 
 export const OPCODES: readonly OpcodeDef[] = rows;

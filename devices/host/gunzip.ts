@@ -7,6 +7,9 @@
 // `maxBytes` of memory. Every failure is a BootError with one line.
 import { ZStream, zlibInflateInit2, zlibInflate, Z_NO_FLUSH, Z_OK, Z_STREAM_END, Z_BUF_ERROR } from "pako";
 import { BootError } from "../board/linux-boot.ts";
+import { nativeZlib, type NativeZlib } from "./native-zlib.ts";
+
+export type { NativeZlib };
 
 export const mib = (n: number): string => `${Math.ceil(n / (1 << 20))} MiB`;
 
@@ -30,17 +33,6 @@ function reason(msg: string): string {
   if (/incorrect header check|unknown compression method|unknown header flags/i.test(msg)) return `not a valid gzip header (${msg})`;
   return `corrupt gzip data (${msg})`;
 }
-
-/** The parts of node:zlib the native path uses (Node ≥ 20.16), reached without an import so the
- *  page's bundle never asks for it. */
-export interface NativeZlib {
-  inflateRawSync(input: Uint8Array, options: { info: true; maxOutputLength: number }): { buffer: Uint8Array; engine: { bytesWritten: number } };
-  crc32(data: Uint8Array): number;
-}
-const nativeZlib = ((): NativeZlib | undefined => {
-  const z = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.("node:zlib") as NativeZlib | undefined;
-  return typeof z?.inflateRawSync === "function" && typeof z.crc32 === "function" ? z : undefined;
-})();
 
 /**
  * Inflate the gzip member that starts at `input[at]`, or throw a BootError `${what}: <reason>`.

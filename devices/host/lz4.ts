@@ -92,9 +92,21 @@ function decodeBlock(input: Uint8Array, i: number, end: number, out: Uint8Array,
     if (offset >= len && len >= 64) {
       out.copyWithin(o, from, from + len);
       o += len;
+    } else if (offset === 1) {
+      // A run of one byte (a RAM page's zeros): fill, not a byte loop.
+      out.fill(out[from]!, o, o + len);
+      o += len;
+    } else if (len >= 64) {
+      // Overlapping: the last `offset` bytes repeat. Copy them, then ever longer whole periods.
+      const stop = o + len;
+      for (let period = offset; o < stop; period += period) {
+        const n = Math.min(period, stop - o);
+        out.copyWithin(o, from, from + n);
+        o += n;
+      }
     } else {
-      // Short, or overlapping: byte by byte, which repeats the last `offset` bytes when the
-      // match overlaps its own output (a run when offset is 1).
+      // Short: byte by byte, which repeats the last `offset` bytes when the match overlaps
+      // its own output.
       for (const stop = o + len; o < stop; ) out[o++] = out[from++]!;
     }
   }

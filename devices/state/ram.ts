@@ -88,22 +88,36 @@ export function loadRam(body: Uint8Array, ram: Uint8Array, zeroed = false): void
   if (pages * PAGE !== ram.length) throw new StateError(`RAM: the state has ${pages * PAGE / 1048576} MiB of RAM, the board ${ram.length / 1048576} MiB`);
   if (r.u32("the chunk size") !== CHUNK_PAGES) throw new StateError("RAM: unknown chunk size");
   const map = r.bytes(Math.ceil(pages / 8), "the page bitmap");
-  const chunk = new Uint8Array(CHUNK_PAGES * PAGE);
+  let chunk: Uint8Array | null = null; // scratch, for a chunk whose pages are not all in one run
   for (let first = 0; first < pages; first += CHUNK_PAGES) {
     const last = Math.min(pages, first + CHUNK_PAGES);
     let n = 0;
-    for (let p = first; p < last; p++) if (isStored(map, p)) n++;
+    let runs = 0;
+    let from = first; // where the first run starts
+    for (let p = first; p < last; p++) {
+      if (!isStored(map, p)) continue;
+      if (p === first || !isStored(map, p - 1)) runs++;
+      if (n++ === 0) from = p;
+    }
     if (n === 0) { if (!zeroed) ram.fill(0, first * PAGE, last * PAGE); continue; }
     const packed = r.blob(r.left, "a RAM chunk");
+    // One run of pages (a full chunk, most often) is decoded where it goes; else into the
+    // scratch, then each run copied whole.
+    const into = runs === 1 ? ram.subarray(from * PAGE, (from + n) * PAGE) : (chunk ??= new Uint8Array(CHUNK_PAGES * PAGE)).subarray(0, n * PAGE);
     try {
-      lz4BlockDecode(packed, chunk.subarray(0, n * PAGE));
+      lz4BlockDecode(packed, into);
     } catch (e) {
       throw new StateError(`RAM: chunk at page ${first} is damaged (${(e as Error).message})`);
     }
-    let k = 0;
-    for (let p = first; p < last; p++) {
-      if (isStored(map, p)) ram.set(chunk.subarray(PAGE * k, PAGE * ++k), p * PAGE);
-      else if (!zeroed) ram.fill(0, p * PAGE, (p + 1) * PAGE);
+    let k = 0; // pages of `into` placed so far
+    for (let p = first; p < last;) {
+      let end = p + 1;
+      const stored = isStored(map, p);
+      while (end < last && isStored(map, end) === stored) end++;
+      if (!stored) { if (!zeroed) ram.fill(0, p * PAGE, end * PAGE); }
+      else if (runs > 1) ram.set(into.subarray(k * PAGE, (k + end - p) * PAGE), p * PAGE);
+      if (stored) k += end - p;
+      p = end;
     }
   }
   r.end();

@@ -2,14 +2,14 @@
 // run loop the page's Worker runs), the shared console rings and control words, the console
 // drained as it comes, and a stop that terminates a worker that does not answer. The CLI and
 // the library's Vm both start VMs through this; it is not part of the package's public API.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { closeSync, fsyncSync, openSync } from "node:fs";
 import { ByteRing } from "../../devices/host/byte-ring.ts";
 import { deviceTypeWithRole } from "../../devices/registry.ts";
 import { CTL_WORDS, instretSlot, kick, requestSave, stopVm, type VmChannels, type VmEvent } from "../../devices/vm/session.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import { drainConsole } from "../../cli/console-drain.ts";
-import { VM_WORKER_URL } from "../../cli/vm-worker-url.ts";
+import { startVmWorker } from "../../cli/vm-worker-start.ts";
 
 export type ExitEvent = Extract<VmEvent, { type: "exit" }>;
 
@@ -39,9 +39,13 @@ export class VmThread {
   private stopping: Promise<ExitEvent> | null = null;
   private onStopping: (p: Promise<ExitEvent>) => void = () => {};
 
-  constructor(private readonly config: VmConfig, handlers: VmThreadHandlers) {
+  /**
+   * `transfer`: buffers of `config`'s files to move to the worker rather than copy (the
+   * caller's views of them become empty: only for files it read for this VM alone).
+   */
+  constructor(private readonly config: VmConfig, handlers: VmThreadHandlers, transfer: readonly ArrayBuffer[] = []) {
     const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer };
-    this.worker = new Worker(VM_WORKER_URL, { workerData: { config, channels } });
+    this.worker = startVmWorker({ config, channels }, transfer);
     this.workerExit = new Promise<ExitEvent>((resolve, reject) => {
       this.worker.on("message", (e: VmEvent) => {
         if (e.type === "exit") resolve(e);

@@ -7,6 +7,7 @@ import { VmOptionsError } from "../common/errors.ts";
 import { vmConfig } from "./config.ts";
 import type { VmOptions } from "../common/options.ts";
 import { VmThread } from "./vm-thread.ts";
+import { fileBuffers } from "../../cli/vm-worker-start.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import { NatError, startNats } from "../../cli/nat.ts";
 
@@ -22,6 +23,8 @@ import { NatError, startNats } from "../../cli/nat.ts";
  */
 export class Vm extends VmBase {
   private readonly config: VmConfig;
+  /** The buffers of the files this VM read itself, moved to its worker (never the caller's). */
+  private readonly ownFiles: ArrayBuffer[];
   private starting = false;
 
   /**
@@ -31,6 +34,8 @@ export class Vm extends VmBase {
   constructor(options: VmOptions = {}) {
     super(options.prompt, options.state !== undefined);
     this.config = vmConfig(options);
+    const given = [options.kernel, options.initrd, options.state].filter((b) => b instanceof Uint8Array).map((b) => (b as Uint8Array).buffer);
+    this.ownFiles = fileBuffers(this.config).filter((b) => !given.includes(b));
   }
 
   /** Make a VM and start it: `new Vm(options)`, then `start()`. */
@@ -61,7 +66,7 @@ export class Vm extends VmBase {
       log: (message) => this.emit("log", message),
       state: (bytes) => this.saved(bytes),
       saveFailed: (message) => this.saveFailed(message),
-    });
+    }, this.ownFiles);
     const exited = thread.exited.then(
       (e) => {
         const nat = nats.stats();

@@ -28,6 +28,17 @@ test("extended literal and match lengths (15, then bytes of 255 until one is les
   for (let i = 0; i < out.length; i++) assert.equal(out[i], 65 + (i % 26), `byte ${i}`);
 });
 
+test("long matches that overlap their output: a run of one byte, and a repeated short pattern", () => {
+  // "x", then a match of 4 + 15 + 255 + 80 = 354 bytes at offset 1: 355 "x" in all.
+  const run = lz4LegacyDecode(frame([0x1f, ...ascii("x"), 1, 0, 255, 80, 0x00]));
+  assert.equal(text(run), "x".repeat(355));
+  // "abc", then 4 + 15 + 100 = 119 bytes at offset 3 (the pattern repeats), then "!".
+  const pattern = lz4LegacyDecode(frame([0x3f, ...ascii("abc"), 3, 0, 100, 0x10, ...ascii("!")]));
+  assert.equal(text(pattern), "abc".repeat(40) + "ab!");
+  // Both stop at the block's end like any match: a run past the allowed output is refused.
+  assert.throws(() => lz4LegacyDecode(frame([0x1f, ...ascii("x"), 1, 0, 255, 80, 0x00]), 100), /output larger than allowed/);
+});
+
 test("several blocks, a second frame's magic, and the kernel build's size trailer", () => {
   const f = frame([0x30, ...ascii("one")], [0x30, ...ascii("two")]);
   const joined = new Uint8Array([...f, ...MAGIC, ...le32(4), 0x30, ...ascii("3!!"), ...le32(9)]);
