@@ -39,8 +39,8 @@ export interface StreamedDiskOptions {
   /** A request that has not finished in this long fails. Default 30 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
-  /** After every chunk loaded (or failed). */
-  onProgress?: (p: Readonly<StreamProgress>) => void;
+  /** After every chunk loaded (or failed); `idle`: no other load is in flight. */
+  onProgress?: (p: Readonly<StreamProgress>, idle: boolean) => void;
   log?: (message: string) => void;
 }
 
@@ -161,7 +161,7 @@ export class StreamedDisk implements BlockBackend {
       } finally {
         this.release();
         this.loading.delete(i);
-        this.opts.onProgress?.(this.progress);
+        this.opts.onProgress?.(this.progress, this.loading.size === 0);
       }
     })();
     this.loading.set(i, p);

@@ -147,5 +147,7 @@ node -e '
   };
   fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 ' "$out" "$work/packages.tsv" "$kver" "$mirror" "$security" "$suite" "$(( $(date +%s) - start ))"
+# The page streams rootfs.img by chunks this manifest names (npm run disk-manifest).
+(cd "$here/../.." && node --import tsx scripts/disk-manifest.ts "$out/rootfs.img")
 rm -rf --one-file-system "$work"
 echo "built $out: kernel $kver in $(( $(date +%s) - start )) s"

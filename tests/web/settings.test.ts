@@ -18,7 +18,7 @@ test("every transport for disk, console, rng and balloon parses and round-trips 
   for (const t of TRANSPORT_KINDS) {
     const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&balloon=${t}&autoboot=1`);
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings, { memMiB: 256, autoboot: true, devices: { disk: t, console: t, rng: t, balloon: t, input: "off", net: "off" }, netBackend: "tab", apic: true });
+    assert.deepEqual(settings, { memMiB: 256, autoboot: true, devices: { disk: t, console: t, rng: t, balloon: t, input: "off", net: "off" }, netBackend: "tab", apic: true, guest: "default" });
     assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
     assert.deepEqual(deviceSpecs(settings, "mem:picked"), [
       { type: "console", transport: t },
@@ -118,4 +118,20 @@ test("jit=off or a threshold: VmConfig.jit, round-tripped; the default stays out
   const bad = parseSettings("?jit=fast");
   assert.equal(bad.settings.jit, undefined);
   assert.match(bad.errors[0]!, /^jit=fast is not off or a whole number of runs; using 5000$/);
+});
+
+test("guest= picks a guest of the guest table; stream= takes a disk manifest's URL; both round-trip", () => {
+  const { settings, errors } = parseSettings("?guest=debian&stream=/disks/data.img.manifest.json");
+  assert.deepEqual(errors, []);
+  assert.equal(settings.guest, "debian");
+  assert.equal(settings.stream, "/disks/data.img.manifest.json");
+  assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
+  assert.equal(new URLSearchParams(settingsQuery(DEFAULT_SETTINGS)).has("guest"), false, "the default guest is left out of the link");
+  const bad = parseSettings("?guest=windows&stream=javascript:alert(1)");
+  assert.equal(bad.settings.guest, "default");
+  assert.equal(bad.settings.stream, undefined);
+  assert.deepEqual(bad.errors, [
+    "guest=windows is not one of default, debian; using default",
+    "stream=javascript:alert(1) is not the URL of a disk manifest (IMAGE.manifest.json); using the bundled disk",
+  ]);
 });
