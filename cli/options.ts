@@ -11,6 +11,7 @@ import {
 import { optionField, type OptionValue } from "../devices/virtio/device-type.ts";
 import { IRQ_MODES, type Bus, type IrqMode } from "../devices/virtio/transports.ts";
 import { exitCodeHelp } from "./exit-codes.ts";
+import { isManifestUrl as isStreamUrl } from "../devices/host/disk-manifest.ts";
 import { GUESTS, GUEST_NAMES, guest as findGuest, missingFiles, rootDisk } from "./guests.ts";
 
 export class UsageError extends Error {}
@@ -221,7 +222,7 @@ export function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 function checkImages(specs: VirtioDeviceSpec[]): void {
   const images = new Map<string, { image: string; real: string }>();
   for (const d of specs) {
-    if (!isBlockSpec(d) || !d.image) continue;
+    if (!isBlockSpec(d) || !d.image || isStreamUrl(d.image)) continue;
     const st = statSync(d.image);
     const file = `${st.dev}:${st.ino}`;
     const other = images.get(file);
@@ -306,6 +307,8 @@ function optionValue(text: string, typeName: string, o: OptionDef, v: string | t
       return v;
     case "file":
     case "dir": {
+      // Checked when the VM opens it (a server, not a file here).
+      if (o.kind === "file" && o.streams && isStreamUrl(v)) return v;
       const what = o.kind === "file" ? o.key : "folder";
       let st;
       try {

@@ -34,6 +34,9 @@ export interface DiskManifest {
 
 export class ManifestError extends Error {}
 
+/** An http(s) URL of a manifest (how the CLI's --device names a streamed disk). */
+export const isManifestUrl = (v: string): boolean => /^https?:\/\/\S+\.manifest\.json$/.test(v);
+
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Chunks an image of `size` bytes has at `chunkSize`. */

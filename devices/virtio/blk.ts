@@ -513,7 +513,8 @@ export const blkType: DeviceType<BlkSpec> = {
   summary: "a disk over a raw image the guest writes through to",
   options: [
     {
-      key: "image", kind: "file", meta: "FILE", required: true, help: "the raw image (Node: a file; the page: its own storage)",
+      key: "image", kind: "file", meta: "FILE", required: true, streams: true,
+      help: "the raw image (Node: a file, or the http(s) URL of a disk manifest to stream it, writes kept for the run; the page: its own storage)",
       checkSize: (size) => (size === 0 || size % SECTOR_SIZE !== 0 ? `size ${size} is not a non-zero multiple of ${SECTOR_SIZE}` : null),
     },
     { key: "readonly", kind: "flag", help: "offer VIRTIO_BLK_F_RO and refuse writes" },
