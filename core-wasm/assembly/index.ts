@@ -37,7 +37,7 @@ export function instret(): f64 { return instretF64(); }
 
 // ---- the JIT (cpu/jit.ts; the translator is core-wasm/jit/, in the worker) -------------------
 // Translated blocks import these: the state they touch directly, and the slow paths they call.
-export { REGS_BASE, SEGS_BASE, SEGCHK_BASE, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE, SEG_STRIDE, SEG_BASE_AT, DIRTY_PAGES_BASE } from "./cpu/scratch";
+export { REGS_BASE, SEGS_BASE, SEGCHK_BASE, LF_OP_AT, LF_SIGN_AT, LF_A_AT, LF_B_AT, LF_RES_AT, LF_CIN_AT, TLB_BASE, CODE_PAGES_BASE, PAGE_GEN_BASE, SEG_STRIDE, SEG_BASE_AT, DIRTY_PAGES_BASE } from "./cpu/scratch";
 // Constants translated code shares with the core (core-wasm/build/layout.ts gets them): the
 // lazy-flag kinds, the segment check bits, EFLAGS bits, the JIT's "installed later" answer.
 export { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC } from "./cpu/flags";
@@ -45,7 +45,7 @@ export { CHK_FLAT, CHK_WIDE, F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF } from "./cpu/st
 export { CHK_NOREAD, CHK_NOWRITE } from "./cpu/access";
 export { JIT_COMPILING } from "./cpu/jit";
 export { eip, stackB, instretCount } from "./cpu/state";
-export { lfOp, lfA, lfB, lfRes, lfSign, lfCin, flags } from "./cpu/flags";
+export { flags } from "./cpu/flags";
 export { fault } from "./cpu/access";
 export { readNeed, writeNeed } from "./cpu/paging";
 export {

@@ -35,12 +35,10 @@ export const F_READ = [0, 0, 1, 0, 2], F_WRITE = [0, 3, 4, 0, 5]; // by operand 
 export const F_RMW_READ = 6, F_RMW_WRITE = 7, F_STEP = 8, F_COND = 9, F_INC = 10, F_DEC = 11, F_SHIFT = 12, F_IMUL_FLAGS = 13;
 /** Core globals a block reads or writes, in import order (global index = position). */
 export const JIT_GLOBALS: [string, number][] = [
-  ["eip", I32], ["lfOp", I32], ["lfA", I32], ["lfB", I32], ["lfRes", I32], ["lfSign", I32], ["fault", I32],
-  ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32], ["instretCount", I64], ["lfCin", I32],
-  ["flags", I32],
+  ["eip", I32], ["fault", I32], ["jitExit", I32], ["readNeed", I32], ["writeNeed", I32], ["stackB", I32],
+  ["instretCount", I64], ["flags", I32],
 ];
-export const G_EIP = 0, G_LFOP = 1, G_LFA = 2, G_LFB = 3, G_LFRES = 4, G_LFSIGN = 5, G_FAULT = 6, G_EXIT = 7;
-export const G_READNEED = 8, G_WRITENEED = 9, G_STACKB = 10, G_INSTRET = 11, G_LFCIN = 12, G_FLAGS = 13;
+export const G_EIP = 0, G_FAULT = 1, G_EXIT = 2, G_READNEED = 3, G_WRITENEED = 4, G_STACKB = 5, G_INSTRET = 6, G_FLAGS = 7;
 /** A module's own global: the EIP the running region was entered at. Exits compute their EIP
  *  from it. In a local it was a value the compiler saw as fixed through the whole function, so
  *  V8 computed every exit's EIP at the entry, once per call, and spilled them all (a 500-

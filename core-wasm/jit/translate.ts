@@ -13,7 +13,7 @@
 import { Bytes, Op, I32, VOID, type FuncBody } from "./wasm-writer.ts";
 import {
   F_READ, F_WRITE, F_RMW_READ, F_RMW_WRITE, F_STEP, F_COND, F_INC, F_DEC, F_SHIFT, F_IMUL_FLAGS, JIT_FUNCS,
-  G_EIP, G_EIP0, G_LFOP, G_LFA, G_LFB, G_LFRES, G_LFSIGN, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_LFCIN, G_FLAGS,
+  G_EIP, G_EIP0, G_FAULT, G_EXIT, G_READNEED, G_WRITENEED, G_STACKB, G_INSTRET, G_FLAGS,
   type JitLayout,
 } from "./core-imports.ts";
 import { RegionPlan } from "./region-plan.ts";
@@ -23,7 +23,8 @@ import { continuesBlock } from "../x86/derive.ts";
 import { flagEffect, flagsReadLater, ARITH, CF, OF } from "./flag-liveness.ts";
 
 // The core's lazy-flag kinds, segment check bits and segment cache shape, as it exports them.
-import { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, CHK_FLAT, CHK_WIDE, CHK_NOREAD, CHK_NOWRITE, SEG_STRIDE, SEG_BASE_AT } from "../build/layout.ts";
+import { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, CHK_FLAT, CHK_WIDE, CHK_NOREAD, CHK_NOWRITE, SEG_STRIDE, SEG_BASE_AT,
+  LF_OP_AT, LF_SIGN_AT, LF_A_AT, LF_B_AT, LF_RES_AT, LF_CIN_AT } from "../build/layout.ts";
 const ESP = 4, ECX = 1;
 
 /** Longest block, in instructions: long enough to amortize the entry, short enough that
@@ -168,7 +169,7 @@ class Translator {
     const lf = kind & 7;
     if (lf !== LF_ADD && lf !== LF_SUB && lf !== LF_LOGIC) return;
     const sz = (kind & 0x80000000) !== 0 ? 4 : (kind & 0x8000) !== 0 ? 2 : 1;
-    this.gget(G_LFA).set(this.fa).gget(G_LFB).set(this.fb).gget(G_LFRES).set(this.fr);
+    this.lf(LF_A_AT).set(this.fa).lf(LF_B_AT).set(this.fb).lf(LF_RES_AT).set(this.fr);
     this.pending = { lf, sz, stored: true };
   }
   /** Generate block k, which starts at byte `offset` of the page; returns its instruction count. */
@@ -241,6 +242,15 @@ class Translator {
     return this;
   }
   private mem(o: number, align: number, offset: number): this { this.b.byte(o).u32(align).u32(offset >>> 0); return this; }
+  /** Push the core's lazy-flag word at `at` (LF_*_AT: linear memory, not an imported global). */
+  private lf(at: number): this { return this.i32(0).mem(Op.i32_load, 2, at); }
+  /** Store local `l` into the core's lazy-flag word at `at`. */
+  private lfPut(at: number, l: number): this { return this.i32(0).get(l).mem(Op.i32_store, 2, at); }
+  /** Store the kind and sign bit of a lazy result: adjacent words, one i64 store. */
+  private lfKind(lf: number, sz: number): this {
+    this.i32(0).b.byte(Op.i64_const).s64(BigInt(sign(sz) >>> 0) << 32n | BigInt(lf));
+    return this.mem(Op.i64_store, 3, LF_OP_AT);
+  }
   private if(): this { this.depth++; this.b.byte(Op.if).byte(VOID); return this; }
   private ifI32(): this { this.depth++; this.b.byte(Op.if).byte(I32); return this; }
   private else(): this { return this.op(Op.else); }
@@ -286,9 +296,9 @@ class Translator {
   // ---- exits ----
   private flagStores(): void {
     const p = this.pending!;
-    this.i32(p.lf).gset(G_LFOP).i32(sign(p.sz)).gset(G_LFSIGN);
-    if (p.cin !== undefined) this.get(p.cin).gset(G_LFCIN);
-    this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
+    this.lfKind(p.lf, p.sz);
+    if (p.cin !== undefined) this.lfPut(LF_CIN_AT, p.cin);
+    this.lfPut(LF_A_AT, this.fa).lfPut(LF_B_AT, this.fb).lfPut(LF_RES_AT, this.fr);
   }
   /** Store the flag locals into the core's lazy flags (before the core may read them), then
    *  apply what is owed: from here the core holds the flags. */
@@ -594,11 +604,11 @@ class Translator {
   /** Push the core's CF (0 or 1); `o` holds lfOp. */
   private coreCF(o: number): void {
     const isOp = (a: number, b: number) => { this.get(o).i32(a).op(Op.i32_eq).get(o).i32(b).op(Op.i32_eq).op(Op.i32_or); };
-    const carried = (lf: number) => { this.get(o).i32(lf).op(Op.i32_eq).gget(G_LFCIN).i32(0).op(Op.i32_ne).op(Op.i32_and); };
+    const carried = (lf: number) => { this.get(o).i32(lf).op(Op.i32_eq).lf(LF_CIN_AT).i32(0).op(Op.i32_ne).op(Op.i32_and); };
     isOp(LF_ADD, LF_ADC); this.ifI32(); // result below the first operand (or equal, with a carry in)
-    this.gget(G_LFRES).gget(G_LFA).op(Op.i32_le_u).gget(G_LFRES).gget(G_LFA).op(Op.i32_lt_u); carried(LF_ADC); this.op(Op.select);
+    this.lf(LF_RES_AT).lf(LF_A_AT).op(Op.i32_le_u).lf(LF_RES_AT).lf(LF_A_AT).op(Op.i32_lt_u); carried(LF_ADC); this.op(Op.select);
     this.else(); isOp(LF_SUB, LF_SBB); this.ifI32(); // a borrow
-    this.gget(G_LFA).gget(G_LFB).op(Op.i32_le_u).gget(G_LFA).gget(G_LFB).op(Op.i32_lt_u); carried(LF_SBB); this.op(Op.select);
+    this.lf(LF_A_AT).lf(LF_B_AT).op(Op.i32_le_u).lf(LF_A_AT).lf(LF_B_AT).op(Op.i32_lt_u); carried(LF_SBB); this.op(Op.select);
     this.else(); // logic: 0; none, INC, DEC: the flags word's
     this.gget(G_FLAGS).i32(CF).op(Op.i32_and).get(o).i32(LF_LOGIC).op(Op.i32_ne).op(Op.i32_and);
     this.end().end();
@@ -606,28 +616,28 @@ class Translator {
   /** Push the core's ZF, SF (0 or 1). */
   private coreZF(o: number): void {
     this.get(o).op(Op.i32_eqz).ifI32().gget(G_FLAGS).i32(6).op(Op.i32_shr_u).i32(1).op(Op.i32_and);
-    this.else().gget(G_LFRES).op(Op.i32_eqz).end();
+    this.else().lf(LF_RES_AT).op(Op.i32_eqz).end();
   }
   private coreSF(o: number): void {
     this.get(o).op(Op.i32_eqz).ifI32().gget(G_FLAGS).i32(7).op(Op.i32_shr_u).i32(1).op(Op.i32_and);
-    this.else().gget(G_LFRES).gget(G_LFSIGN).op(Op.i32_and).i32(0).op(Op.i32_ne).end();
+    this.else().lf(LF_RES_AT).lf(LF_SIGN_AT).op(Op.i32_and).i32(0).op(Op.i32_ne).end();
   }
   /** Push the core's OF: sign of (a ^ r) & (b ^ r) after an addition, (a ^ b) & (a ^ r) after a
    *  subtraction; 0 after a logic op. */
   private coreOF(o: number): void {
     this.get(o).op(Op.i32_eqz).ifI32().gget(G_FLAGS).i32(11).op(Op.i32_shr_u).i32(1).op(Op.i32_and);
     this.else();
-    this.gget(G_LFA).gget(G_LFRES).op(Op.i32_xor);
-    this.gget(G_LFB).gget(G_LFRES).op(Op.i32_xor).gget(G_LFA).gget(G_LFB).op(Op.i32_xor);
+    this.lf(LF_A_AT).lf(LF_RES_AT).op(Op.i32_xor);
+    this.lf(LF_B_AT).lf(LF_RES_AT).op(Op.i32_xor).lf(LF_A_AT).lf(LF_B_AT).op(Op.i32_xor);
     this.get(o).i32(LF_ADD).op(Op.i32_eq).get(o).i32(LF_ADC).op(Op.i32_eq).op(Op.i32_or).get(o).i32(LF_INC).op(Op.i32_eq).op(Op.i32_or);
-    this.op(Op.select).op(Op.i32_and).gget(G_LFSIGN).op(Op.i32_and).i32(0).op(Op.i32_ne);
+    this.op(Op.select).op(Op.i32_and).lf(LF_SIGN_AT).op(Op.i32_and).i32(0).op(Op.i32_ne);
     this.get(o).i32(LF_LOGIC).op(Op.i32_ne).op(Op.i32_and);
     this.end();
   }
   /** Push 1 if condition cc (not PF's) holds on the core's lazy flags. */
   private coreCond(cc: number): void {
     const o = this.local();
-    this.gget(G_LFOP).set(o);
+    this.lf(LF_OP_AT).set(o);
     switch (cc >> 1) {
       case 0: this.coreOF(o); break;
       case 1: this.coreCF(o); break;
@@ -648,7 +658,7 @@ class Translator {
     const p = this.pending;
     if (!p) {
       const o = this.local(), cf = this.local();
-      this.gget(G_LFOP).set(o);
+      this.lf(LF_OP_AT).set(o);
       this.coreCF(o);
       this.set(cf);
       return cf;
@@ -938,8 +948,8 @@ class Translator {
         ? () => { this.i32(sz).get(v).call(down ? F_DEC : F_INC).op(Op.drop); }
         : () => {
           this.gget(G_FLAGS).i32(~CF).op(Op.i32_and).get(cf).op(Op.i32_or).gset(G_FLAGS);
-          this.i32(down ? LF_DEC : LF_INC).gset(G_LFOP).i32(sign(sz)).gset(G_LFSIGN);
-          this.get(v).gset(G_LFA).i32(1).gset(G_LFB).get(res).gset(G_LFRES);
+          this.lfKind(down ? LF_DEC : LF_INC, sz);
+          this.lfPut(LF_A_AT, v).i32(0).i32(1).mem(Op.i32_store, 2, LF_B_AT).lfPut(LF_RES_AT, res);
         };
       this.owe({ emit, writes: incDecFlags, kills: incDecFlags, incdec: { v, r: res, sz, dec: down, cf } });
       return true;
@@ -1324,8 +1334,9 @@ class Translator {
       for (let k = L + 1; k < n; k++) this.b.byte(Op.end).bytes(codes[k]!.view());
     }
     this.b.byte(Op.unreachable).byte(Op.end); // exits with flags go on here
-    this.get(this.xF).i32(7).op(Op.i32_and).gset(G_LFOP).get(this.xF).i32(~7).op(Op.i32_and).gset(G_LFSIGN);
-    this.get(this.fa).gset(G_LFA).get(this.fb).gset(G_LFB).get(this.fr).gset(G_LFRES);
+    this.i32(0).get(this.xF).i32(7).op(Op.i32_and).mem(Op.i32_store, 2, LF_OP_AT);
+    this.i32(0).get(this.xF).i32(~7).op(Op.i32_and).mem(Op.i32_store, 2, LF_SIGN_AT);
+    this.lfPut(LF_A_AT, this.fa).lfPut(LF_B_AT, this.fb).lfPut(LF_RES_AT, this.fr);
     this.b.byte(Op.end); // every exit goes on here
     this.gget(G_EIP0).get(this.xEip).op(Op.i32_add).gset(G_EIP);
     this.get(this.done).get(this.xN).op(Op.i32_add).tee(this.ret).get(this.cred).op(Op.i32_sub).addInstret();

@@ -8,7 +8,7 @@ export const enum Op {
   return = 0x0f, call = 0x10, call_indirect = 0x11, drop = 0x1a, select = 0x1b,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22, global_get = 0x23, global_set = 0x24,
   i32_load = 0x28, i32_load8_s = 0x2c, i32_load8_u = 0x2d, i32_load16_s = 0x2e, i32_load16_u = 0x2f,
-  i32_store = 0x36, i32_store8 = 0x3a, i32_store16 = 0x3b,
+  i32_store = 0x36, i64_store = 0x37, i32_store8 = 0x3a, i32_store16 = 0x3b,
   i32_const = 0x41, i64_const = 0x42,
   i32_eqz = 0x45, i32_eq = 0x46, i32_ne = 0x47, i32_lt_s = 0x48, i32_lt_u = 0x49, i32_gt_s = 0x4a,
   i32_gt_u = 0x4b, i32_le_s = 0x4c, i32_le_u = 0x4d, i32_ge_s = 0x4e, i32_ge_u = 0x4f,
@@ -65,8 +65,15 @@ export class Bytes {
       this.byte(b | 0x80);
     }
   }
-  /** Signed LEB128 of an i64 constant that fits in 32 bits (all the translator needs). */
-  s64(v: number): this { return this.s32(v); }
+  s64(v: bigint): this { // signed LEB128 of an i64 constant
+    v = BigInt.asIntN(64, v);
+    for (;;) {
+      const b = Number(v & 0x7fn);
+      v >>= 7n;
+      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) { this.byte(b); return this; }
+      this.byte(b | 0x80);
+    }
+  }
   name(s: string): this {
     const e = new TextEncoder().encode(s);
     return this.u32(e.length).bytes(e);

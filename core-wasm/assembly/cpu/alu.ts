@@ -1,7 +1,7 @@
 // Integer arithmetic with EFLAGS semantics (SDM Vol. 2 per-instruction "Flags Affected").
 // Operands arrive masked to the operand size sz (1, 2, 4).
 import {
-  flags, lfCin, setLazy, getCF, materialize, setArith, szp, sizeMask, sizeSign,
+  flags, setLfCin, setLazy, getCF, materialize, setArith, szp, sizeMask, sizeSign,
   LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC,
 } from "./flags";
 import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF } from "./state";
@@ -12,8 +12,8 @@ import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF } from "./state";
   switch (op) {
     case 0: r = a + b; setLazy(LF_ADD, sz, a, b, r); break;
     case 1: r = a | b; setLazy(LF_LOGIC, sz, a, b, r); break;
-    case 2: { const c: u32 = getCF() ? 1 : 0; r = a + b + c; lfCin = c; setLazy(LF_ADC, sz, a, b, r); break; }
-    case 3: { const c: u32 = getCF() ? 1 : 0; r = a - b - c; lfCin = c; setLazy(LF_SBB, sz, a, b, r); break; }
+    case 2: { const c: u32 = getCF() ? 1 : 0; r = a + b + c; setLfCin(c); setLazy(LF_ADC, sz, a, b, r); break; }
+    case 3: { const c: u32 = getCF() ? 1 : 0; r = a - b - c; setLfCin(c); setLazy(LF_SBB, sz, a, b, r); break; }
     case 4: r = a & b; setLazy(LF_LOGIC, sz, a, b, r); break;
     case 6: r = a ^ b; setLazy(LF_LOGIC, sz, a, b, r); break;
     default: r = a - b; setLazy(LF_SUB, sz, a, b, r); break;

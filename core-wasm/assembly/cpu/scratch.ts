@@ -3,6 +3,7 @@
 //   CORE_SCRATCH_BASE ┌─────────────────────────────┐
 //                     │ REGS   8 × u32 GPRs + snap  │ register file, indexable by ModRM number
 //                     │ SEGS   8 × 16 B             │ ES CS SS DS FS GS LDTR TR hidden caches
+//                     │ SEGCHK, lazy flags          │ segment check bits, last ALU result
 //   TLB_BASE (4 KiB)  ├─────────────────────────────┤
 //                     │ TLB    1 Mi × u32           │ one entry per linear page (see paging.ts)
 //   TLB_LIST_BASE     ├─────────────────────────────┤
@@ -29,6 +30,18 @@ export const SEGS_SIZE: u32 = 8 * SEG_STRIDE;
 // Per-segment access-check bits (u32 each), see seg.ts CHK_*.
 export const SEGCHK_BASE: u32 = SEGS_BASE + SEGS_SIZE;
 export const SEGCHK_SIZE: u32 = 8 * 4;
+// The lazy arithmetic flags (flags.ts), u32 each. In memory, not in wasm globals: translated
+// code is another module and reaches a core global only through an import, which V8 accesses
+// through a pointer (two memory operations); a store to a constant address is one. Kind and
+// sign bit are adjacent and 8-aligned, so translated code sets both with one i64 store.
+export const LAZY_BASE: u32 = SEGCHK_BASE + SEGCHK_SIZE;
+export const LF_OP_AT: u32 = LAZY_BASE;
+export const LF_SIGN_AT: u32 = LAZY_BASE + 4;
+export const LF_A_AT: u32 = LAZY_BASE + 8;
+export const LF_B_AT: u32 = LAZY_BASE + 12;
+export const LF_RES_AT: u32 = LAZY_BASE + 16;
+export const LF_CIN_AT: u32 = LAZY_BASE + 20;
+export const LAZY_SIZE: u32 = 24;
 
 export const TLB_BASE: u32 = CORE_SCRATCH_BASE + 0x1000;
 export const TLB_SIZE: u32 = 0x10_0000 * 4;
@@ -75,4 +88,4 @@ export const DIRTY_PAGES_SIZE: u32 = CODE_PAGES_SIZE;
 
 export const SCRATCH_END: u32 = DIRTY_PAGES_BASE + DIRTY_PAGES_SIZE;
 // Checked by init(): the sub-layout must fit in CORE_SCRATCH.
-export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE;
+export const SCRATCH_OK: bool = SCRATCH_END <= CORE_SCRATCH_BASE + CORE_SCRATCH_SIZE && LAZY_BASE + LAZY_SIZE <= TLB_BASE;

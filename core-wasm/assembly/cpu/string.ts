@@ -159,6 +159,6 @@ function bulk(op: u32, sz: u32, src: u32, slice: u32): u32 {
   return slice;
 }
 
-@inline function cmpZero(): bool { return lfOp == LF_SUB ? lfA == lfB : getZF(); }
+@inline function cmpZero(): bool { return lfOp() == LF_SUB ? lfA() == lfB() : getZF(); }
 /** Re-execute this REP instruction next time (its registers already hold the progress). */
 function eipBack(): void { eip = instrEip; }
