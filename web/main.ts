@@ -293,8 +293,9 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   tabLink?.close();
   tabLink = roleChoice(settings, "network") !== null && settings.netBackend === "tab" ? new TabLink() : undefined;
   // The root disk first, so the kernel names it vda (root=/dev/vda); streamed, its writes kept in this browser.
+  const diskType = deviceTypeWithRole("disk")!;
   const root: VirtioDeviceSpec[] = own && g.disk
-    ? [{ type: "blk", transport: "pci-modern", image: streamImage(guestFileUrl(g.disk) + MANIFEST_SUFFIX, location.href), ...(apic ? { irq: "msix" as const } : {}) }]
+    ? [{ type: diskType.name, transport: diskType.page!.default as TransportKind, image: streamImage(guestFileUrl(g.disk) + MANIFEST_SUFFIX, location.href), ...(apic ? { irq: "msix" as const } : {}) }]
     : [];
   streamed = {};
   const config: VmConfig = {
