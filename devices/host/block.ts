@@ -47,6 +47,11 @@ export interface BlockBackend {
    * Guest-visible guarantees still come from flush() alone.
    */
   writeBack?(): void | Promise<void>;
+  /**
+   * Optional: the disk's content identity (size and a SHA-256) without reading it whole — a
+   * streamed disk's bytes are mostly not here. A snapshot records it, and a resume compares it.
+   */
+  contentId?(): Promise<{ size: number; sha256: string }>;
   /** Release the host resource (a file descriptor) once the VM is done with the disk. */
   close?(): void;
 }

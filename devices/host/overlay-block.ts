@@ -12,12 +12,13 @@
 // writeBack() is the same commit started by the host while the guest idles: Linux's ext2 never
 // sends FLUSH for a plain `sync` (only fsync does), so without it a reload would lose synced data.
 import { checkBlockSize, inBounds, type BlockBackend } from "./block.ts";
+import { sha256Hex } from "./disk-manifest.ts";
 
 /** Overlay granularity: one store record per 4 KiB, the guest's page and ext2 block size. */
 export const OVERLAY_BLOCK_SIZE = 4096;
 
 /** What the overlay reads unchanged blocks from: bytes, or a read-only backend. */
-export type OverlayBase = Uint8Array | Pick<BlockBackend, "size" | "read" | "prepare">;
+export type OverlayBase = Uint8Array | Pick<BlockBackend, "size" | "read" | "prepare" | "contentId">;
 
 /** Where an overlay's blocks live between sessions. Block `i` covers bytes [i·B, i·B + B). */
 export interface OverlayStore {
@@ -56,7 +57,13 @@ export class OverlayBlockBackend implements BlockBackend {
     return new OverlayBlockBackend(base, store, await store.load(), opts);
   }
 
-  private readonly base: Pick<BlockBackend, "size" | "read" | "prepare">;
+  private readonly base: Pick<BlockBackend, "size" | "read" | "prepare" | "contentId">;
+  /**
+   * Over a base with an identity of its own (a streamed disk): the base's identity and the
+   * changed blocks' hashes, so a snapshot never reads the whole disk. Absent otherwise (the
+   * snapshot then reads the disk: devices/state/digest.ts).
+   */
+  readonly contentId?: () => Promise<{ size: number; sha256: string }>;
 
   constructor(
     base: OverlayBase,
@@ -67,6 +74,7 @@ export class OverlayBlockBackend implements BlockBackend {
     this.base = base instanceof Uint8Array ? bytesBase(base) : base;
     checkBlockSize(this.base.size, "overlay base");
     this.size = this.base.size;
+    if (this.base.contentId) this.contentId = () => this.layeredId();
     this.readonly = opts.readonly ?? false;
     this.id = opts.id ?? "vireo-overlay";
     this.blockSize = opts.blockSize ?? OVERLAY_BLOCK_SIZE;
@@ -174,6 +182,13 @@ export class OverlayBlockBackend implements BlockBackend {
   /** Idle write-back (block.ts): commit only when something is dirty; never queues an empty commit. */
   writeBack(): void | Promise<void> {
     if (this.dirty.size > 0) return this.flush();
+  }
+
+  private async layeredId(): Promise<{ size: number; sha256: string }> {
+    const base = await this.base.contentId!();
+    const lines = [`${base.size} ${base.sha256} ${this.blockSize}`];
+    for (const i of [...this.blocks.keys()].sort((a, b) => a - b)) lines.push(`${i} ${await sha256Hex(this.blocks.get(i)!)}`);
+    return { size: this.size, sha256: await sha256Hex(new TextEncoder().encode(lines.join("\n"))) };
   }
 
   /** Bytes of block `i` (the last block may be short when the size is not a multiple). */

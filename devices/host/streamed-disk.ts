@@ -11,7 +11,7 @@
 // not the manifest's — each is a clear error, the body is not read past what was asked, and the
 // request fails with it (IOERR to the guest) rather than handing it wrong bytes.
 import { checkBlockSize, inBounds, type BlockBackend } from "./block.ts";
-import { MANIFEST_SUFFIX, MAX_MANIFEST_BYTES, ManifestError, chunkCount, parseManifest, sha256Hex, type DiskManifest } from "./disk-manifest.ts";
+import { MANIFEST_SUFFIX, MAX_MANIFEST_BYTES, ManifestError, chunkCount, manifestId, parseManifest, sha256Hex, type DiskManifest } from "./disk-manifest.ts";
 import type { ChunkCache } from "./chunk-cache.ts";
 
 /** What the disk has done so far (the page shows it while the guest boots). */
@@ -134,6 +134,11 @@ export class StreamedDisk implements BlockBackend {
   }
 
   flush(): void {}
+
+  /** The image's identity: its manifest's (the SHA-256 of its chunk hashes). */
+  async contentId(): Promise<{ size: number; sha256: string }> {
+    return { size: this.size, sha256: await manifestId(this.manifest) };
+  }
 
   /** Chunks in memory now. */
   get residentChunks(): number {

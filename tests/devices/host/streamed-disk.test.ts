@@ -13,6 +13,7 @@ import { MANIFEST_FORMAT, ManifestError, makeManifest, parseManifest, type DiskM
 import { OverlayBlockBackend, type OverlayStore } from "../../../devices/host/overlay-block.ts";
 import { VirtioBlk } from "../../../devices/virtio/blk.ts";
 import { Harness } from "../virtio/device-harness.ts";
+import { diskId } from "../../../devices/state/digest.ts";
 
 const CHUNK = 16 << 10;
 
@@ -333,4 +334,26 @@ test("a reset drops the requests parked for the host; their fetch completes noth
   assert.deepEqual(q.takeUsed(), []);
   assert.deepEqual([...h.bytes(r.bufs[2]!)], [0xcc]);
   assert.equal(dev.hostIo(), null);
+});
+
+test("a snapshot's disk identity comes from the manifest and the overlay's blocks, without fetching the disk", async () => {
+  const img = image(16 * CHUNK, 4);
+  const s = await serve(img);
+  const open = async () => OverlayBlockBackend.open(await StreamedDisk.open(s.manifestUrl), memoryStore());
+  const a = await open();
+  const b = await open();
+  const before = s.ranges.length;
+  const idA = await diskId(a);
+  assert.equal(idA.size, img.length);
+  assert.deepEqual(await diskId(b), idA, "the same image, no changes: the same identity");
+  a.write(4096, new Uint8Array(4096).fill(9));
+  const changed = await diskId(a);
+  assert.notEqual(changed.sha256, idA.sha256);
+  b.write(4096, new Uint8Array(4096).fill(9));
+  assert.deepEqual(await diskId(b), changed, "the same writes: the same identity");
+  assert.equal(s.ranges.length, before, "no chunk was fetched for it");
+  // Another image (another manifest) is another identity.
+  const other = await serve(image(16 * CHUNK, 5));
+  const c = await OverlayBlockBackend.open(await StreamedDisk.open(other.manifestUrl), memoryStore());
+  assert.notEqual((await diskId(c)).sha256, idA.sha256);
 });
