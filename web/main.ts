@@ -223,7 +223,10 @@ const guestFileUrl = (file: string): string => new URL(`guest-images/${file}`, d
 async function tableGuestImages(g: GuestSpec): Promise<{ kernel: Uint8Array; initrd: Uint8Array }> {
   const load = async (file: string) => {
     try {
-      return await fetchBytes(guestFileUrl(file), (loaded, total) => controls.showProgress(`loading ${file}`, loaded, total));
+      const bytes = await fetchBytes(guestFileUrl(file), (loaded, total) => controls.showProgress(`loading ${file}`, loaded, total));
+      // A host that answers every path with its index page (vite preview, many static hosts).
+      if (/^\s*<(!doctype|html)/i.test(new TextDecoder().decode(bytes.subarray(0, 64)))) throw new Error(`cannot load ${file}: not there (the server sent a web page)`);
+      return bytes;
     } catch (e) {
       throw new Error(`${g.label}: ${(e as Error).message}${g.build ? ` (not built here? ${g.build}, then npm run build -- or npm start)` : ""}`);
     }
