@@ -201,7 +201,9 @@ export class VirtioBlk implements VirtioDevice, Stateful {
     if (!this.ctx || index !== 0) return;
     serveQueue(this.ctx, 0, (c) => {
       // Behind a parked request, or itself waiting for the backend's bytes: parked, in order.
+      // Behind one, its bytes are asked for now, so the fetches of a batch run side by side.
       if (this.waiting.length > 0 || this.startLoad(c)) {
+        if (this.waiting.length > 0) for (const [offset, length, write] of this.extents(c)) void this.backend.prepare?.(offset, length, write);
         this.waiting.push(c);
         return PARKED;
       }

@@ -39,6 +39,9 @@ class ImageServer {
   mode: Mode = "ranges";
   /** Bytes written to answers (a client that aborts stops this short). */
   sent = 0;
+  /** > 0: range answers wait until this many requests are waiting (requests made one after another never get one). */
+  hold = 0;
+  private held: (() => void)[] = [];
   private readonly server = createServer((req, res) => this.serve(req, res));
   origin = "";
 
@@ -67,6 +70,15 @@ class ImageServer {
     this.ranges.push(range ?? "");
     const m = /^bytes=(\d+)-(\d+)$/.exec(range ?? "");
     if (this.mode === "no-ranges" || !m) return this.whole(res);
+    if (this.hold > 0) {
+      this.held.push(() => this.answer(res, m));
+      if (this.held.length >= this.hold) for (const go of this.held.splice(0)) go();
+      return;
+    }
+    this.answer(res, m);
+  }
+
+  private answer(res: ServerResponse, m: RegExpExecArray): void {
     let first = Number(m[1]), last = Math.min(Number(m[2]), this.img.length - 1);
     if (this.mode === "flaky" && this.ranges.length % 2 === 0) return void res.destroy(); // every other connection drops
     let body = this.img.subarray(first, last + 1);
@@ -356,4 +368,23 @@ test("a snapshot's disk identity comes from the manifest and the overlay's block
   const other = await serve(image(16 * CHUNK, 5));
   const c = await OverlayBlockBackend.open(await StreamedDisk.open(other.manifestUrl), memoryStore());
   assert.notEqual((await diskId(c)).sha256, idA.sha256);
+});
+
+test("requests parked behind one that waits have their chunks asked for at once: the fetches run side by side", async () => {
+  const img = image(32 * CHUNK, 6);
+  const s = await serve(img);
+  const disk = await StreamedDisk.open(s.manifestUrl, { timeoutMs: 3000 }); // fetched one by one, the first times out
+  const dev = new VirtioBlk({ backend: await OverlayBlockBackend.open(disk, memoryStore()), queueSize: 16 });
+  const h = new Harness(dev).activate();
+  const q = h.drivers[0]!;
+  s.hold = 3; // no answer until three requests wait: one fetch after another would never finish
+  const reads = [2, 9, 17].map((c) => q.post(hdr(T_IN, (c * CHUNK) / 512), 512, 1));
+  q.kick();
+  for (let io = dev.hostIo(); io; io = dev.hostIo()) {
+    await io;
+    dev.poll();
+  }
+  assert.deepEqual(q.takeUsed().map((u) => u.id), reads.map((r) => r.id));
+  reads.forEach((r, n) => assert.equal(h.bytes(r.bufs[2]!)[0], S_OK));
+  reads.forEach((r, n) => assert.deepEqual(h.bytes(r.bufs[1]!), img.subarray([2, 9, 17][n]! * CHUNK, [2, 9, 17][n]! * CHUNK + 512)));
 });
