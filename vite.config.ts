@@ -5,6 +5,8 @@ import { fileSize } from "./devices/host/file-size.ts";
 import { ISOLATION_HEADERS } from "./web/isolation-headers.ts";
 import { GUEST_SPECS } from "./devices/vm/guests.ts";
 import { MANIFEST_SUFFIX } from "./devices/host/disk-manifest.ts";
+import { attachWisp } from "./cli/wisp-relay.ts";
+import { addressClass } from "./cli/relay-policy.ts";
 
 // Cross-origin isolation (SharedArrayBuffer), on dev and preview.
 const isolation = { ...ISOLATION_HEADERS };
@@ -102,6 +104,22 @@ function printBootUrl(): Plugin {
   };
 }
 
+/**
+ * The page's Wisp relay (?netbackend=wisp) at wisp/ on the dev and preview servers, so `npm start`
+ * gives the guest the network with nothing else running. Destinations are judged as by `vireo
+ * wisp`, with one addition: a page opened from this machine may reach this machine's loopback
+ * (the guest's 10.0.2.2 is the host's 127.0.0.1, as with the CLI's NAT); from elsewhere not.
+ */
+function wispRelay(): Plugin {
+  const attach = (server: { httpServer: import("node:http").Server | null | unknown; config: { logger: { warn(m: string): void } } }) => {
+    const http = server.httpServer as import("node:http").Server | null;
+    if (!http) return;
+    attachWisp(http, "/wisp/", { log: (m) => server.config.logger.warn(m) },
+      (remote) => new Set(remote !== undefined && addressClass(remote) === "loopback" ? ["loopback"] : []));
+  };
+  return { name: "vireo:wisp-relay", configureServer: attach, configurePreviewServer: attach };
+}
+
 export default defineConfig({
   root: "web",
   // Relative asset URLs: the built site works from any directory of a static host.
@@ -109,7 +127,7 @@ export default defineConfig({
   // web/public/coi-sw.js: the service worker that isolates the page where the host sends no
   // COOP/COEP headers; copied to dist/ unbundled, beside index.html (its scope).
   publicDir: "public",
-  plugins: [guestImages(), distroImages(), printBootUrl()],
+  plugins: [guestImages(), distroImages(), printBootUrl(), wispRelay()],
   server: { headers: isolation, fs: { allow: [".."] } },
   preview: { headers: isolation },
   worker: { format: "es" },

@@ -14,6 +14,8 @@ import { ensureQemu, plainInitrd, runQemu } from "./qemu.ts";
 import { READY, runVm, type VmRun, type WatchedRun } from "./proc.ts";
 import { CPU_END, CPU_PHASES, NET_END, blkScript, consoleScript, cpuScript, netScript, seqBytes } from "./workloads.ts";
 import { netServer } from "./net-server.ts";
+import { createServer as createHttpServer } from "node:http";
+import { attachWisp } from "../cli/wisp-relay.ts";
 import { formatTable, pairedRatios, row, target, type Row, type Target } from "./table.ts";
 import { KERNEL_APPEND, KERNEL_END, KERNEL_MARKS, prepareKernel, qemuDisk, vireoDisk, type KernelFiles } from "./kernel.ts";
 import { DEFAULT_CMDLINE } from "../devices/vm/config.ts";
@@ -363,11 +365,19 @@ if (only.has(NET_SECTION)) {
   const srv = await netServer(NET_MIB);
   const script = netScript(srv.port, NET_MIB);
   const NIC = deviceTypeWithRole("network")!.name;
-  const vs: (VmRun | null)[] = [], qs: (WatchedRun | null)[] = [];
+  // The page's path: the same NAT with its outside through a Wisp relay (here, in this process).
+  const relayHttp = createHttpServer();
+  const relay = attachWisp(relayHttp, "/", { allow: new Set(["loopback"]), log: (m) => process.stderr.write(`${m}\n`) });
+  await new Promise<void>((r) => relayHttp.listen(0, "127.0.0.1", r));
+  const relayUrl = `ws://127.0.0.1:${(relayHttp.address() as { port: number }).port}/`;
+  const vs: (VmRun | null)[] = [], ws: (VmRun | null)[] = [], qs: (WatchedRun | null)[] = [];
   for (let i = 0; i < RUNS; i++) {
     srv.reset();
     const v = await vm(NET_SECTION, ["--device", `${NIC},transport=${MODERN_PCI},backend=nat`, "--cmd", script], 600);
     vs.push(v && srv.check("vireo") ? v : null);
+    srv.reset();
+    const w = await vm(NET_SECTION, ["--device", `${NIC},transport=${MODERN_PCI},backend=nat,relay=${relayUrl}`, "--cmd", script], 600);
+    ws.push(w && srv.check("vireo via wisp") ? w : null);
     if (haveQemu) {
       srv.reset();
       // virtio-net-pci without its legacy interface: the same modern transport; the user-mode stack.
@@ -378,10 +388,13 @@ if (only.has(NET_SECTION)) {
     }
   }
   srv.close();
+  relay.close();
+  relayHttp.close();
   for (const [dir, a, b] of [["download", "d0", "d1"], ["upload", "d1", "u1"]] as const) {
     const wall = vs.map((r) => span(r, a, b, "wallS")), cpu = vs.map((r) => span(r, a, b, "cpuS"));
     add(row(NET_SECTION, `${NIC} ${MODERN_PCI} NAT: ${dir} ${NET_MIB} MiB`, "MiB/s", wall.map((w) => div(NET_MIB, w)), "busybox wget, HTTP server on the host's 127.0.0.1"));
     add(row(NET_SECTION, `${NIC} ${MODERN_PCI} NAT: ${dir} per CPU s`, "MiB/s", cpu.map((c) => div(NET_MIB, c)), "MiB per CPU second of the VM process (the NAT included)"));
+    add(row(NET_SECTION, `${NIC} ${MODERN_PCI} NAT via Wisp: ${dir} ${NET_MIB} MiB`, "MiB/s", ws.map((r) => div(NET_MIB, span(r, a, b, "wallS"))), "the page's path: relay=ws://… (a Wisp relay in the bench's process)"));
     if (haveQemu) {
       const qWall = qs.map((q) => span(q, a, b, "wallS")), qCpu = qs.map((q) => span(q, a, b, "cpuS"));
       add(row("reference", `qemu net ${dir}: MiB/s`, "MiB/s", qWall.map((w) => div(NET_MIB, w)), "-netdev user, virtio-net-pci disable-legacy=on"));

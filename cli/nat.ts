@@ -4,15 +4,17 @@
 // Atomics.wait, so sockets live where the event loop runs. The device's spec is given the link.
 import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
 import { deviceTypeWithRole } from "../devices/registry.ts";
-import { HostStack } from "../devices/net/host-stack.ts";
-import { LinkHost } from "../devices/net/link-host.ts";
-import { Nat, ipNumber, type NatLimits } from "../devices/net/nat.ts";
+import type { NatLimits } from "../devices/net/nat.ts";
 import { NodeOutside } from "../devices/net/node-outside.ts";
 import { parseForwards } from "../devices/net/port-forward.ts";
+import { GUEST, UserNet } from "../devices/net/user-net.ts";
 import { LogLimiter } from "../devices/log-limit.ts";
+import { WispRelay, type WispSocket } from "../devices/net/wisp-client.ts";
+import { WispOutside } from "../devices/net/wisp-outside.ts";
+import { RelayNames } from "../devices/net/relay-names.ts";
+import { WebSocket } from "ws";
 
 const NIC = deviceTypeWithRole("network")!.name;
-const GATEWAY = "10.0.2.2", DNS = "10.0.2.3", GUEST = "10.0.2.15", NETMASK = "255.255.255.0";
 
 export interface NatHost {
   /** The VM's devices, each NAT NIC given its link. */
@@ -27,7 +29,7 @@ export class NatError extends Error {}
 
 export async function startNats(devices: readonly VirtioDeviceSpec[], wake: () => void, log: (m: string) => void, limits?: Partial<NatLimits>): Promise<NatHost> {
   const limiter = new LogLimiter(log);
-  const hosts: { name: string; stack: HostStack; nat: Nat; link: LinkHost }[] = [];
+  const hosts: { name: string; net: UserNet }[] = [];
   const out: VirtioDeviceSpec[] = [];
   let nics = 0;
   try {
@@ -38,41 +40,38 @@ export async function startNats(devices: readonly VirtioDeviceSpec[], wake: () =
       }
       const name = `virtio-net${nics++}`; // not-a-device-name (the stats key of a NIC)
       if (d.forward !== undefined && d.backend !== "nat") throw new NatError(`--device ${NIC}: forward= needs backend=nat`);
+      if (d.relay !== undefined && d.backend !== "nat") throw new NatError(`--device ${NIC}: relay= needs backend=nat`);
+      if (d.relay !== undefined && d.forward !== undefined) throw new NatError(`--device ${NIC}: forward= is not offered through a relay (a Wisp relay only connects out)`);
       if (d.backend !== "nat") {
         out.push(d);
         continue;
       }
       const forwards = d.forward === undefined ? [] : parseForwards(String(d.forward), GUEST);
       if (typeof forwards === "string") throw new NatError(forwards);
-      const nat = new Nat({
-        outside: new NodeOutside(), gateway: ipNumber(GATEWAY)!, dns: ipNumber(DNS)!, guest: ipNumber(GUEST)!, netmask: ipNumber(NETMASK)!,
-        log: (m) => limiter.log(m), limits,
-      });
-      const stack = new HostStack({ nat, log: (m) => limiter.log(m) });
-      const link = new LinkHost(stack, wake);
-      hosts.push({ name, stack, nat, link });
+      const log = (m: string) => limiter.log(m);
+      const relay = d.relay === undefined ? null : String(d.relay);
+      // Through a relay, as the page: names are the relay's to resolve (relay-names.ts).
+      const outside = relay === null ? new NodeOutside()
+        : new WispOutside(new WispRelay(() => new WebSocket(relay) as unknown as WispSocket, log, relay), { names: new RelayNames() });
+      const net = new UserNet(outside, wake, log, limits);
+      hosts.push({ name, net });
       try {
-        await nat.forward(forwards);
+        await net.forward(forwards);
       } catch (e) {
         throw new NatError((e as Error).message);
       }
-      out.push({ ...d, link: link.end });
+      out.push({ ...d, link: net.end });
     }
   } catch (e) {
-    for (const h of hosts) close(h);
+    for (const h of hosts) h.net.close();
     throw e;
   }
   return {
     devices: out,
-    stats: () => Object.fromEntries(hosts.map((h) => [h.name, { ...h.stack.stats(), ...h.link.counters }])),
+    stats: () => Object.fromEntries(hosts.map((h) => [h.name, h.net.stats()])),
     close: () => {
-      for (const h of hosts) close(h);
+      for (const h of hosts) h.net.close();
       limiter.flush();
     },
   };
-}
-
-function close(h: { nat: Nat; link: LinkHost }): void {
-  h.link.close();
-  h.nat.close();
 }

@@ -15,6 +15,7 @@ const ENTRIES = {
   boot: "cli/boot.ts",
   "vm-worker": "cli/vm-worker.ts", // named as the tsx bootstrap it replaces (cli/vm-worker-url.ts)
   "vm-child": "bench/vm-child.ts",
+  wisp: "cli/wisp.ts", // vireo wisp: the Wisp relay
   // The npm package's entries (package.json "exports"): vireo, vireo/node; vireo/playwright.
   index: "lib/node/index.ts",
   playwright: "lib/playwright/index.ts",
@@ -47,7 +48,8 @@ export async function buildNode() {
     write: false,
     metafile: true,
     logLevel: "warning",
-    external: ["@playwright/test"],
+    // ws is a dependency (CommonJS requiring Node's modules, which an ESM bundle cannot inline).
+    external: ["@playwright/test", "ws"],
     plugins: [libEntryShared],
   });
   mkdirSync(BUNDLE_DIR, { recursive: true });

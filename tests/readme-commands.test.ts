@@ -35,6 +35,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^npm install$/, plan: { skip: "every test runs in an installed checkout" } },
   { match: /^npm run build$/, plan: { skip: "npm test runs its steps (build:core, typecheck, and vite build in test:e2e)" } },
   { match: /^npm run test:e2e$|^npx playwright test /, plan: { skip: "the Playwright tests: part of npm test" } },
+  { match: /^npm run wisp -- --port \d+ --allow loopback$/, plan: { skip: "a relay serving until stopped: tests/cli/wisp-relay.test.ts runs the relay and its client over a WebSocket, e2e/wisp.spec.ts the page through the preview server's relay" } },
   { match: /^npm run bench$/, plan: { skip: "minutes of benchmarks (5 on 2 cores)" } },
   { match: /^npm run bench -- --only snapshot$/, plan: { skip: "a benchmark: about 15 save/boot/restore runs, a minute" } },
   { match: /^npm run bench -- --only net,reference$/, plan: { skip: "a benchmark: 16 MiB each way through the NAT and through QEMU's user networking, three runs, about 3 minutes" } },

@@ -7,7 +7,7 @@ import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { parseBzImage } from "../devices/board/linux-boot.ts";
 import { ConsoleTerminal } from "./terminal.ts";
 import { Controls, writeSettings } from "./controls.ts";
-import { PAGE_DEVICES, deviceSpecs, kernelCmdline, parseSettings, roleChoice, withRole, type Settings } from "./settings.ts";
+import { PAGE_DEVICES, deviceSpecs, kernelCmdline, parseSettings, relayUrl, roleChoice, withRole, type Settings } from "./settings.ts";
 import { deviceTypeWithRole } from "../devices/registry.ts";
 import { defaultKernelName, loadDefaultGuest } from "./images.ts";
 import { ImagePicker } from "./image-picker.ts";
@@ -24,6 +24,7 @@ import type { CompareRow } from "./inspector/compare.ts";
 import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { TransportKind } from "../devices/virtio/device.ts";
 import { TabLink } from "./tab-link.ts";
+import { PageNat } from "./page-nat.ts";
 import { SharePanel } from "./share-panel.ts";
 import { readIdbShare } from "./idb-share.ts";
 import { withoutLinks } from "../devices/p9/memory-fs.ts";
@@ -91,6 +92,8 @@ const stateUrl = new URLSearchParams(location.search).get("state");
 let settings = parsed.settings;
 let vm: VmSession | undefined;
 let tabLink: TabLink | undefined;
+/** netbackend=wisp: the page's NAT over the relay. */
+let pageNat: PageNat | undefined;
 
 /** Each power-on a new locally administered MAC, so the guests of two tabs never share one. */
 function randomMac(): string {
@@ -192,6 +195,7 @@ const inspector = new Inspector({
   transcript: () => term.transcript(),
   type: (text) => vm?.send(new TextEncoder().encode(text)),
   focusTerminal: () => term.focus(),
+  natTable: () => (pageNat ? { via: pageNat.via, rows: pageNat.table(), counters: pageNat.stats() } : null),
 }, document.getElementById("inspector-toggle") as HTMLButtonElement);
 const sharePanel = new SharePanel((m) => term.note(m));
 
@@ -269,7 +273,9 @@ function describe(s: Settings): string {
       if (t.roles?.includes("terminal")) parts.push(`${c} ${what}`);
       continue;
     }
-    parts.push(`${what} ${c}${t.roles?.includes("network") ? ` (${s.netBackend === "tab" ? "tabs" : "built-in host"})` : ""}`);
+    const backend = s.netBackend === "tab" ? "tabs" : s.netBackend === "wisp" ? `NAT via the Wisp relay ${relayUrl(s, location.href)}`
+      : s.netBackend === "fetch" ? "NAT via fetch(): HTTP to port 80 only, servers that allow this page's origin" : "built-in host";
+    parts.push(`${what} ${c}${t.roles?.includes("network") ? ` (${backend})` : ""}`);
   }
   return parts.join(", ");
 }
@@ -301,6 +307,12 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     ? [{ type: diskType.name, transport: diskType.page!.default as TransportKind, image: streamImage(guestFileUrl(g.disk) + MANIFEST_SUFFIX, location.href), ...(apic ? { irq: "msix" as const } : {}) }]
     : [];
   streamed = {};
+  pageNat?.close();
+  const natBackend = roleChoice(settings, "network") !== null && (settings.netBackend === "wisp" || settings.netBackend === "fetch");
+  pageNat = natBackend ? new PageNat(settings.netBackend === "wisp" ? relayUrl(settings, location.href) : null, (m) => term.note(m)) : undefined;
+  if (natBackend && settings.netBackend === "fetch") {
+    term.note("network through fetch(): only plain HTTP to port 80 reaches out, and only servers that allow this page's origin (CORS); a Wisp relay (?relay=wss://…) gives TCP and UDP");
+  }
   const config: VmConfig = {
     kernel: images.kernel, // structured-cloned to the worker: the page's copies stay intact
     initrd: images.initrd,
@@ -308,7 +320,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
     memMiB,
     clock: "realtime",
     script: { cmds: [], ready: own ? g.ready : READY_LINE },
-    devices: [...root, ...deviceSpecs(settings, diskImageName(), { link: tabLink?.end, mac: randomMac() })],
+    devices: [...root, ...deviceSpecs(settings, diskImageName(), { link: tabLink?.end ?? pageNat?.end, mac: randomMac() })],
     inspect: true, // the inspector may open any time: observe the transports from power-on
     apic,
     ...(own && g.acpi ? { acpi: true } : {}),
@@ -322,6 +334,7 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
 function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about: string, resumed: SuspendMeta | "file" | null): void {
   lastExit = undefined;
   inspector.powered();
+  const nat = pageNat;
   const session = new VmSession(config, {
     inspect: (snapshot, stepped) => inspector.onSnapshot(snapshot, stepped),
     output: (bytes) => {
@@ -332,6 +345,7 @@ function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about
     stream: (image, progress) => showStream(image, progress),
     exit: (e) => {
       runStatus.stop();
+      nat?.close(); // the relay's WebSocket goes with the machine
       inspector.stopped();
       autoSuspend.stopped();
       lastExit = e;
@@ -360,6 +374,7 @@ function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about
   vm = session;
   autoSuspend.started(resumed === "file" ? null : resumed);
   if (tabLink) tabLink.wake = () => session.wake();
+  if (pageNat) pageNat.wake = () => session.wake();
   session.resize(term.cols, term.rows);
   if (roleChoice(settings, "memory") !== null && balloonMiB > 0) session.setBalloon(balloonMiB);
   setState("running", about);
@@ -437,6 +452,8 @@ async function resume(files?: Uint8Array[]): Promise<void> {
   if (meta?.screen) term.replay(meta.screen);
   tabLink?.close();
   tabLink = undefined;
+  pageNat?.close();
+  pageNat = undefined;
   startSession(config, disks, `resumed — ${describe(settings)}`, meta ?? "file");
 }
 

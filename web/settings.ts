@@ -8,9 +8,14 @@
 //                     hvc0), rng, balloon (its size set live), input (a keyboard fed from the
 //                     page's key presses; only transports with VIRTIO_F_VERSION_1), share (the
 //                     shared folder, virtio-9p), net; all off by default
-//   &netbackend=tab|host  where the NIC's frames go: "tab", one Ethernet segment with the guests
-//                     of this origin's other tabs (BroadcastChannel, default); "host", the
-//                     built-in host (DHCP, ping, a web page at 10.0.2.2)
+//   &netbackend=tab|host|wisp  where the NIC's frames go: "tab", one Ethernet segment with the
+//                     guests of this origin's other tabs (BroadcastChannel, default); "host", the
+//                     built-in host (DHCP, ping, a web page at 10.0.2.2); "wisp", the built-in
+//                     host as a NAT gateway to the real network through a Wisp relay; "fetch",
+//                     the same NAT with no relay: plain HTTP to port 80 becomes fetch() (CORS
+//                     permitting), nothing else gets out
+//   &relay=URL        the Wisp relay (ws:// or wss://; implies netbackend=wisp); default the
+//                     page's own wisp/ (which the dev server serves)
 //   &autoboot=1       power on when the page opens
 //   &apic=1|0         the board: 1, the APIC board (local APIC, I/O APIC, MP table; default),
 //                     whose bundled guest is bzImage-apic; 0, the PIC-only board and bzImage
@@ -57,10 +62,21 @@ export interface Settings {
   guest: string;
   /** The data disk's manifest URL when it is streamed; absent: the bundled disk. */
   stream?: string;
+  /** netBackend "wisp": the relay's URL. Absent: the page's own wisp/ (relayUrl). */
+  relay?: string;
 }
 
-export type NetBackendChoice = "tab" | "host";
-export const NET_BACKEND_CHOICES: readonly NetBackendChoice[] = ["tab", "host"];
+export type NetBackendChoice = "tab" | "host" | "wisp" | "fetch";
+export const NET_BACKEND_CHOICES: readonly NetBackendChoice[] = ["tab", "host", "wisp", "fetch"];
+
+/** The relay a "wisp" NIC uses: `relay=`, or wisp/ beside the page (ws: or wss: as the page is http: or https:). */
+export function relayUrl(s: Settings, page: string): string {
+  if (s.relay) return s.relay;
+  const u = new URL("wisp/", page);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  u.search = "";
+  return u.href;
+}
 
 /** The page's device controls, in plugging order (virtio0, virtio1, …). */
 export const PAGE_DEVICES = (): (DeviceType & { page: PageControl })[] => pageDeviceTypes();
@@ -130,6 +146,15 @@ export function parseSettings(search: string): ParsedSettings {
     s.devices[p.param] = choice(p.param, deviceChoices({ ...t, page: p }), p.optional ? p.off : (s.devices[p.param] ?? p.default));
   }
   s.netBackend = choice("netbackend", NET_BACKEND_CHOICES, s.netBackend);
+  const relay = q.get("relay");
+  if (relay !== null) {
+    if (/^wss?:\/\/[^/]/.test(relay) && URL.canParse(relay)) {
+      s.relay = relay;
+      if (!q.has("netbackend")) s.netBackend = "wisp";
+    } else {
+      errors.push(`relay=${relay} is not a ws:// or wss:// URL; using the page's own wisp/`);
+    }
+  }
   s.apic = choice("apic", ["0", "1"], s.apic ? "1" : "0") === "1";
   const irq = q.get("irq");
   if (irq !== null && irq !== "intx") {
@@ -167,6 +192,7 @@ export function settingsQuery(s: Settings, search = ""): string {
     put(p.param, s.devices[p.param] ?? p.off, p.optional ? p.off : p.default);
   }
   put("netbackend", s.netBackend, DEFAULT_SETTINGS.netBackend);
+  put("relay", s.relay ?? "", "");
   put("autoboot", s.autoboot ? "1" : "0", "0");
   put("apic", s.apic ? "1" : "0", DEFAULT_SETTINGS.apic ? "1" : "0");
   put("irq", typeof s.irq === "object" ? s.irq.join(",") : (s.irq ?? "intx"), "intx");
@@ -199,9 +225,10 @@ export function deviceSpecs(s: Settings, diskImage: string, net?: { link?: NetLi
       for (const o of t.options) if (o.default !== undefined && o.kind === "string") spec[optionField(o)] = o.default;
     }
     if (roles.includes("network")) {
-      if (s.netBackend === "tab" && !net?.link) continue;
+      // tab, wisp and fetch: frame rings to the page (its tab link, or its NAT)
+      if (s.netBackend !== "host" && !net?.link) continue;
       spec.backend = s.netBackend === "host" ? "host" : "link";
-      if (s.netBackend === "tab") spec.link = net!.link;
+      if (s.netBackend !== "host") spec.link = net!.link;
       if (net?.mac) spec.mac = net.mac;
     }
     const named = Array.isArray(s.irq) && s.irq.includes(t.page.param);

@@ -28,6 +28,7 @@ const BATCH = 16;
 const QUEUE_MAX = 64;
 /** Warm blocks remembered (the most recent are compiled first). */
 const WARM_MAX = 256;
+const COMPILED_MAX = 1 << 16;
 
 /** A translated block: its physical address, the generation of its page it was read at. */
 interface Block { phys: number; gen: number; tr: Translation; name: string }
@@ -76,6 +77,9 @@ export class Jit {
   private readonly exportsRef: Record<string, unknown>;
   /** phys → [EIP, needs] of warm blocks, oldest first (a Map keeps insertion order). */
   private readonly warm = new Map<number, [number, Needs]>();
+  /** phys → page generation of the blocks compiled into a region so far (entry or not),
+   *  forgotten wholesale past COMPILED_MAX: only the warm fill consults it. */
+  private readonly compiled = new Map<number, number>();
   private failed = false;
   private nextSlot = 0;
   /** Compile in the background (the VM); synchronously otherwise (tests: a block runs at once). */
@@ -130,7 +134,9 @@ export class Jit {
       return JIT_COMPILING;
     }
     const t0 = performance.now();
-    const blocks = this.translate([[phys, eip, this.needs()], ...this.takeWarm(BATCH - 1)], (p) => { if (p === phys) this.stats.declined++; });
+    const covered = new Set<number>();
+    const blocks = this.translate([[phys, eip, this.needs()]], () => { this.stats.declined++; }, covered)
+      .concat(this.translate(this.takeWarm(BATCH - 1), undefined, covered, true));
     return this.compileNow(blocks, phys, eip, t0);
   }
 
@@ -166,6 +172,10 @@ export class Jit {
     return { bytes: new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + at, Math.min(8, 4096 - (lin & 0xfff))), phys, gen };
   }
 
+  private pageGen(phys: number): number {
+    return new Uint32Array(this.memory.buffer, this.L.PAGE_GEN_BASE + (phys >>> 12) * 4, 1)[0]!;
+  }
+
   /** The permission bits the core's accesses need now (its CPL's). */
   private needs(): Needs {
     const g = (name: string) => (this.exportsRef[name] as WebAssembly.Global).value as number;
@@ -184,10 +194,14 @@ export class Jit {
   }
 
   /** Translate blocks [phys, eip]; `declined` hears of those with nothing to translate. */
-  private translate(want: Want[], declined: (phys: number) => void = () => {}, covered?: Set<number>): Block[] {
+  private translate(want: Want[], declined: (phys: number) => void = () => {}, covered?: Set<number>, warm = false): Block[] {
     const blocks: Block[] = [];
     for (const [p, e, needs] of want) {
-      if (covered?.has(p)) { this.core.jitRecount(p); continue; }
+      if (covered?.has(p)) { if (!warm) this.core.jitRecount(p); continue; }
+      // A warm block fills the module only if no region holds it yet, in this batch (covered)
+      // or an earlier one at the page's generation: else most of a hot page was compiled again
+      // and again (gzip's deflate page: regions at 15 of its blocks, each with the same seven).
+      if (warm && this.compiled.get(p) === this.pageGen(p)) continue;
       // Mark the page before reading it: from here on a write to it makes the block stale.
       const gen = this.core.jitMarkCode(p);
       const page = new Uint8Array(this.memory.buffer, this.L.GUEST_RAM_BASE + (p & ~0xfff), 4096);
@@ -195,6 +209,8 @@ export class Jit {
       if (tr) {
         blocks.push({ phys: p, gen, tr, name: `r${(e >>> 0).toString(16)}_${p.toString(16)}` });
         for (const off of tr.members.slice(1)) covered?.add((p & ~0xfff) + off);
+        if (this.compiled.size > COMPILED_MAX) this.compiled.clear();
+        for (const off of tr.members) this.compiled.set((p & ~0xfff) + off, gen);
       } else declined(p);
     }
     return blocks;
@@ -210,7 +226,7 @@ export class Jit {
     // is not compiled again on its own: it counts again, and gets a region of its own only if it
     // turns hot entered from elsewhere.
     const covered = new Set<number>();
-    const blocks = this.translate(hot, (p) => { this.stats.declined++; this.core.jitDecline(p); }, covered).concat(this.translate(warm));
+    const blocks = this.translate(hot, (p) => { this.stats.declined++; this.core.jitDecline(p); }, covered).concat(this.translate(warm, undefined, covered, true));
     if (blocks.length === 0) { this.stats.compileMs += performance.now() - t0; return; }
     const bytes = blocksModule(blocks.map((b) => b.tr), this.maxPages, this.names ? blocks.map((b) => b.name) : undefined);
     this.stats.bytes += bytes.length;

@@ -12,6 +12,8 @@ import type { NetLinkEnd } from "./ring-backend.ts";
 export const HOST_LINK_RING_BYTES = 1 << 20;
 /** How often the backend's timers run (NAT retransmission and expiry), and the longest sleep. */
 export const TICK_MS = 100;
+/** Where Atomics.waitAsync is missing: how often the worker's ring is looked at. */
+const POLL_MS = 4;
 
 /** A backend served from the host thread; `tick` runs its timers. */
 export interface HostBackend extends NetBackend {
@@ -77,6 +79,11 @@ export class LinkHost {
       }
       const cell = this.fromVm.waitCell;
       if (this.fromVm.available() > 0) continue;
+      if (typeof Atomics.waitAsync !== "function") {
+        // A browser without waitAsync (Firefox): the ring is looked at every few milliseconds.
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        continue;
+      }
       const w = Atomics.waitAsync(cell.array, cell.index, cell.value, TICK_MS);
       if (w.async) await w.value;
       else await new Promise((r) => setTimeout(r, 0));

@@ -52,6 +52,8 @@ export interface Outside {
    * `code` is "ENOTFOUND" / "ENODATA" when the name has none.
    */
   resolve(name: string, family: 4 | 6): Promise<string[]>;
+  /** Let go of what the outside holds for the NAT (a relay's WebSocket); no events follow. */
+  close?(): void;
   /** Listen on host address:port (port forwarding); resolves once listening. Absent: not offered. */
   listenTcp?(host: string, port: number, accept: OutsideAccept): Promise<{ close(): void }>;
 }

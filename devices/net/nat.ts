@@ -279,6 +279,7 @@ export class Nat implements TcpWire {
     this.tcpCount = 0;
     for (const f of this.udp.values()) f.sock.close();
     this.udp.clear();
+    this.outside.close?.();
   }
 
   /**

@@ -8,16 +8,24 @@
 //   - Flow control upstream is the server's CONTINUE credit (the client queues DATA past it):
 //     `buffered` is that queue, polled, and a fall in it is the NAT's drain.
 //   - No flow control downstream (a WebSocket cannot be paused): while the NAT asks for a pause
-//     the stream's data is held here, up to HOLD_MAX bytes; past that the stream is closed (a
-//     reset for the guest), so a slow guest cannot make the page hold memory without bound.
+//     the stream's data is held here, up to HOLD_MAX bytes a stream and HOLD_TOTAL for all;
+//     past that the stream is closed (a reset for the guest), so a slow guest cannot make the
+//     page hold memory without bound. A relay sends as fast as its remote does, and an emulated
+//     guest takes a few MB/s: a download runs up to HOLD_MAX ahead of the guest, so that is the
+//     room a single transfer has (a 16 MiB download from a local server arrives almost at once).
 //   - UDP streams go to one destination each: a guest flow gets one per destination (at most
 //     UDP_DESTINATIONS).
-//   - No name lookups: `resolve` comes from the page (DNS over HTTPS, say), or names fail.
+//   - Names: CONNECT carries a hostname, so with `names` (relay-names.ts) the relay resolves
+//     them: the guest is given a stand-in address, and a connection to it is opened to the name.
+//     Otherwise `resolve` comes from the page (DNS over HTTPS, say), or names fail.
+import type { RelayNames } from "./relay-names.ts";
 import type { Outside, OutsideTcp, OutsideTcpEvents, OutsideUdp } from "./nat-outside.ts";
 
 /** The part of a Wisp client connection the NAT uses (the shape of wisp-js's ClientConnection). */
 export interface WispClient {
   create_stream(host: string, port: number, type?: "tcp" | "udp"): WispClientStream;
+  /** Close the connection (the NAT is gone). */
+  close?(): void;
 }
 
 /** A Wisp stream (the shape of wisp-js's ClientStream). */
@@ -39,7 +47,9 @@ export const WISP_CLOSE_REASONS: Readonly<Record<number, string>> = {
 };
 const VOLUNTARY = 0x02, CLIENT_ERROR = 0x81;
 /** Downstream bytes held for a paused stream before it is closed. */
-export const HOLD_MAX = 1 << 20;
+export const HOLD_MAX = 64 << 20;
+/** Downstream bytes held for all paused streams together. */
+export const HOLD_TOTAL = 128 << 20;
 /** UDP destinations per guest flow. */
 export const UDP_DESTINATIONS = 16;
 /** How often `buffered` is looked at for streams that have some (ms). */
@@ -48,6 +58,8 @@ export const DRAIN_POLL_MS = 50;
 export interface WispOutsideOptions {
   /** Name lookups (the NAT's DNS); absent: every name is unknown. */
   resolve?: (name: string, family: 4 | 6) => Promise<string[]>;
+  /** The relay resolves names: the guest gets stand-in addresses (when `resolve` is absent). */
+  names?: RelayNames;
   setInterval?: (f: () => void, ms: number) => unknown;
   clearInterval?: (t: unknown) => void;
 }
@@ -57,6 +69,8 @@ class WispTcp implements OutsideTcp {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private done = false;
+  /** The remote closed while data was held: the end goes to the guest after that data. */
+  private endOwed = false;
   lastBuffered = 0;
 
   constructor(private readonly owner: WispOutside, private readonly s: WispClientStream, private readonly ev: OutsideTcpEvents) {
@@ -65,18 +79,19 @@ class WispTcp implements OutsideTcp {
       if (!this.paused) return ev.data(data);
       this.held.push(data);
       this.heldBytes += data.length;
-      if (this.heldBytes > HOLD_MAX) {
+      owner.held += data.length;
+      if (this.heldBytes > HOLD_MAX || owner.held > HOLD_TOTAL) {
         this.s.close(CLIENT_ERROR);
-        this.finish(`the guest is not reading: ${this.heldBytes} bytes held`);
+        this.finish(`the guest is not reading: ${this.heldBytes} bytes held${owner.held > HOLD_TOTAL ? ` (${owner.held} for all streams)` : ""}`);
       }
     };
     s.onclose = (reason) => {
-      if (this.done) return;
+      if (this.done || this.endOwed) return;
       if (reason === VOLUNTARY) {
-        // The remote's close: its data has all come (held data first, then the end).
+        // The remote's close: its data has all come (held data first — on resume if the guest
+        // is not reading now — then the end).
+        this.endOwed = true;
         this.flushHeld();
-        ev.end();
-        this.finish(null);
       } else {
         this.finish(`wisp ${WISP_CLOSE_REASONS[reason] ?? "close reason 0x" + reason.toString(16)}`);
       }
@@ -101,6 +116,9 @@ class WispTcp implements OutsideTcp {
   destroy(): void {
     if (this.done) return;
     this.done = true;
+    this.owner.held -= this.heldBytes;
+    this.heldBytes = 0;
+    this.held = [];
     this.owner.unwatch(this);
     this.s.close(VOLUNTARY);
   }
@@ -126,18 +144,28 @@ class WispTcp implements OutsideTcp {
     while (!this.paused && this.held.length > 0) {
       const d = this.held.shift()!;
       this.heldBytes -= d.length;
+      this.owner.held -= d.length;
       this.ev.data(d);
+    }
+    if (this.endOwed && this.held.length === 0 && !this.done) {
+      this.ev.end();
+      this.finish(null);
     }
   }
 
   private finish(error: string | null): void {
     this.done = true;
+    this.owner.held -= this.heldBytes;
+    this.heldBytes = 0;
+    this.held = [];
     this.owner.unwatch(this);
     this.ev.closed(error);
   }
 }
 
 export class WispOutside implements Outside {
+  /** Bytes held for paused streams (all of them). */
+  held = 0;
   private readonly watched = new Set<WispTcp>();
   private timer: unknown = null;
   private readonly every: (f: () => void, ms: number) => unknown;
@@ -149,7 +177,7 @@ export class WispOutside implements Outside {
   }
 
   connectTcp(ip: string, port: number, ev: OutsideTcpEvents): OutsideTcp {
-    const t = new WispTcp(this, this.client.create_stream(ip, port, "tcp"), ev);
+    const t = new WispTcp(this, this.client.create_stream(this.host(ip), port, "tcp"), ev);
     // CONNECT is optimistic: the stream takes data at once; a failure arrives as CLOSE.
     queueMicrotask(() => ev.connected());
     return t;
@@ -165,7 +193,7 @@ export class WispOutside implements Outside {
         let s = streams.get(key);
         if (!s) {
           if (streams.size >= UDP_DESTINATIONS) return; // UDP is lossy: past the cap, dropped
-          s = this.client.create_stream(ip, port, "udp");
+          s = this.client.create_stream(this.host(ip), port, "udp");
           s.onmessage = (d) => open && message(d, ip, port);
           s.onclose = () => void streams.delete(key);
           streams.set(key, s);
@@ -180,9 +208,25 @@ export class WispOutside implements Outside {
     };
   }
 
+  close(): void {
+    for (const w of [...this.watched]) this.unwatch(w);
+    this.client.close?.();
+  }
+
   resolve(name: string, family: 4 | 6): Promise<string[]> {
     if (this.opts.resolve) return this.opts.resolve(name, family);
+    const names = this.opts.names;
+    if (names) {
+      // The name's own addresses are the relay's to know; the guest gets an IPv4 stand-in only.
+      if (family === 4) return Promise.resolve([names.address(name)]);
+      return Promise.reject(Object.assign(new Error(`${name}: IPv4 only through the relay`), { code: "ENODATA" }));
+    }
     return Promise.reject(Object.assign(new Error(`no resolver for ${name}`), { code: "ENOTFOUND" }));
+  }
+
+  /** What the relay is asked to connect to: the name behind a stand-in address, or the address. */
+  private host(ip: string): string {
+    return this.opts.names?.name(ip) ?? ip;
   }
 
   /** A stream with queued upstream data: polled until the queue empties. */

@@ -1,13 +1,13 @@
 // The vCPU as a snapshot component: the core's architectural state, named field by field. The
-// globals are the core's own exports (core-wasm/assembly/machine-state.ts), the register file
-// and segment caches its CORE_SCRATCH words, the x87 registers read through fpuReg*, and the run
-// page's interrupt lines. After a load the core drops what derives from them (TLB, fetch window,
+// globals are the core's own exports (core-wasm/assembly/machine-state.ts) but for the lazy
+// flags, which live in its scratch memory (LAZY_BASE), as do the register file and segment
+// caches; the x87 registers are read through fpuReg*, and the run page's interrupt lines. After a load the core drops what derives from them (TLB, fetch window,
 // translated blocks: machine-state.ts stateLoaded) — the JIT's code is never part of a state.
 import * as L from "../../core-wasm/build/layout.ts";
 import type { Core } from "../../core-wasm/loader.ts";
 import type { StateTable, Stateful } from "./fields.ts";
 
-/** The core's state globals and their types (i64 ones as u64 bit patterns). */
+/** The core's state globals and their types (i64 ones as u64 bit patterns); some are memory words (LAZY_WORDS). */
 const GLOBALS = {
   eip: "u32", instrEip: "u32", flags: "u32",
   // The lazy flags: the last flag-setting operation and its operands (cpu/flags.ts).
@@ -21,6 +21,11 @@ const GLOBALS = {
   biosSignId: "u64", perfEvtSel0: "u32", perfEvtSel1: "u32", perfCtr0: "u64", perfCtr1: "u64", perfStart0: "u64", perfStart1: "u64",
   fpuCW: "u32", fpuSW: "u32", fpuTop: "u32", fpuEmpty: "u32", fpuFIP: "u32", fpuFCS: "u32", fpuFOP: "u32", fpuFDP: "u32", fpuFDS: "u32",
 } as const;
+
+/** The lazy flags' words in the core's memory (translated code stores them at constant addresses). */
+const LAZY_WORDS: Partial<Record<keyof typeof GLOBALS, number>> = {
+  lfOp: L.LF_OP_AT, lfA: L.LF_A_AT, lfB: L.LF_B_AT, lfRes: L.LF_RES_AT, lfSign: L.LF_SIGN_AT, lfCin: L.LF_CIN_AT,
+};
 
 /** The run page's words that are state, not per-trap scratch: the INTR and NMI lines, IA32_APIC_BASE. */
 const RUN_WORDS = { runIntr: L.RUN_INTR, runNmi: L.RUN_NMI, runApicBase: L.RUN_APIC_BASE } as const;
@@ -51,7 +56,13 @@ export class CpuState implements Stateful {
     this.segments = new Uint32Array(buf, L.SEGS_BASE, (L.SEGCHK_BASE - L.SEGS_BASE) / 4);
     this.segmentChecks = new Uint32Array(buf, L.SEGCHK_BASE, 8);
     const exports = core.exports as unknown as Record<string, Global>;
+    const words = new Uint32Array(buf);
     for (const [name, type] of Object.entries(GLOBALS)) {
+      const at = LAZY_WORDS[name as keyof typeof GLOBALS];
+      if (at !== undefined) {
+        Object.defineProperty(this, name, { get: () => words[at >> 2]!, set: (v: number) => void (words[at >> 2] = v), enumerable: true });
+        continue;
+      }
       const g = exports[name];
       if (!g || typeof g !== "object" || !("value" in g)) throw new Error(`core.wasm does not export the state global ${name}`);
       Object.defineProperty(this, name, type === "u64"

@@ -392,6 +392,8 @@ export interface NetSpec extends VirtioDeviceSpec {
   link?: NetLinkEnd;
   /** backend=nat: host ports forwarded into the guest (devices/net/port-forward.ts). */
   forward?: string;
+  /** backend=nat: the outside through this Wisp relay (ws:// or wss:// URL), as a page reaches it. */
+  relay?: string;
   /** The MAC address, "02:76:69:72:65:00" by default. */
   mac?: string;
 }
@@ -409,6 +411,10 @@ export const netType: DeviceType<NetSpec> = {
         const r = parseForwards(String(v));
         return typeof r === "string" ? r : null;
       },
+    },
+    {
+      key: "relay", kind: "string", meta: "URL", help: "backend=nat: reach the outside through a Wisp relay (ws://HOST:PORT/, as the page does) instead of this machine's sockets",
+      check: (v) => (/^wss?:\/\/[^/]/.test(String(v)) ? null : "relay must be a ws:// or wss:// URL"),
     },
     {
       key: "mac", kind: "string", meta: "M", help: "the MAC address (default 02:76:69:72:65:00)",

@@ -25,8 +25,9 @@ test("Ctrl-A x on a terminal quits a guest spinning in a busy loop within 3 s, e
   let cliPid = 0;
   const waiters: (() => void)[] = [];
   p.stdout.on("data", (b: Buffer) => {
-    // Busybox's line editor asks a terminal for its cursor position (ESC [6n) after the prompt.
-    out += b.toString("latin1").replace(/\r|\x1b\[6n/g, "");
+    // Busybox's line editor asks a terminal for its cursor position (ESC [6n) after the prompt;
+    // removed from the whole text, since a chunk may end inside it.
+    out = (out + b.toString("latin1")).replace(/\r|\x1b\[6n/g, "");
     cliPid ||= Number(/cli-pid (\d+)/.exec(out)?.[1] ?? 0);
     for (const w of waiters.splice(0)) w();
   });

@@ -343,6 +343,17 @@ test("region shapes: a loop after the entry block (a wasm loop) and a loop in a 
   }
 });
 
+test("a warm block a region already holds is not compiled into a region of its own as well", { skip }, () => {
+  // jit-loops.asm has 12 basic blocks (by hand: 4 in `test` counting the return addresses, 3
+  // in `sum`, 5 in `nest`). Hot entries take their warm successors in; a warm block that fills
+  // a module used to get its own region too, although a region of the batch (or an earlier
+  // one) held it: at threshold 8 the program's blocks were compiled 28 times (2.3 each).
+  const m = boot("jit-loops", 8);
+  run(m, L.EXIT_POWEROFF);
+  const s = m.core.jit.stats;
+  assert.ok(s.regionBlocks <= 2 * 12, `blocks compiled ${s.regionBlocks} times in ${s.blocks} regions`);
+});
+
 test("a condition at the start of a block reads the flags its region's previous block left in the core (CMP at every size, TEST, ADD)", { skip }, () => {
   const ref = boot("jit-flags-in", 0);
   run(ref, L.EXIT_POWEROFF);

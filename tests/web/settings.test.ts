@@ -2,7 +2,7 @@
 // bad value is reported and falls back to its default without touching the other settings.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_SETTINGS, deviceSpecs, kernelCmdline, parseSettings, settingsQuery } from "../../web/settings.ts";
+import { DEFAULT_SETTINGS, deviceSpecs, kernelCmdline, parseSettings, relayUrl, settingsQuery } from "../../web/settings.ts";
 import { TRANSPORT_KINDS } from "../../devices/virtio/device.ts";
 
 test("no query gives the defaults: serial console, the data disk on pci-modern", () => {
@@ -114,10 +114,33 @@ test("jit=off or a threshold: VmConfig.jit, round-tripped; the default stays out
     const s = parseSettings(q).settings;
     assert.deepEqual(parseSettings(settingsQuery(s)).settings, s);
   }
-  assert.equal(new URLSearchParams(settingsQuery(parseSettings("?jit=5000").settings)).has("jit"), false);
+  assert.equal(new URLSearchParams(settingsQuery(parseSettings("?jit=20000").settings)).has("jit"), false);
   const bad = parseSettings("?jit=fast");
   assert.equal(bad.settings.jit, undefined);
-  assert.match(bad.errors[0]!, /^jit=fast is not off or a whole number of runs; using 5000$/);
+  assert.match(bad.errors[0]!, /^jit=fast is not off or a whole number of runs; using 20000$/);
+});
+
+test("netbackend=wisp|fetch and relay=: the relay URL round-trips, implies wisp, defaults to the page's own wisp/", () => {
+  const { settings, errors } = parseSettings("?net=pci-modern&relay=wss://relay.example/wisp/");
+  assert.deepEqual(errors, []);
+  assert.equal(settings.netBackend, "wisp");
+  assert.equal(settings.relay, "wss://relay.example/wisp/");
+  assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
+  assert.equal(relayUrl(settings, "https://page.example/vireo/?x=1"), "wss://relay.example/wisp/");
+  const own = parseSettings("?net=pci-modern&netbackend=wisp").settings;
+  assert.equal(relayUrl(own, "https://page.example/vireo/index.html?net=pci-modern"), "wss://page.example/vireo/wisp/");
+  assert.equal(relayUrl(own, "http://localhost:5173/"), "ws://localhost:5173/wisp/");
+  const link = { rx: new SharedArrayBuffer(8), tx: new SharedArrayBuffer(8) };
+  assert.deepEqual(deviceSpecs(own, "idb:data", { link, mac: "02:00:00:00:00:01" }).at(-1), { type: "net", transport: "pci-modern", backend: "link", link, mac: "02:00:00:00:00:01" });
+  // Without its rings (the page's NAT) the NIC is left out, as for the tab link.
+  assert.equal(deviceSpecs(own, "idb:data").some((d) => d.type === "net"), false);
+  const viaFetch = parseSettings("?net=mmio-v2&netbackend=fetch").settings;
+  assert.equal(viaFetch.netBackend, "fetch");
+  assert.deepEqual(parseSettings(settingsQuery(viaFetch)).settings, viaFetch);
+  assert.equal(deviceSpecs(viaFetch, "idb:data", { link }).at(-1)!.backend, "link");
+  const bad = parseSettings("?relay=http://relay.example/");
+  assert.deepEqual(bad.errors, ["relay=http://relay.example/ is not a ws:// or wss:// URL; using the page's own wisp/"]);
+  assert.equal(bad.settings.netBackend, "tab");
 });
 
 test("guest= picks a guest of the guest table; stream= takes a disk manifest's URL; both round-trip", () => {

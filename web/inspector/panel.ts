@@ -7,6 +7,11 @@ import type { VmSession } from "../vm-host.ts";
 import { HISTORY, drawChart, type Sample } from "./chart.ts";
 import type { Change } from "./diff.ts";
 import { deviceStatsHtml } from "./device-stats.ts";
+import { natTableHtml, type NatView } from "./nat-table.ts";
+import { deviceTypeWithRole } from "../../devices/registry.ts";
+
+/** The NIC's type name (the NAT's table goes beside it). */
+const NIC = deviceTypeWithRole("network")!.name;
 import { stepChanges, stepHtml } from "./step.ts";
 import { featuresHtml, statusHtml } from "./features.ts";
 import { esc } from "./html.ts";
@@ -34,6 +39,8 @@ export interface InspectorHost extends CompareHost {
   session(): VmSession | undefined;
   /** Give the keyboard back to the terminal (after Pause / Step / Resume, the next thing is typing). */
   focusTerminal(): void;
+  /** The page's NAT, shown beside the NIC when there is one. */
+  natTable?(): NatView | null;
 }
 
 export class Inspector {
@@ -44,7 +51,7 @@ export class Inspector {
   private last: InspectSnapshot | null = null;
   private prevForRates: InspectSnapshot | null = null;
   private readonly history = new Map<string, Sample[]>();
-  private readonly devices = new Map<string, { el: HTMLElement; bodies: Map<string, HTMLElement>; canvas: HTMLCanvasElement; rate: HTMLElement }>();
+  private readonly devices = new Map<string, { el: HTMLElement; bodies: Map<string, HTMLElement>; canvas: HTMLCanvasElement; rate: HTMLElement; nat: HTMLElement | null }>();
   private readonly waiters: ((s: InspectSnapshot) => void)[] = [];
   private stepBefore: InspectSnapshot | null = null;
   private stepChanges: Map<string, Change[]> | null = null;
@@ -231,6 +238,8 @@ export class Inspector {
         const set = new Set(changed.map((c) => c.path));
         for (const el of box.el.querySelectorAll<HTMLElement>("[data-path]")) if (set.has(el.dataset.path!) || [...set].some((p) => p.startsWith(`${el.dataset.path}.`))) el.classList.add("changed");
       }
+      const nat = box.nat && (box.nat.parentElement as HTMLDetailsElement).open ? this.host.natTable?.() : null;
+      if (nat) refresh(box.nat!, natTableHtml(nat));
       drawChart(box.canvas, this.history.get(d.name) ?? []);
     }
   }
@@ -244,11 +253,12 @@ export class Inspector {
       el.dataset.device = d.name;
       el.innerHTML = `<h3>${esc(d.name)} <small>virtio-${esc(d.type)} (id ${d.deviceId}) on ${esc(d.transport)}</small></h3>` +
         `<div class="insp-activity"><canvas width="360" height="70"></canvas><p class="insp-dev-rates muted"></p></div>` +
-        SECTIONS.map(([key, title]) => `<details open data-section="${key}"><summary>${title}</summary><div class="body"></div></details>`).join("");
+        SECTIONS.map(([key, title]) => `<details open data-section="${key}"><summary>${title}</summary><div class="body"></div></details>`).join("") +
+        (d.type === NIC && this.host.natTable?.() ? `<details open data-section="nat"><summary>NAT connections</summary><div class="body"></div></details>` : "");
       const bodies = new Map<string, HTMLElement>();
       for (const [key] of SECTIONS) bodies.set(key, el.querySelector<HTMLElement>(`[data-section="${key}"] .body`)!);
       this.els.devices.append(el);
-      this.devices.set(d.name, { el, bodies, canvas: el.querySelector("canvas")!, rate: el.querySelector(".insp-dev-rates")! });
+      this.devices.set(d.name, { el, bodies, canvas: el.querySelector("canvas")!, rate: el.querySelector(".insp-dev-rates")!, nat: el.querySelector<HTMLElement>('[data-section="nat"] .body') });
     }
   }
 

@@ -4,7 +4,7 @@
 // paused stream holds at most HOLD_MAX bytes, and UDP gets one stream per destination.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WispOutside, HOLD_MAX, UDP_DESTINATIONS, type WispClient, type WispClientStream } from "../../../devices/net/wisp-outside.ts";
+import { WispOutside, HOLD_MAX, HOLD_TOTAL, UDP_DESTINATIONS, type WispClient, type WispClientStream } from "../../../devices/net/wisp-outside.ts";
 
 interface Fake extends WispClientStream {
   host: string;
@@ -88,6 +88,40 @@ test("a paused stream holds what arrives, gives it on resume, and is closed past
   c.streams[0]!.onmessage(new Uint8Array(HOLD_MAX + 1));
   assert.equal(c.streams[0]!.closedWith, 0x81);
   assert.match(log.at(-1)!, /^closed the guest is not reading/);
+});
+
+test("the remote's close while the guest is not reading: the held data first, then the end, on resume", () => {
+  const c = client();
+  const o = new WispOutside(c);
+  const { log, ev } = events();
+  const t = o.connectTcp("192.0.2.1", 80, ev);
+  t.pause();
+  c.streams[0]!.onmessage(Buffer.from("last bytes"));
+  c.streams[0]!.onclose(0x02);
+  assert.deepEqual(log, []);
+  assert.equal(o.held, 10);
+  t.resume();
+  assert.deepEqual(log, ["data last bytes", "end", "closed null"]);
+  assert.equal(o.held, 0);
+});
+
+test("the hold is bounded for all streams together (HOLD_TOTAL)", () => {
+  const c = client();
+  const o = new WispOutside(c);
+  const streams = Array.from({ length: 3 }, () => {
+    const e = events();
+    const t = o.connectTcp("192.0.2.1", 80, e.ev);
+    t.pause();
+    return e;
+  });
+  const chunk = new Uint8Array(HOLD_TOTAL / 2 - 1);
+  c.streams[0]!.onmessage(chunk);
+  c.streams[1]!.onmessage(chunk);
+  assert.equal(c.streams[2]!.closedWith, null);
+  c.streams[2]!.onmessage(new Uint8Array(3));
+  assert.equal(c.streams[2]!.closedWith, 0x81);
+  assert.match(streams[2]!.log.at(-1)!, /for all streams\)$/);
+  assert.equal(o.held, 2 * chunk.length);
 });
 
 test("upstream flow control: `buffered` is the client's credit queue; a fall in it is a drain", () => {
