@@ -5,16 +5,13 @@ import { readFileSync, realpathSync, statSync } from "node:fs";
 import { sep } from "node:path";
 import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { DEFAULT_CMDLINE, JIT_THRESHOLD } from "../devices/vm/config.ts";
-import {
-  BUS_SLOTS, DEVICE_TYPES, TRANSPORTS, TRANSPORT_NAMES, deviceType, isBlockSpec, isFsSpec, isTransportName, transportDef, type OptionDef,
-} from "../devices/registry.ts";
-import { optionField, type OptionValue } from "../devices/virtio/device-type.ts";
-import { IRQ_MODES, type Bus, type IrqMode } from "../devices/virtio/transports.ts";
+import { DEVICE_TYPES, TRANSPORTS, TRANSPORT_NAMES, isBlockSpec, isFsSpec, type OptionDef } from "../devices/registry.ts";
+import { UsageError, checkPlacement, listOr, parseDeviceArg } from "../devices/vm/device-args.ts";
 import { exitCodeHelp } from "./exit-codes.ts";
 import { isManifestUrl as isStreamUrl } from "../devices/host/disk-manifest.ts";
 import { GUESTS, GUEST_NAMES, guest as findGuest, missingFiles, rootDisk } from "./guests.ts";
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /** Wall-time limit of a --cmd/--expect run without --timeout: nothing in CI hangs forever. */
 export const SCRIPTED_TIMEOUT_S = 600;
@@ -189,24 +186,9 @@ export function parseOptions(argv: string[]): CliOptions | "help" {
   };
 }
 
-/** Combinations the board cannot place: one line each. */
+/** Combinations the board cannot place, and disk images shared: one line each. */
 export function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
-  for (const t of DEVICE_TYPES) {
-    const mine = specs.filter((d) => d.type === t.name);
-    if (t.maxInstances !== undefined && mine.length > t.maxInstances) {
-      throw new UsageError(`--device: at most ${t.maxInstances === 1 ? "one" : t.maxInstances} ${t.name} device${t.maxInstances === 1 ? "" : "s"}${t.roles?.includes("terminal") ? " (it owns the console)" : ""}`);
-    }
-    for (const o of t.options) {
-      if (o.unique) {
-        const values = mine.map((d) => d[optionField(o)] ?? o.default);
-        if (new Set(values).size !== values.length) throw new UsageError(`--device: two ${t.name} devices with the same ${o.key}`);
-      }
-    }
-  }
-  for (const bus of Object.keys(BUS_SLOTS) as Bus[]) {
-    const n = specs.filter((d) => transportDef(d.transport).bus === bus).length;
-    if (n > BUS_SLOTS[bus]) throw new UsageError(`--device: at most ${BUS_SLOTS[bus]} virtio-${bus} devices (${bus === "pci" ? "bus 0 slots" : "one free IRQ each"})`);
-  }
+  checkPlacement(specs);
   checkImages(specs);
   return specs;
 }
@@ -239,96 +221,26 @@ function checkImages(specs: VirtioDeviceSpec[]): void {
   }
 }
 
-/** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line). */
+/** `blk,transport=mmio-v2,image=disk.img,readonly` → a VirtioDeviceSpec (or one UsageError line); files and folders are this machine's. */
 export function parseDevice(text: string, memMiB = Infinity): VirtioDeviceSpec {
-  const [typeName = "", ...rest] = text.split(",");
-  const type = deviceType(typeName);
-  if (!type) throw new UsageError(`--device '${text}': type must be one of ${DEVICE_TYPES.map((t) => t.name).join(", ")}, not '${typeName}'`);
-  const kv = new Map<string, string | true>();
-  for (const item of rest) {
-    const eq = item.indexOf("=");
-    const key = eq < 0 ? item : item.slice(0, eq);
-    if (kv.has(key)) throw new UsageError(`--device '${text}': '${key}' given twice`);
-    kv.set(key, eq < 0 ? true : item.slice(eq + 1));
-  }
-  const allowed = ["transport", ...type.options.map((o) => o.key), "irq"];
-  for (const key of kv.keys()) {
-    if (!allowed.includes(key)) throw new UsageError(`--device '${text}': unknown option '${key}' for ${type.name} (allowed: ${allowed.join(", ")})`);
-  }
-  const transport = kv.get("transport");
-  if (typeof transport !== "string" || !isTransportName(transport)) {
-    throw new UsageError(`--device '${text}': transport=T is required, T one of ${TRANSPORT_NAMES.join(", ")}`);
-  }
-  const t = transportDef(transport);
-  if (type.transports && !type.transports(t)) {
-    const ok = TRANSPORTS.filter(type.transports).map((x) => x.name);
-    throw new UsageError(`--device '${text}': ${type.transportsWhy ?? `${type.name} does not work on ${transport}`}: use ${listOr(ok)}`);
-  }
-  const spec: VirtioDeviceSpec = { type: type.name, transport };
-  for (const o of type.options) {
-    const v = kv.get(o.key);
-    if (v === undefined) {
-      if (o.required) throw new UsageError(`--device '${text}': ${type.name} needs ${o.key}=${o.meta ?? o.choices?.join("|") ?? "VALUE"}`);
-      continue;
-    }
-    const value = optionValue(text, type.name, o, v);
-    const why = o.check?.(value, { memMiB });
-    if (why) throw new UsageError(`--device '${text}': ${why}`);
-    spec[optionField(o)] = value;
-  }
-  const irq = kv.get("irq");
-  if (irq !== undefined) {
-    if (typeof irq !== "string" || !(IRQ_MODES as readonly string[]).includes(irq)) throw new UsageError(`--device '${text}': irq must be ${listOr(IRQ_MODES)}, not '${irq === true ? "" : irq}'`);
-    const mode = irq as IrqMode;
-    if (mode !== "intx" && t.msi !== mode) {
-      const on = TRANSPORTS.filter((x) => x.msi === mode);
-      const buses = new Set(on.map((x) => x.bus));
-      const where = buses.size === 1 && on.length === TRANSPORTS.filter((x) => buses.has(x.bus)).length ? `virtio-${[...buses][0]} transports` : listOr(on.map((x) => x.name));
-      throw new UsageError(`--device '${text}': irq=${mode} is for ${where}`);
-    }
-    spec.irq = mode;
-  }
-  return spec;
+  return parseDeviceArg(text, memMiB, hostPath);
 }
 
-/** One option's value from `key=value` (or a bare `key`), checked against its kind. */
-function optionValue(text: string, typeName: string, o: OptionDef, v: string | true): OptionValue {
-  if (o.kind === "flag") {
-    if (v !== true) throw new UsageError(`--device '${text}': ${o.key} takes no value`);
-    return true;
+/** A file or folder option's value as a path on this machine: it must exist and be of its kind. */
+function hostPath(text: string, o: OptionDef, v: string): void {
+  // Checked when the VM opens it (a server, not a file here).
+  if (o.kind === "file" && o.streams && isStreamUrl(v)) return;
+  const what = o.kind === "file" ? o.key : "folder";
+  let st;
+  try {
+    st = statSync(v);
+  } catch (e) {
+    throw new UsageError(`--device '${text}': cannot open ${what} '${v}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  if (v === true || (v === "" && o.kind !== "string")) throw new UsageError(`--device '${text}': ${typeName} needs ${o.key}=${o.meta ?? o.choices?.join("|") ?? "VALUE"}`);
-  switch (o.kind) {
-    case "int":
-      if (!/^\d+$/.test(v)) throw new UsageError(`--device '${text}': ${o.key}=${o.meta ?? "N"} takes a whole number${o.unit ? ` of ${o.unit}` : ""}`);
-      return Number(v);
-    case "choice":
-      if (!o.choices?.includes(v)) throw new UsageError(`--device '${text}': ${typeName} needs ${o.key}=${o.choices?.join("|") ?? ""}`);
-      return v;
-    case "file":
-    case "dir": {
-      // Checked when the VM opens it (a server, not a file here).
-      if (o.kind === "file" && o.streams && isStreamUrl(v)) return v;
-      const what = o.kind === "file" ? o.key : "folder";
-      let st;
-      try {
-        st = statSync(v);
-      } catch (e) {
-        throw new UsageError(`--device '${text}': cannot open ${what} '${v}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      }
-      if (o.kind === "file" && !st.isFile()) throw new UsageError(`--device '${text}': ${o.key} '${v}' is not a file`);
-      if (o.kind === "dir" && !st.isDirectory()) throw new UsageError(`--device '${text}': '${v}' is not a directory`);
-      const why = o.kind === "file" ? o.checkSize?.(st.size) : null;
-      if (why) throw new UsageError(`--device '${text}': ${o.key} '${v}' ${why}`);
-      return v;
-    }
-    default:
-      return v;
-  }
-}
-
-function listOr(xs: readonly string[]): string {
-  return xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}`;
+  if (o.kind === "file" && !st.isFile()) throw new UsageError(`--device '${text}': ${o.key} '${v}' is not a file`);
+  if (o.kind === "dir" && !st.isDirectory()) throw new UsageError(`--device '${text}': '${v}' is not a directory`);
+  const why = o.kind === "file" ? o.checkSize?.(st.size) : null;
+  if (why) throw new UsageError(`--device '${text}': ${o.key} '${v}' ${why}`);
 }
 
 /** The --guest part of --help, from the guest table. */

@@ -4,8 +4,10 @@
 // line's --device options (devices/state/config.ts matchDevices). Every refusal is one line.
 import { readFileSync, statSync } from "node:fs";
 import type { VmConfig } from "../devices/vm/config.ts";
-import { matchDevices } from "../devices/state/config.ts";
-import { readSnapshot, StateError } from "../devices/state/snapshot.ts";
+import { StateError } from "../devices/state/snapshot.ts";
+import { restoredConfigFrom } from "../devices/state/restored-config.ts";
+
+export { restoredConfigFrom };
 
 /** Larger than any state this board makes (2000 MiB of RAM, incompressible): not read at all. */
 const MAX_STATE_BYTES = 2100 * 1048576;
@@ -29,23 +31,4 @@ export function readStateFile(file: string): Uint8Array {
     throw new StateError(`cannot read state file '${file}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return bytes;
-}
-
-/** The VmConfig resuming the state `all` (whole, then increments), the host's images and files taken from `given`. */
-export function restoredConfigFrom(all: readonly Uint8Array[], given: VmConfig): VmConfig {
-  const { config: c } = readSnapshot(all[all.length - 1]!);
-  return {
-    ...given,
-    memMiB: c.memMiB,
-    clock: c.clock,
-    cmdline: c.cmdline,
-    guestDecompress: c.guestDecompress,
-    pvpanic: c.pvpanic,
-    devices: matchDevices(c.devices, given.devices ?? []),
-    ...(c.apic ? { apic: true } : { apic: false }),
-    ...(c.acpi ? { acpi: true } : {}),
-    ...(c.jit !== null ? { jit: c.jit } : {}),
-    restore: all[0]!,
-    ...(all.length > 1 ? { increments: all.slice(1) } : {}),
-  };
 }

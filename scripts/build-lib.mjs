@@ -5,20 +5,23 @@
 //   dist-node/types/    the entries' .d.ts, emitted by tsc from the sources (lib/tsconfig.json)
 //   dist-web/           the Vireo page (vite build), which vireo/playwright opens for a VM
 //                       booted { in: "browser" }
+//   dist-browser/       vireo/browser (scripts/build-browser.mjs)
 // Only the declarations the entries reach are copied, and none may reach a module outside lib/:
 // the public types stand on their own, so the package's internals are not part of its API.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { buildNode } from "./build-node.mjs";
+import { buildBrowser } from "./build-browser.mjs";
 import { BUNDLE_DIR, root } from "./node-bundle.mjs";
 
 /** Public entries: their declaration file under lib/ (as tsc emits it). */
-export const TYPE_ENTRIES = ["node/index.d.ts", "playwright/index.d.ts"];
+export const TYPE_ENTRIES = ["node/index.d.ts", "playwright/index.d.ts", "browser/index.d.ts"];
 const TYPES_DIR = join(BUNDLE_DIR, "types");
 
 export async function buildLib() {
   await buildNode();
+  await buildBrowser();
   // vite.config.ts has its root in web/: the out dir is given from there.
   const vite = spawnSync(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--outDir", "../dist-web", "--emptyOutDir", "--logLevel", "warn"], { cwd: root, stdio: "inherit" });
   if (vite.status !== 0) throw new Error("vite build of the page failed");

@@ -13,7 +13,8 @@ export function isolationDone(): void {
   sessionStorage.removeItem(MARK);
 }
 
-export async function isolateViaServiceWorker(): Promise<Isolation> {
+/** `serviceWorker`: the URL of coi-sw.js, whose directory is its scope (default: beside the page). */
+export async function isolateViaServiceWorker(serviceWorker: string | URL = new URL("coi-sw.js", location.href)): Promise<Isolation> {
   if (!("serviceWorker" in navigator)) {
     return { reloading: false, why: "this browser offers no service worker here (they need https or localhost)" };
   }
@@ -28,8 +29,8 @@ export async function isolateViaServiceWorker(): Promise<Isolation> {
     };
   }
   try {
-    // Beside index.html, so its scope is the whole site however deep the site is hosted.
-    await navigator.serviceWorker.register(new URL("coi-sw.js", location.href));
+    // By default beside index.html, so its scope is the whole site however deep the site is hosted.
+    await navigator.serviceWorker.register(serviceWorker);
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not active after ${READY_MS / 1000} s`)), READY_MS));
     await Promise.race([navigator.serviceWorker.ready, timeout]);
   } catch (e) {

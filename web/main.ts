@@ -14,8 +14,9 @@ import { ImagePicker } from "./image-picker.ts";
 import { ImageError, checkFits } from "./guest-files.ts";
 import { RunStatus, exitStatus } from "./run-status.ts";
 import { KEY_CODES } from "../devices/virtio/input-keys.ts";
-import { isolateViaServiceWorker, isolationDone } from "./coi.ts";
-import { VmSession, type VmExit } from "./vm-host.ts";
+import type { VmSession, VmExit } from "./vm-host.ts";
+import { BrowserVm } from "../lib/browser/browser-vm.ts";
+import { IsolationError, crossOriginIsolation } from "../lib/browser/isolation.ts";
 import { DATA_DISK_IMAGE, PICKED_DISK_IMAGE, loadDataDiskBase } from "./data-disk.ts";
 import { DiskPanel } from "./disk-panel.ts";
 import "./inspector/inspector.css";
@@ -335,13 +336,12 @@ function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about
   lastExit = undefined;
   inspector.powered();
   const nat = pageNat;
-  const session = new VmSession(config, {
+  // The library's BrowserVm runs it: the worker, the console into the terminal, log notes.
+  const machine = BrowserVm.fromConfig(config, {
+    terminal: term,
+    disks,
     inspect: (snapshot, stepped) => inspector.onSnapshot(snapshot, stepped),
-    output: (bytes) => {
-      term.write(bytes);
-      autoSuspend.output();
-    },
-    log: (message) => term.note(message),
+    output: () => autoSuspend.output(),
     stream: (image, progress) => showStream(image, progress),
     exit: (e) => {
       runStatus.stop();
@@ -370,7 +370,8 @@ function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about
       term.note(status.note);
       setState(status.state, status.text);
     },
-  }, disks);
+  });
+  const session = machine.session;
   vm = session;
   autoSuspend.started(resumed === "file" ? null : resumed);
   if (tabLink) tabLink.wake = () => session.wake();
@@ -540,19 +541,20 @@ function offerResume(meta: SuspendMeta): void {
 }
 
 async function start(): Promise<void> {
-  if (!crossOriginIsolated || typeof SharedArrayBuffer === "undefined") {
-    controls.message("making the page cross-origin isolated (installing its service worker)…", "info");
-    const isolation = await isolateViaServiceWorker();
-    if (isolation.reloading) return;
+  if (!crossOriginIsolated || typeof SharedArrayBuffer === "undefined") controls.message("making the page cross-origin isolated (installing its service worker)…", "info");
+  let isolation;
+  try {
+    isolation = await crossOriginIsolation();
+  } catch (e) {
     controls.message("");
     controls.fatal(
       "This page is not cross-origin isolated, so SharedArrayBuffer is unavailable and Vireo cannot run: " +
-        `${isolation.why}. ` +
+        `${e instanceof IsolationError ? e.why : String(e)}. ` +
         "Serve it with COOP: same-origin and COEP: require-corp (npm start does), or over https so its service worker can add them.",
     );
     return;
   }
-  isolationDone();
+  if (isolation === "reloading") return;
   if (parsed.errors.length > 0) controls.message(`In the address: ${parsed.errors.join("; ")}.`);
   writeSettings(settings); // the address now says what will run
   window.vireo = {

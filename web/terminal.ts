@@ -72,6 +72,16 @@ export class ConsoleTerminal {
     this.text += this.decoder.decode(bytes, { stream: true });
   }
 
+  /**
+   * Resolves once xterm.js has parsed everything written so far, and so has sent its answers
+   * to what the guest asked in it (busybox's line editor asks for the cursor position, ESC[6n):
+   * keys typed after this reach the guest after those answers, not inside a command's input.
+   * While hidden nothing is parsed: at once.
+   */
+  flushed(): Promise<void> {
+    return this.hidden ? Promise.resolve() : new Promise((resolve) => this.term.write("", resolve));
+  }
+
   /** Show output of an earlier session again (a resumed machine's screen); not part of the transcript. */
   replay(text: string): void {
     this.show(text);

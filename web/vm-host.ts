@@ -9,6 +9,7 @@ import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
 import type { StreamProgress } from "../devices/host/streamed-disk.ts";
+import { startVmWorker } from "./vm-worker-start.ts";
 
 export type VmExit = Extract<VmEvent, { type: "exit" }>;
 /** A saved machine (devices/state/): whole (`base` null) or an increment over the state `base`. */
@@ -41,7 +42,7 @@ export class VmSession {
   constructor(config: VmConfig, private readonly on: VmHostEvents, disks: Record<string, Uint8Array> = {}) {
     this.instret = instretSlot(this.control.buffer as SharedArrayBuffer);
     const channels: VmChannels = { consoleOut: this.out.sab, consoleIn: this.input.sab, control: this.control.buffer as SharedArrayBuffer, keys: this.keys.sab };
-    this.worker = new Worker(new URL("./vm-worker.ts", import.meta.url), { type: "module", name: "vireo-vm" });
+    this.worker = startVmWorker();
     this.exited = new Promise<VmExit>((resolve) => {
       this.resolveExit = resolve;
       this.worker.onmessage = (ev: MessageEvent<VmEvent>) => {
@@ -84,6 +85,16 @@ export class VmSession {
       kick(this.control);
       if (n === 0) break; // ring full (64 KiB unread): drop the rest rather than block the page
       at += n;
+    }
+  }
+
+  /** Bytes for the guest console, all of them: resolves once they are in the ring (waiting for room). */
+  async write(bytes: Uint8Array): Promise<void> {
+    for (let at = 0; at < bytes.length && this.running;) {
+      const n = this.input.write(bytes.subarray(at));
+      at += n;
+      kick(this.control);
+      if (at < bytes.length) await new Promise((r) => setTimeout(r, 5));
     }
   }
 

@@ -7,25 +7,15 @@ import { parseBzImage, BootError } from "../../devices/board/linux-boot.ts";
 import { StateError } from "../../devices/state/wire.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import type { IrqMode as CoreIrqMode, TransportName as CoreTransportName } from "../../devices/virtio/transports.ts";
-import { VmOptionsError } from "./errors.ts";
-import type { DeviceSpec, IrqMode, TransportName, VmOptions } from "./options.ts";
+import { VmOptionsError } from "../common/errors.ts";
+import type { IrqMode, TransportName, VmOptions } from "../common/options.ts";
+import { deviceArg } from "../common/device-arg.ts";
 
 // The public names are the registry's (a compile-time check, so they cannot drift apart).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const transportsMatch: Same<TransportName, CoreTransportName> = true;
 const irqModesMatch: Same<IrqMode, CoreIrqMode> = true;
 void transportsMatch, irqModesMatch;
-
-/** A device in the CLI's `--device` form. */
-export function deviceArg(d: DeviceSpec | string): string {
-  if (typeof d === "string") return d;
-  const parts: string[] = [d.type, `transport=${d.transport}`];
-  for (const [k, v] of Object.entries(d)) {
-    if (k === "type" || k === "transport" || v === undefined || v === false) continue;
-    parts.push(v === true ? k : `${k}=${v}`);
-  }
-  return parts.join(",");
-}
 
 /** The CLI arguments that say what `o` says (bytes given for the kernel or initrd are set after). */
 function cliArgs(o: VmOptions): string[] {
@@ -56,8 +46,6 @@ export function vmConfig(o: VmOptions): VmConfig {
     if (o.initrd instanceof Uint8Array) config.initrd = o.initrd;
     if (o.kernel instanceof Uint8Array && o.kernel.length === 0) throw new UsageError("kernel: no bytes");
     parseBzImage(config.kernel); // a bad kernel is refused here, before any thread starts
-    // backend=nat needs its NAT on the host thread (cli/nat.ts), which the library does not run yet.
-    if ((config.devices ?? []).some((d) => d.backend === "nat")) throw new UsageError("a NIC with backend=nat is not available in the library yet (npx vireo boot has it; backend=host works here)");
     config.script = { ...config.script, cmds: [], expect: undefined };
     if (o.state === undefined) return config;
     return restoredConfigFrom([typeof o.state === "string" ? readStateFile(o.state) : o.state], config);

@@ -4,7 +4,8 @@
  *
  * @module vireo
  */
-export { Vm, type VmEvents, type WaitOptions, type ExecOptions, type ExecResult, type VmLiveStats } from "./vm.ts";
-export type { VmOptions, DeviceSpec, DeviceTypeName, TransportName, IrqMode, ClockMode } from "./options.ts";
-export { VmOptionsError, GuestPanic, VmStopped, VmTimeout, type VmExit, type VmStats, type ExitReason } from "./errors.ts";
+export { Vm } from "./vm.ts";
+export { VmBase, type VmEvents, type WaitOptions, type ExecOptions, type ExecResult, type VmLiveStats } from "../common/vm-base.ts";
+export type { VmOptions, MachineOptions, DeviceSpec, DeviceTypeName, TransportName, IrqMode, ClockMode } from "../common/options.ts";
+export { VmOptionsError, GuestPanic, VmStopped, VmTimeout, type VmExit, type VmStats, type ExitReason } from "../common/errors.ts";
 export { guestImages, type GuestImages } from "./guest-images.ts";

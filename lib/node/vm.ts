@@ -1,64 +1,14 @@
-// The library's VM in Node: a guest machine in a worker thread, driven from the test or script
-// that made it — console as events and as searchable text, commands with their output and exit
-// status, snapshots, stop.
-import { DEFAULT_PROMPT, ConsoleText, STATUS_RE, atPrompt, commandOutput, execLine } from "./console-text.ts";
-import { GuestPanic, VmStopped, VmTimeout, type ExitReason, type VmExit, type VmStats } from "./errors.ts";
+// The library's VM in Node: a guest machine in a worker thread (vm-thread.ts), driven from the
+// test or script that made it through what every library VM does (common/vm-base.ts). NICs
+// with backend=nat get their user-mode NAT on this thread, where the event loop its sockets
+// need runs.
+import { VmBase, failedExit, publicExit } from "../common/vm-base.ts";
+import { VmOptionsError } from "../common/errors.ts";
 import { vmConfig } from "./config.ts";
-import type { VmOptions } from "./options.ts";
-import { VmThread, type ExitEvent } from "./vm-thread.ts";
+import type { VmOptions } from "../common/options.ts";
+import { VmThread } from "./vm-thread.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
-
-/** What a `Vm` tells its listeners (`Vm.on`). */
-export interface VmEvents {
-  /** Guest console output, as text (escape sequences and CRs left in), as it comes. */
-  console: string;
-  /** A message of the emulator's (a device refusing something the guest did, a reset, …). */
-  log: string;
-  /** The VM ended. */
-  exit: VmExit;
-}
-
-/** Options of a wait. */
-export interface WaitOptions {
-  /** Milliseconds before the wait fails with a VmTimeout (default 60,000). */
-  timeout?: number;
-}
-
-/** Options of `exec`. */
-export interface ExecOptions extends WaitOptions {
-  /**
-   * Keep kernel log lines (`[    1.23] …`) in the output. By default they are left out: printk
-   * may write them to the console in the middle of a command's output. Set it for `dmesg`.
-   */
-  keepKernelLines?: boolean;
-}
-
-/** What `exec` returns. */
-export interface ExecResult {
-  /** What the command printed (stdout and stderr, as the console shows them; no final newline). */
-  output: string;
-  /** The shell's `$?` after the command. */
-  exitStatus: number;
-}
-
-/** The instruction count and state of a VM now. */
-export interface VmLiveStats {
-  /** Guest instructions executed so far. */
-  instructions: number;
-  /** Wall time since `start()`, in seconds. */
-  wallSeconds: number;
-  /** Started and not ended. */
-  running: boolean;
-}
-
-const DEFAULT_TIMEOUT_MS = 60_000;
-
-interface Waiter {
-  /** Look at the text: settle and return true, or false to keep waiting. */
-  check(): boolean;
-  /** The VM ended: reject. */
-  ended(exit: VmExit): void;
-}
+import { NatError, startNats } from "../../cli/nat.ts";
 
 /**
  * A virtual PC booting Linux, headless, in a Node worker thread.
@@ -70,32 +20,17 @@ interface Waiter {
  * await vm.powerOff();
  * ```
  */
-export class Vm {
+export class Vm extends VmBase {
   private readonly config: VmConfig;
-  private readonly prompt: RegExp;
-  private readonly text = new ConsoleText();
-  private readonly decoder = new TextDecoder(); // the "console" events' (a character may span two batches)
-  private thread: VmThread | null = null;
-  private exitInfo: VmExit | null = null;
-  private readonly waiters = new Set<Waiter>();
-  private readonly listeners: { [K in keyof VmEvents]: Set<(value: VmEvents[K]) => void> } = { console: new Set(), log: new Set(), exit: new Set() };
-  /** Where the next waitFor starts searching (the end of the previous match). */
-  private cursor = 0;
-  /** The guest is known to sit at its prompt (after a command, or resumed: see snapshot()). */
-  private promptKnown: boolean;
-  private startedMs = 0;
-  private saving: { resolve(bytes: Uint8Array): void; reject(e: Error): void } | null = null;
-  private exitPromise: Promise<VmExit> | null = null;
+  private starting = false;
 
   /**
    * Check the options and read the files they name (nothing runs yet: `start()`). Throws a
    * VmOptionsError for a wrong option or a refused kernel, initrd or state.
    */
   constructor(options: VmOptions = {}) {
+    super(options.prompt, options.state !== undefined);
     this.config = vmConfig(options);
-    // A resumed machine prints nothing until typed at: it is taken to be at its prompt.
-    this.promptKnown = options.state !== undefined;
-    this.prompt = options.prompt ?? DEFAULT_PROMPT;
   }
 
   /** Make a VM and start it: `new Vm(options)`, then `start()`. */
@@ -105,218 +40,36 @@ export class Vm {
     return vm;
   }
 
-  /** Power the machine on (or resume its state). Resolves at once: the guest boots meanwhile. */
+  /**
+   * Power the machine on (or resume its state). Resolves at once: the guest boots meanwhile. A
+   * NIC with `backend=nat` whose NAT cannot start (a forwarded port in use) rejects with a
+   * VmOptionsError, before any guest instruction.
+   */
   async start(): Promise<void> {
-    if (this.thread) throw new Error("the VM has been started already");
-    this.startedMs = performance.now();
-    this.thread = new VmThread(this.config, {
+    if (this.starting) throw new Error("the VM has been started already");
+    this.starting = true;
+    let thread: VmThread | null = null;
+    let nats;
+    try {
+      nats = await startNats(this.config.devices ?? [], () => thread?.wake(), (m) => this.emit("log", m));
+    } catch (e) {
+      this.starting = false;
+      throw e instanceof NatError ? new VmOptionsError(e.message) : e;
+    }
+    thread = new VmThread({ ...this.config, devices: nats.devices }, {
       console: (bytes) => this.consoleBytes(bytes),
       log: (message) => this.emit("log", message),
-      state: (bytes) => { this.saving?.resolve(bytes); this.saving = null; },
-      saveFailed: (message) => { this.saving?.reject(new Error(message)); this.saving = null; },
+      state: (bytes) => this.saved(bytes),
+      saveFailed: (message) => this.saveFailed(message),
     });
-    this.exitPromise = this.thread.exited.then(
-      (e) => this.ended(e),
-      (e: unknown) => this.ended({ type: "exit", reason: "error", message: e instanceof Error ? e.message : String(e), stats: { instructions: 0, wallSeconds: 0, mips: 0, resets: 0 } }),
-    );
+    const exited = thread.exited.then(
+      (e) => {
+        const nat = nats.stats();
+        return publicExit(e, Object.keys(nat).length ? { nat } : {});
+      },
+      failedExit,
+    ).finally(() => nats.close());
+    const t = thread;
+    this.run({ write: (bytes) => t.write(bytes), requestSave: () => t.requestSave(), stop: () => void t.stop(), instructions: () => t.instructions() }, exited);
   }
-
-  /** Listen to an event; returns the function that stops listening. */
-  on<K extends keyof VmEvents>(event: K, listener: (value: VmEvents[K]) => void): () => void {
-    const set = this.listeners[event] as Set<(value: VmEvents[K]) => void>;
-    set.add(listener);
-    return () => void set.delete(listener);
-  }
-
-  /** The console output so far: escape sequences taken out, CRLF folded to LF (the last 32 Mi characters at most). */
-  get transcript(): string {
-    return this.text.text;
-  }
-
-  /** The machine runs (started, not ended). */
-  get running(): boolean {
-    return this.thread !== null && this.exitInfo === null;
-  }
-
-  /** How the VM ended; resolves when it does. */
-  get exited(): Promise<VmExit> {
-    if (!this.exitPromise) return Promise.reject(new Error("the VM has not been started"));
-    return this.exitPromise;
-  }
-
-  /** Instructions executed and time run, now. */
-  stats(): VmLiveStats {
-    return {
-      instructions: this.exitInfo?.stats.instructions ?? this.thread?.instructions() ?? 0,
-      wallSeconds: this.exitInfo?.stats.wallSeconds ?? (this.thread ? (performance.now() - this.startedMs) / 1000 : 0),
-      running: this.running,
-    };
-  }
-
-  /**
-   * Wait until `pattern` appears on the console, searching from the end of the previous match
-   * (or of the last `exec`); resolves with the text matched. A RegExp is tried as output arrives,
-   * so `/ready \w+/` may match a word cut short: end it with what must follow (`\n`) to see a
-   * whole line. A guest panic rejects at once with
-   * GuestPanic, another end of the VM with VmStopped; no match in time, with VmTimeout.
-   */
-  waitFor(pattern: string | RegExp, options: WaitOptions = {}): Promise<string> {
-    return this.wait(`waiting for ${String(pattern)}`, options.timeout, () => {
-      const from = this.cursor;
-      const text = this.text.from(from);
-      let at: number, matched: string;
-      if (typeof pattern === "string") {
-        at = text.indexOf(pattern);
-        matched = pattern;
-      } else {
-        const m = new RegExp(pattern.source, pattern.flags.replace("g", "")).exec(text);
-        at = m ? m.index : -1;
-        matched = m ? m[0] : "";
-      }
-      if (at < 0) return null;
-      this.cursor = this.text.end - text.length + at + matched.length;
-      return matched;
-    });
-  }
-
-  /** Wait for the shell prompt at the end of the console output (`VmOptions.prompt`). */
-  async waitForPrompt(options: WaitOptions = {}): Promise<void> {
-    await this.wait("waiting for the shell prompt", options.timeout, () => (atPrompt(this.text.from(this.cursor), this.prompt) ? true : null));
-    this.promptKnown = true;
-    this.cursor = this.text.end;
-  }
-
-  /**
-   * Run one shell command line at the guest's prompt; resolves with what it printed and its exit
-   * status. Waits for the first prompt if the guest is still booting.
-   */
-  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    if (command.includes("\n")) throw new Error("exec takes one command line (no newline)");
-    if (!this.promptKnown) await this.waitForPrompt(options);
-    const from = this.text.end;
-    this.promptKnown = false;
-    await this.type(execLine(command));
-    const doing = `running '${command}'`;
-    const status = await this.wait(doing, options.timeout, () => {
-      const after = this.text.from(from);
-      const m = STATUS_RE.exec(after);
-      if (!m) return null;
-      return { after, at: m.index, end: m.index + m[0].length, exitStatus: Number(m[1]) };
-    });
-    // Then its prompt, so the next command is typed where the shell reads it.
-    await this.wait(doing, options.timeout, () => (atPrompt(this.text.from(from + status.end), this.prompt) ? true : null));
-    this.promptKnown = true;
-    this.cursor = this.text.end;
-    return { output: commandOutput(status.after, status.at, options.keepKernelLines ?? false), exitStatus: status.exitStatus };
-  }
-
-  /** Type `text` on the guest's console (no newline is added; "\x03" is Ctrl-C). */
-  async sendKeys(text: string | Uint8Array): Promise<void> {
-    this.promptKnown = false; // whatever this types, the shell is no longer known to wait at its prompt
-    await this.type(text);
-  }
-
-  private async type(text: string | Uint8Array): Promise<void> {
-    const thread = this.runningThread("type");
-    await thread.write(typeof text === "string" ? new TextEncoder().encode(text) : text);
-  }
-
-  /**
-   * Save the whole machine, running, and go on: the bytes restore it (`VmOptions.state`, or
-   * `npx vireo boot --restore FILE`, interactive). Take it at the shell's prompt (after `exec` or
-   * `waitForPrompt`): a resumed VM is taken to be at its prompt, so its first `exec` types at
-   * once. A state holds no host files: a VM with disks or shared folders is resumed with the
-   * same `devices`.
-   */
-  async snapshot(): Promise<Uint8Array> {
-    const thread = this.runningThread("snapshot");
-    if (this.saving) throw new Error("a snapshot is being taken already");
-    const bytes = new Promise<Uint8Array>((resolve, reject) => (this.saving = { resolve, reject }));
-    // Whole, never an increment over an earlier save: the bytes alone restore it.
-    if (!thread.requestSave()) { this.saving = null; throw new Error("another command is pending in the VM: snapshot again"); }
-    return await Promise.race([bytes, this.exited.then((e): never => { throw new VmStopped(e, this.transcript, "taking a snapshot"); })]);
-  }
-
-  /** Stop the machine now (no guest shutdown: like pulling the plug; disks keep every completed write). */
-  async stop(): Promise<VmExit> {
-    if (!this.thread) throw new Error("the VM has not been started");
-    if (!this.exitInfo) await this.thread.stop();
-    return this.exited;
-  }
-
-  /** Power the guest off from inside (`poweroff -f` at its prompt) and wait until it has. */
-  async powerOff(options: WaitOptions = {}): Promise<VmExit> {
-    if (this.exitInfo) return this.exitInfo;
-    if (!this.promptKnown) await this.waitForPrompt(options);
-    await this.type("poweroff -f\n");
-    const timeoutMs = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
-    const exit = await Promise.race([this.exited, late]);
-    clearTimeout(timer);
-    if (!exit) throw new VmTimeout("powering off", timeoutMs, this.transcript);
-    if (exit.reason === "panic") throw new GuestPanic(exit.message ?? "", this.transcript);
-    if (exit.reason !== "poweroff") throw new VmStopped(exit, this.transcript, "powering off");
-    return exit;
-  }
-
-  private runningThread(doing: string): VmThread {
-    if (!this.thread) throw new Error(`cannot ${doing}: the VM has not been started`);
-    if (this.exitInfo) throw new VmStopped(this.exitInfo, this.transcript, `asked to ${doing}`);
-    return this.thread;
-  }
-
-  /** Settle when `found` returns non-null; fail on the VM's end or after `timeoutMs`. */
-  private wait<T>(doing: string, timeoutMs: number | undefined, found: () => T | null): Promise<T> {
-    const ms = timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waiter: Waiter = {
-        check: () => {
-          const v = found();
-          if (v === null) return false;
-          done();
-          resolve(v);
-          return true;
-        },
-        ended: (exit) => {
-          done();
-          reject(exit.reason === "panic" ? new GuestPanic(exit.message ?? "", this.transcript) : new VmStopped(exit, this.transcript, doing));
-        },
-      };
-      const done = () => { clearTimeout(timer); this.waiters.delete(waiter); };
-      if (waiter.check()) return;
-      if (this.exitInfo) return waiter.ended(this.exitInfo);
-      if (!this.thread) return reject(new Error(`cannot wait: the VM has not been started`));
-      this.waiters.add(waiter);
-      timer = setTimeout(() => { done(); reject(new VmTimeout(doing, ms, this.transcript)); }, ms);
-    });
-  }
-
-  private consoleBytes(bytes: Uint8Array): void {
-    const raw = this.decoder.decode(bytes, { stream: true });
-    this.text.push(bytes);
-    this.emit("console", raw);
-    for (const w of [...this.waiters]) w.check();
-  }
-
-  private ended(e: ExitEvent): VmExit {
-    const exit: VmExit = { reason: publicReason(e.reason), stats: e.stats as VmStats, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.panicVia ? { panicVia: e.panicVia } : {}) };
-    this.exitInfo = exit;
-    this.saving?.reject(new VmStopped(exit, this.transcript, "taking a snapshot"));
-    this.saving = null;
-    for (const w of [...this.waiters]) if (!w.check()) w.ended(exit);
-    this.emit("exit", exit);
-    return exit;
-  }
-
-  private emit<K extends keyof VmEvents>(event: K, value: VmEvents[K]): void {
-    for (const l of this.listeners[event] as Set<(value: VmEvents[K]) => void>) l(value);
-  }
-}
-
-/** The worker's reasons a library VM can end with (it runs no --expect or --save-state script). */
-function publicReason(r: string): ExitReason {
-  const known: readonly ExitReason[] = ["poweroff", "stopped", "panic", "reboot", "image", "state", "error"];
-  return (known as readonly string[]).includes(r) ? (r as ExitReason) : "error";
 }

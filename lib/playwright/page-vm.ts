@@ -1,13 +1,13 @@
 // The vm fixture's VM in the browser: the Vireo page (shipped in the package, served by
 // page-server.ts) opened in the test's Playwright page and driven through its test hook
 // (window.vireo: boot, type, transcript, lastExit, the inspector's snapshot), with the same
-// exec/waitFor rules as in Node (lib/node/console-text.ts).
+// exec/waitFor rules as in Node (lib/common/console-text.ts).
 import { readFileSync } from "node:fs";
 import type { Page } from "@playwright/test";
-import { CSI_RE, DEFAULT_PROMPT, STATUS_RE, atPrompt, commandOutput, execLine } from "../node/console-text.ts";
-import { GuestPanic, VmOptionsError, VmStopped, VmTimeout, type VmExit, type VmStats } from "../node/errors.ts";
-import type { DeviceSpec, VmOptions } from "../node/options.ts";
-import { deviceArg } from "../node/config.ts";
+import { CSI_RE, DEFAULT_PROMPT, STATUS_RE, atPrompt, commandOutput, execLine } from "../common/console-text.ts";
+import { GuestPanic, VmOptionsError, VmStopped, VmTimeout, type VmExit, type VmStats } from "../common/errors.ts";
+import type { DeviceSpec, VmOptions } from "../common/options.ts";
+import { deviceArg } from "../common/device-arg.ts";
 import { pageOrigin } from "./page-server.ts";
 
 /** The page's hook, as far as this module uses it (web/main.ts declares it in full). */

@@ -5,8 +5,9 @@
 // boot` does the same, (c) the example's TypeScript checks against the package's types, and
 // (d) its Playwright tests run on the vm fixture: its own kernel command line, images given as
 // bytes, five tests resumed from one state a worker fixture saved, a failing test whose report
-// carries the console transcript, and the guest in the page the package ships, in Chromium.
-// About two minutes on 2 cores.
+// carries the console transcript, and the guest in the page the package ships, in Chromium;
+// and (e) its own HTML page embedding the VM through vireo/browser, built and served by Vite,
+// opened in Chromium (about 15 s of the run). About two minutes on 2 cores.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -44,7 +45,7 @@ test("the packed package installs into an outside project and its Node, CLI, typ
 
   const project = join(dir, "project");
   cpSync(join(root, "examples/outside-project"), project, { recursive: true, filter: (src) => !/node_modules|test-results/.test(src) });
-  const deps = [`../${tarball}`, `@playwright/test@${repoPackage("@playwright/test")}`, `@types/node@${repoPackage("@types/node")}`, `typescript@${repoPackage("typescript")}`];
+  const deps = [`../${tarball}`, ...["@playwright/test", "@types/node", "typescript", "vite"].map((p) => `${p}@${repoPackage(p)}`)];
   const installed = run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...deps], project, 180);
   assert.equal(installed.code, 0, installed.err);
 
@@ -67,8 +68,10 @@ test("the packed package installs into an outside project and its Node, CLI, typ
   const report = JSON.parse(pw.out) as PwReport;
   assert.equal(pw.code, 0, pw.err + pw.out.slice(-4000));
   const tests = report.suites.flatMap(allSpecs).flatMap((s) => s.tests.map((x) => ({ title: s.title, ...x })));
-  assert.equal(tests.length, 10, tests.map((x) => x.title).join(", "));
+  assert.equal(tests.length, 11, tests.map((x) => x.title).join(", "));
   assert.equal(tests.find((x) => x.title === "in the browser")?.status, "expected");
+  // (e) The project's own page, vireo/browser in it (page/main.ts; tests/page.spec.ts builds and serves it with Vite).
+  assert.equal(tests.find((x) => x.title === "a page embedding vireo/browser boots the guest and runs a command from its code")?.status, "expected");
   assert.equal(tests.filter((x) => /^resumed state, test \d$/.test(x.title) && x.status === "expected").length, 5);
   const failing = tests.find((x) => x.title === "a failure attaches the console transcript")!;
   const transcript = failing.results[0]!.attachments.find((a) => a.name === "console transcript");

@@ -1,5 +1,6 @@
-// The options a library user gives a VM: the public types only (config.ts turns them into what
-// the worker runs), so the package's declarations need none of the emulator's own.
+// The options a library user gives a VM, in Node or in a page: the public types only (each
+// side's config.ts turns them into what the worker runs), so the package's declarations need
+// none of the emulator's own.
 
 /** A virtio transport (the `transport=` of a device). */
 export type TransportName = "pci-legacy" | "pci-modern" | "pci-transitional" | "mmio-v1" | "mmio-v2";
@@ -30,12 +31,8 @@ export interface DeviceSpec {
 /** How guest time advances: with the host's clock, or with executed instructions (reproducible runs). */
 export type ClockMode = "realtime" | "deterministic";
 
-/** What a VM is made of. Every field is optional: the default is the package's own guest. */
-export interface VmOptions {
-  /** A bzImage: a file path or its bytes (default: the package's `guest-images/bzImage`). */
-  kernel?: string | Uint8Array;
-  /** An initramfs: a file path or its bytes; `null` for none (default: the package's `guest-images/initramfs.cpio.gz`). */
-  initrd?: string | Uint8Array | null;
+/** What a VM is made of, in Node and in a page alike. Every field is optional. */
+export interface MachineOptions {
   /** The kernel command line (default `console=ttyS0 tsc=reliable pty.legacy_count=0`). */
   append?: string;
   /** Guest RAM in MiB, 16 to 2000 (default 128). */
@@ -53,13 +50,6 @@ export interface VmOptions {
   /** A guest reboot resets the board and boots again; by default it ends the VM (exit reason `"reboot"`). */
   reboot?: boolean;
   /**
-   * Resume this saved machine (a path or the bytes of `Vm.snapshot()` / `--save-state`) instead
-   * of booting. Memory, clock, board, command line and JIT are the state's (giving them is an
-   * error); `kernel`/`initrd` must be the ones it booted, and its disks and shared folders the
-   * same `devices` again.
-   */
-  state?: string | Uint8Array;
-  /**
    * The guest shell's prompt, matched at the end of the console output (`exec` waits for it).
    * Default: the package's guest, `/vireo:[^\n]*# $/`. For a busybox shell with its default
    * prompt, `/# $/`.
@@ -67,3 +57,17 @@ export interface VmOptions {
   prompt?: RegExp;
 }
 
+/** What a VM in Node is made of. Every field is optional: the default is the package's own guest. */
+export interface VmOptions extends MachineOptions {
+  /** A bzImage: a file path or its bytes (default: the package's `guest-images/bzImage`). */
+  kernel?: string | Uint8Array;
+  /** An initramfs: a file path or its bytes; `null` for none (default: the package's `guest-images/initramfs.cpio.gz`). */
+  initrd?: string | Uint8Array | null;
+  /**
+   * Resume this saved machine (a path or the bytes of `Vm.snapshot()` / `--save-state`) instead
+   * of booting. Memory, clock, board, command line and JIT are the state's (giving them is an
+   * error); `kernel`/`initrd` must be the ones it booted, and its disks and shared folders the
+   * same `devices` again.
+   */
+  state?: string | Uint8Array;
+}

@@ -1,9 +1,9 @@
 // The console as searchable text: what a terminal would show, whatever the batch boundaries.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConsoleText, TRANSCRIPT_MAX, atPrompt, commandOutput, execLine, STATUS_RE, DEFAULT_PROMPT } from "../../../lib/node/console-text.ts";
+import { ConsoleText, TRANSCRIPT_MAX, atPrompt, commandOutput, execLine, STATUS_RE, DEFAULT_PROMPT } from "../../../lib/common/console-text.ts";
 import { DEVICE_TYPES } from "../../../devices/registry.ts";
-import type { DeviceTypeName } from "../../../lib/node/options.ts";
+import type { DeviceTypeName } from "../../../lib/common/options.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
