@@ -25,10 +25,11 @@ export default defineConfig({
   },
   projects: [
     // The built page (`npm run build`'s dist/, as a static host serves it): every test.
-    { name: "built", use: { baseURL: `http://${host}:${port}` } },
+    { name: "built", testIgnore: "debian.spec.ts", use: { baseURL: `http://${host}:${port}` } },
     // `npm start`'s server (the Vite dev server, which serves sources and guest images its own
     // way): the boot test, so the README's first command is checked too.
-    { name: "dev", testMatch: "boot.spec.ts", use: { baseURL: `http://${host}:${devPort}` } },
+    // Also Debian (its streamed root disk from guest-images/, when built: the dev server serves it with byte ranges).
+    { name: "dev", testMatch: ["boot.spec.ts", "debian.spec.ts"], use: { baseURL: `http://${host}:${devPort}` } },
   ],
   webServer: [
     {

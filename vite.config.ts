@@ -1,8 +1,10 @@
-import { createReadStream } from "node:fs";
+import { copyFileSync, createReadStream, existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
 import { fileSize } from "./devices/host/file-size.ts";
 import { ISOLATION_HEADERS } from "./web/isolation-headers.ts";
+import { GUEST_SPECS } from "./devices/vm/guests.ts";
+import { MANIFEST_SUFFIX } from "./devices/host/disk-manifest.ts";
 import { attachWisp } from "./cli/wisp-relay.ts";
 import { addressClass } from "./cli/relay-policy.ts";
 
@@ -34,20 +36,54 @@ function guestImages(): Plugin {
       // Before Vite's own middlewares (this hook's return value would run after them).
       server.middlewares.use(GUEST_IMAGES_URL, (req, res, next) => {
         if (req.method !== "GET" && req.method !== "HEAD") return next();
-        // One file directly in guest-images/: no subdirectories, no way out of it.
+        // A file in guest-images/ or one folder below it (a distribution's, debian/): no name
+        // starts with a dot, so there is no way out of it.
         const name = new URL(req.url!, "http://x").pathname.slice(1);
-        const size = /^[\w-][\w.-]*$/.test(name) ? fileSize(dir + name) : undefined;
+        const size = /^(?:[\w-][\w.-]*\/)?[\w-][\w.-]*$/.test(name) ? fileSize(dir + name) : undefined;
         if (size === undefined) return void res.writeHead(404, isolation).end();
-        res.writeHead(200, {
-          ...isolation,
-          "Cross-Origin-Resource-Policy": "same-origin",
-          "Content-Type": "application/octet-stream",
-          "Content-Length": String(size),
-          "Cache-Control": "no-cache",
-        });
+        const head = { ...isolation, "Cross-Origin-Resource-Policy": "same-origin", "Content-Type": "application/octet-stream", "Cache-Control": "no-cache", "Accept-Ranges": "bytes" };
+        // One byte range (RFC 9110 §14.2): a streamed disk reads its image so (web/stream-disk.ts).
+        const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+        let start = 0;
+        let end = size - 1;
+        if (range) {
+          start = Number(range[1]);
+          end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+          if (start > end) return void res.writeHead(416, { ...head, "Content-Range": `bytes */${size}` }).end();
+          res.writeHead(206, { ...head, "Content-Range": `bytes ${start}-${end}/${size}`, "Content-Length": String(end - start + 1) });
+        } else {
+          res.writeHead(200, { ...head, "Content-Length": String(size) });
+        }
         if (req.method === "HEAD") return res.end();
-        createReadStream(dir + name).on("error", () => res.destroy()).pipe(res);
+        createReadStream(dir + name, { start, end }).on("error", () => res.destroy()).pipe(res);
       });
+    },
+  };
+}
+
+/**
+ * `VIREO_WITH_DISTRO=1 npm run build`: the built distribution guests' files (the guest table's
+ * kernel, initrd, root disk and its manifest, in guest-images/debian/) go to dist/guest-images/,
+ * where the page's guest menu fetches them, so the site with Debian deploys to a static host
+ * (one that serves byte ranges: the root disk is streamed).
+ */
+function distroImages(): Plugin {
+  const dir = fileURLToPath(new URL("./guest-images/", import.meta.url));
+  return {
+    name: "vireo:distro-images",
+    apply: "build",
+    closeBundle() {
+      if (process.env.VIREO_WITH_DISTRO !== "1") return;
+      const out = fileURLToPath(new URL("./dist/guest-images/", import.meta.url));
+      for (const g of GUEST_SPECS.filter((x) => x.disk)) {
+        const files = [g.kernel, g.initrd, g.disk!, g.disk! + MANIFEST_SUFFIX];
+        const missing = files.filter((f) => !existsSync(dir + f));
+        if (missing.length > 0) throw new Error(`VIREO_WITH_DISTRO: ${g.name} is not built (${missing.join(", ")} missing): ${g.build ?? ""}`);
+        for (const f of files) {
+          mkdirSync(out + f.slice(0, f.lastIndexOf("/") + 1), { recursive: true });
+          copyFileSync(dir + f, out + f);
+        }
+      }
     },
   };
 }
@@ -91,7 +127,7 @@ export default defineConfig({
   // web/public/coi-sw.js: the service worker that isolates the page where the host sends no
   // COOP/COEP headers; copied to dist/ unbundled, beside index.html (its scope).
   publicDir: "public",
-  plugins: [guestImages(), printBootUrl(), wispRelay()],
+  plugins: [guestImages(), distroImages(), printBootUrl(), wispRelay()],
   server: { headers: isolation, fs: { allow: [".."] } },
   preview: { headers: isolation },
   worker: { format: "es" },

@@ -8,6 +8,7 @@ import { DEFAULT_CMDLINE, JIT_THRESHOLD } from "../devices/vm/config.ts";
 import { DEVICE_TYPES, TRANSPORTS, TRANSPORT_NAMES, isBlockSpec, isFsSpec, type OptionDef } from "../devices/registry.ts";
 import { UsageError, checkPlacement, listOr, parseDeviceArg } from "../devices/vm/device-args.ts";
 import { exitCodeHelp } from "./exit-codes.ts";
+import { isManifestUrl as isStreamUrl } from "../devices/host/disk-manifest.ts";
 import { GUESTS, GUEST_NAMES, guest as findGuest, missingFiles, rootDisk } from "./guests.ts";
 
 export { UsageError };
@@ -212,7 +213,7 @@ export function checkDevices(specs: VirtioDeviceSpec[]): VirtioDeviceSpec[] {
 function checkImages(specs: VirtioDeviceSpec[]): void {
   const images = new Map<string, { image: string; real: string }>();
   for (const d of specs) {
-    if (!isBlockSpec(d) || !d.image) continue;
+    if (!isBlockSpec(d) || !d.image || isStreamUrl(d.image)) continue;
     const st = statSync(d.image);
     const file = `${st.dev}:${st.ino}`;
     const other = images.get(file);
@@ -236,6 +237,8 @@ export function parseDevice(text: string, memMiB = Infinity): VirtioDeviceSpec {
 
 /** A file or folder option's value as a path on this machine: it must exist and be of its kind. */
 function hostPath(text: string, o: OptionDef, v: string): void {
+  // Checked when the VM opens it (a server, not a file here).
+  if (o.kind === "file" && o.streams && isStreamUrl(v)) return;
   const what = o.kind === "file" ? o.key : "folder";
   let st;
   try {

@@ -46,6 +46,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^guest-images\/build\.sh(?: --deps)?$/, plan: { skip: "builds two kernels from source: about 5 minutes (--deps installs Debian packages first)" } },
   { match: /^guest-images\/build\.sh --distro debian$/, plan: { skip: "builds a Debian system with debootstrap: root, Debian's archive, about 30 minutes" } },
   { match: /^npm run boot -- --guest debian /, plan: { skip: "needs the image of guest-images/build.sh --distro debian (not committed); a systemd boot takes minutes" } },
+  { match: /^npm run disk-manifest -- guest-images\/debian\/rootfs\.img$/, plan: { skip: "needs the image of guest-images/build.sh --distro debian (not committed); tests/devices/host/streamed-disk.test.ts checks the manifest against node:crypto" } },
   { match: /^npm run bench -- --only debian(?:,reference)?$/, plan: { skip: "a benchmark: Debian booted under Vireo (and QEMU), minutes per run" } },
   { match: /^guest-images\/distro\/debian\.sh$/, plan: { skip: "what guest-images/build.sh --distro debian runs (root, Debian's archive, about 30 minutes)" } },
   { match: /^guest-images\/qemu-smoke\.sh/, plan: { skip: "a developer tool: needs qemu-system-x86 and boots five QEMU guests" } },

@@ -3,6 +3,7 @@
 // device selects are made from the registry (one per device type the page offers), so a new
 // device type gets its control without an edit here or in index.html.
 import { PAGE_DEVICES, deviceChoices, roleChoice, settingsQuery, type Settings } from "./settings.ts";
+import { GUEST_SPECS } from "../devices/vm/guests.ts";
 
 export const MEM_CHOICES = [32, 64, 128, 256, 512] as const;
 
@@ -37,6 +38,8 @@ export class Controls {
   /** A suspended machine is stored (state-store.ts): Resume is offered while the VM is off. */
   private resumable = false;
   private readonly mem = byId<HTMLSelectElement>("mem");
+  /** The guest menu: one entry per guest of the guest table (devices/vm/guests.ts). */
+  private readonly guest = byId<HTMLSelectElement>("guest");
   /** One select per device type the page offers, by its URL parameter (also the element id). */
   private readonly devices = new Map<string, HTMLSelectElement>();
   private readonly balloonMiB = byId<HTMLInputElement>("balloon-mib");
@@ -53,6 +56,7 @@ export class Controls {
   constructor(private settings: Settings, h: ControlHandlers) {
     const choices = new Set<number>([...MEM_CHOICES, settings.memMiB]);
     for (const m of [...choices].sort((a, b) => a - b)) this.mem.add(new Option(`${m} MiB`, String(m)));
+    for (const g of GUEST_SPECS) this.guest.add(new Option(g.label, g.name));
     const bar = byId<HTMLElement>("device-controls");
     for (const t of PAGE_DEVICES()) {
       const label = document.createElement("label");
@@ -71,7 +75,7 @@ export class Controls {
     const changed = () => {
       const devices = { ...this.settings.devices };
       for (const [param, select] of this.devices) devices[param] = select.value;
-      this.settings = { ...this.settings, memMiB: Number(this.mem.value), devices };
+      this.settings = { ...this.settings, memMiB: Number(this.mem.value), devices, guest: this.guest.value };
       h.settingsChanged(this.settings);
     };
     for (const s of this.selects()) s.onchange = changed;
@@ -89,6 +93,7 @@ export class Controls {
   show(s: Settings): void {
     this.settings = s;
     this.mem.value = String(s.memMiB);
+    this.guest.value = s.guest;
     for (const t of PAGE_DEVICES()) {
       const select = this.devices.get(t.page.param);
       if (select) select.value = s.devices[t.page.param] ?? t.page.off;
@@ -168,7 +173,7 @@ export class Controls {
   }
 
   private selects(): HTMLSelectElement[] {
-    return [this.mem, ...this.devices.values()];
+    return [this.guest, this.mem, ...this.devices.values()];
   }
 }
 

@@ -99,7 +99,7 @@ export async function withIdbDiskLock<T>(disk: string, job: () => Promise<T>): P
 }
 
 /** Hold the disk's lock for the rest of this worker's life; resolves once it is held. */
-function holdIdbDiskLock(disk: string): Promise<void> {
+export function holdIdbDiskLock(disk: string): Promise<void> {
   return new Promise<void>((held, refused) => {
     withIdbDiskLock(disk, () => {
       held();

@@ -3,7 +3,7 @@
 // thread never runs guest code.
 import "./style.css";
 import { READY_LINE } from "../devices/vm/config.ts";
-import type { VmConfig } from "../devices/vm/config.ts";
+import type { VirtioDeviceSpec, VmConfig } from "../devices/vm/config.ts";
 import { parseBzImage } from "../devices/board/linux-boot.ts";
 import { ConsoleTerminal } from "./terminal.ts";
 import { Controls, writeSettings } from "./controls.ts";
@@ -33,6 +33,10 @@ import { StateError, readSnapshot } from "../devices/state/snapshot.ts";
 import { StateStore, type SuspendMeta } from "./state-store.ts";
 import { AutoSuspend } from "./auto-suspend.ts";
 import { fetchBytes, readFile } from "./images.ts";
+import { DEFAULT_GUEST, guestSpec, type GuestSpec } from "../devices/vm/guests.ts";
+import { MANIFEST_SUFFIX } from "../devices/host/disk-manifest.ts";
+import type { StreamProgress } from "../devices/host/streamed-disk.ts";
+import { streamImage } from "./stream-disk.ts";
 
 /** The test hook (e2e/fixtures.ts): drive the page without scraping xterm's DOM. */
 export interface VireoHook {
@@ -67,6 +71,8 @@ export interface VireoHook {
   saveState(): Promise<Uint8Array>;
   /** The suspended machine's record (state-store.ts), or null. */
   stored(): Promise<SuspendMeta | null>;
+  /** The streamed disks' progress this power-on, by image (stream:URL). */
+  streamProgress(): Record<string, StreamProgress>;
   /** The virtio inspector: open it (beside the terminal or full page), take a snapshot, compare transports. */
   inspector: {
     open(mode?: "side" | "full" | "closed"): void;
@@ -213,18 +219,41 @@ function report(e: unknown): void {
   term.note(`error: ${message}`);
 }
 
-/** What this power-on boots: picked images where there are any, else the bundled guest. */
-async function guestImages(): Promise<{ kernel: Uint8Array; initrd: Uint8Array }> {
+/** The guest chosen in the menu (`?guest=`), from the guest table. */
+const chosenGuest = (): GuestSpec => guestSpec(settings.guest) ?? guestSpec(DEFAULT_GUEST)!;
+/** A guest-images/ file's URL beside the page: the dev server serves them there, and so does a build made with them. */
+const guestFileUrl = (file: string): string => new URL(`guest-images/${file}`, document.baseURI).href;
+
+/** A guest of the table other than the bundled one: its kernel and initrd, fetched beside the page. */
+async function tableGuestImages(g: GuestSpec): Promise<{ kernel: Uint8Array; initrd: Uint8Array }> {
+  const load = async (file: string) => {
+    try {
+      const bytes = await fetchBytes(guestFileUrl(file), (loaded, total) => controls.showProgress(`loading ${file}`, loaded, total));
+      // A host that answers every path with its index page (vite preview, many static hosts).
+      if (/^\s*<(!doctype|html)/i.test(new TextDecoder().decode(bytes.subarray(0, 64)))) throw new Error(`cannot load ${file}: not there (the server sent a web page)`);
+      return bytes;
+    } catch (e) {
+      throw new Error(`${g.label}: ${(e as Error).message}${g.build ? ` (not built here? ${g.build}, then npm run build -- or npm start)` : ""}`);
+    }
+  };
+  return { kernel: await load(g.kernel), initrd: await load(g.initrd) };
+}
+
+/** What this power-on boots: picked images where there are any, else the chosen guest's. */
+async function guestImages(memMiB: number): Promise<{ kernel: Uint8Array; initrd: Uint8Array }> {
   const { kernel, initrd } = picker.picked;
-  const bundled = kernel && initrd ? undefined : await loadDefaultGuest(settings.apic, (loaded, total) => controls.showProgress("loading guest images", loaded, total));
+  const g = chosenGuest();
+  const progress = (loaded: number, total: number) => controls.showProgress("loading guest images", loaded, total);
+  const bundled = kernel && initrd ? undefined : g.name === DEFAULT_GUEST ? await loadDefaultGuest(settings.apic, progress) : await tableGuestImages(g);
   const images = { kernel: kernel?.bytes ?? bundled!.kernel, initrd: initrd?.bytes ?? bundled!.initrd };
-  checkFits(kernel?.kernel ?? parseBzImage(images.kernel), images.initrd.length, settings.memMiB);
+  checkFits(kernel?.kernel ?? parseBzImage(images.kernel), images.initrd.length, memMiB);
   return images;
 }
 
-/** The blk device's image: a picked disk for this power-on, else the persistent data disk. */
+/** The blk device's image: a picked disk for this power-on, else a streamed one (`?stream=`), else the persistent data disk. */
 function diskImageName(): string {
-  return picker.picked.disk ? PICKED_DISK_IMAGE : DATA_DISK_IMAGE;
+  if (picker.picked.disk) return PICKED_DISK_IMAGE;
+  return settings.stream ? streamImage(settings.stream, location.href) : DATA_DISK_IMAGE;
 }
 
 /** Base bytes for the blk device (transferred to the worker, so always a fresh copy). */
@@ -232,6 +261,7 @@ async function diskImages(s: Settings): Promise<Record<string, Uint8Array>> {
   if (roleChoice(s, "disk") === null) return {};
   const picked = picker.picked.disk;
   if (picked) return { [PICKED_DISK_IMAGE]: picked.bytes.slice() };
+  if (s.stream) return {}; // the worker fetches what the guest reads
   return { [DATA_DISK_IMAGE]: await loadDataDiskBase() };
 }
 
@@ -261,11 +291,23 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   // A fresh machine replaces the suspended one (its own first save starts a new chain).
   await store.clear().catch(() => {});
   controls.setResumable(false);
-  const images = await guestImages();
+  // A guest of the table brings its board, RAM, command line and root disk; the bundled one
+  // takes the page's settings.
+  const g = chosenGuest();
+  const own = g.name !== DEFAULT_GUEST && !(picker.picked.kernel && picker.picked.initrd);
+  const memMiB = own ? Math.max(settings.memMiB, g.memMiB) : settings.memMiB;
+  const apic = own ? g.apic : settings.apic;
+  const images = await guestImages(memMiB);
   await diskPanel.settled(); // a disk reset in progress finishes first
   const disks = await diskImages(settings);
   tabLink?.close();
   tabLink = roleChoice(settings, "network") !== null && settings.netBackend === "tab" ? new TabLink() : undefined;
+  // The root disk first, so the kernel names it vda (root=/dev/vda); streamed, its writes kept in this browser.
+  const diskType = deviceTypeWithRole("disk")!;
+  const root: VirtioDeviceSpec[] = own && g.disk
+    ? [{ type: diskType.name, transport: diskType.page!.default as TransportKind, image: streamImage(guestFileUrl(g.disk) + MANIFEST_SUFFIX, location.href), ...(apic ? { irq: "msix" as const } : {}) }]
+    : [];
+  streamed = {};
   pageNat?.close();
   const natBackend = roleChoice(settings, "network") !== null && (settings.netBackend === "wisp" || settings.netBackend === "fetch");
   pageNat = natBackend ? new PageNat(settings.netBackend === "wisp" ? relayUrl(settings, location.href) : null, (m) => term.note(m)) : undefined;
@@ -275,13 +317,14 @@ async function powerOn(options: Partial<Settings> = {}): Promise<void> {
   const config: VmConfig = {
     kernel: images.kernel, // structured-cloned to the worker: the page's copies stay intact
     initrd: images.initrd,
-    cmdline: kernelCmdline(settings),
-    memMiB: settings.memMiB,
+    cmdline: own ? g.cmdline : kernelCmdline(settings),
+    memMiB,
     clock: "realtime",
-    script: { cmds: [], ready: READY_LINE },
-    devices: deviceSpecs(settings, diskImageName(), { link: tabLink?.end ?? pageNat?.end, mac: randomMac() }),
+    script: { cmds: [], ready: own ? g.ready : READY_LINE },
+    devices: [...root, ...deviceSpecs(settings, diskImageName(), { link: tabLink?.end ?? pageNat?.end, mac: randomMac() })],
     inspect: true, // the inspector may open any time: observe the transports from power-on
-    apic: settings.apic,
+    apic,
+    ...(own && g.acpi ? { acpi: true } : {}),
     ...(settings.jit !== undefined ? { jit: settings.jit } : {}),
   };
   term.clear();
@@ -299,6 +342,7 @@ function startSession(config: VmConfig, disks: Record<string, Uint8Array>, about
     disks,
     inspect: (snapshot, stepped) => inspector.onSnapshot(snapshot, stepped),
     output: () => autoSuspend.output(),
+    stream: (image, progress) => showStream(image, progress),
     exit: (e) => {
       runStatus.stop();
       nat?.close(); // the relay's WebSocket goes with the machine
@@ -466,6 +510,19 @@ async function openState(load: () => Promise<Uint8Array>): Promise<void> {
   await resume([bytes]);
 }
 
+/** The streamed disks' progress this power-on (the status bar shows it; the test hook reads it). */
+let streamed: Record<string, StreamProgress> = {};
+const streamStatus = document.getElementById("stream-status") as HTMLOutputElement;
+function showStream(image: string, p: StreamProgress): void {
+  streamed[image] = p;
+  const all = Object.values(streamed);
+  const sum = (f: (p: StreamProgress) => number) => all.reduce((n, q) => n + f(q), 0);
+  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+  streamStatus.hidden = false;
+  streamStatus.value = `disk: ${mib(sum((q) => q.fetchedBytes))} of ${mib(sum((q) => q.size))} MiB fetched, ${sum((q) => q.cacheHits)} chunks from the cache` +
+    (sum((q) => q.failures) ? `, ${sum((q) => q.failures)} failed` : "");
+}
+
 const resumeOffer = document.getElementById("resume-offer")!;
 function hideResumeOffer(): void {
   resumeOffer.hidden = true;
@@ -521,6 +578,7 @@ async function start(): Promise<void> {
     resume: (files) => resume(files),
     saveState: () => saveWhole(),
     stored: () => store.meta(),
+    streamProgress: () => streamed,
     termSize: () => ({ cols: term.cols, rows: term.rows }),
     inspector: {
       open: (mode = "side") => {

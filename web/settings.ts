@@ -21,6 +21,10 @@
 //                     whose bundled guest is bzImage-apic; 0, the PIC-only board and bzImage
 //   &irq=msix         every virtio-pci device offers MSI-X (default intx); or a list of the
 //                     devices that do, by their parameter name: irq=disk,net
+//   &guest=NAME       the guest (devices/vm/guests.ts): default (busybox, bundled) or debian
+//                     (Debian 12, its root disk streamed from guest-images/debian/)
+//   &stream=URL       the data disk streamed from the disk manifest at URL (IMAGE.manifest.json,
+//                     npm run disk-manifest) instead of the bundled empty disk
 //   &jit=N|off        translate a block of guest code to WebAssembly after N runs (default
 //                     JIT_THRESHOLD); off interprets everything — the CLI's --jit
 //
@@ -31,6 +35,7 @@ import type { VirtioDeviceSpec } from "../devices/vm/config.ts";
 import { DEVICE_TYPES, TRANSPORTS, pageDeviceTypes, deviceTypeWithRole, type DeviceRole, type DeviceType, type PageControl } from "../devices/registry.ts";
 import { optionField } from "../devices/virtio/device-type.ts";
 import type { NetLinkEnd } from "../devices/net/ring-backend.ts";
+import { DEFAULT_GUEST, GUEST_NAMES } from "../devices/vm/guests.ts";
 
 /** The 9p spec's `path` for the page's one shared folder (web/idb-share.ts opens it). */
 export const SHARE_PATH = "idb:share";
@@ -53,6 +58,10 @@ export interface Settings {
   irq?: "msix" | readonly string[];
   /** JIT threshold (VmConfig.jit), 0 = off. Absent: JIT_THRESHOLD. */
   jit?: number;
+  /** The guest to boot, by name (devices/vm/guests.ts). */
+  guest: string;
+  /** The data disk's manifest URL when it is streamed; absent: the bundled disk. */
+  stream?: string;
   /** netBackend "wisp": the relay's URL. Absent: the page's own wisp/ (relayUrl). */
   relay?: string;
 }
@@ -78,7 +87,7 @@ export function deviceChoices(t: DeviceType & { page: PageControl }): string[] {
 }
 
 export const defaultSettings = (): Settings => ({
-  memMiB: 128, autoboot: false, netBackend: "tab", apic: true,
+  memMiB: 128, autoboot: false, netBackend: "tab", apic: true, guest: DEFAULT_GUEST,
   devices: Object.fromEntries(PAGE_DEVICES().filter((t) => !t.page.optional).map((t) => [t.page.param, t.page.default])),
 });
 export const DEFAULT_SETTINGS: Readonly<Settings> = defaultSettings();
@@ -155,6 +164,12 @@ export function parseSettings(search: string): ParsedSettings {
     else if (names.every((n) => params.includes(n))) s.irq = names;
     else errors.push(`irq=${irq} is not intx, msix or a list of ${params.join(", ")}; using intx`);
   }
+  s.guest = choice("guest", GUEST_NAMES, s.guest);
+  const stream = q.get("stream");
+  if (stream !== null) {
+    if (/^(https?:\/\/|\/|\.)/.test(stream) && stream.endsWith(".manifest.json")) s.stream = stream;
+    else errors.push(`stream=${stream} is not the URL of a disk manifest (IMAGE.manifest.json); using the bundled disk`);
+  }
   const jit = q.get("jit");
   if (jit !== null) {
     const n = jit === "off" ? 0 : Number(jit);
@@ -181,6 +196,9 @@ export function settingsQuery(s: Settings, search = ""): string {
   put("autoboot", s.autoboot ? "1" : "0", "0");
   put("apic", s.apic ? "1" : "0", DEFAULT_SETTINGS.apic ? "1" : "0");
   put("irq", typeof s.irq === "object" ? s.irq.join(",") : (s.irq ?? "intx"), "intx");
+  put("guest", s.guest, DEFAULT_GUEST);
+  if (s.stream) q.set("stream", s.stream);
+  else q.delete("stream");
   put("jit", s.jit === undefined ? String(JIT_THRESHOLD) : s.jit === 0 ? "off" : String(s.jit), String(JIT_THRESHOLD));
   return q.toString();
 }

@@ -8,6 +8,7 @@ import {
 import type { InspectSnapshot } from "../devices/inspect/snapshot.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import type { StartMessage } from "./vm-worker.ts";
+import type { StreamProgress } from "../devices/host/streamed-disk.ts";
 import { startVmWorker } from "./vm-worker-start.ts";
 
 export type VmExit = Extract<VmEvent, { type: "exit" }>;
@@ -20,6 +21,8 @@ export interface VmHostEvents {
   exit(e: VmExit): void;
   /** An inspector snapshot (asked for with inspect(), or sent when a step or pause stopped the VM). */
   inspect?(snapshot: InspectSnapshot, stepped: boolean): void;
+  /** A streamed disk's progress. */
+  stream?(image: string, progress: StreamProgress): void;
 }
 
 export class VmSession {
@@ -46,6 +49,7 @@ export class VmSession {
         const e = ev.data;
         if (e.type === "log") return on.log(e.message);
         if (e.type === "inspect") return on.inspect?.(e.snapshot, e.stepped === true);
+        if (e.type === "stream") return on.stream?.(e.image, e.progress);
         if (e.type === "state" || e.type === "save-failed") {
           const pending = this.saving;
           this.saving = null;

@@ -5,12 +5,14 @@
 // Each virtio-blk spec names its image, whose base bytes the page sends in `disks`:
 // - `idb:NAME`: an IndexedDB copy-on-write overlay over the base (web/idb-disk.ts), loaded
 //   before the VM starts since the device's reads and writes are synchronous;
-// - `mem:NAME`: the bytes themselves (a picked image), for this power-on only.
+// - `mem:NAME`: the bytes themselves (a picked image), for this power-on only;
+// - `stream:URL`: a disk streamed from the manifest at URL (stream-disk.ts); no bytes sent.
 import coreUrl from "../core-wasm/build/core.wasm?url";
 import { runVm, type VmChannels, type VmEvent } from "../devices/vm/session.ts";
 import type { VmConfig } from "../devices/vm/config.ts";
 import { MemoryBlockBackend, type BlockBackend } from "../devices/host/block.ts";
 import { openIdbDisk } from "./idb-disk.ts";
+import { openStreamedDisk, streamUrl } from "./stream-disk.ts";
 import { openIdbShare } from "./idb-share.ts";
 import { deviceType, isBlockSpec, type FsDeviceSpec } from "../devices/registry.ts";
 import type { PersistentFs } from "../devices/p9/persistent-fs.ts";
@@ -35,10 +37,14 @@ self.onmessage = async (ev: MessageEvent<StartMessage>) => {
       if (deviceType(spec.type)?.backend !== "block") continue;
       if (!isBlockSpec(spec)) throw new Error(`virtio-blk: no image for a ${spec.type} device`);
       const image = spec.image;
-      const base = disks[image];
-      if (!base) throw new Error(`virtio-blk: no image bytes for '${image}'`);
       // Two devices on one image would each cache the file system and corrupt it.
       if (opened.has(image)) throw new Error(`virtio-blk: '${image}' is attached twice`);
+      if (streamUrl(image) !== null) {
+        opened.set(image, await openStreamedDisk(spec, log, (progress) => post({ type: "stream", image, progress })));
+        continue;
+      }
+      const base = disks[image];
+      if (!base) throw new Error(`virtio-blk: no image bytes for '${image}'`);
       opened.set(image, image.startsWith("idb:")
         ? await openIdbDisk(spec, base, log)
         : new MemoryBlockBackend(base, { readonly: spec.readonly, id: "vireo-picked" }));

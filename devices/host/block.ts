@@ -20,6 +20,14 @@ export interface BlockBackend {
   readonly readonly: boolean;
   /** Identifies the disk to the guest (virtio-blk GET_ID: up to 20 bytes, §5.2.6). */
   readonly id: string;
+  /**
+   * Optional: a backend whose bytes arrive later (a disk streamed over HTTP). Make
+   * [offset, offset + length) ready for a synchronous read (or, `write`, for a write that may
+   * cover part of a block): `undefined` when it already is, else a Promise that settles once it
+   * is — or once it has failed, after which read() throws with the reason. virtio-blk parks the
+   * request meanwhile and serves it when the Promise settles.
+   */
+  prepare?(offset: number, length: number, write: boolean): Promise<void> | undefined;
   /** Fill `dst` from byte `offset`. The caller keeps offset + dst.length within `size`. Throws on a host I/O error. */
   read(offset: number, dst: Uint8Array): void;
   /**
@@ -39,6 +47,11 @@ export interface BlockBackend {
    * Guest-visible guarantees still come from flush() alone.
    */
   writeBack?(): void | Promise<void>;
+  /**
+   * Optional: the disk's content identity (size and a SHA-256) without reading it whole — a
+   * streamed disk's bytes are mostly not here. A snapshot records it, and a resume compares it.
+   */
+  contentId?(): Promise<{ size: number; sha256: string }>;
   /** Release the host resource (a file descriptor) once the VM is done with the disk. */
   close?(): void;
 }

@@ -13,7 +13,10 @@
 //
 // Reads and writes finish inside notify(), one request after another, so a write is never
 // torn or reordered against another request. Only FLUSH may finish later (an asynchronous
-// backend); its chain is completed from poll() once the backend's Promise has settled.
+// backend); its chain is completed from poll() once the backend's Promise has settled. A
+// backend whose bytes arrive later (a streamed disk: BlockBackend.prepare) parks the request
+// that needs them, and every request after it, in arrival order; poll() serves them once the
+// bytes are there, so the guest runs on (other processes, timers) while the disk fetches.
 import { serveQueue, PARKED, STOP } from "./notify-loop.ts";
 import { type Width } from "../bus/region.ts";
 import { SECTOR_SIZE, inBounds, type BlockBackend } from "../host/block.ts";
@@ -87,6 +90,9 @@ export interface VirtioBlkOptions {
   sizeMax?: number;
 }
 
+/** hostIo() for completions poll() has yet to serve. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** The source of WRITE_ZEROES data (never written to). */
 const ZEROS = new Uint8Array(0x10000);
 
@@ -105,7 +111,11 @@ export class VirtioBlk implements VirtioDevice, Stateful {
   private flushResult: number | null = null; // status of the settled head of flushQueue
   private flushing: Promise<void> | null = null; // the backend flush in progress, until it settles
   private epoch = 0; // bumped by reset: completions of an older epoch are dropped
-  private readonly counters = { reads: 0, writes: 0, flushes: 0, getIds: 0, ioErrors: 0, unsupported: 0, bytesRead: 0, bytesWritten: 0, discards: 0, writeZeroes: 0 };
+  /** Requests parked behind a backend's prepare(), oldest first; the head's bytes are on their way. */
+  private waiting: Chain[] = [];
+  private loadWait: Promise<void> | null = null; // the head's prepare, until it settles
+  private loadSettled = false; // the head's prepare settled: poll() serves the parked requests
+  private readonly counters = { reads: 0, writes: 0, flushes: 0, getIds: 0, ioErrors: 0, unsupported: 0, bytesRead: 0, bytesWritten: 0, discards: 0, writeZeroes: 0, hostWaits: 0 };
 
   constructor(opts: VirtioBlkOptions) {
     this.backend = opts.backend;
@@ -159,9 +169,9 @@ export class VirtioBlk implements VirtioDevice, Stateful {
    */
   readonly stateTable: StateTable = { config: "child", pendingFlushes: "u32" };
 
-  /** Flushes queued or running: must be 0 in a snapshot (the run loop lets them finish first). */
+  /** Flushes (and requests parked for a backend) queued or running: must be 0 in a snapshot (the run loop lets them finish first). */
   get pendingFlushes(): number {
-    return this.flushQueue.length + (this.flushing ? 1 : 0);
+    return this.flushQueue.length + (this.flushing ? 1 : 0) + this.waiting.length;
   }
 
   set pendingFlushes(n: number) {
@@ -173,28 +183,63 @@ export class VirtioBlk implements VirtioDevice, Stateful {
     this.flushQueue = [];
     this.flushResult = null;
     this.flushing = null;
+    this.waiting = [];
+    this.loadWait = null;
+    this.loadSettled = false;
     this.epoch++;
   }
 
-  /** The backend flush still in progress (the run loop yields to the event loop for it). */
+  /** The backend flush or fetch in progress (the run loop yields to the event loop for it). */
   hostIo(): Promise<void> | null {
-    return this.flushing;
+    // Settled but not yet served (poll() does it at the next advance): still host I/O to wait for.
+    const served = this.loadSettled || this.flushResult !== null ? SETTLED : null;
+    return this.flushing ?? this.loadWait ?? served;
   }
 
   /** One used-index update and at most one interrupt per batch (notify-loop.ts). */
   notify(index: number): void {
     if (!this.ctx || index !== 0) return;
     serveQueue(this.ctx, 0, (c) => {
+      // Behind a parked request, or itself waiting for the backend's bytes: parked, in order.
+      // Behind one, its bytes are asked for now, so the fetches of a batch run side by side.
+      if (this.waiting.length > 0 || this.startLoad(c)) {
+        if (this.waiting.length > 0) for (const [offset, length, write] of this.extents(c)) void this.backend.prepare?.(offset, length, write);
+        this.waiting.push(c);
+        return PARKED;
+      }
       const written = this.handle(c);
       return written < 0 ? STOP : written === 0 ? PARKED : written; // 0: parked behind an async flush
     });
   }
 
-  /** Complete asynchronous flushes that have settled (the board calls this between run slices). */
+  /**
+   * Complete what has settled (the board calls this between run slices): the requests parked
+   * for a backend's bytes, then asynchronous flushes.
+   */
   poll(): void {
     const ctx = this.ctx;
-    if (!ctx || this.flushResult === null) return;
+    if (!ctx) return;
     const vq = ctx.queue(0);
+    let pushed = 0;
+    if (this.loadSettled) {
+      this.loadSettled = false;
+      // The head is served as it is now: bytes that failed to arrive make its read throw (IOERR).
+      for (let head = true; this.waiting.length > 0; head = false) {
+        const c = this.waiting[0]!;
+        if (!head && this.startLoad(c)) break;
+        this.waiting.shift();
+        const written = this.handle(c);
+        if (written < 0) return; // needsReset
+        if (written > 0) {
+          vq.push(c, written);
+          pushed++;
+        }
+      }
+    }
+    if (this.flushResult === null) {
+      if (pushed > 0) ctx.publish(0);
+      return;
+    }
     while (this.flushResult !== null) {
       const c = this.flushQueue.shift()!;
       this.complete(c, this.flushResult);
@@ -211,7 +256,58 @@ export class VirtioBlk implements VirtioDevice, Stateful {
   }
 
   stats(): Record<string, number> {
-    return { ...this.counters, flushesPending: this.flushQueue.length };
+    return { ...this.counters, flushesPending: this.flushQueue.length, waitingForHost: this.waiting.length };
+  }
+
+  /**
+   * Ask the backend to make ready the bytes request `c` will touch (BlockBackend.prepare). True:
+   * they are on their way and `c` must wait (loadWait settles when they are there, or failed).
+   */
+  private startLoad(c: Chain): boolean {
+    if (!this.backend.prepare) return false;
+    const waits: Promise<void>[] = [];
+    for (const [offset, length, write] of this.extents(c)) {
+      const p = this.backend.prepare(offset, length, write);
+      if (p) waits.push(p);
+    }
+    if (waits.length === 0) return false;
+    this.counters.hostWaits++;
+    const epoch = this.epoch;
+    const settled = () => {
+      if (epoch !== this.epoch) return;
+      this.loadWait = null;
+      this.loadSettled = true;
+    };
+    this.loadWait = Promise.all(waits).then(settled, settled);
+    return true;
+  }
+
+  /**
+   * The byte ranges a well-formed request reads or writes: [offset, length, write]. A malformed
+   * one touches nothing (handle() answers it with IOERR or UNSUPP at once).
+   */
+  private extents(c: Chain): [number, number, boolean][] {
+    if (c.writableBytes < 1 || c.readableBytes < BLK_HEADER_BYTES) return [];
+    const { type, sector } = readHeader(c);
+    const dataIn = c.writableBytes - 1;
+    const dataOut = c.readableBytes - BLK_HEADER_BYTES;
+    if (type === VIRTIO_BLK_T_IN && dataOut === 0 && this.rangeOk(sector, dataIn)) return [[sector * SECTOR_SIZE, dataIn, false]];
+    if (type === VIRTIO_BLK_T_OUT && dataIn === 0 && !this.backend.readonly && this.rangeOk(sector, dataOut)) return [[sector * SECTOR_SIZE, dataOut, true]];
+    if (type === VIRTIO_BLK_T_WRITE_ZEROES && has(this.features, VIRTIO_BLK_F_WRITE_ZEROES) && dataIn === 0) {
+      const n = dataOut / BLK_RANGE_BYTES;
+      if (!Number.isInteger(n) || n < 1 || n > BLK_MAX_RANGES) return [];
+      const raw = new Uint8Array(dataOut);
+      c.read(BLK_HEADER_BYTES, raw);
+      const dv = new DataView(raw.buffer);
+      const out: [number, number, boolean][] = [];
+      for (let i = 0; i < n; i++) {
+        const s = dv.getUint32(i * BLK_RANGE_BYTES, true) + dv.getUint32(i * BLK_RANGE_BYTES + 4, true) * 0x1_0000_0000;
+        const count = dv.getUint32(i * BLK_RANGE_BYTES + 8, true);
+        if (count <= BLK_MAX_RANGE_SECTORS && this.rangeOk(s, count * SECTOR_SIZE)) out.push([s * SECTOR_SIZE, count * SECTOR_SIZE, true]);
+      }
+      return out;
+    }
+    return [];
   }
 
   /**
@@ -225,12 +321,7 @@ export class VirtioBlk implements VirtioDevice, Stateful {
     }
     const statusAt = c.writableBytes - 1;
     if (c.readableBytes < BLK_HEADER_BYTES) return this.finish(c, statusAt, VIRTIO_BLK_S_IOERR, 0);
-    const hdr = new Uint8Array(BLK_HEADER_BYTES);
-    c.read(0, hdr);
-    const dv = new DataView(hdr.buffer);
-    const type = dv.getUint32(0, true);
-    // A 64-bit sector as a number: anything ≥ 2^53 is out of range of any disk anyway.
-    const sector = dv.getUint32(8, true) + dv.getUint32(12, true) * 0x1_0000_0000;
+    const { type, sector } = readHeader(c);
     const dataIn = statusAt; // writable bytes before the status byte
     const dataOut = c.readableBytes - BLK_HEADER_BYTES; // readable bytes after the header
 
@@ -405,6 +496,15 @@ export class VirtioBlk implements VirtioDevice, Stateful {
   }
 }
 
+/** The request header's type and sector (the chain has at least BLK_HEADER_BYTES readable). */
+function readHeader(c: Chain): { type: number; sector: number } {
+  const hdr = new Uint8Array(BLK_HEADER_BYTES);
+  c.read(0, hdr);
+  const dv = new DataView(hdr.buffer);
+  // A 64-bit sector as a number: anything ≥ 2^53 is out of range of any disk anyway.
+  return { type: dv.getUint32(0, true), sector: dv.getUint32(8, true) + dv.getUint32(12, true) * 0x1_0000_0000 };
+}
+
 /** A blk `--device`: the image (and read-only) its block backend opens. */
 export type BlkSpec = BlockDeviceSpec;
 
@@ -415,7 +515,8 @@ export const blkType: DeviceType<BlkSpec> = {
   summary: "a disk over a raw image the guest writes through to",
   options: [
     {
-      key: "image", kind: "file", meta: "FILE", required: true, help: "the raw image (Node: a file; the page: its own storage)",
+      key: "image", kind: "file", meta: "FILE", required: true, streams: true,
+      help: "the raw image (Node: a file, or the http(s) URL of a disk manifest to stream it, writes kept for the run; the page: its own storage)",
       checkSize: (size) => (size === 0 || size % SECTOR_SIZE !== 0 ? `size ${size} is not a non-zero multiple of ${SECTOR_SIZE}` : null),
     },
     { key: "readonly", kind: "flag", help: "offer VIRTIO_BLK_F_RO and refuse writes" },

@@ -59,6 +59,8 @@ export interface OptionDef {
   readonly check?: (value: OptionValue, ctx: { memMiB: number }) => string | null;
   /** file: a check of the file's size (a disk image's sector multiple). */
   readonly checkSize?: (size: number) => string | null;
+  /** file: an http(s) URL of a disk manifest is taken too (a streamed disk, devices/host/streamed-disk.ts). */
+  readonly streams?: boolean;
   /** Several devices of this type must differ in this option (a 9p mount tag). */
   readonly unique?: boolean;
   /** One line for --help. */

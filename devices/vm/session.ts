@@ -17,6 +17,7 @@ import { inflateInitrd } from "../host/initrd.ts";
 import { BootError } from "../board/linux-boot.ts";
 import { PanicWatch } from "./panic-watch.ts";
 import { decompressKernel } from "../host/kernel-payload.ts";
+import type { StreamProgress } from "../host/streamed-disk.ts";
 import type { InspectSnapshot } from "../inspect/snapshot.ts";
 import type { BlockDeviceSpec, FsDeviceSpec } from "../virtio/device-type.ts";
 import { CMD_INSPECT, CMD_RESET, CMD_SAVE, CMD_SAVE_WHOLE, CMD_STOP, CTL_CMD, ControlPort, INSPECT_LINGER_MS, instretSlot, kick } from "./control.ts";
@@ -80,7 +81,9 @@ export type VmEvent =
   /** A CMD_SAVE* could not save (the machine runs on). */
   | { type: "save-failed"; message: string }
   /** A snapshot asked for by CMD_INSPECT, or sent when a step stopped (`stepped`) or a pause began. */
-  | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean };
+  | { type: "inspect"; snapshot: InspectSnapshot; stepped?: boolean }
+  /** A streamed disk's progress (devices/host/streamed-disk.ts): what it fetched, what its cache had. */
+  | { type: "stream"; image: string; progress: StreamProgress };
 
 /**
  * How long the host waits for the worker's exit after CMD_STOP before it terminates the worker.

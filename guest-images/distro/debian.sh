@@ -92,11 +92,13 @@ chmod 0755 "$root/usr/sbin/policy-rc.d"
 # installed, so that its initramfs is made once, with them.
 cp -a "$here/debian-root/." "$root/"
 
-echo "== apt-get: security updates, the 686 kernel, initramfs-tools"
+echo "== apt-get: security updates, the 686 kernel, initramfs-tools, dbus"
 in_root apt-get update -q
 apt_opts=(-y -q -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef)
 in_root apt-get "${apt_opts[@]}" dist-upgrade
-in_root apt-get "${apt_opts[@]}" install --no-install-recommends linux-image-686 initramfs-tools
+# dbus and libpam-systemd: systemd-logind (D-Bus activated) and a session for the console login,
+# so systemctl poweroff/reboot ask logind as on any Debian system ("Failed to connect to bus" without).
+in_root apt-get "${apt_opts[@]}" install --no-install-recommends linux-image-686 initramfs-tools dbus libpam-systemd
 
 echo "== configure"
 # systemd-networkd for a NIC; its wait-online service would fail (and the system be "degraded")
@@ -147,5 +149,7 @@ node -e '
   };
   fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 ' "$out" "$work/packages.tsv" "$kver" "$mirror" "$security" "$suite" "$(( $(date +%s) - start ))"
+# The page streams rootfs.img by chunks this manifest names (npm run disk-manifest).
+(cd "$here/../.." && node --import tsx scripts/disk-manifest.ts "$out/rootfs.img")
 rm -rf --one-file-system "$work"
 echo "built $out: kernel $kver in $(( $(date +%s) - start )) s"

@@ -12,6 +12,7 @@ import { ConsoleTerminal } from "../../web/terminal.ts";
 import { fetchBytes, loadDefaultGuest } from "../../web/images.ts";
 import type { VmConfig } from "../../devices/vm/config.ts";
 import type { InspectSnapshot } from "../../devices/inspect/snapshot.ts";
+import type { StreamProgress } from "../../devices/host/streamed-disk.ts";
 
 /** What a VM in a page is made of. Every field is optional: the default is the package's own guest. */
 export interface BrowserVmOptions extends MachineOptions {
@@ -45,6 +46,8 @@ export interface PageHooks {
   output(): void;
   /** The machine's end as the worker said it (the page shows reasons the library does not have). */
   exit(e: SessionExit): void;
+  /** A streamed disk's progress (web/stream-disk.ts). */
+  stream?(image: string, progress: StreamProgress): void;
 }
 
 /**
@@ -169,6 +172,7 @@ export class BrowserVm extends VmBase {
       },
       exit: (e) => hooks?.exit(e),
       ...(hooks ? { inspect: (s: InspectSnapshot, stepped: boolean) => hooks.inspect(s, stepped) } : {}),
+      ...(hooks?.stream ? { stream: hooks.stream } : {}),
     }, disks);
     this.vmSession = session;
     if (term && this.ownTerminal) session.resize(term.cols, term.rows);

@@ -18,7 +18,7 @@ test("every transport for disk, console, rng and balloon parses and round-trips 
   for (const t of TRANSPORT_KINDS) {
     const { settings, errors } = parseSettings(`?mem=256&disk=${t}&console=${t}&rng=${t}&balloon=${t}&autoboot=1`);
     assert.deepEqual(errors, []);
-    assert.deepEqual(settings, { memMiB: 256, autoboot: true, devices: { disk: t, console: t, rng: t, balloon: t, input: "off", net: "off" }, netBackend: "tab", apic: true });
+    assert.deepEqual(settings, { memMiB: 256, autoboot: true, devices: { disk: t, console: t, rng: t, balloon: t, input: "off", net: "off" }, netBackend: "tab", apic: true, guest: "default" });
     assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
     assert.deepEqual(deviceSpecs(settings, "mem:picked"), [
       { type: "console", transport: t },
@@ -141,4 +141,20 @@ test("netbackend=wisp|fetch and relay=: the relay URL round-trips, implies wisp,
   const bad = parseSettings("?relay=http://relay.example/");
   assert.deepEqual(bad.errors, ["relay=http://relay.example/ is not a ws:// or wss:// URL; using the page's own wisp/"]);
   assert.equal(bad.settings.netBackend, "tab");
+});
+
+test("guest= picks a guest of the guest table; stream= takes a disk manifest's URL; both round-trip", () => {
+  const { settings, errors } = parseSettings("?guest=debian&stream=/disks/data.img.manifest.json");
+  assert.deepEqual(errors, []);
+  assert.equal(settings.guest, "debian");
+  assert.equal(settings.stream, "/disks/data.img.manifest.json");
+  assert.deepEqual(parseSettings(settingsQuery(settings)).settings, settings);
+  assert.equal(new URLSearchParams(settingsQuery(DEFAULT_SETTINGS)).has("guest"), false, "the default guest is left out of the link");
+  const bad = parseSettings("?guest=windows&stream=javascript:alert(1)");
+  assert.equal(bad.settings.guest, "default");
+  assert.equal(bad.settings.stream, undefined);
+  assert.deepEqual(bad.errors, [
+    "guest=windows is not one of default, debian; using default",
+    "stream=javascript:alert(1) is not the URL of a disk manifest (IMAGE.manifest.json); using the bundled disk",
+  ]);
 });
