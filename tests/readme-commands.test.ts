@@ -33,6 +33,7 @@ const RULES: { match: RegExp; plan: Plan }[] = [
   { match: /^npm install && npm start$|^npm start$/, plan: { skip: "serves the page until stopped: the Playwright project 'dev' (npm run test:e2e) boots the guest on the server it runs" } },
   { match: /^npm install && npm test$|^npm test$/, plan: { skip: "the whole suite, this test included" } },
   { match: /^npm install$/, plan: { skip: "every test runs in an installed checkout" } },
+  { match: /^VIREO_WITH_DISTRO=1 npm run build$/, plan: { skip: "the page's build with the Debian image of guest-images/build.sh --distro debian (not committed) copied into dist/" } },
   { match: /^npm run build$/, plan: { skip: "npm test runs its steps (build:core, typecheck, and vite build in test:e2e)" } },
   { match: /^npm run test:e2e$|^npx playwright test /, plan: { skip: "the Playwright tests: part of npm test" } },
   { match: /^npm run wisp -- --port \d+ --allow loopback$/, plan: { skip: "a relay serving until stopped: tests/cli/wisp-relay.test.ts runs the relay and its client over a WebSocket, e2e/wisp.spec.ts the page through the preview server's relay" } },

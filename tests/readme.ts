@@ -29,7 +29,7 @@ export function readmeCommands(readme: string, root: string): DocCommand[] {
     out.push(c);
   };
   const isHost = (text: string) => {
-    const word = text.split(" ")[0]!;
+    const word = text.replace(/^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+/, "").split(" ")[0]!; // past VAR=value
     return HOST_WORDS.has(word) || (word.includes("/") && isExecutable(join(root, word)));
   };
   const lines = readme.split("\n");
