@@ -5,7 +5,17 @@
 // the server's page at 10.0.2.2 (this machine's loopback, which the relay allows a page opened
 // from this machine) and by name.
 import { createServer } from "node:http";
-import { test, expect } from "./fixtures.ts";
+import { test, expect, type Vm } from "./fixtures.ts";
+
+/** Bring eth0 up by DHCP from the NAT (busybox udhcpc with a script that applies the lease). */
+async function dhcp(vm: Vm): Promise<void> {
+  await vm.exec("echo '#!/bin/sh' > /tmp/d; echo '[ $1 = bound ] || exit 0' >> /tmp/d");
+  await vm.exec("echo 'ifconfig $interface $ip netmask $subnet' >> /tmp/d");
+  await vm.exec("echo 'route add default gw $router' >> /tmp/d");
+  await vm.exec("echo 'echo nameserver $dns > /etc/resolv.conf' >> /tmp/d");
+  await vm.exec("chmod +x /tmp/d; ifconfig eth0 up");
+  expect(await vm.exec("udhcpc -i eth0 -q -n -t 5 -s /tmp/d", { timeoutMs: 60_000 })).toMatch(/lease of 10\.0\.2\.15 obtained/);
+}
 
 test("through the page's Wisp relay the guest fetches from an HTTP server on this machine, by address and by name; the inspector shows the NAT table", async ({ vm, page }) => {
   let release = () => {};
@@ -18,12 +28,7 @@ test("through the page's Wisp relay the guest fetches from an HTTP server on thi
   const port = (server.address() as { port: number }).port;
   try {
     await vm.boot({ query: "net=pci-modern&netbackend=wisp" });
-    await vm.exec("echo '#!/bin/sh' > /tmp/d; echo '[ $1 = bound ] || exit 0' >> /tmp/d");
-    await vm.exec("echo 'ifconfig $interface $ip netmask $subnet' >> /tmp/d");
-    await vm.exec("echo 'route add default gw $router' >> /tmp/d");
-    await vm.exec("echo 'echo nameserver $dns > /etc/resolv.conf' >> /tmp/d");
-    await vm.exec("chmod +x /tmp/d; ifconfig eth0 up");
-    expect(await vm.exec("udhcpc -i eth0 -q -n -t 5 -s /tmp/d", { timeoutMs: 60_000 })).toMatch(/lease of 10\.0\.2\.15 obtained/);
+    await dhcp(vm);
     expect(await vm.exec(`wget -q -O - http://10.0.2.2:${port}/by-address`, { timeoutMs: 60_000 })).toContain("hello from the host: /by-address");
     // localhost, resolved by the relay: the guest sees a stand-in address from 198.18.0.0/15.
     expect(await vm.exec("nslookup localhost.", { timeoutMs: 30_000 })).toMatch(/Address: 198\.1[89]\./);
@@ -58,12 +63,7 @@ test("with no relay (?netbackend=fetch) a guest's HTTP request to port 80 become
   if (listening !== null) return info.skip(true, `port 80 on 127.0.0.1 is not free here (${listening})`);
   try {
     await vm.boot({ query: "disk=off&net=pci-modern&netbackend=fetch" });
-    await vm.exec("echo '#!/bin/sh' > /tmp/d; echo '[ $1 = bound ] || exit 0' >> /tmp/d");
-    await vm.exec("echo 'ifconfig $interface $ip netmask $subnet' >> /tmp/d");
-    await vm.exec("echo 'route add default gw $router' >> /tmp/d");
-    await vm.exec("echo 'echo nameserver $dns > /etc/resolv.conf' >> /tmp/d");
-    await vm.exec("chmod +x /tmp/d; ifconfig eth0 up");
-    expect(await vm.exec("udhcpc -i eth0 -q -n -t 5 -s /tmp/d", { timeoutMs: 60_000 })).toMatch(/lease of 10\.0\.2\.15 obtained/);
+    await dhcp(vm);
     expect(await vm.exec("wget -q -O - http://localhost./hello", { timeoutMs: 60_000 })).toContain("fetched: /hello");
     // Without the CORS header the browser keeps the answer from the page: the guest gets a 502 saying so.
     expect(await vm.exec("wget -O - http://localhost./no-cors 2>&1; echo rc=$?", { timeoutMs: 60_000 })).toMatch(/502 Bad Gateway[^]*rc=1/);

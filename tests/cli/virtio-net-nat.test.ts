@@ -9,28 +9,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer, request, type Server } from "node:http";
+import { createServer } from "node:http";
+import { listen, get } from "../host-http.ts";
 import { createServer as createNetServer } from "node:net";
 import { lookup } from "node:dns/promises";
 import { outputOf } from "./virtio-boot.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const PAGE = "page from the host, through the NAT\n";
-
-async function listen(s: Server | ReturnType<typeof createNetServer>): Promise<number> {
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  return (s.address() as { port: number }).port;
-}
-
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(body));
-    }).on("error", reject).end();
-  });
-}
 
 test("virtio-net on the NAT: DHCP with router and resolver, a host page, a broken host socket, DNS, a forwarded port into the guest's httpd", { timeout: 180_000 }, async () => {
   let release: (v: string) => void = () => {};

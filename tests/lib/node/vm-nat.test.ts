@@ -4,26 +4,12 @@
 // Expected values are what the test's server sent and what the guest's httpd serves.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, request, type Server } from "node:http";
+import { createServer } from "node:http";
+import { listen, get } from "../../host-http.ts";
 import { createServer as createNetServer } from "node:net";
 import { Vm, VmOptionsError } from "../../../lib/node/index.ts";
 
 const PAGE = "page from the host, through the library's NAT";
-
-async function listen(s: Server | ReturnType<typeof createNetServer>): Promise<number> {
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  return (s.address() as { port: number }).port;
-}
-
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(body));
-    }).on("error", reject).end();
-  });
-}
 
 test("a Vm with backend=nat: DHCP from the NAT, a page from this process, a forwarded port into the guest, NAT counters in the exit stats", { timeout: 300_000 }, async (t) => {
   const server = createServer((_req, res) => res.end(PAGE));
